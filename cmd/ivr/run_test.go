@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/auth"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs the real `run` on a random port and waits for /healthz.
+// It returns the base URL and a stop function that waits for run to return.
+func startServer(t *testing.T, env map[string]string) (string, func() error, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	base := map[string]string{
+		"IVR_ADDR":         "127.0.0.1:0",
+		"IVR_DATABASE_URL": "sqlite:" + filepath.Join(dir, "ivr.db"),
+		"IVR_NGROK_API":    "off",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	getenv := func(k string) string { return base[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"ivr"}, getenv, pw, stderr)
+		pw.Close()
+		done <- err
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`listening on (\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-addr:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server did not start\nstderr:\n%s", stderr.String())
+	}
+	for i := 0; ; i++ {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("healthz never answered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("run did not return after cancel")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return url, stop, stderr
+}
+
+// postTwilio sends a Twilio-signed form POST to base+path.
+func postTwilio(t *testing.T, token, base, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	u := base + path
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, u, form))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// elements lists the element names of an XML document in order.
+func elements(t *testing.T, doc string) []string {
+	t.Helper()
+	var names []string
+	d := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatalf("bad XML %q: %v", doc, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			names = append(names, se.Name.Local)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunServesSignedCallEndToEnd(t *testing.T) {
+	const token = "test-token"
+	base, stop, stderr := startServer(t, map[string]string{"TWILIO_AUTH_TOKEN": token})
+	call := url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "From": {"+14155550100"}, "To": {"+14155550199"}, "CallStatus": {"ringing"}}
+
+	resp, body := postTwilio(t, token, base, "/twilio/voice", call)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
+		t.Fatalf("answer: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if els := elements(t, body); !contains(els, "Gather") {
+		t.Fatalf("answer should present the main menu (a Gather); got %v\n%s", els, body)
+	}
+
+	// A forged request gets the fallback: 200, Dial, no Gather.
+	resp, body = postTwilio(t, "wrong-token", base, "/twilio/voice", call)
+	els := elements(t, body)
+	if resp.StatusCode != 200 || !contains(els, "Dial") || contains(els, "Gather") {
+		t.Fatalf("forged: %d %v\n%s", resp.StatusCode, els, body)
+	}
+
+	// The status callback is acknowledged and then listed by the API.
+	status := url.Values{"CallSid": call["CallSid"], "From": call["From"], "To": call["To"], "CallStatus": {"completed"}, "CallDuration": {"42"}}
+	if resp, body := postTwilio(t, token, base, "/twilio/status", status); resp.StatusCode != 200 {
+		t.Fatalf("status: %d %s", resp.StatusCode, body)
+	}
+	resp2, err := http.Get(base + "/admin/api/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	if resp2.StatusCode != 200 || !strings.Contains(string(b), `"completed"`) || !strings.Contains(string(b), "CA0123456789abcdef0123456789abcdef") {
+		t.Fatalf("calls API: %d %s", resp2.StatusCode, b)
+	}
+
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(mb), `ivr_fallbacks_total{provider="twilio",reason="bad_signature"} 1`) {
+		t.Fatalf("metrics should count the forged request's fallback:\n%s", grep(string(mb), "ivr_fallbacks_total"))
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), token) {
+		t.Fatal("the auth token appeared in the logs")
+	}
+}
+
+func grep(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestRunCheck(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"ivr", "check"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("check of the bundled example: %v\n%s", err, out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, bad, "entry: nowhere\nmenus:\n  main:\n    greeting: hi\n    bogus_key: 1\n")
+	out.Reset()
+	err := run(context.Background(), []string{"ivr", "check", bad}, func(string) string { return "" }, &out, io.Discard)
+	if err == nil {
+		t.Fatalf("check of a broken flow should fail; printed:\n%s", out.String())
+	}
+	if !regexp.MustCompile(`(?m)^.*bad\.yaml:\d+:\d+: .+$`).MatchString(out.String()) {
+		t.Fatalf("problems should read file:line:col: message; got:\n%s", out.String())
+	}
+}
+
+func TestRunUnknownCommand(t *testing.T) {
+	if err := run(context.Background(), []string{"ivr", "bogus"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command should fail")
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

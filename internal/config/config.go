@@ -1,0 +1,255 @@
+// Package config reads the server's settings from the environment (and a
+// .env file, which the real environment overrides). Every variable is listed
+// in .env.example with a comment; ../shared/CONTRACT.md names the public ones.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"github.com/ivr-project/ivr/internal/guard"
+)
+
+// ExampleCallCenter is the placeholder number of the bundled example flow
+// (Twilio's magic test number). Production mode refuses it.
+const ExampleCallCenter = "+15005550006"
+
+// Config is every setting of `ivr serve`.
+type Config struct {
+	Production bool   // IVR_MODE=production: refuse unsafe settings at start
+	Addr       string // IVR_ADDR
+	PublicURL  string // IVR_PUBLIC_URL ("" = derive from the request, or ngrok's agent)
+	TrustProxy bool   // IVR_TRUST_PROXY_HEADERS
+	FlowPath   string // IVR_FLOW ("" = the bundled example)
+	LogFormat  string // IVR_LOG_FORMAT: "json" | "text"
+
+	CallCenter       string // IVR_CALL_CENTER_NUMBER
+	FallbackText     string // IVR_FALLBACK_TEXT
+	FallbackVoice    string // IVR_FALLBACK_VOICE
+	FallbackLanguage string // IVR_FALLBACK_LANGUAGE
+	VoiceDeadline    time.Duration
+
+	DatabaseURL   string // IVR_DATABASE_URL
+	RetentionDays int    // IVR_RETENTION_DAYS (0 = keep forever)
+
+	AdminToken string // IVR_ADMIN_TOKEN
+
+	TwilioTokens     []string // TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY
+	PlivoToken       string   // PLIVO_AUTH_TOKEN
+	PlivoMasterToken string   // PLIVO_MASTER_AUTH_TOKEN
+
+	// Defense in depth (issue 9).
+	TLSCertFile       string
+	TLSKeyFile        string
+	AutocertHosts     []string
+	AutocertCacheDir  string
+	HTTPRedirectAddr  string
+	TwilioAllow       []netip.Prefix
+	PlivoAllow        []netip.Prefix
+	TrustedProxies    []netip.Prefix
+	TwilioBasicUser   string
+	TwilioBasicPass   string
+	PlivoBasicUser    string
+	PlivoBasicPass    string
+	Providers         map[string]bool // IVR_PROVIDERS: which providers' routes are enabled (default twilio,plivo)
+	NgrokAPI          string          // IVR_NGROK_API (default http://127.0.0.1:4040), "off" to disable
+	FlowWatchInterval time.Duration
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// ValidE164 reports whether n is an E.164 number such as +14155550100.
+func ValidE164(n string) bool { return e164.MatchString(n) }
+
+// ReadDotenv loads the variables of a .env file in dir into a map (the real
+// environment wins in Getenv). A missing file is not an error.
+func ReadDotenv(path string) (map[string]string, error) {
+	m, err := godotenv.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Getenv layers getenv over the .env values: the real environment wins.
+func Getenv(getenv func(string) string, dotenv map[string]string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return dotenv[k]
+	}
+}
+
+// Load reads the configuration. Every problem is reported at once, each
+// saying what to set.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	secret := func(name string) string {
+		v, err := guard.Secret(getenv, name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return v
+	}
+	boolean := func(name string) bool {
+		v := str(name, "false")
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: write true or false", name, v))
+		}
+		return b
+	}
+	duration := func(name string, def time.Duration) time.Duration {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: write a positive duration such as 8s", name, v))
+			return def
+		}
+		return d
+	}
+	cidrs := func(name string) []netip.Prefix {
+		v := str(name, "")
+		if f := str(name+"_FILE", ""); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return nil
+			}
+			v += "\n" + string(b)
+		}
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		p, err := guard.ParseCIDRs(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		return p
+	}
+
+	c := Config{
+		Addr:              str("IVR_ADDR", ":8080"),
+		PublicURL:         strings.TrimRight(str("IVR_PUBLIC_URL", ""), "/"),
+		TrustProxy:        boolean("IVR_TRUST_PROXY_HEADERS"),
+		FlowPath:          str("IVR_FLOW", ""),
+		CallCenter:        str("IVR_CALL_CENTER_NUMBER", ""),
+		FallbackText:      str("IVR_FALLBACK_TEXT", "We are sorry, something went wrong. Please hold while we connect you to an agent."),
+		FallbackVoice:     str("IVR_FALLBACK_VOICE", ""),
+		FallbackLanguage:  str("IVR_FALLBACK_LANGUAGE", "en-US"),
+		VoiceDeadline:     duration("IVR_VOICE_DEADLINE", 8*time.Second),
+		DatabaseURL:       str("IVR_DATABASE_URL", "sqlite:ivr.db"),
+		AdminToken:        secret("IVR_ADMIN_TOKEN"),
+		PlivoToken:        secret("PLIVO_AUTH_TOKEN"),
+		PlivoMasterToken:  secret("PLIVO_MASTER_AUTH_TOKEN"),
+		TLSCertFile:       str("IVR_TLS_CERT_FILE", ""),
+		TLSKeyFile:        str("IVR_TLS_KEY_FILE", ""),
+		AutocertCacheDir:  str("IVR_TLS_AUTOCERT_CACHE", "autocert-cache"),
+		HTTPRedirectAddr:  str("IVR_HTTP_REDIRECT_ADDR", ""),
+		TwilioAllow:       cidrs("IVR_TWILIO_ALLOW_CIDRS"),
+		PlivoAllow:        cidrs("IVR_PLIVO_ALLOW_CIDRS"),
+		TrustedProxies:    cidrs("IVR_TRUSTED_PROXIES"),
+		TwilioBasicUser:   str("IVR_TWILIO_BASIC_USER", ""),
+		TwilioBasicPass:   secret("IVR_TWILIO_BASIC_PASSWORD"),
+		PlivoBasicUser:    str("IVR_PLIVO_BASIC_USER", ""),
+		PlivoBasicPass:    secret("IVR_PLIVO_BASIC_PASSWORD"),
+		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
+		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
+	}
+	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
+		if t := secret(name); t != "" {
+			c.TwilioTokens = append(c.TwilioTokens, t)
+		}
+	}
+	if h := str("IVR_TLS_AUTOCERT_HOSTS", ""); h != "" {
+		c.AutocertHosts = strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+
+	c.Providers = map[string]bool{}
+	for _, p := range strings.FieldsFunc(str("IVR_PROVIDERS", "twilio,plivo"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p != "twilio" && p != "plivo" {
+			errs = append(errs, fmt.Errorf("IVR_PROVIDERS: unknown provider %q: write twilio, plivo or twilio,plivo", p))
+		}
+		c.Providers[p] = true
+	}
+
+	switch mode := str("IVR_MODE", "local"); mode {
+	case "local":
+	case "production":
+		c.Production = true
+	default:
+		errs = append(errs, fmt.Errorf("IVR_MODE=%q: write local or production", mode))
+	}
+	c.LogFormat = str("IVR_LOG_FORMAT", map[bool]string{true: "json", false: "text"}[c.Production])
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("IVR_LOG_FORMAT=%q: write json or text", c.LogFormat))
+	}
+	if v := str("IVR_RETENTION_DAYS", "0"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("IVR_RETENTION_DAYS=%q: write a whole number of days (0 keeps records forever)", v))
+		}
+		c.RetentionDays = n
+	}
+	if c.CallCenter != "" && !ValidE164(c.CallCenter) {
+		errs = append(errs, fmt.Errorf("IVR_CALL_CENTER_NUMBER=%q is not E.164: write it as + then country code and number, e.g. +14155550100", c.CallCenter))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("set both IVR_TLS_CERT_FILE and IVR_TLS_KEY_FILE, or neither"))
+	}
+	if (c.TwilioBasicUser == "") != (c.TwilioBasicPass == "") {
+		errs = append(errs, errors.New("set both IVR_TWILIO_BASIC_USER and IVR_TWILIO_BASIC_PASSWORD, or neither"))
+	}
+	if (c.PlivoBasicUser == "") != (c.PlivoBasicPass == "") {
+		errs = append(errs, errors.New("set both IVR_PLIVO_BASIC_USER and IVR_PLIVO_BASIC_PASSWORD, or neither"))
+	}
+	if c.Production {
+		errs = append(errs, c.productionProblems()...)
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// productionProblems lists what production mode refuses to start with.
+func (c Config) productionProblems() []error {
+	var errs []error
+	if c.CallCenter == "" || c.CallCenter == ExampleCallCenter {
+		errs = append(errs, errors.New("production: set IVR_CALL_CENTER_NUMBER to the E.164 number every fallback dials"))
+	}
+	if c.Providers["twilio"] && len(c.TwilioTokens) == 0 {
+		errs = append(errs, errors.New("production: set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE), or leave twilio out of IVR_PROVIDERS"))
+	}
+	if c.Providers["plivo"] && c.PlivoToken == "" {
+		errs = append(errs, errors.New("production: set PLIVO_AUTH_TOKEN (or PLIVO_AUTH_TOKEN_FILE), or leave plivo out of IVR_PROVIDERS"))
+	}
+	if c.AdminToken == "" {
+		errs = append(errs, errors.New("production: set IVR_ADMIN_TOKEN (or IVR_ADMIN_TOKEN_FILE); the admin UI must not be open"))
+	}
+	if c.PublicURL == "" && !c.TrustProxy {
+		errs = append(errs, errors.New("production: set IVR_PUBLIC_URL to the https URL the providers call (or IVR_TRUST_PROXY_HEADERS=true behind a proxy you run)"))
+	}
+	return errs
+}

@@ -1,0 +1,145 @@
+package ivr
+
+import "fmt"
+
+// exits is where an action list can lead.
+type exits struct {
+	menus    []string // menus it can go to (goto, redirect, top, fall-through to a menu)
+	back     bool     // it can go back
+	terminal bool     // it can end the call: hangup, transfer or voicemail
+}
+
+// Where an action list goes when it does not end in a control action.
+const (
+	fallMenu   = iota // back to the current menu (options)
+	fallEntry         // to the entry menu (answer)
+	fallHangup        // hang up (closed, on_max_*, no_answer)
+)
+
+func (f *Flow) exitsOf(as []Action, cur string, fall int) exits {
+	var e exits
+	for i := range as {
+		a := &as[i]
+		switch a.Kind {
+		case KindGoto, KindRedirect:
+			e.menus = append(e.menus, a.Menu)
+			return e
+		case KindTop:
+			e.menus = append(e.menus, f.Entry)
+			return e
+		case KindBack:
+			e.back = true
+			return e
+		case KindTransfer:
+			e.terminal = true
+			// The no-answer path can lead on to menus too.
+			n := f.exitsOf(a.Transfer.NoAnswer, cur, fallHangup)
+			e.menus = append(e.menus, n.menus...)
+			e.back = e.back || n.back
+			return e
+		case KindVoicemail, KindHangup:
+			e.terminal = true
+			return e
+		}
+	}
+	switch fall {
+	case fallMenu:
+		if cur != "" {
+			e.menus = append(e.menus, cur)
+		}
+	case fallEntry:
+		e.menus = append(e.menus, f.Entry)
+	case fallHangup:
+		e.terminal = true
+	}
+	return e
+}
+
+// menuExits merges the exits of every option and exhaustion path of m.
+func (f *Flow) menuExits(m *Menu) exits {
+	var all exits
+	add := func(e exits) {
+		all.menus = append(all.menus, e.menus...)
+		all.back = all.back || e.back
+		all.terminal = all.terminal || e.terminal
+	}
+	for _, o := range m.Options {
+		add(f.exitsOf(o.Actions, m.ID, fallMenu))
+	}
+	add(f.exitsOf(m.OnMaxFailures, m.ID, fallHangup))
+	add(f.exitsOf(m.OnMaxTimeouts, m.ID, fallHangup))
+	return all
+}
+
+// check finds menus no call can reach and menus from which a call can never
+// end (a loop with no way out).
+func (p *parser) check() {
+	f := p.f
+	ex := map[string]exits{}
+	preds := map[string][]string{}
+	for _, m := range f.order {
+		e := f.menuExits(m)
+		ex[m.ID] = e
+		for _, s := range e.menus {
+			preds[s] = append(preds[s], m.ID)
+		}
+	}
+
+	// Reachable from the answer URL.
+	reached := map[string]bool{}
+	var queue []string
+	visit := func(ids ...string) {
+		for _, id := range ids {
+			if !reached[id] && f.menus[id] != nil {
+				reached[id] = true
+				queue = append(queue, id)
+			}
+		}
+	}
+	visit(f.exitsOf(f.Answer, "", fallEntry).menus...)
+	if f.Hours != nil {
+		visit(f.exitsOf(f.Hours.Closed, "", fallHangup).menus...)
+	}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		visit(ex[id].menus...)
+	}
+	for _, m := range f.order {
+		if !reached[m.ID] {
+			p.probs = append(p.probs, Problem{File: p.file, Line: m.Line, Col: m.col,
+				Msg: fmt.Sprintf("menu %q is never reached from the entry menu %q: link to it with goto: %s, or remove it", m.ID, f.Entry, m.ID)})
+		}
+	}
+
+	// Menus that can end the call, directly or through others (fixed point).
+	ends := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, m := range f.order {
+			if ends[m.ID] {
+				continue
+			}
+			e := ex[m.ID]
+			ok := e.terminal
+			for _, s := range e.menus {
+				ok = ok || ends[s]
+			}
+			if e.back {
+				ok = ok || ends[f.Entry]
+				for _, s := range preds[m.ID] {
+					ok = ok || ends[s]
+				}
+			}
+			if ok {
+				ends[m.ID], changed = true, true
+			}
+		}
+	}
+	for _, m := range f.order {
+		if reached[m.ID] && !ends[m.ID] {
+			p.probs = append(p.probs, Problem{File: p.file, Line: m.Line, Col: m.col,
+				Msg: fmt.Sprintf("menu %q can never end the call: no option, on_max_failures or on_max_timeouts leads (through other menus) to hangup, transfer or voicemail; add one, e.g. on_max_failures: hangup", m.ID)})
+		}
+	}
+}

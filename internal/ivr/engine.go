@@ -1,0 +1,459 @@
+package ivr
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Paths of the engine's own action URLs (relative to the voice base).
+const (
+	PathDialDone      = "action/dial-done"
+	PathVoicemailDone = "action/voicemail-done"
+	menuPrefix        = "menu/"
+)
+
+// Step answers one voice webhook of a call. It is pure: the result depends
+// only on the flow and req (req.Call.Now included).
+//
+// Paths: "" is the answer URL (business hours, then the answer actions, then
+// the entry menu); "menu/{id}" renders or evaluates menu id following the
+// menu URL rule; "action/dial-done" continues after a transfer (reads
+// req.DialStatus); "action/voicemail-done" thanks the caller after a
+// voicemail and hangs up. An unknown path or menu is an error: a call that
+// was in a menu removed by a reload lands there, and the server falls back.
+func (f *Flow) Step(req Request) (Result, error) {
+	st := parseState(req.Query)
+	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang), trail: st.Trail}
+	switch {
+	case req.Path == "":
+		r.answer()
+	case strings.HasPrefix(req.Path, menuPrefix):
+		id := req.Path[len(menuPrefix):]
+		m := f.menus[id]
+		if m == nil {
+			return Result{}, fmt.Errorf("step %q: flow %s has no menu %q", req.Path, f.File, id)
+		}
+		r.menu(m, st, req.Input)
+	case req.Path == PathDialDone:
+		if err := r.dialDone(st, req.DialStatus); err != nil {
+			return Result{}, err
+		}
+	case req.Path == PathVoicemailDone:
+		r.voicemailDone(st, req.RecordingURL)
+	default:
+		return Result{}, fmt.Errorf("step %q: unknown path", req.Path)
+	}
+	return Result{Steps: r.steps, Events: r.events}, nil
+}
+
+// callLang is the call's language: the state's if the flow speaks it, else
+// the flow's default.
+func (f *Flow) callLang(l string) string {
+	if l != "" && f.langs[l] != nil {
+		return l
+	}
+	return f.Language
+}
+
+type runner struct {
+	f      *Flow
+	call   Call
+	lang   string
+	trail  []string
+	steps  []Step
+	events []Event
+}
+
+func (r *runner) event(menu, input, action string) {
+	r.events = append(r.events, Event{At: r.call.Now, Menu: menu, Input: input, Action: action})
+}
+
+func (r *runner) answer() {
+	f := r.f
+	if f.Hours != nil && !f.Hours.Open(r.call.Now) {
+		r.event("", "", "closed")
+		r.run(f.Hours.Closed, nil, fallHangup)
+		return
+	}
+	r.run(f.Answer, nil, fallEntry)
+}
+
+// enter renders m fresh (attempt 1, full greeting).
+func (r *runner) enter(m *Menu) {
+	r.event(m.ID, "", "enter")
+	r.render(m, state{Attempt: 1}, nil, false)
+}
+
+// render emits m's Gather and the Redirect that brings a silent caller back
+// to the same URL as a timeout.
+func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
+	st.Lang, st.Trail = r.lang, r.trail
+	target := Target{Path: menuPrefix + m.ID, Query: st.encode()}
+	greeting := m.Greeting
+	if short && len(m.ShortGreeting) > 0 {
+		greeting = m.ShortGreeting
+	}
+	prompts := make([]Step, 0, len(lead)+len(greeting))
+	for i := range lead {
+		prompts = append(prompts, r.prompt(&lead[i], m))
+	}
+	for i := range greeting {
+		prompts = append(prompts, r.prompt(&greeting[i], m))
+	}
+	g := Gather{
+		Action:            target,
+		Prompts:           prompts,
+		NumDigits:         m.Digits,
+		TimeoutSeconds:    m.TimeoutSeconds,
+		InterDigitSeconds: m.InterDigitSeconds,
+		FinishOnKey:       m.FinishKey,
+		DTMF:              true,
+	}
+	if m.Speech != nil {
+		g.Speech = true
+		g.SpeechHints = m.Speech.Hints
+		g.Language = m.Speech.Language
+		if g.Language == "" {
+			g.Language = r.lang
+		}
+	}
+	r.steps = append(r.steps, g, Redirect{Target: target})
+}
+
+// prompt turns a say, play or pause action into its Step.
+func (r *runner) prompt(a *Action, m *Menu) Step {
+	switch a.Kind {
+	case KindPlay:
+		return Play{URL: a.URL, Loop: a.Loop}
+	case KindPause:
+		return Pause{Seconds: a.Seconds}
+	}
+	f := r.f
+	text, lang := a.Text.Plain, a.Language
+	if len(a.Text.Langs) > 0 {
+		text, lang = pickText(a.Text.Langs, r.lang, f.Language)
+	} else if lang == "" {
+		if m != nil && m.Language != "" {
+			lang = m.Language
+		} else {
+			lang = f.Language
+		}
+	}
+	voice := a.Voice
+	if voice == "" {
+		if lc := f.langs[lang]; lc != nil {
+			voice = lc.Voice
+		}
+	}
+	if voice == "" && m != nil {
+		voice = m.Voice
+	}
+	if voice == "" {
+		voice = f.Voice
+	}
+	return Say{Text: expand(text, r.spoken), Voice: voice, Language: lang, Loop: a.Loop}
+}
+
+func pickText(ts []LangText, want, fallback string) (string, string) {
+	for _, t := range ts {
+		if t.Lang == want {
+			return t.Text, t.Lang
+		}
+	}
+	for _, t := range ts {
+		if t.Lang == fallback {
+			return t.Text, t.Lang
+		}
+	}
+	return ts[0].Text, ts[0].Lang
+}
+
+// spoken is the value of a placeholder in a voice prompt.
+func (r *runner) spoken(name string) string {
+	switch name {
+	case "from":
+		return spokenNumber(r.call.From)
+	case "to":
+		return spokenNumber(r.call.To)
+	case "call_center":
+		return spokenNumber(r.f.CallCenterNumber)
+	}
+	return ""
+}
+
+func (r *runner) menu(m *Menu, st state, in Input) {
+	hasInput := strings.TrimSpace(in.Digits) != "" || strings.TrimSpace(in.Speech) != ""
+	if !hasInput && st.Attempt == 0 {
+		r.enter(m)
+		return
+	}
+	next := state{Attempt: min(max(st.Attempt, 1)+1, maxCount), Invalid: st.Invalid, Timeouts: st.Timeouts}
+	if !hasInput {
+		next.Timeouts = min(next.Timeouts+1, maxCount)
+		r.event(m.ID, "timeout", "timeout")
+		if next.Timeouts >= m.MaxTimeouts {
+			r.event(m.ID, "", "max_timeouts")
+			r.run(m.OnMaxTimeouts, m, fallHangup)
+			return
+		}
+		r.render(m, next, m.TimeoutPrompt, true)
+		return
+	}
+	o, label := r.choose(m, in)
+	if o == nil {
+		next.Invalid = min(next.Invalid+1, maxCount)
+		r.event(m.ID, label, "invalid")
+		if next.Invalid >= m.MaxFailures {
+			r.event(m.ID, "", "max_failures")
+			r.run(m.OnMaxFailures, m, fallHangup)
+			return
+		}
+		r.render(m, next, m.InvalidPrompt, true)
+		return
+	}
+	r.event(m.ID, label, "option "+o.Key)
+	r.run(o.Actions, m, fallMenu)
+}
+
+// choose finds the option the input selects; label describes the input for
+// the call record.
+func (r *runner) choose(m *Menu, in Input) (*Option, string) {
+	if strings.TrimSpace(in.Digits) != "" {
+		d, ok := cleanDigits(in.Digits, m.FinishKey)
+		if !ok {
+			return nil, "unreadable keys"
+		}
+		return m.byKeys(d), d
+	}
+	s := strings.TrimSpace(in.Speech)
+	label := "speech: " + truncate(s, 100)
+	if m.Speech == nil {
+		return nil, label
+	}
+	ws := words(s)
+	for i := range m.Options {
+		o := &m.Options[i]
+		for _, w := range o.Words {
+			if phraseIn(words(w), ws) {
+				return o, label
+			}
+		}
+	}
+	if d := spokenDigits(ws); d != "" {
+		return m.byKeys(d), label
+	}
+	return nil, label
+}
+
+// byKeys matches exact keys first, then patterns and regexes in file order.
+func (m *Menu) byKeys(d string) *Option {
+	for i := range m.Options {
+		if o := &m.Options[i]; o.match.kind == matchExact && o.match.s == d {
+			return o
+		}
+	}
+	for i := range m.Options {
+		if o := &m.Options[i]; o.match.kind != matchExact && o.match.match(d) {
+			return o
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= n {
+			break
+		}
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func curID(m *Menu) string {
+	if m == nil {
+		return ""
+	}
+	return m.ID
+}
+
+// run executes an action list in menu cur (nil outside menus); fall says
+// what happens when it does not end in a control action.
+func (r *runner) run(as []Action, cur *Menu, fall int) {
+	f := r.f
+	id := curID(cur)
+	for i := range as {
+		a := &as[i]
+		switch a.Kind {
+		case KindSay, KindPlay, KindPause:
+			r.steps = append(r.steps, r.prompt(a, cur))
+			r.event(id, "", a.Kind)
+		case KindSetLanguage:
+			r.lang = a.Lang
+			r.event(id, "", "set_language "+a.Lang)
+		case KindGoto:
+			r.event(id, "", "goto "+a.Menu)
+			if cur != nil && cur.ID != a.Menu {
+				r.trail = push(r.trail, cur.ID)
+			}
+			r.enter(f.menus[a.Menu])
+		case KindRedirect:
+			r.event(id, "", "redirect "+a.Menu)
+			if cur != nil && cur.ID != a.Menu {
+				r.trail = push(r.trail, cur.ID)
+			}
+			st := state{Lang: r.lang, Trail: r.trail}
+			r.steps = append(r.steps, Redirect{Target: Target{Path: menuPrefix + a.Menu, Query: st.encode()}})
+		case KindBack:
+			to := r.pop()
+			r.event(id, "", "back "+to.ID)
+			r.enter(to)
+		case KindTop:
+			r.event(id, "", "top")
+			r.trail = nil
+			r.enter(f.menus[f.Entry])
+		case KindTransfer:
+			t := a.Transfer
+			st := state{Lang: r.lang, Trail: r.trail, Menu: id, Ref: a.ref}
+			target := Target{Path: PathDialDone, Query: st.encode()}
+			r.steps = append(r.steps, Dial{Numbers: t.Numbers, CallerID: t.CallerID, TimeoutSeconds: t.TimeoutSeconds, Action: &target})
+			r.event(id, "", "transfer "+strings.Join(t.Numbers, ","))
+		case KindVoicemail:
+			vm := a.Voicemail
+			for j := range vm.Prompt {
+				r.steps = append(r.steps, r.prompt(&vm.Prompt[j], cur))
+			}
+			st := state{Lang: r.lang, Menu: id, Ref: a.ref}
+			r.steps = append(r.steps, Record{
+				Action:           Target{Path: PathVoicemailDone, Query: st.encode()},
+				MaxLengthSeconds: vm.MaxLengthSeconds,
+				FinishOnKey:      vm.FinishKey,
+				TimeoutSeconds:   vm.TimeoutSeconds,
+				PlayBeep:         vm.Beep,
+			}, Hangup{})
+			r.event(id, "", "voicemail")
+		case KindHangup:
+			r.steps = append(r.steps, Hangup{})
+			r.event(id, "", "hangup")
+		}
+		if a.Control() {
+			return
+		}
+	}
+	switch {
+	case fall == fallMenu && cur != nil:
+		r.event(cur.ID, "", "repeat")
+		r.render(cur, state{Attempt: 1}, nil, true)
+	case fall == fallEntry:
+		r.trail = nil
+		r.enter(f.menus[f.Entry])
+	default:
+		r.steps = append(r.steps, Hangup{})
+		r.event(id, "", "hangup")
+	}
+}
+
+// pop takes the last menu of the back-trail that still exists; an empty
+// trail goes to the entry menu.
+func (r *runner) pop() *Menu {
+	for len(r.trail) > 0 {
+		id := r.trail[len(r.trail)-1]
+		r.trail = r.trail[:len(r.trail)-1]
+		if m := r.f.menus[id]; m != nil {
+			return m
+		}
+	}
+	return r.f.menus[r.f.Entry]
+}
+
+// connected reports whether a dial status means the transfer was answered.
+func connected(status string) bool {
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "completed", "answered", "answer":
+		return true
+	}
+	return false
+}
+
+func (r *runner) dialDone(st state, status string) error {
+	a := r.f.refs[st.Ref]
+	if a == nil || a.Kind != KindTransfer {
+		return fmt.Errorf("step %s: flow %s has no transfer %q (was the flow changed during the call?)", PathDialDone, r.f.File, st.Ref)
+	}
+	cur := r.f.menus[st.Menu]
+	id := curID(cur)
+	label := "dial " + truncate(strings.ToLower(strings.TrimSpace(status)), 20)
+	if connected(status) {
+		r.event(id, label, "hangup")
+		r.steps = append(r.steps, Hangup{})
+		return nil
+	}
+	r.event(id, label, "no_answer")
+	r.run(a.Transfer.NoAnswer, cur, fallHangup)
+	return nil
+}
+
+func (r *runner) voicemailDone(st state, recording string) {
+	cur := r.f.menus[st.Menu]
+	id := curID(cur)
+	input := "recording"
+	if recording != "" {
+		input += " " + truncate(recording, 200)
+	}
+	r.event(id, input, "voicemail done")
+	thanks := []Action{{Kind: KindSay, Text: Text{Plain: defaultVMThanks}}}
+	if a := r.f.refs[st.Ref]; a != nil && a.Kind == KindVoicemail {
+		thanks = a.Voicemail.Thanks
+	}
+	for i := range thanks {
+		r.steps = append(r.steps, r.prompt(&thanks[i], cur))
+	}
+	r.steps = append(r.steps, Hangup{})
+	r.event(id, "", "hangup")
+}
+
+// Reply answers an inbound SMS by keyword: the first word of the text,
+// case-insensitively. A keyword with an empty reply (e.g. STOP, which the
+// provider handles) and an unmatched text without a default give no Message.
+func (f *Flow) Reply(m SMS) (Result, error) {
+	ws := words(m.Text)
+	first := ""
+	if len(ws) > 0 {
+		first = strings.ToUpper(ws[0])
+	}
+	reply, action := f.SMS.Default, "sms default"
+	for _, k := range f.SMS.Keywords {
+		if k.Word == first {
+			reply, action = k.Reply, "sms "+k.Word
+			break
+		}
+	}
+	input := ""
+	if action != "sms default" {
+		input = first
+	}
+	res := Result{}
+	if reply == "" {
+		res.Events = []Event{{At: m.Now, Input: input, Action: action + " (no reply)"}}
+		return res, nil
+	}
+	text := expand(reply, func(name string) string {
+		switch name {
+		case "from":
+			return writtenNumber(m.From)
+		case "to":
+			return writtenNumber(m.To)
+		case "call_center":
+			return f.CallCenterNumber
+		}
+		return ""
+	})
+	res.Steps = []Step{Message{Text: text, To: m.From, From: m.To}}
+	res.Events = []Event{{At: m.Now, Input: input, Action: action}}
+	return res, nil
+}

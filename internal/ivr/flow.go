@@ -1,0 +1,246 @@
+// Package ivr is the phone menu domain: the flow file format (YAML), its
+// loading and checking, the pure engine that turns a call's request into
+// provider-neutral Steps, the call state that rides in action URL queries, and
+// hot reload of the flow file. It does no I/O on the call path and never
+// imports net/http, the XML renderers, auth or the server.
+//
+// The flow format is described in FORMAT.md next to this file; Example returns
+// a bundled flow that uses every feature.
+package ivr
+
+import (
+	_ "embed"
+	"net/url"
+	"time"
+
+	_ "time/tzdata" // business hours must find their time zone on a bare machine
+)
+
+//go:embed example.yaml
+var exampleFlow []byte
+
+// Example returns a copy of the bundled example flow (entry menu "main").
+func Example() []byte {
+	out := make([]byte, len(exampleFlow))
+	copy(out, exampleFlow)
+	return out
+}
+
+// Call describes the phone call a request belongs to.
+type Call struct {
+	Provider string // "twilio" | "plivo"
+	ID       string // CallSid / CallUUID
+	From     string // caller, E.164 as the provider reports it
+	To       string // our number
+	Now      time.Time
+}
+
+// Input is what the caller entered at a menu. Both empty = no input (timeout).
+type Input struct {
+	Digits string // keys pressed (Twilio Digits, Plivo Digits)
+	Speech string // transcript (Twilio SpeechResult, Plivo Speech)
+}
+
+// Request is one webhook of a call, reduced to what the engine needs.
+type Request struct {
+	Call Call
+	// Path is the route remainder after "/{provider}/voice/": "" = the answer
+	// URL, "menu/{id}", "action/dial-done" or "action/voicemail-done".
+	Path string
+	// Query is the call state from the action URL's query (attempt, invalid,
+	// timeouts, lang, trail, menu, ref). Parsed tolerantly.
+	Query url.Values
+	Input Input
+	// DialStatus is the provider's outcome of a transfer, only read on
+	// "action/dial-done": Twilio DialCallStatus, Plivo DialStatus (or
+	// DialBLegStatus). "completed" and "answered" mean the transfer connected;
+	// anything else (busy, no-answer, failed, canceled, timeout, "") runs the
+	// transfer's no_answer actions.
+	DialStatus string
+	// RecordingURL is the provider's RecordingUrl on
+	// "action/voicemail-done"; it only goes into the call's events.
+	RecordingURL string
+}
+
+// Event is one thing that happened during a call, for call records.
+type Event struct {
+	At     time.Time
+	Menu   string // menu the event happened in ("" outside menus)
+	Input  string // caller input: digits, "speech: ...", "timeout", ...
+	Action string // what the flow did: "enter", "goto billing", "transfer +1...", ...
+}
+
+// Result is the engine's answer to a Request: Steps to render, Events to record.
+type Result struct {
+	Steps  []Step
+	Events []Event
+}
+
+// SMS is an inbound text message.
+type SMS struct {
+	From, To, Text string
+	Now            time.Time
+}
+
+// Flow is a parsed, checked flow file. It is read-only after Parse and safe
+// for concurrent use. Exported fields are a read-only model (e.g. for the
+// admin flow map): do not modify them.
+type Flow struct {
+	File             string // name given to Parse
+	Name             string
+	Description      string
+	Entry            string           // entry menu id
+	Language         string           // default call language (BCP-47), "en-US" unless set
+	Voice            string           // default voice ("" = provider default)
+	Languages        []LanguageConfig // languages the flow speaks, Language first
+	CallCenterNumber string           // call_center, E.164 or ""
+	Hours            *Hours           // nil = always open
+	Answer           []Action         // run on the answer URL before the entry menu
+	SMS              SMSConfig
+
+	menus map[string]*Menu
+	order []*Menu
+	refs  map[string]*Action
+	langs map[string]*LanguageConfig
+}
+
+// LanguageConfig is a language the flow can speak.
+type LanguageConfig struct {
+	Tag   string // BCP-47, e.g. "es-ES"
+	Voice string // voice for prompts in this language ("" = fall back)
+	Name  string // human label, optional
+}
+
+// Menus returns the flow's menus in file order.
+func (f *Flow) Menus() []*Menu { return append([]*Menu(nil), f.order...) }
+
+// Menu returns the menu with that id, or nil.
+func (f *Flow) Menu(id string) *Menu { return f.menus[id] }
+
+// CallCenter returns the flow's call_center number, or "".
+func (f *Flow) CallCenter() string { return f.CallCenterNumber }
+
+// Menu is one phone menu.
+type Menu struct {
+	ID                string
+	Label             string
+	Line              int      // where the menu is defined in the file
+	Greeting          []Action // say/play/pause only
+	ShortGreeting     []Action // on repeats; empty = Greeting
+	InvalidPrompt     []Action
+	TimeoutPrompt     []Action
+	Digits            int // keys to collect; 0 = any number, ended by FinishKey or a pause
+	TimeoutSeconds    int
+	InterDigitSeconds int
+	FinishKey         string
+	Speech            *Speech // nil = keys only
+	Voice, Language   string
+	Options           []Option
+	MaxFailures       int
+	MaxTimeouts       int
+	OnMaxFailures     []Action
+	OnMaxTimeouts     []Action
+
+	col int
+}
+
+// Speech enables speech input on a menu.
+type Speech struct {
+	Hints    []string // when the file gives none, every option's words (filled in by Parse)
+	Language string   // "" = the call language
+}
+
+// Option is one choice of a menu.
+type Option struct {
+	Key     string   // "1", "42", "9XX", "/^4\d\d$/"
+	Words   []string // spoken words/phrases that choose it
+	Label   string
+	Actions []Action
+
+	match     matcher
+	line, col int
+}
+
+// Action kinds.
+const (
+	KindSay         = "say"
+	KindPlay        = "play"
+	KindPause       = "pause"
+	KindGoto        = "goto"
+	KindBack        = "back"
+	KindTop         = "top"
+	KindRedirect    = "redirect"
+	KindTransfer    = "transfer"
+	KindVoicemail   = "voicemail"
+	KindHangup      = "hangup"
+	KindSetLanguage = "set_language"
+)
+
+// Action is one thing a flow does. Kind says which fields matter.
+type Action struct {
+	Kind      string
+	Text      Text       // say
+	Voice     string     // say
+	Language  string     // say: language of plain text
+	Loop      int        // say, play
+	URL       string     // play
+	Seconds   int        // pause
+	Menu      string     // goto, redirect: menu id
+	Lang      string     // set_language
+	Transfer  *Transfer  // transfer
+	Voicemail *Voicemail // voicemail
+	Line, Col int
+
+	ref string
+}
+
+// Control reports whether the action ends its action list (everything but
+// say, play, pause and set_language).
+func (a *Action) Control() bool {
+	switch a.Kind {
+	case KindSay, KindPlay, KindPause, KindSetLanguage:
+		return false
+	}
+	return true
+}
+
+// Text is prompt text: one plain text, or one text per language.
+type Text struct {
+	Plain string     // used when Langs is empty
+	Langs []LangText // per-language text in file order
+}
+
+// LangText is the text of one language.
+type LangText struct{ Lang, Text string }
+
+// Transfer dials one or more numbers at once.
+type Transfer struct {
+	To             []string // as written: "call_center" or E.164 numbers
+	Numbers        []string // resolved E.164
+	CallerID       string
+	TimeoutSeconds int
+	NoAnswer       []Action
+}
+
+// Voicemail records a message, then thanks the caller and hangs up.
+type Voicemail struct {
+	Prompt           []Action
+	MaxLengthSeconds int
+	FinishKey        string
+	TimeoutSeconds   int
+	Beep             bool
+	Thanks           []Action
+}
+
+// SMSConfig holds keyword replies for text messages.
+type SMSConfig struct {
+	Keywords   []Keyword
+	Default    string // reply to anything else; "" = no reply
+	HasDefault bool
+}
+
+// Keyword is one SMS keyword and its reply ("" = no reply).
+type Keyword struct {
+	Word  string // upper case
+	Reply string
+}

@@ -1,0 +1,145 @@
+package ivr
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Source holds the live flow and reloads it. The last good flow keeps
+// serving when the file turns bad. Calls in progress survive a reload: their
+// state names menus by id; if a call's menu is gone, Step returns an error
+// and the server falls back.
+type Source struct {
+	path   string
+	logger *slog.Logger
+	cur    atomic.Pointer[Flow]
+
+	mu      sync.Mutex // serialises reloads; guards the fields below
+	lastErr error
+	seen    fileSig // the file as last read, good or bad
+}
+
+type fileSig struct {
+	mod  time.Time
+	size int64
+	sum  [sha256.Size]byte
+}
+
+// NewSource loads the flow at path ("" = the bundled Example). It fails if
+// the first load fails; logger may be nil.
+func NewSource(path string, logger *slog.Logger) (*Source, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Source{path: path, logger: logger}
+	f, sig, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	s.cur.Store(f)
+	s.seen = sig
+	return s, nil
+}
+
+func (s *Source) load() (*Flow, fileSig, error) {
+	if s.path == "" {
+		f, err := Parse("example.yaml", exampleFlow)
+		return f, fileSig{}, err
+	}
+	var sig fileSig
+	if st, err := os.Stat(s.path); err == nil {
+		sig.mod, sig.size = st.ModTime(), st.Size()
+	}
+	data, err := readFile(s.path)
+	if err != nil {
+		return nil, sig, err
+	}
+	sig.sum = sha256.Sum256(data)
+	f, err := Parse(s.path, data)
+	if err != nil {
+		return nil, sig, fmt.Errorf("load flow %s: %w", s.path, err)
+	}
+	return f, sig, nil
+}
+
+// Flow returns the live flow; never nil.
+func (s *Source) Flow() *Flow { return s.cur.Load() }
+
+// Path is the flow file's path ("" = the bundled example).
+func (s *Source) Path() string { return s.path }
+
+// Reload re-reads the flow file. On error the last good flow keeps serving,
+// the error is logged and remembered for LastError, and returned.
+func (s *Source) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, sig, err := s.load()
+	s.seen = sig
+	if err != nil {
+		s.lastErr = err
+		s.logger.Error("flow reload failed; still serving the last good flow", "path", s.path, "err", err)
+		return err
+	}
+	s.lastErr = nil
+	s.cur.Store(f)
+	s.logger.Info("flow reloaded", "path", s.path, "menus", len(f.order))
+	return nil
+}
+
+// LastError is the error of the last reload, nil if it succeeded.
+func (s *Source) LastError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+// Watch polls the flow file every interval until ctx ends and reloads it
+// when its modification time, size or content changed. It returns at once
+// for the bundled example (path "").
+func (s *Source) Watch(ctx context.Context, every time.Duration) {
+	if s.path == "" {
+		return
+	}
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.changed() {
+				_ = s.Reload() // logged and remembered by Reload
+			}
+		}
+	}
+}
+
+// changed reports whether the file differs from the one last read.
+func (s *Source) changed() bool {
+	st, err := os.Stat(s.path)
+	s.mu.Lock()
+	seen := s.seen
+	s.mu.Unlock()
+	if err != nil {
+		// A missing file is a change worth reporting once.
+		return !seen.mod.IsZero() || seen.size != 0
+	}
+	if !st.ModTime().Equal(seen.mod) || st.Size() != seen.size {
+		return true
+	}
+	// Same time and size: compare content too (coarse clocks, same-size edits).
+	data, err := readFile(s.path)
+	if err != nil {
+		return true
+	}
+	return sha256.Sum256(data) != seen.sum
+}

@@ -1,0 +1,152 @@
+package ivr
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Limits on call state read from a URL query.
+const (
+	maxCount    = 99 // attempt, invalid and timeouts are capped here
+	maxTrail    = 10 // back-trail entries kept (oldest dropped)
+	maxRefLen   = 256
+	maxIDLen    = 64
+	maxInputLen = 64
+)
+
+// Query keys of the call state.
+const (
+	qAttempt  = "attempt"
+	qInvalid  = "invalid"
+	qTimeouts = "timeouts"
+	qLang     = "lang"
+	qTrail    = "trail"
+	qMenu     = "menu"
+	qRef      = "ref"
+)
+
+var (
+	idRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	langRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
+)
+
+// state is the call state carried in action URL queries. Everything is
+// optional; parseState never fails: missing or garbage fields are zero.
+type state struct {
+	Attempt  int      // 0 = not present (menu URL: render fresh)
+	Invalid  int      // wrong inputs so far at this menu
+	Timeouts int      // no-input timeouts so far at this menu
+	Lang     string   // call language tag, "" = flow default
+	Trail    []string // menus to go back to, oldest first
+	Menu     string   // menu an action URL was issued from
+	Ref      string   // action reference (transfer, voicemail)
+}
+
+// parseCount reads a non-negative count; anything unreadable is 0 and large
+// values are capped.
+func parseCount(s string) int {
+	if !allDigits(s) {
+		return 0
+	}
+	if len(s) > 6 {
+		return maxCount
+	}
+	n, _ := strconv.Atoi(s)
+	return min(n, maxCount)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// parseState reads the call state from q tolerantly.
+func parseState(q url.Values) state {
+	var s state
+	s.Attempt = parseCount(q.Get(qAttempt))
+	s.Invalid = parseCount(q.Get(qInvalid))
+	s.Timeouts = parseCount(q.Get(qTimeouts))
+	if l := q.Get(qLang); len(l) <= 35 && langRE.MatchString(l) {
+		s.Lang = l
+	}
+	if m := q.Get(qMenu); idRE.MatchString(m) {
+		s.Menu = m
+	}
+	if r := q.Get(qRef); len(r) <= maxRefLen && printable(r) {
+		s.Ref = r
+	}
+	if t := q.Get(qTrail); t != "" && len(t) <= (maxIDLen+1)*maxTrail*2 {
+		for id := range strings.SplitSeq(t, ",") {
+			if idRE.MatchString(id) {
+				s.Trail = append(s.Trail, id)
+			}
+		}
+		if len(s.Trail) > maxTrail {
+			s.Trail = s.Trail[len(s.Trail)-maxTrail:]
+		}
+	}
+	return s
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// encode writes the state as a query in stable (sorted) key order, leaving
+// out zero fields.
+func (s state) encode() string {
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+	}
+	// keys in sorted order: attempt, invalid, lang, menu, ref, timeouts, trail
+	if s.Attempt > 0 {
+		add(qAttempt, strconv.Itoa(s.Attempt))
+	}
+	if s.Invalid > 0 {
+		add(qInvalid, strconv.Itoa(s.Invalid))
+	}
+	if s.Lang != "" {
+		add(qLang, s.Lang)
+	}
+	if s.Menu != "" {
+		add(qMenu, s.Menu)
+	}
+	if s.Ref != "" {
+		add(qRef, s.Ref)
+	}
+	if s.Timeouts > 0 {
+		add(qTimeouts, strconv.Itoa(s.Timeouts))
+	}
+	if len(s.Trail) > 0 {
+		add(qTrail, strings.Join(s.Trail, ","))
+	}
+	return b.String()
+}
+
+// push returns the trail with id appended (capped, oldest dropped).
+func push(trail []string, id string) []string {
+	out := make([]string, 0, len(trail)+1)
+	out = append(out, trail...)
+	out = append(out, id)
+	if len(out) > maxTrail {
+		out = out[len(out)-maxTrail:]
+	}
+	return out
+}

@@ -1,0 +1,432 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/web"
+)
+
+// The admin UI and its JSON API, under /admin/. Access:
+//   - IVR_ADMIN_TOKEN set: a login form sets the ivr_admin cookie (an
+//     expiring HMAC of the token, never the token itself); the API also takes
+//     "Authorization: Bearer TOKEN".
+//   - no token: served only to loopback clients (local mode).
+//
+// Anything that changes state (login, logout, try) is a POST that must come
+// from our own origin (Origin, or Referer) and carry the CSRF token: the
+// ivr_csrf cookie's value, echoed in the form field csrf_token or the
+// X-CSRF-Token header (double submit). Bearer requests skip the CSRF token,
+// as browsers never add that header by themselves.
+
+const (
+	sessionCookie = "ivr_admin"
+	csrfCookie    = "ivr_csrf"
+	csrfField     = "csrf_token"
+	csrfHeader    = "X-CSRF-Token"
+	sessionTTL    = 12 * time.Hour
+)
+
+// contentSecurityPolicy: everything from our own origin, no inline script.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+
+// addAdminRoutes registers /admin/... (the UI) and /admin/api/... (JSON).
+func addAdminRoutes(r chi.Router, d Deps) {
+	a := newAdmin(d)
+	r.Use(adminHeaders, a.localOnly)
+
+	// Open to anyone who may see the admin at all (the login page needs CSS).
+	static, _ := fs.Sub(web.FS, "static")
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	r.Method(http.MethodGet, "/login", handleLoginPage(a))
+	r.With(a.csrf).Method(http.MethodPost, "/login", handleLogin(a))
+
+	r.Group(func(r chi.Router) {
+		r.Use(a.authenticate)
+		r.Method(http.MethodGet, "/", http.RedirectHandler("/admin/flow", http.StatusSeeOther))
+		r.Method(http.MethodGet, "/flow", handleFlowMap(a))
+		r.Method(http.MethodGet, "/try", handleTryPage(a))
+		r.Method(http.MethodGet, "/calls", handleCallsPage(a))
+		r.Method(http.MethodGet, "/calls/{provider}/{id}", handleCallPage(a))
+		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
+		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
+		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such admin page", http.StatusNotFound)
+	})
+}
+
+// admin is the state shared by the admin handlers, fixed at start.
+type admin struct {
+	d          Deps
+	token      string
+	sessionKey []byte // HMAC key of the session cookie, derived from the token
+	secure     bool   // IVR_PUBLIC_URL is https: cookies are always Secure
+	publicHost string // IVR_PUBLIC_URL's host, also a valid Origin
+	layout     *template.Template
+	errors     *template.Template
+}
+
+func newAdmin(d Deps) *admin {
+	a := &admin{d: d, token: d.Config.AdminToken}
+	if a.d.Logger == nil {
+		a.d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if a.token != "" {
+		m := hmac.New(sha256.New, []byte(a.token))
+		m.Write([]byte("ivr admin session key v1"))
+		a.sessionKey = m.Sum(nil)
+	}
+	if u, err := url.Parse(d.Config.PublicURL); err == nil && u.Host != "" {
+		a.secure = u.Scheme == "https"
+		a.publicHost = u.Host
+	}
+	a.layout = template.Must(template.New("layout.html").Funcs(templateFuncs()).ParseFS(web.FS, "templates/layout.html"))
+	a.errors = a.page("error.html")
+	return a
+}
+
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"inc": func(i int) int { return i + 1 },
+		"fmtTime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04:05Z")
+		},
+		"fmtTimePtr": func(t *time.Time) string {
+			if t == nil || t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04:05Z")
+		},
+	}
+}
+
+// page parses one page template on top of the layout (once, in a maker).
+func (a *admin) page(name string) *template.Template {
+	return template.Must(template.Must(a.layout.Clone()).ParseFS(web.FS, "templates/"+name))
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Active     string
+	Nav        bool
+	LoggedIn   bool // with a token: show the logout button
+	CSRF       string
+	FlowErrors []string
+	Data       any
+}
+
+// render writes a page (status 200) with the CSRF cookie set.
+func (a *admin) render(w http.ResponseWriter, r *http.Request, t *template.Template, active string, data any) {
+	a.renderStatus(w, r, t, http.StatusOK, active, data)
+}
+
+func (a *admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template.Template, status int, active string, data any) {
+	p := pageData{
+		Active:     active,
+		Nav:        active != "login",
+		LoggedIn:   a.token != "",
+		CSRF:       a.csrfToken(w, r),
+		FlowErrors: flowProblems(a.d.Flows),
+		Data:       data,
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		a.d.Logger.Error("admin page", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		http.Error(w, "page failed to render (see the server log)", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (a *admin) fail(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	a.renderStatus(w, r, a.errors, status, "", struct{ Title, Message string }{title, msg})
+}
+
+// adminHeaders sets the security headers of every admin response.
+func adminHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// localOnly serves the admin only to loopback clients when no token is set.
+func (a *admin) localOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.token == "" && !isLoopback(r.RemoteAddr) {
+			http.Error(w, "admin UI disabled: set IVR_ADMIN_TOKEN to use it from another machine", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+type bearerKey struct{}
+
+// authenticate lets a request in with the bearer token or a valid session
+// cookie (or anyone, in local mode). Others get 401 on the API and on
+// POSTs, and a redirect to the login form on pages.
+func (a *admin) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.token == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			if a.tokenMatches(strings.TrimSpace(got)) {
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bearerKey{}, true)))
+				return
+			}
+		} else if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value, time.Now()) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/admin/api/") || r.Method != http.MethodGet {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
+			http.Error(w, "missing or wrong admin token", http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	})
+}
+
+func (a *admin) tokenMatches(got string) bool {
+	want := sha256.Sum256([]byte(a.token))
+	sum := sha256.Sum256([]byte(got))
+	return got != "" && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+}
+
+// newSession returns a session cookie value: expiry "." HMAC(expiry).
+func (a *admin) newSession(now time.Time) string {
+	exp := strconv.FormatInt(now.Add(sessionTTL).Unix(), 10)
+	return exp + "." + a.sessionMAC(exp)
+}
+
+func (a *admin) sessionMAC(exp string) string {
+	m := hmac.New(sha256.New, a.sessionKey)
+	m.Write([]byte("session|" + exp))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (a *admin) validSession(v string, now time.Time) bool {
+	exp, mac, ok := strings.Cut(v, ".")
+	if !ok || a.sessionKey == nil {
+		return false
+	}
+	n, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || now.Unix() >= n {
+		return false
+	}
+	return hmac.Equal([]byte(mac), []byte(a.sessionMAC(exp)))
+}
+
+// secureCookie reports whether cookies must be Secure for this request.
+func (a *admin) secureCookie(r *http.Request) bool {
+	if a.secure || r.TLS != nil {
+		return true
+	}
+	return a.d.Config.TrustProxy && strings.EqualFold(firstHeaderValue(r.Header.Get("X-Forwarded-Proto")), "https")
+}
+
+func firstHeaderValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.TrimSpace(v)
+}
+
+func (a *admin) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/admin", MaxAge: maxAge,
+		Secure: a.secureCookie(r), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie when the
+// browser has none yet.
+func (a *admin) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && validCSRFValue(c.Value) {
+		return c.Value
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	v := hex.EncodeToString(b)
+	a.setCookie(w, r, csrfCookie, v, 0)
+	return v
+}
+
+func validCSRFValue(v string) bool {
+	if len(v) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
+}
+
+// csrf refuses a state-changing request from another origin (403), or one
+// without the CSRF token matching its cookie (403). Bearer requests need
+// only a matching origin when they send one.
+func (a *admin) csrf(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			origin = r.Header.Get("Referer")
+		}
+		bearer, _ := r.Context().Value(bearerKey{}).(bool)
+		if origin == "" && !bearer {
+			http.Error(w, "cross-site request refused: no Origin or Referer header", http.StatusForbidden)
+			return
+		}
+		if origin != "" && !a.sameOrigin(r, origin) {
+			http.Error(w, "cross-site request refused: origin does not match this server", http.StatusForbidden)
+			return
+		}
+		if bearer {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got := r.Header.Get(csrfHeader)
+		if got == "" {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			got = r.PostFormValue(csrfField)
+		}
+		c, err := r.Cookie(csrfCookie)
+		if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
+			http.Error(w, "CSRF token missing or wrong: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin reports whether an Origin or Referer names this server: the
+// request's Host, IVR_PUBLIC_URL's host, or (when proxy headers are
+// trusted) X-Forwarded-Host.
+func (a *admin) sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	host := strings.ToLower(u.Host)
+	if host == strings.ToLower(r.Host) || (a.publicHost != "" && host == strings.ToLower(a.publicHost)) {
+		return true
+	}
+	if a.d.Config.TrustProxy {
+		if fh := firstHeaderValue(r.Header.Get("X-Forwarded-Host")); fh != "" && strings.EqualFold(host, fh) {
+			return true
+		}
+	}
+	return false
+}
+
+// localNext keeps a post-login redirect on the admin's own pages.
+func localNext(next string) string {
+	if !strings.HasPrefix(next, "/admin/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/admin/flow"
+	}
+	return next
+}
+
+type loginView struct{ Next, Error string }
+
+// handleLoginPage serves GET /admin/login.
+func handleLoginPage(a *admin) http.Handler {
+	tmpl := a.page("login.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.token == "" {
+			http.Redirect(w, r, "/admin/flow", http.StatusSeeOther) // local mode: no login
+			return
+		}
+		a.render(w, r, tmpl, "login", loginView{Next: localNext(r.URL.Query().Get("next"))})
+	})
+}
+
+// handleLogin serves POST /admin/login: the right token sets the session cookie.
+func handleLogin(a *admin) http.Handler {
+	tmpl := a.page("login.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next := localNext(r.PostFormValue("next"))
+		if a.token == "" {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		if !a.tokenMatches(r.PostFormValue("token")) {
+			a.d.Logger.Warn("admin login refused", slog.String("remote", r.RemoteAddr))
+			a.renderStatus(w, r, tmpl, http.StatusUnauthorized, "login", loginView{Next: next, Error: "Wrong token."})
+			return
+		}
+		a.setCookie(w, r, sessionCookie, a.newSession(time.Now()), int(sessionTTL/time.Second))
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})
+}
+
+// handleLogout serves POST /admin/logout.
+func handleLogout(a *admin) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.setCookie(w, r, sessionCookie, "", -1)
+		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+	})
+}
+
+// handleAPICalls answers GET /admin/api/calls?limit=N&cursor=C (and the
+// filters number, status, since, until as YYYY-MM-DD).
+func handleAPICalls(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opts, err := listOptions(r.URL.Query())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		calls, next, err := db.ListCalls(r.Context(), opts)
+		if err != nil {
+			http.Error(w, "list calls: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if calls == nil {
+			calls = []store.Call{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			Calls []store.Call `json:"calls"`
+			Next  string       `json:"next"`
+		}{calls, next})
+	})
+}

@@ -1,0 +1,196 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/store"
+)
+
+// listOptions reads the call list's query: limit, cursor, number, status,
+// since and until (YYYY-MM-DD; until is inclusive of that whole day).
+func listOptions(q url.Values) (store.ListOptions, error) {
+	opts := store.ListOptions{
+		Cursor: q.Get("cursor"),
+		Number: strings.TrimSpace(q.Get("number")),
+		Status: strings.TrimSpace(q.Get("status")),
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return opts, errors.New("limit: write a whole number from 1 to 500")
+		}
+		opts.Limit = n
+	}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+		days int
+	}{{"since", &opts.Since, 0}, {"until", &opts.Until, 1}} {
+		v := strings.TrimSpace(q.Get(f.name))
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return opts, fmt.Errorf("%s: write a date as YYYY-MM-DD (got %q)", f.name, v)
+		}
+		*f.dst = t.AddDate(0, 0, f.days)
+	}
+	return opts, nil
+}
+
+// callRow is one call in the list, with its path through the flow in short.
+type callRow struct {
+	store.Call
+	Href string
+	Path string
+}
+
+type callsView struct {
+	Filter        struct{ Number, Status, Since, Until string }
+	Error         string
+	Calls         []callRow
+	NextHref      string
+	FirstHref     string
+	Paged         bool
+	Fallbacks     []reasonCount
+	Refused       []reasonCount
+	FallbackTotal float64
+	RefusedTotal  float64
+}
+
+type reasonCount struct {
+	Reason string
+	Count  float64
+}
+
+// handleCallsPage serves GET /admin/calls: recent calls, newest first.
+func handleCallsPage(a *admin) http.Handler {
+	tmpl := a.page("calls.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var v callsView
+		v.Filter.Number, v.Filter.Status = q.Get("number"), q.Get("status")
+		v.Filter.Since, v.Filter.Until = q.Get("since"), q.Get("until")
+		v.Fallbacks, v.FallbackTotal = countByReason(a.d.Metrics, "ivr_fallbacks_total")
+		v.Refused, v.RefusedTotal = countByReason(a.d.Metrics, "ivr_refused_requests_total")
+		status := http.StatusOK
+		opts, err := listOptions(q)
+		if err == nil {
+			if opts.Limit == 0 {
+				opts.Limit = 25
+			}
+			var calls []store.Call
+			var next string
+			calls, next, err = a.d.Store.ListCalls(r.Context(), opts)
+			for _, c := range calls {
+				v.Calls = append(v.Calls, callRow{Call: c, Href: callHref(c), Path: callPath(c.Events)})
+			}
+			filters := url.Values{}
+			for k, val := range map[string]string{"number": v.Filter.Number, "status": v.Filter.Status, "since": v.Filter.Since, "until": v.Filter.Until, "limit": q.Get("limit")} {
+				if val != "" {
+					filters.Set(k, val)
+				}
+			}
+			v.FirstHref = "/admin/calls?" + filters.Encode()
+			v.Paged = opts.Cursor != ""
+			if next != "" {
+				filters.Set("cursor", next)
+				v.NextHref = "/admin/calls?" + filters.Encode()
+			}
+		}
+		if err != nil {
+			v.Error, status = err.Error(), http.StatusBadRequest
+		}
+		a.renderStatus(w, r, tmpl, status, "calls", v)
+	})
+}
+
+func callHref(c store.Call) string {
+	return "/admin/calls/" + url.PathEscape(c.Provider) + "/" + url.PathEscape(c.CallID)
+}
+
+// callPath is a call's route through the flow in one line, e.g.
+// "main · 2 → billing · timeout → transfer +1555...".
+func callPath(evs []store.Event) string {
+	var parts []string
+	for _, e := range evs {
+		s := e.Menu
+		if e.Input != "" {
+			s += " [" + e.Input + "]"
+		}
+		if e.Action != "" {
+			s += " → " + e.Action
+		}
+		parts = append(parts, strings.TrimSpace(s))
+	}
+	return truncate(strings.Join(parts, " · "), 200)
+}
+
+// countByReason sums a counter of the metrics registry by its reason label
+// (over every provider), largest first.
+func countByReason(m *Metrics, name string) ([]reasonCount, float64) {
+	if m == nil || m.Registry == nil {
+		return nil, 0
+	}
+	fams, err := m.Registry.Gather()
+	if err != nil && len(fams) == 0 {
+		return nil, 0
+	}
+	sums := map[string]float64{}
+	total := 0.0
+	for _, fam := range fams {
+		if fam.GetName() != name {
+			continue
+		}
+		for _, metric := range fam.GetMetric() {
+			reason := ""
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == "reason" {
+					reason = l.GetValue()
+				}
+			}
+			n := metric.GetCounter().GetValue()
+			sums[reason] += n
+			total += n
+		}
+	}
+	out := make([]reasonCount, 0, len(sums))
+	for r, n := range sums {
+		out = append(out, reasonCount{Reason: r, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	return out, total
+}
+
+// handleCallPage serves GET /admin/calls/{provider}/{id}.
+func handleCallPage(a *admin) http.Handler {
+	tmpl := a.page("call.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		provider, id := chi.URLParam(r, "provider"), chi.URLParam(r, "id")
+		c, err := a.d.Store.GetCall(r.Context(), provider, id)
+		if errors.Is(err, store.ErrNotFound) {
+			a.fail(w, r, http.StatusNotFound, "No such call", "No call "+provider+"/"+id+" is stored (records may have been deleted by retention).")
+			return
+		}
+		if err != nil {
+			a.fail(w, r, http.StatusInternalServerError, "Call not loaded", err.Error())
+			return
+		}
+		a.render(w, r, tmpl, "calls", c)
+	})
+}

@@ -1,0 +1,484 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	stdxml "encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/xml"
+)
+
+// "Try it": the admin plays a call through the real webhook handlers, in
+// process. Each step is a request built exactly as the provider would send
+// it (form body, call id, From, To, Digits/SpeechResult...), signed with
+// Deps.TryToken, and served by the whole application router, middleware and
+// all. The XML answer goes back to the page with a neutral reading of it:
+// what the caller hears, what input is awaited and where the call goes next.
+
+// tryRequest is POST /admin/api/try's body.
+type tryRequest struct {
+	Provider     string `json:"provider"`      // "twilio" | "plivo"
+	CallID       string `json:"call_id"`       // "" = a new call (the server makes an id)
+	From         string `json:"from"`          // caller
+	To           string `json:"to"`            // our number
+	URL          string `json:"url"`           // "" = the answer URL; else a URL from the last answer
+	Digits       string `json:"digits"`        // keys pressed
+	Speech       string `json:"speech"`        // what the caller said
+	DialStatus   string `json:"dial_status"`   // the transfer's outcome, on a dial action URL
+	RecordingURL string `json:"recording_url"` // the recording, on a record action URL
+	// Hangup sends the provider's end-of-call callback (Twilio status,
+	// Plivo hangup) with status completed instead of a voice request.
+	Hangup   bool `json:"hangup"`
+	Duration int  `json:"duration"` // seconds, with Hangup
+}
+
+// tryResponse is what the page shows of one step.
+type tryResponse struct {
+	Provider    string         `json:"provider"`
+	CallID      string         `json:"call_id"`
+	Request     tryRequestView `json:"request"`
+	Status      int            `json:"status"`
+	ContentType string         `json:"content_type"`
+	XML         string         `json:"xml"`
+	Steps       []xmlStep      `json:"steps"`
+	Prompts     []tryPrompt    `json:"prompts"`
+	Gather      *tryGather     `json:"gather"` // the call waits for keys/speech
+	Next        *tryNext       `json:"next"`   // where the call goes without input
+	End         *tryEnd        `json:"end"`    // the call ends here (transfer, voicemail, hangup)
+	Fallback    bool           `json:"fallback"`
+	Error       string         `json:"error,omitempty"`
+}
+
+type tryRequestView struct {
+	Method string            `json:"method"`
+	URL    string            `json:"url"`
+	Params map[string]string `json:"params"`
+	Signed string            `json:"signed"` // which signature header was added
+}
+
+// tryPrompt is one thing the caller hears.
+type tryPrompt struct {
+	Kind     string `json:"kind"` // say, play, pause
+	Text     string `json:"text"`
+	Language string `json:"language,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+type tryGather struct {
+	Action    string `json:"action"`
+	Keys      bool   `json:"keys"`
+	Speech    bool   `json:"speech"`
+	NumDigits int    `json:"num_digits"`
+	FinishKey string `json:"finish_key"`
+	Language  string `json:"language,omitempty"`
+}
+
+type tryNext struct {
+	URL string `json:"url"`
+	Why string `json:"why"` // "redirect" (follow now) | "timeout" (if the caller stays silent)
+}
+
+type tryEnd struct {
+	Kind    string   `json:"kind"` // transfer, voicemail, hangup, end
+	Numbers []string `json:"numbers,omitempty"`
+	After   string   `json:"after,omitempty"` // the action URL the provider calls when the dial/recording ends
+	Text    string   `json:"text"`
+}
+
+// xmlStep is the neutral reading of one TwiML / Plivo XML element.
+type xmlStep struct {
+	Verb      string    `json:"verb"` // the element's own name
+	Kind      string    `json:"kind"` // say, play, pause, gather, dial, record, redirect, hangup, message, other
+	Text      string    `json:"text,omitempty"`
+	Language  string    `json:"language,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Seconds   int       `json:"seconds,omitempty"`
+	Numbers   []string  `json:"numbers,omitempty"`
+	Action    string    `json:"action,omitempty"`
+	Keys      bool      `json:"keys,omitempty"`
+	Speech    bool      `json:"speech,omitempty"`
+	NumDigits int       `json:"num_digits,omitempty"`
+	FinishKey string    `json:"finish_key,omitempty"`
+	Children  []xmlStep `json:"children,omitempty"`
+}
+
+// tryProvider is what a try step needs to know of a provider's requests.
+type tryProvider struct {
+	callID, digits, speech, dialStatus, recordingURL string
+	statusPath, duration                             string // the end-of-call callback
+	fallback                                         []byte
+}
+
+// handleTryPage serves GET /admin/try: the keypad.
+func handleTryPage(a *admin) http.Handler {
+	tmpl := a.page("try.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.render(w, r, tmpl, "try", struct{ Enabled bool }{a.d.TryToken != ""})
+	})
+}
+
+// handleTry serves POST /admin/api/try: one step of a call, through the
+// application's own router (the chi mux serving this very request).
+func handleTry(a *admin) http.Handler {
+	cfg := a.d.Config
+	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	fb := xml.FallbackConfig{Text: cfg.FallbackText, Voice: cfg.FallbackVoice, Language: cfg.FallbackLanguage, Number: cfg.CallCenter}
+	providers := map[string]*tryProvider{
+		"twilio": {callID: "CallSid", digits: "Digits", speech: "SpeechResult", dialStatus: "DialCallStatus", recordingURL: "RecordingUrl", statusPath: "/twilio/status", duration: "CallDuration"},
+		"plivo":  {callID: "CallUUID", digits: "Digits", speech: "Speech", dialStatus: "DialStatus", recordingURL: "RecordUrl", statusPath: "/plivo/hangup", duration: "Duration"},
+	}
+	for name, p := range providers {
+		p.fallback, _ = xml.Fallback(name, fb) // only to recognise the fallback
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.d.TryToken == "" {
+			writeJSONError(w, http.StatusServiceUnavailable, "try it is off: the server has no try token (Deps.TryToken)")
+			return
+		}
+		var tr tryRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&tr); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "try: bad JSON body: "+err.Error())
+			return
+		}
+		p := providers[tr.Provider]
+		if p == nil {
+			writeJSONError(w, http.StatusBadRequest, `try: provider must be "twilio" or "plivo"`)
+			return
+		}
+		target, err := tryTarget(tr.Provider, tr.URL)
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if tr.Hangup {
+			target = p.statusPath
+		}
+		var root http.Handler
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			root, _ = rc.Routes.(http.Handler)
+		}
+		if root == nil {
+			writeJSONError(w, http.StatusInternalServerError, "try: no application router")
+			return
+		}
+		if tr.CallID == "" {
+			tr.CallID = newTryCallID(tr.Provider)
+		}
+		if tr.From == "" {
+			tr.From = "+15551230000"
+		}
+		if tr.To == "" {
+			tr.To = "+15559870000"
+		}
+		params := url.Values{}
+		params.Set(p.callID, tr.CallID)
+		params.Set("From", tr.From)
+		params.Set("To", tr.To)
+		params.Set("Direction", "inbound")
+		params.Set("CallStatus", "in-progress")
+		for name, v := range map[string]string{p.digits: tr.Digits, p.speech: tr.Speech, p.dialStatus: tr.DialStatus, p.recordingURL: tr.RecordingURL} {
+			if v != "" {
+				params.Set(name, v)
+			}
+		}
+		if tr.Hangup {
+			params.Set("CallStatus", "completed")
+			params.Set(p.duration, strconv.Itoa(max(tr.Duration, 0)))
+			if tr.Provider == "plivo" {
+				params.Set("HangupCause", "NORMAL_CLEARING")
+			}
+		}
+		if tr.Speech != "" && tr.Provider == "twilio" {
+			params.Set("Confidence", "0.9")
+		}
+
+		// A fresh context without this request's routing state, so the
+		// router serves the inner request from its root.
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), chi.RouteCtxKey, nil), 10*time.Second)
+		defer cancel()
+		inner, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(params.Encode()))
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, "try: "+err.Error())
+			return
+		}
+		inner.RequestURI = target
+		inner.Host = r.Host
+		inner.TLS = r.TLS
+		inner.RemoteAddr = "127.0.0.1:0" // in process
+		inner.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		inner.Header.Set("User-Agent", "ivr-admin-try/1")
+		if cfg.TrustProxy {
+			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+				if v := r.Header.Get(h); v != "" {
+					inner.Header.Set(h, v)
+				}
+			}
+		}
+		switch tr.Provider {
+		case "twilio":
+			if cfg.TwilioBasicUser != "" {
+				inner.SetBasicAuth(cfg.TwilioBasicUser, cfg.TwilioBasicPass)
+			}
+		case "plivo":
+			if cfg.PlivoBasicUser != "" {
+				inner.SetBasicAuth(cfg.PlivoBasicUser, cfg.PlivoBasicPass)
+			}
+		}
+		signedURL := urls.Resolve(inner)
+		view := tryRequestView{Method: http.MethodPost, URL: signedURL, Params: map[string]string{}}
+		for k := range params {
+			view.Params[k] = params.Get(k)
+		}
+		if tr.Provider == "twilio" {
+			inner.Header.Set("X-Twilio-Signature", auth.SignTwilio(a.d.TryToken, signedURL, params))
+			view.Signed = "X-Twilio-Signature"
+		} else {
+			nonce := randomDigits(20)
+			inner.Header.Set("X-Plivo-Signature-V3", auth.SignPlivoV3(a.d.TryToken, signedURL, nonce, http.MethodPost, params))
+			inner.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
+			view.Signed = "X-Plivo-Signature-V3"
+		}
+
+		rec := httptest.NewRecorder()
+		root.ServeHTTP(rec, inner)
+		body, _ := io.ReadAll(io.LimitReader(rec.Body, 1<<20))
+
+		res := tryResponse{
+			Provider: tr.Provider, CallID: tr.CallID, Request: view,
+			Status: rec.Code, ContentType: rec.Header().Get("Content-Type"), XML: string(body),
+		}
+		res.Fallback = len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback))
+		if rec.Code != http.StatusOK {
+			res.Error = fmt.Sprintf("the webhook answered HTTP %d", rec.Code)
+		}
+		steps, err := parseVoiceXML(body)
+		if err != nil {
+			if res.Error == "" {
+				res.Error = err.Error()
+			}
+		} else {
+			res.Steps = steps
+			res.Prompts, res.Gather, res.Next, res.End = readSteps(steps)
+		}
+		if res.Fallback {
+			res.Error = "the server answered with its fallback (apology + call center): see the server log for the reason"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(res)
+	})
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+// tryTarget turns the page's URL (absolute, as the XML named it, or "" for
+// the answer URL) into a path and query under /{provider}/voice.
+func tryTarget(provider, raw string) (string, error) {
+	prefix := "/" + provider + "/voice"
+	if raw == "" {
+		return prefix, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("try: url %q: %w", raw, err)
+	}
+	p := u.Path
+	// A public path prefix (IVR_PUBLIC_URL=https://host/ivr) comes before ours.
+	if i := strings.Index(p, prefix); i > 0 {
+		p = p[i:]
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") {
+		clean += "/"
+	}
+	if clean != p || (p != prefix && !strings.HasPrefix(p, prefix+"/")) {
+		return "", fmt.Errorf("try: url %q is not under %s/", raw, prefix)
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p, nil
+}
+
+func newTryCallID(provider string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	if provider == "twilio" {
+		return "CA" + hex.EncodeToString(b)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
+}
+
+// xmlNode is any element, kept as a tree.
+type xmlNode struct {
+	XMLName stdxml.Name
+	Attrs   []stdxml.Attr `xml:",any,attr"`
+	Text    string        `xml:",chardata"`
+	Nodes   []xmlNode     `xml:",any"`
+}
+
+func (n xmlNode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// parseVoiceXML reads a TwiML or Plivo XML <Response> into neutral steps.
+func parseVoiceXML(body []byte) ([]xmlStep, error) {
+	var root xmlNode
+	if err := stdxml.Unmarshal(body, &root); err != nil {
+		return nil, fmt.Errorf("read the answer as XML: %w", err)
+	}
+	if root.XMLName.Local != "Response" {
+		return nil, fmt.Errorf("the answer's root element is <%s>, not <Response>", root.XMLName.Local)
+	}
+	return readNodes(root.Nodes), nil
+}
+
+func readNodes(nodes []xmlNode) []xmlStep {
+	var out []xmlStep
+	for _, n := range nodes {
+		out = append(out, readNode(n))
+	}
+	return out
+}
+
+func readNode(n xmlNode) xmlStep {
+	s := xmlStep{Verb: n.XMLName.Local, Text: strings.TrimSpace(n.Text)}
+	switch n.XMLName.Local {
+	case "Say", "Speak":
+		s.Kind, s.Language = "say", n.attr("language")
+	case "Play":
+		s.Kind, s.URL, s.Text = "play", s.Text, ""
+	case "Pause", "Wait":
+		s.Kind = "pause"
+		s.Seconds, _ = strconv.Atoi(n.attr("length"))
+		if s.Seconds == 0 {
+			s.Seconds = 1
+		}
+	case "Gather", "GetDigits", "GetInput":
+		s.Kind, s.Action, s.Text = "gather", n.attr("action"), ""
+		input := n.attr("input")
+		switch n.XMLName.Local {
+		case "GetInput":
+			input = n.attr("inputType")
+		case "GetDigits":
+			input = "dtmf"
+		}
+		if input == "" {
+			input = "dtmf"
+		}
+		s.Keys = strings.Contains(input, "dtmf")
+		s.Speech = strings.Contains(input, "speech")
+		s.NumDigits, _ = strconv.Atoi(n.attr("numDigits"))
+		if fk := n.attr("finishOnKey"); fk != "none" {
+			s.FinishKey = fk
+		}
+		s.Language = n.attr("language")
+		s.Children = readNodes(n.Nodes)
+	case "Dial":
+		s.Kind, s.Action = "dial", n.attr("action")
+		for _, c := range n.Nodes {
+			if t := strings.TrimSpace(c.Text); t != "" {
+				s.Numbers = append(s.Numbers, t)
+			}
+		}
+		if len(s.Numbers) == 0 && s.Text != "" {
+			s.Numbers = []string{s.Text}
+		}
+		s.Text = ""
+	case "Record":
+		s.Kind, s.Action = "record", n.attr("action")
+	case "Redirect":
+		s.Kind, s.URL, s.Text = "redirect", s.Text, ""
+	case "Hangup":
+		s.Kind = "hangup"
+	case "Message":
+		s.Kind = "message"
+	default:
+		s.Kind = "other"
+		s.Children = readNodes(n.Nodes)
+	}
+	return s
+}
+
+// readSteps plays the document as a phone would: prompts until the first
+// verb that waits for the caller or leaves the document.
+func readSteps(steps []xmlStep) (prompts []tryPrompt, gather *tryGather, next *tryNext, end *tryEnd) {
+	for i, s := range steps {
+		switch s.Kind {
+		case "say", "play", "pause":
+			prompts = append(prompts, promptOf(s))
+		case "gather":
+			for _, c := range s.Children {
+				if c.Kind == "say" || c.Kind == "play" || c.Kind == "pause" {
+					prompts = append(prompts, promptOf(c))
+				}
+			}
+			gather = &tryGather{Action: s.Action, Keys: s.Keys, Speech: s.Speech, NumDigits: s.NumDigits, FinishKey: s.FinishKey, Language: s.Language}
+			for _, after := range steps[i+1:] {
+				if after.Kind == "redirect" {
+					return prompts, gather, &tryNext{URL: after.URL, Why: "timeout"}, nil
+				}
+			}
+			return prompts, gather, nil, nil
+		case "redirect":
+			return prompts, nil, &tryNext{URL: s.URL, Why: "redirect"}, nil
+		case "dial":
+			return prompts, nil, nil, &tryEnd{Kind: "transfer", Numbers: s.Numbers, After: s.Action,
+				Text: "Transferred to " + strings.Join(s.Numbers, ", ")}
+		case "record":
+			return prompts, nil, nil, &tryEnd{Kind: "voicemail", After: s.Action, Text: "Voicemail: the caller leaves a message"}
+		case "hangup":
+			return prompts, nil, nil, &tryEnd{Kind: "hangup", Text: "The call was hung up"}
+		}
+	}
+	return prompts, nil, nil, &tryEnd{Kind: "end", Text: "The document ended: the call is over"}
+}
+
+func promptOf(s xmlStep) tryPrompt {
+	switch s.Kind {
+	case "play":
+		return tryPrompt{Kind: "play", Text: "[audio " + s.URL + "]", URL: s.URL}
+	case "pause":
+		return tryPrompt{Kind: "pause", Text: fmt.Sprintf("[pause %d s]", s.Seconds)}
+	}
+	return tryPrompt{Kind: "say", Text: s.Text, Language: s.Language}
+}

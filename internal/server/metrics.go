@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the server's Prometheus collectors, on a registry of their own
+// (no global default registry), served at /metrics.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	Requests   *prometheus.CounterVec   // provider, route, outcome
+	Latency    *prometheus.HistogramVec // provider, route
+	Fallbacks  *prometheus.CounterVec   // provider, reason
+	Refused    *prometheus.CounterVec   // provider, reason: refused signatures and addresses
+	Reloads    *prometheus.CounterVec   // result
+	StoreError *prometheus.CounterVec   // op
+}
+
+// NewMetrics registers every collector. queueDepth and dropped report the
+// call-event writer's state (nil when there is none).
+func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_requests_total", Help: "Webhook and admin requests by provider, route and outcome.",
+		}, []string{"provider", "route", "outcome"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ivr_request_duration_seconds",
+			Help:    "Time to answer a request, by provider and route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"provider", "route"}),
+		Fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_fallbacks_total", Help: "Voice requests answered with the fallback (apology + dial the call center), by reason.",
+		}, []string{"provider", "reason"}),
+		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_refused_requests_total", Help: "Webhook requests refused by signature, nonce or address checks, by reason.",
+		}, []string{"provider", "reason"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_flow_reloads_total", Help: "Flow reloads by result (ok, error).",
+		}, []string{"result"}),
+		StoreError: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_store_errors_total", Help: "Store operations that failed, by operation.",
+		}, []string{"op"}),
+	}
+	m.Registry.MustRegister(m.Requests, m.Latency, m.Fallbacks, m.Refused, m.Reloads, m.StoreError,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if queueDepth != nil {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ivr_store_queue_depth", Help: "Call events waiting to be written to the store.",
+		}, queueDepth))
+	}
+	if dropped != nil {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ivr_store_dropped_events_total", Help: "Call events dropped because the queue was full (each one is also logged).",
+		}, dropped))
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

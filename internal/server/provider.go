@@ -1,0 +1,58 @@
+package server
+
+import (
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/xml"
+)
+
+// provider is what differs between Twilio and Plivo at the HTTP layer: the
+// names of their parameters, their XML and its content type. The fallback
+// and empty documents are rendered once, at start.
+type provider struct {
+	name        string // "twilio" | "plivo"; also the route prefix
+	contentType string
+	render      func(base string, steps []ivr.Step) ([]byte, error)
+	fallback    []byte // apology + dial the call center
+	empty       []byte // <Response/>: refused callbacks and messages
+
+	callID, digits, speech string // request parameter names
+	dialStatus             []string
+	recordingURL           string
+	messageID, messageText string
+}
+
+func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
+	twilio = &provider{
+		name:         "twilio",
+		contentType:  xml.ContentTypeTwilio,
+		render:       xml.Twilio,
+		empty:        xml.Empty("twilio"),
+		callID:       "CallSid",
+		digits:       "Digits",
+		speech:       "SpeechResult",
+		dialStatus:   []string{"DialCallStatus"},
+		recordingURL: "RecordingUrl",
+		messageID:    "MessageSid",
+		messageText:  "Body",
+	}
+	plivo = &provider{
+		name:         "plivo",
+		contentType:  xml.ContentTypePlivo,
+		render:       xml.Plivo,
+		empty:        xml.Empty("plivo"),
+		callID:       "CallUUID",
+		digits:       "Digits",
+		speech:       "Speech",
+		dialStatus:   []string{"DialStatus", "DialBLegStatus"},
+		recordingURL: "RecordUrl",
+		messageID:    "MessageUUID",
+		messageText:  "Text",
+	}
+	for _, p := range []*provider{twilio, plivo} {
+		p.fallback, err = xml.Fallback(p.name, fb)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return twilio, plivo, nil
+}

@@ -1,0 +1,145 @@
+// Package server is the HTTP layer: every route (routes.go), the middleware
+// order, the handlers, and the fallback rule: whatever goes wrong on a voice
+// route, the answer is HTTP 200 with the provider's apology-and-dial XML.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/xml"
+)
+
+// Deps is everything the HTTP layer needs, passed in explicitly.
+type Deps struct {
+	Config  config.Config
+	Logger  *slog.Logger
+	Flows   *ivr.Source
+	Store   *store.DB     // call records; required
+	Events  *store.Writer // async queue for flow events in front of Store
+	Nonces  auth.NonceStore
+	Metrics *Metrics
+
+	// TryToken signs the admin's "Try it" calls, which go through the real
+	// webhook handlers in process; the signature middleware must accept it
+	// for both providers. An in-process random secret, never printed.
+	// "" = Try it is off.
+	TryToken string
+
+	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
+	Render func(provider, base string, steps []ivr.Step) ([]byte, error)
+}
+
+// New returns the whole application as one http.Handler.
+func New(d Deps) (http.Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil, nil)
+	}
+	twilio, plivo, err := newProviders(xml.FallbackConfig{
+		Text:     d.Config.FallbackText,
+		Voice:    d.Config.FallbackVoice,
+		Language: d.Config.FallbackLanguage,
+		Number:   d.Config.CallCenter,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render fallback: %w", err)
+	}
+	if d.Render != nil {
+		for _, p := range []*provider{twilio, plivo} {
+			name := p.name
+			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
+		}
+	}
+	r := chi.NewRouter()
+	addRoutes(r, deps{Deps: d, tokens: signingTokens(d.Config)}, twilio, plivo)
+	return r, nil
+}
+
+// deps is Deps plus what New derives from it.
+type deps struct {
+	Deps
+	tokens tokens
+}
+
+// tokens are the auth tokens each provider's routes verify with. A provider
+// with no token configured gets a random in-process secret instead: nothing
+// from outside can sign with it (its routes accept nothing, as the contract
+// says), while the admin "Try it" can still play calls through the real
+// signed path. It is never printed.
+type tokens struct {
+	twilio, twilioSecondary, plivo string
+}
+
+func signingTokens(cfg config.Config) tokens {
+	t := tokens{twilio: randomToken(), plivo: randomToken()}
+	if len(cfg.TwilioTokens) > 0 {
+		t.twilio = cfg.TwilioTokens[0]
+	}
+	if len(cfg.TwilioTokens) > 1 {
+		t.twilioSecondary = cfg.TwilioTokens[1]
+	}
+	if cfg.PlivoToken != "" {
+		t.plivo = cfg.PlivoToken
+	}
+	return t
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newRequestID returns a short random id for logs.
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// reqInfo travels in the request context so that the outermost middleware
+// can count the outcome decided deep inside.
+type reqInfo struct {
+	id      string
+	outcome string
+}
+
+type ctxKey struct{}
+
+func info(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// observe gives each request an id, then counts and times it by route and outcome.
+func observe(m *Metrics, providerName string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ri := &reqInfo{id: newRequestID(), outcome: "ok"}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri)))
+			route := "unmatched"
+			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+				route = rc.RoutePattern()
+			}
+			m.Requests.WithLabelValues(providerName, route, ri.outcome).Inc()
+			m.Latency.WithLabelValues(providerName, route).Observe(time.Since(start).Seconds())
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package simulate
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+)
+
+// secret reads NAME from the environment, or else the file named by
+// NAME_FILE (trailing whitespace trimmed), as the server's configuration does.
+// "" means neither is set.
+func secret(getenv func(string) string, name string) (string, error) {
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	path := getenv(name + "_FILE")
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// newSigner builds the signer for provider from the server's environment.
+func newSigner(getenv func(string) string, provider string) (signer, error) {
+	s := signer{provider: provider}
+	var name string
+	switch provider {
+	case "twilio":
+		name = "TWILIO_AUTH_TOKEN"
+	case "plivo":
+		name = "PLIVO_AUTH_TOKEN"
+		master, err := secret(getenv, "PLIVO_MASTER_AUTH_TOKEN")
+		if err != nil {
+			return s, err
+		}
+		s.master = master
+	default:
+		return s, fmt.Errorf("unknown provider %q (want twilio or plivo)", provider)
+	}
+	token, err := secret(getenv, name)
+	if err != nil {
+		return s, err
+	}
+	if token == "" {
+		return s, fmt.Errorf("%s is not set (nor %s_FILE): it must be the token the server checks", name, name)
+	}
+	s.token = token
+	return s, nil
+}
+
+// baseURL is where the server is reached: IVR_PUBLIC_URL when set (that is
+// the URL the server checks signatures against), else localhost on the
+// port of IVR_ADDR (default 8080).
+func baseURL(getenv func(string) string) string {
+	if u := strings.TrimRight(getenv("IVR_PUBLIC_URL"), "/"); u != "" {
+		return u
+	}
+	host, port := "localhost", "8080"
+	if addr := getenv("IVR_ADDR"); addr != "" {
+		if h, p, err := net.SplitHostPort(addr); err == nil && p != "" {
+			port = p
+			if h != "" && h != "0.0.0.0" && h != "::" {
+				host = h
+			}
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// voiceURL is the provider's default answer URL.
+func voiceURL(getenv func(string) string, provider string) string {
+	return baseURL(getenv) + "/" + provider + "/voice"
+}

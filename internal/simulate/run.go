@@ -1,0 +1,556 @@
+package simulate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// maxDocument caps a webhook answer read by the simulator.
+const maxDocument = 1 << 20
+
+// Outcomes: how a simulated call ended, as --expect names them. A completed
+// dial or a recording outranks the hang-up that follows it.
+const (
+	outcomeHangup       = "hangup"        // the server hung up (<Hangup>, <Reject>, end of the document)
+	outcomeCallerHangup = "caller-hangup" // the caller hung up at a gather (end of script or input)
+	outcomeTransfer     = "transfer"      // a <Dial> completed
+	outcomeVoicemail    = "voicemail"     // a <Record> took a message
+)
+
+// call is the provider's view of the call: the parameters on every request.
+type call struct {
+	provider string
+	id       string // CallSid / CallUUID
+	account  string // Twilio AccountSid
+	from, to string
+	answered bool // after the first request CallStatus is in-progress
+}
+
+func (c *call) params() url.Values {
+	status := "in-progress"
+	if !c.answered {
+		status = "ringing"
+	}
+	if c.provider == "twilio" {
+		return url.Values{
+			"AccountSid": {c.account}, "CallSid": {c.id}, "From": {c.from}, "To": {c.to},
+			"CallStatus": {status}, "Direction": {"inbound"}, "ApiVersion": {"2010-04-01"},
+		}
+	}
+	v := url.Values{"CallUUID": {c.id}, "From": {c.from}, "To": {c.to}, "CallStatus": {status}, "Direction": {"inbound"}}
+	if !c.answered {
+		v.Set("Event", "StartApp")
+	}
+	return v
+}
+
+// input is the gather's answer in the provider's parameters.
+func (c *call) input(g gatherVerb, digits, finished, speech string) url.Values {
+	v := url.Values{}
+	switch {
+	case c.provider == "twilio" && speech != "":
+		v.Set("SpeechResult", speech)
+		v.Set("Confidence", "0.92")
+	case c.provider == "twilio":
+		if digits != "" {
+			v.Set("Digits", digits)
+		}
+		v.Set("FinishedOnKey", finished)
+	case g.element == "GetInput" && speech != "":
+		v.Set("InputType", "speech")
+		v.Set("Speech", speech)
+		v.Set("SpeechConfidenceScore", "0.92")
+	case g.element == "GetInput":
+		if digits != "" {
+			v.Set("InputType", "dtmf")
+			v.Set("Digits", digits)
+		}
+	default:
+		if digits != "" {
+			v.Set("Digits", digits)
+		}
+	}
+	return v
+}
+
+func (c *call) dialResult(status string) url.Values {
+	if c.provider == "twilio" {
+		dur := "0"
+		if status == "completed" {
+			dur = "42"
+		}
+		return url.Values{"DialCallStatus": {status}, "DialCallSid": {"CA" + randomHex(16)}, "DialCallDuration": {dur}}
+	}
+	return url.Values{"DialStatus": {status}, "DialALegUUID": {c.id}, "DialBLegUUID": {newUUID()}}
+}
+
+func (c *call) recording(rec recordVerb) url.Values {
+	if c.provider == "twilio" {
+		sid := "RE" + randomHex(16)
+		v := url.Values{
+			"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + c.account + "/Recordings/" + sid},
+			"RecordingDuration": {"7"}, "RecordingSid": {sid},
+		}
+		if k := finishKey(rec.finishOnKey); k != "" {
+			v.Set("Digits", k)
+		}
+		return v
+	}
+	id := newUUID()
+	return url.Values{
+		"RecordUrl":         {"https://media.plivo.com/v1/Account/MA" + strings.ToUpper(randomHex(9)) + "/Recording/" + id + ".mp3"},
+		"RecordingDuration": {"7"}, "RecordingDurationMs": {"7000"}, "RecordingID": {id},
+	}
+}
+
+// finishKey is the key the simulated caller ends a recording with.
+func finishKey(keys string) string {
+	if strings.Contains(keys, "#") {
+		return "#"
+	}
+	if keys != "" {
+		return keys[:1]
+	}
+	return ""
+}
+
+// hangup is the provider's end-of-call callback: URL path and parameters.
+func (c *call) hangup(seconds int, byServer bool) (path string, v url.Values) {
+	dur := strconv.Itoa(seconds)
+	if c.provider == "twilio" {
+		v = c.params()
+		v.Set("CallStatus", "completed")
+		v.Set("CallDuration", dur)
+		v.Set("Timestamp", time.Now().UTC().Format(time.RFC1123Z))
+		v.Set("CallbackSource", "call-progress-events")
+		v.Set("SequenceNumber", "0")
+		return "/twilio/status", v
+	}
+	source := "Caller"
+	if byServer {
+		source = "Answer XML"
+	}
+	v = url.Values{
+		"CallUUID": {c.id}, "From": {c.from}, "To": {c.to}, "Direction": {"inbound"},
+		"CallStatus": {"completed"}, "Event": {"Hangup"}, "Duration": {dur}, "BillDuration": {dur},
+		"HangupCause": {"NORMAL_CLEARING"}, "HangupCauseName": {"Normal Hangup"}, "HangupSource": {source},
+	}
+	return "/plivo/hangup", v
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// request is one webhook the simulated provider makes.
+type request struct {
+	method string
+	url    string     // absolute; for GET the parameters are added to its query
+	extra  url.Values // parameters beyond the call's own (Digits, DialCallStatus, ...)
+}
+
+// runner plays one call.
+type runner struct {
+	call       call
+	signer     signer
+	client     *http.Client
+	out        io.Writer
+	caller     caller
+	dialStatus string
+	maxSteps   int
+
+	steps   int
+	reached bool     // the server answered at least once (a provider then reports the call's end)
+	heard   []string // what was said, for --expect-say
+	outcome string
+	dialed  []string // parties of the completed dial
+	byUs    bool     // the server (not the caller) ended the call
+}
+
+// run plays the call from the answer URL until it ends.
+func (r *runner) run(ctx context.Context, answer request) error {
+	for req := &answer; req != nil; {
+		verbs, err := r.fetch(ctx, *req)
+		if err != nil {
+			return err
+		}
+		if req, err = r.play(ctx, verbs, req.url); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch requests a document and parses it.
+func (r *runner) fetch(ctx context.Context, req request) ([]verb, error) {
+	body, err := r.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	parse := parseTwiML
+	if r.call.provider == "plivo" {
+		parse = parsePlivoXML
+	}
+	verbs, err := parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: answer is not valid %s: %w", req.method, req.url, xmlName(r.call.provider), err)
+	}
+	return verbs, nil
+}
+
+func xmlName(provider string) string {
+	if provider == "twilio" {
+		return "TwiML"
+	}
+	return "Plivo XML"
+}
+
+// send makes one signed webhook request, counted against maxSteps, and
+// returns the answer's body.
+func (r *runner) send(ctx context.Context, req request) ([]byte, error) {
+	if r.steps >= r.maxSteps {
+		return nil, fmt.Errorf("call did not end after %d steps", r.maxSteps)
+	}
+	r.steps++
+	params := r.call.params()
+	r.call.answered = true
+	for k, v := range req.extra {
+		params[k] = v
+	}
+	fmt.Fprintf(r.out, "> %s %s%s\n", req.method, req.url, describe(req.extra))
+	body, ctype, err := r.do(ctx, req.method, req.url, params)
+	if err != nil {
+		return nil, err
+	}
+	if want := contentType(r.call.provider); ctype != want {
+		fmt.Fprintf(r.out, "  [warning: Content-Type %q, want %s]\n", ctype, want)
+	}
+	return body, nil
+}
+
+func contentType(provider string) string {
+	if provider == "twilio" {
+		return "text/xml"
+	}
+	return "application/xml"
+}
+
+// do signs and sends one request; a non-200 answer is an error, as the
+// providers treat it (Twilio and Plivo play an error and hang up).
+func (r *runner) do(ctx context.Context, method, target string, params url.Values) (body []byte, mediaType string, err error) {
+	s, err := r.signer.sign(method, target, params)
+	if err != nil {
+		return nil, "", err
+	}
+	var rd io.Reader
+	if method == "POST" {
+		rd = strings.NewReader(s.body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, s.url, rd)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	for _, h := range s.headers {
+		hr.Header.Set(h.name, h.value)
+	}
+	hr.Header.Set("User-Agent", "ivr-simulate ("+r.call.provider+")")
+	resp, err := r.client.Do(hr)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	defer resp.Body.Close()
+	r.reached = true
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: read answer: %w", method, target, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("%s %s: HTTP %s (a provider plays an application error and hangs up)", method, target, resp.Status)
+	}
+	if len(body) > maxDocument {
+		return nil, "", fmt.Errorf("%s %s: answer larger than %d bytes", method, target, maxDocument)
+	}
+	mediaType, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return body, mediaType, nil
+}
+
+// describe prints request parameters beyond the call's own, but for the
+// generated IDs.
+func describe(v url.Values) string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		switch k {
+		case "DialCallSid", "DialALegUUID", "DialBLegUUID", "RecordingSid", "RecordingID", "RecordingDurationMs":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(" ")
+	for _, k := range keys {
+		for _, val := range v[k] {
+			if val == "" || strings.ContainsFunc(val, func(c rune) bool { return c == '"' || !unicode.IsGraphic(c) || unicode.IsSpace(c) }) {
+				val = strconv.Quote(val)
+			}
+			fmt.Fprintf(&b, " %s=%s", k, val)
+		}
+	}
+	return b.String()
+}
+
+// resolve resolves a URL from a document against the URL of the request
+// that fetched it, as the providers do; "" is the document's own URL.
+func resolve(docURL, ref string) (string, error) {
+	base, err := url.Parse(docURL)
+	if err != nil {
+		return "", fmt.Errorf("parse %q: %w", docURL, err)
+	}
+	rel, err := url.Parse(strings.TrimSpace(ref))
+	if err != nil {
+		return "", fmt.Errorf("URL %q in the answer of %s: %w", ref, docURL, err)
+	}
+	u := base.ResolveReference(rel)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("URL %q in the answer of %s is not http(s)", ref, docURL)
+	}
+	return u.String(), nil
+}
+
+// play runs the verbs of one document fetched from docURL. It returns the
+// next request, or nil when the call has ended.
+func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*request, error) {
+	// next builds a request to ref (resolved) and either returns it (follow)
+	// or sends it now, ignoring the answer, and carries on (Plivo redirect="false").
+	next := func(ref, method string, extra url.Values, follow bool) (*request, error) {
+		u, err := resolve(docURL, ref)
+		if err != nil {
+			return nil, err
+		}
+		req := &request{method: method, url: u, extra: extra}
+		if follow {
+			return req, nil
+		}
+		_, err = r.send(ctx, *req)
+		return nil, err
+	}
+	for _, v := range verbs {
+		switch v := v.(type) {
+		case gatherVerb:
+			for _, p := range v.prompts {
+				r.hear(p)
+			}
+			rep, err := r.caller.respond(ctx, v)
+			if err != nil {
+				return nil, err
+			}
+			if rep.hangup {
+				fmt.Fprintf(r.out, "  [caller hangs up: %s]\n", rep.why)
+				r.end(outcomeCallerHangup, false)
+				return nil, nil
+			}
+			digits, finished := press(v, rep.keys)
+			switch {
+			case rep.speech != "":
+				fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
+			case rep.keys != "":
+				fmt.Fprintf(r.out, "  caller presses %s\n", rep.keys)
+			default:
+				fmt.Fprintln(r.out, "  (caller stays silent)")
+			}
+			if v.validDigits != "" && strings.Trim(digits, v.validDigits) != "" {
+				fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
+				digits, finished = "", ""
+			}
+			if digits == "" && rep.speech == "" && !v.onEmpty {
+				continue // no input: the next verb plays
+			}
+			if !v.post {
+				fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.element)
+				continue
+			}
+			req, err := next(v.action, v.method, r.call.input(v, digits, finished, rep.speech), v.follow)
+			if req != nil || err != nil {
+				return req, err
+			}
+		case dialVerb:
+			who := clean(strings.Join(v.numbers, ", "))
+			if who == "" {
+				who = "nobody"
+			}
+			fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
+			fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
+			completed := r.dialStatus == "completed"
+			if completed {
+				r.outcome, r.dialed = outcomeTransfer, v.numbers
+			}
+			if v.action != "" {
+				req, err := next(v.action, v.method, r.call.dialResult(r.dialStatus), v.follow)
+				if req != nil || err != nil {
+					return req, err
+				}
+				continue
+			}
+			if completed {
+				// The conversation is over when the caller hangs up.
+				r.end(outcomeCallerHangup, false)
+				return nil, nil
+			}
+		case recordVerb:
+			fmt.Fprintln(r.out, "  [records voicemail]")
+			r.outcome = outcomeVoicemail
+			if !v.post {
+				continue
+			}
+			req, err := next(v.action, v.method, r.call.recording(v), v.follow)
+			if req != nil || err != nil {
+				return req, err
+			}
+		case redirectVerb:
+			if v.url == "" {
+				return nil, fmt.Errorf("empty <Redirect> in the answer of %s", docURL)
+			}
+			return next(v.url, v.method, nil, true)
+		case hangupVerb:
+			if v.schedule > 0 {
+				fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.schedule)
+				continue
+			}
+			if v.reason != "" {
+				fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.reason))
+			} else {
+				fmt.Fprintln(r.out, "  [hangup]")
+			}
+			r.end(outcomeHangup, true)
+			return nil, nil
+		default:
+			r.hear(v)
+		}
+	}
+	fmt.Fprintln(r.out, "  [end of document: hangup]")
+	r.end(outcomeHangup, true)
+	return nil, nil
+}
+
+// hear prints what the caller hears (or, for unknown elements, what was skipped).
+func (r *runner) hear(v verb) {
+	switch v := v.(type) {
+	case sayVerb:
+		r.heard = append(r.heard, v.text)
+		fmt.Fprintf(r.out, "  %s%s\n", clean(v.text), loops(v.loop))
+	case playVerb:
+		fmt.Fprintf(r.out, "  [plays %s]%s\n", clean(v.url), loops(v.loop))
+	case pauseVerb:
+		fmt.Fprintf(r.out, "  [pause %ds]\n", v.seconds)
+	case dtmfVerb:
+		fmt.Fprintf(r.out, "  [sends keys %s]\n", clean(v.digits))
+	case unknownVerb:
+		fmt.Fprintf(r.out, "  [unknown <%s>]\n", clean(v.name))
+	default:
+		fmt.Fprintf(r.out, "  [unknown %T]\n", v)
+	}
+}
+
+// clean keeps text from the network from driving the terminal: control
+// characters (C0, C1, DEL) become "?".
+func clean(s string) string {
+	return strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return '?'
+		}
+		return c
+	}, s)
+}
+
+func loops(n int) string {
+	switch n {
+	case 0:
+		return " (loops until input)"
+	case 1:
+		return ""
+	}
+	return fmt.Sprintf(" (x%d)", n)
+}
+
+// press applies a gather's finishOnKey and numDigits to pressed keys.
+func press(g gatherVerb, keys string) (digits, finished string) {
+	for i := 0; i < len(keys); i++ {
+		if g.finishOnKey != "" && strings.IndexByte(g.finishOnKey, keys[i]) >= 0 {
+			return keys[:i], keys[i : i+1]
+		}
+		if g.numDigits > 0 && i+1 == g.numDigits {
+			return keys[:i+1], ""
+		}
+	}
+	return keys, ""
+}
+
+// end records how the call ended; a transfer or voicemail already seen wins.
+func (r *runner) end(how string, byServer bool) {
+	r.byUs = byServer
+	if r.outcome == "" {
+		r.outcome = how
+	}
+}
+
+// statusCallback sends the provider's end-of-call callback to target ("" =
+// derived from the answer URL).
+func (r *runner) statusCallback(ctx context.Context, answerURL, target string, seconds int) error {
+	path, params := r.call.hangup(seconds, r.byUs)
+	if target == "" {
+		target = callbackURL(answerURL, r.call.provider, path)
+	}
+	shown := url.Values{}
+	for _, k := range []string{"CallStatus", "CallDuration", "Duration", "HangupCause"} {
+		if v, ok := params[k]; ok {
+			shown[k] = v
+		}
+	}
+	fmt.Fprintf(r.out, "> POST %s%s\n", target, describe(shown))
+	if _, _, err := r.do(ctx, "POST", target, params); err != nil {
+		return fmt.Errorf("status callback: %w", err)
+	}
+	return nil
+}
+
+// callbackURL is the status/hangup URL next to the answer URL: its
+// "/{provider}/voice" suffix replaced by path, else path on the same host.
+func callbackURL(answerURL, provider, path string) string {
+	u, err := url.Parse(answerURL)
+	if err != nil {
+		return answerURL
+	}
+	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
+	if prefix, ok := strings.CutSuffix(strings.TrimRight(u.Path, "/"), "/"+provider+"/voice"); ok {
+		u.Path = prefix + path
+	} else {
+		u.Path = path
+	}
+	return u.String()
+}

@@ -1,0 +1,247 @@
+// Package simulate holds the developer tools behind `ivr simulate` (play a
+// call through a running server as Twilio or Plivo would, with real
+// signatures) and `ivr sign` (print a signed curl command).
+package simulate
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+const simulateUsage = `usage: ivr simulate [flags]
+
+Plays a call through a running server as Twilio or Plivo would: the answer
+URL with the provider's parameters and signature (TWILIO_AUTH_TOKEN or
+PLIVO_AUTH_TOKEN, or NAME_FILE, from the environment), then every gather,
+redirect, dial and record the XML asks for, and the status (Twilio) or hangup
+(Plivo) callback at the end. What the caller hears goes to stdout.
+
+Without --digits or --speech the gathers ask on stdin: keys (0-9 * #) are
+pressed, other text is said, an empty line is silence, end of input hangs up.
+A script gives one comma-separated entry per gather: a gather takes the next
+--digits entry when it accepts keys, else the next --speech entry; "" or
+"timeout" is silence, "hangup" hangs up; when the script runs out the caller
+hangs up.
+
+--expect checks how the call ended: hangup (the server hung up),
+caller-hangup, voicemail (a <Record> took a message), transfer, or
+transfer:NUMBER[,NUMBER] (a completed <Dial> that rang those numbers).
+
+flags:
+`
+
+// Simulate implements `ivr simulate`. It returns an error when the call
+// could not be played (HTTP error, bad XML, no end after --max-steps) or an
+// expectation failed; the transcript is on stdout either way.
+func Simulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	provider := fs.String("provider", "twilio", "provider to play: twilio or plivo")
+	answerURL := fs.String("url", "", "answer URL (default $IVR_PUBLIC_URL, else http://localhost:8080, + /{provider}/voice)")
+	methodFlag := fs.String("method", "POST", "method of the answer request: GET or POST")
+	from := fs.String("from", "+14155550100", "caller's number (E.164; Plivo gets it without +)")
+	to := fs.String("to", "+14155550199", "number called (E.164; Plivo gets it without +)")
+	digits := fs.String("digits", "", "scripted keys, one comma-separated entry per gather, e.g. 1,2,timeout,#")
+	speech := fs.String("speech", "", "scripted speech, one comma-separated entry per speech gather, e.g. billing,sales")
+	dialStatus := fs.String("dial-status", "completed", "how every <Dial> ends: completed, no-answer, busy or failed")
+	expect := fs.String("expect", "", "how the call must end: hangup, caller-hangup, voicemail, transfer or transfer:NUMBER[,NUMBER]")
+	var expectSay []string
+	fs.Func("expect-say", "text the caller must hear (case-insensitive substring; repeatable)", func(s string) error {
+		expectSay = append(expectSay, s)
+		return nil
+	})
+	maxSteps := fs.Int("max-steps", 50, "give up when the call has not ended after this many requests")
+	statusURL := fs.String("status-url", "", `status/hangup callback URL (default /twilio/status or /plivo/hangup next to the answer URL; "none" = do not send)`)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), simulateUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see ivr simulate -h)", fs.Arg(0))
+	}
+	m := strings.ToUpper(*methodFlag)
+	if m != "GET" && m != "POST" {
+		return fmt.Errorf("--method %q: want GET or POST", *methodFlag)
+	}
+	switch *dialStatus {
+	case "completed", "no-answer", "busy", "failed":
+	default:
+		return fmt.Errorf("--dial-status %q: want completed, no-answer, busy or failed", *dialStatus)
+	}
+	if *maxSteps < 1 {
+		return fmt.Errorf("--max-steps %d: want at least 1", *maxSteps)
+	}
+	want, err := parseExpect(*expect)
+	if err != nil {
+		return err
+	}
+	s, err := newSigner(getenv, *provider)
+	if err != nil {
+		return err
+	}
+	if *answerURL == "" {
+		*answerURL = voiceURL(getenv, *provider)
+	}
+	var who caller = &terminal{prompt: stderr, in: stdin}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["digits"] || set["speech"] {
+		sc := &script{}
+		if set["digits"] {
+			if sc.digits, err = splitScript(*digits, true); err != nil {
+				return err
+			}
+		}
+		if set["speech"] {
+			if sc.speech, err = splitScript(*speech, false); err != nil {
+				return err
+			}
+		}
+		who = sc
+	}
+
+	c := call{provider: *provider, from: *from, to: *to}
+	if c.provider == "twilio" {
+		c.id = "CA" + randomHex(16)
+		c.account = getenv("TWILIO_ACCOUNT_SID")
+		if c.account == "" {
+			c.account = "AC" + randomHex(16)
+		}
+	} else {
+		c.id = newUUID()
+		c.from, c.to = strings.TrimPrefix(c.from, "+"), strings.TrimPrefix(c.to, "+")
+	}
+	r := &runner{
+		call:   c,
+		signer: s,
+		client: &http.Client{
+			Timeout: 15 * time.Second, // Twilio's webhook timeout
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse // a 3xx is the server's answer
+			},
+		},
+		out:        stdout,
+		caller:     who,
+		dialStatus: *dialStatus,
+		maxSteps:   *maxSteps,
+	}
+	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.provider, c.id, c.from, c.to)
+	start := time.Now()
+	runErr := r.run(ctx, request{method: m, url: *answerURL})
+	if runErr == nil {
+		fmt.Fprintf(stdout, "call ended: %s after %d request%s\n", describeOutcome(r.outcome, r.dialed), r.steps, plural(r.steps))
+	}
+	// The provider reports the end of every answered call, whatever happened;
+	// after Ctrl-C too, so give the callback its own few seconds.
+	var cbErr error
+	if *statusURL != "none" && r.reached {
+		cbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		seconds := int(math.Ceil(time.Since(start).Seconds()))
+		cbErr = r.statusCallback(cbCtx, *answerURL, *statusURL, seconds)
+		cancel()
+	}
+	if runErr != nil || cbErr != nil {
+		return errors.Join(runErr, cbErr)
+	}
+	return check(stdout, want, expectSay, r)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func describeOutcome(outcome string, dialed []string) string {
+	if outcome == outcomeTransfer && len(dialed) > 0 {
+		return outcome + " to " + strings.Join(dialed, ", ")
+	}
+	return outcome
+}
+
+// expectation is a parsed --expect.
+type expectation struct {
+	outcome string   // "" = no expectation
+	numbers []string // transfer:NUMBER,...: each must be among the dialed
+}
+
+func parseExpect(s string) (expectation, error) {
+	if s == "" {
+		return expectation{}, nil
+	}
+	kind, nums, hasNums := strings.Cut(s, ":")
+	switch kind {
+	case outcomeHangup, outcomeCallerHangup, outcomeVoicemail, outcomeTransfer:
+	default:
+		return expectation{}, fmt.Errorf("--expect %q: want hangup, caller-hangup, voicemail, transfer or transfer:NUMBER", s)
+	}
+	e := expectation{outcome: kind}
+	if hasNums {
+		if kind != outcomeTransfer {
+			return expectation{}, fmt.Errorf("--expect %q: only transfer takes numbers", s)
+		}
+		for _, n := range strings.Split(nums, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				e.numbers = append(e.numbers, n)
+			}
+		}
+		if len(e.numbers) == 0 {
+			return expectation{}, fmt.Errorf("--expect %q: no number after transfer:", s)
+		}
+	}
+	return e, nil
+}
+
+// check compares the call with the expectations, printing one line each.
+func check(out io.Writer, want expectation, says []string, r *runner) error {
+	var failed []string
+	report := func(what string, ok bool, got string) {
+		if ok {
+			fmt.Fprintf(out, "expect %s: ok\n", what)
+			return
+		}
+		fmt.Fprintf(out, "expect %s: FAILED (%s)\n", what, got)
+		failed = append(failed, fmt.Sprintf("expected %s, %s", what, got))
+	}
+	if want.outcome != "" {
+		what := want.outcome
+		if len(want.numbers) > 0 {
+			what += ":" + strings.Join(want.numbers, ",")
+		}
+		ok := r.outcome == want.outcome
+		for _, n := range want.numbers {
+			ok = ok && dialedNumber(r.dialed, n)
+		}
+		report(what, ok, "call ended with "+describeOutcome(r.outcome, r.dialed))
+	}
+	heard := strings.ToLower(strings.Join(r.heard, "\n"))
+	for _, s := range says {
+		report(fmt.Sprintf("say %q", s), strings.Contains(heard, strings.ToLower(s)), "not heard")
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// dialedNumber compares numbers with or without "+" (Plivo writes none).
+func dialedNumber(dialed []string, n string) bool {
+	n = strings.TrimPrefix(n, "+")
+	for _, d := range dialed {
+		if strings.TrimPrefix(d, "+") == n {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkUpdateStatus measures committed status callbacks per second: one
+// writer, and many (RunParallel, GOMAXPROCS goroutines).
+func BenchmarkUpdateStatus(b *testing.B) {
+	for _, be := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+		b.Run(be.name, func(b *testing.B) {
+			d := openT(b, be.dsn(b))
+			ctx := context.Background()
+			var n atomic.Int64
+			update := func() error {
+				i := n.Add(1)
+				return d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: fmt.Sprintf("B%09d", i),
+					From: "+15550001", To: "+15550002", Status: "completed", At: time.Now(), DurationSeconds: 7, Final: true})
+			}
+			b.Run("serial", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := update(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("parallel", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := update(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		})
+	}
+}
+
+// BenchmarkAddEventBatch is the Writer's path: 50 calls of 4 events per
+// transaction; ns/op is per batch.
+func BenchmarkAddEventBatch(b *testing.B) {
+	for _, be := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+		b.Run(be.name, func(b *testing.B) {
+			d := openT(b, be.dsn(b))
+			ctx := context.Background()
+			batch := make([]CallEvents, 50)
+			for i := range batch {
+				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("E", i), From: "+1", To: "+2", Events: seqEvents(i, 4)}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := d.AddEventBatch(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkListCalls pages 50 calls with their events out of 2000.
+func BenchmarkListCalls(b *testing.B) {
+	for _, be := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+		b.Run(be.name, func(b *testing.B) {
+			d := openT(b, be.dsn(b))
+			ctx := context.Background()
+			batch := make([]CallEvents, 2000)
+			for i := range batch {
+				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("L", i), From: "+1", To: "+2", Events: seqEvents(i, 3)}
+			}
+			if err := d.AddEventBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				calls, _, err := d.ListCalls(ctx, ListOptions{Limit: 50})
+				if err != nil || len(calls) != 50 {
+					b.Fatal(len(calls), err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,383 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Call is one phone call as the admin API shows it.
+type Call struct {
+	Provider        string     `json:"provider"` // "twilio" | "plivo"
+	CallID          string     `json:"call_id"`  // CallSid / CallUUID
+	From            string     `json:"from"`
+	To              string     `json:"to"`
+	Status          string     `json:"status"` // the provider's last reported status; "" until one arrives
+	StartedAt       time.Time  `json:"started_at"`
+	EndedAt         *time.Time `json:"ended_at"`
+	DurationSeconds int        `json:"duration_seconds"`
+	HangupCause     string     `json:"hangup_cause"`
+	Events          []Event    `json:"events"` // in order; never nil on calls this package returns
+}
+
+// Event is one thing that happened on a call.
+type Event struct {
+	At     time.Time `json:"at"`
+	Menu   string    `json:"menu"`
+	Input  string    `json:"input"`
+	Action string    `json:"action"`
+}
+
+// CallEvents is a batch of events for one call, as queued by the Writer.
+type CallEvents struct {
+	Provider, CallID, From, To string
+	Events                     []Event
+}
+
+// StatusUpdate is a provider's status or hangup callback.
+type StatusUpdate struct {
+	Provider, CallID, From, To string
+	Status                     string    // e.g. "ringing", "in-progress", "completed"
+	At                         time.Time // when it was received; zero = now
+	DurationSeconds            int       // 0 = unknown (keeps a stored value)
+	HangupCause                string    // "" = unknown (keeps a stored value)
+	Final                      bool      // the call is over: sets ended_at once; later non-final statuses no longer change Status
+}
+
+// ListOptions selects and pages ListCalls.
+type ListOptions struct {
+	Limit  int    // default 50, at most 500
+	Cursor string // "" = first page; else the next value of the previous page
+	Number string // calls from or to this number
+	Status string // calls whose status is exactly this
+	Since  time.Time
+	Until  time.Time // calls that started in [Since, Until); zero = unbounded
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// upsertCallForEvents creates the call or fills in what it lacked; started_at
+// is the earliest time seen.
+const upsertCallForEvents = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (provider, call_id) DO UPDATE SET
+    from_number = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
+    to_number   = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
+    started_at  = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END
+RETURNING id`
+
+// AddEvents records events of a call, creating the call when it is new
+// (started_at = the first event's time, or now without events).
+func (d *DB) AddEvents(ctx context.Context, provider, callID, from, to string, events []Event) error {
+	return d.AddEventBatch(ctx, []CallEvents{{Provider: provider, CallID: callID, From: from, To: to, Events: events}})
+}
+
+// AddEventBatch records several calls' events in one transaction, in order.
+// It is what the Writer uses (see EventSink).
+func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
+	for _, b := range batch {
+		if b.Provider == "" || b.CallID == "" {
+			return fmt.Errorf("add events: provider and call id are required (got %q, %q)", b.Provider, b.CallID)
+		}
+	}
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		for _, b := range batch {
+			start := d.now()
+			for _, e := range b.Events {
+				if !e.At.IsZero() && e.At.Before(start) {
+					start = e.At
+				}
+			}
+			var ref int64
+			if err := tx.QueryRowContext(ctx, upsertCallForEvents,
+				txt(b.Provider), txt(b.CallID), txt(b.From), txt(b.To), d.tv(start)).Scan(&ref); err != nil {
+				return fmt.Errorf("upsert call %s/%s: %w", b.Provider, b.CallID, err)
+			}
+			if err := d.insertEvents(ctx, tx, ref, b.Events); err != nil {
+				return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add events: %w", err)
+	}
+	return nil
+}
+
+// insertEvents inserts events with multi-row INSERTs (chunked to stay far
+// below both databases' bind-parameter limits).
+func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, ref int64, events []Event) error {
+	const chunk = 200
+	for len(events) > 0 {
+		n := min(len(events), chunk)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
+		args := make([]any, 0, n*5)
+		for i, e := range events[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			p := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
+			at := e.At
+			if at.IsZero() {
+				at = d.now()
+			}
+			args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action))
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+		events = events[n:]
+	}
+	return nil
+}
+
+// upsertStatus applies a status callback. Retries of the same callback leave
+// the same row. A final status wins over non-final ones whatever the arrival
+// order; ended_at is set by the first final status; duration and hangup cause
+// are only overwritten by known values.
+const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (provider, call_id) DO UPDATE SET
+    from_number      = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
+    to_number        = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
+    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR calls.final = 0) THEN excluded.status ELSE calls.status END,
+    final            = CASE WHEN excluded.final = 1 THEN 1 ELSE calls.final END,
+    started_at       = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
+    ended_at         = COALESCE(calls.ended_at, excluded.ended_at),
+    duration_seconds = CASE WHEN excluded.duration_seconds > 0 THEN excluded.duration_seconds ELSE calls.duration_seconds END,
+    hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END`
+
+// UpdateStatus stores a status or hangup callback. When it returns nil the
+// change is committed (durable), so the callback may be acknowledged. It is
+// idempotent: a provider retrying the same callback changes nothing more.
+// For a new call, started_at is At, or At minus the duration for a final
+// status that reports one.
+func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
+	if u.Provider == "" || u.CallID == "" {
+		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
+	}
+	at := u.At
+	if at.IsZero() {
+		at = d.now()
+	}
+	start := at
+	final := 0
+	var ended *time.Time
+	if u.Final {
+		final = 1
+		ended = &at
+		if u.DurationSeconds > 0 {
+			start = at.Add(-time.Duration(u.DurationSeconds) * time.Second)
+		}
+	}
+	_, err := d.exec(ctx, upsertStatus, txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
+		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause))
+	if err != nil {
+		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
+	}
+	return nil
+}
+
+const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCall(s scanner) (int64, Call, error) {
+	var (
+		id             int64
+		c              Call
+		started, ended timeCol
+	)
+	if err := s.Scan(&id, &c.Provider, &c.CallID, &c.From, &c.To, &c.Status, &started, &ended, &c.DurationSeconds, &c.HangupCause); err != nil {
+		return 0, Call{}, err
+	}
+	c.StartedAt = started.T
+	if ended.Valid {
+		t := ended.T
+		c.EndedAt = &t
+	}
+	c.Events = []Event{}
+	return id, c, nil
+}
+
+// GetCall returns one call with its events, or ErrNotFound.
+func (d *DB) GetCall(ctx context.Context, provider, callID string) (Call, error) {
+	row := d.sql.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND call_id = $2`, provider, callID)
+	id, c, err := scanCall(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Call{}, fmt.Errorf("get call %s/%s: %w", provider, callID, ErrNotFound)
+	}
+	if err != nil {
+		return Call{}, fmt.Errorf("get call %s/%s: %w", provider, callID, err)
+	}
+	calls := []Call{c}
+	if err := d.loadEvents(ctx, []int64{id}, calls); err != nil {
+		return Call{}, fmt.Errorf("get call %s/%s: %w", provider, callID, err)
+	}
+	return calls[0], nil
+}
+
+// ListCalls returns calls newest first (started_at, then insertion order,
+// descending) with their events, and the cursor of the next page ("" at the
+// end). Filters combine with AND.
+func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, error) {
+	limit := clampLimit(o.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if o.Cursor != "" {
+		at, id, err := decodeCursor(o.Cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("list calls: %w", err)
+		}
+		where = append(where, "(started_at, id) < ("+arg(d.tv(at))+", "+arg(id)+")")
+	}
+	if o.Number != "" {
+		p := arg(o.Number)
+		where = append(where, "(from_number = "+p+" OR to_number = "+p+")")
+	}
+	if o.Status != "" {
+		where = append(where, "status = "+arg(o.Status))
+	}
+	if !o.Since.IsZero() {
+		where = append(where, "started_at >= "+arg(d.tv(o.Since)))
+	}
+	if !o.Until.IsZero() {
+		where = append(where, "started_at < "+arg(d.tv(o.Until)))
+	}
+	q := `SELECT ` + callColumns + ` FROM calls`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY started_at DESC, id DESC LIMIT " + arg(limit+1)
+
+	rows, err := d.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list calls: %w", err)
+	}
+	defer rows.Close()
+	var (
+		calls []Call
+		ids   []int64
+	)
+	for rows.Next() {
+		id, c, err := scanCall(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list calls: scan: %w", err)
+		}
+		calls = append(calls, c)
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list calls: %w", err)
+	}
+	rows.Close()
+
+	next := ""
+	if len(calls) > limit {
+		calls, ids = calls[:limit], ids[:limit]
+		last := calls[limit-1]
+		next = encodeCursor(last.StartedAt, ids[limit-1])
+	}
+	if calls == nil {
+		calls = []Call{}
+	}
+	if err := d.loadEvents(ctx, ids, calls); err != nil {
+		return nil, "", fmt.Errorf("list calls: %w", err)
+	}
+	return calls, next, nil
+}
+
+// loadEvents fills calls[i].Events for the call with row id ids[i].
+func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	index := make(map[int64]int, len(ids))
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		index[id] = i
+		args[i] = id
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action FROM call_events WHERE call_ref IN (`+
+		strings.Join(ph, ", ")+`) ORDER BY call_ref, id`, args...)
+	if err != nil {
+		return fmt.Errorf("load events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ref int64
+			at  timeCol
+			e   Event
+		)
+		if err := rows.Scan(&ref, &at, &e.Menu, &e.Input, &e.Action); err != nil {
+			return fmt.Errorf("load events: scan: %w", err)
+		}
+		e.At = at.T
+		i := index[ref]
+		calls[i].Events = append(calls[i].Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load events: %w", err)
+	}
+	return nil
+}
+
+// A cursor is base64url("v1.<started_at unix µs>.<row id>"): the position
+// of the last call of a page in the keyset (started_at DESC, id DESC).
+const cursorPrefix = "v1."
+
+func encodeCursor(at time.Time, id int64) string {
+	raw := cursorPrefix + strconv.FormatInt(at.UnixMicro(), 10) + "." + strconv.FormatInt(id, 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeCursor(s string) (time.Time, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	rest, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	if !ok {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	us, ids, ok := strings.Cut(rest, ".")
+	if !ok {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	micros, err1 := strconv.ParseInt(us, 10, 64)
+	id, err2 := strconv.ParseInt(ids, 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	return time.UnixMicro(micros).UTC(), id, nil
+}

@@ -1,0 +1,264 @@
+// Package store keeps call records, call events, SMS messages and Plivo nonces
+// on SQLite (modernc.org/sqlite, pure Go) or PostgreSQL (pgx through
+// database/sql).
+//
+// Both back ends share one schema (migrations/{sqlite,postgres}, applied at
+// Open) and one set of queries: statements use $N placeholders, which both
+// drivers accept, and only time values are encoded differently (INTEGER unix
+// microseconds on SQLite, TIMESTAMPTZ on PostgreSQL). Times are stored with
+// microsecond precision and returned in UTC.
+//
+// Every write is a committed transaction by the time the method returns: on
+// SQLite the database runs in WAL mode with synchronous=FULL, on PostgreSQL
+// the server's synchronous_commit applies (on by default).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Driver names reported by (*DB).Driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// ErrNotFound is returned by GetCall when no such call is stored.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrBadCursor is returned by ListCalls for a cursor it did not issue.
+var ErrBadCursor = errors.New("store: bad cursor")
+
+// sqliteBusyTimeout is how long a SQLite connection waits for another
+// process's write lock before failing with SQLITE_BUSY.
+const sqliteBusyTimeout = 10 * time.Second
+
+// DB is a call-record store. It is safe for concurrent use.
+type DB struct {
+	sql    *sql.DB
+	driver string
+	// wsem serialises write transactions on SQLite inside this process, so
+	// that writers queue in Go instead of spinning in SQLite's busy handler.
+	// nil on PostgreSQL, whose writers run concurrently.
+	wsem chan struct{}
+	now  func() time.Time
+}
+
+// Open connects to the store named by dsn and applies pending migrations.
+//
+// Accepted forms:
+//
+//	sqlite:PATH            a SQLite file (created when missing), e.g. sqlite:ivr.db
+//	sqlite:///abs/path.db  the same with an absolute path
+//	sqlite::memory:        a private in-memory database (one connection; tests, demos)
+//	postgres://... postgresql://...   a PostgreSQL URL as understood by pgx
+//	                       (runtime parameters such as search_path may be given in the query)
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var (
+		d   *DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		d, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d, err = openPostgres(dsn)
+	default:
+		return nil, fmt.Errorf("open store: unsupported database URL %q: want sqlite:PATH or postgres://", redact(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.sql.PingContext(ctx); err != nil {
+		d.sql.Close()
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.sql.Close()
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
+	}
+	return d, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if strings.HasPrefix(path, "//") { // sqlite:///abs/path
+		path = strings.TrimPrefix(path, "//")
+	}
+	if path == "" {
+		return nil, errors.New("open store: sqlite: empty path")
+	}
+	memory := path == ":memory:"
+	q := url.Values{}
+	q.Set("_txlock", "immediate") // writers take the lock at BEGIN: no upgrade deadlocks
+	q.Set("_busy_timeout", fmt.Sprint(sqliteBusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	if !memory {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "FULL") // fsync the WAL at every commit: acknowledged means stored
+	}
+	name := "file:" + path + "?" + q.Encode()
+	if memory {
+		name = "file::memory:?" + q.Encode()
+	}
+	sdb, err := sql.Open("sqlite", name)
+	if err != nil {
+		return nil, fmt.Errorf("open store: sqlite %s: %w", path, err)
+	}
+	if memory {
+		// Every connection to :memory: is its own database: keep exactly one.
+		sdb.SetMaxOpenConns(1)
+		sdb.SetConnMaxIdleTime(0)
+		sdb.SetConnMaxLifetime(0)
+	} else {
+		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8)
+	}
+	return &DB{sql: sdb, driver: DriverSQLite, wsem: make(chan struct{}, 1), now: time.Now}, nil
+}
+
+func openPostgres(dsn string) (*DB, error) {
+	// database/sql over pgx/stdlib rather than a pgxpool: one code path
+	// (queries, transactions, scanning) serves both back ends, and
+	// database/sql's pool is all this workload needs.
+	sdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: postgres %s: %w", redact(dsn), err)
+	}
+	sdb.SetMaxOpenConns(16)
+	sdb.SetMaxIdleConns(16)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	sdb.SetConnMaxLifetime(time.Hour)
+	return &DB{sql: sdb, driver: DriverPostgres, now: time.Now}, nil
+}
+
+// redact hides a password in a database URL, for errors and logs.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Driver reports the back end: "sqlite" or "postgres".
+func (d *DB) Driver() string { return d.driver }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s store: %w", d.driver, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// exec runs one write statement on its own (autocommit): committed when it
+// returns, without the BEGIN/COMMIT round trips of write.
+func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.wsem != nil {
+		select {
+		case d.wsem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-d.wsem }()
+	}
+	return d.sql.ExecContext(ctx, query, args...)
+}
+
+// write runs fn in a transaction and commits it. On SQLite, write
+// transactions of this process are serialised first.
+func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if d.wsem != nil {
+		select {
+		case d.wsem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-d.wsem }()
+	}
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// tv encodes a time for a query argument.
+func (d *DB) tv(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if d.driver == DriverSQLite {
+		return t.UnixMicro()
+	}
+	return t
+}
+
+// tvNull encodes an optional time (nil = SQL NULL).
+func (d *DB) tvNull(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return d.tv(*t)
+}
+
+// timeCol scans a time stored by tv: an int64 of unix microseconds (SQLite)
+// or a time.Time (PostgreSQL); NULL leaves Valid false.
+type timeCol struct {
+	T     time.Time
+	Valid bool
+}
+
+func (c *timeCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		c.T, c.Valid = time.Time{}, false
+	case int64:
+		c.T, c.Valid = time.UnixMicro(v).UTC(), true
+	case time.Time:
+		c.T, c.Valid = v.UTC(), true
+	default:
+		return fmt.Errorf("scan time: unexpected %T", src)
+	}
+	return nil
+}
+
+var _ sql.Scanner = (*timeCol)(nil)
+
+// discardConn marks a dedicated connection broken so database/sql closes it
+// instead of returning it to the pool (used when session state such as an
+// advisory lock could not be cleaned up).
+func discardConn(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+// txt makes a string storable in both databases: PostgreSQL text refuses NUL
+// bytes and invalid UTF-8, which could otherwise wedge a write forever.
+func txt(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}

@@ -1,0 +1,277 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// flakySink stores batches in memory and fails while down, or for entries
+// whose call id is poison.
+type flakySink struct {
+	mu       sync.Mutex
+	down     bool
+	poison   string
+	got      []CallEvents
+	attempts int
+}
+
+func (s *flakySink) AddEventBatch(_ context.Context, batch []CallEvents) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	if s.down {
+		return errors.New("sink down")
+	}
+	for _, b := range batch {
+		if s.poison != "" && b.CallID == s.poison {
+			return errors.New("value refused")
+		}
+	}
+	s.got = append(s.got, batch...)
+	return nil
+}
+
+func (s *flakySink) Ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("sink down")
+	}
+	return nil
+}
+
+func (s *flakySink) setDown(v bool) {
+	s.mu.Lock()
+	s.down = v
+	s.mu.Unlock()
+}
+
+func (s *flakySink) snapshot() ([]CallEvents, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]CallEvents(nil), s.got...), s.attempts
+}
+
+func fastWriter(sink EventSink, capacity int, log *slog.Logger) *Writer {
+	w := NewWriter(sink, capacity, log)
+	w.minBackoff, w.maxBackoff = time.Millisecond, 5*time.Millisecond
+	w.maxBatch = 7
+	return w
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func seqEvents(call, n int) []Event {
+	ev := make([]Event, n)
+	for i := range ev {
+		ev[i] = Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}
+	}
+	return ev
+}
+
+func TestWriterDownThenUp(t *testing.T) {
+	sink := &flakySink{down: true}
+	w := fastWriter(sink, 1000, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	var want []CallEvents
+	for i := range 100 {
+		ev := seqEvents(i, 1+i%4)
+		id := fmt.Sprint("CA", i%10) // several batches per call: order matters
+		if !w.Enqueue("twilio", id, "+1", "+2", ev) {
+			t.Fatalf("Enqueue %d refused", i)
+		}
+		want = append(want, CallEvents{Provider: "twilio", CallID: id, From: "+1", To: "+2", Events: ev})
+		if i == 50 {
+			waitFor(t, "failed attempts", func() bool { _, a := sink.snapshot(); return a >= 3 })
+		}
+	}
+	if d := w.Depth(); d != 100 {
+		t.Fatalf("Depth while down = %d, want 100", d)
+	}
+	sink.setDown(false)
+	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	got, attempts := sink.snapshot()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("sink got %d batches, want %d in order (first difference matters)", len(got), len(want))
+	}
+	if w.Dropped() != 0 {
+		t.Errorf("Dropped = %d", w.Dropped())
+	}
+	t.Logf("%d write attempts", attempts)
+}
+
+func TestWriterFullQueue(t *testing.T) {
+	var logs bytes.Buffer
+	sink := &flakySink{down: true}
+	w := fastWriter(sink, 5, slog.New(slog.NewTextHandler(&logs, nil)))
+	// No Run: nothing drains the queue.
+	for i := range 12 {
+		ok := w.Enqueue("plivo", fmt.Sprint("C", i), "", "", seqEvents(i, 1))
+		if ok != (i < 5) {
+			t.Errorf("Enqueue %d = %v", i, ok)
+		}
+	}
+	if w.Depth() != 5 || w.Dropped() != 7 {
+		t.Errorf("Depth %d Dropped %d, want 5 and 7", w.Depth(), w.Dropped())
+	}
+	if !strings.Contains(logs.String(), "dropped") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("drops not logged: %q", logs.String())
+	}
+	if w.Enqueue("", "", "", "", nil) || w.Dropped() != 8 {
+		t.Error("entry without provider/call id accepted")
+	}
+}
+
+func TestWriterFlush(t *testing.T) {
+	sink := &flakySink{down: true}
+	w := fastWriter(sink, 100, slog.New(slog.DiscardHandler))
+	for i := range 20 {
+		w.Enqueue("twilio", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err := w.Flush(ctx)
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "20 batches (40 events) not written") {
+		t.Fatalf("Flush while down: %v", err)
+	}
+	sink.setDown(false)
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sink.snapshot(); len(got) != 20 || w.Depth() != 0 {
+		t.Errorf("after Flush: sink has %d, depth %d", len(got), w.Depth())
+	}
+}
+
+func TestWriterPoison(t *testing.T) {
+	var logs bytes.Buffer
+	sink := &flakySink{poison: "BAD"}
+	w := fastWriter(sink, 100, slog.New(slog.NewTextHandler(&logs, nil)))
+	for i := range 10 {
+		id := fmt.Sprint("C", i)
+		if i == 4 {
+			id = "BAD"
+		}
+		w.Enqueue("twilio", id, "", "", seqEvents(i, 1))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	got, _ := sink.snapshot()
+	if len(got) != 9 || w.Dropped() != 1 {
+		t.Errorf("sink has %d batches, dropped %d; want 9 and 1", len(got), w.Dropped())
+	}
+	for i, b := range got {
+		if b.CallID == "BAD" || (i > 0 && got[i-1].Events[0].Menu >= b.Events[0].Menu) {
+			t.Errorf("batch %d out of order or poison: %+v", i, b)
+		}
+	}
+	if !strings.Contains(logs.String(), "discarded") {
+		t.Errorf("discard not logged: %s", logs.String())
+	}
+}
+
+// TestWriterRealStore runs the Writer on each real store, and on PostgreSQL
+// stops and restarts the server in the middle when scripts/with-postgres.sh
+// provides IVR_TEST_POSTGRES_CTL.
+func TestWriterRealStore(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		w := NewWriter(d, 10000, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+		w.minBackoff, w.maxBackoff = 10*time.Millisecond, 200*time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+
+		const calls, perCall = 5, 40
+		enqueue := func(from, to int) {
+			for i := from; i < to; i++ {
+				for c := range calls {
+					ev := []Event{{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}
+					if !w.Enqueue("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
+						t.Fatal("Enqueue refused")
+					}
+				}
+			}
+		}
+		enqueue(0, perCall/2)
+		ctl := os.Getenv("IVR_TEST_POSTGRES_CTL")
+		if d.Driver() == DriverPostgres && ctl != "" {
+			waitFor(t, "first half written", func() bool { return w.Depth() == 0 })
+			if out, err := exec.Command(ctl, "stop").CombinedOutput(); err != nil {
+				t.Fatalf("stop postgres: %v\n%s", err, out)
+			}
+			restarted := false
+			defer func() {
+				if !restarted {
+					_ = exec.Command(ctl, "start").Run()
+				}
+			}()
+			enqueue(perCall/2, perCall)
+			time.Sleep(500 * time.Millisecond) // several failed attempts
+			if w.Depth() == 0 {
+				t.Fatal("queue drained while the database was down")
+			}
+			if err := d.UpdateStatus(context.Background(), StatusUpdate{Provider: "twilio", CallID: "W0", Status: "x"}); err == nil {
+				t.Fatal("UpdateStatus succeeded while the database was down")
+			}
+			if out, err := exec.Command(ctl, "start").CombinedOutput(); err != nil {
+				t.Fatalf("start postgres: %v\n%s", err, out)
+			}
+			restarted = true
+			t.Log("PostgreSQL stopped and restarted while the Writer had events queued")
+		} else {
+			if d.Driver() == DriverPostgres {
+				t.Log("IVR_TEST_POSTGRES_CTL unset: not stopping PostgreSQL")
+			}
+			enqueue(perCall/2, perCall)
+		}
+		fctx, fcancel := context.WithTimeout(context.Background(), time.Minute)
+		defer fcancel()
+		waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+		if err := w.Flush(fctx); err != nil {
+			t.Fatal(err)
+		}
+		for c := range calls {
+			call, err := d.GetCall(fctx, "twilio", fmt.Sprint("W", c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(call.Events) != perCall {
+				t.Errorf("W%d has %d events, want %d", c, len(call.Events), perCall)
+			}
+			for i, e := range call.Events {
+				if e.Input != fmt.Sprint(i) {
+					t.Errorf("W%d event %d is %q: out of order", c, i, e.Input)
+					break
+				}
+			}
+		}
+	})
+}

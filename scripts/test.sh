@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need when missing (PostgreSQL and
+# Chromium from Debian's packages, as root), starts a throwaway PostgreSQL,
+# runs vet, the unit/integration/browser tests on both stores, and each fuzz
+# target for a short bounded time.
+#
+#   bash scripts/test.sh            # everything
+#   FUZZTIME=0 bash scripts/test.sh # skip the fuzz runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POSTGRES_URL:-}" ]; then need_apt+=(postgresql); fi
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
+if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${need_apt[*]} (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "!! WARNING: cannot install ${need_apt[*]} (not root or no apt-get): tests needing them will SKIP (or FAIL when CI=true)" >&2
+  fi
+fi
+
+echo "== gofmt / go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+go vet ./...
+
+echo "== go test (SQLite and PostgreSQL)"
+bash scripts/with-postgres.sh go test -count=1 ./...
+
+fuzztime=${FUZZTIME:-10s}
+if [ "$fuzztime" != "0" ]; then
+  echo "== fuzz targets, $fuzztime each"
+  for pkg in $(go list ./...); do
+    dir=$(go list -f '{{.Dir}}' "$pkg")
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+      echo "-- $pkg $target"
+      go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >/tmp/fuzz.$$.log 2>&1 || { cat /tmp/fuzz.$$.log; exit 1; }
+    done
+  done
+  rm -f /tmp/fuzz.$$.log
+fi
+echo "== all tests passed"
