@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,9 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "check":
 		return check(rest, getenv, stdout)
 	case "simulate":
-		return simulate.Simulate(ctx, rest, getenv, os.Stdin, stdout, stderr)
+		return helpIsNoError(simulate.Simulate(ctx, rest, getenv, os.Stdin, stdout, stderr))
 	case "sign":
-		return simulate.Sign(rest, getenv, stdout, stderr)
+		return helpIsNoError(simulate.Sign(rest, getenv, stdout, stderr))
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -63,6 +64,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// helpIsNoError makes `-h` exit 0.
+func helpIsNoError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
 
 // check validates a flow file and prints every problem as file:line:col: message.
@@ -111,6 +120,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	if err := (auth.URLResolver{PublicBase: cfg.PublicURL}).Validate(); err != nil {
+		return fmt.Errorf("IVR_PUBLIC_URL: %w", err)
+	}
 	flows, err := ivr.NewSource(cfg.FlowPath, logger)
 	if err != nil {
 		return fmt.Errorf("load flow: %w (run `ivr check %s` to see every problem)", err, cfg.FlowPath)

@@ -418,7 +418,7 @@ func TestAdminFlowMap(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"<svg", "transfer to +15005550006", "voicemail", "hang up", "go to billing", "back to the previous menu",
+		"<svg", "transfer to &#43;15005550006", "voicemail", "hang up", "go to billing", "back to the previous menu",
 		"America/New_York", "es-ES", "3× invalid", "timeouts", `class="edge edge-`, "closed",
 	} {
 		if !strings.Contains(body, want) {

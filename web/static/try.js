@@ -121,6 +121,7 @@
           return;
         }
         call.id = data.call_id;
+        $("callstate").dataset.callId = call.id;
         addTurn(label, data);
         speak(data.prompts || []);
         call.gather = data.gather;

@@ -1,0 +1,247 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// findChrome returns the Chromium to drive: $IVR_TEST_CHROME, else the
+// first of chromium, chromium-browser, google-chrome on PATH.
+func findChrome() string {
+	if p := os.Getenv("IVR_TEST_CHROME"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// artifactsDir is where screenshots go: $IVR_TEST_ARTIFACTS, else the
+// repository's artifacts/ (git-ignored).
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("IVR_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifacts dir: %v", err)
+	}
+	return dir
+}
+
+// TestBrowserAdmin drives the admin UI in headless Chromium against the real
+// server on a real listener: log in, see the flow map, play a call on the
+// keypad to a transfer, find the call in the list.
+func TestBrowserAdmin(t *testing.T) {
+	chrome := findChrome()
+	if chrome == "" {
+		msg := "NO CHROMIUM FOUND: the admin UI's browser test did NOT run. " +
+			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary."
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("\n\n!!!!!!!! " + msg + " !!!!!!!!\n")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+
+	e := newAdminEnv(t, "", nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: e.h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	base := "http://" + ln.Addr().String()
+	shots := artifactsDir(t)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer cancelCtx()
+
+	// Page exceptions, console errors and browser-log errors (such as CSP
+	// violations) fail the test.
+	var (
+		mu       sync.Mutex
+		problems []string
+	)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				mu.Lock()
+				problems = append(problems, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	// A timeout for the steps, on a context derived after the browser started.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium %s: %v", chrome, err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelTimeout()
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return fmt.Errorf("screenshot %s: %w", name, err)
+			}
+			return os.WriteFile(filepath.Join(shots, "admin-"+name+".png"), buf, 0o644)
+		})
+	}
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel chromedp.CSS) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// 1. Log in through the form.
+	do("open the admin",
+		chromedp.Navigate(base+"/admin/flow"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		shot("1-login"),
+	)
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "/admin/login") {
+		t.Fatalf("not sent to the login form: %s", loc)
+	}
+	do("log in",
+		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("flow-diagram")),
+	)
+
+	// 2. The flow map shows menu main (a card and a box in the diagram).
+	do("flow map", shot("2-flow-map"))
+	if card, diagram := text("#menu-main h2"), text(`#flow-diagram g[data-node="m:main"]`); !strings.Contains(card, "main") || !strings.Contains(diagram, "main") {
+		t.Errorf("flow map: card %q, diagram box %q", card, diagram)
+	}
+
+	// 3. Try it: call, press 2 (support), then 1 (transfer to a technician).
+	key := func(k string) chromedp.Action[chromedp.Void] {
+		sel := chromedp.CSS(fmt.Sprintf(`#keypad button[data-key="%s"]:not([disabled])`, k))
+		return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Click(sel))
+	}
+	waitText := func(s string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById("transcript").innerText.includes(%q)`, s),
+			chromedp.WithPollingTimeout(20*time.Second))
+	}
+	do("try it",
+		chromedp.Navigate(base+"/admin/try"),
+		chromedp.WaitVisible(chromedp.CSS(`#start:not([disabled])`)),
+		chromedp.SetValue(chromedp.ID("from"), "+15551112222"),
+		chromedp.Click(chromedp.ID("start")),
+		waitText("For billing, press 1"),
+		key("2"),
+		waitText("Support."),
+		key("1"),
+		chromedp.WaitVisible(chromedp.CSS(".end-transfer")),
+		shot("3-try-transfer"),
+	)
+	if end := text(".end-transfer"); !strings.Contains(end, "Transferred to +15005550006") {
+		t.Errorf("end of call shows %q, want the transfer", end)
+	}
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("callstate"), "data-call-id"))
+	callID := attr.Value
+	if err != nil || callID == "" {
+		t.Fatalf("the try page did not show a call id (%v)", err)
+	}
+	do("hang up", chromedp.Click(chromedp.ID("hangup")), waitText("You hung up"))
+
+	// 4. Calls: the call is in the list (events are written asynchronously).
+	row := chromedp.CSS(fmt.Sprintf(`tr[data-call-id="%s"]`, callID))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		do("calls list", chromedp.Navigate(base+"/admin/calls"), chromedp.WaitVisible(chromedp.ID("calls-table")))
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(string(row)), chromedp.AtLeast(0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nodes) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call %s never showed up in the calls list", callID)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	do("calls page", shot("4-calls"))
+	if r := text(row); !strings.Contains(r, "+15551112222") || !strings.Contains(r, "transfer") || !strings.Contains(r, "completed") {
+		t.Errorf("call row = %q, want the caller, the transfer in its path and status completed", r)
+	}
+	do("call detail",
+		chromedp.Click(row+` td.path a`),
+		chromedp.WaitVisible(chromedp.ID("call-events")),
+		shot("5-call-detail"),
+	)
+	if ev := text("#call-events"); !strings.Contains(ev, "support") || !strings.Contains(ev, "transfer +15005550006") {
+		t.Errorf("call events = %q", ev)
+	}
+
+	// 5. Log out: the admin asks for the token again.
+	do("log out",
+		chromedp.Click(chromedp.CSS(".logout button")),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.Navigate(base+"/admin/calls"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+	)
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser: %s", p)
+	}
+	t.Logf("screenshots in %s", shots)
+}
