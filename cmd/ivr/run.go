@@ -212,7 +212,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.FlowPath != "" {
 		go flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
-	go reloadOnHUP(bgctx, flows, metrics, logger)
+	flows.OnReload(func(err error) {
+		if err != nil {
+			metrics.Reloads.WithLabelValues("error").Inc()
+			return
+		}
+		metrics.Reloads.WithLabelValues("ok").Inc()
+	})
+	go reloadOnHUP(bgctx, flows)
 	if cfg.RetentionDays > 0 {
 		go retain(bgctx, db, cfg.RetentionDays, logger)
 	}
@@ -253,8 +260,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// reloadOnHUP re-reads the flow file on SIGHUP.
-func reloadOnHUP(ctx context.Context, flows *ivr.Source, m *server.Metrics, logger *slog.Logger) {
+// reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
+func reloadOnHUP(ctx context.Context, flows *ivr.Source) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -263,13 +270,7 @@ func reloadOnHUP(ctx context.Context, flows *ivr.Source, m *server.Metrics, logg
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := flows.Reload(); err != nil {
-				m.Reloads.WithLabelValues("error").Inc()
-				logger.Error("flow reload refused; still serving the last good flow", slog.String("error", err.Error()))
-				continue
-			}
-			m.Reloads.WithLabelValues("ok").Inc()
-			logger.Info("flow reloaded on SIGHUP")
+			flows.Reload()
 		}
 	}
 }

@@ -20,9 +20,18 @@ type Source struct {
 	logger *slog.Logger
 	cur    atomic.Pointer[Flow]
 
-	mu      sync.Mutex // serialises reloads; guards the fields below
-	lastErr error
-	seen    fileSig // the file as last read, good or bad
+	mu       sync.Mutex // serialises reloads; guards the fields below
+	lastErr  error
+	seen     fileSig     // the file as last read, good or bad
+	onReload func(error) // told of every reload's result (metrics)
+}
+
+// OnReload registers fn to be told the result of every reload (nil = good),
+// whether it came from Watch or a direct Reload (SIGHUP).
+func (s *Source) OnReload(fn func(err error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onReload = fn
 }
 
 type fileSig struct {
@@ -81,6 +90,9 @@ func (s *Source) Reload() error {
 	defer s.mu.Unlock()
 	f, sig, err := s.load()
 	s.seen = sig
+	if s.onReload != nil {
+		defer s.onReload(err)
+	}
 	if err != nil {
 		s.lastErr = err
 		s.logger.Error("flow reload failed; still serving the last good flow", "path", s.path, "err", err)

@@ -260,8 +260,15 @@ func handleFlowMap(a *admin) http.Handler {
 }
 
 // ---- the diagram ----
+//
+// Each menu is a box listing its choices, one row each: the key (and first
+// spoken word) and what it does. A row that leads to another menu has a port
+// on the box's right edge and an arrow to that menu; rows that end the call
+// (transfer, voicemail, hang-up) or go back/top say so in the row, so the
+// arrows show the menu tree without a tangle. The exhaustion rows (too many
+// invalid entries, too many silences) close each box.
 
-// graphView is an SVG drawing: boxes and labelled arrows, coordinates in px.
+// graphView is an SVG drawing, coordinates in px.
 type graphView struct {
 	Width, Height int
 	Nodes         []graphNode
@@ -269,236 +276,257 @@ type graphView struct {
 }
 
 type graphNode struct {
-	ID, Kind     string // kind: start, menu, entry, closed, transfer, voicemail, hangup, back
-	Title, Sub   string
-	Href         template.URL
-	X, Y, W, H   int
-	TX, TY, SubY int // text positions
+	ID, Kind   string // kind: start, closed, menu, entry
+	Title, Sub string
+	Href       template.URL
+	X, Y, W, H int
+	TX, TY     int // title position
+	SubX       int // label, right-aligned
+	LineY      int // the rule under the title
+	Rows       []graphRow
+}
+
+// graphRow is one choice of a box.
+type graphRow struct {
+	Key, Text, Full string
+	Class           string // option, exhaust, noanswer, flow, plain
+	KX, TX, Y       int
+	Port            bool
+	PX, PY          int
 }
 
 type graphEdge struct {
-	Class  string // option, exhaust, noanswer, flow
-	D      string // SVG path
-	Label  string
-	LX, LY int // label centre
-	LW     int // label background width
-	LRX    int // label background's top left
-	LRY    int
+	Class string // option, exhaust, noanswer, flow
+	D     string // SVG path
 }
 
 const (
-	nodeW   = 176
-	nodeH   = 46
-	colGap  = 120
-	rowGap  = 30
-	marginX = 20
-	marginY = 30
+	boxW      = 300
+	boxHead   = 34
+	rowH      = 19
+	colGap    = 150
+	boxGap    = 36
+	marginX   = 20
+	marginY   = 20
+	keyChars  = 11
+	textChars = 30
 )
 
-type edgeKey struct{ from, to, class string }
+// rowSpec is a row before layout; Target is a menu id the row leads to.
+type rowSpec struct {
+	Key, Text, Class, Target string
+}
 
-// layoutGraph places the flow's menus in columns by their distance from the
-// start of a call, terminal outcomes (transfer, voicemail, hang-up) in a last
-// column, and joins them with arrows labelled by key, words or reason.
+// layoutGraph places the boxes in columns by their distance from the start
+// of a call and joins rows to the menus they lead to.
 func layoutGraph(f *ivr.Flow) graphView {
 	type node struct {
 		graphNode
-		col, row int
+		rows []rowSpec
+		col  int
 	}
-	nodes := map[string]*node{}
-	var order []string
-	add := func(id, kind, title, sub string) {
-		if _, ok := nodes[id]; ok {
-			return
-		}
-		nodes[id] = &node{graphNode: graphNode{ID: id, Kind: kind, Title: title, Sub: sub}, col: -1}
-		order = append(order, id)
-	}
-	var keys []edgeKey
-	labels := map[edgeKey][]string{}
-	edge := func(from, to, class, label string) {
-		k := edgeKey{from, to, class}
-		if _, ok := labels[k]; !ok {
-			keys = append(keys, k)
-			labels[k] = nil
-		}
-		if label != "" && !slices.Contains(labels[k], label) {
-			labels[k] = append(labels[k], label)
-		}
+	var order []*node
+	byID := map[string]*node{}
+	add := func(id, kind, title, sub string, rows []rowSpec) {
+		n := &node{graphNode: graphNode{ID: id, Kind: kind, Title: title, Sub: sub}, rows: rows, col: -1}
+		order = append(order, n)
+		byID[id] = n
 	}
 
-	add("start", "start", "incoming call", "")
+	// The call's start: answer actions, then open/closed.
+	var start []rowSpec
+	for _, r := range actionRows(f, "", "", "flow", f.Answer) {
+		if r.Target == "" {
+			start = append(start, r)
+		}
+	}
+	if f.Hours != nil {
+		start = append(start, rowSpec{Key: "open", Text: "→ " + f.Entry, Class: "flow", Target: "m:" + f.Entry})
+		start = append(start, rowSpec{Key: "closed", Text: "→ closed", Class: "flow", Target: "closed"})
+	} else {
+		start = append(start, rowSpec{Key: "answer", Text: "→ " + f.Entry, Class: "flow", Target: "m:" + f.Entry})
+	}
+	add("start", "start", "incoming call", "", start)
+	if f.Hours != nil {
+		add("closed", "closed", "closed", f.Hours.TimeZone, actionRows(f, "", "", "flow", f.Hours.Closed))
+	}
 	for _, m := range f.Menus() {
 		kind := "menu"
 		if m.ID == f.Entry {
 			kind = "entry"
 		}
-		add("m:"+m.ID, kind, m.ID, truncate(m.Label, 24))
-	}
-	// actions draws the arrows of an action list: the control action at its
-	// end decides where the call goes.
-	var actions func(from, class, label string, as []ivr.Action, depth int)
-	actions = func(from, class, label string, as []ivr.Action, depth int) {
-		for i := range as {
-			a := &as[i]
-			switch a.Kind {
-			case ivr.KindGoto, ivr.KindRedirect:
-				edge(from, "m:"+a.Menu, class, label)
-			case ivr.KindTop:
-				edge(from, "m:"+f.Entry, class, joinLabel(label, "top"))
-			case ivr.KindBack:
-				add("back", "back", "previous menu", "back")
-				edge(from, "back", class, label)
-			case ivr.KindHangup:
-				add("hangup", "hangup", "hang up", "")
-				edge(from, "hangup", class, label)
-			case ivr.KindVoicemail:
-				add("voicemail", "voicemail", "voicemail", "record a message")
-				edge(from, "voicemail", class, label)
-			case ivr.KindTransfer:
-				if a.Transfer == nil {
-					continue
-				}
-				nums := transferNumbers(a.Transfer)
-				id := "t:" + strings.Join(nums, ",")
-				sub := strings.Join(nums, ", ")
-				add(id, "transfer", "transfer", truncate(sub, 26))
-				edge(from, id, class, label)
-				if depth < 3 {
-					actions(id, "noanswer", "no answer", a.Transfer.NoAnswer, depth+1)
-				}
-			}
-		}
-	}
-	if f.Hours != nil {
-		add("closed", "closed", "closed", "outside business hours")
-		edge("start", "closed", "flow", "closed")
-		actions("closed", "flow", "", f.Hours.Closed, 0)
-		edge("start", "m:"+f.Entry, "flow", "open")
-	} else {
-		edge("start", "m:"+f.Entry, "flow", "")
-	}
-	actions("start", "flow", "", f.Answer, 0)
-	for _, m := range f.Menus() {
-		from := "m:" + m.ID
+		var rows []rowSpec
 		for _, o := range m.Options {
-			actions(from, "option", optionLabel(o), o.Actions, 0)
+			rows = append(rows, actionRows(f, m.ID, optionLabel(o), "option", o.Actions)...)
 		}
-		actions(from, "exhaust", exhaustLabel(m.MaxFailures, "invalid"), m.OnMaxFailures, 0)
-		actions(from, "exhaust", exhaustLabel(m.MaxTimeouts, "timeouts"), m.OnMaxTimeouts, 0)
+		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxFailures, "invalid"), "exhaust", m.OnMaxFailures)...)
+		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxTimeouts, "silent"), "exhaust", m.OnMaxTimeouts)...)
+		add("m:"+m.ID, kind, m.ID, m.Label, rows)
 	}
 
-	// Columns: breadth-first distance from the start over menu edges;
-	// menus nothing reaches go after the reachable ones, outcomes last.
-	out := map[string][]string{}
-	for _, k := range keys {
-		out[k.from] = append(out[k.from], k.to)
-	}
-	terminal := func(n *node) bool {
-		switch n.Kind {
-		case "transfer", "voicemail", "hangup", "back":
-			return true
-		}
-		return false
-	}
-	nodes["start"].col = 0
-	queue := []string{"start"}
+	// Columns: breadth-first from the start over the arrows; boxes nothing
+	// reaches go in one more column.
+	byID["start"].col = 0
+	queue := []*node{byID["start"]}
 	maxCol := 0
 	for len(queue) > 0 {
-		id := queue[0]
+		n := queue[0]
 		queue = queue[1:]
-		for _, to := range out[id] {
-			n := nodes[to]
-			if n == nil || n.col >= 0 || terminal(n) {
+		for _, r := range n.rows {
+			to := byID[r.Target]
+			if to == nil || to.col >= 0 {
 				continue
 			}
-			n.col = nodes[id].col + 1
-			maxCol = max(maxCol, n.col)
+			to.col = n.col + 1
+			maxCol = max(maxCol, to.col)
 			queue = append(queue, to)
 		}
 	}
-	orphanCol := maxCol + 1
-	hasOrphans := false
-	for _, id := range order {
-		if n := nodes[id]; n.col < 0 && !terminal(n) {
-			n.col, hasOrphans = orphanCol, true
+	orphans := false
+	for _, n := range order {
+		if n.col < 0 {
+			n.col, orphans = maxCol+1, true
 		}
 	}
-	lastCol := maxCol + 1
-	if hasOrphans {
-		lastCol++
+	cols := maxCol + 1
+	if orphans {
+		cols++
 	}
-	rows := map[int]int{}
-	for _, id := range order {
-		n := nodes[id]
-		if terminal(n) {
-			n.col = lastCol
-		}
-		n.row = rows[n.col]
-		rows[n.col]++
-	}
-	maxRows := 0
-	for _, c := range rows {
-		maxRows = max(maxRows, c)
-	}
+
 	g := graphView{}
-	for _, id := range order {
-		n := nodes[id]
-		n.W, n.H = nodeW, nodeH
-		n.X = marginX + n.col*(nodeW+colGap)
-		n.Y = marginY + n.row*(nodeH+rowGap)
-		n.TX = n.X + nodeW/2
-		n.TY = n.Y + 19
-		n.SubY = n.Y + 36
-		if n.Sub == "" {
-			n.TY = n.Y + nodeH/2 + 5
-		}
+	colY := make([]int, cols)
+	for i := range colY {
+		colY[i] = marginY
+	}
+	for _, n := range order {
+		n.W = boxW
+		n.H = boxHead + len(n.rows)*rowH + 8
+		n.X = marginX + n.col*(boxW+colGap)
+		n.Y = colY[n.col]
+		colY[n.col] += n.H + boxGap
+		n.TX, n.TY = n.X+10, n.Y+21
+		n.SubX = n.X + boxW - 10
+		n.LineY = n.Y + boxHead - 6
 		if n.Kind == "menu" || n.Kind == "entry" {
-			n.Href = template.URL("#menu-" + strings.TrimPrefix(id, "m:"))
+			n.Href = template.URL("#menu-" + strings.TrimPrefix(n.ID, "m:"))
 		}
+		for i, r := range n.rows {
+			y := n.Y + boxHead + i*rowH + 13
+			row := graphRow{
+				Key: truncate(r.Key, keyChars), Text: truncate(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
+				Class: r.Class, KX: n.X + 10, TX: n.X + 92, Y: y,
+			}
+			if r.Key == "" {
+				row.TX = n.X + 10
+				row.Text = truncate(r.Text, textChars+10)
+			}
+			if r.Target != "" && byID[r.Target] != nil {
+				row.Port, row.PX, row.PY = true, n.X+boxW, y-4
+			}
+			n.Rows = append(n.Rows, row)
+		}
+	}
+	height := 0
+	for _, y := range colY {
+		height = max(height, y)
+	}
+	g.Width = marginX*2 + cols*(boxW+colGap) - colGap + 70
+	g.Height = height + marginY
+
+	for _, n := range order {
+		for i, r := range n.rows {
+			to := byID[r.Target]
+			if to == nil || !n.Rows[i].Port {
+				continue
+			}
+			x1, y1 := float64(n.Rows[i].PX), float64(n.Rows[i].PY)
+			var p [4][2]float64
+			if to.X > n.X {
+				x2, y2 := float64(to.X), float64(to.Y+boxHead/2)
+				dx := (x2 - x1) / 2
+				p = [4][2]float64{{x1, y1}, {x1 + dx, y1}, {x2 - dx, y2}, {x2, y2}}
+			} else { // same column or backwards: loop out to the right, in at the top
+				x2, y2 := float64(to.X+boxW-30), float64(to.Y)
+				out := 50 + 10*float64(i%4)
+				p = [4][2]float64{{x1, y1}, {x1 + out, y1}, {x2 + out, y2 - 40}, {x2, y2}}
+			}
+			g.Edges = append(g.Edges, graphEdge{
+				Class: r.Class,
+				D:     fmt.Sprintf("M%.0f %.0f C%.0f %.0f, %.0f %.0f, %.0f %.0f", p[0][0], p[0][1], p[1][0], p[1][1], p[2][0], p[2][1], p[3][0], p[3][1]),
+			})
+		}
+	}
+	for _, n := range order {
 		g.Nodes = append(g.Nodes, n.graphNode)
 	}
-	g.Width = marginX*2 + (lastCol+1)*(nodeW+colGap) - colGap
-	g.Height = marginY*2 + maxRows*(nodeH+rowGap) + 40
-	for _, k := range keys {
-		a, b := nodes[k.from], nodes[k.to]
-		if a == nil || b == nil {
-			continue
-		}
-		e := graphEdge{Class: k.class, Label: truncate(strings.Join(labels[k], ", "), 28)}
-		var p [4][2]float64
-		switch {
-		case b.X > a.X: // forward: right side to left side
-			x1, y1 := float64(a.X+a.W), float64(a.Y+a.H/2)
-			x2, y2 := float64(b.X), float64(b.Y+b.H/2)
-			dx := (x2 - x1) / 2
-			p = [4][2]float64{{x1, y1}, {x1 + dx, y1}, {x2 - dx, y2}, {x2, y2}}
-		case a == b: // to itself: a loop over the top
-			x, y := float64(a.X+a.W/2), float64(a.Y)
-			p = [4][2]float64{{x - 30, y}, {x - 40, y - 40}, {x + 40, y - 40}, {x + 30, y}}
-		default: // backwards or same column: under the boxes
-			x1, y1 := float64(a.X+a.W/2+20), float64(a.Y+a.H)
-			x2, y2 := float64(b.X+b.W/2-20), float64(b.Y+b.H)
-			drop := 30 + 0.25*abs(x1-x2)
-			low := max(y1, y2) + drop
-			p = [4][2]float64{{x1, y1}, {x1, low}, {x2, low}, {x2, y2}}
-			g.Height = max(g.Height, int(low)+20)
-		}
-		e.D = fmt.Sprintf("M%.0f %.0f C%.0f %.0f, %.0f %.0f, %.0f %.0f", p[0][0], p[0][1], p[1][0], p[1][1], p[2][0], p[2][1], p[3][0], p[3][1])
-		// The label sits at the curve's midpoint (Bézier at t = 0.5).
-		e.LX = int((p[0][0] + 3*p[1][0] + 3*p[2][0] + p[3][0]) / 8)
-		e.LY = int((p[0][1] + 3*p[1][1] + 3*p[2][1] + p[3][1]) / 8)
-		e.LW = 7*len([]rune(e.Label)) + 10
-		e.LRX, e.LRY = e.LX-e.LW/2, e.LY-9
-		g.Edges = append(g.Edges, e)
-	}
 	return g
+}
+
+// actionRows describes an action list as rows: what it says or plays in
+// short, then where the call goes. A transfer adds a row for what happens
+// when nobody answers.
+func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec {
+	var said []string
+	row := rowSpec{Key: key, Class: class}
+	var extra []rowSpec
+	for i := range as {
+		a := &as[i]
+		switch a.Kind {
+		case ivr.KindSay, ivr.KindPlay, ivr.KindPause:
+			if !slices.Contains(said, a.Kind) {
+				said = append(said, a.Kind)
+			}
+		case ivr.KindSetLanguage:
+			said = append(said, a.Lang)
+		case ivr.KindGoto, ivr.KindRedirect:
+			if a.Menu == menu {
+				row.Text = "↻ " + a.Menu
+			} else {
+				row.Text, row.Target = "→ "+a.Menu, "m:"+a.Menu
+			}
+		case ivr.KindTop:
+			row.Text = "⤒ top (" + f.Entry + ")"
+		case ivr.KindBack:
+			row.Text = "↩ back"
+		case ivr.KindHangup:
+			row.Text = "✖ hang up"
+		case ivr.KindVoicemail:
+			row.Text = "✉ voicemail"
+		case ivr.KindTransfer:
+			if a.Transfer == nil {
+				continue
+			}
+			row.Text = "☎ " + strings.Join(transferNumbers(a.Transfer), ", ")
+			if na := a.Transfer.NoAnswer; len(na) > 0 {
+				for _, r := range actionRows(f, menu, "", "noanswer", na) {
+					r.Text = "no answer: " + r.Text
+					extra = append(extra, r)
+				}
+			}
+		}
+	}
+	prefix := strings.Join(said, " · ")
+	switch {
+	case row.Text == "" && prefix == "":
+		if key == "" {
+			return nil
+		}
+		row.Text = "(engine default)"
+	case row.Text == "":
+		row.Text = prefix + " ↻"
+	case prefix != "" && row.Target == "":
+		row.Text = prefix + " · " + row.Text
+	}
+	if key == "" && menu == "" && row.Target == "" && class == "flow" && prefix != "" && row.Text == prefix+" ↻" {
+		row.Text = prefix // answer actions: nothing repeats
+	}
+	return append([]rowSpec{row}, extra...)
 }
 
 func optionLabel(o ivr.Option) string {
 	switch {
 	case o.Key != "" && len(o.Words) > 0:
-		return o.Key + " / “" + o.Words[0] + "”"
+		return o.Key + " “" + o.Words[0] + "”"
 	case o.Key != "":
 		return o.Key
 	case len(o.Words) > 0:
@@ -509,21 +537,7 @@ func optionLabel(o ivr.Option) string {
 
 func exhaustLabel(n int, what string) string {
 	if n <= 0 {
-		return "too many " + what
+		return "too " + what
 	}
 	return fmt.Sprintf("%d× %s", n, what)
-}
-
-func joinLabel(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " (" + b + ")"
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

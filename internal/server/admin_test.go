@@ -98,8 +98,8 @@ func withBearer(tok string) reqOpt {
 	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
 }
 func withCookie(c *http.Cookie) reqOpt { return func(r *http.Request) { r.AddCookie(c) } }
-func withHeader(k, v string) reqOpt   { return func(r *http.Request) { r.Header.Set(k, v) } }
-func withRemote(addr string) reqOpt   { return func(r *http.Request) { r.RemoteAddr = addr } }
+func withHeader(k, v string) reqOpt    { return func(r *http.Request) { r.Header.Set(k, v) } }
+func withRemote(addr string) reqOpt    { return func(r *http.Request) { r.RemoteAddr = addr } }
 
 func (e *adminEnv) do(t testing.TB, method, target, body string, opts ...reqOpt) *httptest.ResponseRecorder {
 	t.Helper()
@@ -419,7 +419,7 @@ func TestAdminFlowMap(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<svg", "transfer to &#43;15005550006", "voicemail", "hang up", "go to billing", "back to the previous menu",
-		"America/New_York", "es-ES", "3× invalid", "timeouts", `class="edge edge-`, "closed",
+		"America/New_York", "es-ES", "3× invalid", "3× silent", `class="edge edge-option"`, "closed", "☎ &#43;15005550006", "✉ voicemail", "no answer: → support",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("flow map lacks %q", want)

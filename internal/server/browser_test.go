@@ -141,7 +141,7 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	text := func(sel chromedp.CSS) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
@@ -164,7 +164,13 @@ func TestBrowserAdmin(t *testing.T) {
 	)
 
 	// 2. The flow map shows menu main (a card and a box in the diagram).
-	do("flow map", shot("2-flow-map"))
+	do("flow map", shot("2-flow-map"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		buf, err := chromedp.Screenshot(chromedp.ID("flow-diagram"))(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(shots, "admin-2-flow-diagram.png"), buf, 0o644)
+	}))
 	if card, diagram := text("#menu-main h2"), text(`#flow-diagram g[data-node="m:main"]`); !strings.Contains(card, "main") || !strings.Contains(diagram, "main") {
 		t.Errorf("flow map: card %q, diagram box %q", card, diagram)
 	}

@@ -48,6 +48,10 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.Fallbacks, m.Refused, m.Reloads, m.StoreError,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Expose both reload results from the start (at 0), so that the series
+	// exist and rate()/alerts work before the first reload.
+	m.Reloads.WithLabelValues("ok")
+	m.Reloads.WithLabelValues("error")
 	if queueDepth != nil {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ivr_store_queue_depth", Help: "Call events waiting to be written to the store.",

@@ -277,10 +277,19 @@ func TestOpsMetrics(t *testing.T) {
 			t.Errorf("/metrics has no %s", name)
 		}
 	}
-	// ivr_flow_reloads_total has no sample before the first reload; its
-	// presence is the TYPE line. The queue depth is a gauge, always there.
-	if _, ok := metricValue(samples, "ivr_store_queue_depth", nil); !ok {
-		t.Error("/metrics has no ivr_store_queue_depth sample")
+	// Series that exist before anything happened: the queue gauge and both
+	// reload results (at 0 until the first reload).
+	for _, s := range []struct {
+		name   string
+		labels map[string]string
+	}{
+		{"ivr_store_queue_depth", nil},
+		{"ivr_flow_reloads_total", map[string]string{"result": "ok"}},
+		{"ivr_flow_reloads_total", map[string]string{"result": "error"}},
+	} {
+		if _, ok := metricValue(samples, s.name, s.labels); !ok {
+			t.Errorf("/metrics has no %s%v sample", s.name, s.labels)
+		}
 	}
 
 	checks := []struct {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/ivr-project/ivr/internal/auth"
+)
+
+// postgresURL returns a database URL on a fresh schema of the test
+// PostgreSQL (scripts/with-postgres.sh starts one), or skips loudly; with
+// CI=true a missing database is a failure.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("IVR_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("IVR_TEST_POSTGRES_URL is not set: run the tests through `bash scripts/test.sh` (it starts PostgreSQL)")
+		}
+		t.Skip("!!! SKIPPING the PostgreSQL test: IVR_TEST_POSTGRES_URL is not set; run `bash scripts/test.sh` to start a throwaway PostgreSQL")
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "run_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("pgx", base); err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+// TestTwoInstancesOnePostgres runs two real servers on one PostgreSQL, as
+// behind a load balancer: a Plivo request replayed to the other instance is
+// refused (the nonce lives in the shared store), and the records written by
+// both are in one list.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	dsn := postgresURL(t)
+	const public = "https://ivr.example.com"
+	env := map[string]string{
+		"IVR_DATABASE_URL":  dsn,
+		"IVR_PUBLIC_URL":    public, // both instances sit behind one public name
+		"PLIVO_AUTH_TOKEN":  "plivo-token",
+		"TWILIO_AUTH_TOKEN": "twilio-token",
+	}
+	a, _, _ := startServer(t, env)
+	b, _, _ := startServer(t, env)
+
+	form := url.Values{"CallUUID": {"0f0e0d0c-1111-4222-8333-444455556666"}, "From": {"14155550100"}, "To": {"14155550199"}, "CallStatus": {"ringing"}}
+	nonce := "12345678901234567890"
+	sig := auth.SignPlivoV3("plivo-token", public+"/plivo/voice", nonce, http.MethodPost, form)
+	send := func(base string) string {
+		req, _ := http.NewRequest(http.MethodPost, base+"/plivo/voice", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Plivo-Signature-V3", sig)
+		req.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if els := elements(t, send(a)); !contains(els, "GetDigits") && !contains(els, "GetInput") {
+		t.Fatalf("instance A should answer the menu, got %v", els)
+	}
+	if els := elements(t, send(b)); contains(els, "GetDigits") || contains(els, "GetInput") || !contains(els, "Dial") {
+		t.Fatalf("the replay to instance B must get the fallback, got %v", els)
+	}
+
+	// One status callback through each instance; both are in one list.
+	for i, base := range []string{a, b} {
+		sid := []string{"CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}[i]
+		st := url.Values{"CallSid": {sid}, "CallStatus": {"completed"}, "From": {"+14155550100"}, "To": {"+14155550199"}, "CallDuration": {"7"}}
+		req, _ := http.NewRequest(http.MethodPost, base+"/twilio/status", strings.NewReader(st.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", auth.SignTwilio("twilio-token", public+"/twilio/status", st))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status callback via instance %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(a + "/admin/api/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Calls []struct {
+			CallID string `json:"call_id"`
+			Status string `json:"status"`
+		} `json:"calls"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, c := range list.Calls {
+		seen[c.CallID] = c.Status
+	}
+	if seen["CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] != "completed" || seen["CAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"] != "completed" {
+		t.Fatalf("records of both instances should be listed: %+v", list.Calls)
+	}
+}
