@@ -189,7 +189,7 @@ func examplePaths() []simPath {
 		{name: "billing/0 top", digits: "1,0", expect: "caller-hangup",
 			order: []string{billingGreet, "caller presses 0", mainGreeting, callerHangs}},
 		{name: "billing invalid until max_failures (2): start again", digits: "1,7,8", expect: "caller-hangup",
-			order: []string{billingGreet, "caller presses 7", invalid, billingGreet, "caller presses 8", "Let's start again.", mainGreeting, callerHangs},
+			order:  []string{billingGreet, "caller presses 7", invalid, billingGreet, "caller presses 8", "Let's start again.", mainGreeting, callerHangs},
 			absent: []string{handOver}},
 		{name: "billing silence until max_timeouts (3)", digits: "1,timeout,timeout,timeout", expect: "hangup",
 			order: []string{billingGreet, "(caller stays silent)", silence, "(caller stays silent)", silence, "(caller stays silent)", goodbye, "[hangup]"}},
@@ -388,11 +388,12 @@ func waitStored(t *testing.T, base string) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		depth := grep(string(b), "ivr_store_queue_depth ")
-		if depth == "ivr_store_queue_depth 0" {
+		m := regexp.MustCompile(`(?m)^ivr_store_queue_depth (\S+)$`).FindStringSubmatch(string(b))
+		if m != nil && m[1] == "0" {
 			return
 		}
-		if depth == "" || time.Now().After(deadline) {
+		if m == nil || time.Now().After(deadline) {
+			depth := grep(string(b), "ivr_store_queue_depth")
 			t.Fatalf("store queue not drained: %q", depth)
 		}
 		time.Sleep(20 * time.Millisecond)

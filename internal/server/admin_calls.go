@@ -120,20 +120,22 @@ func callHref(c store.Call) string {
 }
 
 // callPath is a call's route through the flow in one line, e.g.
-// "main · 2 → billing · timeout → transfer +1555...".
+// "play · say · main: enter · [2] option 2 · goto support · support: enter".
 func callPath(evs []store.Event) string {
 	var parts []string
+	menu := ""
 	for _, e := range evs {
-		s := e.Menu
+		s := e.Action
 		if e.Input != "" {
-			s += " [" + e.Input + "]"
+			s = "[" + e.Input + "] " + s
 		}
-		if e.Action != "" {
-			s += " → " + e.Action
+		if e.Menu != "" && e.Menu != menu {
+			s = e.Menu + ": " + s
+			menu = e.Menu
 		}
 		parts = append(parts, strings.TrimSpace(s))
 	}
-	return truncate(strings.Join(parts, " · "), 200)
+	return truncate(strings.Join(parts, " · "), 240)
 }
 
 // countByReason sums a counter of the metrics registry by its reason label

@@ -301,14 +301,14 @@ type graphEdge struct {
 }
 
 const (
-	boxW      = 300
+	boxW      = 340
 	boxHead   = 34
 	rowH      = 19
 	colGap    = 150
 	boxGap    = 36
 	marginX   = 20
 	marginY   = 20
-	keyChars  = 11
+	keyChars  = 14
 	textChars = 30
 )
 
@@ -414,7 +414,7 @@ func layoutGraph(f *ivr.Flow) graphView {
 			y := n.Y + boxHead + i*rowH + 13
 			row := graphRow{
 				Key: truncate(r.Key, keyChars), Text: truncate(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
-				Class: r.Class, KX: n.X + 10, TX: n.X + 92, Y: y,
+				Class: r.Class, KX: n.X + 10, TX: n.X + 122, Y: y,
 			}
 			if r.Key == "" {
 				row.TX = n.X + 10

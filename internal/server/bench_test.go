@@ -212,7 +212,7 @@ func BenchmarkPlivoAnswer(b *testing.B) {
 			"X-Plivo-Signature-V3-Nonce": nonce,
 		})
 	}
-	checkFirst(b, e, sign(-1), body, "<GetDigits")
+	checkFirst(b, e, sign(-1), body, "<GetInput")
 	reqs := make([]*http.Request, b.N)
 	for i := range reqs {
 		reqs[i] = sign(i)

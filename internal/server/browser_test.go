@@ -206,6 +206,13 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	do("hang up", chromedp.Click(chromedp.ID("hangup")), waitText("You hung up"))
 
+	// A forged webhook (no signature) shows up in the counts tables.
+	resp, err := http.PostForm(base+"/twilio/voice", map[string][]string{"CallSid": {"CAforged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
 	// 4. Calls: the call is in the list (events are written asynchronously).
 	row := chromedp.CSS(fmt.Sprintf(`tr[data-call-id="%s"]`, callID))
 	deadline := time.Now().Add(15 * time.Second)
@@ -226,6 +233,9 @@ func TestBrowserAdmin(t *testing.T) {
 	do("calls page", shot("4-calls"))
 	if r := text(row); !strings.Contains(r, "+15551112222") || !strings.Contains(r, "transfer") || !strings.Contains(r, "completed") {
 		t.Errorf("call row = %q, want the caller, the transfer in its path and status completed", r)
+	}
+	if fb, rf := text("#fallback-counts"), text("#refused-counts"); !strings.Contains(fb, "missing_signature") || !strings.Contains(rf, "missing_signature") {
+		t.Errorf("counts tables: fallbacks %q, refused %q", fb, rf)
 	}
 	do("call detail",
 		chromedp.Click(row+` td.path a`),

@@ -80,7 +80,9 @@
     }
     if (data.end) t.appendChild(el("p", "end end-" + data.end.kind, data.end.text));
     if (data.xml) {
+      document.querySelectorAll(".turn details[open]").forEach((o) => { o.open = false; });
       const d = el("details");
+      d.open = true;
       d.appendChild(el("summary", "", "XML (" + (data.status || "") + " " + (data.content_type || "") + ")"));
       d.appendChild(el("pre", "", data.xml));
       t.appendChild(d);
