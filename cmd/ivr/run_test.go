@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +44,28 @@ func (s *syncBuffer) String() string {
 // It returns the base URL and a stop function that waits for run to return.
 func startServer(t *testing.T, env map[string]string) (string, func() error, *syncBuffer) {
 	t.Helper()
+	return startServerTLS(t, env, nil)
+}
+
+// startServerTLS is startServer for a server whose certificate pool trusts
+// (nil: plain HTTP).
+func startServerTLS(t *testing.T, env map[string]string, pool *x509.CertPool) (string, func() error, *syncBuffer) {
+	t.Helper()
+	return startServerWith(t, env, pool, nil)
+}
+
+// startServerOut is startServer that also copies run's stdout into out.
+func startServerOut(t *testing.T, env map[string]string, out *syncBuffer) (string, func() error, *syncBuffer) {
+	t.Helper()
+	return startServerWith(t, env, nil, out)
+}
+
+func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, out *syncBuffer) (string, func() error, *syncBuffer) {
+	t.Helper()
+	client := http.DefaultClient
+	if pool != nil {
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
 	dir := t.TempDir()
 	base := map[string]string{
 		"IVR_ADDR":         "127.0.0.1:0",
@@ -65,6 +90,9 @@ func startServer(t *testing.T, env map[string]string) (string, func() error, *sy
 		sc := bufio.NewScanner(pr)
 		re := regexp.MustCompile(`listening on (\S+)`)
 		for sc.Scan() {
+			if out != nil {
+				out.Write([]byte(sc.Text() + "\n"))
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -79,7 +107,7 @@ func startServer(t *testing.T, env map[string]string) (string, func() error, *sy
 		t.Fatalf("server did not start\nstderr:\n%s", stderr.String())
 	}
 	for i := 0; ; i++ {
-		resp, err := http.Get(url + "/healthz")
+		resp, err := client.Get(url + "/healthz")
 		if err == nil && resp.StatusCode == 200 {
 			resp.Body.Close()
 			break
@@ -241,5 +269,37 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRunUsesNgrokTunnel: with IVR_PUBLIC_URL unset, the server asks the
+// ngrok agent API for the public URL, prints the webhook URLs on it and
+// checks signatures against it.
+func TestRunUsesNgrokTunnel(t *testing.T) {
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"tunnels":[{"public_url":"https://abc.ngrok.app","proto":"https","config":{"addr":"http://localhost:8080"}}]}`))
+	}))
+	defer agent.Close()
+	var out syncBuffer
+	base, _, _ := startServerOut(t, map[string]string{"IVR_NGROK_API": agent.URL, "TWILIO_AUTH_TOKEN": "tok"}, &out)
+	for i := 0; i < 100 && !strings.Contains(out.String(), "Admin UI"); i++ {
+		time.Sleep(20 * time.Millisecond) // the last lines may still be on their way through the pipe
+	}
+	if !strings.Contains(out.String(), "https://abc.ngrok.app/twilio/voice") {
+		t.Fatalf("webhook URLs should be printed on the tunnel URL:\n%s", out.String())
+	}
+	// Signed for the public ngrok URL, received on localhost: accepted.
+	form := url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "From": {"+14155550100"}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/twilio/voice", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", auth.SignTwilio("tok", "https://abc.ngrok.app/twilio/voice", form))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if els := elements(t, string(body)); !contains(els, "Gather") {
+		t.Fatalf("a request signed for the ngrok URL should get the menu: %s", body)
 	}
 }

@@ -161,6 +161,10 @@ func examplePaths() []simPath {
 			order: []string{langGreeting, "caller presses *", mainGreeting, callerHangs}},
 		{name: "language/invalid then Spanish", digits: "*,7,2", expect: "caller-hangup",
 			order: []string{langGreeting, "caller presses 7", invalid, "caller presses 2", mainGreetingES}},
+		{name: "language invalid until max_failures (3): call center", digits: "*,7,8,9", expect: "transfer:" + callCenter,
+			order: []string{langGreeting, invalid, langGreeting, invalid, langGreeting, handOver, "[dial completed]"}},
+		{name: "language silence until max_timeouts (3)", digits: "*,timeout,timeout,timeout", expect: "hangup",
+			order: []string{langGreeting, silence, langGreeting, silence, langGreeting, goodbye, "[hangup]"}},
 		{name: "Spanish carries into billing", digits: "9,1", expect: "caller-hangup",
 			says: []string{billingGreetES}, absent: []string{billingGreet}},
 		{name: "Spanish carries into hours and the short greeting", digits: "9,3", expect: "caller-hangup",
@@ -206,6 +210,11 @@ func examplePaths() []simPath {
 		{name: "support/* back to billing", digits: "1,2,*", dial: "no-answer", expect: "caller-hangup",
 			order: []string{billingGreet, "[dial no-answer]", supportGreet, "caller presses *", billingGreet, callerHangs}},
 
+		{name: "support invalid until max_failures (3): call center", digits: "2,7,8,9", expect: "transfer:" + callCenter,
+			order: []string{supportGreet, invalid, supportGreet, invalid, supportGreet, handOver, "[dial completed]"}},
+		{name: "support silence until max_timeouts (3)", digits: "2,,,", expect: "hangup",
+			order: []string{supportGreet, silence, silence, goodbye, "[hangup]"}},
+
 		// directory: exact multi-digit code, pattern, regular expression
 		{name: "directory/100# exact", digits: "5,100#", expect: "transfer:" + callCenter,
 			order: []string{dirGreeting, "caller presses 100#", "[dial completed]"}},
@@ -231,6 +240,8 @@ func examplePaths() []simPath {
 			order: []string{mainGreeting, silence, mainShort, silence, goodbye, "[hangup]"}},
 		{name: "main wrong keys and silence counted apart", digits: "7,timeout,8,timeout", expect: "caller-hangup",
 			order: []string{invalid, silence, invalid, silence, callerHangs}, absent: []string{handOver, goodbye}},
+		{name: "main a valid choice starts the count again", digits: "7,7,3,7,7", expect: "caller-hangup",
+			order: []string{invalid, invalid, hoursText, mainShort, invalid, invalid, callerHangs}, absent: []string{handOver}},
 		{name: "caller hangs up at main", digits: "hangup", expect: "caller-hangup",
 			order: []string{mainGreeting, "[caller hangs up: scripted]"}},
 		{name: "caller hangs up in billing", digits: "1,hangup", expect: "caller-hangup",
@@ -303,6 +314,28 @@ func TestSimulateExampleFlow(t *testing.T) {
 		case len(rec.Events) == 0:
 			t.Errorf("%s %s (%s): no events recorded", c.provider, c.id, c.name)
 		}
+	}
+}
+
+// TestSimulateExpectFails is the control for the table above: a wrong
+// --expect or --expect-say makes `ivr simulate` fail against the real server.
+func TestSimulateExpectFails(t *testing.T) {
+	env := simEnv()
+	base, _, _ := startServer(t, env)
+	for _, provider := range simProviders {
+		t.Run(provider, func(t *testing.T) {
+			for _, args := range [][]string{
+				{"--digits", "0", "--expect", "voicemail"},
+				{"--digits", "0", "--expect", "transfer:+15005550001"},
+				{"--digits", "6", "--expect", "hangup"},
+				{"--digits", "1", "--expect-say", "Soporte."},
+			} {
+				out, _, err := simulateCall(t, env, base, provider, args...)
+				if err == nil || !strings.Contains(out, "FAILED") {
+					t.Errorf("ivr simulate %s: err %v, want a failed expectation\n%s", strings.Join(args, " "), err, out)
+				}
+			}
+		})
 	}
 }
 

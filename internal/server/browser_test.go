@@ -169,7 +169,14 @@ func TestBrowserAdmin(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(shots, "admin-2-flow-diagram.png"), buf, 0o644)
+		if err := os.WriteFile(filepath.Join(shots, "admin-2-flow-diagram.png"), buf, 0o644); err != nil {
+			return err
+		}
+		buf, err = chromedp.Screenshot(chromedp.ID("menu-main"))(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(shots, "admin-2-menu-main.png"), buf, 0o644)
 	}))
 	if card, diagram := text("#menu-main h2"), text(`#flow-diagram g[data-node="m:main"]`); !strings.Contains(card, "main") || !strings.Contains(diagram, "main") {
 		t.Errorf("flow map: card %q, diagram box %q", card, diagram)

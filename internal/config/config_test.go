@@ -1,0 +1,100 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsNeedNoConfiguration(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("no configuration must load: %v", err)
+	}
+	if c.Addr != ":8080" || c.DatabaseURL != "sqlite:ivr.db" || c.Production || c.LogFormat != "text" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if !c.Providers["twilio"] || !c.Providers["plivo"] {
+		t.Fatalf("both providers enabled by default: %v", c.Providers)
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "tok")
+	if err := os.WriteFile(f, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"TWILIO_AUTH_TOKEN_FILE": f, "PLIVO_AUTH_TOKEN": "plain"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TwilioTokens) != 1 || c.TwilioTokens[0] != "from-file" || c.PlivoToken != "plain" {
+		t.Fatalf("tokens: %q %q", c.TwilioTokens, c.PlivoToken)
+	}
+	_, err = Load(env(map[string]string{"TWILIO_AUTH_TOKEN_FILE": f, "TWILIO_AUTH_TOKEN": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both NAME and NAME_FILE must be refused, got %v", err)
+	}
+	if strings.Contains(err.Error(), "from-file") {
+		t.Fatal("an error printed the secret")
+	}
+}
+
+func TestProductionRefusesUnsafeSettings(t *testing.T) {
+	_, err := Load(env(map[string]string{"IVR_MODE": "production"}))
+	if err == nil {
+		t.Fatal("production with nothing set must be refused")
+	}
+	for _, want := range []string{"IVR_CALL_CENTER_NUMBER", "TWILIO_AUTH_TOKEN", "PLIVO_AUTH_TOKEN", "IVR_ADMIN_TOKEN", "IVR_PUBLIC_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal should say to set %s:\n%v", want, err)
+		}
+	}
+	c, err := Load(env(map[string]string{
+		"IVR_MODE": "production", "IVR_CALL_CENTER_NUMBER": "+14155550100", "IVR_PROVIDERS": "twilio",
+		"TWILIO_AUTH_TOKEN": "t", "IVR_ADMIN_TOKEN": "a", "IVR_PUBLIC_URL": "https://ivr.example.com/",
+	}))
+	if err != nil {
+		t.Fatalf("a safe production configuration must load: %v", err)
+	}
+	if c.LogFormat != "json" || c.PublicURL != "https://ivr.example.com" {
+		t.Fatalf("production: %+v", c)
+	}
+}
+
+func TestBadValuesSayWhatToWrite(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"IVR_CALL_CENTER_NUMBER": "555-1234", "IVR_TRUST_PROXY_HEADERS": "yes please",
+		"IVR_VOICE_DEADLINE": "soon", "IVR_TWILIO_ALLOW_CIDRS": "10.0.0.0/33", "IVR_MODE": "prod",
+	}))
+	if err == nil {
+		t.Fatal("bad values must be refused")
+	}
+	for _, want := range []string{"E.164", "true or false", "duration", "IVR_TWILIO_ALLOW_CIDRS", "local or production"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestRealEnvironmentWinsOverDotenv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(path, []byte("IVR_ADDR=:9999\nIVR_FLOW=from-dotenv.yaml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dot, err := ReadDotenv(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := Getenv(env(map[string]string{"IVR_ADDR": ":7777"}), dot)
+	if get("IVR_ADDR") != ":7777" || get("IVR_FLOW") != "from-dotenv.yaml" {
+		t.Fatalf("layering wrong: %q %q", get("IVR_ADDR"), get("IVR_FLOW"))
+	}
+	if m, err := ReadDotenv(filepath.Join(t.TempDir(), "missing")); err != nil || len(m) != 0 {
+		t.Fatalf("a missing .env is fine: %v %v", m, err)
+	}
+}
