@@ -219,7 +219,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		metrics.Reloads.WithLabelValues("ok").Inc()
 	})
-	go reloadOnHUP(bgctx, flows)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOnHUP(bgctx, hup, flows)
 	if cfg.RetentionDays > 0 {
 		go retain(bgctx, db, cfg.RetentionDays, logger)
 	}
@@ -261,10 +264,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
-func reloadOnHUP(ctx context.Context, flows *ivr.Source) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {
 	for {
 		select {
 		case <-ctx.Done():

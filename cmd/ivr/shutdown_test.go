@@ -209,6 +209,9 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 			// listener closed (reset without the server reading it). Either
 			// way the server never saw it, so it stored nothing for it.
 			refused++
+			if refused <= 3 {
+				t.Logf("refused: %s %s: %v", r.kind, r.sid, r.err)
+			}
 			if _, err := db.GetCall(ctx, "twilio", r.sid); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s %s failed (%v) although the server handled it (store: %v)", r.kind, r.sid, r.err, err)
 			}
