@@ -206,6 +206,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	drain := newDrainer()
+	drain.install(srv)
+
 	bgctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go events.Run(bgctx)
@@ -247,6 +250,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
+	ln.Close() // stop accepting; requests already accepted reach their handlers first
+	drain.wait(sctx, srv.ReadHeaderTimeout)
 	shutdownErr := srv.Shutdown(sctx)
 	if redirect != nil {
 		redirect.Shutdown(sctx)

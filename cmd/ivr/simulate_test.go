@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -174,6 +173,10 @@ func examplePaths() []simPath {
 			absent: []string{busy, techThanks}},
 		{name: "Spanish carries through billing's no_answer", digits: "9,1,2", dial: "no-answer", expect: "caller-hangup",
 			says: []string{billingGreetES, supportGreetES}, absent: []string{supportGreet}},
+		{name: "Spanish carries through the news redirect", digits: "9,4", expect: "caller-hangup",
+			order: []string{mainGreetingES, "caller presses 4", cowbell, "/voice/menu/main?lang=es-ES", mainGreetingES, callerHangs}},
+		{name: "Spanish: language/* back keeps Spanish", digits: "9,*,*", expect: "caller-hangup",
+			order: []string{mainGreetingES, "caller presses *", langGreeting, "caller presses *", mainGreetingES, callerHangs}},
 		{name: "Spanish invalid entries", digits: "9,7,8,7", expect: "transfer:" + callCenter,
 			says: []string{invalidES, "Le comunico con alguien que pueda ayudarle."}, absent: []string{invalid, handOver}},
 		{name: "Spanish silence", digits: "9,timeout,timeout,timeout", expect: "hangup",
@@ -215,9 +218,14 @@ func examplePaths() []simPath {
 		{name: "support silence until max_timeouts (3)", digits: "2,,,", expect: "hangup",
 			order: []string{supportGreet, silence, silence, goodbye, "[hangup]"}},
 
+		{name: "back twice: support, billing, main", digits: "1,2,*,*", dial: "no-answer", expect: "caller-hangup",
+			order: []string{billingGreet, supportGreet, "caller presses *", billingGreet, "caller presses *", mainGreeting, callerHangs}},
+
 		// directory: exact multi-digit code, pattern, regular expression
 		{name: "directory/100# exact", digits: "5,100#", expect: "transfer:" + callCenter,
 			order: []string{dirGreeting, "caller presses 100#", "[dial completed]"}},
+		{name: "directory/100# no answer: hang up", digits: "5,100#", dial: "no-answer", expect: "hangup",
+			order: []string{"caller presses 100#", "[dial no-answer]", "/action/dial-done", "[hangup]"}},
 		{name: "directory/100 ended by a pause", digits: "5,100", expect: "transfer:" + callCenter},
 		{name: "directory/2XX pattern", digits: "5,250#", expect: "transfer:" + callCenter,
 			says: []string{"Extensions in the two hundreds are in the sales office."}},
@@ -302,6 +310,8 @@ func TestSimulateExampleFlow(t *testing.T) {
 		})
 	}
 
+	noFallbacks(t, base)
+
 	// Every call's end was reported and recorded, with its events.
 	records := listCalls(t, base)
 	for _, c := range calls {
@@ -309,8 +319,8 @@ func TestSimulateExampleFlow(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("%s %s (%s): not in /admin/api/calls", c.provider, c.id, c.name)
-		case rec.Status != "completed":
-			t.Errorf("%s %s (%s): status %q, want completed", c.provider, c.id, c.name, rec.Status)
+		case rec.Status != "completed" || rec.EndedAt == nil:
+			t.Errorf("%s %s (%s): status %q ended_at %v, want completed with an end", c.provider, c.id, c.name, rec.Status, rec.EndedAt)
 		case len(rec.Events) == 0:
 			t.Errorf("%s %s (%s): no events recorded", c.provider, c.id, c.name)
 		}
@@ -372,6 +382,7 @@ type apiCall struct {
 	Status          string     `json:"status"`
 	EndedAt         *time.Time `json:"ended_at"`
 	DurationSeconds int        `json:"duration_seconds"`
+	HangupCause     string     `json:"hangup_cause"`
 	Events          []apiEvent `json:"events"`
 }
 
@@ -455,14 +466,18 @@ func TestSimulateCallRecord(t *testing.T) {
 			if !strings.HasSuffix(rec.From, "14155550142") {
 				t.Errorf("from %q, want the simulated caller", rec.From)
 			}
+			if provider == "plivo" && rec.HangupCause != "NORMAL_CLEARING" {
+				t.Errorf("hangup_cause %q, want the hangup callback's NORMAL_CLEARING", rec.HangupCause)
+			}
 			var path []string
 			for _, e := range rec.Events {
-				path = append(path, e.Menu+":"+e.Input)
+				path = append(path, e.Menu+"|"+e.Input+"|"+e.Action)
 			}
-			// main, the billing choice, the transfer's end and the support menu.
-			want := []string{"main:1", "billing:2", "support:"}
-			if missing := inOrder(strings.Join(path, " "), want); missing != "" {
-				t.Errorf("events %v lack %q (want %v in order)\nfull: %+v", path, missing, want, rec.Events)
+			// main, the billing choice, the transfer and its end, the support menu.
+			want := []string{"main||enter", "main|1|option 1", "billing||enter", "billing|2|option 2",
+				"billing||transfer +15005550006", "billing|dial no-answer|no_answer", "support||enter"}
+			if missing := inOrder(strings.Join(path, "\n"), want); missing != "" {
+				t.Errorf("events lack %q (want %q in order); got:\n%s", missing, want, strings.Join(path, "\n"))
 			}
 		})
 	}
@@ -522,18 +537,22 @@ func TestSimulateSignCurl(t *testing.T) {
 	base, _, _ := startServer(t, env)
 	getenv := func(k string) string { return env[k] }
 	cases := []struct {
-		provider, method string
-		params           []string
-		gather           string // the menu's gather element
+		provider, method, path string
+		params                 []string
+		gather                 string // the menu's gather element
+		want                   string // text of the menu
 	}{
-		{"twilio", "POST", []string{"CallSid=CA00000000000000000000000000000001", "From=+14155550100", "To=+14155550199", "CallStatus=ringing"}, "Gather"},
-		{"twilio", "GET", []string{"CallSid=CA00000000000000000000000000000002", "From=+14155550100", "To=+14155550199", "CallStatus=ringing"}, "Gather"},
-		{"plivo", "POST", []string{"CallUUID=00000000-0000-4000-8000-000000000003", "From=14155550100", "To=14155550199", "CallStatus=ringing", "Event=StartApp"}, "GetInput"},
+		{"twilio", "POST", "/twilio/voice", []string{"CallSid=CA00000000000000000000000000000001", "From=+14155550100", "To=+14155550199", "CallStatus=ringing"}, "Gather", mainGreeting},
+		{"twilio", "GET", "/twilio/voice", []string{"CallSid=CA00000000000000000000000000000002", "From=+14155550100", "To=+14155550199", "CallStatus=ringing"}, "Gather", mainGreeting},
+		{"plivo", "POST", "/plivo/voice", []string{"CallUUID=00000000-0000-4000-8000-000000000003", "From=14155550100", "To=14155550199", "CallStatus=ringing", "Event=StartApp"}, "GetInput", mainGreeting},
+		// A gather's action: a URL with a query, the key in the parameters.
+		{"twilio", "POST", "/twilio/voice/menu/main?attempt=1&lang=es-ES", []string{"CallSid=CA00000000000000000000000000000004", "From=+14155550100", "To=+14155550199", "CallStatus=in-progress", "Digits=1"}, "Gather", billingGreetES},
+		{"plivo", "POST", "/plivo/voice/menu/main?attempt=1&lang=es-ES", []string{"CallUUID=00000000-0000-4000-8000-000000000005", "From=14155550100", "To=14155550199", "CallStatus=in-progress", "Digits=1"}, "GetDigits", billingGreetES},
 	}
 	for _, c := range cases {
-		t.Run(c.provider+"/"+c.method, func(t *testing.T) {
+		t.Run(c.provider+"/"+c.method+c.path, func(t *testing.T) {
 			var cmd, stderr bytes.Buffer
-			args := append([]string{"ivr", "sign", "--provider", c.provider, "--method", c.method, base + "/" + c.provider + "/voice"}, c.params...)
+			args := append([]string{"ivr", "sign", "--provider", c.provider, "--method", c.method, base + c.path}, c.params...)
 			if err := run(context.Background(), args, getenv, &cmd, &stderr); err != nil {
 				t.Fatalf("ivr sign: %v\n%s", err, stderr.String())
 			}
@@ -543,21 +562,26 @@ func TestSimulateSignCurl(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			// -s: no progress meter; -S: errors still shown; -D: headers to stderr is noisy, so -w appends the content type.
+			// The printed command as is, plus: no progress meter (-s), errors
+			// still shown (-S), and a last line with the status and type (-w).
 			x := exec.CommandContext(ctx, "sh", "-c", strings.TrimRight(printed, "\n")+` -sS -w '\n%{http_code} %{content_type}'`)
 			var out, errOut bytes.Buffer
 			x.Stdout, x.Stderr = &out, &errOut
 			if err := x.Run(); err != nil {
 				t.Fatalf("sh -c %q: %v\n%s", printed, err, errOut.String())
 			}
-			body, status, _ := strings.Cut(reverseCut(out.String()), "\x00")
+			i := strings.LastIndex(out.String(), "\n")
+			if i < 0 {
+				t.Fatalf("curl printed %q", out.String())
+			}
+			body, status := out.String()[:i], out.String()[i+1:]
 			els := elements(t, body)
 			if !strings.HasPrefix(status, "200 ") || !contains(els, c.gather) || contains(els, "Dial") {
-				t.Fatalf("%s %s replayed: %s, elements %v (want the main menu's %s, not the fallback's Dial)\ncommand:\n%s\nanswer:\n%s",
+				t.Fatalf("%s %s replayed: %s, elements %v (want a menu's %s, not the fallback's Dial)\ncommand:\n%s\nanswer:\n%s",
 					c.provider, c.method, status, els, c.gather, printed, body)
 			}
-			if !strings.Contains(body, "For billing, press 1") {
-				t.Errorf("answer is not the main menu:\n%s", body)
+			if !strings.Contains(body, c.want) {
+				t.Errorf("answer lacks %q:\n%s", c.want, body)
 			}
 			wantType := map[string]string{"twilio": "text/xml", "plivo": "application/xml"}[c.provider]
 			if !strings.Contains(status, wantType) {
@@ -565,14 +589,22 @@ func TestSimulateSignCurl(t *testing.T) {
 			}
 		})
 	}
+	noFallbacks(t, base)
 }
 
-// reverseCut splits curl's output at its last newline (the -w trailer) into
-// "body\x00trailer".
-func reverseCut(s string) string {
-	i := strings.LastIndex(s, "\n")
-	if i < 0 {
-		return fmt.Sprintf("%s\x00", s)
+// noFallbacks fails when /metrics counts any fallback answer: every request
+// the simulator and the signer made must have been accepted.
+func noFallbacks(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return s[:i] + "\x00" + s[i+1:]
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, l := range strings.Split(grep(string(b), "ivr_fallbacks_total{"), "\n") {
+		if l != "" && !strings.HasSuffix(l, " 0") {
+			t.Errorf("a request got the fallback: %s", l)
+		}
+	}
 }

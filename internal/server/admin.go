@@ -50,8 +50,11 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 
 // addAdminRoutes registers /admin/... (the UI) and /admin/api/... (JSON).
-func addAdminRoutes(r chi.Router, d Deps) {
+// The "Try it" calls are signed with the same tokens the signature
+// middleware verifies with (see tokens in server.go).
+func addAdminRoutes(r chi.Router, d Deps, t tokens) {
 	a := newAdmin(d)
+	a.tokens = t
 	r.Use(adminHeaders, a.localOnly)
 
 	// Open to anyone who may see the admin at all (the login page needs CSS).
@@ -79,6 +82,7 @@ func addAdminRoutes(r chi.Router, d Deps) {
 // admin is the state shared by the admin handlers, fixed at start.
 type admin struct {
 	d          Deps
+	tokens     tokens
 	token      string
 	sessionKey []byte // HMAC key of the session cookie, derived from the token
 	secure     bool   // IVR_PUBLIC_URL is https: cookies are always Secure

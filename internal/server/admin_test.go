@@ -44,7 +44,7 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	t.Helper()
 	vars := map[string]string{
 		"IVR_ADMIN_TOKEN":        adminTestToken,
-		"TWILIO_AUTH_TOKEN":      adminTryToken, // until the lead wires TryToken into the middleware
+		"TWILIO_AUTH_TOKEN":      adminTryToken,
 		"PLIVO_AUTH_TOKEN":       adminTryToken,
 		"IVR_CALL_CENTER_NUMBER": "+15005550006",
 		"IVR_NGROK_API":          "off",
@@ -83,7 +83,7 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	metrics := NewMetrics(nil, nil)
 	d := Deps{
 		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events,
-		Nonces: auth.NewMemoryNonces(10000, time.Hour), Metrics: metrics, TryToken: adminTryToken,
+		Nonces: auth.NewMemoryNonces(10000, time.Hour), Metrics: metrics,
 	}
 	h, err := New(d)
 	if err != nil {
@@ -756,20 +756,6 @@ func TestAdminTryRefusals(t *testing.T) {
 		if w.Code != tc.want {
 			t.Errorf("%s: %d, want %d (%s)", tc.name, w.Code, tc.want, w.Body.String())
 		}
-	}
-	// Without a try token the feature is off.
-	d := e.deps
-	d.TryToken = ""
-	h, err := New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest("POST", "/admin/api/try", strings.NewReader(`{"provider":"twilio"}`))
-	r.Header.Set("Authorization", "Bearer "+adminTestToken)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("no try token: %d, want 503", w.Code)
 	}
 }
 

@@ -31,12 +31,6 @@ type Deps struct {
 	Nonces  auth.NonceStore
 	Metrics *Metrics
 
-	// TryToken signs the admin's "Try it" calls, which go through the real
-	// webhook handlers in process; the signature middleware must accept it
-	// for both providers. An in-process random secret, never printed.
-	// "" = Try it is off.
-	TryToken string
-
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -213,3 +215,14 @@ type httpRecorder = httptest.ResponseRecorder
 func ioNopCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
 
 func storeListAll() store.ListOptions { return store.ListOptions{Limit: 500} }
+
+// testutilCount is how many fallbacks the app has answered.
+func testutilCount(a *testApp) int {
+	n := 0
+	for _, p := range []string{"twilio", "plivo"} {
+		for _, r := range []string{"flow", "render", "panic", "deadline", "not_found", "method_not_allowed", "bad_signature"} {
+			n += int(testutil.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues(p, r)))
+		}
+	}
+	return n
+}
