@@ -692,7 +692,7 @@ func TestAdminTryCallToTransfer(t *testing.T) {
 				t.Fatalf("after 2: %+v\n%s", sup.Prompts, sup.XML)
 			}
 			tr := e.tryStep(t, tryRequest{Provider: provider, CallID: callID, From: from, URL: sup.Gather.Action, Digits: "1"})
-			if tr.End == nil || tr.End.Kind != "transfer" || len(tr.End.Numbers) != 2 || tr.End.Numbers[0] != "+15005550006" {
+			if tr.End == nil || tr.End.Kind != "transfer" || len(tr.End.Numbers) != 2 || strings.TrimPrefix(tr.End.Numbers[0], "+") != "15005550006" {
 				t.Fatalf("after 2,1: end %+v\n%s", tr.End, tr.XML)
 			}
 			if tr.Request.Signed == "" || tr.Request.Params["From"] != "+15551112222" {

@@ -189,7 +189,7 @@ func assertFallback(t *testing.T, provider string, w *httpRecorder) {
 	}
 	doc := parseXML(t, w.Body.String())
 	numbers := doc.find("Response/Dial/Number")
-	if len(numbers) != 1 || strings.TrimSpace(numbers[0].Text) != testCallCenter {
+	if len(numbers) != 1 || strings.TrimPrefix(strings.TrimSpace(numbers[0].Text), "+") != strings.TrimPrefix(testCallCenter, "+") {
 		t.Fatalf("fallback must dial %s; got %s", testCallCenter, w.Body.String())
 	}
 	for _, menu := range []string{"Gather", "GetDigits", "GetInput"} {

@@ -9,9 +9,10 @@ func TestFallback(t *testing.T) {
 	for _, tc := range []struct {
 		provider, say string
 		voice         string
+		number        string
 	}{
-		{ProviderTwilio, "Say", "woman"},
-		{ProviderPlivo, "Speak", "WOMAN"},
+		{ProviderTwilio, "Say", "woman", "+15550100000"},
+		{ProviderPlivo, "Speak", "WOMAN", "15550100000"},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			doc, err := Fallback(tc.provider, FallbackConfig{
@@ -30,7 +31,7 @@ func TestFallback(t *testing.T) {
 			}
 			attrs(t, say[0], map[string]string{"voice": tc.voice, "language": "en-GB"})
 			nums := find(root, "Response/Dial/Number")
-			if len(nums) != 1 || nums[0].Text != "+15550100000" {
+			if len(nums) != 1 || nums[0].Text != tc.number {
 				t.Errorf("Response/Dial/Number = %+v", nums)
 			}
 			noAttr(t, find(root, "Response/Dial")[0], "action", "method")

@@ -35,7 +35,7 @@ func (p plivo) step(w *writer, base string, s ivr.Step) error {
 		}
 		w.open("Dial")
 		if s.CallerID != "" {
-			w.attr("callerId", s.CallerID)
+			w.attr("callerId", plivoNumber(s.CallerID))
 		}
 		if s.TimeoutSeconds > 0 {
 			w.attrInt("timeout", s.TimeoutSeconds)
@@ -47,7 +47,7 @@ func (p plivo) step(w *writer, base string, s ivr.Step) error {
 		w.endParent()
 		for _, n := range s.Numbers {
 			w.open("Number")
-			w.endText("Number", n)
+			w.endText("Number", plivoNumber(n))
 		}
 		w.closeParent("Dial")
 	case ivr.Record:
@@ -86,8 +86,8 @@ func (p plivo) step(w *writer, base string, s ivr.Step) error {
 			return err
 		}
 		w.open("Message")
-		w.attr("src", s.From)
-		w.attr("dst", s.To)
+		w.attr("src", plivoNumber(s.From))
+		w.attr("dst", plivoNumber(s.To))
 		w.attr("type", "sms")
 		w.endText("Message", s.Text)
 	default:
@@ -229,4 +229,14 @@ func (p plivo) prompts(w *writer, g ivr.Gather) error {
 	}
 	w.closeParent(name)
 	return nil
+}
+
+// plivoNumber writes an E.164 number as Plivo's XML examples do: country
+// code and number without the leading "+" (Plivo's own webhooks send From
+// and To that way too). Anything else (a SIP URI, a short code) is kept.
+func plivoNumber(n string) string {
+	if len(n) > 1 && n[0] == '+' && n[1] >= '1' && n[1] <= '9' {
+		return n[1:]
+	}
+	return n
 }
