@@ -9,7 +9,8 @@
 #
 # Environment: DURATION (s, saturation runs), SOAK (s, fixed-rate run),
 # WARMUP (s, discarded run before each measured one), THREADS and CONNS
-# (wrk -t/-c), RSS_EVERY (s between RSS samples), KEEP=1 to keep the temp
+# (wrk -t/-c), RATE (req/s of the fixed-rate run; default half of ivr's
+# saturation), RSS_EVERY (s between RSS samples), KEEP=1 to keep the temp
 # dir (logs, database, requests).
 #
 # Needs Go and wrk (Debian package `wrk`, installed with apt-get when missing
@@ -132,8 +133,8 @@ verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.85) ? "meets" : "BELOW"}')
 echo "ratio ivr/baseline: $ratio ($verdict the 0.85 target)"
 echo "ivr counters: answered ok $(metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'), fallbacks $(metric ivr_fallbacks_total), events queued $(metric ivr_store_queue_depth), events dropped $(metric ivr_store_dropped_events_total)"
 
-rate=$(awk -v a="$ivr_rps" 'BEGIN {printf "%d", a / 2}')
-echo "== fixed rate: ivr at $rate req/s (half of saturation) for ${SOAK}s, open loop (bench/loadgen), RSS every ${RSS_EVERY}s"
+rate=${RATE:-$(awk -v a="$ivr_rps" 'BEGIN {printf "%d", a / 2}')}
+echo "== fixed rate: ivr at $rate req/s ($([ -n "${RATE:-}" ] && echo "RATE" || echo "half of saturation")) for ${SOAK}s, open loop (bench/loadgen), RSS every ${RSS_EVERY}s"
 "$tmp/loadgen" -request "$tmp/ivr.json" -rate "$rate" -duration "${SOAK}s" -conns "$CONNS" -expect '<Gather' >"$tmp/soak.out" 2>&1 &
 lg_pid=$!
 pids+=($lg_pid)

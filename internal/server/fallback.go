@@ -1,13 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
@@ -23,10 +25,14 @@ type failer struct {
 	p       *provider
 	logger  *slog.Logger
 	metrics *Metrics
+	noToken bool // no auth token is configured: every outside request is refused as no_token
 }
 
 // voice answers the fallback.
 func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		return // past the deadline: the deadline's timer has answered the fallback
+	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
 }
@@ -71,6 +77,7 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 	h := w.Header()
 	h.Set("Content-Type", f.p.contentType)
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
@@ -89,12 +96,14 @@ func callID(r *http.Request, p *provider) string {
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.
 func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.Failure) {
-	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
-	var err error = fail
-	if fail.Diagnosis != "" {
-		err = fmt.Errorf("%w; %s", fail, fail.Diagnosis)
+	if f.noToken {
+		// The routes verify with an in-process secret only (see tokens in
+		// server.go); say what is really wrong.
+		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
+			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
 	}
-	f.byRoute(w, r, fail.Reason, err)
+	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
+	f.byRoute(w, r, fail.Reason, fail) // fail.Error() carries the diagnosis
 }
 
 // recoverer turns a panic anywhere below into the failure answer.
@@ -114,62 +123,96 @@ func (f failer) recoverer(next http.Handler) http.Handler {
 }
 
 // deadline answers the fallback when a voice handler runs past d, well
-// before the provider's own timeout (Twilio waits 15 s). The handler writes
-// into a buffer and runs in its own goroutine so a stuck handler cannot hold
-// the response.
+// before the provider's own timeout (Twilio waits 15 s). The handler runs
+// inline (no goroutine per request); a timer that only fires on a late
+// handler writes the complete fallback (with its Content-Length, flushed) so
+// the provider has its answer while the handler is still stuck. Whichever
+// comes first, the handler's answer or the timer's, is the only one written.
 func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
-			buf := &bufferedWriter{header: make(http.Header)}
-			done := make(chan any, 1)
-			go func() {
-				defer func() { done <- recover() }()
-				next.ServeHTTP(buf, r.WithContext(ctx))
-			}()
-			select {
-			case p := <-done:
-				if p != nil {
-					f.logger.Error("panic in handler", slog.Any("panic", p))
-					f.voice(w, r, "panic", fmt.Errorf("panic: %v", p))
+			tw := &timeoutWriter{w: w, header: make(http.Header)}
+			stop := context.AfterFunc(ctx, func() {
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return // the client went away, or the handler finished
+				}
+				tw.mu.Lock()
+				defer tw.mu.Unlock()
+				if tw.started {
 					return
 				}
-				buf.copyTo(w)
-			case <-ctx.Done():
+				tw.timedOut = true
 				f.voice(w, r, "deadline", fmt.Errorf("handler still running after %s", d))
-			}
+				http.NewResponseController(w).Flush()
+			})
+			defer stop()
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					tw.mu.Lock()
+					defer tw.mu.Unlock()
+					if tw.timedOut || tw.started {
+						return
+					}
+					tw.started = true
+					f.logger.Error("panic in handler", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+					f.voice(w, r, "panic", fmt.Errorf("panic: %v", v))
+				}
+			}()
+			next.ServeHTTP(tw, r.WithContext(ctx))
+			// Wait for a timer that is writing the fallback, and keep a late
+			// one from writing after this handler has returned.
+			tw.mu.Lock()
+			tw.started = true
+			tw.mu.Unlock()
 		})
 	}
 }
 
-// bufferedWriter holds a handler's response until it is complete.
-type bufferedWriter struct {
+// timeoutWriter passes the handler's answer through unless the deadline's
+// fallback was written first.
+type timeoutWriter struct {
+	w      http.ResponseWriter
 	header http.Header
-	status int
-	body   bytes.Buffer
+
+	mu       sync.Mutex
+	started  bool // the handler's answer has begun: the timer stays quiet
+	timedOut bool // the fallback was written: the handler's answer is dropped
 }
 
-func (b *bufferedWriter) Header() http.Header { return b.header }
-func (b *bufferedWriter) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-}
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
+func (t *timeoutWriter) Header() http.Header { return t.header }
+
+func (t *timeoutWriter) WriteHeader(code int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.start(code)
 }
 
-func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
-	for k, v := range b.header {
-		w.Header()[k] = v
+func (t *timeoutWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.start(http.StatusOK) {
+		return 0, http.ErrHandlerTimeout
 	}
-	if b.status == 0 {
-		b.status = http.StatusOK
+	return t.w.Write(p)
+}
+
+// start sends the header once; false when the fallback already answered.
+func (t *timeoutWriter) start(code int) bool {
+	if t.timedOut {
+		return false
 	}
-	w.WriteHeader(b.status)
-	w.Write(b.body.Bytes())
+	if !t.started {
+		t.started = true
+		dst := t.w.Header()
+		for k, v := range t.header {
+			dst[k] = v
+		}
+		t.w.WriteHeader(code)
+	}
+	return true
 }

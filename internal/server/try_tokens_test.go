@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestTryWorksWithoutProviderTokens: on a fresh local setup with no provider
@@ -20,6 +22,9 @@ func TestTryWorksWithoutProviderTokens(t *testing.T) {
 	for _, provider := range []string{"twilio", "plivo"} {
 		// From outside: refused, whatever token the sender guessed.
 		assertFallback(t, provider, a.serve(a.request(provider, http.MethodPost, "/"+provider+"/voice", callForm(provider))))
+		if got := testutil.ToFloat64(a.deps.Metrics.Refused.WithLabelValues(provider, "no_token")); got != 1 {
+			t.Errorf("refused{reason=no_token} = %v, want 1", got)
+		}
 
 		r := httptest.NewRequest(http.MethodPost, "/admin/api/try", strings.NewReader(`{"provider":"`+provider+`"}`))
 		r.Header.Set("Authorization", "Bearer admin-secret")

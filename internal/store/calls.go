@@ -99,7 +99,23 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		}
 	}
 	err := d.write(ctx, func(tx *sql.Tx) error {
-		for _, b := range batch {
+		// Statements are prepared once per batch: the writer sends hundreds
+		// of calls per transaction, and parsing SQL per call was most of its
+		// cost under load.
+		upsert, err := tx.PrepareContext(ctx, upsertCallForEvents)
+		if err != nil {
+			return fmt.Errorf("prepare call upsert: %w", err)
+		}
+		defer upsert.Close()
+		// One multi-row INSERT per call (up to maxEventsPerInsert rows),
+		// each size prepared once per batch.
+		inserts := map[int]*sql.Stmt{}
+		defer func() {
+			for _, st := range inserts {
+				st.Close()
+			}
+		}()
+		for _, b := range coalesce(batch) {
 			start := d.now()
 			for _, e := range b.Events {
 				if !e.At.IsZero() && e.At.Before(start) {
@@ -107,12 +123,31 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				}
 			}
 			var ref int64
-			if err := tx.QueryRowContext(ctx, upsertCallForEvents,
+			if err := upsert.QueryRowContext(ctx,
 				txt(b.Provider), txt(b.CallID), txt(b.From), txt(b.To), d.tv(start)).Scan(&ref); err != nil {
 				return fmt.Errorf("upsert call %s/%s: %w", b.Provider, b.CallID, err)
 			}
-			if err := d.insertEvents(ctx, tx, ref, b.Events); err != nil {
-				return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
+			for events := b.Events; len(events) > 0; {
+				n := min(len(events), maxEventsPerInsert)
+				stmt, ok := inserts[n]
+				if !ok {
+					if stmt, err = tx.PrepareContext(ctx, insertEventsSQL(n)); err != nil {
+						return fmt.Errorf("prepare event insert: %w", err)
+					}
+					inserts[n] = stmt
+				}
+				args := make([]any, 0, 5*n)
+				for _, e := range events[:n] {
+					at := e.At
+					if at.IsZero() {
+						at = d.now()
+					}
+					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action))
+				}
+				if _, err := stmt.ExecContext(ctx, args...); err != nil {
+					return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
+				}
+				events = events[n:]
 			}
 		}
 		return nil
@@ -123,33 +158,50 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 	return nil
 }
 
-// insertEvents inserts events with multi-row INSERTs (chunked to stay far
-// below both databases' bind-parameter limits).
-func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, ref int64, events []Event) error {
-	const chunk = 200
-	for len(events) > 0 {
-		n := min(len(events), chunk)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
-		args := make([]any, 0, n*5)
-		for i, e := range events[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			p := len(args)
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
-			at := e.At
-			if at.IsZero() {
-				at = d.now()
-			}
-			args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action))
+// coalesce merges the entries of one call in a batch into its first entry,
+// keeping every call's events in order, so a busy call costs one upsert per
+// batch instead of one per webhook.
+func coalesce(batch []CallEvents) []CallEvents {
+	type key struct{ provider, callID string }
+	at := make(map[key]int, len(batch))
+	out := make([]CallEvents, 0, len(batch))
+	for _, b := range batch {
+		k := key{b.Provider, b.CallID}
+		i, seen := at[k]
+		if !seen {
+			at[k] = len(out)
+			b.Events = append([]Event(nil), b.Events...)
+			out = append(out, b)
+			continue
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return err
+		o := &out[i]
+		o.Events = append(o.Events, b.Events...)
+		if o.From == "" {
+			o.From = b.From
 		}
-		events = events[n:]
+		if o.To == "" {
+			o.To = b.To
+		}
 	}
-	return nil
+	return out
+}
+
+// maxEventsPerInsert caps the rows of one INSERT (far below both
+// databases' bind-parameter limits).
+const maxEventsPerInsert = 32
+
+// insertEventsSQL is an INSERT of n events.
+func insertEventsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		p := 5 * i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
+	}
+	return q.String()
 }
 
 // upsertStatus applies a status callback. Retries of the same callback leave

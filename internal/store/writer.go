@@ -28,6 +28,7 @@ type Writer struct {
 
 	// Tunables, fixed after NewWriter (tests shorten them).
 	maxBatch     int
+	linger       time.Duration // wait this long for a batch to fill before writing it
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
 	isolateAfter int // failed attempts before writing one entry at a time
@@ -56,6 +57,7 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 		log:          logger,
 		capacity:     capacity,
 		maxBatch:     256,
+		linger:       20 * time.Millisecond,
 		minBackoff:   100 * time.Millisecond,
 		maxBackoff:   10 * time.Second,
 		isolateAfter: 3,
@@ -138,6 +140,17 @@ func (w *Writer) Run(ctx context.Context) {
 				return
 			case <-w.wake:
 				continue
+			}
+		}
+		if failures == 0 && w.linger > 0 && w.Depth() < w.maxBatch {
+			// Let a batch gather: one commit (one fsync) for many webhooks
+			// instead of one per webhook under load.
+			t := time.NewTimer(w.linger)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
 			}
 		}
 		limit := w.maxBatch
