@@ -134,6 +134,10 @@ echo "ratio ivr/baseline: $ratio ($verdict the 0.85 target)"
 echo "ivr counters: answered ok $(metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'), fallbacks $(metric ivr_fallbacks_total), events queued $(metric ivr_store_queue_depth), events dropped $(metric ivr_store_dropped_events_total)"
 
 rate=${RATE:-$(awk -v a="$ivr_rps" 'BEGIN {printf "%d", a / 2}')}
+# The same open-loop generator against the baseline first: how much of the
+# tail latency is this machine and the generator itself, not ivr.
+echo "== control: baseline at $rate req/s for 10s, open loop (bench/loadgen)"
+"$tmp/loadgen" -request "$tmp/baseline.json" -rate "$rate" -duration 10s -conns "$CONNS" -expect '<Gather' | grep latency_ms || true
 echo "== fixed rate: ivr at $rate req/s ($([ -n "${RATE:-}" ] && echo "RATE" || echo "half of saturation")) for ${SOAK}s, open loop (bench/loadgen), RSS every ${RSS_EVERY}s"
 "$tmp/loadgen" -request "$tmp/ivr.json" -rate "$rate" -duration "${SOAK}s" -conns "$CONNS" -expect '<Gather' >"$tmp/soak.out" 2>&1 &
 lg_pid=$!
