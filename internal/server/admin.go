@@ -52,9 +52,10 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // addAdminRoutes registers /admin/... (the UI) and /admin/api/... (JSON).
 // The "Try it" calls are signed with the same tokens the signature
 // middleware verifies with (see tokens in server.go).
-func addAdminRoutes(r chi.Router, d Deps, t tokens) {
+func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provider) {
 	a := newAdmin(d)
 	a.tokens = t
+	a.providers = providers
 	r.Use(adminHeaders, a.localOnly)
 
 	// Open to anyone who may see the admin at all (the login page needs CSS).
@@ -83,6 +84,7 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens) {
 type admin struct {
 	d          Deps
 	tokens     tokens
+	providers  map[string]*provider // parameter names and fallback documents, by name
 	token      string
 	sessionKey []byte // HMAC key of the session cookie, derived from the token
 	secure     bool   // IVR_PUBLIC_URL is https: cookies are always Secure

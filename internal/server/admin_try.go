@@ -20,7 +20,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
-	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // "Try it": the admin plays a call through the real webhook handlers, in
@@ -117,13 +116,6 @@ type xmlStep struct {
 	Children  []xmlStep `json:"children,omitempty"`
 }
 
-// tryProvider is what a try step needs to know of a provider's requests.
-type tryProvider struct {
-	callID, digits, speech, dialStatus, recordingURL string
-	statusPath, duration                             string // the end-of-call callback
-	fallback                                         []byte
-}
-
 // handleTryPage serves GET /admin/try: the keypad.
 func handleTryPage(a *admin) http.Handler {
 	tmpl := a.page("try.html")
@@ -137,14 +129,6 @@ func handleTryPage(a *admin) http.Handler {
 func handleTry(a *admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
-	fb := xml.FallbackConfig{Text: cfg.FallbackText, Voice: cfg.FallbackVoice, Language: cfg.FallbackLanguage, Number: cfg.CallCenter}
-	providers := map[string]*tryProvider{
-		"twilio": {callID: "CallSid", digits: "Digits", speech: "SpeechResult", dialStatus: "DialCallStatus", recordingURL: "RecordingUrl", statusPath: "/twilio/status", duration: "CallDuration"},
-		"plivo":  {callID: "CallUUID", digits: "Digits", speech: "Speech", dialStatus: "DialStatus", recordingURL: "RecordUrl", statusPath: "/plivo/hangup", duration: "Duration"},
-	}
-	for name, p := range providers {
-		p.fallback, _ = xml.Fallback(name, fb) // only to recognise the fallback
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var tr tryRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -153,7 +137,7 @@ func handleTry(a *admin) http.Handler {
 			writeJSONError(w, http.StatusBadRequest, "try: bad JSON body: "+err.Error())
 			return
 		}
-		p := providers[tr.Provider]
+		p := a.providers[tr.Provider]
 		if p == nil {
 			writeJSONError(w, http.StatusBadRequest, `try: provider must be "twilio" or "plivo"`)
 			return
@@ -189,7 +173,7 @@ func handleTry(a *admin) http.Handler {
 		params.Set("To", tr.To)
 		params.Set("Direction", "inbound")
 		params.Set("CallStatus", "in-progress")
-		for name, v := range map[string]string{p.digits: tr.Digits, p.speech: tr.Speech, p.dialStatus: tr.DialStatus, p.recordingURL: tr.RecordingURL} {
+		for name, v := range map[string]string{p.digits: tr.Digits, p.speech: tr.Speech, p.dialStatus[0]: tr.DialStatus, p.recordingURL: tr.RecordingURL} {
 			if v != "" {
 				params.Set(name, v)
 			}

@@ -19,6 +19,7 @@ type provider struct {
 	dialStatus             []string
 	recordingURL           string
 	messageID, messageText string
+	statusPath, duration   string // the end-of-call callback and its duration parameter
 }
 
 func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
@@ -34,6 +35,8 @@ func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 		recordingURL: "RecordingUrl",
 		messageID:    "MessageSid",
 		messageText:  "Body",
+		statusPath:   "/twilio/status",
+		duration:     "CallDuration",
 	}
 	plivo = &provider{
 		name:         "plivo",
@@ -47,6 +50,8 @@ func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 		recordingURL: "RecordUrl",
 		messageID:    "MessageUUID",
 		messageText:  "Text",
+		statusPath:   "/plivo/hangup",
+		duration:     "Duration",
 	}
 	for _, p := range []*provider{twilio, plivo} {
 		p.fallback, err = xml.Fallback(p.name, fb)

@@ -69,7 +69,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	// People: the admin UI and its JSON API, behind IVR_ADMIN_TOKEN.
 	r.Route("/admin", func(r chi.Router) {
 		r.Use(observe(d.Metrics, "admin"))
-		addAdminRoutes(r, d.Deps, d.tokens)
+		addAdminRoutes(r, d.Deps, d.tokens, map[string]*provider{"twilio": twilio, "plivo": plivo})
 	})
 }
 
