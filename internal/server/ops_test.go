@@ -2,22 +2,17 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
-	"github.com/ivr-project/ivr/internal/config"
-	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -37,64 +32,21 @@ type opsEnv struct {
 	metrics *Metrics
 }
 
-// newOpsEnv builds it; noEvents leaves the Writer out (Deps.Events nil).
+// newOpsEnv builds it on newTestApp; noEvents leaves the Writer out
+// (Deps.Events nil).
 func newOpsEnv(tb testing.TB, noEvents bool) *opsEnv {
 	tb.Helper()
-	vars := map[string]string{
-		"TWILIO_AUTH_TOKEN":      opsTwilioToken,
-		"PLIVO_AUTH_TOKEN":       opsPlivoToken,
-		"IVR_PUBLIC_URL":         opsPublicURL,
-		"IVR_CALL_CENTER_NUMBER": "+15005550006",
-		"IVR_NGROK_API":          "off",
-		"IVR_LOG_FORMAT":         "json",
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		tb.Fatalf("config: %v", err)
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	flows, err := ivr.NewSource("", logger)
-	if err != nil {
-		tb.Fatalf("flow: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "ivr.db"))
-	if err != nil {
-		cancel()
-		tb.Fatalf("store: %v", err)
-	}
-	e := &opsEnv{db: db}
-	done := make(chan struct{})
-	if noEvents {
-		close(done)
-		e.metrics = NewMetrics(nil, nil)
-	} else {
-		e.events = store.NewWriter(db, 10000, logger)
-		go func() { e.events.Run(ctx); close(done) }()
-		e.metrics = NewMetrics(func() float64 { return float64(e.events.Depth()) }, func() float64 { return float64(e.events.Dropped()) })
-	}
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		if e.events != nil {
-			fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer fcancel()
-			e.events.Flush(fctx)
+	a := newTestApp(tb, func(d *Deps) {
+		d.Config.TwilioTokens = []string{opsTwilioToken}
+		d.Config.PlivoToken = opsPlivoToken
+		d.Config.PublicURL = opsPublicURL
+		d.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		if noEvents {
+			d.Events = nil
+			d.Metrics = NewMetrics(nil, nil)
 		}
-		db.Close()
 	})
-	d := Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db,
-		Nonces: auth.NewMemoryNonces(100000, 15*time.Minute), Metrics: e.metrics,
-	}
-	if e.events != nil {
-		d.Events = e.events
-	}
-	e.h, err = New(d)
-	if err != nil {
-		tb.Fatalf("server.New: %v", err)
-	}
-	return e
+	return &opsEnv{h: a.handler, db: a.db, events: a.deps.Events, metrics: a.deps.Metrics}
 }
 
 func (e *opsEnv) get(tb testing.TB, target string) *httptest.ResponseRecorder {

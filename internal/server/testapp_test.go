@@ -54,7 +54,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := store.NewWriter(db, 1000, nil)
+	events := store.NewWriter(db, 10000, nil)
 	wctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go events.Run(wctx)
@@ -72,7 +72,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		Store:   db,
 		Events:  events,
 		Nonces:  auth.NewMemoryNonces(1000, time.Hour),
-		Metrics: NewMetrics(func() float64 { return float64(events.Depth()) }, nil),
+		Metrics: NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) }),
 	}
 	for _, o := range opts {
 		o(&d)
