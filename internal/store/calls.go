@@ -131,7 +131,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				n := min(len(events), maxEventsPerInsert)
 				stmt, ok := inserts[n]
 				if !ok {
-					if stmt, err = tx.PrepareContext(ctx, insertEventsSQL(n)); err != nil {
+					if stmt, err = tx.PrepareContext(ctx, insertEventsSQL(d.driver, n)); err != nil {
 						return fmt.Errorf("prepare event insert: %w", err)
 					}
 					inserts[n] = stmt
@@ -190,13 +190,19 @@ func coalesce(batch []CallEvents) []CallEvents {
 // databases' bind-parameter limits).
 const maxEventsPerInsert = 32
 
-// insertEventsSQL is an INSERT of n events.
-func insertEventsSQL(n int) string {
+// insertEventsSQL is an INSERT of n events. SQLite gets anonymous "?"
+// parameters: with numbered ones its driver looks every parameter's name up
+// in a list, which is quadratic in the row count.
+func insertEventsSQL(driver string, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			q.WriteString(", ")
+		}
+		if driver == DriverSQLite {
+			q.WriteString("(?, ?, ?, ?, ?)")
+			continue
 		}
 		p := 5 * i
 		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
