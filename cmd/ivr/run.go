@@ -120,7 +120,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if getenv("GOGC") == "" {
+	if os.Getenv("GOGC") == "" { // the runtime reads GOGC from the process environment only
 		// The live heap is a few MiB, so Go's default (GOGC=100) collects
 		// very often under load (~10 % of the CPU in the load test). 400
 		// trades a few more MiB of RSS for most of that. GOGC wins when set.
