@@ -60,7 +60,7 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 
 	// Open to anyone who may see the admin at all (the login page needs CSS).
 	static, _ := fs.Sub(web.FS, "static")
-	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/admin/static/", noListing(http.FileServerFS(static))))
 	r.Method(http.MethodGet, "/login", handleLoginPage(a))
 	r.With(a.csrf).Method(http.MethodPost, "/login", handleLogin(a))
 
@@ -434,5 +434,16 @@ func handleAPICalls(db *store.DB) http.Handler {
 			Calls []store.Call `json:"calls"`
 			Next  string       `json:"next"`
 		}{calls, next})
+	})
+}
+
+// noListing serves files only: a directory path is not found.
+func noListing(files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
 	})
 }

@@ -46,3 +46,19 @@ func TestTryWorksWithoutProviderTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminStaticHasNoListing: the embedded assets are served, their
+// directory is not listed.
+func TestAdminStaticHasNoListing(t *testing.T) {
+	a := newTestApp(t, func(d *Deps) { d.Config.AdminToken = "admin-secret" })
+	for path, want := range map[string]int{"/admin/static/": 404} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		if w := a.serve(r); w.Code != want {
+			t.Errorf("GET %s: %d, want %d", path, w.Code, want)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/admin/static/admin.css", nil)
+	if w := a.serve(r); w.Code != 200 {
+		t.Errorf("GET /admin/static/admin.css: %d, want 200", w.Code)
+	}
+}
