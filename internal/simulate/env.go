@@ -3,26 +3,15 @@ package simulate
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
+
+	"github.com/ivr-project/ivr/internal/guard"
 )
 
-// secret reads NAME from the environment, or else the file named by
-// NAME_FILE (trailing whitespace trimmed), as the server's configuration does.
-// "" means neither is set.
+// secret is the server's rule for secrets: NAME, or the file named by
+// NAME_FILE, never both ("" when neither is set).
 func secret(getenv func(string) string, name string) (string, error) {
-	if v := getenv(name); v != "" {
-		return v, nil
-	}
-	path := getenv(name + "_FILE")
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read %s_FILE: %w", name, err)
-	}
-	return strings.TrimSpace(string(b)), nil
+	return guard.Secret(getenv, name)
 }
 
 // newSigner builds the signer for provider from the server's environment.

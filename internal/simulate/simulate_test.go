@@ -423,9 +423,9 @@ func TestSecretFile(t *testing.T) {
 	if err != nil || got != "from-file" {
 		t.Errorf("secret from file = %q, %v", got, err)
 	}
-	got, err = secret(testEnv("X", "direct", "X_FILE", path), "X")
-	if err != nil || got != "direct" {
-		t.Errorf("secret with both = %q, %v; want the variable", got, err)
+	// Both set is refused, as the server's configuration refuses it.
+	if _, err = secret(testEnv("X", "direct", "X_FILE", path), "X"); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("secret with both: err = %v; want the server's refusal", err)
 	}
 	if _, err := secret(testEnv("X_FILE", filepath.Join(t.TempDir(), "missing")), "X"); err == nil || !strings.Contains(err.Error(), "X_FILE") {
 		t.Errorf("missing file: err = %v", err)
