@@ -776,15 +776,15 @@ func TestAdminTryTarget(t *testing.T) {
 	}
 }
 
-func TestAdminParseVoiceXML(t *testing.T) {
+func TestAdminTrySteps(t *testing.T) {
 	for _, tc := range []struct {
-		name, doc string
-		prompts   int
-		gather    *tryGather
-		next      *tryNext
-		end       string
+		name, provider, doc string
+		prompts             int
+		gather              *tryGather
+		next                *tryNext
+		end                 string
 	}{
-		{"twilio menu", `<?xml version="1.0" encoding="UTF-8"?>
+		{"twilio menu", "twilio", `<?xml version="1.0" encoding="UTF-8"?>
 <Response>
   <Say voice="woman" language="en-GB">Hello &amp; welcome!</Say>
   <Play loop="2">https://cdn.example.com/jingle.mp3</Play>
@@ -795,20 +795,20 @@ func TestAdminParseVoiceXML(t *testing.T) {
   <Redirect method="POST">https://h/twilio/voice/menu/main?attempt=2</Redirect>
 </Response>`, 4, &tryGather{Action: "https://h/twilio/voice/menu/main?attempt=2", Keys: true, Speech: true, NumDigits: 4, FinishKey: "#"},
 			&tryNext{URL: "https://h/twilio/voice/menu/main?attempt=2", Why: "timeout"}, ""},
-		{"plivo getinput", `<Response><Speak>Hi</Speak><GetInput action="https://h/plivo/voice/menu/m" inputType="speech" finishOnKey="none" redirect="true"><Speak>Yes or no?</Speak><Wait length="2"/></GetInput><Redirect>https://h/plivo/voice/menu/m?attempt=1</Redirect></Response>`,
+		{"plivo getinput", "plivo", `<Response><Speak>Hi</Speak><GetInput action="https://h/plivo/voice/menu/m" inputType="speech" finishOnKey="none" redirect="true"><Speak>Yes or no?</Speak><Wait length="2"/></GetInput><Redirect>https://h/plivo/voice/menu/m?attempt=1</Redirect></Response>`,
 			3, &tryGather{Action: "https://h/plivo/voice/menu/m", Speech: true}, &tryNext{URL: "https://h/plivo/voice/menu/m?attempt=1", Why: "timeout"}, ""},
-		{"plivo getdigits", `<Response><GetDigits action="/plivo/voice/menu/m" numDigits="1"><Speak>Press</Speak></GetDigits></Response>`,
+		{"plivo getdigits", "plivo", `<Response><GetDigits action="/plivo/voice/menu/m" numDigits="1"><Speak>Press</Speak></GetDigits></Response>`,
 			1, &tryGather{Action: "/plivo/voice/menu/m", Keys: true, NumDigits: 1}, nil, ""},
-		{"redirect", `<Response><Play>https://a/b.mp3</Play><Redirect method="POST">https://h/twilio/voice/menu/main</Redirect><Say>never</Say></Response>`,
+		{"redirect", "twilio", `<Response><Play>https://a/b.mp3</Play><Redirect method="POST">https://h/twilio/voice/menu/main</Redirect><Say>never</Say></Response>`,
 			1, nil, &tryNext{URL: "https://h/twilio/voice/menu/main", Why: "redirect"}, ""},
-		{"dial", `<Response><Say>Connecting</Say><Dial action="https://h/twilio/voice/action/dial-done"><Number>+15551230001</Number><Number>+15551230002</Number></Dial></Response>`, 1, nil, nil, "transfer"},
-		{"dial text", `<Response><Dial>+15551230001</Dial><Hangup/></Response>`, 0, nil, nil, "transfer"},
-		{"record", `<Response><Speak>Leave a message</Speak><Record action="https://h/plivo/voice/action/voicemail-done" maxLength="60"/></Response>`, 1, nil, nil, "voicemail"},
-		{"hangup", `<Response><Say>Bye</Say><Hangup/></Response>`, 1, nil, nil, "hangup"},
-		{"empty", `<Response></Response>`, 0, nil, nil, "end"},
+		{"dial", "twilio", `<Response><Say>Connecting</Say><Dial action="https://h/twilio/voice/action/dial-done"><Number>+15551230001</Number><Number>+15551230002</Number></Dial></Response>`, 1, nil, nil, "transfer"},
+		{"dial text", "twilio", `<Response><Dial>+15551230001</Dial><Hangup/></Response>`, 0, nil, nil, "transfer"},
+		{"record", "plivo", `<Response><Speak>Leave a message</Speak><Record action="https://h/plivo/voice/action/voicemail-done" maxLength="60"/></Response>`, 1, nil, nil, "voicemail"},
+		{"hangup", "twilio", `<Response><Say>Bye</Say><Hangup/></Response>`, 1, nil, nil, "hangup"},
+		{"empty", "twilio", `<Response></Response>`, 0, nil, nil, "end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			steps, err := parseVoiceXML([]byte(tc.doc))
+			steps, err := trySteps(tc.provider, []byte(tc.doc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -827,13 +827,15 @@ func TestAdminParseVoiceXML(t *testing.T) {
 			}
 		})
 	}
-	steps, _ := parseVoiceXML([]byte(`<Response><Dial><Number>+1</Number><Number>+2</Number></Dial></Response>`))
+	steps, _ := trySteps("twilio", []byte(`<Response><Dial><Number>+1</Number><Number>+2</Number></Dial></Response>`))
 	if len(steps) != 1 || fmt.Sprint(steps[0].Numbers) != "[+1 +2]" {
 		t.Errorf("dial numbers: %+v", steps)
 	}
 	for _, bad := range []string{"", "not xml", "<Html></Html>"} {
-		if _, err := parseVoiceXML([]byte(bad)); err == nil {
-			t.Errorf("parseVoiceXML(%q) succeeded", bad)
+		for _, provider := range []string{"twilio", "plivo"} {
+			if _, err := trySteps(provider, []byte(bad)); err == nil {
+				t.Errorf("trySteps(%s, %q) succeeded", provider, bad)
+			}
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	stdxml "encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // "Try it": the admin plays a call through the real webhook handlers, in
@@ -248,7 +248,7 @@ func handleTry(a *admin) http.Handler {
 		if rec.Code != http.StatusOK {
 			res.Error = fmt.Sprintf("the webhook answered HTTP %d", rec.Code)
 		}
-		steps, err := parseVoiceXML(body)
+		steps, err := trySteps(tr.Provider, body)
 		if err != nil {
 			if res.Error == "" {
 				res.Error = err.Error()
@@ -323,100 +323,70 @@ func randomDigits(n int) string {
 	return string(b)
 }
 
-// xmlNode is any element, kept as a tree.
-type xmlNode struct {
-	XMLName stdxml.Name
-	Attrs   []stdxml.Attr `xml:",any,attr"`
-	Text    string        `xml:",chardata"`
-	Nodes   []xmlNode     `xml:",any"`
+// trySteps reads the webhook's answer with the provider's XML reader (the
+// simulator's: internal/xml) into the page's neutral steps.
+func trySteps(provider string, body []byte) ([]xmlStep, error) {
+	verbs, err := xml.Parse(provider, body)
+	if err != nil {
+		return nil, fmt.Errorf("read the answer: %w", err)
+	}
+	return stepsOf(provider, verbs), nil
 }
 
-func (n xmlNode) attr(name string) string {
-	for _, a := range n.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// parseVoiceXML reads a TwiML or Plivo XML <Response> into neutral steps.
-func parseVoiceXML(body []byte) ([]xmlStep, error) {
-	var root xmlNode
-	if err := stdxml.Unmarshal(body, &root); err != nil {
-		return nil, fmt.Errorf("read the answer as XML: %w", err)
-	}
-	if root.XMLName.Local != "Response" {
-		return nil, fmt.Errorf("the answer's root element is <%s>, not <Response>", root.XMLName.Local)
-	}
-	return readNodes(root.Nodes), nil
-}
-
-func readNodes(nodes []xmlNode) []xmlStep {
+func stepsOf(provider string, verbs []xml.Verb) []xmlStep {
 	var out []xmlStep
-	for _, n := range nodes {
-		out = append(out, readNode(n))
+	for _, v := range verbs {
+		out = append(out, stepOf(provider, v))
 	}
 	return out
 }
 
-func readNode(n xmlNode) xmlStep {
-	s := xmlStep{Verb: n.XMLName.Local, Text: strings.TrimSpace(n.Text)}
-	switch n.XMLName.Local {
-	case "Say", "Speak":
-		s.Kind, s.Language = "say", n.attr("language")
-	case "Play":
-		s.Kind, s.URL, s.Text = "play", s.Text, ""
-	case "Pause", "Wait":
-		s.Kind = "pause"
-		s.Seconds, _ = strconv.Atoi(n.attr("length"))
-		if s.Seconds == 0 {
-			s.Seconds = 1
+// stepOf is one verb as the page shows it. A gather's finish keys and digit
+// count are shown as the document wrote them (left out: none), not with the
+// provider's defaults.
+func stepOf(provider string, v xml.Verb) xmlStep {
+	plivo := provider == xml.ProviderPlivo
+	switch v := v.(type) {
+	case xml.Say:
+		return xmlStep{Verb: elementName(plivo, "Speak", "Say"), Kind: "say", Text: v.Text, Language: v.Language}
+	case xml.Play:
+		return xmlStep{Verb: "Play", Kind: "play", URL: v.URL}
+	case xml.Pause:
+		return xmlStep{Verb: elementName(plivo, "Wait", "Pause"), Kind: "pause", Seconds: v.Seconds}
+	case xml.DTMF:
+		return xmlStep{Verb: elementName(plivo, "DTMF", "Play"), Kind: "other", Text: v.Digits}
+	case xml.Gather:
+		s := xmlStep{Verb: v.Element, Kind: "gather", Action: v.Action, Keys: v.DTMF, Speech: v.Speech,
+			Language: v.Language, Children: stepsOf(provider, v.Prompts)}
+		if v.NumDigitsSet {
+			s.NumDigits = v.NumDigits
 		}
-	case "Gather", "GetDigits", "GetInput":
-		s.Kind, s.Action, s.Text = "gather", n.attr("action"), ""
-		input := n.attr("input")
-		switch n.XMLName.Local {
-		case "GetInput":
-			input = n.attr("inputType")
-		case "GetDigits":
-			input = "dtmf"
+		if v.FinishOnKeySet {
+			s.FinishKey = v.FinishOnKey
 		}
-		if input == "" {
-			input = "dtmf"
+		return s
+	case xml.Dial:
+		return xmlStep{Verb: "Dial", Kind: "dial", Numbers: v.Numbers, Action: v.Action}
+	case xml.Record:
+		return xmlStep{Verb: "Record", Kind: "record", Action: v.Action}
+	case xml.Redirect:
+		return xmlStep{Verb: "Redirect", Kind: "redirect", URL: v.URL}
+	case xml.Hangup:
+		return xmlStep{Verb: elementName(v.Reject, "Reject", "Hangup"), Kind: "hangup"}
+	case xml.Unknown:
+		if v.Name == "Message" {
+			return xmlStep{Verb: v.Name, Kind: "message", Text: v.Text}
 		}
-		s.Keys = strings.Contains(input, "dtmf")
-		s.Speech = strings.Contains(input, "speech")
-		s.NumDigits, _ = strconv.Atoi(n.attr("numDigits"))
-		if fk := n.attr("finishOnKey"); fk != "none" {
-			s.FinishKey = fk
-		}
-		s.Language = n.attr("language")
-		s.Children = readNodes(n.Nodes)
-	case "Dial":
-		s.Kind, s.Action = "dial", n.attr("action")
-		for _, c := range n.Nodes {
-			if t := strings.TrimSpace(c.Text); t != "" {
-				s.Numbers = append(s.Numbers, t)
-			}
-		}
-		if len(s.Numbers) == 0 && s.Text != "" {
-			s.Numbers = []string{s.Text}
-		}
-		s.Text = ""
-	case "Record":
-		s.Kind, s.Action = "record", n.attr("action")
-	case "Redirect":
-		s.Kind, s.URL, s.Text = "redirect", s.Text, ""
-	case "Hangup":
-		s.Kind = "hangup"
-	case "Message":
-		s.Kind = "message"
-	default:
-		s.Kind = "other"
-		s.Children = readNodes(n.Nodes)
+		return xmlStep{Verb: v.Name, Kind: "other", Text: v.Text}
 	}
-	return s
+	return xmlStep{Verb: fmt.Sprintf("%T", v), Kind: "other"}
+}
+
+func elementName(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
 }
 
 // readSteps plays the document as a phone would: prompts until the first

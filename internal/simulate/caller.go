@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // reply is what the caller does at a gather.
@@ -18,7 +20,7 @@ type reply struct {
 
 // caller answers gathers: from a script (--digits/--speech) or a terminal.
 type caller interface {
-	respond(ctx context.Context, g gatherVerb) (reply, error)
+	respond(ctx context.Context, g xml.Gather) (reply, error)
 }
 
 // script plays --digits and --speech: a gather takes the next --digits entry
@@ -48,13 +50,13 @@ func onlyKeys(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789*#") == ""
 }
 
-func (s *script) respond(_ context.Context, g gatherVerb) (reply, error) {
+func (s *script) respond(_ context.Context, g xml.Gather) (reply, error) {
 	var entry string
 	speech := false
 	switch {
-	case g.dtmf && len(s.digits) > 0:
+	case g.DTMF && len(s.digits) > 0:
 		entry, s.digits = s.digits[0], s.digits[1:]
-	case g.speech && len(s.speech) > 0:
+	case g.Speech && len(s.speech) > 0:
 		entry, s.speech = s.speech[0], s.speech[1:]
 		speech = true
 	default:
@@ -91,7 +93,7 @@ func (t *terminal) readLines() {
 	}
 }
 
-func (t *terminal) respond(ctx context.Context, g gatherVerb) (reply, error) {
+func (t *terminal) respond(ctx context.Context, g xml.Gather) (reply, error) {
 	if t.lines == nil {
 		t.lines = make(chan string)
 		// Blocks on the reader until a line comes; when ctx ends first the
@@ -101,9 +103,9 @@ func (t *terminal) respond(ctx context.Context, g gatherVerb) (reply, error) {
 	for {
 		ask := "press keys"
 		switch {
-		case g.dtmf && g.speech:
+		case g.DTMF && g.Speech:
 			ask = "press keys or say something"
-		case g.speech:
+		case g.Speech:
 			ask = "say something"
 		}
 		fmt.Fprintf(t.prompt, "%s (empty line = silence, Ctrl-D = hang up)> ", ask)
@@ -124,9 +126,9 @@ func (t *terminal) respond(ctx context.Context, g gatherVerb) (reply, error) {
 			return reply{}, nil
 		case line == "hangup":
 			return reply{hangup: true, why: "typed hangup"}, nil
-		case g.dtmf && onlyKeys(line):
+		case g.DTMF && onlyKeys(line):
 			return reply{keys: line}, nil
-		case g.speech:
+		case g.Speech:
 			return reply{speech: line}, nil
 		}
 		fmt.Fprintln(t.prompt, "keys are 0-9, * and #")

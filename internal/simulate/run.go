@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // maxDocument caps a webhook answer read by the simulator.
@@ -56,7 +58,7 @@ func (c *call) params() url.Values {
 }
 
 // input is the gather's answer in the provider's parameters.
-func (c *call) input(g gatherVerb, digits, finished, speech string) url.Values {
+func (c *call) input(g xml.Gather, digits, finished, speech string) url.Values {
 	v := url.Values{}
 	switch {
 	case c.provider == "twilio" && speech != "":
@@ -67,11 +69,11 @@ func (c *call) input(g gatherVerb, digits, finished, speech string) url.Values {
 			v.Set("Digits", digits)
 		}
 		v.Set("FinishedOnKey", finished)
-	case g.element == "GetInput" && speech != "":
+	case g.Element == "GetInput" && speech != "":
 		v.Set("InputType", "speech")
 		v.Set("Speech", speech)
 		v.Set("SpeechConfidenceScore", "0.92")
-	case g.element == "GetInput":
+	case g.Element == "GetInput":
 		if digits != "" {
 			v.Set("InputType", "dtmf")
 			v.Set("Digits", digits)
@@ -95,14 +97,14 @@ func (c *call) dialResult(status string) url.Values {
 	return url.Values{"DialStatus": {status}, "DialALegUUID": {c.id}, "DialBLegUUID": {newUUID()}}
 }
 
-func (c *call) recording(rec recordVerb) url.Values {
+func (c *call) recording(rec xml.Record) url.Values {
 	if c.provider == "twilio" {
 		sid := "RE" + randomHex(16)
 		v := url.Values{
 			"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + c.account + "/Recordings/" + sid},
 			"RecordingDuration": {"7"}, "RecordingSid": {sid},
 		}
-		if k := finishKey(rec.finishOnKey); k != "" {
+		if k := finishKey(rec.FinishOnKey); k != "" {
 			v.Set("Digits", k)
 		}
 		return v
@@ -205,14 +207,14 @@ func (r *runner) run(ctx context.Context, answer request) error {
 }
 
 // fetch requests a document and parses it.
-func (r *runner) fetch(ctx context.Context, req request) ([]verb, error) {
+func (r *runner) fetch(ctx context.Context, req request) ([]xml.Verb, error) {
 	body, err := r.send(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	parse := parseTwiML
+	parse := xml.ParseTwiML
 	if r.call.provider == "plivo" {
-		parse = parsePlivoXML
+		parse = xml.ParsePlivo
 	}
 	verbs, err := parse(body)
 	if err != nil {
@@ -345,7 +347,7 @@ func resolve(docURL, ref string) (string, error) {
 
 // play runs the verbs of one document fetched from docURL. It returns the
 // next request, or nil when the call has ended.
-func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*request, error) {
+func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*request, error) {
 	// next builds a request to ref (resolved) and either returns it (follow)
 	// or sends it now, ignoring the answer, and carries on (Plivo redirect="false").
 	next := func(ref, method string, extra url.Values, follow bool) (*request, error) {
@@ -362,8 +364,8 @@ func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*reques
 	}
 	for _, v := range verbs {
 		switch v := v.(type) {
-		case gatherVerb:
-			for _, p := range v.prompts {
+		case xml.Gather:
+			for _, p := range v.Prompts {
 				r.hear(p)
 			}
 			rep, err := r.caller.respond(ctx, v)
@@ -384,23 +386,23 @@ func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*reques
 			default:
 				fmt.Fprintln(r.out, "  (caller stays silent)")
 			}
-			if v.validDigits != "" && strings.Trim(digits, v.validDigits) != "" {
+			if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
 				fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
 				digits, finished = "", ""
 			}
-			if digits == "" && rep.speech == "" && !v.onEmpty {
+			if digits == "" && rep.speech == "" && !v.OnEmpty {
 				continue // no input: the next verb plays
 			}
-			if !v.post {
-				fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.element)
+			if !v.Post {
+				fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
 				continue
 			}
-			req, err := next(v.action, v.method, r.call.input(v, digits, finished, rep.speech), v.follow)
+			req, err := next(v.Action, v.Method, r.call.input(v, digits, finished, rep.speech), v.Follow)
 			if req != nil || err != nil {
 				return req, err
 			}
-		case dialVerb:
-			who := clean(strings.Join(v.numbers, ", "))
+		case xml.Dial:
+			who := clean(strings.Join(v.Numbers, ", "))
 			if who == "" {
 				who = "nobody"
 			}
@@ -408,10 +410,10 @@ func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*reques
 			fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
 			completed := r.dialStatus == "completed"
 			if completed {
-				r.outcome, r.dialed = outcomeTransfer, v.numbers
+				r.outcome, r.dialed = outcomeTransfer, v.Numbers
 			}
-			if v.action != "" {
-				req, err := next(v.action, v.method, r.call.dialResult(r.dialStatus), v.follow)
+			if v.Action != "" {
+				req, err := next(v.Action, v.Method, r.call.dialResult(r.dialStatus), v.Follow)
 				if req != nil || err != nil {
 					return req, err
 				}
@@ -422,28 +424,28 @@ func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*reques
 				r.end(outcomeCallerHangup, false)
 				return nil, nil
 			}
-		case recordVerb:
+		case xml.Record:
 			fmt.Fprintln(r.out, "  [records voicemail]")
 			r.outcome = outcomeVoicemail
-			if !v.post {
+			if !v.Post {
 				continue
 			}
-			req, err := next(v.action, v.method, r.call.recording(v), v.follow)
+			req, err := next(v.Action, v.Method, r.call.recording(v), v.Follow)
 			if req != nil || err != nil {
 				return req, err
 			}
-		case redirectVerb:
-			if v.url == "" {
+		case xml.Redirect:
+			if v.URL == "" {
 				return nil, fmt.Errorf("empty <Redirect> in the answer of %s", docURL)
 			}
-			return next(v.url, v.method, nil, true)
-		case hangupVerb:
-			if v.schedule > 0 {
-				fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.schedule)
+			return next(v.URL, v.Method, nil, true)
+		case xml.Hangup:
+			if v.Schedule > 0 {
+				fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.Schedule)
 				continue
 			}
-			if v.reason != "" {
-				fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.reason))
+			if v.Reason != "" {
+				fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.Reason))
 			} else {
 				fmt.Fprintln(r.out, "  [hangup]")
 			}
@@ -459,19 +461,19 @@ func (r *runner) play(ctx context.Context, verbs []verb, docURL string) (*reques
 }
 
 // hear prints what the caller hears (or, for unknown elements, what was skipped).
-func (r *runner) hear(v verb) {
+func (r *runner) hear(v xml.Verb) {
 	switch v := v.(type) {
-	case sayVerb:
-		r.heard = append(r.heard, v.text)
-		fmt.Fprintf(r.out, "  %s%s\n", clean(v.text), loops(v.loop))
-	case playVerb:
-		fmt.Fprintf(r.out, "  [plays %s]%s\n", clean(v.url), loops(v.loop))
-	case pauseVerb:
-		fmt.Fprintf(r.out, "  [pause %ds]\n", v.seconds)
-	case dtmfVerb:
-		fmt.Fprintf(r.out, "  [sends keys %s]\n", clean(v.digits))
-	case unknownVerb:
-		fmt.Fprintf(r.out, "  [unknown <%s>]\n", clean(v.name))
+	case xml.Say:
+		r.heard = append(r.heard, v.Text)
+		fmt.Fprintf(r.out, "  %s%s\n", clean(v.Text), loops(v.Loop))
+	case xml.Play:
+		fmt.Fprintf(r.out, "  [plays %s]%s\n", clean(v.URL), loops(v.Loop))
+	case xml.Pause:
+		fmt.Fprintf(r.out, "  [pause %ds]\n", v.Seconds)
+	case xml.DTMF:
+		fmt.Fprintf(r.out, "  [sends keys %s]\n", clean(v.Digits))
+	case xml.Unknown:
+		fmt.Fprintf(r.out, "  [unknown <%s>]\n", clean(v.Name))
 	default:
 		fmt.Fprintf(r.out, "  [unknown %T]\n", v)
 	}
@@ -499,12 +501,12 @@ func loops(n int) string {
 }
 
 // press applies a gather's finishOnKey and numDigits to pressed keys.
-func press(g gatherVerb, keys string) (digits, finished string) {
+func press(g xml.Gather, keys string) (digits, finished string) {
 	for i := 0; i < len(keys); i++ {
-		if g.finishOnKey != "" && strings.IndexByte(g.finishOnKey, keys[i]) >= 0 {
+		if g.FinishOnKey != "" && strings.IndexByte(g.FinishOnKey, keys[i]) >= 0 {
 			return keys[:i], keys[i : i+1]
 		}
-		if g.numDigits > 0 && i+1 == g.numDigits {
+		if g.NumDigits > 0 && i+1 == g.NumDigits {
 			return keys[:i+1], ""
 		}
 	}

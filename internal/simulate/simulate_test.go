@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/xml"
 )
 
 type simCase struct {
@@ -466,7 +468,7 @@ func TestPress(t *testing.T) {
 		{"#", 3, "12", "12", ""},
 		{"*", 0, "12*3", "12", "*"},
 	} {
-		d, on := press(gatherVerb{finishOnKey: tc.finish, numDigits: tc.num}, tc.keys)
+		d, on := press(xml.Gather{FinishOnKey: tc.finish, NumDigits: tc.num}, tc.keys)
 		if d != tc.digits || on != tc.on {
 			t.Errorf("press(finish %q, num %d, %q) = %q, %q; want %q, %q", tc.finish, tc.num, tc.keys, d, on, tc.digits, tc.on)
 		}
@@ -487,8 +489,8 @@ func TestSimulateUnreachable(t *testing.T) {
 func TestHearCleansControlCharacters(t *testing.T) {
 	var out bytes.Buffer
 	r := &runner{out: &out}
-	r.hear(sayVerb{text: "a\u009b31mb\x7f", loop: 1})
-	r.hear(unknownVerb{name: "X\u0085"})
+	r.hear(xml.Say{Text: "a\u009b31mb\x7f", Loop: 1})
+	r.hear(xml.Unknown{Name: "X\u0085"})
 	if got, want := out.String(), "  a?31mb?\n  [unknown <X?>]\n"; got != want {
 		t.Errorf("hear printed %q, want %q", got, want)
 	}

@@ -4,6 +4,11 @@
 // signatures or the store; the server picks the renderer by provider, sets
 // the matching Content-Type and writes the bytes.
 //
+// It also reads them back (read.go): ParseTwiML, ParsePlivo and Parse turn a
+// provider document received over the network into provider-neutral verbs,
+// for the `ivr simulate` client and the admin "Try it" page. That reader is
+// tolerant (unknown elements become Unknown) and bounded (nesting depth).
+//
 // # Why our own encoder and not twilio-go's twiml package
 //
 // github.com/twilio/twilio-go/twiml builds an etree document from maps of
