@@ -35,7 +35,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req := ivr.Request{
 			Call:  call,
 			Path:  strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, prefix), "/"),
-			Query: r.URL.Query(),
+			Query: query(r.URL),
 			Input: ivr.Input{Digits: params.Get(p.digits), Speech: params.Get(p.speech)},
 		}
 		req.DialStatus = firstOf(params, p.dialStatus...)
@@ -54,12 +54,15 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
-			events.Enqueue(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
+			events.EnqueueOwned(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
 		}
-		logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
-			slog.String("path", req.Path), slog.String("request_id", info(r.Context()).id))
-		w.Header().Set("Content-Type", p.contentType)
-		w.Header().Set("Cache-Control", "no-store")
+		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
+			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
+				slog.String("path", req.Path), slog.String("request_id", info(r.Context()).id))
+		}
+		h := w.Header()
+		h["Content-Type"] = p.contentTypeHeader[:1:1]
+		h["Cache-Control"] = p.noStoreHeader[:1:1]
 		w.Write(body)
 	})
 }
@@ -76,6 +79,15 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 		base += u.Path[:i]
 	}
 	return base + prefix + "/"
+}
+
+// query is u.Query() without building an empty map for a URL without one
+// (the flow engine only reads it).
+func query(u *url.URL) url.Values {
+	if u.RawQuery == "" {
+		return nil
+	}
+	return u.Query()
 }
 
 func toStoreEvents(evs []ivr.Event) []store.Event {

@@ -11,9 +11,15 @@ import (
 type provider struct {
 	name        string // "twilio" | "plivo"; also the route prefix
 	contentType string
-	render      func(base string, steps []ivr.Step) ([]byte, error)
-	fallback    []byte // apology + dial the call center
-	empty       []byte // <Response/>: refused callbacks and messages
+	// contentTypeHeader and noStoreHeader are the Content-Type and
+	// Cache-Control header values of every voice answer, made once and
+	// shared by all of them: header values are only ever replaced, never
+	// written in place, and handlers set them capped at length 1 so an Add
+	// copies instead of appending into the shared array.
+	contentTypeHeader, noStoreHeader []string
+	render                           func(base string, steps []ivr.Step) ([]byte, error)
+	fallback                         []byte // apology + dial the call center
+	empty                            []byte // <Response/>: refused callbacks and messages
 
 	callID, digits, speech string // request parameter names
 	dialStatus             []string
@@ -54,6 +60,7 @@ func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 		duration:     "Duration",
 	}
 	for _, p := range []*provider{twilio, plivo} {
+		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}
 		p.fallback, err = xml.Fallback(p.name, fb)
 		if err != nil {
 			return nil, nil, err

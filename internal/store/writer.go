@@ -70,12 +70,19 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 // false when the queue is full: the events are dropped, counted in Dropped
 // and logged (at most once a second, with the count since the last log).
 func (w *Writer) Enqueue(provider, callID, from, to string, events []Event) bool {
+	return w.EnqueueOwned(provider, callID, from, to, append([]Event(nil), events...))
+}
+
+// EnqueueOwned is Enqueue for a caller that hands events over: the Writer
+// keeps the slice itself instead of a copy, so the caller must not use it
+// afterwards.
+func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
 	if provider == "" || callID == "" {
 		w.dropped.Add(1)
 		w.log.Error("call events dropped: missing provider or call id", "provider", provider, "call_id", callID, "events", len(events))
 		return false
 	}
-	item := CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: append([]Event(nil), events...)}
+	item := CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events}
 	w.mu.Lock()
 	if len(w.queue) >= w.capacity {
 		w.dropped.Add(1)

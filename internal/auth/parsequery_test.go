@@ -1,0 +1,51 @@
+package auth
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkFastQuery fails unless parseQueryFast, when it takes raw on, gives
+// exactly what url.ParseQuery gives.
+func checkFastQuery(t *testing.T, raw string) {
+	t.Helper()
+	got, ok := parseQueryFast(raw)
+	want, err := url.ParseQuery(raw)
+	if !ok {
+		return
+	}
+	if err != nil {
+		t.Fatalf("parseQueryFast(%q) took on an input url.ParseQuery refuses: %v", raw, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseQueryFast(%q) = %v, want %v", raw, got, want)
+	}
+}
+
+func TestParseQueryFastMatchesURL(t *testing.T) {
+	for _, raw := range []string{
+		"", "&", "&&a=1&&", "a", "a=", "=1", "a=1&a=2&b=3&a=4", "a+b=c+d&%41=%42",
+		"a=%zz", "a;b=1", "a=1;b=2", "x=%E2%82%AC&y=%ff", "a=1&b&c=&=d",
+		strings.Repeat("k=v&", maxFastParams), strings.Repeat("k=v&", maxFastParams-1) + "k=v",
+	} {
+		checkFastQuery(t, raw)
+	}
+	// Appending to a value must never reach another name's value.
+	v, ok := parseQueryFast("a=1&b=2")
+	if !ok {
+		t.Fatal("well-formed query not taken")
+	}
+	v["a"] = append(v["a"], "x")
+	if v.Get("b") != "2" {
+		t.Fatalf("append to a changed b: %v", v)
+	}
+}
+
+func FuzzParseQueryFast(f *testing.F) {
+	for _, s := range []string{"a=1&b=2", "a=1&a=2", "%41=%zz", "a;b", "&&=&"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkFastQuery)
+}
