@@ -80,7 +80,8 @@ wait_url() {
 # The processes run in $tmp so that no .env file of the work tree is read.
 cd "$tmp"
 "$tmp/baseline" -addr 127.0.0.1:0 -token "$TOKEN" >"$tmp/baseline.out" 2>&1 &
-pids+=($!)
+baseline_pid=$!
+pids+=($baseline_pid)
 baseline_url=$(wait_url "$tmp/baseline.out")
 
 env IVR_ADDR=127.0.0.1:0 IVR_DATABASE_URL="sqlite:$tmp/ivr.db" TWILIO_AUTH_TOKEN="$TOKEN" \
@@ -106,12 +107,20 @@ sign() {
 sign baseline "$baseline_url"
 sign ivr "$ivr_url"
 
-# saturate NAME URL: requests/s at saturation (wrk -t$THREADS -c$CONNS).
+# cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# saturate NAME URL PID: requests/s at saturation (wrk -t$THREADS -c$CONNS);
+# the server's own CPU time per request goes to $tmp/NAME.cpu (µs).
 saturate() {
 	if [ "$WARMUP" -gt 0 ]; then
 		wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$tmp/$1.lua" "$2" >/dev/null
 	fi
+	local t0 t1
+	t0=$(cpu_ticks "$3")
 	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$tmp/$1.lua" "$2" >"$tmp/$1.wrk"
+	t1=$(cpu_ticks "$3")
+	awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
 	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
 		echo "$1: errors during the run:" >&2
 		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
@@ -124,10 +133,10 @@ metric() { # metric NAME_AND_LABELS: the sum of matching samples in ivr's /metri
 }
 
 echo "== saturation: wrk -t$THREADS -c$CONNS -d${DURATION}s (after a ${WARMUP}s warm-up), signed Twilio answer"
-base_rps=$(saturate baseline "$baseline_url")
-echo "baseline: $base_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/baseline.wrk")"
-ivr_rps=$(saturate ivr "$ivr_url")
-echo "ivr:      $ivr_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/ivr.wrk")"
+base_rps=$(saturate baseline "$baseline_url" "$baseline_pid")
+echo "baseline: $base_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/baseline.wrk")  server CPU $(cat "$tmp/baseline.cpu") µs/request"
+ivr_rps=$(saturate ivr "$ivr_url" "$ivr_pid")
+echo "ivr:      $ivr_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/ivr.wrk")  server CPU $(cat "$tmp/ivr.cpu") µs/request"
 ratio=$(awk -v a="$ivr_rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.85) ? "meets" : "BELOW"}')
 echo "ratio ivr/baseline: $ratio ($verdict the 0.85 target)"
