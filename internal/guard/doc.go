@@ -1,6 +1,6 @@
 // Package guard is defense in depth around the webhook routes: IP allowlists,
-// HTTP basic auth, TLS served by the binary itself, and secrets read from
-// files. It knows HTTP, addresses and TLS; it knows nothing of menus, XML or
+// HTTP basic auth, TLS served by the binary itself, secrets read from files,
+// and the lockout of clients that guess the admin token. It knows HTTP, addresses and TLS; it knows nothing of menus, XML or
 // provider signatures, which stay the only proof that a request came from
 // Twilio or Plivo. Everything here is an extra layer in front of them.
 //

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/web"
 )
@@ -91,10 +93,20 @@ type admin struct {
 	publicHost string // IVR_PUBLIC_URL's host, also a valid Origin
 	layout     *template.Template
 	errors     *template.Template
+	// guesses limits wrong admin tokens per client address (login form and
+	// bearer token alike): adminMaxWrong in adminLockoutWindow, then locked out.
+	guesses *guard.Lockout
 }
 
+// A client that sends adminMaxWrong wrong admin tokens within
+// adminLockoutWindow is refused (429) until the window has passed.
+const (
+	adminMaxWrong      = 10
+	adminLockoutWindow = 15 * time.Minute
+)
+
 func newAdmin(d Deps) *admin {
-	a := &admin{d: d, token: d.Config.AdminToken}
+	a := &admin{d: d, token: d.Config.AdminToken, guesses: guard.NewLockout(adminMaxWrong, adminLockoutWindow)}
 	if a.d.Logger == nil {
 		a.d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -219,10 +231,17 @@ func (a *admin) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			if a.lockedOut(w, r) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
+				http.Error(w, "too many wrong admin tokens from this address; try again later", http.StatusTooManyRequests)
+				return
+			}
 			if a.tokenMatches(strings.TrimSpace(got)) {
+				a.guesses.Succeed(a.client(r))
 				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bearerKey{}, true)))
 				return
 			}
+			a.wrongToken(r)
 		} else if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value, time.Now()) {
 			next.ServeHTTP(w, r)
 			return
@@ -234,6 +253,37 @@ func (a *admin) authenticate(next http.Handler) http.Handler {
 		}
 		http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	})
+}
+
+// client is the address wrong tokens are counted under.
+func (a *admin) client(r *http.Request) netip.Addr {
+	return guard.ClientIP(r, a.d.Config.TrustedProxies)
+}
+
+// lockedOut refuses a client that sent too many wrong tokens lately: it sets
+// Retry-After and the request's outcome, and reports true. The caller writes
+// the 429.
+func (a *admin) lockedOut(w http.ResponseWriter, r *http.Request) bool {
+	left, blocked := a.guesses.Blocked(a.client(r))
+	if !blocked {
+		return false
+	}
+	info(r.Context()).outcome = "locked_out"
+	w.Header().Set("Retry-After", strconv.Itoa(int(left.Round(time.Second)/time.Second)))
+	return true
+}
+
+// wrongToken counts a wrong admin token and logs it (never the token).
+func (a *admin) wrongToken(r *http.Request) {
+	client := a.client(r)
+	info(r.Context()).outcome = "wrong_token"
+	if a.guesses.Fail(client) {
+		a.d.Logger.Warn("admin token: too many wrong attempts; this address is locked out",
+			slog.String("client", client.String()), slog.Int("attempts", adminMaxWrong),
+			slog.Duration("for", adminLockoutWindow))
+		return
+	}
+	a.d.Logger.Warn("admin token refused", slog.String("client", client.String()), slog.String("path", r.URL.Path))
 }
 
 func (a *admin) tokenMatches(got string) bool {
@@ -394,11 +444,17 @@ func handleLogin(a *admin) http.Handler {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
+		if a.lockedOut(w, r) {
+			a.renderStatus(w, r, tmpl, http.StatusTooManyRequests, "login", loginView{Next: next,
+				Error: "Too many wrong tokens from your address. Wait " + w.Header().Get("Retry-After") + " seconds, then try again."})
+			return
+		}
 		if !a.tokenMatches(r.PostFormValue("token")) {
-			a.d.Logger.Warn("admin login refused", slog.String("remote", r.RemoteAddr))
+			a.wrongToken(r)
 			a.renderStatus(w, r, tmpl, http.StatusUnauthorized, "login", loginView{Next: next, Error: "Wrong token."})
 			return
 		}
+		a.guesses.Succeed(a.client(r))
 		a.setCookie(w, r, sessionCookie, a.newSession(time.Now()), int(sessionTTL/time.Second))
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 const (
@@ -857,5 +859,67 @@ func TestAdminSessionValue(t *testing.T) {
 	b := &admin{token: "other", sessionKey: []byte("other key")}
 	if b.validSession(v, now) {
 		t.Error("session of another token accepted")
+	}
+}
+
+// TestAdminLockout: wrong admin tokens are counted per client address, by
+// bearer and by the login form alike; after adminMaxWrong of them that
+// address is refused (429, Retry-After) even with the right token, while
+// other addresses and sessions already open keep working.
+func TestAdminLockout(t *testing.T) {
+	e := newAdminEnv(t, "", nil)
+	session, csrf := e.login(t) // from 192.0.2.10, before the lockout
+	attacker := withRemote("198.51.100.7:4000")
+
+	// A right token clears the count: 9 wrong, 1 right, 9 wrong is not a lockout.
+	for round := 0; round < 2; round++ {
+		for i := 0; i < adminMaxWrong-1; i++ {
+			if w := e.do(t, "GET", "/admin/api/calls", "", withBearer("guess"), attacker); w.Code != http.StatusUnauthorized {
+				t.Fatalf("wrong bearer #%d: %d, want 401", i+1, w.Code)
+			}
+		}
+		if round == 0 {
+			if w := e.do(t, "GET", "/admin/api/calls", "", withBearer(adminTestToken), attacker); w.Code != http.StatusOK {
+				t.Fatalf("right bearer after %d wrong: %d, want 200", adminMaxWrong-1, w.Code)
+			}
+		}
+	}
+	// The 10th wrong one in this window: by the login form.
+	page := e.do(t, "GET", "/admin/login", "", attacker)
+	c := cookieNamed(page, csrfCookie)
+	form := url.Values{"token": {"guess"}, csrfField: {c.Value}}
+	if w := e.do(t, "POST", "/admin/login", form.Encode(), withCookie(c), withHeader("Origin", "http://example.com"), attacker); w.Code != http.StatusUnauthorized {
+		t.Fatalf("wrong login: %d, want 401", w.Code)
+	}
+
+	w := e.do(t, "GET", "/admin/api/calls", "", withBearer(adminTestToken), attacker)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("right bearer from a locked-out address: %d, want 429", w.Code)
+	}
+	if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra <= 0 || ra > int(adminLockoutWindow/time.Second) {
+		t.Errorf("Retry-After = %q, want 1..%d seconds", w.Header().Get("Retry-After"), int(adminLockoutWindow/time.Second))
+	}
+	form = url.Values{"token": {adminTestToken}, csrfField: {c.Value}}
+	w = e.do(t, "POST", "/admin/login", form.Encode(), withCookie(c), withHeader("Origin", "http://example.com"), attacker)
+	if w.Code != http.StatusTooManyRequests || cookieNamed(w, sessionCookie) != nil || !strings.Contains(w.Body.String(), "Too many wrong tokens") {
+		t.Errorf("right login from a locked-out address: %d, session %v; want 429 without a session, saying why", w.Code, cookieNamed(w, sessionCookie))
+	}
+
+	// Everyone else is unaffected, and so is a session opened before.
+	if w := e.do(t, "GET", "/admin/api/calls", "", withBearer(adminTestToken)); w.Code != http.StatusOK {
+		t.Errorf("right bearer from another address: %d, want 200", w.Code)
+	}
+	if w := e.do(t, "GET", "/admin/flow", "", withCookie(session), withCookie(csrf), attacker); w.Code != http.StatusOK {
+		t.Errorf("open session from the locked-out address: %d, want 200", w.Code)
+	}
+
+	for outcome, want := range map[string]float64{"wrong_token": float64(2*(adminMaxWrong-1) + 1), "locked_out": 2} {
+		got := 0.0
+		for _, route := range []string{"/admin/api/calls", "/admin/login"} {
+			got += testutil.ToFloat64(e.metrics.Requests.WithLabelValues("admin", route, outcome))
+		}
+		if got != want {
+			t.Errorf("ivr_requests_total{provider=admin,outcome=%s} = %v, want %v", outcome, got, want)
+		}
 	}
 }
