@@ -143,6 +143,13 @@ func parseQuery(raw string) (url.Values, error) {
 	return v, nil
 }
 
+// godebugQueryLimit reports whether GODEBUG sets urlmaxqueryparams (read
+// once, at the first request), in which case only
+// url.ParseQuery knows the limit.
+var godebugQueryLimit = sync.OnceValue(func() bool {
+	return strings.Contains(os.Getenv("GODEBUG"), "urlmaxqueryparams")
+})
+
 // maxFastParams bounds the parameters parseQueryFast takes on (a webhook has
 // a few dozen); anything larger goes to url.ParseQuery.
 const maxFastParams = 256
@@ -155,8 +162,7 @@ const maxFastParams = 256
 // result and the error are always exactly its.
 func parseQueryFast(raw string) (v url.Values, ok bool) {
 	n := strings.Count(raw, "&") + 1
-	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 ||
-		strings.Contains(os.Getenv("GODEBUG"), "urlmaxqueryparams") {
+	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 || godebugQueryLimit() {
 		return nil, false
 	}
 	v = make(url.Values, n)
