@@ -22,6 +22,7 @@ type verifiedKey struct{}
 type verified struct {
 	params url.Values
 	body   []byte
+	url    string // the public URL the signature was checked against
 }
 
 // Params returns the verified parameters the middleware put in ctx: the form body of
@@ -37,6 +38,16 @@ func Params(ctx context.Context) url.Values {
 	return nil
 }
 
+// URL returns the public URL of the request as the middleware resolved it for
+// the signature check (URLResolver.Resolve), or "" when ctx did not pass a
+// middleware of this package.
+func URL(ctx context.Context) string {
+	if v, ok := ctx.Value(verifiedKey{}).(*verified); ok {
+		return v.url
+	}
+	return ""
+}
+
 // Body returns the raw body the middleware read and verified (nil if none or if ctx
 // did not pass a middleware of this package). Do not modify it.
 func Body(ctx context.Context) []byte {
@@ -49,8 +60,8 @@ func Body(ctx context.Context) []byte {
 // withVerified returns a shallow copy of r carrying the verified data, with a body
 // that can be read again. For a form POST, r.PostForm is filled so r.ParseForm and
 // r.PostFormValue do not need the body.
-func withVerified(r *http.Request, params url.Values, body []byte, form bool) *http.Request {
-	c := &verifiedCtx{Context: r.Context(), v: verified{params: params, body: body}}
+func withVerified(r *http.Request, signedURL string, params url.Values, body []byte, form bool) *http.Request {
+	c := &verifiedCtx{Context: r.Context(), v: verified{params: params, body: body, url: signedURL}}
 	c.body.Reset(body)
 	r2 := r.WithContext(c)
 	r2.Body = &c.body

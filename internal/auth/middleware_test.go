@@ -129,6 +129,12 @@ func TestMiddlewareAccepts(t *testing.T) {
 		if string(b) != answerBody+"&Digits=1" || string(Body(seen.Context())) != string(b) {
 			t.Errorf("body not re-readable: %q", b)
 		}
+		if got, want := URL(seen.Context()), testBase+"/twilio/voice/menu/main?attempt=2"; got != want {
+			t.Errorf("URL = %q, want the public URL checked, %q", got, want)
+		}
+		if URL(context.Background()) != "" {
+			t.Error("URL without the middleware is not empty")
+		}
 	})
 	t.Run("twilio GET, params from query", func(t *testing.T) {
 		target := "/twilio/voice?" + answerBody

@@ -190,7 +190,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	if f := v.claim(r, "plivo-v3:"+nonce, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, params, body, form), nil
+	return withVerified(r, signedURL, params, body, form), nil
 }
 
 func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.Request, *Failure) {
@@ -221,7 +221,7 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 	if f := v.claim(r, "plivo-v2:"+nonce, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, params, body, form), nil
+	return withVerified(r, signedURL, params, body, form), nil
 }
 
 // checkV3 reports whether sig (account token) or ma (master token) signs the V3

@@ -28,9 +28,12 @@ type failer struct {
 	noToken bool // no auth token is configured: every outside request is refused as no_token
 }
 
+// errDeadline is the cause deadline cancels a late voice handler's context with.
+var errDeadline = fmt.Errorf("voice handler deadline: %w", context.DeadlineExceeded)
+
 // voice answers the fallback.
 func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err error) {
-	if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(r.Context()), errDeadline) {
 		return // past the deadline: the deadline's timer has answered the fallback
 	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
@@ -131,18 +134,17 @@ func (f failer) recoverer(next http.Handler) http.Handler {
 func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
+			// One timer per request: at d it cancels the handler's context
+			// (cause: errDeadline) and writes the fallback, unless the
+			// handler has begun its answer or the client went away.
+			ctx, cancel := context.WithCancelCause(r.Context())
+			defer cancel(nil)
 			tw := &timeoutWriter{w: w, header: make(http.Header)}
-			// A plain timer at ctx's deadline (cheaper than context.AfterFunc,
-			// which registers with ctx and allocates more): by then ctx is
-			// done or about to be, by its own timer or a cancel.
-			dl, _ := ctx.Deadline()
-			timer := time.AfterFunc(time.Until(dl), func() {
-				<-ctx.Done()
-				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return // the client went away, or the handler finished
+			timer := time.AfterFunc(d, func() {
+				if r.Context().Err() != nil {
+					return // the client went away
 				}
+				cancel(errDeadline)
 				tw.mu.Lock()
 				defer tw.mu.Unlock()
 				if tw.started {

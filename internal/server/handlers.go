@@ -70,7 +70,11 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 // voiceBase is the absolute URL the provider's next requests go to, on the
 // same public origin the provider used for this one.
 func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
-	u, err := url.Parse(urls.Resolve(r))
+	public := auth.URL(r.Context()) // resolved once, for the signature check
+	if public == "" {
+		public = urls.Resolve(r)
+	}
+	u, err := url.Parse(public)
 	if err != nil || u.Host == "" {
 		return prefix + "/"
 	}
