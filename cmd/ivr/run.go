@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -176,8 +177,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cancel()
 	}
 
+	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Nonces: nonces, Metrics: metrics,
+		Draining: draining.Load,
 	})
 	if err != nil {
 		return err
@@ -254,6 +257,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 
+	draining.Store(true)
+	if ctx.Err() != nil && cfg.ShutdownDrain > 0 {
+		// Still serving, keep-alives off so clients reconnect elsewhere, while
+		// the load balancer sees /readyz fail and takes this instance out.
+		logger.Info("shutting down: draining; /readyz answers 503 while requests are still served",
+			slog.Duration("drain", cfg.ShutdownDrain))
+		srv.SetKeepAlivesEnabled(false)
+		t := time.NewTimer(cfg.ShutdownDrain)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			if !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve: %w", err)
+			}
+		}
+	}
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()

@@ -62,6 +62,10 @@ type Config struct {
 	Providers         map[string]bool // IVR_PROVIDERS: which providers' routes are enabled (default twilio,plivo)
 	NgrokAPI          string          // IVR_NGROK_API (default http://127.0.0.1:4040), "off" to disable
 	FlowWatchInterval time.Duration
+	// ShutdownDrain is how long, after SIGTERM/SIGINT, /readyz answers 503
+	// while requests are still served, so a load balancer takes the instance
+	// out of rotation before it stops accepting (IVR_SHUTDOWN_DRAIN).
+	ShutdownDrain time.Duration
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -117,13 +121,15 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return b
 	}
+	// duration reads a positive duration; where the default is 0 (off),
+	// 0 may be written too.
 	duration := func(name string, def time.Duration) time.Duration {
 		v := str(name, "")
 		if v == "" {
 			return def
 		}
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
+		if err != nil || d < 0 || (d == 0 && def != 0) {
 			errs = append(errs, fmt.Errorf("%s=%q: write a positive duration such as 8s", name, v))
 			return def
 		}
@@ -176,6 +182,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PlivoBasicPass:    secret("IVR_PLIVO_BASIC_PASSWORD"),
 		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
 		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
+		ShutdownDrain:     duration("IVR_SHUTDOWN_DRAIN", 0),
 	}
 	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
 		if t := secret(name); t != "" {

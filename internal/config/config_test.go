@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -96,5 +97,40 @@ func TestRealEnvironmentWinsOverDotenv(t *testing.T) {
 	}
 	if m, err := ReadDotenv(filepath.Join(t.TempDir(), "missing")); err != nil || len(m) != 0 {
 		t.Fatalf("a missing .env is fine: %v %v", m, err)
+	}
+}
+
+func TestDurations(t *testing.T) {
+	for _, tc := range []struct {
+		name, v     string
+		drain, dead time.Duration
+		bad         bool
+	}{
+		{"defaults", "", 0, 8 * time.Second, false},
+		{"drain set", "10s", 10 * time.Second, 8 * time.Second, false},
+		{"drain off may be written", "0s", 0, 8 * time.Second, false},
+		{"negative drain", "-1s", 0, 8 * time.Second, true},
+		{"not a duration", "ten seconds", 0, 8 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"IVR_SHUTDOWN_DRAIN": tc.v}
+			c, err := Load(env(vars))
+			if tc.bad {
+				if err == nil || !strings.Contains(err.Error(), "IVR_SHUTDOWN_DRAIN") {
+					t.Fatalf("IVR_SHUTDOWN_DRAIN=%q: error %v, want one naming the variable", tc.v, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ShutdownDrain != tc.drain || c.VoiceDeadline != tc.dead {
+				t.Errorf("drain %s, deadline %s; want %s, %s", c.ShutdownDrain, c.VoiceDeadline, tc.drain, tc.dead)
+			}
+		})
+	}
+	// Where the default is not 0, 0 is refused: a 0 voice deadline would fall back on every call.
+	if _, err := Load(env(map[string]string{"IVR_VOICE_DEADLINE": "0s"})); err == nil {
+		t.Error("IVR_VOICE_DEADLINE=0s accepted")
 	}
 }

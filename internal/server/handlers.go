@@ -234,16 +234,21 @@ func handleHealthz() http.Handler {
 }
 
 // handleReadyz says whether calls can be answered: a flow is loaded and the
-// store is reachable (or its writer is buffering for it).
-func handleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer) http.Handler {
+// store is reachable (or its writer is buffering for it), and the process is
+// not shutting down (draining, when draining is not nil).
+func handleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		type check struct {
-			Flow   string `json:"flow"`
-			Store  string `json:"store"`
-			Queued int    `json:"queued_events"`
-			Ready  bool   `json:"ready"`
+			Flow     string `json:"flow"`
+			Store    string `json:"store"`
+			Queued   int    `json:"queued_events"`
+			Draining bool   `json:"draining"`
+			Ready    bool   `json:"ready"`
 		}
 		c := check{Flow: "ok", Store: "ok", Ready: true}
+		if draining != nil && draining() {
+			c.Draining, c.Ready = true, false
+		}
 		if flows == nil || flows.Flow() == nil {
 			c.Flow, c.Ready = "no flow loaded", false
 		} else if err := flows.LastError(); err != nil {

@@ -121,6 +121,17 @@ func TestOpsReadyz(t *testing.T) {
 			t.Fatalf("/readyz with the store closed and a writer: %d %+v", code, r)
 		}
 	})
+	t.Run("draining", func(t *testing.T) {
+		a := newTestApp(t, func(d *Deps) { d.Draining = func() bool { return true } })
+		w := httptest.NewRecorder()
+		a.handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		var r struct {
+			Draining, Ready bool
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || w.Code != http.StatusServiceUnavailable || !r.Draining || r.Ready {
+			t.Fatalf("/readyz while draining: %d %s, want 503 draining", w.Code, w.Body.String())
+		}
+	})
 	t.Run("store closed, no writer", func(t *testing.T) {
 		e := newOpsEnv(t, true)
 		e.db.Close()

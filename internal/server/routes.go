@@ -19,7 +19,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 
 	// Operators.
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
-	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events))
+	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events, d.Draining))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
 	// Twilio. Middleware order: count -> recover -> allowlist -> basic auth -> signature.

@@ -31,6 +31,9 @@ type Deps struct {
 	Events  *store.Writer // async queue for flow events in front of Store
 	Nonces  auth.NonceStore
 	Metrics *Metrics
+	// Draining reports that the process is shutting down: /readyz answers
+	// 503 so a load balancer stops sending new calls. nil: never.
+	Draining func() bool
 
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShutdownDrain: with IVR_SHUTDOWN_DRAIN set, a stop (SIGTERM/SIGINT:
+// run's context cancelled) first turns /readyz to 503 "draining" while calls
+// are still answered, with keep-alives off, and only then shuts down.
+func TestShutdownDrain(t *testing.T) {
+	const drain = 1500 * time.Millisecond
+	base, stop, stderr := startServer(t, map[string]string{
+		"TWILIO_AUTH_TOKEN":      shutdownToken,
+		"IVR_CALL_CENTER_NUMBER": "+15005550006",
+		"IVR_SHUTDOWN_DRAIN":     drain.String(),
+	})
+	readyz := func() (int, map[string]any) {
+		t.Helper()
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz: %v", err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("/readyz body: %v", err)
+		}
+		return resp.StatusCode, body
+	}
+	if code, body := readyz(); code != http.StatusOK || body["draining"] != false {
+		t.Fatalf("/readyz before the stop: %d %v", code, body)
+	}
+
+	stopped := make(chan error, 1)
+	began := time.Now()
+	go func() { stopped <- stop() }()
+	deadline := time.Now().Add(drain / 2)
+	for {
+		code, body := readyz()
+		if code == http.StatusServiceUnavailable && body["draining"] == true && body["ready"] == false {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after the stop: %d %v, want 503 draining", code, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Still answering calls, asking clients not to keep the connection.
+	resp, err := http.DefaultClient.Do(signedRequest(base, "/twilio/voice", answerForm(callSid("DRAIN", 1))))
+	if err != nil {
+		t.Fatalf("call while draining: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "<Gather") {
+		t.Fatalf("call while draining: %d %s, want the menu", resp.StatusCode, b)
+	}
+	if !resp.Close {
+		t.Error("answer while draining keeps the connection alive; want Connection: close")
+	}
+
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if took := time.Since(began); took < drain {
+			t.Errorf("run returned after %s, before the %s drain ended", took, drain)
+		}
+	case <-time.After(drain + 20*time.Second):
+		t.Fatal("run did not return after the drain")
+	}
+	if !strings.Contains(stderr.String(), "draining") {
+		t.Errorf("the drain is not logged:\n%s", stderr.String())
+	}
+}
