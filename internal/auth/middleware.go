@@ -23,6 +23,13 @@ type verified struct {
 	params url.Values
 	body   []byte
 	url    string // the public URL the signature was checked against
+	nonce  claimedNonce
+}
+
+// claimedNonce is the nonce a Plivo request claimed (zero for Twilio).
+type claimedNonce struct {
+	store NonceStore
+	key   string
 }
 
 // Params returns the verified parameters the middleware put in ctx: the form body of
@@ -48,6 +55,26 @@ func URL(ctx context.Context) string {
 	return ""
 }
 
+// ReleaseNonce gives back the nonce the middleware claimed for the request
+// of ctx (Plivo), so that the provider's retry of that same request, which
+// may carry the same nonce, is not refused as a replay. Call it before
+// answering with a status the provider retries (e.g. 503: not stored). It
+// does nothing for a request without a nonce or a store that cannot release.
+func ReleaseNonce(ctx context.Context) error {
+	v, ok := ctx.Value(verifiedKey{}).(*verified)
+	if !ok || v.nonce.key == "" {
+		return nil
+	}
+	rel, ok := v.nonce.store.(NonceReleaser)
+	if !ok {
+		return nil
+	}
+	if err := rel.Release(ctx, v.nonce.key); err != nil {
+		return fmt.Errorf("release nonce: %w", err)
+	}
+	return nil
+}
+
 // Body returns the raw body the middleware read and verified (nil if none or if ctx
 // did not pass a middleware of this package). Do not modify it.
 func Body(ctx context.Context) []byte {
@@ -60,8 +87,8 @@ func Body(ctx context.Context) []byte {
 // withVerified returns a shallow copy of r carrying the verified data, with a body
 // that can be read again. For a form POST, r.PostForm is filled so r.ParseForm and
 // r.PostFormValue do not need the body.
-func withVerified(r *http.Request, signedURL string, params url.Values, body []byte, form bool) *http.Request {
-	c := &verifiedCtx{Context: r.Context(), v: verified{params: params, body: body, url: signedURL}}
+func withVerified(r *http.Request, signedURL string, params url.Values, body []byte, form bool, nonce claimedNonce) *http.Request {
+	c := &verifiedCtx{Context: r.Context(), v: verified{params: params, body: body, url: signedURL, nonce: nonce}}
 	c.body.Reset(body)
 	r2 := r.WithContext(c)
 	r2.Body = &c.body

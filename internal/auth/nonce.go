@@ -16,6 +16,12 @@ type NonceStore interface {
 	Claim(ctx context.Context, key string, expires time.Time) (bool, error)
 }
 
+// NonceReleaser is a NonceStore that can give a claimed nonce back (see
+// ReleaseNonce): both MemoryNonces and internal/store's DB are.
+type NonceReleaser interface {
+	Release(ctx context.Context, key string) error
+}
+
 // MemoryNonces is an in-process NonceStore: bounded, expiring, safe for
 // concurrent use. When full, the entry closest to expiry is dropped to make room.
 type MemoryNonces struct {
@@ -31,6 +37,7 @@ type MemoryNonces struct {
 type nonceEntry struct {
 	key     string
 	expires time.Time
+	index   int // in order
 }
 
 // NewMemoryNonces returns a store of at most max nonces (max <= 0 means
@@ -74,6 +81,17 @@ func (m *MemoryNonces) Claim(ctx context.Context, key string, expires time.Time)
 	return true, nil
 }
 
+// Release implements NonceReleaser: key is no longer held.
+func (m *MemoryNonces) Release(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, held := m.entries[key]; held {
+		heap.Remove(&m.order, e.index)
+		delete(m.entries, key)
+	}
+	return nil
+}
+
 // Len returns the number of nonces held (expired ones may still be counted until
 // the next Claim).
 func (m *MemoryNonces) Len() int {
@@ -86,8 +104,15 @@ type nonceHeap []*nonceEntry
 
 func (h nonceHeap) Len() int           { return len(h) }
 func (h nonceHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h nonceHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *nonceHeap) Push(x any)        { *h = append(*h, x.(*nonceEntry)) }
+func (h nonceHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *nonceHeap) Push(x any) {
+	e := x.(*nonceEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
 func (h *nonceHeap) Pop() any {
 	old := *h
 	n := len(old)

@@ -108,3 +108,65 @@ func BenchmarkMemoryNoncesClaim(b *testing.B) {
 		_, _ = m.Claim(ctx, keys[i%len(keys)], exp)
 	}
 }
+
+// TestMemoryNoncesRelease: a released nonce can be claimed again, and
+// releases in any order keep the expiry order intact (checked against a
+// plain map after every step).
+func TestMemoryNoncesRelease(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	m := NewMemoryNonces(1000, time.Hour)
+	m.now = clock.now
+	model := map[string]time.Time{} // key -> expires
+	check := func(step string) {
+		t.Helper()
+		if len(m.order) != len(m.entries) {
+			t.Fatalf("%s: %d in the heap, %d in the map", step, len(m.order), len(m.entries))
+		}
+		for i, e := range m.order {
+			if e.index != i || m.entries[e.key] != e {
+				t.Fatalf("%s: heap entry %d (%q) has index %d or is not the map's", step, i, e.key, e.index)
+			}
+			if l, r := 2*i+1, 2*i+2; (l < len(m.order) && m.order[l].expires.Before(e.expires)) || (r < len(m.order) && m.order[r].expires.Before(e.expires)) {
+				t.Fatalf("%s: heap order broken at %d", step, i)
+			}
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		key := fmt.Sprint("k", (i*7919)%37)
+		switch i % 5 {
+		case 0, 1, 2:
+			exp := clock.t.Add(time.Duration(1+(i*31)%600) * time.Second)
+			want := true
+			if e, ok := model[key]; ok && e.After(clock.t) {
+				want = false
+			}
+			got, err := m.Claim(ctx, key, exp)
+			if err != nil || got != want {
+				t.Fatalf("step %d: Claim(%q) = %v, %v; want %v", i, key, got, err, want)
+			}
+			if got {
+				model[key] = exp
+			}
+		case 3:
+			if err := m.Release(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, key)
+			if ok, _ := m.Claim(ctx, key, clock.t.Add(time.Minute)); !ok {
+				t.Fatalf("step %d: %q not claimable after Release", i, key)
+			}
+			model[key] = clock.t.Add(time.Minute)
+			if err := m.Release(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, key)
+		case 4:
+			clock.t = clock.t.Add(17 * time.Second)
+		}
+		check(fmt.Sprint("step ", i))
+	}
+	if err := m.Release(ctx, "never-claimed"); err != nil {
+		t.Errorf("Release of an unknown key: %v", err)
+	}
+}

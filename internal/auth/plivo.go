@@ -187,10 +187,11 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 		}
 		return nil, v.failure(signedURL, build, sig, ma, plivoV3Header, plivoMaV3Header)
 	}
-	if f := v.claim(r, "plivo-v3:"+nonce, signedURL); f != nil {
+	key := "plivo-v3:" + nonce
+	if f := v.claim(r, key, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, signedURL, params, body, form), nil
+	return withVerified(r, signedURL, params, body, form, claimedNonce{v.nonces, key}), nil
 }
 
 func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.Request, *Failure) {
@@ -218,10 +219,11 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 		build := func(u string) []byte { return appendPlivoV2(nil, u, nonce) }
 		return nil, v.failure(signedURL, build, sig, ma, plivoV2Header, plivoMaV2Header)
 	}
-	if f := v.claim(r, "plivo-v2:"+nonce, signedURL); f != nil {
+	key := "plivo-v2:" + nonce
+	if f := v.claim(r, key, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, signedURL, params, body, form), nil
+	return withVerified(r, signedURL, params, body, form, claimedNonce{v.nonces, key}), nil
 }
 
 // checkV3 reports whether sig (account token) or ma (master token) signs the V3

@@ -130,7 +130,7 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 		return nil, &Failure{Reason: ReasonBadBodyHash, URL: signedURL,
 			Diagnosis: "the signature matches " + quoteURL(signedURL) + " but the body does not hash to its bodySHA256: the body was changed"}
 	}
-	return withVerified(r, signedURL, params, body, isForm), nil
+	return withVerified(r, signedURL, params, body, isForm, claimedNonce{}), nil
 }
 
 // check reports whether sig signs signedURL + params with a configured token,

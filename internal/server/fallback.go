@@ -106,6 +106,17 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
 	}
 	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
+	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.name, r.URL.Path) {
+		// Our failure, not the request's: a callback answered 200 would not
+		// be sent again, and its record would be lost. Voice routes keep the
+		// fallback (the caller is on the line).
+		info(r.Context()).outcome = "store_error"
+		f.logger.Error("webhook not checked: the nonce store failed; asking the provider to retry",
+			slog.String("provider", f.p.name), slog.String("path", r.URL.Path),
+			slog.String("request_id", info(r.Context()).id), slog.String("error", fail.Error()))
+		http.Error(w, "nonce store unavailable, retry later", http.StatusServiceUnavailable)
+		return
+	}
 	f.byRoute(w, r, fail.Reason, fail) // fail.Error() carries the diagnosis
 }
 

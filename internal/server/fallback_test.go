@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/ivr"
 )
 
@@ -205,4 +207,58 @@ func assertMenu(t *testing.T, w *httpRecorder) {
 	if w.Code != 200 || !(doc.has("Gather") || doc.has("GetDigits") || doc.has("GetInput")) {
 		t.Fatalf("want the menu, got %d %s", w.Code, w.Body.String())
 	}
+}
+
+// TestPlivoCallbackRetriedAfterStoreFailure: a hangup callback that could
+// not be stored is answered 503 and its nonce given back, so Plivo's retry of
+// the same request (same nonce) is stored once the store is back; a further
+// replay is refused. When the nonce store itself fails, callbacks get 503
+// too (answering 200 would lose them), while voice routes keep the fallback.
+func TestPlivoCallbackRetriedAfterStoreFailure(t *testing.T) {
+	nonces := auth.NewMemoryNonces(1000, time.Hour)
+	shared := func(d *Deps) { d.Nonces = nonces }
+	down := newTestApp(t, shared)
+	form := callForm("plivo")
+	form.Set("CallStatus", "completed")
+	form.Set("Duration", "42")
+	req := down.request("plivo", http.MethodPost, "/plivo/hangup", form)
+	body := form.Encode()
+	again := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, req.URL.Path, strings.NewReader(body))
+		r.Header = req.Header.Clone()
+		return r
+	}
+	down.db.Close()
+	if w := down.serve(again()); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("hangup with the store down: %d, want 503", w.Code)
+	}
+
+	up := newTestApp(t, shared) // the store is back
+	if w := up.serve(again()); w.Code != http.StatusOK {
+		t.Fatalf("Plivo's retry with the same nonce: %d %s, want 200", w.Code, w.Body.String())
+	}
+	calls, _, err := up.db.ListCalls(context.Background(), storeListAll())
+	if err != nil || len(calls) != 1 || calls[0].DurationSeconds != 42 || calls[0].Status != "completed" {
+		t.Fatalf("after the retry: %+v, %v; want the hangup stored", calls, err)
+	}
+	up.serve(again())
+	if got := testutil.ToFloat64(up.deps.Metrics.Refused.WithLabelValues("plivo", auth.ReasonReplayedNonce)); got != 1 {
+		t.Errorf("a replay after the stored retry: refused %v times as replayed, want 1", got)
+	}
+
+	t.Run("nonce store down", func(t *testing.T) {
+		a := newTestApp(t, func(d *Deps) { d.Nonces = failingNonces{} })
+		for _, path := range []string{"/plivo/hangup", "/plivo/message"} {
+			r := a.request("plivo", http.MethodPost, path, form)
+			if path == "/plivo/message" { // V2 signs the URL and the nonce only
+				nonce := "retry-nonce-1"
+				r.Header.Set("X-Plivo-Signature-V2-Nonce", nonce)
+				r.Header.Set("X-Plivo-Signature-V2", auth.SignPlivoV2(testPlivoToken, testPublic+path, nonce))
+			}
+			if w := a.serve(r); w.Code != http.StatusServiceUnavailable {
+				t.Errorf("%s with the nonce store down: %d %q, want 503 so Plivo retries", path, w.Code, w.Body.String())
+			}
+		}
+		assertFallback(t, "plivo", a.serve(a.request("plivo", http.MethodPost, "/plivo/voice", callForm("plivo"))))
+	})
 }

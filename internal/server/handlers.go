@@ -118,6 +118,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			info(r.Context()).outcome = "store_error"
 			logger.Error("status not stored; asking the provider to retry",
 				slog.String("provider", p.name), slog.String("call_id", u.CallID), slog.String("error", err.Error()))
+			releaseNonce(r, logger)
 			http.Error(w, "record not stored, retry later", http.StatusServiceUnavailable)
 			return
 		}
@@ -176,6 +177,15 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 	return u, nil
 }
 
+// releaseNonce gives the request's nonce back before a 503, so the
+// provider's retry of it is not refused as a replay.
+func releaseNonce(r *http.Request, logger *slog.Logger) {
+	if err := auth.ReleaseNonce(r.Context()); err != nil {
+		logger.Warn("nonce not released; a retry with the same nonce will be refused",
+			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
+	}
+}
+
 func firstOf(v url.Values, names ...string) string {
 	for _, n := range names {
 		if s := v.Get(n); s != "" {
@@ -216,6 +226,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 			if err := db.AddMessage(ctx, m); err != nil {
 				metrics.StoreError.WithLabelValues("add_message").Inc()
 				info(r.Context()).outcome = "store_error"
+				releaseNonce(r, fail.logger)
 				http.Error(w, "message not stored, retry later", http.StatusServiceUnavailable)
 				return
 			}

@@ -29,6 +29,15 @@ ON CONFLICT (nonce_key) DO UPDATE SET expires_at = excluded.expires_at WHERE non
 	return n == 1, nil
 }
 
+// Release gives a claimed nonce back: a later Claim of key succeeds. It
+// implements auth.NonceReleaser.
+func (d *DB) Release(ctx context.Context, key string) error {
+	if _, err := d.exec(ctx, `DELETE FROM nonces WHERE nonce_key = $1`, txt(key)); err != nil {
+		return fmt.Errorf("release nonce: %w", err)
+	}
+	return nil
+}
+
 // DeleteOlderThan is the retention sweep: it deletes calls that started
 // before t (with their events), messages sent or received before t, and
 // every nonce that has expired. It returns how many calls, messages and

@@ -426,6 +426,19 @@ func testClaim(t *testing.T, newDSN newDSN) {
 	if claim("n1", at(900)) {
 		t.Fatal("replay of the renewed claim accepted")
 	}
+	// Released (the request it came with could not be stored): claimable again, once.
+	if err := d.Release(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if !claim("n1", at(900)) {
+		t.Fatal("claim after Release refused")
+	}
+	if claim("n1", at(900)) {
+		t.Fatal("replay after the new claim accepted")
+	}
+	if err := d.Release(ctx, "never-claimed"); err != nil {
+		t.Fatalf("Release of an unknown key: %v", err)
+	}
 	// Racing claims of one key: exactly one wins.
 	var wins atomic.Int32
 	var wg sync.WaitGroup
