@@ -25,7 +25,7 @@ import (
 	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"               // registers the "sqlite" database/sql driver
 )
 
 // Driver names reported by (*DB).Driver.
@@ -80,7 +80,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.sql.PingContext(ctx); err != nil {
+	if err := d.ping(ctx); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
@@ -90,6 +90,31 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	return d, nil
 }
+
+// ping checks the connection. On SQLite, a first connection can get
+// SQLITE_BUSY without waiting for the busy timeout while another process
+// creates the same file or turns it to WAL mode (several instances starting
+// at once); it is tried again for up to sqliteBusyTimeout.
+func (d *DB) ping(ctx context.Context) error {
+	wait := 5 * time.Millisecond
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := d.sql.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || d.driver != DriverSQLite || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of "database is locked".
+const sqliteBusy = 5
 
 func openSQLite(path string) (*DB, error) {
 	if strings.HasPrefix(path, "//") { // sqlite:///abs/path
