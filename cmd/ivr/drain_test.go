@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,5 +80,51 @@ func TestShutdownDrain(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "draining") {
 		t.Errorf("the drain is not logged:\n%s", stderr.String())
+	}
+}
+
+// TestShutdownDrainSecondSignal: a second SIGTERM during the drain ends it
+// at once (the operator means it), and run still shuts down cleanly.
+func TestShutdownDrainSecondSignal(t *testing.T) {
+	base, stop, stderr := startServer(t, map[string]string{
+		"TWILIO_AUTH_TOKEN":      shutdownToken,
+		"IVR_CALL_CENTER_NUMBER": "+15005550006",
+		"IVR_SHUTDOWN_DRAIN":     "60s",
+	})
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	// /readyz turning 503 means run is listening for the second signal (it
+	// subscribes before it starts draining), so the SIGTERM below cannot
+	// reach the test process unhandled.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never turned 503 after the stop (last: %v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	began := time.Now()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if took := time.Since(began); took > 10*time.Second {
+			t.Errorf("run took %s after the second signal", took)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the second signal did not cut the 60 s drain short")
+	}
+	if !strings.Contains(stderr.String(), "drain cut short") {
+		t.Errorf("not logged:\n%s", stderr.String())
 	}
 }
