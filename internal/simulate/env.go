@@ -36,7 +36,9 @@ func newSigner(getenv func(string) string, provider string) (signer, error) {
 		return s, err
 	}
 	if token == "" {
-		return s, fmt.Errorf("%s is not set (nor %s_FILE): it must be the token the server checks", name, name)
+		return s, fmt.Errorf("%s is not set (nor %s_FILE): it must be the token the server checks. "+
+			"To try locally, copy .env.example to .env (its placeholder tokens work on both sides), restart the server "+
+			"and run this again; or play a call in the browser at /admin/try, which needs no token", name, name)
 	}
 	s.token = token
 	return s, nil
