@@ -2,9 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -74,4 +81,31 @@ func (d *drainer) wait(ctx context.Context, max time.Duration) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// drainPeriod keeps serving for d after a stop signal, with /readyz answering
+// 503 (draining) and keep-alives off, so a load balancer takes the instance
+// out and clients reconnect elsewhere before the listener closes. A second
+// SIGTERM/SIGINT ends it at once. It subscribes to that signal before it sets
+// draining, so a /readyz that says draining means a second signal is caught.
+func drainPeriod(d time.Duration, srv *http.Server, draining *atomic.Bool, errc <-chan error, logger *slog.Logger) error {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	draining.Store(true)
+	logger.Info("shutting down: draining; /readyz answers 503 while requests are still served",
+		slog.Duration("drain", d))
+	srv.SetKeepAlivesEnabled(false)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case sig := <-again:
+		logger.Info("shutting down: drain cut short", slog.String("signal", sig.String()))
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	return nil
 }

@@ -258,30 +258,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	if ctx.Err() != nil && cfg.ShutdownDrain > 0 {
-		// Still serving, keep-alives off so clients reconnect elsewhere, while
-		// the load balancer sees /readyz fail and takes this instance out. A
-		// second SIGTERM/SIGINT cuts the drain short.
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(again)
-		draining.Store(true)
-		logger.Info("shutting down: draining; /readyz answers 503 while requests are still served",
-			slog.Duration("drain", cfg.ShutdownDrain))
-		srv.SetKeepAlivesEnabled(false)
-		t := time.NewTimer(cfg.ShutdownDrain)
-		select {
-		case <-t.C:
-		case sig := <-again:
-			t.Stop()
-			logger.Info("shutting down: drain cut short", slog.String("signal", sig.String()))
-		case err := <-errc:
-			t.Stop()
-			if !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("serve: %w", err)
-			}
+		if err := drainPeriod(cfg.ShutdownDrain, srv, &draining, errc, logger); err != nil {
+			return err
 		}
 	}
-	draining.Store(true)
+	draining.Store(true) // with or without a drain: /readyz in flight answers 503
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()

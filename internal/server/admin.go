@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -231,17 +232,18 @@ func (a *admin) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			if a.lockedOut(w, r) {
+			client := a.client(r)
+			if _, locked := a.lockedOut(w, r, client); locked {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
 				http.Error(w, "too many wrong admin tokens from this address; try again later", http.StatusTooManyRequests)
 				return
 			}
 			if a.tokenMatches(strings.TrimSpace(got)) {
-				a.guesses.Succeed(a.client(r))
+				a.guesses.Succeed(client)
 				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bearerKey{}, true)))
 				return
 			}
-			a.wrongToken(r)
+			a.wrongToken(r, client)
 		} else if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value, time.Now()) {
 			next.ServeHTTP(w, r)
 			return
@@ -261,21 +263,21 @@ func (a *admin) client(r *http.Request) netip.Addr {
 }
 
 // lockedOut refuses a client that sent too many wrong tokens lately: it sets
-// Retry-After and the request's outcome, and reports true. The caller writes
-// the 429.
-func (a *admin) lockedOut(w http.ResponseWriter, r *http.Request) bool {
-	left, blocked := a.guesses.Blocked(a.client(r))
+// Retry-After and the request's outcome, and returns the seconds to wait and
+// true. The caller writes the 429.
+func (a *admin) lockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr) (int, bool) {
+	left, blocked := a.guesses.Blocked(client)
 	if !blocked {
-		return false
+		return 0, false
 	}
+	wait := int(left.Round(time.Second) / time.Second)
 	info(r.Context()).outcome = "locked_out"
-	w.Header().Set("Retry-After", strconv.Itoa(int(left.Round(time.Second)/time.Second)))
-	return true
+	w.Header().Set("Retry-After", strconv.Itoa(wait))
+	return wait, true
 }
 
 // wrongToken counts a wrong admin token and logs it (never the token).
-func (a *admin) wrongToken(r *http.Request) {
-	client := a.client(r)
+func (a *admin) wrongToken(r *http.Request, client netip.Addr) {
 	info(r.Context()).outcome = "wrong_token"
 	if a.guesses.Fail(client) {
 		a.d.Logger.Warn("admin token: too many wrong attempts; this address is locked out",
@@ -444,17 +446,18 @@ func handleLogin(a *admin) http.Handler {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
-		if a.lockedOut(w, r) {
+		client := a.client(r)
+		if wait, locked := a.lockedOut(w, r, client); locked {
 			a.renderStatus(w, r, tmpl, http.StatusTooManyRequests, "login", loginView{Next: next,
-				Error: "Too many wrong tokens from your address. Wait " + w.Header().Get("Retry-After") + " seconds, then try again."})
+				Error: fmt.Sprintf("Too many wrong tokens from your address. Wait %d seconds, then try again.", wait)})
 			return
 		}
 		if !a.tokenMatches(r.PostFormValue("token")) {
-			a.wrongToken(r)
+			a.wrongToken(r, client)
 			a.renderStatus(w, r, tmpl, http.StatusUnauthorized, "login", loginView{Next: next, Error: "Wrong token."})
 			return
 		}
-		a.guesses.Succeed(a.client(r))
+		a.guesses.Succeed(client)
 		a.setCookie(w, r, sessionCookie, a.newSession(time.Now()), int(sessionTTL/time.Second))
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})
