@@ -33,6 +33,8 @@ echo "== gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 go vet ./...
+echo "== go mod tidy -diff"
+go mod tidy -diff
 
 echo "== go test (SQLite and PostgreSQL)"
 bash scripts/with-postgres.sh go test -count=1 ./...

@@ -15,7 +15,7 @@ import (
 	twilioclient "github.com/twilio/twilio-go/client"
 )
 
-const vectorsPath = "../../../shared/vectors/signatures.json"
+const vectorsPath = "../../testdata/vectors/signatures.json"
 
 type vectorTokens struct {
 	Twilio          string `json:"twilio_auth_token"`
@@ -47,7 +47,7 @@ func loadVectors(tb testing.TB) vectorFile {
 	tb.Helper()
 	data, err := os.ReadFile(vectorsPath)
 	if err != nil {
-		msg := "signature vectors not found at " + vectorsPath + " (expected the shared/ checkout beside the repo, e.g. /work/shared next to /work/main): " + err.Error()
+		msg := "signature vectors not found at " + vectorsPath + ": " + err.Error()
 		if os.Getenv("CI") == "true" {
 			tb.Fatal(msg)
 		}

@@ -1,6 +1,6 @@
 // Package config reads the server's settings from the environment (and a
 // .env file, which the real environment overrides). Every variable is listed
-// in .env.example with a comment; ../shared/CONTRACT.md names the public ones.
+// in .env.example with a comment; the README names the public ones.
 package config
 
 import (
@@ -46,7 +46,7 @@ type Config struct {
 	PlivoToken       string   // PLIVO_AUTH_TOKEN
 	PlivoMasterToken string   // PLIVO_MASTER_AUTH_TOKEN
 
-	// Defense in depth (issue 9).
+	// Defense in depth.
 	TLSCertFile       string
 	TLSKeyFile        string
 	AutocertHosts     []string

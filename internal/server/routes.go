@@ -12,7 +12,7 @@ import (
 )
 
 // addRoutes lists every route of the application. Read this file to know
-// what the service exposes; ../shared/CONTRACT.md is the outside view.
+// what the service exposes; the README's "Routes" section is the outside view.
 func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	cfg := d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}

@@ -11,8 +11,8 @@ import (
 )
 
 // vectorsFile holds webhook requests signed by the providers' own SDKs; the
-// CI checkout has shared/ beside the repository.
-const vectorsFile = "../../../shared/vectors/signatures.json"
+// copy in testdata/vectors is public data kept with the repository.
+const vectorsFile = "../../testdata/vectors/signatures.json"
 
 type vectorSet struct {
 	Tokens struct {

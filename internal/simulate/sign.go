@@ -120,7 +120,7 @@ func (r signedRequest) curl() string {
 	return b.String()
 }
 
-// jsonRequest is the shape of /work/shared/vectors: method, url, headers, body.
+// jsonRequest is the shape of testdata/vectors/signatures.json: method, url, headers, body.
 type jsonRequest struct {
 	Method  string            `json:"method"`
 	URL     string            `json:"url"`

@@ -325,7 +325,7 @@ func TestSignCurlExec(t *testing.T) {
 }
 
 // TestSignTwilioVectors: Twilio signatures are deterministic, so the signer
-// reproduces vectors made with Twilio's own SDK (/work/shared/vectors).
+// reproduces vectors made with Twilio's own SDK (testdata/vectors).
 func TestSignTwilioVectors(t *testing.T) {
 	env := testEnv("TWILIO_AUTH_TOKEN", "12345")
 	call := []string{"AccountSid=ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CallSid=CAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
