@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -53,6 +54,8 @@ type DB struct {
 	// nil on PostgreSQL, whose writers run concurrently.
 	wsem chan struct{}
 	now  func() time.Time
+	// outbox: write webhook events (EnableOutbox).
+	outbox atomic.Bool
 }
 
 // Open connects to the store named by dsn and applies pending migrations.
