@@ -73,7 +73,7 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 		r.Method(http.MethodGet, "/flow", handleFlowMap(a))
 		r.Method(http.MethodGet, "/try", handleTryPage(a))
 		r.Method(http.MethodGet, "/calls", handleCallsPage(a))
-		r.Method(http.MethodGet, "/calls/{provider}/{id}", handleCallPage(a))
+		r.Method(http.MethodGet, "/calls/{provider}/*", handleCallPage(a)) // a call id may hold "/"
 		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
 		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
