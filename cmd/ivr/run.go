@@ -154,6 +154,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
+	hooks, err := newWebhooks(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		nonces = db // shared by every instance on this database
@@ -239,6 +243,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.RetentionDays > 0 {
 		go retain(bgctx, db, cfg.RetentionDays, logger)
 	}
+	go closeStaleCalls(bgctx, db, cfg.CallCloseAfter, logger)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		if hooks != nil {
+			hooks.Run(bgctx) // an attempt cut short at shutdown is sent again later
+		}
+	}()
 
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
@@ -273,6 +285,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		redirect.Shutdown(sctx)
 	}
 	stopBackground()
+	<-hooksDone
 	if err := events.Flush(sctx); err != nil {
 		logger.Error("call events not flushed", slog.String("error", err.Error()))
 		return fmt.Errorf("flush call events: %w", err)

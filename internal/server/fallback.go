@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/store"
 )
 
 // failer turns every failure on a provider's routes into the answer the
@@ -26,6 +29,9 @@ type failer struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
+	// events records a verified call's fallbacks (with their call.fallback
+	// webhook event); nil: not recorded.
+	events *store.Writer
 }
 
 // errDeadline is the cause deadline cancels a late voice handler's context with.
@@ -38,6 +44,22 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
+	f.record(r, reason)
+}
+
+// record queues a fallback on a verified call as a call event that carries
+// its call.fallback outbox event. A request that did not pass the signature
+// check records nothing: a forged request changes no stored state.
+func (f failer) record(r *http.Request, reason string) {
+	params := auth.Params(r.Context())
+	if f.events == nil || params == nil || params.Get(f.p.callID) == "" {
+		return
+	}
+	menu := chi.URLParam(r, "id")
+	f.events.EnqueueOwned(f.p.name, params.Get(f.p.callID), params.Get("From"), params.Get("To"), []store.Event{{
+		At: time.Now(), Menu: menu, Input: reason, Action: "fallback",
+		Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason}},
+	}})
 }
 
 // quiet answers the empty document.

@@ -54,7 +54,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
-			events.EnqueueOwned(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
+			events.EnqueueOwned(p.name, call.ID, call.From, call.To, withNotices(toStoreEvents(res.Events), req.RecordingURL, params))
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
@@ -100,6 +100,26 @@ func toStoreEvents(evs []ivr.Event) []store.Event {
 		out[i] = store.Event{At: e.At, Menu: e.Menu, Input: e.Input, Action: e.Action}
 	}
 	return out
+}
+
+// actionVoicemailDone is the engine's event when a voicemail recording has
+// come in (the provider called the voicemail-done action URL).
+const actionVoicemailDone = "voicemail done"
+
+// withNotices marks the events that the webhook outbox reports: a
+// voicemail recording becomes voicemail.created.
+func withNotices(evs []store.Event, recordingURL string, params url.Values) []store.Event {
+	for i := range evs {
+		if evs[i].Action != actionVoicemailDone || recordingURL == "" {
+			continue
+		}
+		data := map[string]any{"recording_url": recordingURL}
+		if n, err := strconv.Atoi(params.Get("RecordingDuration")); err == nil && n >= 0 {
+			data["recording_duration_seconds"] = n
+		}
+		evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated, Data: data}
+	}
+	return evs
 }
 
 // handleStatus stores a Twilio status callback or a Plivo hangup callback and
@@ -153,6 +173,7 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 		Status:      params.Get("CallStatus"),
 		At:          time.Now().UTC(),
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
+		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
 		return u, errors.New("status callback without " + p.callID)
@@ -175,6 +196,23 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 		}
 	}
 	return u, nil
+}
+
+// providerTime is the provider's own time of a status callback: Twilio's
+// Timestamp (RFC 1123 with a numeric zone), Plivo's EndTime (UTC,
+// "2006-01-02 15:04:05"); zero when absent or unreadable.
+func providerTime(params url.Values) time.Time {
+	if v := params.Get("Timestamp"); v != "" {
+		if t, err := time.Parse(time.RFC1123Z, v); err == nil {
+			return t.UTC()
+		}
+	}
+	if v := params.Get("EndTime"); v != "" {
+		if t, err := time.Parse(time.DateTime, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // releaseNonce gives the request's nonce back before a 503, so the
