@@ -376,7 +376,7 @@ func TestAdminNoTokenMode(t *testing.T) {
 		{"203.0.113.5:1234", "/admin/login", http.StatusForbidden},
 		{"203.0.113.5:1234", "/admin/static/admin.css", http.StatusForbidden},
 	} {
-		w := e.do(t, "GET", tc.path, "", withRemote(tc.remote))
+		w := e.do(t, "GET", tc.path, "", withRemote(tc.remote), withHost("localhost:8080"))
 		if w.Code != tc.want {
 			t.Errorf("GET %s from %s = %d, want %d", tc.path, tc.remote, w.Code, tc.want)
 		}
@@ -385,13 +385,13 @@ func TestAdminNoTokenMode(t *testing.T) {
 		}
 	}
 	// Local mode still wants the CSRF token on POSTs.
-	w := e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHeader("Origin", "http://example.com"))
+	w := e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"), withHeader("Origin", "http://127.0.0.1:8080"))
 	if w.Code != http.StatusForbidden {
 		t.Errorf("local try without CSRF token = %d, want 403", w.Code)
 	}
-	page := e.do(t, "GET", "/admin/try", "", withRemote("127.0.0.1:1"))
+	page := e.do(t, "GET", "/admin/try", "", withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"))
 	c := cookieNamed(page, csrfCookie)
-	w = e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHeader("Origin", "http://example.com"),
+	w = e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"), withHeader("Origin", "http://127.0.0.1:8080"),
 		withCookie(c), withHeader(csrfHeader, c.Value))
 	if w.Code != http.StatusOK {
 		t.Errorf("local try with CSRF token = %d, want 200: %s", w.Code, w.Body.String())
