@@ -3,9 +3,10 @@
 // context, a capped answer, values read by path, and a circuit breaker per
 // request name so that an API that keeps failing is skipped for a while.
 //
-// Nothing here logs a URL (it may carry a caller's account number), a
-// header (it may carry a secret) or a body: logs name the request, the
-// host, the outcome, the status and the duration.
+// Nothing here logs or returns in an error a URL (it may carry a caller's
+// account number), a header (it may carry a secret) or a body: the caller
+// logs an Outcome as the request's name and host, its kind, status,
+// duration and Err. Breaker state changes are logged here.
 package lookup
 
 import (
@@ -57,9 +58,9 @@ type Options struct {
 	// Transport sends the requests; nil = a transport of the client's own
 	// (connection reuse, 16 KiB response headers, proxy from the environment).
 	Transport http.RoundTripper
-	Logger    *slog.Logger
-	MaxBody   int64 // answers over this are too_large; 0 = 64 KiB
-	MaxValue  int   // a saved value longer than this is too_large; 0 = 256 bytes
+	Logger    *slog.Logger // breaker state changes
+	MaxBody   int64        // answers over this are too_large; 0 = 64 KiB
+	MaxValue  int          // a saved value longer than this is too_large; 0 = 256 bytes
 	// Failures in a row (timeouts, errors, 5xx and 429 answers) that open a
 	// request's breaker; 0 = 5. OpenFor is how long it stays open before
 	// one trial request; 0 = 30s.
@@ -73,7 +74,6 @@ type Options struct {
 // Client performs lookups. It is safe for concurrent use; one per process.
 type Client struct {
 	http     *http.Client
-	logger   *slog.Logger
 	maxBody  int64
 	maxValue int
 	breakers *breakers
@@ -100,11 +100,10 @@ func New(o Options) *Client {
 			// the request elsewhere, and a 3xx is the API's mistake.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		logger:   o.Logger,
 		maxBody:  o.MaxBody,
 		maxValue: o.MaxValue,
 	}
-	c.breakers = newBreakers(o, c.logger)
+	c.breakers = newBreakers(o, o.Logger)
 	return c
 }
 
@@ -150,12 +149,6 @@ func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	o.Duration = time.Since(start)
 	if o.Kind != KindOK {
 		o.Result.OK, o.Result.Values = false, nil
-		attrs := []slog.Attr{slog.Any("lookup", l), slog.String("outcome", o.Kind), slog.Int("status", o.Status),
-			slog.Duration("duration", o.Duration)}
-		if o.Err != nil {
-			attrs = append(attrs, slog.String("error", o.Err.Error()))
-		}
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "lookup failed", attrs...)
 	}
 	return o
 }
