@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,8 @@ type DB struct {
 	// nil on PostgreSQL, whose writers run concurrently.
 	wsem chan struct{}
 	now  func() time.Time
+	// outbox: write webhook events (EnableOutbox).
+	outbox atomic.Bool
 }
 
 // Open connects to the store named by dsn and applies pending migrations.
@@ -119,9 +122,7 @@ func (d *DB) ping(ctx context.Context) error {
 const sqliteBusy = 5
 
 func openSQLite(path string) (*DB, error) {
-	if strings.HasPrefix(path, "//") { // sqlite:///abs/path
-		path = strings.TrimPrefix(path, "//")
-	}
+	path = strings.TrimPrefix(path, "//") // sqlite:///abs/path
 	if path == "" {
 		return nil, errors.New("open store: sqlite: empty path")
 	}
