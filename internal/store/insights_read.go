@@ -43,10 +43,10 @@ type Insights struct {
 	FlowSecondsAvg float64 `json:"flow_seconds_avg"`
 	FlowSecondsP90 float64 `json:"flow_seconds_p90"` // from a histogram; see flowBuckets
 
-	Hours     []HourCount            `json:"hours"`      // hours with calls, in order
-	Menus     map[string]*MenuCounts `json:"menus"`      // by menu id
-	Transfers map[string]int64       `json:"transfers"`  // how transfers ended, by dial status
-	Failures  []FailureCount         `json:"failures"`   // fallbacks and refusals by hour and reason
+	Hours     []HourCount            `json:"hours"`     // hours with calls, in order
+	Menus     map[string]*MenuCounts `json:"menus"`     // by menu id
+	Transfers map[string]int64       `json:"transfers"` // how transfers ended, by dial status
+	Failures  []FailureCount         `json:"failures"`  // fallbacks and refusals by hour and reason
 	Revisions []string               `json:"revisions"` // flow revisions seen in the period
 }
 

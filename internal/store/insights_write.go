@@ -88,7 +88,7 @@ func eventNode(e Event) string {
 }
 
 type menuDayKey struct {
-	day                                          int64
+	day                                        int64
 	provider, to, revision, menu, kind, detail string
 }
 
