@@ -29,7 +29,9 @@ func (l *lockedBuffer) String() string {
 }
 
 func withLogTo(w *lockedBuffer) appOption {
-	return func(d *Deps) { d.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})) }
+	return func(d *Deps) {
+		d.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 }
 
 // What a request sends (its path, a call id, an error quoting its URL) is
