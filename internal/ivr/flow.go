@@ -69,6 +69,11 @@ type Request struct {
 	// Sealer seals the call's variables into the action URLs; nil = a
 	// per-process key (local mode and tests).
 	Sealer Sealer
+	// DemoAPI is the base URL of the demo accounts API the server serves in
+	// local mode, without a trailing slash (e.g. "http://127.0.0.1:8080/demo");
+	// flows read it as the reserved variable {{demo_api}}. "" = none (then a
+	// request URL built on it is not absolute and its fetch fails).
+	DemoAPI string
 }
 
 // Event is one thing that happened during a call, for call records.

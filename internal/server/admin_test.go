@@ -22,7 +22,9 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const (
@@ -712,17 +714,12 @@ func TestAdminTryCallToTransfer(t *testing.T) {
 
 			// The call is recorded through the real handlers and the writer.
 			var c store.Call
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				var err error
+			var err error
+			if !testutil.Eventually(5*time.Second, func() bool {
 				c, err = e.db.GetCall(context.Background(), provider, callID)
-				if err == nil && len(c.Events) >= 4 && c.Status == "completed" {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("call not recorded: %+v (err %v)", c, err)
-				}
-				time.Sleep(20 * time.Millisecond)
+				return err == nil && len(c.Events) >= 4 && c.Status == "completed"
+			}) {
+				t.Fatalf("call not recorded: %+v (err %v)", c, err)
 			}
 			if c.From != "+15551112222" || c.DurationSeconds != 42 {
 				t.Errorf("recorded call %+v", c)
@@ -916,7 +913,7 @@ func TestAdminLockout(t *testing.T) {
 	for outcome, want := range map[string]float64{"wrong_token": float64(2*(adminMaxWrong-1) + 1), "locked_out": 2} {
 		got := 0.0
 		for _, route := range []string{"/admin/api/calls", "/admin/login"} {
-			got += testutil.ToFloat64(e.metrics.Requests.WithLabelValues("admin", route, outcome))
+			got += promtest.ToFloat64(e.metrics.Requests.WithLabelValues("admin", route, outcome))
 		}
 		if got != want {
 			t.Errorf("ivr_requests_total{provider=admin,outcome=%s} = %v, want %v", outcome, got, want)

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/auth"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // shellSplit splits a POSIX shell command line into words: single and double
@@ -283,13 +285,7 @@ func TestSignCurlReplay(t *testing.T) {
 
 // TestSignCurlExec runs the printed command with a real shell and curl.
 func TestSignCurlExec(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("curl is not on PATH, and CI=true: install curl so `ivr sign` is tested for real")
-		}
-		t.Skip("SKIPPING: curl is not on PATH, so the printed `ivr sign` commands are not run for real (CI=true makes this a failure)")
-	}
+	curl := testutil.NeedCommand(t, "curl", "the printed `ivr sign` commands are not run for real; install curl")
 	sh, shErr := exec.LookPath("sh")
 	for _, tc := range signCases() {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,9 @@ type Event struct {
 	Menu   string    `json:"menu"`
 	Input  string    `json:"input"`
 	Action string    `json:"action"`
+	// Notice, when set, writes an outbox event in the same transaction as
+	// this event (while the outbox is enabled). Not stored with the event.
+	Notice *Notice `json:"-"`
 }
 
 // CallEvents is a batch of events for one call, as queued by the Writer.
@@ -47,6 +50,10 @@ type StatusUpdate struct {
 	DurationSeconds            int       // 0 = unknown (keeps a stored value)
 	HangupCause                string    // "" = unknown (keeps a stored value)
 	Final                      bool      // the call is over: sets ended_at once; later non-final statuses no longer change Status
+	// ProviderAt is the provider's own timestamp of the callback (zero =
+	// unknown). A non-final status older than one already applied is
+	// ignored: callbacks may arrive out of order.
+	ProviderAt time.Time
 }
 
 // ListOptions selects and pages ListCalls.
@@ -149,6 +156,15 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				}
 				events = events[n:]
 			}
+			if d.outbox.Load() {
+				for _, e := range b.Events {
+					if e.Notice != nil {
+						if err := d.notify(ctx, tx, ref, e); err != nil {
+							return fmt.Errorf("events of %s/%s: %w", b.Provider, b.CallID, err)
+						}
+					}
+				}
+			}
 		}
 		return nil
 	})
@@ -212,25 +228,31 @@ func insertEventsSQL(driver string, n int) string {
 
 // upsertStatus applies a status callback. Retries of the same callback leave
 // the same row. A final status wins over non-final ones whatever the arrival
-// order; ended_at is set by the first final status; duration and hangup cause
-// are only overwritten by known values.
-const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+// order, and a non-final status older (by the provider's timestamp) than the
+// newest applied is ignored; ended_at is set by the first final status;
+// duration and hangup cause are only overwritten by known values.
+const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause, provider_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (provider, call_id) DO UPDATE SET
     from_number      = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
     to_number        = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
-    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR calls.final = 0) THEN excluded.status ELSE calls.status END,
+    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR (calls.final = 0 AND
+                           (excluded.provider_at IS NULL OR calls.provider_at IS NULL OR excluded.provider_at >= calls.provider_at)))
+                       THEN excluded.status ELSE calls.status END,
     final            = CASE WHEN excluded.final = 1 THEN 1 ELSE calls.final END,
     started_at       = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
     ended_at         = COALESCE(calls.ended_at, excluded.ended_at),
     duration_seconds = CASE WHEN excluded.duration_seconds > 0 THEN excluded.duration_seconds ELSE calls.duration_seconds END,
-    hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END`
+    hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END,
+    provider_at      = CASE WHEN calls.provider_at IS NULL OR excluded.provider_at > calls.provider_at THEN excluded.provider_at ELSE calls.provider_at END`
 
 // UpdateStatus stores a status or hangup callback. When it returns nil the
 // change is committed (durable), so the callback may be acknowledged. It is
 // idempotent: a provider retrying the same callback changes nothing more.
 // For a new call, started_at is At, or At minus the duration for a final
-// status that reports one.
+// status that reports one. The first final status of a call writes its
+// call.completed outbox event in the same transaction; later ones (retries,
+// duplicates) do not.
 func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	if u.Provider == "" || u.CallID == "" {
 		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
@@ -241,7 +263,7 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	}
 	start := at
 	final := 0
-	var ended *time.Time
+	var ended, providerAt *time.Time
 	if u.Final {
 		final = 1
 		ended = &at
@@ -249,8 +271,23 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 			start = at.Add(-time.Duration(u.DurationSeconds) * time.Second)
 		}
 	}
-	_, err := d.exec(ctx, upsertStatus, txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
-		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause))
+	if !u.ProviderAt.IsZero() {
+		providerAt = &u.ProviderAt
+	}
+	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
+		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt)}
+	var err error
+	if u.Final {
+		err = d.write(ctx, func(tx *sql.Tx) error {
+			var ref int64
+			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id`, args...).Scan(&ref); err != nil {
+				return err
+			}
+			return d.completeCall(ctx, tx, ref, "provider")
+		})
+	} else {
+		_, err = d.exec(ctx, upsertStatus, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,8 @@ type DB struct {
 	// nil on PostgreSQL, whose writers run concurrently.
 	wsem chan struct{}
 	now  func() time.Time
+	// outbox: write webhook events (EnableOutbox).
+	outbox atomic.Bool
 }
 
 // Open connects to the store named by dsn and applies pending migrations.
