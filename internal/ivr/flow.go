@@ -134,9 +134,6 @@ type LanguageConfig struct {
 // Menus returns the flow's menus in file order.
 func (f *Flow) Menus() []*Menu { return append([]*Menu(nil), f.order...) }
 
-// Menu returns the menu with that id, or nil.
-func (f *Flow) Menu(id string) *Menu { return f.menus[id] }
-
 // CallCenter returns the flow's call_center number, or "".
 func (f *Flow) CallCenter() string { return f.CallCenterNumber }
 
