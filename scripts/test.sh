@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need when missing (PostgreSQL and
-# Chromium from Debian's packages, as root), starts a throwaway PostgreSQL,
+# Runs every test: installs what the tests need when missing (PostgreSQL,
+# Chromium and nginx from Debian's packages, as root), starts a throwaway PostgreSQL,
 # runs vet, staticcheck and deadcode (pinned, installed with go install), the
 # unit/integration/browser tests on both stores, and each fuzz target for a
 # short bounded time.
@@ -19,6 +19,7 @@ need_apt=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POSTGRES_URL:-}" ]; then need_apt+=(postgresql); fi
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
 if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then need_apt+=(nginx); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${need_apt[*]} (Debian packages)"

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -106,10 +105,14 @@ func toStoreEvents(evs []ivr.Event) []store.Event {
 // acknowledges it only once the record is committed: a 200 means stored.
 func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := statusUpdate(p, r)
+		u, note, err := statusUpdate(p, r)
 		if err != nil {
 			fail.quiet(w, r, "bad_body", err)
 			return
+		}
+		if note != "" {
+			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
+				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
@@ -129,13 +132,16 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 	})
 }
 
-func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
+// statusUpdate reads a status or hangup callback. A field that cannot be
+// stored as sent is adjusted or dropped, and note says so (for the log): it
+// never costs the rest of the callback.
+func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
 	params := auth.Params(r.Context())
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		// Twilio's JSON callbacks: the body is covered by bodySHA256.
 		var m map[string]any
 		if err := json.Unmarshal(auth.Body(r.Context()), &m); err != nil {
-			return store.StatusUpdate{}, fmt.Errorf("status callback JSON: %w", err)
+			return store.StatusUpdate{}, "", fmt.Errorf("status callback JSON: %w", err)
 		}
 		params = url.Values{}
 		for k, v := range m {
@@ -145,7 +151,7 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 			params.Set("CallStatus", params.Get("Status"))
 		}
 	}
-	u := store.StatusUpdate{
+	u = store.StatusUpdate{
 		Provider:    p.name,
 		CallID:      params.Get(p.callID),
 		From:        params.Get("From"),
@@ -155,14 +161,13 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
 	}
 	if u.CallID == "" {
-		return u, errors.New("status callback without " + p.callID)
+		return u, "", errors.New("status callback without " + p.callID)
 	}
 	if d := firstOf(params, "CallDuration", "Duration"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
-			return u, fmt.Errorf("status callback duration %q: not a whole number", d)
+		u.DurationSeconds, note = callDuration(d)
+		if note != "" {
+			note = fmt.Sprintf("duration %q: %s", d, note)
 		}
-		u.DurationSeconds = n
 	}
 	switch u.Status {
 	case "completed", "busy", "failed", "no-answer", "canceled", "timeout", "cancel":
@@ -174,7 +179,7 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 			u.Status = "completed"
 		}
 	}
-	return u, nil
+	return u, note, nil
 }
 
 // releaseNonce gives the request's nonce back before a 503, so the

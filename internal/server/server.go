@@ -44,6 +44,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.Logger = slog.New(capLogs(d.Logger.Handler())) // what a request sends is logged capped
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
