@@ -96,7 +96,7 @@ func query(u *url.URL) url.Values {
 func toStoreEvents(evs []ivr.Event) []store.Event {
 	out := make([]store.Event, len(evs))
 	for i, e := range evs {
-		out[i] = store.Event{At: e.At, Menu: e.Menu, Input: e.Input, Action: e.Action}
+		out[i] = store.Event{Event: e}
 	}
 	return out
 }

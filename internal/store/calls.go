@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // Call is one phone call as the admin API shows it.
@@ -25,12 +27,10 @@ type Call struct {
 	Events          []Event    `json:"events"` // in order; never nil on calls this package returns
 }
 
-// Event is one thing that happened on a call.
+// Event is one thing that happened on a call: the engine's event (its JSON
+// fields are the call record's) and what storing it also asks for.
 type Event struct {
-	At     time.Time `json:"at"`
-	Menu   string    `json:"menu"`
-	Input  string    `json:"input"`
-	Action string    `json:"action"`
+	ivr.Event
 	// Notice, when set, writes an outbox event in the same transaction as
 	// this event (while the outbox is enabled). Not stored with the event.
 	Notice *Notice `json:"-"`
