@@ -20,7 +20,7 @@ import (
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, fail failer, logger *slog.Logger) http.Handler {
+func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *lookups, fail failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.name + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -39,7 +39,8 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		}
 		req.DialStatus = firstOf(params, p.dialStatus...)
 		req.RecordingURL = params.Get(p.recordingURL)
-		res, err := flows.Flow().Step(req)
+		lk.prepare(&req)
+		res, err := lk.step(r.Context(), flows.Flow(), req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
