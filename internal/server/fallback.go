@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -60,7 +61,7 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 		return
 	}
 	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{At: time.Now(), Action: store.FallbackAction + " " + reason}})
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason}}})
 }
 
 // refused counts a request refused by signature, nonce or address checks.

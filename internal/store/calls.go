@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // Call is one phone call as the admin API shows it.
@@ -25,12 +27,10 @@ type Call struct {
 	Events          []Event    `json:"events"` // in order; never nil on calls this package returns
 }
 
-// Event is one thing that happened on a call.
+// Event is one thing that happened on a call: the engine's event (its JSON
+// fields are the call record's) and what storing it also asks for.
 type Event struct {
-	At     time.Time `json:"at"`
-	Menu   string    `json:"menu"`
-	Input  string    `json:"input"`
-	Action string    `json:"action"`
+	ivr.Event
 	// Revision is the flow revision the event ran on; Node its stable node
 	// id ("menu" or "menu/option-key"), derived from Menu and Action when
 	// empty. See insights_write.go.
@@ -61,7 +61,7 @@ type StatusUpdate struct {
 	Provider, CallID, From, To string
 	Status                     string    // e.g. "ringing", "in-progress", "completed"
 	At                         time.Time // when it was received; zero = now
-	DurationSeconds            int       // 0 = unknown (keeps a stored value)
+	DurationSeconds            int       // 0 = unknown (keeps a stored value); outside 0..MaxDurationSeconds: unknown
 	HangupCause                string    // "" = unknown (keeps a stored value)
 	Final                      bool      // the call is over: sets ended_at once; later non-final statuses no longer change Status
 	// ProviderAt is the provider's own timestamp of the callback (zero =
@@ -69,6 +69,11 @@ type StatusUpdate struct {
 	// ignored: callbacks may arrive out of order.
 	ProviderAt time.Time
 }
+
+// MaxDurationSeconds is the longest call duration stored: a week, well over
+// the providers' own limits (a day). A longer one is stored as unknown, so a
+// start time never lands decades away, and the column fits both databases.
+const MaxDurationSeconds = 7 * 24 * 3600
 
 // ListOptions selects and pages ListCalls.
 type ListOptions struct {
@@ -285,6 +290,9 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	at := u.At
 	if at.IsZero() {
 		at = d.now()
+	}
+	if u.DurationSeconds < 0 || u.DurationSeconds > MaxDurationSeconds {
+		u.DurationSeconds = 0 // not a call's length: unknown (keeps a stored value)
 	}
 	start := at
 	final := 0

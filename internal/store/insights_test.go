@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 func TestInsights(t *testing.T) {
@@ -25,7 +27,7 @@ func TestInsights(t *testing.T) {
 func seedInsightCalls(t *testing.T, d *DB) {
 	ctx := ctxT(t)
 	ev := func(sec int, rev, menu, input, action string) Event {
-		return Event{At: at(sec), Revision: rev, Menu: menu, Input: input, Action: action}
+		return Event{Event: ivr.Event{At: at(sec), Menu: menu, Input: input, Action: action}, Revision: rev}
 	}
 	add := func(provider, id, from string, evs ...Event) {
 		t.Helper()
@@ -46,7 +48,7 @@ func seedInsightCalls(t *testing.T, d *DB) {
 		t.Fatal(err)
 	}
 	add("plivo", "CA4", "+1004", ev(400, "r2", "main", "", "enter"))
-	add("plivo", "CA4", "+1004", Event{At: at(401), Revision: "r2", Action: "fallback flow"})
+	add("plivo", "CA4", "+1004", Event{Event: ivr.Event{At: at(401), Action: "fallback flow"}, Revision: "r2"})
 	add("twilio", "CA5", "+1001", ev(3600, "r2", "main", "", "enter"), ev(3610, "r2", "main", "3", "option 3"), ev(3610, "r2", "main", "", "voicemail"))
 	vm := ev(3650, "r2", "main", "recording https://api.twilio.com/rec/RE1", "voicemail done")
 	vm.Recording = &Recording{URL: "https://api.twilio.com/rec/RE1", DurationSeconds: 38}
@@ -156,7 +158,7 @@ func testVoicemails(t *testing.T, newDSN newDSN) {
 	seedInsightCalls(t, d)
 	ctx := ctxT(t)
 	// A provider retrying the same webhook does not add a second row.
-	vm := Event{At: at(3650), Menu: "main", Input: "recording", Action: "voicemail done",
+	vm := Event{Event: ivr.Event{At: at(3650), Menu: "main", Input: "recording", Action: "voicemail done"},
 		Recording: &Recording{URL: "https://api.twilio.com/rec/RE1", DurationSeconds: 38}}
 	if err := d.AddEvents(ctx, "twilio", "CA5", "", "", []Event{vm}); err != nil {
 		t.Fatal(err)
