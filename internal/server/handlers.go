@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +41,8 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req.DialStatus = firstOf(params, p.dialStatus...)
 		req.RecordingURL = params.Get(p.recordingURL)
 		lk.prepare(&req)
-		res, err := lk.step(r.Context(), flows.Flow(), req)
+		flow := flows.Flow()
+		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
@@ -54,7 +56,11 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
-			events.EnqueueOwned(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
+			evs := toStoreEvents(res.Events, flow.Revision())
+			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
+				attachRecording(evs, req.RecordingURL, params.Get(p.recordingDuration))
+			}
+			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
@@ -94,12 +100,28 @@ func query(u *url.URL) url.Values {
 	return u.Query()
 }
 
-func toStoreEvents(evs []ivr.Event) []store.Event {
+// toStoreEvents converts the engine's events for the store, each marked
+// with the flow revision it ran on.
+func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 	out := make([]store.Event, len(evs))
 	for i, e := range evs {
-		out[i] = store.Event{Event: e}
+		out[i] = store.Event{Event: e, Revision: revision}
 	}
 	return out
+}
+
+// attachRecording puts the provider's recording (URL, duration in seconds)
+// on the "voicemail done" event, for the voicemail inbox.
+func attachRecording(evs []store.Event, url, duration string) {
+	secs, err := strconv.Atoi(duration)
+	if err != nil || secs < 0 {
+		secs = 0
+	}
+	for i := range evs {
+		if evs[i].Action == "voicemail done" {
+			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+		}
+	}
 }
 
 // handleStatus stores a Twilio status callback or a Plivo hangup callback and
