@@ -186,6 +186,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
+	failures := store.NewFailureCounter(db, logger)
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		nonces = db // shared by every instance on this database
@@ -215,7 +216,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Nonces: nonces, Metrics: metrics,
+		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Failures: failures, Nonces: nonces, Metrics: metrics,
 		Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
 	})
 	if err != nil {
@@ -258,6 +259,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go events.Run(bgctx)
+	go failures.Run(bgctx, failureFlushInterval)
 	if cfg.FlowPath != "" {
 		go flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
@@ -309,6 +311,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		redirect.Shutdown(sctx)
 	}
 	stopBackground()
+	if err := failures.Flush(sctx); err != nil {
+		logger.Error("fallback and refusal counts not stored", slog.String("error", err.Error()))
+	}
 	if err := events.Flush(sctx); err != nil {
 		logger.Error("call events not flushed", slog.String("error", err.Error()))
 		return fmt.Errorf("flush call events: %w", err)
@@ -319,6 +324,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("stopped")
 	return nil
 }
+
+// failureFlushInterval is how often the fallback and refusal counts of
+// this instance are added to the store.
+const failureFlushInterval = 10 * time.Second
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
 func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {

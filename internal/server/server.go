@@ -28,13 +28,16 @@ import (
 
 // Deps is everything the HTTP layer needs, passed in explicitly.
 type Deps struct {
-	Config  config.Config
-	Logger  *slog.Logger
-	Flows   *ivr.Source
-	Store   *store.DB     // call records; required
-	Events  *store.Writer // async queue for flow events in front of Store
-	Nonces  auth.NonceStore
-	Metrics *Metrics
+	Config config.Config
+	Logger *slog.Logger
+	Flows  *ivr.Source
+	Store  *store.DB     // call records; required
+	Events *store.Writer // async queue for flow events in front of Store
+	// Failures counts fallbacks and refused requests into the store for the
+	// insights (nil: only the in-memory metrics count them).
+	Failures *store.FailureCounter
+	Nonces   auth.NonceStore
+	Metrics  *Metrics
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
@@ -59,6 +62,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.Logger = slog.New(capLogs(d.Logger.Handler())) // what a request sends is logged capped
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
