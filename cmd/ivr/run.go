@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -36,6 +37,8 @@ const usage = `usage: ivr [command]
   ivr check [FLOW]            validate a flow file (default: IVR_FLOW or the bundled example)
   ivr simulate [flags]        play a call through a running server (ivr simulate -h)
   ivr sign [flags] URL [k=v]  print a curl command with a valid signature (ivr sign -h)
+  ivr version                 print the version, VCS revision and time, and Go version (also --version)
+  ivr healthcheck [URL]       exit 0 when the server on IVR_ADDR (or URL) answers /healthz
 
 Configuration comes from the environment and a .env file; see README.md.
 `
@@ -61,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return helpIsNoError(simulate.Simulate(ctx, rest, getenv, os.Stdin, stdout, stderr))
 	case "sign":
 		return helpIsNoError(simulate.Sign(rest, getenv, stdout, stderr))
+	case "version", "--version", "-version":
+		return version(rest, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -214,10 +221,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	build := buildinfo.Read()
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Failures: failures, Nonces: nonces, Metrics: metrics,
 		Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Build: build,
 	})
 	if err != nil {
 		return err
@@ -279,6 +288,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
+	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
 	printWebhooks(stdout, cfg.PublicURL, local)
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -264,11 +265,17 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up.
-func handleHealthz() http.Handler {
+// handleHealthz says the process is up, and which build it is, as JSON:
+// {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
+func handleHealthz(build buildinfo.Info) http.Handler {
+	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", build})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
 	})
 }
 
