@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -29,9 +30,10 @@ type failer struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
-	// events records a verified call's fallbacks (with their call.fallback
-	// webhook event); nil: not recorded.
-	events *store.Writer
+	// failures counts fallbacks and refusals in the store (nil: not counted);
+	// events gets a "fallback <reason>" event for a verified call (nil: none).
+	failures *store.FailureCounter
+	events   *store.Writer
 }
 
 // errDeadline is the cause deadline cancels a late voice handler's context with.
@@ -44,22 +46,32 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
-	f.record(r, reason)
+	f.failures.Add(f.p.name, store.FailureFallback, reason)
+	f.recordFallback(r, reason)
 }
 
-// record queues a fallback on a verified call as a call event that carries
-// its call.fallback outbox event. A request that did not pass the signature
-// check records nothing: a forged request changes no stored state.
-func (f failer) record(r *http.Request, reason string) {
+// recordFallback adds a "fallback <reason>" event to the call of a verified
+// request, so the call's outcome is a fallback; it carries the call.fallback
+// webhook event. A request whose signature was not verified changes no call
+// record.
+func (f failer) recordFallback(r *http.Request, reason string) {
 	params := auth.Params(r.Context())
-	if f.events == nil || params == nil || params.Get(f.p.callID) == "" {
+	if f.events == nil || params == nil {
 		return
 	}
-	menu := chi.URLParam(r, "id")
-	f.events.EnqueueOwned(f.p.name, params.Get(f.p.callID), params.Get("From"), params.Get("To"), []store.Event{{
-		At: time.Now(), Menu: menu, Input: reason, Action: "fallback",
-		Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason}},
-	}})
+	id := params.Get(f.p.callID)
+	if id == "" {
+		return
+	}
+	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
+}
+
+// refused counts a request refused by signature, nonce or address checks.
+func (f failer) refused(reason string) {
+	f.metrics.Refused.WithLabelValues(f.p.name, reason).Inc()
+	f.failures.Add(f.p.name, store.FailureRefused, reason)
 }
 
 // quiet answers the empty document.
@@ -127,7 +139,7 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
 			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
 	}
-	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
+	f.refused(fail.Reason)
 	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.name, r.URL.Path) {
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the

@@ -122,9 +122,7 @@ func (d *DB) ping(ctx context.Context) error {
 const sqliteBusy = 5
 
 func openSQLite(path string) (*DB, error) {
-	if strings.HasPrefix(path, "//") { // sqlite:///abs/path
-		path = strings.TrimPrefix(path, "//")
-	}
+	path = strings.TrimPrefix(path, "//") // sqlite:///abs/path
 	if path == "" {
 		return nil, errors.New("open store: sqlite: empty path")
 	}

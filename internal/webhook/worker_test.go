@@ -3,17 +3,13 @@ package webhook
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // testSecret is a whsec_ secret made for these tests.
@@ -131,17 +128,6 @@ func (r *receiver) deliveries() []delivery {
 	return append([]delivery(nil), r.got...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func startWorker(t *testing.T, db *store.DB, url string, tweak func(*Config)) {
 	t.Helper()
 	key, err := ParseSecret(testSecret)
@@ -192,7 +178,7 @@ func TestDeliveryFailsTimesOutRecovers(t *testing.T) {
 		})
 		completeCall(t, db, "CA1")
 		startWorker(t, db, rcv.URL, nil)
-		waitFor(t, "delivery", func() bool { evs := outbox(t, db); return evs[0].State == store.OutboxDelivered })
+		testutil.WaitFor(t, "delivery", func() bool { evs := outbox(t, db); return evs[0].State == store.OutboxDelivered })
 		got := rcv.deliveries()
 		if len(got) != 3 {
 			t.Fatalf("attempts = %d, want 3", len(got))
@@ -226,7 +212,7 @@ func TestDeliveryGivesUp(t *testing.T) {
 	rcv := newReceiver(t, func(int, delivery) int { return http.StatusBadGateway })
 	completeCall(t, db, "CA1")
 	startWorker(t, db, rcv.URL, func(c *Config) { c.GiveUpAfter = time.Nanosecond })
-	waitFor(t, "give up", func() bool { return outbox(t, db)[0].State == store.OutboxFailed })
+	testutil.WaitFor(t, "give up", func() bool { return outbox(t, db)[0].State == store.OutboxFailed })
 	e := outbox(t, db)[0]
 	if e.Attempts != 1 || e.LastStatus != http.StatusBadGateway || !strings.Contains(e.LastError, "HTTP 502: answer 502") {
 		t.Errorf("failed event = %+v", e)
@@ -264,7 +250,7 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 		}
 		startWorker(t, a, rcv.URL, func(c *Config) { c.Owner = "a"; c.Timeout = 5 * time.Second })
 		startWorker(t, b, rcv.URL, func(c *Config) { c.Owner = "b"; c.Timeout = 5 * time.Second })
-		waitFor(t, "all deliveries", func() bool {
+		testutil.WaitFor(t, "all deliveries", func() bool {
 			for _, e := range outbox(t, a) {
 				if e.State != store.OutboxDelivered {
 					return false
@@ -292,48 +278,14 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 
 // --- stores -------------------------------------------------------------
 
-const envPostgresURL = "IVR_TEST_POSTGRES_URL"
-
 // forEachStore runs fn on a fresh SQLite file and a fresh PostgreSQL schema
-// (skipped without IVR_TEST_POSTGRES_URL, failed with CI=true).
+// (skipped without a test database, failed with CI=true).
 func forEachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteDSN(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, postgresDSN(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testutil.PostgresURL(t)) })
 }
 
 func sqliteDSN(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "ivr.db") }
-
-func postgresDSN(t *testing.T) string {
-	base := os.Getenv(envPostgresURL)
-	if base == "" {
-		msg := "!!! " + envPostgresURL + " is not set: PostgreSQL webhook delivery NOT tested. Run: scripts/with-postgres.sh go test ./internal/webhook/..."
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
 
 func openDB(t *testing.T, dsn string) *store.DB {
 	t.Helper()
