@@ -78,10 +78,10 @@ type Request struct {
 
 // Event is one thing that happened during a call, for call records.
 type Event struct {
-	At     time.Time
-	Menu   string // menu the event happened in ("" outside menus)
-	Input  string // caller input: digits, "speech: ...", "timeout", ...
-	Action string // what the flow did: "enter", "goto billing", "transfer +1...", ...
+	At     time.Time `json:"at"`
+	Menu   string    `json:"menu"`   // menu the event happened in ("" outside menus)
+	Input  string    `json:"input"`  // caller input: digits, "speech: ...", "timeout", ...
+	Action string    `json:"action"` // what the flow did: "enter", "goto billing", "transfer +1...", ...
 }
 
 // Result is the engine's answer to a Request: Steps to render, Events to record.
@@ -117,6 +117,8 @@ type Flow struct {
 	Hours            *Hours           // nil = always open
 	Answer           []Action         // run on the answer URL before the entry menu
 	SMS              SMSConfig
+
+	revision string // see Revision
 
 	menus map[string]*Menu
 	order []*Menu

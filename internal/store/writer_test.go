@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/testutil"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // flakySink stores batches in memory and fails while down, or for entries
@@ -74,7 +76,7 @@ func fastWriter(sink EventSink, capacity int, log *slog.Logger) *Writer {
 func seqEvents(call, n int) []Event {
 	ev := make([]Event, n)
 	for i := range ev {
-		ev[i] = Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}
+		ev[i] = Event{Event: ivr.Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}}
 	}
 	return ev
 }
@@ -204,7 +206,7 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue := func(from, to int) {
 			for i := from; i < to; i++ {
 				for c := range calls {
-					ev := []Event{{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}
+					ev := []Event{{Event: ivr.Event{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}}
 					if !w.Enqueue("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
 						t.Fatal("Enqueue refused")
 					}
