@@ -53,7 +53,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			fail.voice(w, r, "render", err)
 			return
 		}
-		if err := r.Context().Err(); err != nil {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
@@ -138,7 +138,9 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		// A callback that arrived whole is stored even if the client has
+		// closed its side of the connection since (it may still read the 200).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
@@ -209,7 +211,9 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 // releaseNonce gives the request's nonce back before a 503, so the
 // provider's retry of it is not refused as a replay.
 func releaseNonce(r *http.Request, logger *slog.Logger) {
-	if err := auth.ReleaseNonce(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 3*time.Second)
+	defer cancel()
+	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
 			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
 	}
@@ -249,7 +253,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
