@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -52,7 +53,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			fail.voice(w, r, "render", err)
 			return
 		}
-		if err := r.Context().Err(); err != nil {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
@@ -111,7 +112,8 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 }
 
 // attachRecording puts the provider's recording (URL, duration in seconds)
-// on the "voicemail done" event, for the voicemail inbox.
+// on the "voicemail done" event, for the voicemail inbox, and asks for its
+// voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
 	secs, err := strconv.Atoi(duration)
 	if err != nil || secs < 0 {
@@ -120,6 +122,8 @@ func attachRecording(evs []store.Event, url, duration string) {
 	for i := range evs {
 		if evs[i].Action == "voicemail done" {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+			evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated,
+				Data: map[string]any{"recording_url": url, "recording_duration_seconds": secs}}
 		}
 	}
 }
@@ -137,7 +141,9 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		// A callback that arrived whole is stored even if the client has
+		// closed its side of the connection since (it may still read the 200).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
@@ -182,6 +188,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		Status:      params.Get("CallStatus"),
 		At:          time.Now().UTC(),
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
+		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
 		return u, "", errors.New("status callback without " + p.callID)
@@ -205,10 +212,29 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	return u, note, nil
 }
 
+// providerTime is the provider's own time of a status callback: Twilio's
+// Timestamp (RFC 1123 with a numeric zone), Plivo's EndTime (UTC,
+// "2006-01-02 15:04:05"); zero when absent or unreadable.
+func providerTime(params url.Values) time.Time {
+	if v := params.Get("Timestamp"); v != "" {
+		if t, err := time.Parse(time.RFC1123Z, v); err == nil {
+			return t.UTC()
+		}
+	}
+	if v := params.Get("EndTime"); v != "" {
+		if t, err := time.Parse(time.DateTime, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
 // releaseNonce gives the request's nonce back before a 503, so the
 // provider's retry of it is not refused as a replay.
 func releaseNonce(r *http.Request, logger *slog.Logger) {
-	if err := auth.ReleaseNonce(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 3*time.Second)
+	defer cancel()
+	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
 			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
 	}
@@ -248,7 +274,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
@@ -264,11 +290,17 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up.
-func handleHealthz() http.Handler {
+// handleHealthz says the process is up, and which build it is, as JSON:
+// {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
+func handleHealthz(build buildinfo.Info) http.Handler {
+	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", build})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
 	})
 }
 

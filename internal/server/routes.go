@@ -18,7 +18,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
 
 	// Operators.
-	r.Method(http.MethodGet, "/healthz", handleHealthz())
+	r.Method(http.MethodGet, "/healthz", handleHealthz(d.Build))
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events, d.Draining))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
@@ -43,6 +44,9 @@ type Deps struct {
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
 
+	// Build is the running binary's identity for /healthz and the
+	// ivr_build_info metric; zero = buildinfo.Read().
+	Build buildinfo.Info
 	// Lookups performs the flow's HTTP requests; nil = a client of the
 	// server's own, counted in Metrics.
 	Lookups *lookup.Client
@@ -73,6 +77,10 @@ func New(d Deps) (http.Handler, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
+	if d.Build == (buildinfo.Info{}) {
+		d.Build = buildinfo.Read()
+	}
+	d.Metrics.registerBuild(d.Build)
 	twilio, plivo, err := newProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,
