@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -36,6 +37,8 @@ const usage = `usage: ivr [command]
   ivr check [FLOW]            validate a flow file (default: IVR_FLOW or the bundled example)
   ivr simulate [flags]        play a call through a running server (ivr simulate -h)
   ivr sign [flags] URL [k=v]  print a curl command with a valid signature (ivr sign -h)
+  ivr version                 print the version, VCS revision and time, and Go version (also --version)
+  ivr healthcheck [URL]       exit 0 when the server on IVR_ADDR (or URL) answers /healthz
 
 Configuration comes from the environment and a .env file; see README.md.
 `
@@ -61,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return helpIsNoError(simulate.Simulate(ctx, rest, getenv, os.Stdin, stdout, stderr))
 	case "sign":
 		return helpIsNoError(simulate.Sign(rest, getenv, stdout, stderr))
+	case "version", "--version", "-version":
+		return version(rest, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -186,6 +193,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
+	failures := store.NewFailureCounter(db, logger)
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		nonces = db // shared by every instance on this database
@@ -213,10 +221,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	build := buildinfo.Read()
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Nonces: nonces, Metrics: metrics,
+		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Failures: failures, Nonces: nonces, Metrics: metrics,
 		Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Build: build,
 	})
 	if err != nil {
 		return err
@@ -258,6 +268,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go events.Run(bgctx)
+	go failures.Run(bgctx, failureFlushInterval)
 	if cfg.FlowPath != "" {
 		go flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
@@ -277,6 +288,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
+	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
 	printWebhooks(stdout, cfg.PublicURL, local)
 
@@ -309,6 +321,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		redirect.Shutdown(sctx)
 	}
 	stopBackground()
+	if err := failures.Flush(sctx); err != nil {
+		logger.Error("fallback and refusal counts not stored", slog.String("error", err.Error()))
+	}
 	if err := events.Flush(sctx); err != nil {
 		logger.Error("call events not flushed", slog.String("error", err.Error()))
 		return fmt.Errorf("flush call events: %w", err)
@@ -319,6 +334,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("stopped")
 	return nil
 }
+
+// failureFlushInterval is how often the fallback and refusal counts of
+// this instance are added to the store.
+const failureFlushInterval = 10 * time.Second
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
 func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {

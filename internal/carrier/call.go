@@ -108,7 +108,7 @@ func (c Call) Recording(finishKey string) url.Values {
 		sid := "RE" + RandomHex(16)
 		v := url.Values{
 			n.RecordingURL:      {"https://api.twilio.com/2010-04-01/Accounts/" + c.Account + "/Recordings/" + sid},
-			"RecordingDuration": {"7"}, "RecordingSid": {sid},
+			n.RecordingDuration: {"7"}, "RecordingSid": {sid},
 		}
 		if finishKey != "" {
 			v.Set(n.Digits, finishKey)
@@ -118,7 +118,7 @@ func (c Call) Recording(finishKey string) url.Values {
 	id := NewUUID()
 	return url.Values{
 		n.RecordingURL:      {"https://media.plivo.com/v1/Account/MA" + strings.ToUpper(RandomHex(9)) + "/Recording/" + id + ".mp3"},
-		"RecordingDuration": {"7"}, "RecordingDurationMs": {"7000"}, "RecordingID": {id},
+		n.RecordingDuration: {"7"}, "RecordingDurationMs": {"7000"}, "RecordingID": {id},
 	}
 }
 

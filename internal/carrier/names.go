@@ -15,37 +15,41 @@ type Names struct {
 	Speech       string   // the transcript at a gather
 	DialStatus   []string // a transfer's outcome: the first one present wins
 	RecordingURL string   // the voicemail's recording
-	MessageID    string   // an incoming SMS's id
-	MessageText  string   // an incoming SMS's text
-	StatusPath   string   // the end-of-call callback
-	Duration     string   // the call's length in seconds, on that callback
+	// RecordingDuration is the voicemail's length in seconds.
+	RecordingDuration string
+	MessageID         string // an incoming SMS's id
+	MessageText       string // an incoming SMS's text
+	StatusPath        string // the end-of-call callback
+	Duration          string // the call's length in seconds, on that callback
 }
 
 var (
 	// TwilioNames are Twilio's.
 	TwilioNames = Names{
-		Provider:     Twilio,
-		CallID:       "CallSid",
-		Digits:       "Digits",
-		Speech:       "SpeechResult",
-		DialStatus:   []string{"DialCallStatus"},
-		RecordingURL: "RecordingUrl",
-		MessageID:    "MessageSid",
-		MessageText:  "Body",
-		StatusPath:   "/twilio/status",
-		Duration:     "CallDuration",
+		Provider:          Twilio,
+		CallID:            "CallSid",
+		Digits:            "Digits",
+		Speech:            "SpeechResult",
+		DialStatus:        []string{"DialCallStatus"},
+		RecordingURL:      "RecordingUrl",
+		RecordingDuration: "RecordingDuration",
+		MessageID:         "MessageSid",
+		MessageText:       "Body",
+		StatusPath:        "/twilio/status",
+		Duration:          "CallDuration",
 	}
 	// PlivoNames are Plivo's.
 	PlivoNames = Names{
-		Provider:     Plivo,
-		CallID:       "CallUUID",
-		Digits:       "Digits",
-		Speech:       "Speech",
-		DialStatus:   []string{"DialStatus", "DialBLegStatus"},
-		RecordingURL: "RecordUrl",
-		MessageID:    "MessageUUID",
-		MessageText:  "Text",
-		StatusPath:   "/plivo/hangup",
-		Duration:     "Duration",
+		Provider:          Plivo,
+		CallID:            "CallUUID",
+		Digits:            "Digits",
+		Speech:            "Speech",
+		DialStatus:        []string{"DialStatus", "DialBLegStatus"},
+		RecordingURL:      "RecordUrl",
+		RecordingDuration: "RecordingDuration",
+		MessageID:         "MessageUUID",
+		MessageText:       "Text",
+		StatusPath:        "/plivo/hangup",
+		Duration:          "Duration",
 	}
 )

@@ -118,6 +118,8 @@ type Flow struct {
 	Answer           []Action         // run on the answer URL before the entry menu
 	SMS              SMSConfig
 
+	revision string // see Revision
+
 	menus map[string]*Menu
 	order []*Menu
 	refs  map[string]*Action

@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // api is a local JSON API for the tests: each path answers as its handler says.
@@ -176,7 +177,7 @@ func TestBreaker(t *testing.T) {
 	defer srv.Close()
 	var mu sync.Mutex
 	var changes []string
-	var logs syncBuffer
+	var logs testutil.Buffer
 	c := New(Options{Failures: 3, OpenFor: 50 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 		OnBreaker: func(name, from, to string) {
 			mu.Lock()
@@ -202,11 +203,10 @@ func TestBreaker(t *testing.T) {
 	}
 	// Once OpenFor has passed, one trial goes through; success closes it.
 	fail.Store(false)
-	deadline := time.Now().Add(5 * time.Second)
-	for o.Kind == KindBreakerOpen && time.Now().Before(deadline) {
-		runtime.Gosched()
+	testutil.WaitFor(t, "the breaker to let a trial through", func() bool {
 		o = c.Do(context.Background(), l)
-	}
+		return o.Kind != KindBreakerOpen
+	})
 	if o.Kind != KindOK || o.Result.Values["ok"] != "yes" {
 		t.Fatalf("after the open period: %+v", o)
 	}
@@ -250,7 +250,7 @@ func TestBreakerIgnoresAnswers(t *testing.T) {
 // value), a header (a secret) or the body; neither do the breaker's logs.
 func TestErrorsKeepSecrets(t *testing.T) {
 	srv := api(t)
-	var logs syncBuffer
+	var logs testutil.Buffer
 	c := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Failures: 1})
 	secret := "Bearer s3cr3t-T0KEN"
 	var out strings.Builder
@@ -280,21 +280,4 @@ func TestErrorsKeepSecrets(t *testing.T) {
 			t.Errorf("no %s outcome in %v", k, kinds)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

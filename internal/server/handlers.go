@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
@@ -41,7 +43,8 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req.DialStatus = firstOf(params, p.DialStatus...)
 		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
-		res, err := lk.step(r.Context(), flows.Flow(), req)
+		flow := flows.Flow()
+		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
@@ -51,11 +54,15 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			fail.voice(w, r, "render", err)
 			return
 		}
-		if err := r.Context().Err(); err != nil {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
-			events.EnqueueOwned(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
+			evs := toStoreEvents(res.Events, flow.Revision())
+			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
+				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
+			}
+			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
@@ -95,12 +102,28 @@ func query(u *url.URL) url.Values {
 	return u.Query()
 }
 
-func toStoreEvents(evs []ivr.Event) []store.Event {
+// toStoreEvents converts the engine's events for the store, each marked
+// with the flow revision it ran on.
+func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 	out := make([]store.Event, len(evs))
 	for i, e := range evs {
-		out[i] = store.Event{Event: e}
+		out[i] = store.Event{Event: e, Revision: revision}
 	}
 	return out
+}
+
+// attachRecording puts the provider's recording (URL, duration in seconds)
+// on the "voicemail done" event, for the voicemail inbox.
+func attachRecording(evs []store.Event, url, duration string) {
+	secs, err := strconv.Atoi(duration)
+	if err != nil || secs < 0 {
+		secs = 0
+	}
+	for i := range evs {
+		if evs[i].Action == "voicemail done" {
+			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+		}
+	}
 }
 
 // handleStatus stores a Twilio status callback or a Plivo hangup callback and
@@ -116,7 +139,9 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		// A callback that arrived whole is stored even if the client has
+		// closed its side of the connection since (it may still read the 200).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
@@ -187,7 +212,9 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 // releaseNonce gives the request's nonce back before a 503, so the
 // provider's retry of it is not refused as a replay.
 func releaseNonce(r *http.Request, logger *slog.Logger) {
-	if err := auth.ReleaseNonce(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 3*time.Second)
+	defer cancel()
+	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
 			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
 	}
@@ -227,7 +254,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
@@ -243,11 +270,17 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up.
-func handleHealthz() http.Handler {
+// handleHealthz says the process is up, and which build it is, as JSON:
+// {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
+func handleHealthz(build buildinfo.Info) http.Handler {
+	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", build})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
 	})
 }
 

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/ivr-project/ivr/internal/buildinfo"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -79,6 +81,18 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 		}, dropped))
 	}
 	return m
+}
+
+// registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual
+// way to tell which build answers; registering it again is a no-op.
+func (m *Metrics) registerBuild(b buildinfo.Info) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "ivr_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	m.Registry.Register(g) // fails only when an earlier New registered it: keep that one
 }
 
 // Handler serves the registry in the Prometheus text format.

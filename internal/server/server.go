@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
@@ -28,17 +29,23 @@ import (
 
 // Deps is everything the HTTP layer needs, passed in explicitly.
 type Deps struct {
-	Config  config.Config
-	Logger  *slog.Logger
-	Flows   *ivr.Source
-	Store   *store.DB     // call records; required
-	Events  *store.Writer // async queue for flow events in front of Store
-	Nonces  auth.NonceStore
-	Metrics *Metrics
+	Config config.Config
+	Logger *slog.Logger
+	Flows  *ivr.Source
+	Store  *store.DB     // call records; required
+	Events *store.Writer // async queue for flow events in front of Store
+	// Failures counts fallbacks and refused requests into the store for the
+	// insights (nil: only the in-memory metrics count them).
+	Failures *store.FailureCounter
+	Nonces   auth.NonceStore
+	Metrics  *Metrics
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
 
+	// Build is the running binary's identity for /healthz and the
+	// ivr_build_info metric; zero = buildinfo.Read().
+	Build buildinfo.Info
 	// Lookups performs the flow's HTTP requests; nil = a client of the
 	// server's own, counted in Metrics.
 	Lookups *lookup.Client
@@ -63,6 +70,10 @@ func New(d Deps) (http.Handler, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
+	if d.Build == (buildinfo.Info{}) {
+		d.Build = buildinfo.Read()
+	}
+	d.Metrics.registerBuild(d.Build)
 	twilio, plivo, err := newProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,

@@ -31,9 +31,23 @@ type Call struct {
 // fields are the call record's) and what storing it also asks for.
 type Event struct {
 	ivr.Event
+	// Revision is the flow revision the event ran on; Node its stable node
+	// id ("menu" or "menu/option-key"), derived from Menu and Action when
+	// empty. See insights_write.go.
+	Revision string `json:"revision,omitempty"`
+	Node     string `json:"node,omitempty"`
+	// Recording is set on the event that reports a finished voicemail; it
+	// becomes a row of the voicemail inbox.
+	Recording *Recording `json:"-"`
 	// Notice, when set, writes an outbox event in the same transaction as
 	// this event (while the outbox is enabled). Not stored with the event.
 	Notice *Notice `json:"-"`
+}
+
+// Recording is a voicemail the provider recorded.
+type Recording struct {
+	URL             string
+	DurationSeconds int
 }
 
 // CallEvents is a batch of events for one call, as queued by the Writer.
@@ -127,6 +141,11 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				st.Close()
 			}
 		}()
+		sum, err := d.newSummariser(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer sum.close()
 		for _, b := range coalesce(batch) {
 			start := d.now()
 			for _, e := range b.Events {
@@ -148,18 +167,21 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 					}
 					inserts[n] = stmt
 				}
-				args := make([]any, 0, 5*n)
+				args := make([]any, 0, eventColumns*n)
 				for _, e := range events[:n] {
 					at := e.At
 					if at.IsZero() {
 						at = d.now()
 					}
-					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action))
+					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action), txt(e.Revision), txt(eventNode(e)))
 				}
 				if _, err := stmt.ExecContext(ctx, args...); err != nil {
 					return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
 				}
 				events = events[n:]
+			}
+			if err := sum.call(ctx, ref, b, start); err != nil {
+				return fmt.Errorf("summarise %s/%s: %w", b.Provider, b.CallID, err)
 			}
 			if d.outbox.Load() {
 				for _, e := range b.Events {
@@ -171,7 +193,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				}
 			}
 		}
-		return nil
+		return sum.flush(ctx)
 	})
 	if err != nil {
 		return fmt.Errorf("add events: %w", err)
@@ -216,20 +238,23 @@ const maxEventsPerInsert = 32
 // in a list, which is quadratic in the row count.
 func insertEventsSQL(driver string, n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
+	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		if driver == DriverSQLite {
-			q.WriteString("(?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 			continue
 		}
-		p := 5 * i
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
+		p := eventColumns * i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
 	}
 	return q.String()
 }
+
+// eventColumns is the number of columns insertEventsSQL writes per event.
+const eventColumns = 7
 
 // upsertStatus applies a status callback. Retries of the same callback leave
 // the same row. A final status wins over non-final ones whatever the arrival
@@ -430,7 +455,7 @@ func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
 		args[i] = id
 		ph[i] = "$" + strconv.Itoa(i+1)
 	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action FROM call_events WHERE call_ref IN (`+
+	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action, revision, node FROM call_events WHERE call_ref IN (`+
 		strings.Join(ph, ", ")+`) ORDER BY call_ref, id`, args...)
 	if err != nil {
 		return fmt.Errorf("load events: %w", err)
@@ -442,7 +467,7 @@ func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
 			at  timeCol
 			e   Event
 		)
-		if err := rows.Scan(&ref, &at, &e.Menu, &e.Input, &e.Action); err != nil {
+		if err := rows.Scan(&ref, &at, &e.Menu, &e.Input, &e.Action, &e.Revision, &e.Node); err != nil {
 			return fmt.Errorf("load events: scan: %w", err)
 		}
 		e.At = at.T
