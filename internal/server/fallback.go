@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
@@ -49,8 +51,9 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 }
 
 // recordFallback adds a "fallback <reason>" event to the call of a verified
-// request, so the call's outcome is a fallback. A request whose signature
-// was not verified changes no call record.
+// request, so the call's outcome is a fallback; it carries the call.fallback
+// webhook event. A request whose signature was not verified changes no call
+// record.
 func (f failer) recordFallback(r *http.Request, reason string) {
 	params := auth.Params(r.Context())
 	if f.events == nil || params == nil {
@@ -61,7 +64,8 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 		return
 	}
 	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason}}})
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 
 // refused counts a request refused by signature, nonce or address checks.

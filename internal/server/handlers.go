@@ -113,7 +113,8 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 }
 
 // attachRecording puts the provider's recording (URL, duration in seconds)
-// on the "voicemail done" event, for the voicemail inbox.
+// on the "voicemail done" event, for the voicemail inbox, and asks for its
+// voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
 	secs, err := strconv.Atoi(duration)
 	if err != nil || secs < 0 {
@@ -122,6 +123,8 @@ func attachRecording(evs []store.Event, url, duration string) {
 	for i := range evs {
 		if evs[i].Action == "voicemail done" {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+			evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated,
+				Data: map[string]any{"recording_url": url, "recording_duration_seconds": secs}}
 		}
 	}
 }
@@ -186,6 +189,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		Status:      params.Get("CallStatus"),
 		At:          time.Now().UTC(),
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
+		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
 		return u, "", errors.New("status callback without " + p.CallID)
@@ -207,6 +211,23 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		}
 	}
 	return u, note, nil
+}
+
+// providerTime is the provider's own time of a status callback: Twilio's
+// Timestamp (RFC 1123 with a numeric zone), Plivo's EndTime (UTC,
+// "2006-01-02 15:04:05"); zero when absent or unreadable.
+func providerTime(params url.Values) time.Time {
+	if v := params.Get("Timestamp"); v != "" {
+		if t, err := time.Parse(time.RFC1123Z, v); err == nil {
+			return t.UTC()
+		}
+	}
+	if v := params.Get("EndTime"); v != "" {
+		if t, err := time.Parse(time.DateTime, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // releaseNonce gives the request's nonce back before a 503, so the
