@@ -59,7 +59,7 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 	if f.events == nil || params == nil {
 		return
 	}
-	id := params.Get(f.p.callID)
+	id := params.Get(f.p.CallID)
 	if id == "" {
 		return
 	}
@@ -123,12 +123,12 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // logs only) what the query says.
 func callID(r *http.Request, p *provider) string {
 	if params := auth.Params(r.Context()); params != nil {
-		if id := params.Get(p.callID); id != "" {
+		if id := params.Get(p.CallID); id != "" {
 			return id
 		}
-		return params.Get(p.messageID)
+		return params.Get(p.MessageID)
 	}
-	return r.URL.Query().Get(p.callID)
+	return r.URL.Query().Get(p.CallID)
 }
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.
