@@ -14,6 +14,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -28,7 +29,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		params := auth.Params(r.Context())
 		call := ivr.Call{
 			Provider: p.name,
-			ID:       params.Get(p.callID),
+			ID:       params.Get(p.CallID),
 			From:     params.Get("From"),
 			To:       params.Get("To"),
 			Now:      time.Now(),
@@ -37,10 +38,10 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			Call:  call,
 			Path:  strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, prefix), "/"),
 			Query: query(r.URL),
-			Input: ivr.Input{Digits: params.Get(p.digits), Speech: params.Get(p.speech)},
+			Input: ivr.Input{Digits: params.Get(p.Digits), Speech: params.Get(p.Speech)},
 		}
-		req.DialStatus = firstOf(params, p.dialStatus...)
-		req.RecordingURL = params.Get(p.recordingURL)
+		req.DialStatus = firstOf(params, p.DialStatus...)
+		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
 		flow := flows.Flow()
 		res, err := lk.step(r.Context(), flow, req)
@@ -53,13 +54,13 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			fail.voice(w, r, "render", err)
 			return
 		}
-		if err := r.Context().Err(); err != nil {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
-				attachRecording(evs, req.RecordingURL, params.Get(p.recordingDuration))
+				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
 			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
@@ -141,7 +142,9 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		// A callback that arrived whole is stored even if the client has
+		// closed its side of the connection since (it may still read the 200).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
@@ -180,7 +183,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	}
 	u = store.StatusUpdate{
 		Provider:    p.name,
-		CallID:      params.Get(p.callID),
+		CallID:      params.Get(p.CallID),
 		From:        params.Get("From"),
 		To:          params.Get("To"),
 		Status:      params.Get("CallStatus"),
@@ -189,9 +192,9 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
-		return u, "", errors.New("status callback without " + p.callID)
+		return u, "", errors.New("status callback without " + p.CallID)
 	}
-	if d := firstOf(params, "CallDuration", "Duration"); d != "" {
+	if d := firstOf(params, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
 		u.DurationSeconds, note = callDuration(d)
 		if note != "" {
 			note = fmt.Sprintf("duration %q: %s", d, note)
@@ -230,7 +233,9 @@ func providerTime(params url.Values) time.Time {
 // releaseNonce gives the request's nonce back before a 503, so the
 // provider's retry of it is not refused as a replay.
 func releaseNonce(r *http.Request, logger *slog.Logger) {
-	if err := auth.ReleaseNonce(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 3*time.Second)
+	defer cancel()
+	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
 			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
 	}
@@ -251,8 +256,8 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
 		in := store.Message{
-			Provider: p.name, ID: params.Get(p.messageID), Direction: "in",
-			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.messageText), At: time.Now().UTC(),
+			Provider: p.name, ID: params.Get(p.MessageID), Direction: "in",
+			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.MessageText), At: time.Now().UTC(),
 		}
 		res, err := flows.Flow().Reply(ivr.SMS{From: in.From, To: in.To, Text: in.Text, Now: in.At})
 		if err != nil {
@@ -270,7 +275,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
