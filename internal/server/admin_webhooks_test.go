@@ -82,4 +82,3 @@ func TestAdminWebhooks(t *testing.T) {
 		t.Error("the webhooks API answered without a token")
 	}
 }
-
