@@ -177,7 +177,7 @@ func (w *Writer) Run(ctx context.Context) {
 			continue
 		}
 		w.log.Warn("store write failed; keeping events and retrying",
-			"err", err, "pending", w.Depth(), "attempt", failures, "retry_in", backoff)
+			"error", err, "pending", w.Depth(), "attempt", failures, "retry_in", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -209,7 +209,7 @@ func (w *Writer) discardHead(err error) {
 	w.mu.Unlock()
 	w.dropped.Add(1)
 	w.log.Error("call events discarded: the store keeps refusing them while it is up",
-		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "err", err)
+		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "error", err)
 }
 
 // Flush writes everything queued, retrying while ctx allows. Use it at
