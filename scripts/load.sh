@@ -115,6 +115,7 @@ metric() { # metric NAME_AND_LABELS: the sum of matching samples in ivr's /metri
 }
 answered() { metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'; }
 dropped() { metric ivr_store_dropped_events_total; }
+lost() { metric ivr_store_lost_calls_total; }
 
 # drained: wait (up to 120 s) until ivr's record queue is empty.
 drained() {
@@ -174,7 +175,7 @@ saturate() {
 			rm -f "$tmp/$s-$1-warm.txt"
 		fi
 		calls "$s-$1" "$url" "$2" "$((DURATION * per_s))"
-		[ $s = ivr ] && a0=$(answered) && d0=$(dropped)
+		[ $s = ivr ] && a0=$(answered) && d0=$(dropped) && l0=$(lost)
 		wrk_run "$s-$1" "$url" "$DURATION" "$pid"
 		rm -f "$tmp/$s-$1.txt"
 	done
@@ -182,17 +183,17 @@ saturate() {
 	line "ivr-$1" ivr
 	awk -v a="$(cat "$tmp/ivr-$1.cpu")" -v b="$(cat "$tmp/baseline-$1.cpu")" -v i="$(rps "ivr-$1")" -v j="$(rps "baseline-$1")" \
 		'BEGIN {printf "  ivr/baseline: requests/s %.2f, CPU per request %.2fx\n", i / j, a / b}'
-	stored_line "ivr-$1" "$a0" "$d0"
+	stored_line "ivr-$1" "$a0" "$d0" "$l0"
 }
 
-# stored_line NAME ANSWERED0 DROPPED0: calls sent, answered, in the store.
+# stored_line NAME ANSWERED0 DROPPED0 LOST0: calls sent, answered, in the store.
 stored_line() {
 	local sent ans st
 	sent=$(awk '/^calls_sent/ {print $2}' "$tmp/$1.wrk")
 	ans=$(($(answered) - $2))
 	st=$("$tmp/loadgen" -count "$dsn" -prefix "$(cat "$tmp/$1.prefix")" | tr '\n' ' ')
-	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, fallbacks %s)\n' \
-		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(metric ivr_fallbacks_total)"
+	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, calls lost %s, fallbacks %s)\n' \
+		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(metric ivr_fallbacks_total)"
 	local have
 	have=$(echo "$st" | awk '{print $2}')
 	if [ "$have" -lt "$ans" ]; then
@@ -205,7 +206,7 @@ flat() {
 	local n
 	n=$(awk -v r="$(rps ivr-answers)" -v s="$FLAT" 'BEGIN {printf "%d", r * s * 1.5 + 10000}')
 	calls ivr-flat "$ivr_url" answer "$n"
-	a0=$(answered) d0=$(dropped)
+	a0=$(answered) d0=$(dropped) l0=$(lost)
 	echo "== flat out: ivr at saturation for ${FLAT}s on distinct calls (wrk -t$THREADS -c$CONNS), RSS every ${RSS_EVERY}s"
 	wrk_run ivr-flat "$ivr_url" "$FLAT" "$ivr_pid" &
 	local w=$! rss=()
@@ -220,7 +221,7 @@ flat() {
 	rss+=("$(rss_kib "$ivr_pid")")
 	rm -f "$tmp/ivr-flat.txt"
 	line ivr-flat ivr
-	stored_line ivr-flat "$a0" "$d0"
+	stored_line ivr-flat "$a0" "$d0" "$l0"
 	printf '%s\n' "${rss[@]}" | awk '
 		NR == 1 {first = $1} {last = $1; if ($1 > max) max = $1; all = all " " int($1 / 1024)}
 		END {printf "  ivr RSS MiB: first %.1f, last %.1f, max %.1f (%d samples:%s)\n", first / 1024, last / 1024, max / 1024, NR, all}'
