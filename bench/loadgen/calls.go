@@ -26,35 +26,37 @@ var mixes = map[string][]callRequest{
 
 type callRequest struct {
 	path string
-	form func(callID string) url.Values
+	form func(callID, from string) url.Values
 }
 
-func baseForm(callID, status string) url.Values {
+// baseForm is what Twilio sends with every request of a call. Every call
+// has a caller of its own, as in real traffic (mostly distinct callers).
+func baseForm(callID, from, status string) url.Values {
 	return url.Values{
 		"AccountSid": {"ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
 		"ApiVersion": {"2010-04-01"},
 		"CallSid":    {callID},
 		"CallStatus": {status},
 		"Direction":  {"inbound"},
-		"From":       {"+14155550100"},
+		"From":       {from},
 		"To":         {"+14155550199"},
 	}
 }
 
-var answerRequest = callRequest{"/twilio/voice", func(id string) url.Values { return baseForm(id, "ringing") }}
+var answerRequest = callRequest{"/twilio/voice", func(id, from string) url.Values { return baseForm(id, from, "ringing") }}
 
 // menuRequest is a key pressed in the main menu ("1": billing; "3": the
 // hours are said and the main menu repeats).
 func menuRequest(digit string) callRequest {
-	return callRequest{"/twilio/voice/menu/main?attempt=1", func(id string) url.Values {
-		f := baseForm(id, "in-progress")
+	return callRequest{"/twilio/voice/menu/main?attempt=1", func(id, from string) url.Values {
+		f := baseForm(id, from, "in-progress")
 		f.Set("Digits", digit)
 		return f
 	}}
 }
 
-var statusRequest = callRequest{"/twilio/status", func(id string) url.Values {
-	f := baseForm(id, "completed")
+var statusRequest = callRequest{"/twilio/status", func(id, from string) url.Values {
+	f := baseForm(id, from, "completed")
 	f.Set("CallDuration", "42")
 	return f
 }}
@@ -78,8 +80,9 @@ func writeCalls(w io.Writer, base, token, prefix string, calls int, mix []callRe
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for i := range calls {
 		id := callID(prefix, i)
+		from := fmt.Sprintf("+1%010d", 2000000000+i%8000000000)
 		for _, r := range mix {
-			form := r.form(id)
+			form := r.form(id, from)
 			body := form.Encode()
 			sig := auth.SignTwilio(token, base+r.path, form)
 			fmt.Fprintf(bw, "POST %s HTTP/1.1\tHost: %s\tContent-Type: application/x-www-form-urlencoded\tContent-Length: %d\tX-Twilio-Signature: %s\t\t%s\n",

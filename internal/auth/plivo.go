@@ -3,7 +3,6 @@ package auth
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -277,31 +276,4 @@ func (v *plivoVerifier) claim(r *http.Request, key, signedURL string) *Failure {
 		return &Failure{Reason: ReasonReplayedNonce, URL: signedURL, Diagnosis: "the signature is valid but its nonce was already used: a replayed request"}
 	}
 	return nil
-}
-
-// VerifyPlivoV3 reports whether signatures (a comma-separated
-// X-Plivo-Signature-V3 value) holds a valid V3 signature made with token for
-// signedURL, nonce, method and the form params of a POST (nil for GET). No nonce is
-// claimed. For tools and tests; use the middleware for requests.
-func VerifyPlivoV3(token, signedURL, nonce, method string, params url.Values, signatures string) bool {
-	if token == "" {
-		return false
-	}
-	base, raw := splitURL(signedURL)
-	query, err := parseQuery(raw)
-	if err != nil {
-		return false
-	}
-	data := appendPlivoV3(nil, base, query, strings.ToUpper(method), params)
-	data = append(append(data, '.'), nonce...)
-	return newSHA256MAC(token).matchesAny(data, signatures)
-}
-
-// VerifyPlivoV2 reports whether signatures (comma-separated X-Plivo-Signature-V2
-// values) holds a valid V2 signature made with token for signedURL and nonce.
-func VerifyPlivoV2(token, signedURL, nonce, signatures string) bool {
-	if token == "" {
-		return false
-	}
-	return newSHA256MAC(token).matchesAny(appendPlivoV2(nil, signedURL, nonce), signatures)
 }

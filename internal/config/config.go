@@ -16,6 +16,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/seal"
 )
 
 // ExampleCallCenter is the placeholder number of the bundled example flow
@@ -62,6 +63,13 @@ type Config struct {
 	Providers         map[string]bool // IVR_PROVIDERS: which providers' routes are enabled (default twilio,plivo)
 	NgrokAPI          string          // IVR_NGROK_API (default http://127.0.0.1:4040), "off" to disable
 	FlowWatchInterval time.Duration
+	// StateKey seals the call's variables into the action URLs
+	// (IVR_STATE_KEY, 32 bytes as hex or base64); nil = a per-process
+	// random key (local mode only).
+	StateKey []byte
+	// Secrets answers {{secret.NAME}} in a flow's requests from
+	// IVR_SECRET_<NAME> or IVR_SECRET_<NAME>_FILE.
+	Secrets *Secrets
 	// ShutdownDrain is how long, after SIGTERM/SIGINT, /readyz answers 503
 	// while requests are still served, so a load balancer takes the instance
 	// out of rotation before it stops accepting (IVR_SHUTDOWN_DRAIN).
@@ -189,6 +197,14 @@ func Load(getenv func(string) string) (Config, error) {
 			c.TwilioTokens = append(c.TwilioTokens, t)
 		}
 	}
+	if k := secret("IVR_STATE_KEY"); k != "" {
+		key, err := seal.ParseKey(k)
+		if err != nil {
+			errs = append(errs, errors.New("IVR_STATE_KEY: write 32 bytes as 64 hex digits or base64 (make one with: openssl rand -hex 32)"))
+		}
+		c.StateKey = key
+	}
+	c.Secrets = NewSecrets(getenv)
 	if h := str("IVR_TLS_AUTOCERT_HOSTS", ""); h != "" {
 		c.AutocertHosts = strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ' ' })
 	}
@@ -254,6 +270,9 @@ func (c Config) productionProblems() []error {
 	}
 	if c.AdminToken == "" {
 		errs = append(errs, errors.New("production: set IVR_ADMIN_TOKEN (or IVR_ADMIN_TOKEN_FILE); the admin UI must not be open"))
+	}
+	if c.StateKey == nil {
+		errs = append(errs, errors.New("production: set IVR_STATE_KEY (or IVR_STATE_KEY_FILE) to 32 random bytes as hex, e.g. from: openssl rand -hex 32; every instance uses the same key"))
 	}
 	if c.PublicURL == "" && !c.TrustProxy {
 		errs = append(errs, errors.New("production: set IVR_PUBLIC_URL to the https URL the providers call (or IVR_TRUST_PROXY_HEADERS=true behind a proxy you run)"))

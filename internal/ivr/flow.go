@@ -60,20 +60,40 @@ type Request struct {
 	// RecordingURL is the provider's RecordingUrl on
 	// "action/voicemail-done"; it only goes into the call's events.
 	RecordingURL string
+	// Lookups are the results of the lookups this step asked for (Result.Need),
+	// in the order asked.
+	Lookups []LookupResult
+	// Secrets returns IVR_SECRET_<NAME> for {{secret.NAME}} in request URLs
+	// and headers; nil = no secrets.
+	Secrets func(name string) (string, bool)
+	// Sealer seals the call's variables into the action URLs; nil = a
+	// per-process key (local mode and tests).
+	Sealer Sealer
+	// DemoAPI is the base URL of the demo accounts API the server serves in
+	// local mode, without a trailing slash (e.g. "http://127.0.0.1:8080/demo");
+	// flows read it as the reserved variable {{demo_api}}. "" = none (then a
+	// request URL built on it is not absolute and its fetch fails).
+	DemoAPI string
 }
 
 // Event is one thing that happened during a call, for call records.
 type Event struct {
-	At     time.Time
-	Menu   string // menu the event happened in ("" outside menus)
-	Input  string // caller input: digits, "speech: ...", "timeout", ...
-	Action string // what the flow did: "enter", "goto billing", "transfer +1...", ...
+	At     time.Time `json:"at"`
+	Menu   string    `json:"menu"`   // menu the event happened in ("" outside menus)
+	Input  string    `json:"input"`  // caller input: digits, "speech: ...", "timeout", ...
+	Action string    `json:"action"` // what the flow did: "enter", "goto billing", "transfer +1...", ...
 }
 
 // Result is the engine's answer to a Request: Steps to render, Events to record.
 type Result struct {
 	Steps  []Step
 	Events []Event
+	// Need, when non-nil, is a lookup the engine needs before it can answer:
+	// Steps and Events are empty. The caller performs it, appends the result
+	// to Request.Lookups and calls Step again with the same request; the
+	// engine runs again deterministically and continues past it. At most
+	// MaxLookupsPerStep per step.
+	Need *Lookup
 }
 
 // SMS is an inbound text message.
@@ -98,6 +118,8 @@ type Flow struct {
 	Answer           []Action         // run on the answer URL before the entry menu
 	SMS              SMSConfig
 
+	revision string // see Revision
+
 	menus map[string]*Menu
 	order []*Menu
 	refs  map[string]*Action
@@ -113,9 +135,6 @@ type LanguageConfig struct {
 
 // Menus returns the flow's menus in file order.
 func (f *Flow) Menus() []*Menu { return append([]*Menu(nil), f.order...) }
-
-// Menu returns the menu with that id, or nil.
-func (f *Flow) Menu(id string) *Menu { return f.menus[id] }
 
 // CallCenter returns the flow's call_center number, or "".
 func (f *Flow) CallCenter() string { return f.CallCenterNumber }

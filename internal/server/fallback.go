@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
 )
 
 // failer turns every failure on a provider's routes into the answer the
@@ -26,6 +28,10 @@ type failer struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
+	// failures counts fallbacks and refusals in the store (nil: not counted);
+	// events gets a "fallback <reason>" event for a verified call (nil: none).
+	failures *store.FailureCounter
+	events   *store.Writer
 }
 
 // errDeadline is the cause deadline cancels a late voice handler's context with.
@@ -38,6 +44,30 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
+	f.failures.Add(f.p.name, store.FailureFallback, reason)
+	f.recordFallback(r, reason)
+}
+
+// recordFallback adds a "fallback <reason>" event to the call of a verified
+// request, so the call's outcome is a fallback. A request whose signature
+// was not verified changes no call record.
+func (f failer) recordFallback(r *http.Request, reason string) {
+	params := auth.Params(r.Context())
+	if f.events == nil || params == nil {
+		return
+	}
+	id := params.Get(f.p.callID)
+	if id == "" {
+		return
+	}
+	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason}}})
+}
+
+// refused counts a request refused by signature, nonce or address checks.
+func (f failer) refused(reason string) {
+	f.metrics.Refused.WithLabelValues(f.p.name, reason).Inc()
+	f.failures.Add(f.p.name, store.FailureRefused, reason)
 }
 
 // quiet answers the empty document.
@@ -105,7 +135,7 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
 			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
 	}
-	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
+	f.refused(fail.Reason)
 	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.name, r.URL.Path) {
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the

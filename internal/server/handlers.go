@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -21,7 +22,7 @@ import (
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, fail failer, logger *slog.Logger) http.Handler {
+func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *lookups, fail failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.name + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -40,7 +41,9 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		}
 		req.DialStatus = firstOf(params, p.dialStatus...)
 		req.RecordingURL = params.Get(p.recordingURL)
-		res, err := flows.Flow().Step(req)
+		lk.prepare(&req)
+		flow := flows.Flow()
+		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
@@ -54,7 +57,11 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
-			events.EnqueueOwned(p.name, call.ID, call.From, call.To, toStoreEvents(res.Events))
+			evs := toStoreEvents(res.Events, flow.Revision())
+			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
+				attachRecording(evs, req.RecordingURL, params.Get(p.recordingDuration))
+			}
+			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
@@ -94,22 +101,42 @@ func query(u *url.URL) url.Values {
 	return u.Query()
 }
 
-func toStoreEvents(evs []ivr.Event) []store.Event {
+// toStoreEvents converts the engine's events for the store, each marked
+// with the flow revision it ran on.
+func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 	out := make([]store.Event, len(evs))
 	for i, e := range evs {
-		out[i] = store.Event{At: e.At, Menu: e.Menu, Input: e.Input, Action: e.Action}
+		out[i] = store.Event{Event: e, Revision: revision}
 	}
 	return out
+}
+
+// attachRecording puts the provider's recording (URL, duration in seconds)
+// on the "voicemail done" event, for the voicemail inbox.
+func attachRecording(evs []store.Event, url, duration string) {
+	secs, err := strconv.Atoi(duration)
+	if err != nil || secs < 0 {
+		secs = 0
+	}
+	for i := range evs {
+		if evs[i].Action == "voicemail done" {
+			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+		}
+	}
 }
 
 // handleStatus stores a Twilio status callback or a Plivo hangup callback and
 // acknowledges it only once the record is committed: a 200 means stored.
 func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := statusUpdate(p, r)
+		u, note, err := statusUpdate(p, r)
 		if err != nil {
 			fail.quiet(w, r, "bad_body", err)
 			return
+		}
+		if note != "" {
+			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
+				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
@@ -129,13 +156,16 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 	})
 }
 
-func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
+// statusUpdate reads a status or hangup callback. A field that cannot be
+// stored as sent is adjusted or dropped, and note says so (for the log): it
+// never costs the rest of the callback.
+func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
 	params := auth.Params(r.Context())
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		// Twilio's JSON callbacks: the body is covered by bodySHA256.
 		var m map[string]any
 		if err := json.Unmarshal(auth.Body(r.Context()), &m); err != nil {
-			return store.StatusUpdate{}, fmt.Errorf("status callback JSON: %w", err)
+			return store.StatusUpdate{}, "", fmt.Errorf("status callback JSON: %w", err)
 		}
 		params = url.Values{}
 		for k, v := range m {
@@ -145,7 +175,7 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 			params.Set("CallStatus", params.Get("Status"))
 		}
 	}
-	u := store.StatusUpdate{
+	u = store.StatusUpdate{
 		Provider:    p.name,
 		CallID:      params.Get(p.callID),
 		From:        params.Get("From"),
@@ -155,14 +185,13 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
 	}
 	if u.CallID == "" {
-		return u, errors.New("status callback without " + p.callID)
+		return u, "", errors.New("status callback without " + p.callID)
 	}
 	if d := firstOf(params, "CallDuration", "Duration"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
-			return u, fmt.Errorf("status callback duration %q: not a whole number", d)
+		u.DurationSeconds, note = callDuration(d)
+		if note != "" {
+			note = fmt.Sprintf("duration %q: %s", d, note)
 		}
-		u.DurationSeconds = n
 	}
 	switch u.Status {
 	case "completed", "busy", "failed", "no-answer", "canceled", "timeout", "cancel":
@@ -174,7 +203,7 @@ func statusUpdate(p *provider, r *http.Request) (store.StatusUpdate, error) {
 			u.Status = "completed"
 		}
 	}
-	return u, nil
+	return u, note, nil
 }
 
 // releaseNonce gives the request's nonce back before a 503, so the
@@ -236,11 +265,17 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up.
-func handleHealthz() http.Handler {
+// handleHealthz says the process is up, and which build it is, as JSON:
+// {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
+func handleHealthz(build buildinfo.Info) http.Handler {
+	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", build})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
 	})
 }
 

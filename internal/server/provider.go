@@ -24,40 +24,43 @@ type provider struct {
 	callID, digits, speech string // request parameter names
 	dialStatus             []string
 	recordingURL           string
+	recordingDuration      string
 	messageID, messageText string
 	statusPath, duration   string // the end-of-call callback and its duration parameter
 }
 
 func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 	twilio = &provider{
-		name:         "twilio",
-		contentType:  xml.ContentTypeTwilio,
-		render:       xml.Twilio,
-		empty:        xml.Empty("twilio"),
-		callID:       "CallSid",
-		digits:       "Digits",
-		speech:       "SpeechResult",
-		dialStatus:   []string{"DialCallStatus"},
-		recordingURL: "RecordingUrl",
-		messageID:    "MessageSid",
-		messageText:  "Body",
-		statusPath:   "/twilio/status",
-		duration:     "CallDuration",
+		name:              "twilio",
+		contentType:       xml.ContentTypeTwilio,
+		render:            xml.Twilio,
+		empty:             xml.Empty("twilio"),
+		callID:            "CallSid",
+		digits:            "Digits",
+		speech:            "SpeechResult",
+		dialStatus:        []string{"DialCallStatus"},
+		recordingURL:      "RecordingUrl",
+		recordingDuration: "RecordingDuration",
+		messageID:         "MessageSid",
+		messageText:       "Body",
+		statusPath:        "/twilio/status",
+		duration:          "CallDuration",
 	}
 	plivo = &provider{
-		name:         "plivo",
-		contentType:  xml.ContentTypePlivo,
-		render:       xml.Plivo,
-		empty:        xml.Empty("plivo"),
-		callID:       "CallUUID",
-		digits:       "Digits",
-		speech:       "Speech",
-		dialStatus:   []string{"DialStatus", "DialBLegStatus"},
-		recordingURL: "RecordUrl",
-		messageID:    "MessageUUID",
-		messageText:  "Text",
-		statusPath:   "/plivo/hangup",
-		duration:     "Duration",
+		name:              "plivo",
+		contentType:       xml.ContentTypePlivo,
+		render:            xml.Plivo,
+		empty:             xml.Empty("plivo"),
+		callID:            "CallUUID",
+		digits:            "Digits",
+		speech:            "Speech",
+		dialStatus:        []string{"DialStatus", "DialBLegStatus"},
+		recordingURL:      "RecordUrl",
+		recordingDuration: "RecordingDuration",
+		messageID:         "MessageUUID",
+		messageText:       "Text",
+		statusPath:        "/plivo/hangup",
+		duration:          "Duration",
 	}
 	for _, p := range []*provider{twilio, plivo} {
 		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}

@@ -197,7 +197,7 @@ func parseExpect(s string) (expectation, error) {
 			}
 		}
 		if len(e.numbers) == 0 {
-			return expectation{}, fmt.Errorf("--expect %q: no number after transfer:", s)
+			return expectation{}, fmt.Errorf("--expect %q: no number after \"transfer:\"; give one or more, comma separated", s)
 		}
 	}
 	return e, nil

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
@@ -14,7 +16,7 @@ func BenchmarkUpdateStatus(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()
@@ -53,7 +55,7 @@ func BenchmarkAddEventBatch(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()
@@ -78,7 +80,7 @@ func BenchmarkAddEventBatchDistinct(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()
@@ -89,7 +91,8 @@ func BenchmarkAddEventBatchDistinct(b *testing.B) {
 				batch := make([]CallEvents, calls)
 				for i := range batch {
 					n++
-					batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: "+14155550100", To: "+14155550199", Events: seqEvents(i, 3)}
+					// Distinct callers, as in real traffic (and scripts/load.sh).
+					batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", n), To: "+14155550199", Events: seqEvents(i, 3)}
 				}
 				if err := d.AddEventBatch(ctx, batch); err != nil {
 					b.Fatal(err)
@@ -105,7 +108,7 @@ func BenchmarkListCalls(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()

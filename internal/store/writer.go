@@ -16,7 +16,7 @@ type EventSink interface {
 }
 
 // Writer is a bounded, in-order queue in front of an EventSink. Request
-// handlers Enqueue and never wait for the database; Run writes batches in the
+// handlers EnqueueOwned and never wait for the database; Run writes batches in the
 // background and, while the database is down, keeps the queue and retries
 // with exponential backoff. Nothing is removed from the queue before the
 // sink has committed it, so events are neither lost nor reordered.
@@ -52,9 +52,9 @@ type Writer struct {
 // dropCounts are drops since the last log line.
 type dropCounts struct{ events, calls, callsKept uint64 }
 
-// NewWriter returns a Writer holding at most capacity pending Enqueue calls
-// (at least 1) with their events, and 4 × capacity more calls without their
-// events when that is full. logger nil means slog.Default().
+// NewWriter returns a Writer holding at most capacity pending EnqueueOwned
+// calls (at least 1) with their events, and 4 × capacity more calls without
+// their events when that is full. logger nil means slog.Default().
 func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	if capacity < 1 {
 		capacity = 1
@@ -77,18 +77,13 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	}
 }
 
-// Enqueue queues a call's events for writing. It never blocks. It returns
-// false when the events were not queued: the queue was full (the call alone
-// is then queued if there is room for it; see Writer) or the entry has no
-// provider or call id. Drops are counted in Dropped and LostCalls and
-// logged (at most once a second, with the counts since the last log).
-func (w *Writer) Enqueue(provider, callID, from, to string, events []Event) bool {
-	return w.EnqueueOwned(provider, callID, from, to, append([]Event(nil), events...))
-}
-
-// EnqueueOwned is Enqueue for a caller that hands events over: the Writer
-// keeps the slice itself instead of a copy, so the caller must not use it
-// afterwards.
+// EnqueueOwned queues a call's events for writing. It never blocks. It
+// returns false when the events were not queued: the queue was full (the
+// call alone is then queued if there is room for it; see Writer) or the
+// entry has no provider or call id. Drops are counted in Dropped and
+// LostCalls and logged (at most once a second, with the counts since the
+// last log). The caller hands events over: the Writer keeps the slice
+// itself instead of a copy, so the caller must not use it afterwards.
 func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
 	if provider == "" || callID == "" {
 		w.dropped.Add(uint64(len(events)))

@@ -13,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // flakySink stores batches in memory and fails while down, or for entries
@@ -69,21 +73,10 @@ func fastWriter(sink EventSink, capacity int, log *slog.Logger) *Writer {
 	return w
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func seqEvents(call, n int) []Event {
 	ev := make([]Event, n)
 	for i := range ev {
-		ev[i] = Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}
+		ev[i] = Event{Event: ivr.Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}}
 	}
 	return ev
 }
@@ -100,19 +93,19 @@ func TestWriterDownThenUp(t *testing.T) {
 	for i := range 100 {
 		ev := seqEvents(i, 1+i%4)
 		id := fmt.Sprint("CA", i%10) // several batches per call: order matters
-		if !w.Enqueue("twilio", id, "+1", "+2", ev) {
+		if !w.EnqueueOwned("twilio", id, "+1", "+2", ev) {
 			t.Fatalf("Enqueue %d refused", i)
 		}
 		want = append(want, CallEvents{Provider: "twilio", CallID: id, From: "+1", To: "+2", Events: ev})
 		if i == 50 {
-			waitFor(t, "failed attempts", func() bool { _, a := sink.snapshot(); return a >= 3 })
+			testutil.WaitFor(t, "failed attempts", func() bool { _, a := sink.snapshot(); return a >= 3 })
 		}
 	}
 	if d := w.Depth(); d != 100 {
 		t.Fatalf("Depth while down = %d, want 100", d)
 	}
 	sink.setDown(false)
-	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 	got, attempts := sink.snapshot()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("sink got %d batches, want %d in order (first difference matters)", len(got), len(want))
@@ -133,7 +126,7 @@ func TestWriterFullQueue(t *testing.T) {
 	w.callRoom = 3
 	// No Run: nothing drains the queue.
 	for i := range 12 {
-		ok := w.Enqueue("plivo", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
+		ok := w.EnqueueOwned("plivo", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
 		if ok != (i < 5) {
 			t.Errorf("Enqueue %d = %v", i, ok)
 		}
@@ -154,7 +147,7 @@ func TestWriterFullQueue(t *testing.T) {
 			t.Errorf("queue[%d] = %+v", i, it)
 		}
 	}
-	if w.Enqueue("", "", "", "", nil) || w.LostCalls() != 5 {
+	if w.EnqueueOwned("", "", "", "", nil) || w.LostCalls() != 5 {
 		t.Error("entry without provider/call id accepted")
 	}
 }
@@ -171,8 +164,8 @@ func TestWriterFullQueueKeepsCalls(t *testing.T) {
 		// No Run while enqueueing: the queue only fills.
 		const calls = 30
 		for i := range calls {
-			ev := []Event{{At: at(i), Menu: "main", Action: "answer"}, {At: at(i + 1), Menu: "main", Action: "gather"}}
-			w.Enqueue("twilio", fmt.Sprint("CAfull", i), "+1555", "+1666", ev)
+			ev := []Event{{Event: ivr.Event{At: at(i), Menu: "main", Action: "answer"}}, {Event: ivr.Event{At: at(i + 1), Menu: "main", Action: "gather"}}}
+			w.EnqueueOwned("twilio", fmt.Sprint("CAfull", i), "+1555", "+1666", ev)
 		}
 		if err := w.Flush(ctxT(t)); err != nil {
 			t.Fatal(err)
@@ -201,7 +194,7 @@ func TestWriterFlush(t *testing.T) {
 	sink := &flakySink{down: true}
 	w := fastWriter(sink, 100, slog.New(slog.DiscardHandler))
 	for i := range 20 {
-		w.Enqueue("twilio", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
+		w.EnqueueOwned("twilio", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := w.Flush(ctx)
@@ -227,13 +220,13 @@ func TestWriterPoison(t *testing.T) {
 		if i == 4 {
 			id = "BAD"
 		}
-		w.Enqueue("twilio", id, "", "", seqEvents(i, 1))
+		w.EnqueueOwned("twilio", id, "", "", seqEvents(i, 1))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 	got, _ := sink.snapshot()
 	if len(got) != 9 || w.Dropped() != 1 || w.LostCalls() != 1 {
 		t.Errorf("sink has %d batches, dropped %d events and %d calls; want 9, 1 and 1", len(got), w.Dropped(), w.LostCalls())
@@ -265,8 +258,8 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue := func(from, to int) {
 			for i := from; i < to; i++ {
 				for c := range calls {
-					ev := []Event{{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}
-					if !w.Enqueue("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
+					ev := []Event{{Event: ivr.Event{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}}
+					if !w.EnqueueOwned("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
 						t.Fatal("Enqueue refused")
 					}
 				}
@@ -275,7 +268,7 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue(0, perCall/2)
 		ctl := os.Getenv("IVR_TEST_POSTGRES_CTL")
 		if d.Driver() == DriverPostgres && ctl != "" {
-			waitFor(t, "first half written", func() bool { return w.Depth() == 0 })
+			testutil.WaitFor(t, "first half written", func() bool { return w.Depth() == 0 })
 			if out, err := exec.Command(ctl, "stop").CombinedOutput(); err != nil {
 				t.Fatalf("stop postgres: %v\n%s", err, out)
 			}
@@ -306,7 +299,7 @@ func TestWriterRealStore(t *testing.T) {
 		}
 		fctx, fcancel := context.WithTimeout(context.Background(), time.Minute)
 		defer fcancel()
-		waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+		testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 		if err := w.Flush(fctx); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,60 @@
+package ivr
+
+import (
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// MaxLookupsPerStep is how many lookups one webhook step may ask for; a step
+// that needs more is an error (the server answers the fallback).
+const MaxLookupsPerStep = 5
+
+// Lookup is one of the flow's HTTP requests, ready to send: templates
+// expanded in one pass (a substituted value is never expanded again), values
+// URL-encoded in the URL and JSON-encoded in the body, {{secret.NAME}} filled
+// from Request.Secrets. It carries secrets: its LogValue shows only the
+// request name, method and host.
+type Lookup struct {
+	Request string            // its name under requests:
+	Method  string            // "GET" or "POST"
+	URL     string            // absolute http(s) URL
+	Headers map[string]string // may hold secrets: never log
+	Body    []byte            // POST: JSON; nil for GET
+	Timeout time.Duration     // default 3s, at most 10s (checked at load)
+	Save    map[string]string // variable name -> path in the JSON answer ("account.status", "items.0.id")
+}
+
+// LogValue implements slog.LogValuer: name, method and host only, never the
+// path, query, headers or body (they may carry secrets or caller data).
+func (l Lookup) LogValue() slog.Value {
+	host := ""
+	if u, err := url.Parse(l.URL); err == nil {
+		host = u.Host
+	}
+	return slog.GroupValue(
+		slog.String("request", l.Request),
+		slog.String("method", l.Method),
+		slog.String("host", host),
+	)
+}
+
+// String is the same short, secret-free description as LogValue.
+func (l Lookup) String() string {
+	v := l.LogValue().Group()
+	return v[0].Value.String() + " " + v[1].Value.String() + " " + v[2].Value.String()
+}
+
+// LookupResult is what the engine's caller found for a Lookup.
+type LookupResult struct {
+	Request string            // = Lookup.Request
+	OK      bool              // false: the fetch's on_error runs
+	Values  map[string]string // variable -> value; every Save variable present when OK
+}
+
+// Sealer seals the call's variables into one query value of the action URLs
+// (authenticated encryption; internal/seal implements it).
+type Sealer interface {
+	Seal(plain []byte) string          // URL-safe token
+	Open(token string) ([]byte, error) // error on tamper, wrong key or garbage
+}

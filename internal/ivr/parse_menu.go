@@ -1,0 +1,223 @@
+package ivr
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	menuKeys   = []string{"label", "greeting", "short_greeting", "invalid_prompt", "timeout_prompt", "digits", "timeout", "inter_digit_timeout", "finish_key", "speech", "voice", "language", "options", "max_failures", "max_timeouts", "on_max_failures", "on_max_timeouts"}
+	optionKeys = []string{"do", "words", "label"}
+	speechKeys = []string{"hints", "language"}
+)
+
+// menuSetting reads one of the keys menus share with defaults.
+func (p *parser) menuSetting(kv pair, timeout, interDigit, maxFailures, maxTimeouts *int, finishKey *string,
+	invalidPrompt, timeoutPrompt, onMaxFailures, onMaxTimeouts *[]Action) {
+	k := kv.k.Value
+	switch k {
+	case "timeout":
+		if v, ok := p.num(kv.v, k, 1, 60, "seconds"); ok {
+			*timeout = v
+		}
+	case "inter_digit_timeout":
+		if v, ok := p.num(kv.v, k, 1, 30, "seconds"); ok {
+			*interDigit = v
+		}
+	case "max_failures":
+		if v, ok := p.num(kv.v, k, 1, 10, "tries"); ok {
+			*maxFailures = v
+		}
+	case "max_timeouts":
+		if v, ok := p.num(kv.v, k, 1, 10, "tries"); ok {
+			*maxTimeouts = v
+		}
+	case "finish_key":
+		if v, ok := p.finishKey(kv.v, k); ok {
+			*finishKey = v
+		}
+	case "invalid_prompt":
+		*invalidPrompt = p.actions(kv.v, k, true)
+	case "timeout_prompt":
+		*timeoutPrompt = p.actions(kv.v, k, true)
+	case "on_max_failures":
+		*onMaxFailures = p.actions(kv.v, k, false)
+	case "on_max_timeouts":
+		*onMaxTimeouts = p.actions(kv.v, k, false)
+	}
+}
+
+func (p *parser) menus(n *yaml.Node) {
+	pairs := p.mapping(n, "menus", nil)
+	if len(pairs) == 0 && n.Kind == yaml.MappingNode || isNull(n) {
+		p.errf(n, "menus is empty: add at least the entry menu %q", p.f.Entry)
+	}
+	for _, kv := range pairs {
+		id := kv.k.Value
+		if !idRE.MatchString(id) {
+			p.errf(kv.k, "menu id %q must be 1 to 64 letters, digits, _ or -", id)
+			continue
+		}
+		m := p.menu(id, kv.k, kv.v)
+		p.f.menus[id] = m
+		p.f.order = append(p.f.order, m)
+	}
+}
+
+func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
+	d := p.defs
+	m := &Menu{
+		ID: id, Line: kn.Line, col: kn.Column,
+		TimeoutSeconds: d.timeout, InterDigitSeconds: d.interDigit, FinishKey: d.finishKey,
+		MaxFailures: d.maxFailures, MaxTimeouts: d.maxTimeouts,
+		InvalidPrompt: d.invalidPrompt, TimeoutPrompt: d.timeoutPrompt,
+		OnMaxFailures: d.onMaxFailures, OnMaxTimeouts: d.onMaxTimeouts,
+	}
+	what := fmt.Sprintf("menu %q", id)
+	digits := -1
+	var optionsNode *yaml.Node
+	for _, kv := range p.mapping(n, what, menuKeys) {
+		k := kv.k.Value
+		switch k {
+		case "label":
+			m.Label, _ = p.str(kv.v, k)
+		case "greeting":
+			m.Greeting = p.actions(kv.v, k, true)
+		case "short_greeting":
+			m.ShortGreeting = p.actions(kv.v, k, true)
+		case "digits":
+			if v, ok := p.num(kv.v, k, 0, maxKeyLen, "keys"); ok {
+				digits = v
+			}
+		case "speech":
+			m.Speech = p.speech(kv.v)
+		case "voice":
+			m.Voice, _ = p.str(kv.v, k)
+		case "language":
+			if s, ok := p.lang(kv.v, k); ok {
+				m.Language = s
+				p.langUses = append(p.langUses, use{s, kv.v})
+			}
+		case "options":
+			optionsNode = kv.v
+			m.Options = p.options(id, kv.v)
+		default:
+			p.menuSetting(kv, &m.TimeoutSeconds, &m.InterDigitSeconds, &m.MaxFailures, &m.MaxTimeouts, &m.FinishKey,
+				&m.InvalidPrompt, &m.TimeoutPrompt, &m.OnMaxFailures, &m.OnMaxTimeouts)
+		}
+	}
+	if optionsNode == nil {
+		p.errf(kn, "menu %q has no options: add options: with at least one key, e.g. \"1\": {goto: main}", id)
+	}
+	if len(m.Greeting) == 0 {
+		p.errf(kn, "menu %q has no greeting: add greeting: \"...\" telling callers what to press", id)
+	}
+	// digits: explicit, or the common length of every option.
+	if digits >= 0 {
+		m.Digits = digits
+	} else {
+		for i, o := range m.Options {
+			l := o.match.length()
+			if i == 0 {
+				m.Digits = l
+			} else if l != m.Digits {
+				m.Digits = 0
+			}
+		}
+	}
+	for _, o := range m.Options {
+		on := &yaml.Node{Line: o.line, Column: o.col}
+		if l := o.match.length(); m.Digits > 0 && l > m.Digits {
+			p.errf(on, "option %q needs %d keys but menu %q collects digits: %d; raise digits or set digits: 0 (any length, ended by %s)", o.Key, l, id, m.Digits, finishName(m.FinishKey))
+		}
+		if m.FinishKey != "" && strings.Contains(o.Key, m.FinishKey) && o.match.kind != matchRegex {
+			p.errf(on, "option %q can never be chosen: %s is the finish key; set finish_key: \"\" or another key", o.Key, m.FinishKey)
+		}
+	}
+	if m.Speech != nil && m.Speech.Hints == nil {
+		for _, o := range m.Options {
+			m.Speech.Hints = append(m.Speech.Hints, o.Words...)
+		}
+	}
+	return m
+}
+
+func finishName(k string) string {
+	if k == "" {
+		return "a pause"
+	}
+	return k + " or a pause"
+}
+
+func (p *parser) speech(n *yaml.Node) *Speech {
+	if n.Kind == yaml.ScalarNode {
+		if on, ok := p.boolean(n, "speech"); ok && on {
+			return &Speech{}
+		}
+		return nil
+	}
+	s := &Speech{}
+	for _, kv := range p.mapping(n, "speech", speechKeys) {
+		switch kv.k.Value {
+		case "hints":
+			s.Hints = p.list(kv.v, "hints")
+			if s.Hints == nil {
+				s.Hints = []string{}
+			}
+		case "language":
+			if l, ok := p.lang(kv.v, "speech language"); ok {
+				s.Language = l
+				p.langUses = append(p.langUses, use{l, kv.v})
+			}
+		}
+	}
+	return s
+}
+
+func (p *parser) options(menuID string, n *yaml.Node) []Option {
+	pairs := p.mapping(n, fmt.Sprintf("options of menu %q", menuID), nil)
+	if len(pairs) == 0 {
+		p.errf(n, "menu %q has no options: add at least one, e.g. \"1\": {goto: main}", menuID)
+	}
+	var out []Option
+	for _, kv := range pairs {
+		key := kv.k.Value
+		mt, err := compileKey(key)
+		if err != nil {
+			p.errf(kv.k, "%v", err)
+			continue
+		}
+		o := Option{Key: key, match: mt, line: kv.k.Line, col: kv.k.Column}
+		v := kv.v
+		acts := v
+		if v.Kind == yaml.MappingNode && hasAnyKey(v, optionKeys) {
+			acts = nil
+			for _, ov := range p.mapping(v, fmt.Sprintf("option %q", key), optionKeys) {
+				switch ov.k.Value {
+				case "do":
+					acts = ov.v
+					o.Actions = p.actions(ov.v, "do", false)
+				case "words":
+					for _, w := range p.list(ov.v, "words") {
+						if len(words(w)) == 0 {
+							p.errf(ov.v, "option %q: word %q has no letters or digits", key, w)
+							continue
+						}
+						o.Words = append(o.Words, w)
+					}
+				case "label":
+					o.Label, _ = p.str(ov.v, "label")
+				}
+			}
+		} else {
+			o.Actions = p.actions(v, fmt.Sprintf("option %q", key), false)
+		}
+		if acts == nil || isNull(acts) || (acts.Kind != yaml.ScalarNode && len(acts.Content) == 0) {
+			p.errf(kv.k, "option %q does nothing: give it actions, e.g. goto: billing (or do: [...] with words: [...])", key)
+		}
+		out = append(out, o)
+	}
+	return out
+}
