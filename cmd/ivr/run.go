@@ -203,6 +203,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		nonces = db // shared by every instance on this database
 	}
 	metrics := server.NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) })
+	metrics.CountLostCalls(func() float64 { return float64(events.LostCalls()) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
