@@ -120,7 +120,8 @@ type xmlStep struct {
 func handleTryPage(a *admin) http.Handler {
 	tmpl := a.page("try.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, tmpl, "try", struct{ Enabled bool }{true})
+		twilio, plivo := a.providers["twilio"] != nil, a.providers["plivo"] != nil
+		a.render(w, r, tmpl, "try", struct{ Enabled, Twilio, Plivo bool }{twilio || plivo, twilio, plivo})
 	})
 }
 
@@ -139,7 +140,7 @@ func handleTry(a *admin) http.Handler {
 		}
 		p := a.providers[tr.Provider]
 		if p == nil {
-			writeJSONError(w, http.StatusBadRequest, `try: provider must be "twilio" or "plivo"`)
+			writeJSONError(w, http.StatusBadRequest, `try: provider must be "twilio" or "plivo", and enabled in IVR_PROVIDERS`)
 			return
 		}
 		target, err := tryTarget(tr.Provider, tr.URL)
