@@ -193,6 +193,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
+	hooks, err := newWebhooks(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	failures := store.NewFailureCounter(db, logger)
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
@@ -286,6 +290,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.RetentionDays > 0 {
 		go retain(bgctx, db, cfg.RetentionDays, logger)
 	}
+	go closeStaleCalls(bgctx, db, cfg.CallCloseAfter, logger)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		if hooks != nil {
+			hooks.Run(bgctx) // an attempt cut short at shutdown is sent again later
+		}
+	}()
 
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
@@ -321,6 +333,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		redirect.Shutdown(sctx)
 	}
 	stopBackground()
+	<-hooksDone
 	if err := failures.Flush(sctx); err != nil {
 		logger.Error("fallback and refusal counts not stored", slog.String("error", err.Error()))
 	}

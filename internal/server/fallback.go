@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
@@ -49,19 +51,21 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 }
 
 // recordFallback adds a "fallback <reason>" event to the call of a verified
-// request, so the call's outcome is a fallback. A request whose signature
-// was not verified changes no call record.
+// request, so the call's outcome is a fallback; it carries the call.fallback
+// webhook event. A request whose signature was not verified changes no call
+// record.
 func (f failer) recordFallback(r *http.Request, reason string) {
 	params := auth.Params(r.Context())
 	if f.events == nil || params == nil {
 		return
 	}
-	id := params.Get(f.p.callID)
+	id := params.Get(f.p.CallID)
 	if id == "" {
 		return
 	}
 	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason}}})
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 
 // refused counts a request refused by signature, nonce or address checks.
@@ -119,12 +123,12 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // logs only) what the query says.
 func callID(r *http.Request, p *provider) string {
 	if params := auth.Params(r.Context()); params != nil {
-		if id := params.Get(p.callID); id != "" {
+		if id := params.Get(p.CallID); id != "" {
 			return id
 		}
-		return params.Get(p.messageID)
+		return params.Get(p.MessageID)
 	}
-	return r.URL.Query().Get(p.callID)
+	return r.URL.Query().Get(p.CallID)
 }
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.

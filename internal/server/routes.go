@@ -123,3 +123,17 @@ func providerGuards(allow, trusted []netip.Prefix, user, pass, realm string, f f
 	}
 	return mws
 }
+
+// addInsightRoutes are the admin's insights and voicemail inbox (behind the
+// admin's authentication; see addAdminRoutes).
+func addInsightRoutes(r chi.Router, a *admin) {
+	db := a.d.Store
+	r.Method(http.MethodGet, "/insights", handleInsightsPage(a))
+	r.Method(http.MethodGet, "/api/insights", handleAPIInsights(db))
+	r.Method(http.MethodGet, "/api/insights/compare", handleAPIInsightsCompare(db))
+	r.Method(http.MethodGet, "/api/insights/export", handleAPIInsightsExport(db))
+	r.Method(http.MethodGet, "/voicemails", handleVoicemailsPage(a))
+	r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
+	r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
+	r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
+}

@@ -133,7 +133,7 @@ func (w *Writer) pending() (batches, events int) {
 // fails then is discarded (counted in Dropped, logged with the error) so a
 // single unstorable entry cannot wedge the queue.
 func (w *Writer) Run(ctx context.Context) {
-	backoff := w.minBackoff
+	retry := w.newBackoff()
 	failures := 0
 	for {
 		if w.Depth() == 0 {
@@ -147,12 +147,8 @@ func (w *Writer) Run(ctx context.Context) {
 		if failures == 0 && w.linger > 0 && w.Depth() < w.maxBatch {
 			// Let a batch gather: one commit (one fsync) for many webhooks
 			// instead of one per webhook under load.
-			t := time.NewTimer(w.linger)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !sleep(ctx, w.linger) {
 				return
-			case <-t.C:
 			}
 		}
 		limit := w.maxBatch
@@ -164,7 +160,8 @@ func (w *Writer) Run(ctx context.Context) {
 			if failures > 0 {
 				w.log.Info("store writes recovered", "written", n, "pending", w.Depth(), "failed_attempts", failures)
 			}
-			failures, backoff = 0, w.minBackoff
+			failures = 0
+			retry.reset()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -173,19 +170,45 @@ func (w *Writer) Run(ctx context.Context) {
 		failures++
 		if limit == 1 && failures >= 2*w.isolateAfter && w.sinkAnswers(ctx) {
 			w.discardHead(err)
-			failures, backoff = 0, w.minBackoff
+			failures = 0
+			retry.reset()
 			continue
 		}
 		w.log.Warn("store write failed; keeping events and retrying",
-			"err", err, "pending", w.Depth(), "attempt", failures, "retry_in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+			"error", err, "pending", w.Depth(), "attempt", failures, "retry_in", retry.next)
+		if !retry.wait(ctx) {
 			return
-		case <-t.C:
 		}
-		backoff = min(backoff*2, w.maxBackoff)
+	}
+}
+
+// backoff is the pause before the next retry of a failed write: from
+// minBackoff, doubling after each wait up to maxBackoff.
+type backoff struct{ next, shortest, longest time.Duration }
+
+func (w *Writer) newBackoff() *backoff {
+	return &backoff{next: w.minBackoff, shortest: w.minBackoff, longest: w.maxBackoff}
+}
+
+// reset starts again from the shortest pause, after a success.
+func (b *backoff) reset() { b.next = b.shortest }
+
+// wait pauses (false when ctx ends first) and doubles the next pause.
+func (b *backoff) wait(ctx context.Context) bool {
+	ok := sleep(ctx, b.next)
+	b.next = min(2*b.next, b.longest)
+	return ok
+}
+
+// sleep waits d, or less when ctx ends first (false then).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -209,14 +232,14 @@ func (w *Writer) discardHead(err error) {
 	w.mu.Unlock()
 	w.dropped.Add(1)
 	w.log.Error("call events discarded: the store keeps refusing them while it is up",
-		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "err", err)
+		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "error", err)
 }
 
 // Flush writes everything queued, retrying while ctx allows. Use it at
 // shutdown, after cancelling Run's context, with a deadline. It returns an
 // error saying how much is left when it could not write everything.
 func (w *Writer) Flush(ctx context.Context) error {
-	backoff := w.minBackoff
+	retry := w.newBackoff()
 	var lastErr error
 	for w.Depth() > 0 {
 		if _, err := w.writeBatch(ctx, w.maxBatch); err != nil {
@@ -224,13 +247,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
-			backoff = min(backoff*2, w.maxBackoff)
+			retry.wait(ctx)
 		}
 	}
 	if b, e := w.pending(); b > 0 {
