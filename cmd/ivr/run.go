@@ -193,16 +193,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
-	hooks, err := newWebhooks(cfg, db, logger)
-	if err != nil {
-		return err
-	}
 	failures := store.NewFailureCounter(db, logger)
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		nonces = db // shared by every instance on this database
 	}
 	metrics := server.NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) })
+	hooks, err := newWebhooks(cfg, db, metrics, logger)
+	if err != nil {
+		return err
+	}
 	metrics.CountLostCalls(func() float64 { return float64(events.LostCalls()) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
