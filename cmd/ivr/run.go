@@ -203,7 +203,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	metrics.CountLostCalls(func() float64 { return float64(events.LostCalls()) })
+	metrics.WatchWriter(func() float64 { return float64(events.LostCalls()) }, func() float64 { return float64(events.Waits()) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
