@@ -84,10 +84,8 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
 		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
-		r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
-		r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(d.Store))
-		r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
 		addInsightRoutes(r, a)
+		addWebhookRoutes(r, a)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin page", http.StatusNotFound)

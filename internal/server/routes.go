@@ -124,6 +124,14 @@ func providerGuards(allow, trusted []netip.Prefix, user, pass, realm string, f f
 	return mws
 }
 
+// addWebhookRoutes are the admin's view of the event webhooks' outbox
+// (behind the admin's authentication; see addAdminRoutes).
+func addWebhookRoutes(r chi.Router, a *admin) {
+	r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
+	r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(a.d.Store))
+	r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
+}
+
 // addInsightRoutes are the admin's insights and voicemail inbox (behind the
 // admin's authentication; see addAdminRoutes).
 func addInsightRoutes(r chi.Router, a *admin) {
