@@ -153,15 +153,15 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		return nil, fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
 	}
 	s := &services{flows: flows, db: db, events: store.NewWriter(db, 10000, logger), failures: store.NewFailureCounter(db, logger)}
-	if s.hooks, err = newWebhooks(*cfg, db, logger); err != nil {
-		db.Close()
-		return nil, err
-	}
 	s.nonces = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		s.nonces = db // shared by every instance on this database
 	}
 	s.metrics = server.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
+	if s.hooks, err = newWebhooks(*cfg, db, s.metrics, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.metrics.CountLostCalls(func() float64 { return float64(s.events.LostCalls()) })
 	return s, nil
 }
