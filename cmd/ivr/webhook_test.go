@@ -247,7 +247,7 @@ func TestRunRefusesBadWebhookSecret(t *testing.T) {
 	env := map[string]string{"IVR_ADDR": "127.0.0.1:0", "IVR_NGROK_API": "off",
 		"IVR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "ivr.db"),
 		"IVR_WEBHOOK_URL":  "https://hooks.example.com/ivr", "IVR_WEBHOOK_SECRET": "not-a-standard-secret"}
-	err := run(context.Background(), []string{"ivr"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"ivr"}, testEnv(t, env), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "IVR_WEBHOOK_SECRET") || !strings.Contains(err.Error(), "whsec_") {
 		t.Fatalf("run = %v, want an error about IVR_WEBHOOK_SECRET", err)
 	}
