@@ -30,7 +30,7 @@ func TestSimulateReportsTheFallback(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		env := simEnv()
 		err = run(ctx, []string{"ivr", "simulate", "--provider", p, "--digits", "1", "--url", base + "/" + p + "/voic"},
-			func(k string) string { return env[k] }, &stdout, &stderr)
+			testEnv(t, env), nil, &stdout, &stderr)
 		cancel()
 		if err == nil || !strings.Contains(stdout.String(), "FALLBACK (reason: not_found)") {
 			t.Errorf("%s wrong path: err %v, transcript:\n%s", p, err, stdout.String())
@@ -41,7 +41,7 @@ func TestSimulateReportsTheFallback(t *testing.T) {
 			stderr.Reset()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			err = run(ctx, []string{"ivr", "simulate", "--provider", p, "--digits", "hangup", "--expect", "caller-hangup", "--url", u},
-				func(k string) string { return env[k] }, &stdout, &stderr)
+				testEnv(t, env), nil, &stdout, &stderr)
 			cancel()
 			if err != nil || strings.Contains(stdout.String(), "FALLBACK") || !strings.Contains(stdout.String(), "/"+p+"/voice") {
 				t.Errorf("%s --url %s: err %v, transcript:\n%s%s", p, u, err, stdout.String(), stderr.String())
