@@ -117,8 +117,13 @@ type Flow struct {
 	Hours            *Hours           // nil = always open
 	Answer           []Action         // run on the answer URL before the entry menu
 	SMS              SMSConfig
+	Numbers          []Number       // per-number entry menus, file order
+	Requests         []*HTTPRequest // requests:, file order
+	Variables        []string       // every variable the flow names, sorted
 
-	menus map[string]*Menu
+	numbers  map[string]*Number // by digits without "+"
+	requests map[string]*HTTPRequest
+	menus    map[string]*Menu
 	order []*Menu
 	refs  map[string]*Action
 	langs map[string]*LanguageConfig
@@ -160,6 +165,7 @@ type Menu struct {
 	MaxTimeouts       int
 	OnMaxFailures     []Action
 	OnMaxTimeouts     []Action
+	Collect           *Collect // non-nil: the menu collects a value instead of offering options
 
 	col int
 }
@@ -194,6 +200,9 @@ const (
 	KindVoicemail   = "voicemail"
 	KindHangup      = "hangup"
 	KindSetLanguage = "set_language"
+	KindSet         = "set"
+	KindFetch       = "fetch"
+	KindSwitch      = "switch"
 )
 
 // Action is one thing a flow does. Kind says which fields matter.
@@ -209,16 +218,20 @@ type Action struct {
 	Lang      string     // set_language
 	Transfer  *Transfer  // transfer
 	Voicemail *Voicemail // voicemail
+	Set       []Assign   // set: in file order
+	Request   string     // fetch: the request's name
+	OnError   []Action   // fetch: run when the lookup fails
+	Branches  []Branch   // switch: if branches in order, then else (If == "")
 	Line, Col int
 
 	ref string
 }
 
-// Control reports whether the action ends its action list (everything but
-// say, play, pause and set_language).
+// Control reports whether the action always ends its action list
+// (everything but say, play, pause, set_language, set, fetch and switch).
 func (a *Action) Control() bool {
 	switch a.Kind {
-	case KindSay, KindPlay, KindPause, KindSetLanguage:
+	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch:
 		return false
 	}
 	return true
