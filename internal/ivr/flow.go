@@ -124,9 +124,9 @@ type Flow struct {
 	numbers  map[string]*Number // by digits without "+"
 	requests map[string]*HTTPRequest
 	menus    map[string]*Menu
-	order []*Menu
-	refs  map[string]*Action
-	langs map[string]*LanguageConfig
+	order    []*Menu
+	refs     map[string]*Action
+	langs    map[string]*LanguageConfig
 }
 
 // LanguageConfig is a language the flow can speak.

@@ -1,6 +1,9 @@
 package ivr
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Number is an entry of numbers: the number called chooses where a call
 // starts and in which language.
@@ -68,4 +71,20 @@ type BodyValue struct {
 	Raw    string
 	Text   string
 	IsText bool
+}
+
+// Secrets lists the secret names the flow's requests use ({{secret.NAME}},
+// read from IVR_SECRET_NAME), sorted, each once: the server can check they
+// are set when it loads the flow.
+func (f *Flow) Secrets() []string {
+	var out []string
+	for _, r := range f.Requests {
+		for _, s := range r.secrets {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
