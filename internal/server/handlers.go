@@ -41,6 +41,9 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req.DialStatus = firstOf(params, p.dialStatus...)
 		req.RecordingURL = params.Get(p.recordingURL)
 		res, err := flows.Flow().Step(req)
+		if err == nil && res.Need != nil {
+			err = fmt.Errorf("the flow needs lookup %s, which this server does not perform yet", res.Need)
+		}
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
