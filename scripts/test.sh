@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need when missing (PostgreSQL and
-# Chromium from Debian's packages, as root), starts a throwaway PostgreSQL,
-# runs vet, the unit/integration/browser tests on both stores, and each fuzz
-# target for a short bounded time.
+# Runs every test: installs what the tests need when missing (PostgreSQL,
+# Chromium and nginx from Debian's packages, as root), starts a throwaway PostgreSQL,
+# runs vet, staticcheck and deadcode (pinned, installed with go install), the
+# unit/integration/browser tests on both stores, and each fuzz target for a
+# short bounded time.
 #
 #   bash scripts/test.sh            # everything
 #   FUZZTIME=0 bash scripts/test.sh # skip the fuzz runs
@@ -18,6 +19,7 @@ need_apt=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POSTGRES_URL:-}" ]; then need_apt+=(postgresql); fi
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
 if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then need_apt+=(nginx); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${need_apt[*]} (Debian packages)"
@@ -35,6 +37,23 @@ if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; 
 go vet ./...
 echo "== go mod tidy -diff"
 go mod tidy -diff
+
+# Linters at pinned versions (both support go1.26), installed with go install
+# when missing or built from another version.
+gobin=$(go env GOBIN); gobin=${gobin:-$(go env GOPATH)/bin}
+for tool in honnef.co/go/tools/cmd/staticcheck@v0.8.2 golang.org/x/tools/cmd/deadcode@v0.52.0; do
+  pkg=${tool%@*} version=${tool#*@}
+  if ! go version -m "$gobin/${pkg##*/}" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]].*[[:space:]]$version[[:space:]]"; then
+    echo "== installing $tool"
+    go install "$tool" 2>/tmp/install.$$.log || { cat /tmp/install.$$.log; exit 1; }
+    rm -f /tmp/install.$$.log
+  fi
+done
+echo "== staticcheck"
+"$gobin/staticcheck" ./...
+echo "== deadcode (functions no program or test reaches)"
+dead=$("$gobin/deadcode" -test ./...)
+if [ -n "$dead" ]; then echo "$dead"; echo "remove the dead code above"; exit 1; fi
 
 echo "== go test (SQLite and PostgreSQL)"
 bash scripts/with-postgres.sh go test -count=1 ./...

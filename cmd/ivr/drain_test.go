@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestShutdownDrain: with IVR_SHUTDOWN_DRAIN set, a stop (SIGTERM/SIGINT:
@@ -41,16 +43,13 @@ func TestShutdownDrain(t *testing.T) {
 	stopped := make(chan error, 1)
 	began := time.Now()
 	go func() { stopped <- stop() }()
-	deadline := time.Now().Add(drain / 2)
-	for {
-		code, body := readyz()
-		if code == http.StatusServiceUnavailable && body["draining"] == true && body["ready"] == false {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz after the stop: %d %v, want 503 draining", code, body)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var code int
+	var body map[string]any
+	if !testutil.Eventually(drain/2, func() bool {
+		code, body = readyz()
+		return code == http.StatusServiceUnavailable && body["draining"] == true && body["ready"] == false
+	}) {
+		t.Fatalf("/readyz after the stop: %d %v, want 503 draining", code, body)
 	}
 
 	// Still answering calls, asking clients not to keep the connection.
@@ -96,18 +95,17 @@ func TestShutdownDrainSecondSignal(t *testing.T) {
 	// /readyz turning 503 means run is listening for the second signal (it
 	// subscribes before it starts draining), so the SIGTERM below cannot
 	// reach the test process unhandled.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
+	var err error
+	if !testutil.Eventually(10*time.Second, func() bool {
+		var resp *http.Response
+		resp, err = http.Get(base + "/readyz")
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never turned 503 after the stop (last: %v)", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}) {
+		t.Fatalf("/readyz never turned 503 after the stop (last: %v)", err)
 	}
 	began := time.Now()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/store"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestChildServer is not a test on its own: TestAcknowledgedCallbacksSurviveKill
@@ -39,7 +41,7 @@ func TestChildServer(t *testing.T) {
 func TestAcknowledgedCallbacksSurviveKill(t *testing.T) {
 	stores := map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "ivr.db") },
-		"postgres": postgresURL,
+		"postgres": func(t *testing.T) string { return testutil.PostgresURL(t) },
 	}
 	for name, dsn := range stores {
 		t.Run(name, func(t *testing.T) {

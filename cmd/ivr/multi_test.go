@@ -1,64 +1,26 @@
 package main
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ivr-project/ivr/internal/auth"
-)
 
-// postgresURL returns a database URL on a fresh schema of the test
-// PostgreSQL (scripts/with-postgres.sh starts one), or skips loudly; with
-// CI=true a missing database is a failure.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("IVR_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("IVR_TEST_POSTGRES_URL is not set: run the tests through `bash scripts/test.sh` (it starts PostgreSQL)")
-		}
-		t.Skip("!!! SKIPPING the PostgreSQL test: IVR_TEST_POSTGRES_URL is not set; run `bash scripts/test.sh` to start a throwaway PostgreSQL")
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "run_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+	"github.com/ivr-project/ivr/internal/testutil"
+)
 
 // TestTwoInstancesOnePostgres runs two real servers on one PostgreSQL, as
 // behind a load balancer: a Plivo request replayed to the other instance is
 // refused (the nonce lives in the shared store), and the records written by
 // both are in one list.
 func TestTwoInstancesOnePostgres(t *testing.T) {
-	dsn := postgresURL(t)
+	dsn := testutil.PostgresURL(t)
 	const public = "https://ivr.example.com"
 	env := map[string]string{
 		"IVR_DATABASE_URL":  dsn,

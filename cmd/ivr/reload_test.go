@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const reloadFlow = `entry: main
@@ -39,11 +41,8 @@ func TestFlowReload(t *testing.T) {
 	}
 	waitFor := func(want string) {
 		t.Helper()
-		for i := 0; i < 200; i++ {
-			if strings.Contains(greeting(), want) {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+		if testutil.Eventually(10*time.Second, func() bool { return strings.Contains(greeting(), want) }) {
+			return
 		}
 		t.Fatalf("never served %q; last answer:\n%s\nlogs:\n%s", want, greeting(), stderr.String())
 	}
@@ -53,10 +52,7 @@ func TestFlowReload(t *testing.T) {
 	waitFor("Version two.")
 
 	writeFile(t, path, "entry: main\nmenus:\n  main:\n    greting: oops\n")
-	for i := 0; i < 100 && !strings.Contains(stderr.String(), "flow reload failed"); i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(stderr.String(), "flow reload failed") {
+	if !testutil.Eventually(10*time.Second, func() bool { return strings.Contains(stderr.String(), "flow reload failed") }) {
 		t.Fatalf("a broken flow must be logged:\n%s", stderr.String())
 	}
 	if !strings.Contains(greeting(), "Version two.") {
@@ -93,11 +89,10 @@ func TestFlowReloadOnSIGHUP(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 200; i++ {
-		if _, body := postTwilio(t, "tok", base, "/twilio/voice", form); strings.Contains(body, "After the signal.") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testutil.Eventually(10*time.Second, func() bool {
+		_, body := postTwilio(t, "tok", base, "/twilio/voice", form)
+		return strings.Contains(body, "After the signal.")
+	}) {
+		t.Fatal("SIGHUP did not reload the flow")
 	}
-	t.Fatal("SIGHUP did not reload the flow")
 }

@@ -13,16 +13,19 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
+	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/simulate"
 	"github.com/ivr-project/ivr/internal/store"
@@ -34,6 +37,8 @@ const usage = `usage: ivr [command]
   ivr check [FLOW]            validate a flow file (default: IVR_FLOW or the bundled example)
   ivr simulate [flags]        play a call through a running server (ivr simulate -h)
   ivr sign [flags] URL [k=v]  print a curl command with a valid signature (ivr sign -h)
+  ivr version                 print the version, VCS revision and time, and Go version (also --version)
+  ivr healthcheck [URL]       exit 0 when the server on IVR_ADDR (or URL) answers /healthz
 
 Configuration comes from the environment and a .env file; see README.md.
 `
@@ -59,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return helpIsNoError(simulate.Simulate(ctx, rest, getenv, os.Stdin, stdout, stderr))
 	case "sign":
 		return helpIsNoError(simulate.Sign(rest, getenv, stdout, stderr))
+	case "version", "--version", "-version":
+		return version(rest, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -101,6 +110,36 @@ func check(args []string, getenv func(string) string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
+}
+
+// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
+// mode without one, with a key made for this process.
+func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
+	if cfg.StateKey != nil {
+		return seal.New(cfg.StateKey)
+	}
+	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
+		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
+	return seal.NewRandom()
+}
+
+// demoAPI is the base URL at which this process's own demo API answers
+// the flow's lookups ({{demo_api}}): the address it listens on (the
+// loopback when it listens on every address). Production serves no demo.
+func demoAPI(cfg config.Config, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if cfg.Production || !ok {
+		return ""
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() { // listening on every address: the loopback is one
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" || len(cfg.AutocertHosts) > 0 {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)) + "/demo"
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -150,10 +189,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", redactDSN(cfg.DatabaseURL), err)
+		return fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
 	}
 	defer db.Close()
 	events := store.NewWriter(db, 10000, logger)
+	hooks, err := newWebhooks(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	failures := store.NewFailureCounter(db, logger)
 	var nonces auth.NonceStore = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		nonces = db // shared by every instance on this database
@@ -177,10 +221,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cancel()
 	}
 
+	sealer, err := stateSealer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	build := buildinfo.Read()
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Nonces: nonces, Metrics: metrics,
-		Draining: draining.Load,
+		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events, Failures: failures, Nonces: nonces, Metrics: metrics,
+		Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Build: build,
 	})
 	if err != nil {
 		return err
@@ -222,6 +272,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go events.Run(bgctx)
+	go failures.Run(bgctx, failureFlushInterval)
 	if cfg.FlowPath != "" {
 		go flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
@@ -239,8 +290,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.RetentionDays > 0 {
 		go retain(bgctx, db, cfg.RetentionDays, logger)
 	}
+	go closeStaleCalls(bgctx, db, cfg.CallCloseAfter, logger)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		if hooks != nil {
+			hooks.Run(bgctx) // an attempt cut short at shutdown is sent again later
+		}
+	}()
 
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
+	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
 	printWebhooks(stdout, cfg.PublicURL, local)
 
@@ -273,6 +333,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		redirect.Shutdown(sctx)
 	}
 	stopBackground()
+	<-hooksDone
+	if err := failures.Flush(sctx); err != nil {
+		logger.Error("fallback and refusal counts not stored", slog.String("error", err.Error()))
+	}
 	if err := events.Flush(sctx); err != nil {
 		logger.Error("call events not flushed", slog.String("error", err.Error()))
 		return fmt.Errorf("flush call events: %w", err)
@@ -283,6 +347,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("stopped")
 	return nil
 }
+
+// failureFlushInterval is how often the fallback and refusal counts of
+// this instance are added to the store.
+const failureFlushInterval = 10 * time.Second
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
 func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {
@@ -342,14 +410,4 @@ func printWebhooks(w io.Writer, public, local string) {
           Message URL:            %[1]s/plivo/message
   Admin UI:                       %[2]s/admin/
 `, base, local)
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
-			return dsn[:i+3] + "***@" + dsn[i+3+j+1:]
-		}
-	}
-	return dsn
 }

@@ -15,52 +15,35 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startServer runs the real `run` on a random port and waits for /healthz.
 // It returns the base URL and a stop function that waits for run to return.
-func startServer(t *testing.T, env map[string]string) (string, func() error, *syncBuffer) {
+func startServer(t *testing.T, env map[string]string) (string, func() error, *testutil.Buffer) {
 	t.Helper()
 	return startServerTLS(t, env, nil)
 }
 
 // startServerTLS is startServer for a server whose certificate pool trusts
 // (nil: plain HTTP).
-func startServerTLS(t *testing.T, env map[string]string, pool *x509.CertPool) (string, func() error, *syncBuffer) {
+func startServerTLS(t *testing.T, env map[string]string, pool *x509.CertPool) (string, func() error, *testutil.Buffer) {
 	t.Helper()
 	return startServerWith(t, env, pool, nil)
 }
 
 // startServerOut is startServer that also copies run's stdout into out.
-func startServerOut(t *testing.T, env map[string]string, out *syncBuffer) (string, func() error, *syncBuffer) {
+func startServerOut(t *testing.T, env map[string]string, out *testutil.Buffer) (string, func() error, *testutil.Buffer) {
 	t.Helper()
 	return startServerWith(t, env, nil, out)
 }
 
-func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, out *syncBuffer) (string, func() error, *syncBuffer) {
+func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, out *testutil.Buffer) (string, func() error, *testutil.Buffer) {
 	t.Helper()
 	client := http.DefaultClient
 	if pool != nil {
@@ -78,7 +61,7 @@ func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, o
 	getenv := func(k string) string { return base[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testutil.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, []string{"ivr"}, getenv, pw, stderr)
@@ -106,16 +89,17 @@ func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, o
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not start\nstderr:\n%s", stderr.String())
 	}
-	for i := 0; ; i++ {
-		resp, err := client.Get(url + "/healthz")
-		if err == nil && resp.StatusCode == 200 {
-			resp.Body.Close()
-			break
+	var err error
+	if !testutil.Eventually(5*time.Second, func() bool {
+		var resp *http.Response
+		resp, err = client.Get(url + "/healthz")
+		if err != nil {
+			return false
 		}
-		if i > 100 {
-			t.Fatalf("healthz never answered: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}) {
+		t.Fatalf("healthz never answered: %v", err)
 	}
 	stopped := false
 	stop := func() error {
@@ -280,11 +264,10 @@ func TestRunUsesNgrokTunnel(t *testing.T) {
 		w.Write([]byte(`{"tunnels":[{"public_url":"https://abc.ngrok.app","proto":"https","config":{"addr":"http://localhost:8080"}}]}`))
 	}))
 	defer agent.Close()
-	var out syncBuffer
+	var out testutil.Buffer
 	base, _, _ := startServerOut(t, map[string]string{"IVR_NGROK_API": agent.URL, "TWILIO_AUTH_TOKEN": "tok"}, &out)
-	for i := 0; i < 100 && !strings.Contains(out.String(), "Admin UI"); i++ {
-		time.Sleep(20 * time.Millisecond) // the last lines may still be on their way through the pipe
-	}
+	// The last lines may still be on their way through the pipe.
+	testutil.Eventually(2*time.Second, func() bool { return strings.Contains(out.String(), "Admin UI") })
 	if !strings.Contains(out.String(), "https://abc.ngrok.app/twilio/voice") {
 		t.Fatalf("webhook URLs should be printed on the tunnel URL:\n%s", out.String())
 	}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/store"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const shutdownToken = "shutdown-test-token"
@@ -55,13 +57,15 @@ func openStore(t *testing.T, path string) *store.DB {
 // are refused): Shutdown has begun.
 func waitRefused(t *testing.T, addr string) {
 	t.Helper()
-	for i := 0; i < 400; i++ {
+	if testutil.Eventually(2*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			return
+			return true
 		}
 		c.Close()
-		time.Sleep(5 * time.Millisecond)
+		return false
+	}) {
+		return
 	}
 	t.Fatal("the listener was still accepting 2s after the context was cancelled")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // The tests in this file drive `ivr simulate` and `ivr sign` (through run,
@@ -432,23 +433,23 @@ func listCalls(t *testing.T, base string) map[string]apiCall {
 // waitStored waits until /metrics reports no call events waiting for the store.
 func waitStored(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	depth := regexp.MustCompile(`(?m)^ivr_store_queue_depth (\S+)$`)
+	var metrics string
+	if !testutil.Eventually(10*time.Second, func() bool {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		m := regexp.MustCompile(`(?m)^ivr_store_queue_depth (\S+)$`).FindStringSubmatch(string(b))
-		if m != nil && m[1] == "0" {
-			return
+		metrics = string(b)
+		m := depth.FindStringSubmatch(metrics)
+		if m == nil {
+			t.Fatalf("store queue not drained: %q", grep(metrics, "ivr_store_queue_depth"))
 		}
-		if m == nil || time.Now().After(deadline) {
-			depth := grep(string(b), "ivr_store_queue_depth")
-			t.Fatalf("store queue not drained: %q", depth)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return m[1] == "0"
+	}) {
+		t.Fatalf("store queue not drained: %q", grep(metrics, "ivr_store_queue_depth"))
 	}
 }
 
@@ -532,14 +533,7 @@ func TestSimulateClosed(t *testing.T) {
 // TestSimulateSignCurl replays `ivr sign` output with curl against the real
 // server: the answer must be the menu, not the fallback.
 func TestSimulateSignCurl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl is required in CI: %v", err)
-		}
-		msg := fmt.Sprintf("SKIPPED %s: curl not found (%v): `ivr sign` output is not replayed; install curl (with CI=true this test fails instead)", t.Name(), err)
-		fmt.Fprintln(os.Stderr, msg) // visible without -v
-		t.Skip(msg)
-	}
+	testutil.NeedCommand(t, "curl", "`ivr sign` output is not replayed; install curl")
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skipf("SKIPPED: no sh: %v", err)
 	}

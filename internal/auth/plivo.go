@@ -1,9 +1,9 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -267,9 +267,16 @@ func (v *plivoVerifier) failure(signedURL string, build func(string) []byte, sig
 	return &Failure{Reason: reason, URL: signedURL, Diagnosis: text}
 }
 
+// nonceTimeout bounds a nonce claim. It does not end when the client closes
+// its side of the connection: the request arrived whole and may still be
+// answered (a cancelled claim would turn it into a store failure).
+const nonceTimeout = 3 * time.Second
+
 // claim records the nonce of an authentic request; a nonce seen before is a replay.
 func (v *plivoVerifier) claim(r *http.Request, key, signedURL string) *Failure {
-	fresh, err := v.nonces.Claim(r.Context(), key, v.now().Add(v.ttl))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), nonceTimeout)
+	defer cancel()
+	fresh, err := v.nonces.Claim(ctx, key, v.now().Add(v.ttl))
 	if err != nil {
 		return &Failure{Reason: ReasonNonceStore, URL: signedURL, Err: err, Diagnosis: "claiming the nonce: " + err.Error()}
 	}
@@ -277,31 +284,4 @@ func (v *plivoVerifier) claim(r *http.Request, key, signedURL string) *Failure {
 		return &Failure{Reason: ReasonReplayedNonce, URL: signedURL, Diagnosis: "the signature is valid but its nonce was already used: a replayed request"}
 	}
 	return nil
-}
-
-// VerifyPlivoV3 reports whether signatures (a comma-separated
-// X-Plivo-Signature-V3 value) holds a valid V3 signature made with token for
-// signedURL, nonce, method and the form params of a POST (nil for GET). No nonce is
-// claimed. For tools and tests; use the middleware for requests.
-func VerifyPlivoV3(token, signedURL, nonce, method string, params url.Values, signatures string) bool {
-	if token == "" {
-		return false
-	}
-	base, raw := splitURL(signedURL)
-	query, err := parseQuery(raw)
-	if err != nil {
-		return false
-	}
-	data := appendPlivoV3(nil, base, query, strings.ToUpper(method), params)
-	data = append(append(data, '.'), nonce...)
-	return newSHA256MAC(token).matchesAny(data, signatures)
-}
-
-// VerifyPlivoV2 reports whether signatures (comma-separated X-Plivo-Signature-V2
-// values) holds a valid V2 signature made with token for signedURL and nonce.
-func VerifyPlivoV2(token, signedURL, nonce, signatures string) bool {
-	if token == "" {
-		return false
-	}
-	return newSHA256MAC(token).matchesAny(appendPlivoV2(nil, signedURL, nonce), signatures)
 }

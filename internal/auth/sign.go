@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"hash"
 	"net/url"
 	"slices"
@@ -243,19 +242,6 @@ func signString(m *mac, data []byte) string { return string(m.sign(nil, data)) }
 // url). HMAC-SHA1 over url + sorted name+value pairs, base64.
 func SignTwilio(token, url string, params url.Values) string {
 	return signString(newSHA1MAC(token), appendTwilioParams([]byte(url), params))
-}
-
-// SignTwilioJSON signs a Twilio request with a JSON (or any non-form) body: it
-// returns the URL with bodySHA256=<hex sha256 of body> added to its query, and the
-// X-Twilio-Signature over that URL alone.
-func SignTwilioJSON(token, url string, body []byte) (signedURL, signature string) {
-	sum := sha256.Sum256(body)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	signedURL = url + sep + "bodySHA256=" + hex.EncodeToString(sum[:])
-	return signedURL, signString(newSHA1MAC(token), []byte(signedURL))
 }
 
 // SignPlivoV3 returns the X-Plivo-Signature-V3 for a request to url (query

@@ -175,27 +175,3 @@ func bodyHashMatches(body []byte, want string) bool {
 	hex.Encode(got[:], sum[:])
 	return hmac.Equal(got[:], []byte(want))
 }
-
-// VerifyTwilio reports whether signature is a valid X-Twilio-Signature made with
-// token for signedURL (the full URL, query included) and the form params (nil for a
-// GET), trying the URL with and without the standard port. For tools and tests; the
-// middleware is the way to check requests.
-func VerifyTwilio(token, signedURL string, params url.Values, signature string) bool {
-	if token == "" {
-		return false
-	}
-	v := newTwilioVerifier(TwilioConfig{AuthToken: token})
-	return v.check(signedURL, params, signature)
-}
-
-// VerifyTwilioJSON reports whether signature is a valid X-Twilio-Signature made with
-// token for signedURL (which carries bodySHA256) and whether body hashes to that
-// bodySHA256.
-func VerifyTwilioJSON(token, signedURL string, body []byte, signature string) bool {
-	_, raw := splitURL(signedURL)
-	q, err := parseQuery(raw)
-	if err != nil || !q.Has("bodySHA256") {
-		return false
-	}
-	return VerifyTwilio(token, signedURL, nil, signature) && bodyHashMatches(body, q.Get("bodySHA256"))
-}

@@ -6,62 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
 	twilioclient "github.com/twilio/twilio-go/client"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
-
-const vectorsPath = "../../testdata/vectors/signatures.json"
-
-type vectorTokens struct {
-	Twilio          string `json:"twilio_auth_token"`
-	TwilioSecondary string `json:"twilio_auth_token_secondary"`
-	Plivo           string `json:"plivo_auth_token"`
-	PlivoMaster     string `json:"plivo_master_auth_token"`
-	PublicBase      string `json:"public_base_url"`
-}
-
-type vector struct {
-	Name     string            `json:"name"`
-	Provider string            `json:"provider"`
-	Method   string            `json:"method"`
-	URL      string            `json:"url"`
-	Headers  map[string]string `json:"headers"`
-	Body     string            `json:"body"`
-	Valid    bool              `json:"valid"`
-	Note     string            `json:"note"`
-}
-
-type vectorFile struct {
-	Tokens  vectorTokens `json:"tokens"`
-	Vectors []vector     `json:"vectors"`
-}
-
-// loadVectors reads the shared signature vectors. In CI (CI=true) a missing file is
-// fatal; locally the test is skipped, loudly.
-func loadVectors(tb testing.TB) vectorFile {
-	tb.Helper()
-	data, err := os.ReadFile(vectorsPath)
-	if err != nil {
-		msg := "signature vectors not found at " + vectorsPath + ": " + err.Error()
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip("SKIPPING SIGNATURE VECTOR TESTS: " + msg)
-	}
-	var vf vectorFile
-	if err := json.Unmarshal(data, &vf); err != nil {
-		tb.Fatalf("parse %s: %v", vectorsPath, err)
-	}
-	if len(vf.Vectors) == 0 {
-		tb.Fatalf("%s holds no vectors", vectorsPath)
-	}
-	return vf
-}
 
 // recorder remembers what reached the handler and what onFail saw.
 type recorder struct {
@@ -100,7 +53,7 @@ func (rec *recorder) lastFailure() *Failure {
 }
 
 // vectorRouter mounts the three middlewares as the server would.
-func vectorRouter(tok vectorTokens, nonces NonceStore, rec *recorder) http.Handler {
+func vectorRouter(tok testutil.VectorTokens, nonces NonceStore, rec *recorder) http.Handler {
 	res := URLResolver{PublicBase: tok.PublicBase}
 	tw := TwilioMiddleware(TwilioConfig{AuthToken: tok.Twilio, SecondaryAuthToken: tok.TwilioSecondary, URL: res}, rec.onFail)
 	pcfg := PlivoConfig{AuthToken: tok.Plivo, MasterAuthToken: tok.PlivoMaster, URL: res, Nonces: nonces}
@@ -114,7 +67,7 @@ func vectorRouter(tok vectorTokens, nonces NonceStore, rec *recorder) http.Handl
 }
 
 // vectorRequest builds the request a vector describes, sent to its path and query.
-func vectorRequest(tb testing.TB, v vector) *http.Request {
+func vectorRequest(tb testing.TB, v testutil.Vector) *http.Request {
 	tb.Helper()
 	u, err := url.Parse(v.URL)
 	if err != nil {
@@ -133,7 +86,7 @@ func vectorRequest(tb testing.TB, v vector) *http.Request {
 }
 
 func TestVectors(t *testing.T) {
-	vf := loadVectors(t)
+	vf := testutil.LoadVectors(t)
 	for _, v := range vf.Vectors {
 		t.Run(v.Name, func(t *testing.T) {
 			rec := &recorder{}
@@ -161,7 +114,7 @@ func TestVectors(t *testing.T) {
 }
 
 // checkEchoedParams: POST form params come from the body only, GET from the query.
-func checkEchoedParams(t *testing.T, v vector, got url.Values) {
+func checkEchoedParams(t *testing.T, v testutil.Vector, got url.Values) {
 	t.Helper()
 	u, _ := url.Parse(v.URL)
 	var want url.Values
@@ -185,7 +138,7 @@ func checkEchoedParams(t *testing.T, v vector, got url.Values) {
 
 // TestPlivoReplay: the same valid request twice is refused the second time.
 func TestPlivoReplay(t *testing.T) {
-	vf := loadVectors(t)
+	vf := testutil.LoadVectors(t)
 	for _, name := range []string{"plivo-post-answer", "plivo-get-answer", "plivo-v2-message"} {
 		t.Run(name, func(t *testing.T) {
 			v := findVector(t, vf, name)
@@ -208,7 +161,7 @@ func TestPlivoReplay(t *testing.T) {
 // TestForgedRequestDoesNotClaimNonce: a forged request with nonce N leaves N free
 // for the genuine request.
 func TestForgedRequestDoesNotClaimNonce(t *testing.T) {
-	vf := loadVectors(t)
+	vf := testutil.LoadVectors(t)
 	v := findVector(t, vf, "plivo-post-answer")
 	nonces := NewMemoryNonces(100, 0)
 	rec := &recorder{}
@@ -233,7 +186,7 @@ func TestForgedRequestDoesNotClaimNonce(t *testing.T) {
 	}
 }
 
-func findVector(t *testing.T, vf vectorFile, name string) vector {
+func findVector(t *testing.T, vf testutil.VectorSet, name string) testutil.Vector {
 	t.Helper()
 	for _, v := range vf.Vectors {
 		if v.Name == name {
@@ -241,11 +194,11 @@ func findVector(t *testing.T, vf vectorFile, name string) vector {
 		}
 	}
 	t.Fatalf("vector %s not found", name)
-	return vector{}
+	return testutil.Vector{}
 }
 
 // twilioGoAccepts is twilio-go's verdict with either token.
-func twilioGoAccepts(tok vectorTokens, v vector) bool {
+func twilioGoAccepts(tok testutil.VectorTokens, v testutil.Vector) bool {
 	sig := v.Headers["X-Twilio-Signature"]
 	for _, token := range []string{tok.Twilio, tok.TwilioSecondary} {
 		rv := twilioclient.NewRequestValidator(token)
@@ -263,7 +216,7 @@ func twilioGoAccepts(tok vectorTokens, v vector) bool {
 }
 
 // oursAccepts is our verdict with either token, without the middleware.
-func oursAccepts(tok vectorTokens, v vector) bool {
+func oursAccepts(tok testutil.VectorTokens, v testutil.Vector) bool {
 	sig := v.Headers["X-Twilio-Signature"]
 	for _, token := range []string{tok.Twilio, tok.TwilioSecondary} {
 		var ok bool
@@ -287,7 +240,7 @@ func oursAccepts(tok vectorTokens, v vector) bool {
 // first value of a repeated field) and we accept it; on every other Twilio vector we
 // agree with twilio-go, and both agree with the vector.
 func TestTwilioGoOracle(t *testing.T) {
-	vf := loadVectors(t)
+	vf := testutil.LoadVectors(t)
 	for _, v := range vf.Vectors {
 		if v.Provider != "twilio" {
 			continue
@@ -312,7 +265,7 @@ func TestTwilioGoOracle(t *testing.T) {
 
 // TestSignersMatchVectors: our signers reproduce every valid vector's signature.
 func TestSignersMatchVectors(t *testing.T) {
-	vf := loadVectors(t)
+	vf := testutil.LoadVectors(t)
 	tok := vf.Tokens
 	for _, v := range vf.Vectors {
 		if !v.Valid {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/seal"
 )
 
 // ExampleCallCenter is the placeholder number of the bundled example flow
@@ -39,6 +41,14 @@ type Config struct {
 
 	DatabaseURL   string // IVR_DATABASE_URL
 	RetentionDays int    // IVR_RETENTION_DAYS (0 = keep forever)
+	// CallCloseAfter: a call still without a final status this long after
+	// it started is closed with status "unknown" (IVR_CALL_CLOSE_AFTER).
+	CallCloseAfter time.Duration
+
+	// Outbound event webhooks: off while WebhookURL is empty.
+	WebhookURL     string        // IVR_WEBHOOK_URL
+	WebhookSecret  string        // IVR_WEBHOOK_SECRET: whsec_<base64>, checked by the webhook package
+	WebhookTimeout time.Duration // IVR_WEBHOOK_TIMEOUT: one delivery attempt
 
 	AdminToken string // IVR_ADMIN_TOKEN
 
@@ -62,6 +72,13 @@ type Config struct {
 	Providers         map[string]bool // IVR_PROVIDERS: which providers' routes are enabled (default twilio,plivo)
 	NgrokAPI          string          // IVR_NGROK_API (default http://127.0.0.1:4040), "off" to disable
 	FlowWatchInterval time.Duration
+	// StateKey seals the call's variables into the action URLs
+	// (IVR_STATE_KEY, 32 bytes as hex or base64); nil = a per-process
+	// random key (local mode only).
+	StateKey []byte
+	// Secrets answers {{secret.NAME}} in a flow's requests from
+	// IVR_SECRET_<NAME> or IVR_SECRET_<NAME>_FILE.
+	Secrets *Secrets
 	// ShutdownDrain is how long, after SIGTERM/SIGINT, /readyz answers 503
 	// while requests are still served, so a load balancer takes the instance
 	// out of rotation before it stops accepting (IVR_SHUTDOWN_DRAIN).
@@ -183,12 +200,24 @@ func Load(getenv func(string) string) (Config, error) {
 		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
 		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
 		ShutdownDrain:     duration("IVR_SHUTDOWN_DRAIN", 0),
+		CallCloseAfter:    duration("IVR_CALL_CLOSE_AFTER", 6*time.Hour),
+		WebhookURL:        str("IVR_WEBHOOK_URL", ""),
+		WebhookSecret:     secret("IVR_WEBHOOK_SECRET"),
+		WebhookTimeout:    duration("IVR_WEBHOOK_TIMEOUT", 10*time.Second),
 	}
 	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
 		if t := secret(name); t != "" {
 			c.TwilioTokens = append(c.TwilioTokens, t)
 		}
 	}
+	if k := secret("IVR_STATE_KEY"); k != "" {
+		key, err := seal.ParseKey(k)
+		if err != nil {
+			errs = append(errs, errors.New("IVR_STATE_KEY: write 32 bytes as 64 hex digits or base64 (make one with: openssl rand -hex 32)"))
+		}
+		c.StateKey = key
+	}
+	c.Secrets = NewSecrets(getenv)
 	if h := str("IVR_TLS_AUTOCERT_HOSTS", ""); h != "" {
 		c.AutocertHosts = strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ' ' })
 	}
@@ -231,6 +260,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.PlivoBasicUser == "") != (c.PlivoBasicPass == "") {
 		errs = append(errs, errors.New("set both IVR_PLIVO_BASIC_USER and IVR_PLIVO_BASIC_PASSWORD, or neither"))
 	}
+	errs = append(errs, c.webhookProblems()...)
 	if c.Production {
 		errs = append(errs, c.productionProblems()...)
 	}
@@ -238,6 +268,27 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// webhookProblems checks IVR_WEBHOOK_URL and its secret.
+func (c Config) webhookProblems() []error {
+	if c.WebhookURL == "" {
+		if c.WebhookSecret != "" {
+			return []error{errors.New("IVR_WEBHOOK_SECRET is set but IVR_WEBHOOK_URL is not: set the URL events are POSTed to, or unset the secret")}
+		}
+		return nil
+	}
+	var errs []error
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("IVR_WEBHOOK_URL=%q: write an absolute http(s) URL, e.g. https://hooks.example.com/ivr", c.WebhookURL))
+	} else if c.Production && u.Scheme != "https" {
+		errs = append(errs, errors.New("production: IVR_WEBHOOK_URL must be https (events carry callers' numbers)"))
+	}
+	if c.WebhookSecret == "" {
+		errs = append(errs, errors.New("IVR_WEBHOOK_URL is set: set IVR_WEBHOOK_SECRET (or IVR_WEBHOOK_SECRET_FILE) to whsec_ and base64 random bytes, e.g. whsec_$(openssl rand -base64 32)"))
+	}
+	return errs
 }
 
 // productionProblems lists what production mode refuses to start with.
@@ -254,6 +305,9 @@ func (c Config) productionProblems() []error {
 	}
 	if c.AdminToken == "" {
 		errs = append(errs, errors.New("production: set IVR_ADMIN_TOKEN (or IVR_ADMIN_TOKEN_FILE); the admin UI must not be open"))
+	}
+	if c.StateKey == nil {
+		errs = append(errs, errors.New("production: set IVR_STATE_KEY (or IVR_STATE_KEY_FILE) to 32 random bytes as hex, e.g. from: openssl rand -hex 32; every instance uses the same key"))
 	}
 	if c.PublicURL == "" && !c.TrustProxy {
 		errs = append(errs, errors.New("production: set IVR_PUBLIC_URL to the https URL the providers call (or IVR_TRUST_PROXY_HEADERS=true behind a proxy you run)"))

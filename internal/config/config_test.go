@@ -50,7 +50,7 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 	if err == nil {
 		t.Fatal("production with nothing set must be refused")
 	}
-	for _, want := range []string{"IVR_CALL_CENTER_NUMBER", "TWILIO_AUTH_TOKEN", "PLIVO_AUTH_TOKEN", "IVR_ADMIN_TOKEN", "IVR_PUBLIC_URL"} {
+	for _, want := range []string{"IVR_CALL_CENTER_NUMBER", "TWILIO_AUTH_TOKEN", "PLIVO_AUTH_TOKEN", "IVR_ADMIN_TOKEN", "IVR_PUBLIC_URL", "IVR_STATE_KEY"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal should say to set %s:\n%v", want, err)
 		}
@@ -58,6 +58,7 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"IVR_MODE": "production", "IVR_CALL_CENTER_NUMBER": "+14155550100", "IVR_PROVIDERS": "twilio",
 		"TWILIO_AUTH_TOKEN": "t", "IVR_ADMIN_TOKEN": "a", "IVR_PUBLIC_URL": "https://ivr.example.com/",
+		"IVR_STATE_KEY": strings.Repeat("ab", 32),
 	}))
 	if err != nil {
 		t.Fatalf("a safe production configuration must load: %v", err)
@@ -132,5 +133,94 @@ func TestDurations(t *testing.T) {
 	// Where the default is not 0, 0 is refused: a 0 voice deadline would fall back on every call.
 	if _, err := Load(env(map[string]string{"IVR_VOICE_DEADLINE": "0s"})); err == nil {
 		t.Error("IVR_VOICE_DEADLINE=0s accepted")
+	}
+}
+
+func TestStateKey(t *testing.T) {
+	hexKey := strings.Repeat("0f", 32)
+	b64Key := "Dw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8="
+	for _, k := range []string{hexKey, b64Key} {
+		c, err := Load(env(map[string]string{"IVR_STATE_KEY": k}))
+		if err != nil || len(c.StateKey) != 32 || c.StateKey[0] != 0x0f {
+			t.Fatalf("%s: %v %x", k, err, c.StateKey)
+		}
+	}
+	c, err := Load(env(nil))
+	if err != nil || c.StateKey != nil {
+		t.Fatalf("local mode without a key: %v %x", err, c.StateKey)
+	}
+	_, err = Load(env(map[string]string{"IVR_STATE_KEY": "short-secret-value"}))
+	if err == nil || !strings.Contains(err.Error(), "IVR_STATE_KEY") || strings.Contains(err.Error(), "short-secret-value") {
+		t.Fatalf("a bad key must be refused without printing it: %v", err)
+	}
+}
+
+func TestFlowSecrets(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "crm")
+	if err := os.WriteFile(path, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{
+		"IVR_SECRET_CRM_TOKEN": "tok-1", "IVR_SECRET_FILED_FILE": path,
+		"IVR_SECRET_BOTH": "x", "IVR_SECRET_BOTH_FILE": path,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Secrets
+	if v, ok := s.Get("CRM_TOKEN"); !ok || v != "tok-1" {
+		t.Fatalf("CRM_TOKEN: %q %v", v, ok)
+	}
+	if v, ok := s.Get("FILED"); !ok || v != "from-file" {
+		t.Fatalf("FILED: %q %v", v, ok)
+	}
+	for _, n := range []string{"BOTH", "UNSET", "bad-name", ""} {
+		if v, ok := s.Get(n); ok || v != "" {
+			t.Fatalf("%s: %q %v", n, v, ok)
+		}
+	}
+	errs := s.Check([]string{"CRM_TOKEN", "BOTH", "UNSET"})
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "not both") || !strings.Contains(errs[1].Error(), "IVR_SECRET_UNSET") {
+		t.Fatalf("check: %v", errs)
+	}
+	for _, e := range errs {
+		if strings.Contains(e.Error(), "from-file") || strings.Contains(e.Error(), "tok-1") {
+			t.Fatalf("an error printed a secret: %v", e)
+		}
+	}
+}
+
+func TestWebhookSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.WebhookURL != "" || c.CallCloseAfter != 6*time.Hour || c.WebhookTimeout != 10*time.Second {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "whsec")
+	if err := os.WriteFile(f, []byte("whsec_c2VjcmV0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(env(map[string]string{"IVR_WEBHOOK_URL": "https://hooks.example.com/ivr", "IVR_WEBHOOK_SECRET_FILE": f, "IVR_CALL_CLOSE_AFTER": "2h"}))
+	if err != nil || c.WebhookSecret != "whsec_c2VjcmV0" || c.CallCloseAfter != 2*time.Hour {
+		t.Fatalf("from a secret file: %+v %v", c, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"IVR_WEBHOOK_URL": "https://h.example/x"}, "set IVR_WEBHOOK_SECRET"},
+		{map[string]string{"IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "IVR_WEBHOOK_URL is not"},
+		{map[string]string{"IVR_WEBHOOK_URL": "hooks.example.com", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "absolute http(s) URL"},
+		{map[string]string{"IVR_MODE": "production", "IVR_WEBHOOK_URL": "http://h.example/x", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "must be https"},
+		{map[string]string{"IVR_CALL_CLOSE_AFTER": "0"}, "IVR_CALL_CLOSE_AFTER"},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.env, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "c2VjcmV0") {
+			t.Errorf("an error printed the secret: %v", err)
+		}
 	}
 }

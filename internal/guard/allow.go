@@ -43,15 +43,6 @@ func (l Allowlist) Contains(addr netip.Addr) bool {
 	return false
 }
 
-// String lists the networks comma separated, in the form ParseCIDRs reads.
-func (l Allowlist) String() string {
-	parts := make([]string, len(l))
-	for i, p := range l {
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
 // ParseCIDRs reads a list of networks from a variable or a file's contents.
 // Entries are separated by commas, spaces, tabs or newlines; "#" starts a
 // comment that runs to the end of the line. An entry is a CIDR

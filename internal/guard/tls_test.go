@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,10 +17,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // testCA is a certificate authority made up for one test.
@@ -105,24 +105,6 @@ func touch(t *testing.T, at time.Time, paths ...string) {
 	}
 }
 
-// lockedBuffer is a log sink shared by the server goroutines and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestTLSServerReloadsCertificate(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -135,7 +117,7 @@ func TestTLSServerReloadsCertificate(t *testing.T) {
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	advance := func(d time.Duration) { clock.Add(int64(d)) }
 
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	cfg, redirect, err := newTLS(TLSConfig{CertFile: certFile, KeyFile: keyFile}, slog.New(slog.NewTextHandler(logs, nil)), now)
 	if err != nil {
 		t.Fatalf("newTLS: %v", err)

@@ -606,3 +606,21 @@ func TestParseState(t *testing.T) {
 		t.Errorf("encode = %q", got)
 	}
 }
+
+func TestRevision(t *testing.T) {
+	a, err := Parse("a.yaml", Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("b.yaml", Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("c.yaml", append(Example(), []byte("\n# edited\n")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Revision()) != 12 || a.Revision() != b.Revision() || a.Revision() == c.Revision() {
+		t.Errorf("revisions %q %q %q: want 12 hex digits, equal for the same text, different after an edit", a.Revision(), b.Revision(), c.Revision())
+	}
+}

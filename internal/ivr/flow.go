@@ -78,10 +78,10 @@ type Request struct {
 
 // Event is one thing that happened during a call, for call records.
 type Event struct {
-	At     time.Time
-	Menu   string // menu the event happened in ("" outside menus)
-	Input  string // caller input: digits, "speech: ...", "timeout", ...
-	Action string // what the flow did: "enter", "goto billing", "transfer +1...", ...
+	At     time.Time `json:"at"`
+	Menu   string    `json:"menu"`   // menu the event happened in ("" outside menus)
+	Input  string    `json:"input"`  // caller input: digits, "speech: ...", "timeout", ...
+	Action string    `json:"action"` // what the flow did: "enter", "goto billing", "transfer +1...", ...
 }
 
 // Result is the engine's answer to a Request: Steps to render, Events to record.
@@ -121,6 +121,8 @@ type Flow struct {
 	Requests         []*HTTPRequest // requests:, file order
 	Variables        []string       // every variable the flow names, sorted
 
+	revision string // see Revision
+
 	numbers  map[string]*Number // by digits without "+"
 	requests map[string]*HTTPRequest
 	menus    map[string]*Menu
@@ -138,9 +140,6 @@ type LanguageConfig struct {
 
 // Menus returns the flow's menus in file order.
 func (f *Flow) Menus() []*Menu { return append([]*Menu(nil), f.order...) }
-
-// Menu returns the menu with that id, or nil.
-func (f *Flow) Menu(id string) *Menu { return f.menus[id] }
 
 // CallCenter returns the flow's call_center number, or "".
 func (f *Flow) CallCenter() string { return f.CallCenterNumber }

@@ -146,18 +146,6 @@ func (s *sim) silence() Result {
 	return Result{}
 }
 
-// follow follows a lone Redirect step.
-func (s *sim) follow() Result {
-	s.t.Helper()
-	for _, st := range s.last.Steps {
-		if r, ok := st.(Redirect); ok {
-			return s.do(r.Target.Path, r.Target.Query, Input{})
-		}
-	}
-	s.t.Fatalf("no redirect in %v", summary(s.last.Steps))
-	return Result{}
-}
-
 func (s *sim) dialDone(status string) Result {
 	s.t.Helper()
 	for _, st := range s.last.Steps {
@@ -192,3 +180,6 @@ func eqStrings(t *testing.T, what string, got, want []string) {
 		t.Errorf("%s:\n got: %q\nwant: %q", what, got, want)
 	}
 }
+
+// Menu returns the menu with that id, or nil.
+func (f *Flow) Menu(id string) *Menu { return f.menus[id] }

@@ -80,9 +80,6 @@ func (s *Source) load() (*Flow, fileSig, error) {
 // Flow returns the live flow; never nil.
 func (s *Source) Flow() *Flow { return s.cur.Load() }
 
-// Path is the flow file's path ("" = the bundled example).
-func (s *Source) Path() string { return s.path }
-
 // Reload re-reads the flow file. On error the last good flow keeps serving,
 // the error is logged and remembered for LastError, and returned.
 func (s *Source) Reload() error {

@@ -1,15 +1,15 @@
 package ivr
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const goodFlow = `
@@ -45,24 +45,6 @@ func greetingText(t *testing.T, f *Flow) string {
 	return f.Menu("main").Greeting[0].Text.Plain
 }
 
-// syncBuf is a log buffer safe for the Watch goroutine.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSourceReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flow.yaml")
 	write := func(s string) {
@@ -72,7 +54,7 @@ func TestSourceReload(t *testing.T) {
 		}
 	}
 	write(goodFlow)
-	var logs syncBuf
+	var logs testutil.Buffer
 	src, err := NewSource(path, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -170,13 +152,7 @@ func TestSourceWatch(t *testing.T) {
 
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testutil.WaitForWithin(t, 5*time.Second, what, cond)
 	}
 	// Same size and mtime, other content: the hash catches it.
 	st, _ := os.Stat(path)

@@ -59,6 +59,13 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 	a := newAdmin(d)
 	a.tokens = t
 	a.providers = providers
+	a.recordings = newRecordings(firstToken(d.Config.TwilioTokens))
+	if d.MediaClient != nil {
+		a.recordings.client = d.MediaClient
+	}
+	if d.MediaAllowed != nil {
+		a.recordings.allowed = d.MediaAllowed
+	}
 	r.Use(adminHeaders, a.localOnly)
 
 	// Open to anyone who may see the admin at all (the login page needs CSS).
@@ -73,10 +80,11 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 		r.Method(http.MethodGet, "/flow", handleFlowMap(a))
 		r.Method(http.MethodGet, "/try", handleTryPage(a))
 		r.Method(http.MethodGet, "/calls", handleCallsPage(a))
-		r.Method(http.MethodGet, "/calls/{provider}/{id}", handleCallPage(a))
+		r.Method(http.MethodGet, "/calls/{provider}/*", handleCallPage(a)) // a call id may hold "/"
 		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
 		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+		addInsightRoutes(r, a)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin page", http.StatusNotFound)
@@ -94,6 +102,7 @@ type admin struct {
 	publicHost string // IVR_PUBLIC_URL's host, also a valid Origin
 	layout     *template.Template
 	errors     *template.Template
+	recordings *recordings // fetches voicemail audio from the providers
 	// guesses limits wrong admin tokens per client address (login form and
 	// bearer token alike): adminMaxWrong in adminLockoutWindow, then locked out.
 	guesses *guard.Lockout
@@ -200,15 +209,38 @@ func adminHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// localOnly serves the admin only to loopback clients when no token is set.
+// localOnly serves the admin only to loopback clients when no token is set,
+// and only under a loopback host name: a page on another site whose name
+// resolves to 127.0.0.1 (DNS rebinding) arrives from a loopback address too,
+// but with its own name in Host.
 func (a *admin) localOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" && !isLoopback(r.RemoteAddr) {
 			http.Error(w, "admin UI disabled: set IVR_ADMIN_TOKEN to use it from another machine", http.StatusForbidden)
 			return
 		}
+		if a.token == "" && !isLoopbackHost(r.Host) {
+			http.Error(w, "admin UI without IVR_ADMIN_TOKEN answers only http://localhost, http://127.0.0.1 or http://[::1] "+
+				"(this request named another host); set IVR_ADMIN_TOKEN to use another name", http.StatusForbidden)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isLoopbackHost reports whether a Host header (with or without a port)
+// names this machine's loopback: localhost or a loopback address literal.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }
 
 func isLoopback(remoteAddr string) bool {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -179,11 +177,13 @@ func countByReason(m *Metrics, name string) ([]reasonCount, float64) {
 	return out, total
 }
 
-// handleCallPage serves GET /admin/calls/{provider}/{id}.
+// handleCallPage serves GET /admin/calls/{provider}/{id}. The id is
+// everything after the provider in the decoded path: callHref escapes it
+// (a "/" in it too), and the router matches on the still-escaped path.
 func handleCallPage(a *admin) http.Handler {
 	tmpl := a.page("call.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		provider, id := chi.URLParam(r, "provider"), chi.URLParam(r, "id")
+		provider, id, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/admin/calls/"), "/")
 		c, err := a.d.Store.GetCall(r.Context(), provider, id)
 		if errors.Is(err, store.ErrNotFound) {
 			a.fail(w, r, http.StatusNotFound, "No such call", "No call "+provider+"/"+id+" is stored (records may have been deleted by retention).")

@@ -22,7 +22,9 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const (
@@ -376,7 +378,7 @@ func TestAdminNoTokenMode(t *testing.T) {
 		{"203.0.113.5:1234", "/admin/login", http.StatusForbidden},
 		{"203.0.113.5:1234", "/admin/static/admin.css", http.StatusForbidden},
 	} {
-		w := e.do(t, "GET", tc.path, "", withRemote(tc.remote))
+		w := e.do(t, "GET", tc.path, "", withRemote(tc.remote), withHost("localhost:8080"))
 		if w.Code != tc.want {
 			t.Errorf("GET %s from %s = %d, want %d", tc.path, tc.remote, w.Code, tc.want)
 		}
@@ -385,13 +387,13 @@ func TestAdminNoTokenMode(t *testing.T) {
 		}
 	}
 	// Local mode still wants the CSRF token on POSTs.
-	w := e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHeader("Origin", "http://example.com"))
+	w := e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"), withHeader("Origin", "http://127.0.0.1:8080"))
 	if w.Code != http.StatusForbidden {
 		t.Errorf("local try without CSRF token = %d, want 403", w.Code)
 	}
-	page := e.do(t, "GET", "/admin/try", "", withRemote("127.0.0.1:1"))
+	page := e.do(t, "GET", "/admin/try", "", withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"))
 	c := cookieNamed(page, csrfCookie)
-	w = e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHeader("Origin", "http://example.com"),
+	w = e.do(t, "POST", "/admin/api/try", `{"provider":"twilio"}`, withRemote("127.0.0.1:1"), withHost("127.0.0.1:8080"), withHeader("Origin", "http://127.0.0.1:8080"),
 		withCookie(c), withHeader(csrfHeader, c.Value))
 	if w.Code != http.StatusOK {
 		t.Errorf("local try with CSRF token = %d, want 200: %s", w.Code, w.Body.String())
@@ -488,7 +490,7 @@ func seedCalls(t *testing.T, db *store.DB, base time.Time, n int) {
 		id := fmt.Sprintf("CA%032d", i)
 		from := fmt.Sprintf("+1555000000%d", i)
 		at := base.Add(time.Duration(i) * time.Minute)
-		evs := []store.Event{{At: at, Menu: "main", Action: "enter"}, {At: at.Add(time.Second), Menu: "main", Input: "2", Action: "goto support"}}
+		evs := []store.Event{{Event: ivr.Event{At: at, Menu: "main", Action: "enter"}}, {Event: ivr.Event{At: at.Add(time.Second), Menu: "main", Input: "2", Action: "goto support"}}}
 		if err := db.AddEvents(ctx, "twilio", id, from, "+15559870000", evs); err != nil {
 			t.Fatal(err)
 		}
@@ -712,17 +714,12 @@ func TestAdminTryCallToTransfer(t *testing.T) {
 
 			// The call is recorded through the real handlers and the writer.
 			var c store.Call
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				var err error
+			var err error
+			if !testutil.Eventually(5*time.Second, func() bool {
 				c, err = e.db.GetCall(context.Background(), provider, callID)
-				if err == nil && len(c.Events) >= 4 && c.Status == "completed" {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("call not recorded: %+v (err %v)", c, err)
-				}
-				time.Sleep(20 * time.Millisecond)
+				return err == nil && len(c.Events) >= 4 && c.Status == "completed"
+			}) {
+				t.Fatalf("call not recorded: %+v (err %v)", c, err)
 			}
 			if c.From != "+15551112222" || c.DurationSeconds != 42 {
 				t.Errorf("recorded call %+v", c)
@@ -916,7 +913,7 @@ func TestAdminLockout(t *testing.T) {
 	for outcome, want := range map[string]float64{"wrong_token": float64(2*(adminMaxWrong-1) + 1), "locked_out": 2} {
 		got := 0.0
 		for _, route := range []string{"/admin/api/calls", "/admin/login"} {
-			got += testutil.ToFloat64(e.metrics.Requests.WithLabelValues("admin", route, outcome))
+			got += promtest.ToFloat64(e.metrics.Requests.WithLabelValues("admin", route, outcome))
 		}
 		if got != want {
 			t.Errorf("ivr_requests_total{provider=admin,outcome=%s} = %v, want %v", outcome, got, want)

@@ -12,7 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
 )
 
 // failer turns every failure on a provider's routes into the answer the
@@ -26,6 +30,10 @@ type failer struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
+	// failures counts fallbacks and refusals in the store (nil: not counted);
+	// events gets a "fallback <reason>" event for a verified call (nil: none).
+	failures *store.FailureCounter
+	events   *store.Writer
 }
 
 // errDeadline is the cause deadline cancels a late voice handler's context with.
@@ -38,6 +46,32 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	}
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
+	f.failures.Add(f.p.name, store.FailureFallback, reason)
+	f.recordFallback(r, reason)
+}
+
+// recordFallback adds a "fallback <reason>" event to the call of a verified
+// request, so the call's outcome is a fallback; it carries the call.fallback
+// webhook event. A request whose signature was not verified changes no call
+// record.
+func (f failer) recordFallback(r *http.Request, reason string) {
+	params := auth.Params(r.Context())
+	if f.events == nil || params == nil {
+		return
+	}
+	id := params.Get(f.p.CallID)
+	if id == "" {
+		return
+	}
+	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
+}
+
+// refused counts a request refused by signature, nonce or address checks.
+func (f failer) refused(reason string) {
+	f.metrics.Refused.WithLabelValues(f.p.name, reason).Inc()
+	f.failures.Add(f.p.name, store.FailureRefused, reason)
 }
 
 // quiet answers the empty document.
@@ -89,12 +123,12 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // logs only) what the query says.
 func callID(r *http.Request, p *provider) string {
 	if params := auth.Params(r.Context()); params != nil {
-		if id := params.Get(p.callID); id != "" {
+		if id := params.Get(p.CallID); id != "" {
 			return id
 		}
-		return params.Get(p.messageID)
+		return params.Get(p.MessageID)
 	}
-	return r.URL.Query().Get(p.callID)
+	return r.URL.Query().Get(p.CallID)
 }
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.
@@ -105,7 +139,7 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
 			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
 	}
-	f.metrics.Refused.WithLabelValues(f.p.name, fail.Reason).Inc()
+	f.refused(fail.Reason)
 	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.name, r.URL.Path) {
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the
@@ -147,14 +181,14 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// One timer per request: at d it cancels the handler's context
 			// (cause: errDeadline) and writes the fallback, unless the
-			// handler has begun its answer or the client went away.
-			ctx, cancel := context.WithCancelCause(r.Context())
+			// handler has begun its answer. Only the deadline cancels the
+			// handler: a client that closed its side of the connection (the
+			// server then cancels the request's context) may still read the
+			// answer, and the step it asked for is recorded either way.
+			ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 			defer cancel(nil)
 			tw := &timeoutWriter{w: w, header: make(http.Header)}
 			timer := time.AfterFunc(d, func() {
-				if r.Context().Err() != nil {
-					return // the client went away
-				}
 				cancel(errDeadline)
 				tw.mu.Lock()
 				defer tw.mu.Unlock()
@@ -187,6 +221,11 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 			tw.mu.Lock()
 			tw.started = true
 			tw.mu.Unlock()
+			if r.Context().Err() != nil && context.Cause(ctx) != errDeadline {
+				f.logger.Info("voice answer written after the client closed its side of the connection",
+					slog.String("provider", f.p.name), slog.String("path", r.URL.Path),
+					slog.String("request_id", info(r.Context()).id))
+			}
 		})
 	}
 }

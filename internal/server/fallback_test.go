@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -102,7 +102,7 @@ func TestFallbackOnEveryFailure(t *testing.T) {
 				a := newTestApp(t, k.opts...)
 				w := a.serve(k.req(a, provider))
 				assertFallback(t, provider, w)
-				got := testutil.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues(provider, k.reason))
+				got := promtest.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues(provider, k.reason))
 				if got != 1 {
 					t.Errorf("ivr_fallbacks_total{provider=%q,reason=%q} = %v, want 1", provider, k.reason, got)
 				}
@@ -121,7 +121,7 @@ func TestFallbackOnEveryFailure(t *testing.T) {
 			w := a.serve(a.request(provider, http.MethodPost, answer(provider), callForm(provider)))
 			if provider == "plivo" {
 				assertFallback(t, provider, w)
-				if got := testutil.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues("plivo", "nonce_store")); got != 1 {
+				if got := promtest.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues("plivo", "nonce_store")); got != 1 {
 					t.Errorf("nonce_store fallbacks = %v, want 1", got)
 				}
 				return
@@ -242,7 +242,7 @@ func TestPlivoCallbackRetriedAfterStoreFailure(t *testing.T) {
 		t.Fatalf("after the retry: %+v, %v; want the hangup stored", calls, err)
 	}
 	up.serve(again())
-	if got := testutil.ToFloat64(up.deps.Metrics.Refused.WithLabelValues("plivo", auth.ReasonReplayedNonce)); got != 1 {
+	if got := promtest.ToFloat64(up.deps.Metrics.Refused.WithLabelValues("plivo", auth.ReasonReplayedNonce)); got != 1 {
 		t.Errorf("a replay after the stored retry: refused %v times as replayed, want 1", got)
 	}
 

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestAllowlistThroughRouter: with an allowlist, a signed request from an
@@ -43,7 +43,7 @@ func TestAllowlistThroughRouter(t *testing.T) {
 					return
 				}
 				assertFallback(t, provider, w)
-				if got := testutil.ToFloat64(a.deps.Metrics.Refused.WithLabelValues(provider, "ip_not_allowed")); got != 1 {
+				if got := promtest.ToFloat64(a.deps.Metrics.Refused.WithLabelValues(provider, "ip_not_allowed")); got != 1 {
 					t.Errorf("refused{reason=ip_not_allowed} = %v, want 1", got)
 				}
 			})

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/ivr-project/ivr/internal/buildinfo"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +20,10 @@ type Metrics struct {
 	Refused    *prometheus.CounterVec   // provider, reason: refused signatures and addresses
 	Reloads    *prometheus.CounterVec   // result
 	StoreError *prometheus.CounterVec   // op
+
+	Lookups       *prometheus.CounterVec   // request, outcome: the flow's HTTP requests
+	LookupLatency *prometheus.HistogramVec // request
+	Breakers      *prometheus.CounterVec   // request, state: a lookup breaker changed state
 }
 
 // NewMetrics registers every collector. queueDepth and dropped report the
@@ -45,8 +51,20 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 		StoreError: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ivr_store_errors_total", Help: "Store operations that failed, by operation.",
 		}, []string{"op"}),
+		Lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_lookup_total", Help: "The flow's HTTP lookups by request name and outcome (ok, timeout, status, too_large, bad_json, missing_field, breaker_open, error).",
+		}, []string{"request", "outcome"}),
+		LookupLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ivr_lookup_duration_seconds",
+			Help:    "Time a lookup took, by request name (breaker_open ones take ~0).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"request"}),
+		Breakers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_lookup_breaker_changes_total", Help: "Lookup circuit breaker state changes, by request name and new state (open: the API is skipped for a while).",
+		}, []string{"request", "state"}),
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.Fallbacks, m.Refused, m.Reloads, m.StoreError,
+		m.Lookups, m.LookupLatency, m.Breakers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Expose both reload results from the start (at 0), so that the series
 	// exist and rate()/alerts work before the first reload.
@@ -63,6 +81,18 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 		}, dropped))
 	}
 	return m
+}
+
+// registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual
+// way to tell which build answers; registering it again is a no-op.
+func (m *Metrics) registerBuild(b buildinfo.Info) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "ivr_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	m.Registry.Register(g) // fails only when an earlier New registered it: keep that one
 }
 
 // Handler serves the registry in the Prometheus text format.

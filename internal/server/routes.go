@@ -18,18 +18,23 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
 
 	// Operators.
-	r.Method(http.MethodGet, "/healthz", handleHealthz())
+	r.Method(http.MethodGet, "/healthz", handleHealthz(d.Build))
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events, d.Draining))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
+	// The demo accounts API the example flow's lookup asks (local mode only).
+	if !cfg.Production {
+		r.Method(http.MethodGet, "/demo/accounts/{id}", handleDemoAccount())
+	}
+
 	// Twilio. Middleware order: count -> recover -> allowlist -> basic auth -> signature.
-	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0}
+	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0, failures: d.Failures, events: d.Events}
 	r.Route("/twilio", func(r chi.Router) {
 		r.Use(observe(d.Metrics, "twilio"), tf.recoverer)
 		r.Use(providerGuards(cfg.TwilioAllow, cfg.TrustedProxies, cfg.TwilioBasicUser, cfg.TwilioBasicPass, "twilio", tf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.twilio, SecondaryAuthToken: d.tokens.twilioSecondary, URL: urls}, tf.authFailure))
-			voice := tf.deadline(cfg.VoiceDeadline)(handleVoice(twilio, d.Flows, d.Events, urls, tf, d.Logger))
+			voice := tf.deadline(cfg.VoiceDeadline)(handleVoice(twilio, d.Flows, d.Events, urls, d.lookups, tf, d.Logger))
 			r.Method(http.MethodGet, "/voice", voice)
 			r.Method(http.MethodPost, "/voice", voice)
 			r.Method(http.MethodGet, "/voice/menu/{id}", voice)
@@ -44,14 +49,14 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	})
 
 	// Plivo: V3 signatures on voice and hangup, V2 on messages.
-	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == ""}
+	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == "", failures: d.Failures, events: d.Events}
 	plivoAuth := auth.PlivoConfig{AuthToken: d.tokens.plivo, MasterAuthToken: cfg.PlivoMasterToken, URL: urls, Nonces: d.Nonces, NonceTTL: 15 * time.Minute}
 	r.Route("/plivo", func(r chi.Router) {
 		r.Use(observe(d.Metrics, "plivo"), pf.recoverer)
 		r.Use(providerGuards(cfg.PlivoAllow, cfg.TrustedProxies, cfg.PlivoBasicUser, cfg.PlivoBasicPass, "plivo", pf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.PlivoV3Middleware(plivoAuth, pf.authFailure))
-			voice := pf.deadline(cfg.VoiceDeadline)(handleVoice(plivo, d.Flows, d.Events, urls, pf, d.Logger))
+			voice := pf.deadline(cfg.VoiceDeadline)(handleVoice(plivo, d.Flows, d.Events, urls, d.lookups, pf, d.Logger))
 			r.Method(http.MethodGet, "/voice", voice)
 			r.Method(http.MethodPost, "/voice", voice)
 			r.Method(http.MethodGet, "/voice/menu/{id}", voice)
@@ -80,7 +85,7 @@ func providerGuards(allow, trusted []netip.Prefix, user, pass, realm string, f f
 	var mws []func(http.Handler) http.Handler
 	if len(allow) > 0 {
 		mws = append(mws, guard.Allow(allow, trusted, func(w http.ResponseWriter, r *http.Request, reason string) {
-			f.metrics.Refused.WithLabelValues(f.p.name, reason).Inc()
+			f.refused(reason)
 			f.byRoute(w, r, reason, nil)
 		}))
 	}
@@ -88,4 +93,18 @@ func providerGuards(allow, trusted []netip.Prefix, user, pass, realm string, f f
 		mws = append(mws, guard.BasicAuth(user, pass, realm))
 	}
 	return mws
+}
+
+// addInsightRoutes are the admin's insights and voicemail inbox (behind the
+// admin's authentication; see addAdminRoutes).
+func addInsightRoutes(r chi.Router, a *admin) {
+	db := a.d.Store
+	r.Method(http.MethodGet, "/insights", handleInsightsPage(a))
+	r.Method(http.MethodGet, "/api/insights", handleAPIInsights(db))
+	r.Method(http.MethodGet, "/api/insights/compare", handleAPIInsightsCompare(db))
+	r.Method(http.MethodGet, "/api/insights/export", handleAPIInsightsExport(db))
+	r.Method(http.MethodGet, "/voicemails", handleVoicemailsPage(a))
+	r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
+	r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
+	r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
 }

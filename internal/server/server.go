@@ -7,33 +7,62 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/lookup"
+	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // Deps is everything the HTTP layer needs, passed in explicitly.
 type Deps struct {
-	Config  config.Config
-	Logger  *slog.Logger
-	Flows   *ivr.Source
-	Store   *store.DB     // call records; required
-	Events  *store.Writer // async queue for flow events in front of Store
-	Nonces  auth.NonceStore
-	Metrics *Metrics
+	Config config.Config
+	Logger *slog.Logger
+	Flows  *ivr.Source
+	Store  *store.DB     // call records; required
+	Events *store.Writer // async queue for flow events in front of Store
+	// Failures counts fallbacks and refused requests into the store for the
+	// insights (nil: only the in-memory metrics count them).
+	Failures *store.FailureCounter
+	Nonces   auth.NonceStore
+	Metrics  *Metrics
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
+
+	// Build is the running binary's identity for /healthz and the
+	// ivr_build_info metric; zero = buildinfo.Read().
+	Build buildinfo.Info
+	// Lookups performs the flow's HTTP requests; nil = a client of the
+	// server's own, counted in Metrics.
+	Lookups *lookup.Client
+	// Sealer seals the call's variables into the action URLs; nil = one
+	// from Config.StateKey, or else a per-process random key.
+	Sealer ivr.Sealer
+	// DemoAPI is the base URL of this server's /demo routes as the flow's
+	// lookups reach it (e.g. "http://127.0.0.1:8080/demo"), the flow's
+	// {{demo_api}}; "" = none. Production mode serves no demo.
+	DemoAPI string
+
+	// MediaClient and MediaAllowed fetch voicemail recordings for the
+	// admin's inbox (tests point them at a local server); nil = a client with
+	// a timeout, and only the providers' own media hosts.
+	MediaClient  *http.Client
+	MediaAllowed func(provider string, u *url.URL) bool
 
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)
@@ -44,9 +73,14 @@ func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.Logger = slog.New(capLogs(d.Logger.Handler())) // what a request sends is logged capped
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
+	if d.Build == (buildinfo.Info{}) {
+		d.Build = buildinfo.Read()
+	}
+	d.Metrics.registerBuild(d.Build)
 	twilio, plivo, err := newProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,
@@ -62,15 +96,53 @@ func New(d Deps) (http.Handler, error) {
 			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
 		}
 	}
+	lk, err := newLookups(d)
+	if err != nil {
+		return nil, err
+	}
 	r := chi.NewRouter()
-	addRoutes(r, deps{Deps: d, tokens: signingTokens(d.Config)}, twilio, plivo)
+	addRoutes(r, deps{Deps: d, tokens: signingTokens(d.Config), lookups: lk}, twilio, plivo)
 	return r, nil
 }
 
 // deps is Deps plus what New derives from it.
 type deps struct {
 	Deps
-	tokens tokens
+	tokens  tokens
+	lookups *lookups
+}
+
+// newLookups builds the voice routes' lookup runner from d.
+func newLookups(d Deps) (*lookups, error) {
+	client := d.Lookups
+	if client == nil {
+		client = lookup.New(lookup.Options{Logger: d.Logger, OnBreaker: func(request, _, to string) {
+			d.Metrics.Breakers.WithLabelValues(request, to).Inc()
+		}})
+	}
+	sealer := d.Sealer
+	if sealer == nil {
+		var err error
+		if d.Config.StateKey != nil {
+			sealer, err = seal.New(d.Config.StateKey)
+		} else if d.Config.Production {
+			err = errors.New("production: set IVR_STATE_KEY")
+		} else {
+			sealer, err = seal.NewRandom()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state key: %w", err)
+		}
+	}
+	lk := &lookups{client: client, metrics: d.Metrics, logger: d.Logger, sealer: sealer,
+		budget: lookupBudget(d.Config.VoiceDeadline)}
+	if d.Config.Secrets != nil {
+		lk.secrets = d.Config.Secrets.Get
+	}
+	if !d.Config.Production {
+		lk.demoAPI = strings.TrimRight(d.DemoAPI, "/")
+	}
+	return lk, nil
 }
 
 // tokens are the auth tokens each provider's routes verify with. A provider

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
@@ -221,7 +221,7 @@ func testutilCount(a *testApp) int {
 	n := 0
 	for _, p := range []string{"twilio", "plivo"} {
 		for _, r := range []string{"flow", "render", "panic", "deadline", "not_found", "method_not_allowed", "bad_signature"} {
-			n += int(testutil.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues(p, r)))
+			n += int(promtest.ToFloat64(a.deps.Metrics.Fallbacks.WithLabelValues(p, r)))
 		}
 	}
 	return n

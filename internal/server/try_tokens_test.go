@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestTryWorksWithoutProviderTokens: on a fresh local setup with no provider
@@ -22,7 +22,7 @@ func TestTryWorksWithoutProviderTokens(t *testing.T) {
 	for _, provider := range []string{"twilio", "plivo"} {
 		// From outside: refused, whatever token the sender guessed.
 		assertFallback(t, provider, a.serve(a.request(provider, http.MethodPost, "/"+provider+"/voice", callForm(provider))))
-		if got := testutil.ToFloat64(a.deps.Metrics.Refused.WithLabelValues(provider, "no_token")); got != 1 {
+		if got := promtest.ToFloat64(a.deps.Metrics.Refused.WithLabelValues(provider, "no_token")); got != 1 {
 			t.Errorf("refused{reason=no_token} = %v, want 1", got)
 		}
 

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
@@ -14,7 +16,7 @@ func BenchmarkUpdateStatus(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()
@@ -53,7 +55,7 @@ func BenchmarkAddEventBatch(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()
@@ -76,7 +78,7 @@ func BenchmarkListCalls(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}} {
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(be.name, func(b *testing.B) {
 			d := openT(b, be.dsn(b))
 			ctx := context.Background()

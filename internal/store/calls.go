@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // Call is one phone call as the admin API shows it.
@@ -25,12 +27,27 @@ type Call struct {
 	Events          []Event    `json:"events"` // in order; never nil on calls this package returns
 }
 
-// Event is one thing that happened on a call.
+// Event is one thing that happened on a call: the engine's event (its JSON
+// fields are the call record's) and what storing it also asks for.
 type Event struct {
-	At     time.Time `json:"at"`
-	Menu   string    `json:"menu"`
-	Input  string    `json:"input"`
-	Action string    `json:"action"`
+	ivr.Event
+	// Revision is the flow revision the event ran on; Node its stable node
+	// id ("menu" or "menu/option-key"), derived from Menu and Action when
+	// empty. See insights_write.go.
+	Revision string `json:"revision,omitempty"`
+	Node     string `json:"node,omitempty"`
+	// Recording is set on the event that reports a finished voicemail; it
+	// becomes a row of the voicemail inbox.
+	Recording *Recording `json:"-"`
+	// Notice, when set, writes an outbox event in the same transaction as
+	// this event (while the outbox is enabled). Not stored with the event.
+	Notice *Notice `json:"-"`
+}
+
+// Recording is a voicemail the provider recorded.
+type Recording struct {
+	URL             string
+	DurationSeconds int
 }
 
 // CallEvents is a batch of events for one call, as queued by the Writer.
@@ -44,10 +61,19 @@ type StatusUpdate struct {
 	Provider, CallID, From, To string
 	Status                     string    // e.g. "ringing", "in-progress", "completed"
 	At                         time.Time // when it was received; zero = now
-	DurationSeconds            int       // 0 = unknown (keeps a stored value)
+	DurationSeconds            int       // 0 = unknown (keeps a stored value); outside 0..MaxDurationSeconds: unknown
 	HangupCause                string    // "" = unknown (keeps a stored value)
 	Final                      bool      // the call is over: sets ended_at once; later non-final statuses no longer change Status
+	// ProviderAt is the provider's own timestamp of the callback (zero =
+	// unknown). A non-final status older than one already applied is
+	// ignored: callbacks may arrive out of order.
+	ProviderAt time.Time
 }
+
+// MaxDurationSeconds is the longest call duration stored: a week, well over
+// the providers' own limits (a day). A longer one is stored as unknown, so a
+// start time never lands decades away, and the column fits both databases.
+const MaxDurationSeconds = 7 * 24 * 3600
 
 // ListOptions selects and pages ListCalls.
 type ListOptions struct {
@@ -115,6 +141,11 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 				st.Close()
 			}
 		}()
+		sum, err := d.newSummariser(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer sum.close()
 		for _, b := range coalesce(batch) {
 			start := d.now()
 			for _, e := range b.Events {
@@ -136,21 +167,33 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 					}
 					inserts[n] = stmt
 				}
-				args := make([]any, 0, 5*n)
+				args := make([]any, 0, eventColumns*n)
 				for _, e := range events[:n] {
 					at := e.At
 					if at.IsZero() {
 						at = d.now()
 					}
-					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action))
+					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action), txt(e.Revision), txt(eventNode(e)))
 				}
 				if _, err := stmt.ExecContext(ctx, args...); err != nil {
 					return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
 				}
 				events = events[n:]
 			}
+			if err := sum.call(ctx, ref, b, start); err != nil {
+				return fmt.Errorf("summarise %s/%s: %w", b.Provider, b.CallID, err)
+			}
+			if d.outbox.Load() {
+				for _, e := range b.Events {
+					if e.Notice != nil {
+						if err := d.notify(ctx, tx, ref, e); err != nil {
+							return fmt.Errorf("events of %s/%s: %w", b.Provider, b.CallID, err)
+						}
+					}
+				}
+			}
 		}
-		return nil
+		return sum.flush(ctx)
 	})
 	if err != nil {
 		return fmt.Errorf("add events: %w", err)
@@ -195,42 +238,51 @@ const maxEventsPerInsert = 32
 // in a list, which is quadratic in the row count.
 func insertEventsSQL(driver string, n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action) VALUES `)
+	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		if driver == DriverSQLite {
-			q.WriteString("(?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 			continue
 		}
-		p := 5 * i
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5)
+		p := eventColumns * i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
 	}
 	return q.String()
 }
 
+// eventColumns is the number of columns insertEventsSQL writes per event.
+const eventColumns = 7
+
 // upsertStatus applies a status callback. Retries of the same callback leave
 // the same row. A final status wins over non-final ones whatever the arrival
-// order; ended_at is set by the first final status; duration and hangup cause
-// are only overwritten by known values.
-const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+// order, and a non-final status older (by the provider's timestamp) than the
+// newest applied is ignored; ended_at is set by the first final status;
+// duration and hangup cause are only overwritten by known values.
+const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause, provider_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (provider, call_id) DO UPDATE SET
     from_number      = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
     to_number        = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
-    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR calls.final = 0) THEN excluded.status ELSE calls.status END,
+    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR (calls.final = 0 AND
+                           (excluded.provider_at IS NULL OR calls.provider_at IS NULL OR excluded.provider_at >= calls.provider_at)))
+                       THEN excluded.status ELSE calls.status END,
     final            = CASE WHEN excluded.final = 1 THEN 1 ELSE calls.final END,
     started_at       = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
     ended_at         = COALESCE(calls.ended_at, excluded.ended_at),
     duration_seconds = CASE WHEN excluded.duration_seconds > 0 THEN excluded.duration_seconds ELSE calls.duration_seconds END,
-    hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END`
+    hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END,
+    provider_at      = CASE WHEN calls.provider_at IS NULL OR excluded.provider_at > calls.provider_at THEN excluded.provider_at ELSE calls.provider_at END`
 
 // UpdateStatus stores a status or hangup callback. When it returns nil the
 // change is committed (durable), so the callback may be acknowledged. It is
 // idempotent: a provider retrying the same callback changes nothing more.
 // For a new call, started_at is At, or At minus the duration for a final
-// status that reports one.
+// status that reports one. The first final status of a call writes its
+// call.completed outbox event in the same transaction; later ones (retries,
+// duplicates) do not.
 func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	if u.Provider == "" || u.CallID == "" {
 		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
@@ -239,9 +291,12 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	if at.IsZero() {
 		at = d.now()
 	}
+	if u.DurationSeconds < 0 || u.DurationSeconds > MaxDurationSeconds {
+		u.DurationSeconds = 0 // not a call's length: unknown (keeps a stored value)
+	}
 	start := at
 	final := 0
-	var ended *time.Time
+	var ended, providerAt *time.Time
 	if u.Final {
 		final = 1
 		ended = &at
@@ -249,8 +304,23 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 			start = at.Add(-time.Duration(u.DurationSeconds) * time.Second)
 		}
 	}
-	_, err := d.exec(ctx, upsertStatus, txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
-		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause))
+	if !u.ProviderAt.IsZero() {
+		providerAt = &u.ProviderAt
+	}
+	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
+		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt)}
+	var err error
+	if u.Final {
+		err = d.write(ctx, func(tx *sql.Tx) error {
+			var ref int64
+			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id`, args...).Scan(&ref); err != nil {
+				return err
+			}
+			return d.completeCall(ctx, tx, ref, "provider")
+		})
+	} else {
+		_, err = d.exec(ctx, upsertStatus, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}
@@ -385,7 +455,7 @@ func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
 		args[i] = id
 		ph[i] = "$" + strconv.Itoa(i+1)
 	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action FROM call_events WHERE call_ref IN (`+
+	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action, revision, node FROM call_events WHERE call_ref IN (`+
 		strings.Join(ph, ", ")+`) ORDER BY call_ref, id`, args...)
 	if err != nil {
 		return fmt.Errorf("load events: %w", err)
@@ -397,7 +467,7 @@ func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
 			at  timeCol
 			e   Event
 		)
-		if err := rows.Scan(&ref, &at, &e.Menu, &e.Input, &e.Action); err != nil {
+		if err := rows.Scan(&ref, &at, &e.Menu, &e.Input, &e.Action, &e.Revision, &e.Node); err != nil {
 			return fmt.Errorf("load events: scan: %w", err)
 		}
 		e.At = at.T

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // TestAddEventBatchInterleavedCalls: a batch in which calls interleave (as
@@ -19,7 +21,7 @@ func TestAddEventBatchInterleavedCalls(t *testing.T) {
 	defer db.Close()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ev := func(i int) Event {
-		return Event{At: t0.Add(time.Duration(i) * time.Second), Menu: "m", Action: string(rune('a' + i%26))}
+		return Event{Event: ivr.Event{At: t0.Add(time.Duration(i) * time.Second), Menu: "m", Action: string(rune('a' + i%26))}}
 	}
 	var batch []CallEvents
 	var wantA []Event

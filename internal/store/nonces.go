@@ -56,6 +56,8 @@ func (d *DB) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 			{`DELETE FROM call_events WHERE call_ref IN (SELECT id FROM calls WHERE started_at < $1)`, d.tv(t), false},
 			{`DELETE FROM calls WHERE started_at < $1`, d.tv(t), true},
 			{`DELETE FROM messages WHERE at < $1`, d.tv(t), true},
+			// Webhook events still to deliver are kept whatever their age.
+			{`DELETE FROM outbox WHERE created_at < $1 AND state <> 'pending'`, d.tv(t), true},
 			{`DELETE FROM nonces WHERE expires_at <= $1`, d.tv(d.now()), true},
 		} {
 			res, err := tx.ExecContext(ctx, q.sql, q.arg)

@@ -20,10 +20,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"               // registers the "sqlite" database/sql driver
 )
@@ -53,6 +56,8 @@ type DB struct {
 	// nil on PostgreSQL, whose writers run concurrently.
 	wsem chan struct{}
 	now  func() time.Time
+	// outbox: write webhook events (EnableOutbox).
+	outbox atomic.Bool
 }
 
 // Open connects to the store named by dsn and applies pending migrations.
@@ -117,9 +122,7 @@ func (d *DB) ping(ctx context.Context) error {
 const sqliteBusy = 5
 
 func openSQLite(path string) (*DB, error) {
-	if strings.HasPrefix(path, "//") { // sqlite:///abs/path
-		path = strings.TrimPrefix(path, "//")
-	}
+	path = strings.TrimPrefix(path, "//") // sqlite:///abs/path
 	if path == "" {
 		return nil, errors.New("open store: sqlite: empty path")
 	}
@@ -156,9 +159,15 @@ func openPostgres(dsn string) (*DB, error) {
 	// database/sql over pgx/stdlib rather than a pgxpool: one code path
 	// (queries, transactions, scanning) serves both back ends, and
 	// database/sql's pool is all this workload needs.
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		// pgx's message quotes the URL with its own masking, which shows
+		// part of a password holding "@": keep only the reason.
+		reason := strings.ReplaceAll(parseReason(err), dsn, redact(dsn))
+		return nil, fmt.Errorf("open store %s: the URL does not parse: %s", redact(dsn), reason)
+	}
 	sdb, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open store: postgres %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
 	sdb.SetMaxOpenConns(16)
 	sdb.SetMaxIdleConns(16)
@@ -167,17 +176,49 @@ func openPostgres(dsn string) (*DB, error) {
 	return &DB{sql: sdb, driver: DriverPostgres, now: time.Now}, nil
 }
 
-// redact hides a password in a database URL, for errors and logs.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
+// parseReason is why pgx could not parse a URL, without the URL.
+func parseReason(err error) string {
+	if cause := errors.Unwrap(err); cause != nil {
+		return cause.Error()
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		return msg[i+len("`: "):]
 	}
-	return u.String()
+	return "see the PostgreSQL connection URL format"
 }
+
+// redact hides the passwords in a database URL (in its user info and in a
+// password= parameter), for errors and logs. A URL that does not parse is
+// masked by its shape: everything between the user name and the last "@".
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	out := dsn
+	if i := strings.Index(out, "://"); i >= 0 {
+		rest := out[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user, _, hasPass := strings.Cut(rest[:at], ":")
+			if hasPass {
+				out = out[:i+3] + user + ":xxxxx" + rest[at:]
+			}
+		}
+	}
+	return passwordParam.ReplaceAllString(out, "${1}xxxxx")
+}
+
+// passwordParam is a password= parameter in a URL's query.
+var passwordParam = regexp.MustCompile(`([?&]password=)[^&#]*`)
 
 // Driver reports the back end: "sqlite" or "postgres".
 func (d *DB) Driver() string { return d.driver }

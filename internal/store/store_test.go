@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // TestStore is the one suite every back end must pass.
@@ -40,7 +42,7 @@ func TestOpenErrors(t *testing.T) {
 	if d.Driver() != DriverSQLite {
 		t.Errorf("Driver = %q", d.Driver())
 	}
-	if err := d.AddEvents(ctxT(t), "twilio", "CA1", "+1", "+2", []Event{{At: at(0), Menu: "main"}}); err != nil {
+	if err := d.AddEvents(ctxT(t), "twilio", "CA1", "+1", "+2", []Event{{Event: ivr.Event{At: at(0), Menu: "main"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.GetCall(ctxT(t), "twilio", "CA1"); err != nil {
@@ -134,8 +136,8 @@ func testEventsAndGetCall(t *testing.T, newDSN newDSN) {
 	if _, err := d.GetCall(ctx, "twilio", "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetCall unknown: err = %v, want ErrNotFound", err)
 	}
-	first := []Event{{At: at(10), Menu: "main", Action: "say"}, {At: at(12), Menu: "main", Input: "1", Action: "menu billing"}}
-	second := []Event{{At: at(15), Menu: "billing", Input: "", Action: "timeout"}, {At: at(16), Menu: "billing", Input: "#", Action: "hangup"}}
+	first := []Event{{Event: ivr.Event{At: at(10), Menu: "main", Action: "say"}}, {Event: ivr.Event{At: at(12), Menu: "main", Input: "1", Action: "menu billing"}}}
+	second := []Event{{Event: ivr.Event{At: at(15), Menu: "billing", Input: "", Action: "timeout"}}, {Event: ivr.Event{At: at(16), Menu: "billing", Input: "#", Action: "hangup"}}}
 	if err := d.AddEvents(ctx, "twilio", "CA1", "+15550001", "+15550002", first); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +155,9 @@ func testEventsAndGetCall(t *testing.T, newDSN newDSN) {
 	want := Call{
 		Provider: "twilio", CallID: "CA1", From: "+15550001", To: "+15550002",
 		StartedAt: at(10), Events: append(append([]Event{}, first...), second...),
+	}
+	for i := range want.Events { // stored with its node id
+		want.Events[i].Node = want.Events[i].Menu
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("GetCall =\n%+v\nwant\n%+v", c, want)
@@ -204,7 +209,7 @@ func testUpdateStatus(t *testing.T, newDSN newDSN) {
 		}
 		return c
 	}
-	if err := d.AddEvents(ctx, "twilio", "CA1", "+1", "+2", []Event{{At: at(0), Menu: "main", Action: "answer"}}); err != nil {
+	if err := d.AddEvents(ctx, "twilio", "CA1", "+1", "+2", []Event{{Event: ivr.Event{At: at(0), Menu: "main", Action: "answer"}}}); err != nil {
 		t.Fatal(err)
 	}
 	must(StatusUpdate{Provider: "twilio", CallID: "CA1", Status: "in-progress", At: at(1)})
@@ -253,7 +258,7 @@ func testPaging(t *testing.T, newDSN newDSN) {
 	var want []string
 	for i := range 37 {
 		id := fmt.Sprintf("CA%02d", i)
-		if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{{At: at(i / 3), Menu: "main"}}); err != nil {
+		if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{{Event: ivr.Event{At: at(i / 3), Menu: "main"}}}); err != nil {
 			t.Fatal(err)
 		}
 		want = append([]string{id}, want...) // newest (and, on ties, latest inserted) first
@@ -314,7 +319,7 @@ func testFilters(t *testing.T, newDSN newDSN) {
 	ctx := ctxT(t)
 	add := func(id, from, to, status string, sec int) {
 		t.Helper()
-		if err := d.AddEvents(ctx, "twilio", id, from, to, []Event{{At: at(sec)}}); err != nil {
+		if err := d.AddEvents(ctx, "twilio", id, from, to, []Event{{Event: ivr.Event{At: at(sec)}}}); err != nil {
 			t.Fatal(err)
 		}
 		if status != "" {
@@ -470,7 +475,7 @@ func testRetention(t *testing.T, newDSN newDSN) {
 	d.now = clk.now
 	for i, sec := range []int{0, 10, 500, 900} {
 		id := fmt.Sprintf("C%d", i)
-		if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{{At: at(sec)}, {At: at(sec + 1)}}); err != nil {
+		if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{{Event: ivr.Event{At: at(sec)}}, {Event: ivr.Event{At: at(sec + 1)}}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.AddMessage(ctx, Message{Provider: "twilio", ID: id, Direction: "in", At: at(sec)}); err != nil {
@@ -550,7 +555,7 @@ func testText(t *testing.T, newDSN newDSN) {
 	ctx := ctxT(t)
 	loc := time.FixedZone("X", -5*3600)
 	when := time.Date(2026, 3, 1, 7, 0, 0, 123456789, loc)
-	ev := []Event{{At: when, Menu: "m\x00enu", Input: "\xff\xfe", Action: "ünïcødé ☎"}}
+	ev := []Event{{Event: ivr.Event{At: when, Menu: "m\x00enu", Input: "\xff\xfe", Action: "ünïcødé ☎"}}}
 	if err := d.AddEvents(ctx, "twilio", "CAx", "+1", "+2", ev); err != nil {
 		t.Fatal(err)
 	}
@@ -564,5 +569,22 @@ func testText(t *testing.T, newDSN newDSN) {
 	}
 	if got.Menu != "menu" || got.Input != "\uFFFD" || got.Action != "ünïcødé ☎" {
 		t.Errorf("text = %q %q %q", got.Menu, got.Input, got.Action)
+	}
+}
+
+func TestRedactUnparsable(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://ivr:p%zz#s3cretpw@db:5432/ivr",
+		"postgres://ivr:s3c@retpw@db:5432/ivr?x=%zz",
+		"postgres://db/ivr?sslmode=disable&password=s3cretpw",
+		"postgres://db/ivr?x=%zz&password=s3cretpw",
+	} {
+		got := redact(dsn)
+		if strings.Contains(got, "retpw") {
+			t.Errorf("redact(%q) = %q: the password shows", dsn, got)
+		}
+		if !strings.Contains(got, "db") {
+			t.Errorf("redact(%q) = %q: the host is gone", dsn, got)
+		}
 	}
 }

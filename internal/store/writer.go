@@ -16,7 +16,7 @@ type EventSink interface {
 }
 
 // Writer is a bounded, in-order queue in front of an EventSink. Request
-// handlers Enqueue and never wait for the database; Run writes batches in the
+// handlers EnqueueOwned and never wait for the database; Run writes batches in the
 // background and, while the database is down, keeps the queue and retries
 // with exponential backoff. Nothing is removed from the queue before the
 // sink has committed it, so events are neither lost nor reordered; when the
@@ -43,7 +43,7 @@ type Writer struct {
 	wlock   chan struct{} // buffered 1: one writer (Run or Flush) at a time
 }
 
-// NewWriter returns a Writer holding at most capacity pending Enqueue calls
+// NewWriter returns a Writer holding at most capacity pending EnqueueOwned calls
 // (at least 1). logger nil means slog.Default().
 func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	if capacity < 1 {
@@ -66,16 +66,11 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	}
 }
 
-// Enqueue queues a call's events for writing. It never blocks. It returns
-// false when the queue is full: the events are dropped, counted in Dropped
-// and logged (at most once a second, with the count since the last log).
-func (w *Writer) Enqueue(provider, callID, from, to string, events []Event) bool {
-	return w.EnqueueOwned(provider, callID, from, to, append([]Event(nil), events...))
-}
-
-// EnqueueOwned is Enqueue for a caller that hands events over: the Writer
-// keeps the slice itself instead of a copy, so the caller must not use it
-// afterwards.
+// EnqueueOwned queues a call's events for writing. It never blocks. It returns
+// false when the queue is full: the events are dropped, counted in Dropped and
+// logged (at most once a second, with the count since the last log). The
+// caller hands events over: the Writer keeps the slice itself instead of a
+// copy, so the caller must not use it afterwards.
 func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
 	if provider == "" || callID == "" {
 		w.dropped.Add(1)

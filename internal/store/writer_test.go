@@ -13,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // flakySink stores batches in memory and fails while down, or for entries
@@ -69,21 +73,10 @@ func fastWriter(sink EventSink, capacity int, log *slog.Logger) *Writer {
 	return w
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func seqEvents(call, n int) []Event {
 	ev := make([]Event, n)
 	for i := range ev {
-		ev[i] = Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}
+		ev[i] = Event{Event: ivr.Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}}
 	}
 	return ev
 }
@@ -105,14 +98,14 @@ func TestWriterDownThenUp(t *testing.T) {
 		}
 		want = append(want, CallEvents{Provider: "twilio", CallID: id, From: "+1", To: "+2", Events: ev})
 		if i == 50 {
-			waitFor(t, "failed attempts", func() bool { _, a := sink.snapshot(); return a >= 3 })
+			testutil.WaitFor(t, "failed attempts", func() bool { _, a := sink.snapshot(); return a >= 3 })
 		}
 	}
 	if d := w.Depth(); d != 100 {
 		t.Fatalf("Depth while down = %d, want 100", d)
 	}
 	sink.setDown(false)
-	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 	got, attempts := sink.snapshot()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("sink got %d batches, want %d in order (first difference matters)", len(got), len(want))
@@ -181,7 +174,7 @@ func TestWriterPoison(t *testing.T) {
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 	got, _ := sink.snapshot()
 	if len(got) != 9 || w.Dropped() != 1 {
 		t.Errorf("sink has %d batches, dropped %d; want 9 and 1", len(got), w.Dropped())
@@ -213,7 +206,7 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue := func(from, to int) {
 			for i := from; i < to; i++ {
 				for c := range calls {
-					ev := []Event{{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}
+					ev := []Event{{Event: ivr.Event{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}}
 					if !w.Enqueue("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
 						t.Fatal("Enqueue refused")
 					}
@@ -223,7 +216,7 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue(0, perCall/2)
 		ctl := os.Getenv("IVR_TEST_POSTGRES_CTL")
 		if d.Driver() == DriverPostgres && ctl != "" {
-			waitFor(t, "first half written", func() bool { return w.Depth() == 0 })
+			testutil.WaitFor(t, "first half written", func() bool { return w.Depth() == 0 })
 			if out, err := exec.Command(ctl, "stop").CombinedOutput(); err != nil {
 				t.Fatalf("stop postgres: %v\n%s", err, out)
 			}
@@ -254,7 +247,7 @@ func TestWriterRealStore(t *testing.T) {
 		}
 		fctx, fcancel := context.WithTimeout(context.Background(), time.Minute)
 		defer fcancel()
-		waitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+		testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 		if err := w.Flush(fctx); err != nil {
 			t.Fatal(err)
 		}

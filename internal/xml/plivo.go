@@ -10,8 +10,6 @@ import (
 // https://www.plivo.com/docs/messaging/xml/message).
 type plivo struct{}
 
-func (plivo) name() string { return ProviderPlivo }
-
 // mixed: Plivo allows <Message> in a call flow.
 func (plivo) mixed(int, int) error { return nil }
 

@@ -20,15 +20,6 @@ const (
 	ContentTypePlivo  = "application/xml; charset=utf-8"
 )
 
-// ContentType is the Content-Type for provider's documents; an unknown
-// provider gets the generic "application/xml; charset=utf-8".
-func ContentType(provider string) string {
-	if provider == ProviderTwilio {
-		return ContentTypeTwilio
-	}
-	return ContentTypePlivo
-}
-
 // Twilio renders steps as a TwiML <Response>. base is the absolute voice base
 // URL, e.g. "https://abc.ngrok.app/twilio/voice/"; every ivr.Target becomes
 // base + target.String(). An error means a step Twilio cannot express; the
@@ -41,15 +32,6 @@ func Twilio(base string, steps []ivr.Step) ([]byte, error) {
 // errors.
 func Plivo(base string, steps []ivr.Step) ([]byte, error) {
 	return render(dialectPlivo, base, steps)
-}
-
-// Render is Twilio or Plivo chosen by provider ("twilio" or "plivo").
-func Render(provider, base string, steps []ivr.Step) ([]byte, error) {
-	d, err := dialectFor(provider)
-	if err != nil {
-		return nil, err
-	}
-	return render(d, base, steps)
 }
 
 // dialect picks one provider's writer. It is a concrete type (not an

@@ -10,8 +10,6 @@ import (
 // https://www.twilio.com/docs/messaging/twiml).
 type twilio struct{}
 
-func (twilio) name() string { return ProviderTwilio }
-
 func (twilio) mixed(nMessages, nSteps int) error {
 	if nMessages < nSteps {
 		return fmt.Errorf("voice TwiML has no <Message>: a response holds either only Message steps or none")

@@ -1,0 +1,160 @@
+// Package chart draws the admin dashboard's charts as inline SVG on the
+// server: stacked columns for time series and horizontal bars for
+// rankings. No script runs in the page (the admin's CSP allows none
+// inline); colours come from CSS classes in the admin stylesheet
+// (chart-s0 ... chart-s5), and each bar carries a <title> tooltip with its
+// exact value.
+package chart
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"strings"
+)
+
+// Series is one named, stacked part of a column chart.
+type Series struct {
+	Name   string
+	Values []float64 // one per label
+}
+
+// Columns draws stacked columns, one per label, with a y axis, thinned x
+// labels and a legend. width and height are the SVG's viewBox size.
+func Columns(id, title string, labels []string, series []Series, width, height int) template.HTML {
+	const left, right, top, bottom = 48, 8, 24, 40
+	plotW, plotH := float64(width-left-right), float64(height-top-bottom)
+	totals := make([]float64, len(labels))
+	for _, s := range series {
+		for i := range labels {
+			if i < len(s.Values) {
+				totals[i] += s.Values[i]
+			}
+		}
+	}
+	maxV := 0.0
+	for _, t := range totals {
+		maxV = math.Max(maxV, t)
+	}
+	ymax, step := niceScale(maxV)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(id), esc(title), width, height)
+	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	for v := 0.0; v <= ymax+step/2; v += step { // grid and y labels
+		y := float64(top) + plotH - v/ymax*plotH
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, left, width-right, y, y)
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, left-4, y+4, num(v))
+	}
+	if len(labels) > 0 {
+		slot := plotW / float64(len(labels))
+		barW := math.Max(1, slot*0.8)
+		every := int(math.Ceil(float64(len(labels)) / (plotW / 70))) // at most one x label per 70 units
+		for i, l := range labels {
+			x := float64(left) + float64(i)*slot + (slot-barW)/2
+			base := float64(top) + plotH
+			for si, s := range series {
+				if i >= len(s.Values) || s.Values[i] <= 0 {
+					continue
+				}
+				h := s.Values[i] / ymax * plotH
+				base -= h
+				fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s · %s: %s</title></rect>`,
+					si%6, x, base, barW, h, esc(l), esc(s.Name), num(s.Values[i]))
+			}
+			if every < 1 || i%every == 0 {
+				fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+barW/2, height-bottom+14, esc(l))
+			}
+		}
+	}
+	x := float64(left)
+	for si, s := range series { // legend
+		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%d" width="10" height="10"/>`, si%6, x, height-14)
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%d">%s</text>`, x+14, height-5, esc(s.Name))
+		x += 14 + 7*float64(len(s.Name)) + 16
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// Bar is one row of a horizontal bar chart.
+type Bar struct {
+	Label string
+	Value float64
+	Note  string // shown after the value, e.g. "12 %"
+}
+
+// Bars draws one horizontal bar per row, longest = the largest value.
+func Bars(id, title string, bars []Bar, width int) template.HTML {
+	const rowH, labelW, valueW = 22, 140, 90
+	height := rowH*len(bars) + 8
+	maxV := 0.0
+	for _, r := range bars {
+		maxV = math.Max(maxV, r.Value)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart bars" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(id), esc(title), width, height)
+	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	plotW := float64(width - labelW - valueW)
+	for i, r := range bars {
+		y := 4 + i*rowH
+		w := 0.0
+		if maxV > 0 {
+			w = r.Value / maxV * plotW
+		}
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+14, esc(clip(r.Label, 22)))
+		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%d" y="%d" width="%.1f" height="%d"><title>%s: %s</title></rect>`,
+			i%6, labelW, y+2, math.Max(w, 1), rowH-6, esc(r.Label), num(r.Value))
+		val := num(r.Value)
+		if r.Note != "" {
+			val += " · " + r.Note
+		}
+		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%d">%s</text>`, float64(labelW)+math.Max(w, 1)+6, y+14, esc(val))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// niceScale returns an axis maximum >= v and a tick step (1, 2 or 5 times a
+// power of ten, about five ticks).
+func niceScale(v float64) (ymax, step float64) {
+	if v <= 0 {
+		return 1, 1
+	}
+	raw := v / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	switch f := raw / mag; {
+	case f <= 1:
+		step = mag
+	case f <= 2:
+		step = 2 * mag
+	case f <= 5:
+		step = 5 * mag
+	default:
+		step = 10 * mag
+	}
+	if step < 1 {
+		step = 1 // counts: whole numbers only
+	}
+	return math.Ceil(v/step) * step, step
+}
+
+// num formats a count or measure briefly: 1234 -> "1234", 12.345 -> "12.3".
+func num(v float64) string {
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// lockedBuffer is a bytes.Buffer safe for concurrent log writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func withLogTo(w *lockedBuffer) appOption {
+	return func(d *Deps) {
+		d.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
+
+// What a request sends (its path, a call id, an error quoting its URL) is
+// logged capped: a megabyte path does not make a megabyte log line.
+func TestLogLinesCapped(t *testing.T) {
+	long := strings.Repeat("a", 1<<20)
+	for _, p := range []string{"twilio", "plivo"} {
+		t.Run(p, func(t *testing.T) {
+			var logs lockedBuffer
+			app := newTestApp(t, withLogTo(&logs))
+			// Unsigned, on an unknown path: refused, logged with its path.
+			r := httptest.NewRequest(http.MethodPost, "/"+p+"/voice/"+long, strings.NewReader("x=1"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			app.serve(r)
+			// Signed, with a megabyte call id and a megabyte path the flow does not know.
+			form := callForm(p)
+			form.Set(map[string]string{"twilio": "CallSid", "plivo": "CallUUID"}[p], long)
+			app.serve(app.request(p, http.MethodPost, "/"+p+"/voice/menu/"+long[:4000], form))
+			// A signature for another URL: the diagnosis quotes the URL.
+			r = app.request(p, http.MethodPost, "/"+p+"/voice", form)
+			r.URL.Path += "/" + long[:100000]
+			r.RequestURI = r.URL.Path
+			app.serve(r)
+
+			out := logs.String()
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) < 3 {
+				t.Fatalf("want at least 3 log lines, got %d:\n%.2000s", len(lines), out)
+			}
+			for _, l := range lines {
+				if len(l) > 8<<10 {
+					t.Errorf("log line of %d bytes: %.300s…", len(l), l)
+				}
+			}
+			if !strings.Contains(out, "bytes)") {
+				t.Errorf("no log value says it was cut:\n%.2000s", out)
+			}
+		})
+	}
+}
+
+func TestCapStringKeepsCharacters(t *testing.T) {
+	s := strings.Repeat("é", maxLogValue) // 2 bytes each: the cut falls inside one
+	got := capString(s)
+	if !strings.HasSuffix(got, "…(1024 bytes)") || !strings.HasPrefix(got, "éé") {
+		t.Errorf("capString = %.40q…%q", got, got[len(got)-20:])
+	}
+	if !strings.Contains(got[:maxLogValue], "é") || strings.ContainsRune(got, '\uFFFD') {
+		t.Errorf("capString cut a character in two")
+	}
+}

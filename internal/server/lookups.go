@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/lookup"
+)
+
+// lookups runs a voice step's engine loop: Step, and while the engine needs
+// a lookup, perform it (inside what is left of the voice deadline), hand the
+// result back and Step again. It also gives every request what the engine
+// needs for lookups and sealed state: the secrets, the sealer and the demo
+// API's base URL.
+type lookups struct {
+	client  *lookup.Client
+	metrics *Metrics
+	logger  *slog.Logger
+	secrets func(string) (string, bool)
+	sealer  ivr.Sealer
+	demoAPI string
+	// budget is how long after a webhook arrived its lookups may still run:
+	// the voice deadline less a margin to render the answer (and on_error),
+	// so a slow API ends in the flow's own on_error, not the fallback.
+	budget time.Duration
+}
+
+// lookupBudget leaves an eighth of the deadline (at most a second) to answer.
+func lookupBudget(deadline time.Duration) time.Duration {
+	return deadline - min(deadline/8, time.Second)
+}
+
+// prepare fills in what every ivr.Request carries for lookups and sealing.
+func (l *lookups) prepare(req *ivr.Request) {
+	req.Secrets = l.secrets
+	req.Sealer = l.sealer
+	req.DemoAPI = l.demoAPI
+}
+
+// step is flow.Step with the lookups it asks for performed. The lookups'
+// outcomes are added to the result's events (after the step's own): the
+// request name, outcome, status and duration, never a value or a body.
+func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
+	res, err := flow.Step(req)
+	if err != nil || res.Need == nil {
+		return res, err
+	}
+	ctx, cancel := context.WithDeadline(ctx, req.Call.Now.Add(l.budget))
+	defer cancel()
+	var done []ivr.Event
+	for res.Need != nil {
+		if len(req.Lookups) >= ivr.MaxLookupsPerStep {
+			return ivr.Result{}, fmt.Errorf("the step asks for more than %d lookups", ivr.MaxLookupsPerStep)
+		}
+		need := *res.Need
+		o := l.client.Do(ctx, need)
+		l.observe(ctx, req.Call, need, o)
+		done = append(done, ivr.Event{At: time.Now(), Action: lookupAction(need.Request, o)})
+		req.Lookups = append(req.Lookups, o.Result)
+		if res, err = flow.Step(req); err != nil {
+			return res, err
+		}
+	}
+	if err := context.Cause(ctx); errors.Is(err, errDeadline) {
+		return ivr.Result{}, err // the deadline's fallback has answered
+	}
+	menu := ""
+	if len(res.Events) > 0 {
+		menu = res.Events[0].Menu
+	}
+	for i := range done {
+		done[i].Menu = menu
+	}
+	res.Events = slices.Concat(res.Events, done)
+	return res, nil
+}
+
+// observe counts, times and logs one lookup: its name, host, outcome,
+// status and duration (the lookup's LogValue leaves out the URL's path,
+// headers and body).
+func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
+	l.metrics.Lookups.WithLabelValues(need.Request, o.Kind).Inc()
+	l.metrics.LookupLatency.WithLabelValues(need.Request).Observe(o.Duration.Seconds())
+	level := slog.LevelDebug
+	if o.Kind != lookup.KindOK {
+		level = slog.LevelWarn
+	}
+	if !l.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("provider", call.Provider), slog.String("call_id", call.ID),
+		slog.String("request_id", info(ctx).id), slog.Any("lookup", need),
+		slog.String("outcome", o.Kind), slog.Int("status", o.Status), slog.Duration("duration", o.Duration)}
+	if o.Err != nil {
+		attrs = append(attrs, slog.String("error", o.Err.Error()))
+	}
+	l.logger.LogAttrs(ctx, level, "lookup", attrs...)
+}
+
+// lookupAction is the call record's line for a lookup, e.g.
+// "fetch account: ok, status 200, 35ms".
+func lookupAction(name string, o lookup.Outcome) string {
+	s := "fetch " + name + ": " + o.Kind
+	if o.Status != 0 {
+		s += ", status " + strconv.Itoa(o.Status)
+	}
+	return s + ", " + o.Duration.Round(time.Millisecond).String()
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Failure kinds counted in insight_failures.
+const (
+	FailureFallback = "fallback" // a voice request answered with the fallback
+	FailureRefused  = "refused"  // a request refused by signature, nonce or address checks
+)
+
+const upsertFailures = `INSERT INTO insight_failures (hour, provider, kind, reason, n) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (hour, provider, kind, reason) DO UPDATE SET n = insight_failures.n + excluded.n`
+
+// AddFailures adds counts to the per-hour fallback and refusal totals
+// (summed over every instance that writes to this database).
+func (d *DB) AddFailures(ctx context.Context, counts []FailureCount) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, upsertFailures)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, c := range counts {
+			if _, err := st.ExecContext(ctx, floorUnit(c.Hour, time.Hour), txt(c.Provider), txt(c.Kind), txt(truncateText(c.Reason, 64)), c.Count); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add failure counts: %w", err)
+	}
+	return nil
+}
+
+// FailureCounter counts fallbacks and refusals in memory and adds them to
+// the store periodically (Run) and at shutdown (Flush): a flood of forged
+// requests costs one row update per reason and interval, not a write each.
+type FailureCounter struct {
+	db  *DB
+	log *slog.Logger
+	now func() time.Time
+
+	mu     sync.Mutex
+	counts map[failureKey]int64
+}
+
+type failureKey struct {
+	hour                   int64
+	provider, kind, reason string
+}
+
+// NewFailureCounter returns a counter writing to db (nil: counts are kept
+// in memory only and dropped).
+func NewFailureCounter(db *DB, logger *slog.Logger) *FailureCounter {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &FailureCounter{db: db, log: logger, now: time.Now, counts: map[failureKey]int64{}}
+}
+
+// Add counts one failure. Safe on a nil counter (does nothing).
+func (c *FailureCounter) Add(provider, kind, reason string) {
+	if c == nil {
+		return
+	}
+	k := failureKey{hour: floorUnit(c.now(), time.Hour), provider: provider, kind: kind, reason: truncateText(reason, 64)}
+	c.mu.Lock()
+	c.counts[k]++
+	c.mu.Unlock()
+}
+
+// Flush writes the counts so far; on failure they are kept for the next try.
+func (c *FailureCounter) Flush(ctx context.Context) error {
+	if c == nil || c.db == nil {
+		return nil
+	}
+	c.mu.Lock()
+	taken := c.counts
+	c.counts = map[failureKey]int64{}
+	c.mu.Unlock()
+	if len(taken) == 0 {
+		return nil
+	}
+	out := make([]FailureCount, 0, len(taken))
+	for k, n := range taken {
+		out = append(out, FailureCount{Hour: time.Unix(k.hour*3600, 0).UTC(), Provider: k.provider, Kind: k.kind, Reason: k.reason, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool { // one lock order for every instance
+		a, b := out[i], out[j]
+		if !a.Hour.Equal(b.Hour) {
+			return a.Hour.Before(b.Hour)
+		}
+		if a.Provider != b.Provider {
+			return a.Provider < b.Provider
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Reason < b.Reason
+	})
+	if err := c.db.AddFailures(ctx, out); err != nil {
+		c.mu.Lock()
+		for k, n := range taken {
+			c.counts[k] += n
+		}
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run flushes every interval until ctx is done; call Flush once more after.
+func (c *FailureCounter) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
+			}
+		}
+	}
+}

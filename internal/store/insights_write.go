@@ -1,0 +1,248 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// What the insights read is kept up to date as events are written, in the
+// same transaction (AddEventBatch):
+//   - each event's node id ("menu" or "menu/key") and flow revision;
+//   - the call's summary: revision, transferred, fallback, ended_in_flow,
+//     last_menu, last_event_at (outcome, hour and flow_seconds are generated
+//     from them by the database);
+//   - repeated: a call whose caller calls again within 24 hours;
+//   - insight_menu_days: per day, number, provider, revision and menu, how
+//     often each kind of event happened (the funnels and option popularity);
+//   - voicemails: one row per finished recording.
+
+// Kinds of event the insights count (insight_menu_days.kind).
+const (
+	KindEnter     = "enter"
+	KindOption    = "option"    // detail: the option's key
+	KindInvalid   = "invalid"   // an entry that matched no option
+	KindSilent    = "silent"    // no entry before the timeout
+	KindTransfer  = "transfer"  // a transfer was started
+	KindDial      = "dial"      // detail: how the transfer ended (completed, busy, no-answer, ...)
+	KindVoicemail = "voicemail" // a voicemail recording was started
+	KindRecording = "recording" // a voicemail recording came back
+	KindFallback  = "fallback"  // detail: the reason
+)
+
+// RepeatWindow is how soon a caller must call again for the earlier call to
+// count as a repeat (not really helped).
+const RepeatWindow = 24 * time.Hour
+
+// FallbackAction is the Action of the event the server records when it
+// answers a call's request with the fallback: "fallback <reason>".
+const FallbackAction = "fallback"
+
+// classify maps an event to its kind and detail ("" = not counted), and
+// says whether the flow ended the call with it.
+func classify(e Event) (kind, detail string, terminal bool) {
+	a := e.Action
+	switch {
+	case a == "enter":
+		return KindEnter, "", false
+	case strings.HasPrefix(a, "option "):
+		return KindOption, strings.TrimPrefix(a, "option "), false
+	case a == "invalid":
+		return KindInvalid, "", false
+	case a == "timeout":
+		return KindSilent, "", false
+	case strings.HasPrefix(a, "transfer"):
+		return KindTransfer, "", false
+	case strings.HasPrefix(e.Input, "dial ") && (a == "hangup" || a == "no_answer"):
+		status := strings.TrimPrefix(e.Input, "dial ")
+		if status == "" {
+			status = "unknown"
+		}
+		return KindDial, status, a == "hangup"
+	case a == "voicemail":
+		return KindVoicemail, "", true
+	case a == "voicemail done":
+		return KindRecording, "", true
+	case a == "hangup":
+		return "", "", true
+	case a == FallbackAction || strings.HasPrefix(a, FallbackAction+" "):
+		return KindFallback, strings.TrimSpace(strings.TrimPrefix(a, FallbackAction)), true
+	}
+	return "", "", false
+}
+
+// eventNode is e's stable node id: its Node, else "menu/key" for an option,
+// else the menu.
+func eventNode(e Event) string {
+	if e.Node != "" {
+		return e.Node
+	}
+	if key, ok := strings.CutPrefix(e.Action, "option "); ok && e.Menu != "" {
+		return e.Menu + "/" + key
+	}
+	return e.Menu
+}
+
+type menuDayKey struct {
+	day                                        int64
+	provider, to, revision, menu, kind, detail string
+}
+
+// summariser holds one batch's prepared statements and rollup counts.
+type summariser struct {
+	d         *DB
+	tx        *sql.Tx
+	update    *sql.Stmt
+	repeat    *sql.Stmt
+	voicemail *sql.Stmt
+	counts    map[menuDayKey]int64
+	order     []menuDayKey
+}
+
+const updateCallSummary = `UPDATE calls SET
+    revision      = CASE WHEN calls.revision = '' THEN $2 ELSE calls.revision END,
+    transferred   = CASE WHEN $3 = 1 THEN 1 ELSE calls.transferred END,
+    fallback      = CASE WHEN $4 = 1 THEN 1 ELSE calls.fallback END,
+    ended_in_flow = $5,
+    last_menu     = CASE WHEN $6 <> '' THEN $6 ELSE calls.last_menu END,
+    last_event_at = CASE WHEN calls.last_event_at IS NULL OR calls.last_event_at < $7 THEN $7 ELSE calls.last_event_at END
+WHERE id = $1`
+
+// markRepeats flags the calls of the same caller in the 24 hours before a call.
+const markRepeats = `UPDATE calls SET repeated = 1
+WHERE from_number = $1 AND started_at >= $2 AND started_at < $3 AND id <> $4 AND repeated = 0`
+
+const insertVoicemail = `INSERT INTO voicemails (call_ref, at, menu, url, duration_seconds) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (call_ref, url) DO NOTHING`
+
+const upsertMenuDay = `INSERT INTO insight_menu_days (day, provider, to_number, revision, menu, kind, detail, n)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (day, provider, to_number, revision, menu, kind, detail) DO UPDATE SET n = insight_menu_days.n + excluded.n`
+
+func (d *DB) newSummariser(ctx context.Context, tx *sql.Tx) (*summariser, error) {
+	s := &summariser{d: d, tx: tx, counts: map[menuDayKey]int64{}}
+	var err error
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{{&s.update, updateCallSummary}, {&s.repeat, markRepeats}, {&s.voicemail, insertVoicemail}} {
+		if *p.dst, err = tx.PrepareContext(ctx, p.sql); err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare insights statement: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *summariser) close() {
+	for _, st := range []*sql.Stmt{s.update, s.repeat, s.voicemail} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// call updates the summary of call ref from its new events b.Events
+// (written in order after the call's earlier ones); start is the earliest
+// time of the batch.
+func (s *summariser) call(ctx context.Context, ref int64, b CallEvents, start time.Time) error {
+	if len(b.Events) == 0 {
+		return nil
+	}
+	var (
+		revision, lastMenu          string
+		transferred, fallback, ends int
+		last                        time.Time
+	)
+	for _, e := range b.Events {
+		at := e.At
+		if at.IsZero() {
+			at = s.d.now()
+		}
+		if at.After(last) {
+			last = at
+		}
+		if revision == "" {
+			revision = e.Revision
+		}
+		if e.Menu != "" {
+			lastMenu = e.Menu
+		}
+		kind, detail, terminal := classify(e)
+		ends = 0
+		if terminal {
+			ends = 1
+		}
+		switch kind {
+		case KindTransfer:
+			transferred = 1
+		case KindFallback:
+			fallback = 1
+		}
+		if kind != "" {
+			s.count(menuDayKey{day: at.UTC().Unix() / 86400, provider: b.Provider, to: b.To, revision: e.Revision,
+				menu: e.Menu, kind: kind, detail: detail})
+		}
+		if e.Recording != nil && kind == KindRecording {
+			if _, err := s.voicemail.ExecContext(ctx, ref, s.d.tv(at), txt(e.Menu), txt(e.Recording.URL), e.Recording.DurationSeconds); err != nil {
+				return fmt.Errorf("add voicemail: %w", err)
+			}
+		}
+	}
+	if _, err := s.update.ExecContext(ctx, ref, txt(revision), transferred, fallback, ends, txt(lastMenu), s.d.tv(last)); err != nil {
+		return fmt.Errorf("update call summary: %w", err)
+	}
+	if b.From != "" {
+		if _, err := s.repeat.ExecContext(ctx, txt(b.From), s.d.tv(start.Add(-RepeatWindow)), s.d.tv(start), ref); err != nil {
+			return fmt.Errorf("mark repeat callers: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *summariser) count(k menuDayKey) {
+	k.provider, k.to, k.revision, k.menu, k.detail = txt(k.provider), txt(k.to), txt(k.revision), txt(k.menu), txt(truncateText(k.detail, 64))
+	if _, ok := s.counts[k]; !ok {
+		s.order = append(s.order, k)
+	}
+	s.counts[k]++
+}
+
+// flush adds the batch's counts to insight_menu_days.
+func (s *summariser) flush(ctx context.Context) error {
+	if len(s.order) == 0 {
+		return nil
+	}
+	// One order for every writer: concurrent batches on PostgreSQL lock
+	// the rows they add to in the same order, so they cannot deadlock.
+	slices.SortFunc(s.order, func(a, b menuDayKey) int {
+		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.provider, b.provider), cmp.Compare(a.to, b.to),
+			cmp.Compare(a.revision, b.revision), cmp.Compare(a.menu, b.menu), cmp.Compare(a.kind, b.kind), cmp.Compare(a.detail, b.detail))
+	})
+	st, err := s.tx.PrepareContext(ctx, upsertMenuDay)
+	if err != nil {
+		return fmt.Errorf("prepare menu counts: %w", err)
+	}
+	defer st.Close()
+	for _, k := range s.order {
+		if _, err := st.ExecContext(ctx, k.day, k.provider, k.to, k.revision, k.menu, k.kind, k.detail, s.counts[k]); err != nil {
+			return fmt.Errorf("add menu counts: %w", err)
+		}
+	}
+	return nil
+}
+
+// truncateText cuts s to at most n bytes on a rune boundary.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

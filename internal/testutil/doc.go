@@ -1,0 +1,8 @@
+// Package testutil holds what several packages' tests repeat: a synchronised
+// buffer, polling for a condition, the skip-or-fail-in-CI rule, a PostgreSQL
+// schema per test, and the signature vectors in testdata/vectors.
+//
+// It imports no package of this module, so every package's own tests
+// (package auth, package store, ...) can use it without an import cycle.
+// Only tests import it.
+package testutil
