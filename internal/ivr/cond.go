@@ -88,7 +88,11 @@ func exprError(src string, err error) error {
 		}
 		return &condError{runeOffset(src, fe.From), "condition: " + msg}
 	}
-	return &condError{0, "condition: " + err.Error()}
+	msg := strings.ReplaceAll(err.Error(), "ivr.cmpValue", "variable")
+	if strings.HasPrefix(msg, "expected bool") {
+		msg += ": compare it, e.g. status == \"active\" or balance > 0"
+	}
+	return &condError{0, "condition: " + msg}
 }
 
 func runeOffset(s string, runes int) int {
