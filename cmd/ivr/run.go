@@ -203,6 +203,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		nonces = db // shared by every instance on this database
 	}
 	metrics := server.NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) })
+	metrics.CountLostCalls(func() float64 { return float64(events.LostCalls()) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -302,7 +303,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	local := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
-	printWebhooks(stdout, cfg.PublicURL, local)
+	printWebhooks(stdout, cfg.PublicURL, local, cfg.Providers)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -394,20 +395,29 @@ func displayAddr(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// printWebhooks prints the exact URLs to paste into the providers' consoles.
-func printWebhooks(w io.Writer, public, local string) {
-	base := public
+// printWebhooks prints the exact URLs to paste into the providers' consoles,
+// for the providers IVR_PROVIDERS enables, never with a doubled slash.
+func printWebhooks(w io.Writer, public, local string, providers map[string]bool) {
+	base := strings.TrimRight(public, "/")
 	if base == "" {
 		base = local
 		fmt.Fprintln(w, "IVR_PUBLIC_URL is not set and no ngrok agent was found: signatures are checked against the URL each request arrives on.")
 	}
-	fmt.Fprintf(w, `Webhook URLs (paste into the consoles):
-  Twilio  A call comes in:        %[1]s/twilio/voice   (HTTP POST)
+	fmt.Fprintln(w, "Webhook URLs (paste into the consoles):")
+	if providers["twilio"] {
+		fmt.Fprintf(w, `  Twilio  A call comes in:        %[1]s/twilio/voice   (HTTP POST)
           Call status changes:    %[1]s/twilio/status
           A message comes in:     %[1]s/twilio/message
-  Plivo   Answer URL:             %[1]s/plivo/voice    (POST)
+`, base)
+	}
+	if providers["plivo"] {
+		fmt.Fprintf(w, `  Plivo   Answer URL:             %[1]s/plivo/voice    (POST)
           Hangup URL:             %[1]s/plivo/hangup
           Message URL:            %[1]s/plivo/message
-  Admin UI:                       %[2]s/admin/
-`, base, local)
+`, base)
+	}
+	if len(providers) == 0 {
+		fmt.Fprintln(w, "  (none: IVR_PROVIDERS enables no provider)")
+	}
+	fmt.Fprintf(w, "  Admin UI:                       %s/admin/\n", local)
 }

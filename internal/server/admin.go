@@ -84,6 +84,9 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
 		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+		r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
+		r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(d.Store))
+		r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
 		addInsightRoutes(r, a)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +139,8 @@ func newAdmin(d Deps) *admin {
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
+		"inc":  func(i int) int { return i + 1 },
+		"list": func(s ...string) []string { return s },
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -118,7 +118,8 @@ type xmlStep struct {
 func handleTryPage(a *admin) http.Handler {
 	tmpl := a.page("try.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, tmpl, "try", struct{ Enabled bool }{true})
+		twilio, plivo := a.providers["twilio"] != nil, a.providers["plivo"] != nil
+		a.render(w, r, tmpl, "try", struct{ Enabled, Twilio, Plivo bool }{twilio || plivo, twilio, plivo})
 	})
 }
 
@@ -180,7 +181,7 @@ func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*pro
 	}
 	p := providers[tr.Provider]
 	if p == nil {
-		return tr, nil, "", errors.New(`try: provider must be "twilio" or "plivo"`)
+		return tr, nil, "", errors.New(`try: provider must be "twilio" or "plivo", and enabled in IVR_PROVIDERS`)
 	}
 	target, err := tryTarget(tr.Provider, tr.URL)
 	if err != nil {

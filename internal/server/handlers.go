@@ -87,8 +87,10 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 		return prefix + "/"
 	}
 	base := u.Scheme + "://" + u.Host
-	if i := strings.Index(u.Path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
-		base += u.Path[:i]
+	// A console URL pasted with "//" need not be copied into the next ones.
+	path := collapseSlashes(u.Path)
+	if i := strings.Index(path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
+		base += strings.TrimSuffix(path[:i], "/")
 	}
 	return base + prefix + "/"
 }

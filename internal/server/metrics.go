@@ -77,10 +77,19 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 	}
 	if dropped != nil {
 		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ivr_store_dropped_events_total", Help: "Call events dropped because the queue was full (each one is also logged).",
+			Name: "ivr_store_dropped_events_total", Help: "Call events not stored because the queue was full (the calls are kept while there is room; drops are logged).",
 		}, dropped))
 	}
 	return m
+}
+
+// CountLostCalls registers ivr_store_lost_calls_total: calls of which the
+// call-event writer stored nothing (even the room for calls without their
+// events was full; each is also logged).
+func (m *Metrics) CountLostCalls(lost func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ivr_store_lost_calls_total", Help: "Calls not recorded at all because the call-event queue was full (logged).",
+	}, lost))
 }
 
 // registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
 )
 
@@ -47,12 +48,13 @@ func newSigner(getenv func(string) string, provider string) (carrier.Signer, err
 
 // baseURL is where the server is reached: IVR_PUBLIC_URL when set (that is
 // the URL the server checks signatures against), else localhost on the
-// port of IVR_ADDR (default 8080).
+// port of IVR_ADDR (default config.DefaultAddr).
 func baseURL(getenv func(string) string) string {
 	if u := strings.TrimRight(getenv("IVR_PUBLIC_URL"), "/"); u != "" {
 		return u
 	}
-	host, port := "localhost", "8080"
+	host := "localhost"
+	_, port, _ := net.SplitHostPort(config.DefaultAddr)
 	if addr := getenv("IVR_ADDR"); addr != "" {
 		if h, p, err := net.SplitHostPort(addr); err == nil && p != "" {
 			port = p
