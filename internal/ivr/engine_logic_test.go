@@ -500,3 +500,13 @@ func TestVarsEncoding(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowSecrets(t *testing.T) {
+	f := mustParse(t, logicFlow)
+	if got := f.Secrets(); !reflect.DeepEqual(got, []string{"CRM_TOKEN", "TENANT"}) {
+		t.Errorf("Secrets() = %q", got)
+	}
+	if got := mustExample(t).Secrets(); len(got) != 0 {
+		t.Errorf("example Secrets() = %q", got)
+	}
+}
