@@ -59,6 +59,13 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 	a := newAdmin(d)
 	a.tokens = t
 	a.providers = providers
+	a.recordings = newRecordings(firstToken(d.Config.TwilioTokens))
+	if d.MediaClient != nil {
+		a.recordings.client = d.MediaClient
+	}
+	if d.MediaAllowed != nil {
+		a.recordings.allowed = d.MediaAllowed
+	}
 	r.Use(adminHeaders, a.localOnly)
 
 	// Open to anyone who may see the admin at all (the login page needs CSS).
@@ -77,6 +84,10 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
 		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+		r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
+		r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(d.Store))
+		r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
+		addInsightRoutes(r, a)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such admin page", http.StatusNotFound)
@@ -94,6 +105,7 @@ type admin struct {
 	publicHost string // IVR_PUBLIC_URL's host, also a valid Origin
 	layout     *template.Template
 	errors     *template.Template
+	recordings *recordings // fetches voicemail audio from the providers
 	// guesses limits wrong admin tokens per client address (login form and
 	// bearer token alike): adminMaxWrong in adminLockoutWindow, then locked out.
 	guesses *guard.Lockout
@@ -127,7 +139,8 @@ func newAdmin(d Deps) *admin {
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
+		"inc":  func(i int) int { return i + 1 },
+		"list": func(s ...string) []string { return s },
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,12 @@ type Deps struct {
 	// lookups reach it (e.g. "http://127.0.0.1:8080/demo"), the flow's
 	// {{demo_api}}; "" = none. Production mode serves no demo.
 	DemoAPI string
+
+	// MediaClient and MediaAllowed fetch voicemail recordings for the
+	// admin's inbox (tests point them at a local server); nil = a client with
+	// a timeout, and only the providers' own media hosts.
+	MediaClient  *http.Client
+	MediaAllowed func(provider string, u *url.URL) bool
 
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)

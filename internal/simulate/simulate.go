@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/carrier"
 )
 
 const simulateUsage = `usage: ivr simulate [flags]
@@ -110,16 +112,9 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		who = sc
 	}
 
-	c := call{provider: *provider, from: *from, to: *to}
-	if c.provider == "twilio" {
-		c.id = "CA" + randomHex(16)
-		c.account = getenv("TWILIO_ACCOUNT_SID")
-		if c.account == "" {
-			c.account = "AC" + randomHex(16)
-		}
-	} else {
-		c.id = newUUID()
-		c.from, c.to = strings.TrimPrefix(c.from, "+"), strings.TrimPrefix(c.to, "+")
+	c := carrier.NewCall(*provider, getenv("TWILIO_ACCOUNT_SID"), *from, *to)
+	if c.Provider == carrier.Plivo {
+		c.From, c.To = strings.TrimPrefix(c.From, "+"), strings.TrimPrefix(c.To, "+")
 	}
 	r := &runner{
 		call:   c,
@@ -135,7 +130,7 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		dialStatus: *dialStatus,
 		maxSteps:   *maxSteps,
 	}
-	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.provider, c.id, c.from, c.to)
+	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.Provider, c.ID, c.From, c.To)
 	start := time.Now()
 	runErr := r.run(ctx, request{method: m, url: *answerURL})
 	if runErr == nil {
