@@ -162,3 +162,17 @@ func TestCallFallbackEvent(t *testing.T) {
 		t.Errorf("a forged request was stored: %v", err)
 	}
 }
+
+// FuzzProviderTime: any callback timestamp gives a UTC time or zero, never
+// a panic.
+func FuzzProviderTime(f *testing.F) {
+	f.Add("Mon, 16 Aug 2010 03:45:01 +0000", "")
+	f.Add("", "2026-05-01 10:01:00")
+	f.Add("Mon, 16 Aug 2010 03:45:01 +1400", "2026-13-01 99:01:00")
+	f.Fuzz(func(t *testing.T, ts, end string) {
+		got := providerTime(url.Values{"Timestamp": {ts}, "EndTime": {end}})
+		if !got.IsZero() && got.Location() != time.UTC {
+			t.Fatalf("providerTime(%q, %q) = %s, not UTC", ts, end, got)
+		}
+	})
+}

@@ -62,6 +62,12 @@ type runner struct {
 	outcome string
 	dialed  []string // parties of the completed dial
 	byUs    bool     // the server (not the caller) ended the call
+
+	// fallback is the reason of the first answer that was the server's
+	// fallback (carrier.HeaderFallback), and fallbackAt its request; refused
+	// is the same for a refused callback (carrier.HeaderRefused).
+	fallback, fallbackAt string
+	refused, refusedAt   string
 }
 
 // run plays the call from the answer URL until it ends.
@@ -156,6 +162,18 @@ func (r *runner) do(ctx context.Context, method, target string, params url.Value
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("%s %s: HTTP %s (a provider plays an application error and hangs up)", method, target, resp.Status)
+	}
+	if reason := resp.Header.Get(carrier.HeaderFallback); reason != "" {
+		fmt.Fprintf(r.out, "  [the server answered with its fallback: %s]\n", shortReason(reason))
+		if r.fallback == "" {
+			r.fallback, r.fallbackAt = shortReason(reason), method+" "+target
+		}
+	}
+	if reason := resp.Header.Get(carrier.HeaderRefused); reason != "" {
+		fmt.Fprintf(r.out, "  [the server refused this request: %s]\n", shortReason(reason))
+		if r.refused == "" {
+			r.refused, r.refusedAt = shortReason(reason), method+" "+target
+		}
 	}
 	if len(body) > maxDocument {
 		return nil, "", fmt.Errorf("%s %s: answer larger than %d bytes", method, target, maxDocument)
