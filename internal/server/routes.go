@@ -134,6 +134,7 @@ func adminRoutes(a *admin) func(chi.Router) {
 			r.Method(http.MethodGet, "/api/calls", handleAPICalls(db))
 			r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
 			r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+			// The event webhooks' outbox.
 			r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
 			r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(db))
 			r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
