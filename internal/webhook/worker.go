@@ -63,7 +63,6 @@ type Worker struct {
 	cfg   Config
 	db    Outbox
 	lease time.Duration
-	wake  chan struct{}
 }
 
 // New returns a Worker for cfg (see Config for defaults).
@@ -99,7 +98,7 @@ func New(db Outbox, cfg Config) (*Worker, error) {
 	if cfg.Observe == nil {
 		cfg.Observe = func(string, string) {}
 	}
-	return &Worker{cfg: cfg, db: db, lease: cfg.Timeout + leaseMargin, wake: make(chan struct{}, 1)}, nil
+	return &Worker{cfg: cfg, db: db, lease: cfg.Timeout + leaseMargin}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -107,14 +106,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// Wake makes Run look at the outbox now instead of at its next poll.
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Run delivers due events until ctx is done. An attempt cut short by ctx is
@@ -145,8 +136,6 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-w.wake:
-			t.Stop()
 		case <-t.C:
 		}
 	}
