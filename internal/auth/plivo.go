@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -266,9 +267,16 @@ func (v *plivoVerifier) failure(signedURL string, build func(string) []byte, sig
 	return &Failure{Reason: reason, URL: signedURL, Diagnosis: text}
 }
 
+// nonceTimeout bounds a nonce claim. It does not end when the client closes
+// its side of the connection: the request arrived whole and may still be
+// answered (a cancelled claim would turn it into a store failure).
+const nonceTimeout = 3 * time.Second
+
 // claim records the nonce of an authentic request; a nonce seen before is a replay.
 func (v *plivoVerifier) claim(r *http.Request, key, signedURL string) *Failure {
-	fresh, err := v.nonces.Claim(r.Context(), key, v.now().Add(v.ttl))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), nonceTimeout)
+	defer cancel()
+	fresh, err := v.nonces.Claim(ctx, key, v.now().Add(v.ttl))
 	if err != nil {
 		return &Failure{Reason: ReasonNonceStore, URL: signedURL, Err: err, Diagnosis: "claiming the nonce: " + err.Error()}
 	}

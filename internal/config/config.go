@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -22,6 +23,9 @@ import (
 // ExampleCallCenter is the placeholder number of the bundled example flow
 // (Twilio's magic test number). Production mode refuses it.
 const ExampleCallCenter = "+15005550006"
+
+// DefaultAddr is where the server listens without IVR_ADDR.
+const DefaultAddr = ":8080"
 
 // Config is every setting of `ivr serve`.
 type Config struct {
@@ -40,6 +44,14 @@ type Config struct {
 
 	DatabaseURL   string // IVR_DATABASE_URL
 	RetentionDays int    // IVR_RETENTION_DAYS (0 = keep forever)
+	// CallCloseAfter: a call still without a final status this long after
+	// it started is closed with status "unknown" (IVR_CALL_CLOSE_AFTER).
+	CallCloseAfter time.Duration
+
+	// Outbound event webhooks: off while WebhookURL is empty.
+	WebhookURL     string        // IVR_WEBHOOK_URL
+	WebhookSecret  string        // IVR_WEBHOOK_SECRET: whsec_<base64>, checked by the webhook package
+	WebhookTimeout time.Duration // IVR_WEBHOOK_TIMEOUT: one delivery attempt
 
 	AdminToken string // IVR_ADMIN_TOKEN
 
@@ -81,8 +93,8 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 // ValidE164 reports whether n is an E.164 number such as +14155550100.
 func ValidE164(n string) bool { return e164.MatchString(n) }
 
-// ReadDotenv loads the variables of a .env file in dir into a map (the real
-// environment wins in Getenv). A missing file is not an error.
+// ReadDotenv loads the variables of the .env file at path into a map (the
+// real environment wins in Getenv). A missing file is not an error.
 func ReadDotenv(path string) (map[string]string, error) {
 	m, err := godotenv.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -164,7 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Addr:              str("IVR_ADDR", ":8080"),
+		Addr:              str("IVR_ADDR", DefaultAddr),
 		PublicURL:         strings.TrimRight(str("IVR_PUBLIC_URL", ""), "/"),
 		TrustProxy:        boolean("IVR_TRUST_PROXY_HEADERS"),
 		FlowPath:          str("IVR_FLOW", ""),
@@ -191,6 +203,10 @@ func Load(getenv func(string) string) (Config, error) {
 		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
 		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
 		ShutdownDrain:     duration("IVR_SHUTDOWN_DRAIN", 0),
+		CallCloseAfter:    duration("IVR_CALL_CLOSE_AFTER", 6*time.Hour),
+		WebhookURL:        str("IVR_WEBHOOK_URL", ""),
+		WebhookSecret:     secret("IVR_WEBHOOK_SECRET"),
+		WebhookTimeout:    duration("IVR_WEBHOOK_TIMEOUT", 10*time.Second),
 	}
 	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
 		if t := secret(name); t != "" {
@@ -247,6 +263,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.PlivoBasicUser == "") != (c.PlivoBasicPass == "") {
 		errs = append(errs, errors.New("set both IVR_PLIVO_BASIC_USER and IVR_PLIVO_BASIC_PASSWORD, or neither"))
 	}
+	errs = append(errs, c.webhookProblems()...)
 	if c.Production {
 		errs = append(errs, c.productionProblems()...)
 	}
@@ -254,6 +271,27 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// webhookProblems checks IVR_WEBHOOK_URL and its secret.
+func (c Config) webhookProblems() []error {
+	if c.WebhookURL == "" {
+		if c.WebhookSecret != "" {
+			return []error{errors.New("IVR_WEBHOOK_SECRET is set but IVR_WEBHOOK_URL is not: set the URL events are POSTed to, or unset the secret")}
+		}
+		return nil
+	}
+	var errs []error
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("IVR_WEBHOOK_URL=%q: write an absolute http(s) URL, e.g. https://hooks.example.com/ivr", c.WebhookURL))
+	} else if c.Production && u.Scheme != "https" {
+		errs = append(errs, errors.New("production: IVR_WEBHOOK_URL must be https (events carry callers' numbers)"))
+	}
+	if c.WebhookSecret == "" {
+		errs = append(errs, errors.New("IVR_WEBHOOK_URL is set: set IVR_WEBHOOK_SECRET (or IVR_WEBHOOK_SECRET_FILE) to whsec_ and base64 random bytes, e.g. whsec_$(openssl rand -base64 32)"))
+	}
+	return errs
 }
 
 // productionProblems lists what production mode refuses to start with.

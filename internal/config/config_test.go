@@ -190,3 +190,37 @@ func TestFlowSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.WebhookURL != "" || c.CallCloseAfter != 6*time.Hour || c.WebhookTimeout != 10*time.Second {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "whsec")
+	if err := os.WriteFile(f, []byte("whsec_c2VjcmV0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(env(map[string]string{"IVR_WEBHOOK_URL": "https://hooks.example.com/ivr", "IVR_WEBHOOK_SECRET_FILE": f, "IVR_CALL_CLOSE_AFTER": "2h"}))
+	if err != nil || c.WebhookSecret != "whsec_c2VjcmV0" || c.CallCloseAfter != 2*time.Hour {
+		t.Fatalf("from a secret file: %+v %v", c, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"IVR_WEBHOOK_URL": "https://h.example/x"}, "set IVR_WEBHOOK_SECRET"},
+		{map[string]string{"IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "IVR_WEBHOOK_URL is not"},
+		{map[string]string{"IVR_WEBHOOK_URL": "hooks.example.com", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "absolute http(s) URL"},
+		{map[string]string{"IVR_MODE": "production", "IVR_WEBHOOK_URL": "http://h.example/x", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "must be https"},
+		{map[string]string{"IVR_CALL_CLOSE_AFTER": "0"}, "IVR_CALL_CLOSE_AFTER"},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.env, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "c2VjcmV0") {
+			t.Errorf("an error printed the secret: %v", err)
+		}
+	}
+}

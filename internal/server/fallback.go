@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -42,6 +45,7 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	if errors.Is(context.Cause(r.Context()), errDeadline) {
 		return // past the deadline: the deadline's timer has answered the fallback
 	}
+	w.Header().Set(carrier.HeaderFallback, reason)
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
 	f.failures.Add(f.p.name, store.FailureFallback, reason)
@@ -49,19 +53,21 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 }
 
 // recordFallback adds a "fallback <reason>" event to the call of a verified
-// request, so the call's outcome is a fallback. A request whose signature
-// was not verified changes no call record.
+// request, so the call's outcome is a fallback; it carries the call.fallback
+// webhook event. A request whose signature was not verified changes no call
+// record.
 func (f failer) recordFallback(r *http.Request, reason string) {
 	params := auth.Params(r.Context())
 	if f.events == nil || params == nil {
 		return
 	}
-	id := params.Get(f.p.callID)
+	id := params.Get(f.p.CallID)
 	if id == "" {
 		return
 	}
 	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason}}})
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 
 // refused counts a request refused by signature, nonce or address checks.
@@ -72,6 +78,7 @@ func (f failer) refused(reason string) {
 
 // quiet answers the empty document.
 func (f failer) quiet(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	w.Header().Set(carrier.HeaderRefused, reason)
 	f.write(w, r, reason, err, f.p.empty, "refused")
 }
 
@@ -119,12 +126,12 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // logs only) what the query says.
 func callID(r *http.Request, p *provider) string {
 	if params := auth.Params(r.Context()); params != nil {
-		if id := params.Get(p.callID); id != "" {
+		if id := params.Get(p.CallID); id != "" {
 			return id
 		}
-		return params.Get(p.messageID)
+		return params.Get(p.MessageID)
 	}
-	return r.URL.Query().Get(p.callID)
+	return r.URL.Query().Get(p.CallID)
 }
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.
@@ -177,14 +184,14 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// One timer per request: at d it cancels the handler's context
 			// (cause: errDeadline) and writes the fallback, unless the
-			// handler has begun its answer or the client went away.
-			ctx, cancel := context.WithCancelCause(r.Context())
+			// handler has begun its answer. Only the deadline cancels the
+			// handler: a client that closed its side of the connection (the
+			// server then cancels the request's context) may still read the
+			// answer, and the step it asked for is recorded either way.
+			ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 			defer cancel(nil)
 			tw := &timeoutWriter{w: w, header: make(http.Header)}
 			timer := time.AfterFunc(d, func() {
-				if r.Context().Err() != nil {
-					return // the client went away
-				}
 				cancel(errDeadline)
 				tw.mu.Lock()
 				defer tw.mu.Unlock()
@@ -217,6 +224,11 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 			tw.mu.Lock()
 			tw.started = true
 			tw.mu.Unlock()
+			if r.Context().Err() != nil && context.Cause(ctx) != errDeadline {
+				f.logger.Info("voice answer written after the client closed its side of the connection",
+					slog.String("provider", f.p.name), slog.String("path", r.URL.Path),
+					slog.String("request_id", info(r.Context()).id))
+			}
 		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -27,7 +29,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		params := auth.Params(r.Context())
 		call := ivr.Call{
 			Provider: p.name,
-			ID:       params.Get(p.callID),
+			ID:       params.Get(p.CallID),
 			From:     params.Get("From"),
 			To:       params.Get("To"),
 			Now:      time.Now(),
@@ -36,10 +38,10 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			Call:  call,
 			Path:  strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, prefix), "/"),
 			Query: query(r.URL),
-			Input: ivr.Input{Digits: params.Get(p.digits), Speech: params.Get(p.speech)},
+			Input: ivr.Input{Digits: params.Get(p.Digits), Speech: params.Get(p.Speech)},
 		}
-		req.DialStatus = firstOf(params, p.dialStatus...)
-		req.RecordingURL = params.Get(p.recordingURL)
+		req.DialStatus = firstOf(params, p.DialStatus...)
+		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
 		flow := flows.Flow()
 		res, err := lk.step(r.Context(), flow, req)
@@ -52,13 +54,13 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			fail.voice(w, r, "render", err)
 			return
 		}
-		if err := r.Context().Err(); err != nil {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
-				attachRecording(evs, req.RecordingURL, params.Get(p.recordingDuration))
+				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
 			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
@@ -85,8 +87,10 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 		return prefix + "/"
 	}
 	base := u.Scheme + "://" + u.Host
-	if i := strings.Index(u.Path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
-		base += u.Path[:i]
+	// A console URL pasted with "//" need not be copied into the next ones.
+	path := collapseSlashes(u.Path)
+	if i := strings.Index(path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
+		base += strings.TrimSuffix(path[:i], "/")
 	}
 	return base + prefix + "/"
 }
@@ -111,7 +115,8 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 }
 
 // attachRecording puts the provider's recording (URL, duration in seconds)
-// on the "voicemail done" event, for the voicemail inbox.
+// on the "voicemail done" event, for the voicemail inbox, and asks for its
+// voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
 	secs, err := strconv.Atoi(duration)
 	if err != nil || secs < 0 {
@@ -120,6 +125,8 @@ func attachRecording(evs []store.Event, url, duration string) {
 	for i := range evs {
 		if evs[i].Action == "voicemail done" {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
+			evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated,
+				Data: map[string]any{"recording_url": url, "recording_duration_seconds": secs}}
 		}
 	}
 }
@@ -137,7 +144,9 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		// A callback that arrived whole is stored even if the client has
+		// closed its side of the connection since (it may still read the 200).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
@@ -176,17 +185,18 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	}
 	u = store.StatusUpdate{
 		Provider:    p.name,
-		CallID:      params.Get(p.callID),
+		CallID:      params.Get(p.CallID),
 		From:        params.Get("From"),
 		To:          params.Get("To"),
 		Status:      params.Get("CallStatus"),
 		At:          time.Now().UTC(),
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
+		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
-		return u, "", errors.New("status callback without " + p.callID)
+		return u, "", errors.New("status callback without " + p.CallID)
 	}
-	if d := firstOf(params, "CallDuration", "Duration"); d != "" {
+	if d := firstOf(params, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
 		u.DurationSeconds, note = callDuration(d)
 		if note != "" {
 			note = fmt.Sprintf("duration %q: %s", d, note)
@@ -205,10 +215,29 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	return u, note, nil
 }
 
+// providerTime is the provider's own time of a status callback: Twilio's
+// Timestamp (RFC 1123 with a numeric zone), Plivo's EndTime (UTC,
+// "2006-01-02 15:04:05"); zero when absent or unreadable.
+func providerTime(params url.Values) time.Time {
+	if v := params.Get("Timestamp"); v != "" {
+		if t, err := time.Parse(time.RFC1123Z, v); err == nil {
+			return t.UTC()
+		}
+	}
+	if v := params.Get("EndTime"); v != "" {
+		if t, err := time.Parse(time.DateTime, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
 // releaseNonce gives the request's nonce back before a 503, so the
 // provider's retry of it is not refused as a replay.
 func releaseNonce(r *http.Request, logger *slog.Logger) {
-	if err := auth.ReleaseNonce(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 3*time.Second)
+	defer cancel()
+	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
 			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
 	}
@@ -229,8 +258,8 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
 		in := store.Message{
-			Provider: p.name, ID: params.Get(p.messageID), Direction: "in",
-			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.messageText), At: time.Now().UTC(),
+			Provider: p.name, ID: params.Get(p.MessageID), Direction: "in",
+			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.MessageText), At: time.Now().UTC(),
 		}
 		res, err := flows.Flow().Reply(ivr.SMS{From: in.From, To: in.To, Text: in.Text, Now: in.At})
 		if err != nil {
@@ -248,7 +277,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
@@ -264,11 +293,17 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up.
-func handleHealthz() http.Handler {
+// handleHealthz says the process is up, and which build it is, as JSON:
+// {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
+func handleHealthz(build buildinfo.Info) http.Handler {
+	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", build})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
 	})
 }
 

@@ -3,16 +3,19 @@ package server
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -81,8 +84,24 @@ func signedTwilio(token, path string, form url.Values) *http.Request {
 func TestOpsHealthz(t *testing.T) {
 	e := newOpsEnv(t, false)
 	w := e.get(t, "/healthz")
-	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != "ok" {
-		t.Fatalf("/healthz: %d %q", w.Code, w.Body.String())
+	var got struct {
+		Status string `json:"status"`
+		buildinfo.Info
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != http.StatusOK || err != nil || got.Status != "ok" {
+		t.Fatalf("/healthz: %d %q (%v)", w.Code, w.Body.String(), err)
+	}
+	if want := buildinfo.Read(); got.Info != want || want.GoVersion != runtime.Version() {
+		t.Errorf("/healthz build = %+v, want %+v", got.Info, want)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	m := e.get(t, "/metrics").Body.String()
+	b := buildinfo.Read()
+	want := fmt.Sprintf(`ivr_build_info{goversion=%q,revision=%q,version=%q} 1`, b.GoVersion, b.Revision, b.Version)
+	if !strings.Contains(m, want) {
+		t.Errorf("metrics lack %s:\n%s", want, grepLines(m, "ivr_build_info"))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
@@ -42,6 +44,9 @@ type Deps struct {
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
 
+	// Build is the running binary's identity for /healthz and the
+	// ivr_build_info metric; zero = buildinfo.Read().
+	Build buildinfo.Info
 	// Lookups performs the flow's HTTP requests; nil = a client of the
 	// server's own, counted in Metrics.
 	Lookups *lookup.Client
@@ -52,6 +57,12 @@ type Deps struct {
 	// lookups reach it (e.g. "http://127.0.0.1:8080/demo"), the flow's
 	// {{demo_api}}; "" = none. Production mode serves no demo.
 	DemoAPI string
+
+	// MediaClient and MediaAllowed fetch voicemail recordings for the
+	// admin's inbox (tests point them at a local server); nil = a client with
+	// a timeout, and only the providers' own media hosts.
+	MediaClient  *http.Client
+	MediaAllowed func(provider string, u *url.URL) bool
 
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)
@@ -66,6 +77,10 @@ func New(d Deps) (http.Handler, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, nil)
 	}
+	if d.Build == (buildinfo.Info{}) {
+		d.Build = buildinfo.Read()
+	}
+	d.Metrics.registerBuild(d.Build)
 	twilio, plivo, err := newProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,

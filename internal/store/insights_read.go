@@ -262,6 +262,14 @@ func (d *DB) insightAbandoned(ctx context.Context, f InsightFilter, in *Insights
 	return rows.Err()
 }
 
+// Menu returns the counts of menu id (zero when it saw nothing).
+func (in *Insights) Menu(id string) MenuCounts {
+	if m := in.Menus[id]; m != nil {
+		return *m
+	}
+	return MenuCounts{}
+}
+
 func (in *Insights) menu(id string) *MenuCounts {
 	m := in.Menus[id]
 	if m == nil {
