@@ -11,23 +11,23 @@ import (
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // outboxEvents polls the outbox until it holds want events of typ (the
 // writer stores call events in the background), and returns them.
 func outboxEvents(t *testing.T, db *store.DB, typ string, want int) []store.OutboxEvent {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs, err := db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
+	var evs []store.OutboxEvent
+	testutil.Eventually(10*time.Second, func() bool {
+		var err error
+		evs, err = db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(evs) >= want || time.Now().After(deadline) {
-			return evs
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(evs) >= want
+	})
+	return evs
 }
 
 func eventData(t *testing.T, e store.OutboxEvent) map[string]any {
