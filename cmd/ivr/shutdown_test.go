@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/store"
-
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -35,11 +35,7 @@ func answerForm(sid string) url.Values {
 
 // signedRequest returns a Twilio-signed form POST to base+path.
 func signedRequest(base, path string, form url.Values) *http.Request {
-	u := base + path
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio(shutdownToken, u, form))
-	return req
+	return send(signed(carrier.Twilio, shutdownToken, base+path, form), "")
 }
 
 // openStore opens the SQLite file run used, after run returned.
@@ -139,13 +135,14 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	})
 	addr := strings.TrimPrefix(base, "http://")
 
-	// Requests that are certainly in flight when the context is cancelled:
-	// accepted, headers read, body half sent.
+	// Requests in flight when the context is cancelled: headers and half
+	// the body sent. The context is cancelled once later connections are
+	// answered, so these were accepted (the server accepts in order); the
+	// shutdown must then let their requests reach their handlers and finish.
 	var slow []*slowRequest
 	for i := range 5 {
 		slow = append(slow, startSlow(t, base, callSid("slow", i)))
 	}
-	time.Sleep(100 * time.Millisecond) // let the server read the headers
 
 	// 50 concurrent requests, one connection each, half call answers and
 	// half status callbacks; the context is cancelled after the first
@@ -297,7 +294,9 @@ func TestShutdownFlushesCallEvents(t *testing.T) {
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	time.Sleep(200 * time.Millisecond) // shutdown is under way with events pending
+	testutil.WaitFor(t, "the shutdown to begin with events pending", func() bool {
+		return strings.Contains(stderr.String(), "shutting down")
+	})
 	release()
 	if err := <-stopped; err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())

@@ -240,3 +240,18 @@ func TestTwoInstancesDeliverWebhooksOnce(t *testing.T) {
 		t.Errorf("%d distinct events delivered, want %d", len(seen), n)
 	}
 }
+
+// A webhook secret that is not whsec_<base64> stops the server at start,
+// saying what to write, without printing the value.
+func TestRunRefusesBadWebhookSecret(t *testing.T) {
+	env := map[string]string{"IVR_ADDR": "127.0.0.1:0", "IVR_NGROK_API": "off",
+		"IVR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "ivr.db"),
+		"IVR_WEBHOOK_URL":  "https://hooks.example.com/ivr", "IVR_WEBHOOK_SECRET": "not-a-standard-secret"}
+	err := run(context.Background(), []string{"ivr"}, testEnv(t, env), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "IVR_WEBHOOK_SECRET") || !strings.Contains(err.Error(), "whsec_") {
+		t.Fatalf("run = %v, want an error about IVR_WEBHOOK_SECRET", err)
+	}
+	if strings.Contains(err.Error(), "not-a-standard-secret") {
+		t.Fatalf("the error prints the secret: %v", err)
+	}
+}

@@ -6,28 +6,29 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // outboxEvents polls the outbox until it holds want events of typ (the
 // writer stores call events in the background), and returns them.
 func outboxEvents(t *testing.T, db *store.DB, typ string, want int) []store.OutboxEvent {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs, err := db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
+	var evs []store.OutboxEvent
+	testutil.Eventually(10*time.Second, func() bool {
+		var err error
+		evs, err = db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(evs) >= want || time.Now().After(deadline) {
-			return evs
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(evs) >= want
+	})
+	return evs
 }
 
 func eventData(t *testing.T, e store.OutboxEvent) map[string]any {
@@ -49,7 +50,8 @@ func TestStatusCallbacksDuplicateAndOutOfOrder(t *testing.T) {
 	post := func(status string, sec int, extra url.Values) {
 		t.Helper()
 		form := url.Values{"CallSid": {"CA1"}, "From": {"+14155550100"}, "To": {"+14155550199"},
-			"CallStatus": {status}, "Timestamp": {base.Add(time.Duration(sec) * time.Second).Format(time.RFC1123Z)}}
+			"CallStatus": {status}, "Timestamp": {base.Add(time.Duration(sec) * time.Second).Format(time.RFC1123Z)},
+			"SequenceNumber": {strconv.Itoa(sec)}}
 		for k, v := range extra {
 			form[k] = v
 		}
@@ -80,7 +82,8 @@ func TestStatusCallbacksDuplicateAndOutOfOrder(t *testing.T) {
 		t.Fatalf("call.completed events = %d, want 1", len(evs))
 	}
 	d := eventData(t, evs[0])
-	if d["status"] != "completed" || d["provider_timestamp"] != base.Add(65*time.Second).Format(time.RFC3339) || d["sequence"] != 1.0 {
+	if d["status"] != "completed" || d["provider_timestamp"] != base.Add(65*time.Second).Format(time.RFC3339) || d["sequence"] != 1.0 ||
+		d["provider_sequence"] != 65.0 {
 		t.Errorf("call.completed data = %v", d)
 	}
 
@@ -161,4 +164,18 @@ func TestCallFallbackEvent(t *testing.T) {
 	if _, err := app.db.GetCall(context.Background(), "twilio", "CAforged"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a forged request was stored: %v", err)
 	}
+}
+
+// FuzzProviderTime: any callback timestamp gives a UTC time or zero, never
+// a panic.
+func FuzzProviderTime(f *testing.F) {
+	f.Add("Mon, 16 Aug 2010 03:45:01 +0000", "")
+	f.Add("", "2026-05-01 10:01:00")
+	f.Add("Mon, 16 Aug 2010 03:45:01 +1400", "2026-13-01 99:01:00")
+	f.Fuzz(func(t *testing.T, ts, end string) {
+		got := providerTime(url.Values{"Timestamp": {ts}, "EndTime": {end}})
+		if !got.IsZero() && got.Location() != time.UTC {
+			t.Fatalf("providerTime(%q, %q) = %s, not UTC", ts, end, got)
+		}
+	})
 }

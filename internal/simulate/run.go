@@ -62,6 +62,12 @@ type runner struct {
 	outcome string
 	dialed  []string // parties of the completed dial
 	byUs    bool     // the server (not the caller) ended the call
+
+	// fallback is the reason of the first answer that was the server's
+	// fallback (carrier.HeaderFallback), and fallbackAt its request; refused
+	// is the same for a refused callback (carrier.HeaderRefused).
+	fallback, fallbackAt string
+	refused, refusedAt   string
 }
 
 // run plays the call from the answer URL until it ends.
@@ -157,6 +163,18 @@ func (r *runner) do(ctx context.Context, method, target string, params url.Value
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("%s %s: HTTP %s (a provider plays an application error and hangs up)", method, target, resp.Status)
 	}
+	if reason := resp.Header.Get(carrier.HeaderFallback); reason != "" {
+		fmt.Fprintf(r.out, "  [the server answered with its fallback: %s]\n", shortReason(reason))
+		if r.fallback == "" {
+			r.fallback, r.fallbackAt = shortReason(reason), method+" "+target
+		}
+	}
+	if reason := resp.Header.Get(carrier.HeaderRefused); reason != "" {
+		fmt.Fprintf(r.out, "  [the server refused this request: %s]\n", shortReason(reason))
+		if r.refused == "" {
+			r.refused, r.refusedAt = shortReason(reason), method+" "+target
+		}
+	}
 	if len(body) > maxDocument {
 		return nil, "", fmt.Errorf("%s %s: answer larger than %d bytes", method, target, maxDocument)
 	}
@@ -213,116 +231,141 @@ func resolve(docURL, ref string) (string, error) {
 // play runs the verbs of one document fetched from docURL. It returns the
 // next request, or nil when the call has ended.
 func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*request, error) {
-	// next builds a request to ref (resolved) and either returns it (follow)
-	// or sends it now, ignoring the answer, and carries on (Plivo redirect="false").
-	next := func(ref, method string, extra url.Values, follow bool) (*request, error) {
-		u, err := resolve(docURL, ref)
-		if err != nil {
-			return nil, err
-		}
-		req := &request{method: method, url: u, extra: extra}
-		if follow {
-			return req, nil
-		}
-		_, err = r.send(ctx, *req)
-		return nil, err
-	}
 	for _, v := range verbs {
+		var next *request
+		var done bool
+		var err error
 		switch v := v.(type) {
 		case xml.Gather:
-			for _, p := range v.Prompts {
-				r.hear(p)
-			}
-			rep, err := r.caller.respond(ctx, v)
-			if err != nil {
-				return nil, err
-			}
-			if rep.hangup {
-				fmt.Fprintf(r.out, "  [caller hangs up: %s]\n", rep.why)
-				r.end(outcomeCallerHangup, false)
-				return nil, nil
-			}
-			digits, finished := press(v, rep.keys)
-			switch {
-			case rep.speech != "":
-				fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
-			case rep.keys != "":
-				fmt.Fprintf(r.out, "  caller presses %s\n", rep.keys)
-			default:
-				fmt.Fprintln(r.out, "  (caller stays silent)")
-			}
-			if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
-				fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
-				digits, finished = "", ""
-			}
-			if digits == "" && rep.speech == "" && !v.OnEmpty {
-				continue // no input: the next verb plays
-			}
-			if !v.Post {
-				fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
-				continue
-			}
-			req, err := next(v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech), v.Follow)
-			if req != nil || err != nil {
-				return req, err
-			}
+			next, done, err = r.gather(ctx, v, docURL)
 		case xml.Dial:
-			who := clean(strings.Join(v.Numbers, ", "))
-			if who == "" {
-				who = "nobody"
-			}
-			fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
-			fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
-			completed := r.dialStatus == "completed"
-			if completed {
-				r.outcome, r.dialed = outcomeTransfer, v.Numbers
-			}
-			if v.Action != "" {
-				req, err := next(v.Action, v.Method, r.call.DialResult(r.dialStatus), v.Follow)
-				if req != nil || err != nil {
-					return req, err
-				}
-				continue
-			}
-			if completed {
-				// The conversation is over when the caller hangs up.
-				r.end(outcomeCallerHangup, false)
-				return nil, nil
-			}
+			next, done, err = r.dial(ctx, v, docURL)
 		case xml.Record:
-			fmt.Fprintln(r.out, "  [records voicemail]")
-			r.outcome = outcomeVoicemail
-			if !v.Post {
-				continue
-			}
-			req, err := next(v.Action, v.Method, r.call.Recording(finishKey(v.FinishOnKey)), v.Follow)
-			if req != nil || err != nil {
-				return req, err
-			}
+			next, done, err = r.record(ctx, v, docURL)
 		case xml.Redirect:
 			if v.URL == "" {
 				return nil, fmt.Errorf("empty <Redirect> in the answer of %s", docURL)
 			}
-			return next(v.URL, v.Method, nil, true)
+			return r.next(ctx, docURL, v.URL, v.Method, nil, true)
 		case xml.Hangup:
-			if v.Schedule > 0 {
-				fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.Schedule)
-				continue
-			}
-			if v.Reason != "" {
-				fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.Reason))
-			} else {
-				fmt.Fprintln(r.out, "  [hangup]")
-			}
-			r.end(outcomeHangup, true)
-			return nil, nil
+			done = r.hangup(v)
 		default:
 			r.hear(v)
+		}
+		if next != nil || done || err != nil {
+			return next, err
 		}
 	}
 	fmt.Fprintln(r.out, "  [end of document: hangup]")
 	r.end(outcomeHangup, true)
 	return nil, nil
+}
+
+// next builds a request to ref (resolved against docURL) and either returns
+// it (follow) or sends it now, ignoring the answer, and returns nil so the
+// document carries on (Plivo redirect="false").
+func (r *runner) next(ctx context.Context, docURL, ref, method string, extra url.Values, follow bool) (*request, error) {
+	u, err := resolve(docURL, ref)
+	if err != nil {
+		return nil, err
+	}
+	req := &request{method: method, url: u, extra: extra}
+	if follow {
+		return req, nil
+	}
+	_, err = r.send(ctx, *req)
+	return nil, err
+}
+
+// gather plays a gather's prompts and the caller's answer. It returns the
+// request the input goes to; done when the caller hung up; neither when the
+// document carries on (no input, or nowhere to send it).
+func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next *request, done bool, err error) {
+	for _, p := range v.Prompts {
+		r.hear(p)
+	}
+	rep, err := r.caller.respond(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	if rep.hangup {
+		fmt.Fprintf(r.out, "  [caller hangs up: %s]\n", rep.why)
+		r.end(outcomeCallerHangup, false)
+		return nil, true, nil
+	}
+	digits, finished := press(v, rep.keys)
+	switch {
+	case rep.speech != "":
+		fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
+	case rep.keys != "":
+		fmt.Fprintf(r.out, "  caller presses %s\n", rep.keys)
+	default:
+		fmt.Fprintln(r.out, "  (caller stays silent)")
+	}
+	if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
+		fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
+		digits, finished = "", ""
+	}
+	if digits == "" && rep.speech == "" && !v.OnEmpty {
+		return nil, false, nil // no input: the next verb plays
+	}
+	if !v.Post {
+		fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
+		return nil, false, nil
+	}
+	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech), v.Follow)
+	return next, false, err
+}
+
+// dial plays a transfer with the --dial-status outcome. A completed dial
+// without an action URL ends the call when the caller hangs up.
+func (r *runner) dial(ctx context.Context, v xml.Dial, docURL string) (next *request, done bool, err error) {
+	who := clean(strings.Join(v.Numbers, ", "))
+	if who == "" {
+		who = "nobody"
+	}
+	fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
+	fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
+	completed := r.dialStatus == "completed"
+	if completed {
+		r.outcome, r.dialed = outcomeTransfer, v.Numbers
+	}
+	if v.Action != "" {
+		next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.DialResult(r.dialStatus), v.Follow)
+		return next, false, err
+	}
+	if completed {
+		// The conversation is over when the caller hangs up.
+		r.end(outcomeCallerHangup, false)
+		return nil, true, nil
+	}
+	return nil, false, nil
+}
+
+// record takes a voicemail and posts it to the record's action URL.
+func (r *runner) record(ctx context.Context, v xml.Record, docURL string) (next *request, done bool, err error) {
+	fmt.Fprintln(r.out, "  [records voicemail]")
+	r.outcome = outcomeVoicemail
+	if !v.Post {
+		return nil, false, nil
+	}
+	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Recording(finishKey(v.FinishOnKey)), v.Follow)
+	return next, false, err
+}
+
+// hangup ends the call, unless the hang-up is scheduled for later.
+func (r *runner) hangup(v xml.Hangup) (done bool) {
+	if v.Schedule > 0 {
+		fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.Schedule)
+		return false
+	}
+	if v.Reason != "" {
+		fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.Reason))
+	} else {
+		fmt.Fprintln(r.out, "  [hangup]")
+	}
+	r.end(outcomeHangup, true)
+	return true
 }
 
 // hear prints what the caller hears (or, for unknown elements, what was skipped).

@@ -125,7 +125,7 @@ func (d *DB) prepareBatch(ctx context.Context) error {
 func (d *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	st, ok := d.stmts[query]
 	if !ok {
-		return nil, fmt.Errorf("statement not prepared at Open: %.40s...", query)
+		return nil, fmt.Errorf("statement not prepared at Open (%.40s)", query)
 	}
 	return tx.StmtContext(ctx, st), nil
 }

@@ -248,7 +248,8 @@ func TestWriterPoison(t *testing.T) {
 func TestWriterRealStore(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newDSN newDSN) {
 		d := openT(t, newDSN(t))
-		w := NewWriter(d, 10000, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+		var logs testutil.Buffer
+		w := NewWriter(d, 10000, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		w.minBackoff, w.maxBackoff = 10*time.Millisecond, 200*time.Millisecond
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -280,7 +281,9 @@ func TestWriterRealStore(t *testing.T) {
 				}
 			}()
 			enqueue(perCall/2, perCall)
-			time.Sleep(500 * time.Millisecond) // several failed attempts
+			testutil.WaitFor(t, "several failed attempts", func() bool {
+				return strings.Count(logs.String(), "store write failed") >= 3
+			})
 			if w.Depth() == 0 {
 				t.Fatal("queue drained while the database was down")
 			}
