@@ -20,7 +20,7 @@ type dashboardView struct {
 	In          *store.Insights
 	Rates       rates
 	DayChart    template.HTML
-	HourChart   template.HTML // only for periods of at most hourlyMaxDays
+	HourChart   template.HTML // only for periods of at most store.HourlyMaxDays
 	FailChart   template.HTML
 	Transfers   template.HTML
 	Abandoned   template.HTML
@@ -51,9 +51,6 @@ type compareView struct {
 type compareRow struct{ Label, A, B string }
 
 type exportLink struct{ Label, CSV, JSON string }
-
-// hourlyMaxDays: periods up to this long also get the calls-per-hour chart.
-const hourlyMaxDays = 7
 
 // handleInsightsPage serves GET /admin/insights.
 func handleInsightsPage(a *admin) http.Handler {
@@ -88,7 +85,7 @@ func handleInsightsPage(a *admin) http.Handler {
 }
 
 func (v *dashboardView) fillCharts(p period, in *store.Insights) {
-	days := byDay(in.Hours)
+	days := in.Days
 	labels := make([]string, p.days)
 	vals := outcomeSeries(p.days)
 	index := map[time.Time]int{}
@@ -102,7 +99,7 @@ func (v *dashboardView) fillCharts(p period, in *store.Insights) {
 		}
 	}
 	v.DayChart = chart.Columns("chart-days", "Calls per day by outcome", labels, vals, 900, 260)
-	if p.days <= hourlyMaxDays {
+	if p.days <= store.HourlyMaxDays {
 		n := p.days * 24
 		hl, hv := make([]string, n), outcomeSeries(n)
 		for i := range hl {
