@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# Load test of the signed Twilio answer (POST /twilio/voice): ivr against a
-# minimal baseline (bench/baseline: HMAC check + constant TwiML), then ivr at
-# half its saturation rate for latency percentiles and memory over time.
-# See docs/performance.md for what it measures and the last figures.
+# Load test of ivr against a minimal baseline (bench/baseline: HMAC check +
+# constant TwiML) on DISTINCT calls: every request belongs to a call of its
+# own (pre-signed requests with different CallSids, rotated by wrk's Lua), so
+# the store has a real call to record per answer. For each store (SQLite,
+# PostgreSQL) it runs, with the baseline measured in the same run:
 #
-#   scripts/load.sh                      # DURATION=10 s per saturation run, SOAK=60 s
-#   DURATION=30 SOAK=300 scripts/load.sh
+#   1. answers: saturation, wrk on the signed answer URL of distinct calls;
+#   2. mixed: saturation on whole calls, 1 answer : 2 menu steps : 1 status;
+#   3. flat out: ivr alone at saturation for FLAT s on distinct calls, RSS
+#      sampled; afterwards every answered call must be in the store;
+#   4. half of saturation: the baseline (control) and ivr at the same fixed
+#      rate, open loop (bench/loadgen), for p50/p99.
 #
-# Environment: DURATION (s, saturation runs), SOAK (s, fixed-rate run),
-# WARMUP (s, discarded run before each measured one), THREADS and CONNS
-# (wrk -t/-c), RATE (req/s of the fixed-rate run; default half of ivr's
-# saturation), RSS_EVERY (s between RSS samples), KEEP=1 to keep the temp
-# dir (logs, database, requests).
+# Each prints requests/s, each server's CPU µs per request (user + system
+# from /proc, taken once ivr's record queue has drained, so ivr's figure
+# includes writing the records), p50/p99, events dropped, and how many of the
+# calls sent are in the store. See docs/performance.md for the figures.
 #
-# Needs Go and wrk (Debian package `wrk`, installed with apt-get when missing
-# and running as root). Everything listens on 127.0.0.1 only; the script
-# stops every process it started on exit.
+#   bash scripts/load.sh                          # both stores, defaults below
+#   STORES=sqlite DURATION=5 FLAT=20 SOAK=10 bash scripts/load.sh
+#
+# Environment: STORES ("sqlite postgres"), DURATION (s, each saturation run,
+# default 10), WARMUP (s, 2), FLAT (s, the flat-out run, 60; 0 skips it),
+# SOAK (s, the fixed-rate run, 20; 0 skips it), RATE (req/s of the fixed-rate
+# run; default half of ivr's answer saturation), THREADS and CONNS (wrk -t/-c,
+# 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases).
+#
+# Installs what it needs when running as root with apt-get: wrk, and
+# PostgreSQL through scripts/with-postgres.sh (which starts a throwaway
+# cluster). Everything listens on 127.0.0.1; every process it started is
+# stopped on exit.
 set -euo pipefail
 
+STORES=${STORES:-sqlite postgres}
 DURATION=${DURATION:-10}
-SOAK=${SOAK:-60}
 WARMUP=${WARMUP:-2}
+FLAT=${FLAT:-60}
+SOAK=${SOAK:-20}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 RSS_EVERY=${RSS_EVERY:-5}
@@ -28,6 +44,11 @@ TOKEN=load-test-token-$RANDOM$RANDOM
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+# PostgreSQL: run again inside a throwaway cluster unless one is given.
+if [[ " $STORES " == *" postgres "* ]] && [ -z "${IVR_TEST_POSTGRES_URL:-}" ] && [ -z "${IVR_LOAD_WRAPPED:-}" ]; then
+	IVR_LOAD_WRAPPED=1 exec bash "$root/scripts/with-postgres.sh" bash "$root/scripts/load.sh" "$@"
+fi
 
 if ! command -v wrk >/dev/null; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -84,88 +105,179 @@ baseline_pid=$!
 pids+=($baseline_pid)
 baseline_url=$(wait_url "$tmp/baseline.out")
 
-env IVR_ADDR=127.0.0.1:0 IVR_DATABASE_URL="sqlite:$tmp/ivr.db" TWILIO_AUTH_TOKEN="$TOKEN" \
-	IVR_LOG_FORMAT=json IVR_NGROK_API=off IVR_PROVIDERS=twilio IVR_CALL_CENTER_NUMBER=+15005550006 \
-	"$tmp/ivr" serve >"$tmp/ivr.out" 2>"$tmp/ivr.log" &
-ivr_pid=$!
-pids+=($ivr_pid)
-ivr_url=$(wait_url "$tmp/ivr.out")
-echo "== baseline on $baseline_url, ivr on $ivr_url (pid $ivr_pid; json logs in ivr.log, records in sqlite:ivr.db)"
-
-# sign NAME URL: a Twilio answer request signed by `ivr sign --json`, and the
-# wrk script that replays it (same body, same X-Twilio-Signature).
-sign() {
-	env -i PATH="$PATH" TWILIO_AUTH_TOKEN="$TOKEN" "$tmp/ivr" sign --json "$2/twilio/voice" \
-		AccountSid=ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa CallSid=CA0123456789abcdef0123456789abcdef \
-		From=+14155550100 To=+14155550199 CallStatus=ringing Direction=inbound ApiVersion=2010-04-01 \
-		>"$tmp/$1.json"
-	"$tmp/loadgen" -request "$tmp/$1.json" -lua >"$tmp/$1.lua"
-	# One check before the load: the answer is the menu, not a refusal.
-	"$tmp/loadgen" -request "$tmp/$1.json" -rate 20 -duration 1s -conns 1 -expect '<Gather' >/dev/null ||
-		{ echo "$1: the signed request is not answered with the menu" >&2; exit 1; }
-}
-sign baseline "$baseline_url"
-sign ivr "$ivr_url"
-
 # cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# saturate NAME URL PID: requests/s at saturation (wrk -t$THREADS -c$CONNS);
-# the server's own CPU time per request goes to $tmp/NAME.cpu (µs).
-saturate() {
-	if [ "$WARMUP" -gt 0 ]; then
-		wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$tmp/$1.lua" "$2" >/dev/null
-	fi
-	local t0 t1
-	t0=$(cpu_ticks "$3")
-	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$tmp/$1.lua" "$2" >"$tmp/$1.wrk"
-	t1=$(cpu_ticks "$3")
-	awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
-	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
-		echo "$1: errors during the run:" >&2
-		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
-	fi
-	awk '/^Requests\/sec:/ {print $2}' "$tmp/$1.wrk"
-}
+hz=$(getconf CLK_TCK)
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 metric() { # metric NAME_AND_LABELS: the sum of matching samples in ivr's /metrics
 	curl -fsS "$ivr_url/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%.0f\n", s}'
 }
+answered() { metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'; }
+dropped() { metric ivr_store_dropped_events_total; }
+lost() { metric ivr_store_lost_calls_total; }
 
-echo "== saturation: wrk -t$THREADS -c$CONNS -d${DURATION}s (after a ${WARMUP}s warm-up), signed Twilio answer"
-base_rps=$(saturate baseline "$baseline_url" "$baseline_pid")
-echo "baseline: $base_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/baseline.wrk")  server CPU $(cat "$tmp/baseline.cpu") µs/request"
-ivr_rps=$(saturate ivr "$ivr_url" "$ivr_pid")
-echo "ivr:      $ivr_rps req/s   $(awk '/ 50%| 99%/ {printf "%s %s  ", $1, $2}' "$tmp/ivr.wrk")  server CPU $(cat "$tmp/ivr.cpu") µs/request"
-ratio=$(awk -v a="$ivr_rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')
-verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.85) ? "meets" : "BELOW"}')
-echo "ratio ivr/baseline: $ratio ($verdict the 0.85 target)"
-echo "ivr counters: answered ok $(metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'), fallbacks $(metric ivr_fallbacks_total), events queued $(metric ivr_store_queue_depth), events dropped $(metric ivr_store_dropped_events_total)"
-
-rate=${RATE:-$(awk -v a="$ivr_rps" 'BEGIN {printf "%d", a / 2}')}
-# The same open-loop generator against the baseline first: how much of the
-# tail latency is this machine and the generator itself, not ivr.
-echo "== control: baseline at $rate req/s for 10s, open loop (bench/loadgen)"
-"$tmp/loadgen" -request "$tmp/baseline.json" -rate "$rate" -duration 10s -conns "$CONNS" -expect '<Gather' | grep latency_ms || true
-echo "== fixed rate: ivr at $rate req/s ($([ -n "${RATE:-}" ] && echo "RATE" || echo "half of saturation")) for ${SOAK}s, open loop (bench/loadgen), RSS every ${RSS_EVERY}s"
-"$tmp/loadgen" -request "$tmp/ivr.json" -rate "$rate" -duration "${SOAK}s" -conns "$CONNS" -expect '<Gather' >"$tmp/soak.out" 2>&1 &
-lg_pid=$!
-pids+=($lg_pid)
-rss=()
-while kill -0 "$lg_pid" 2>/dev/null; do
-	rss+=("$(awk '/^VmRSS:/ {print $2}' "/proc/$ivr_pid/status")")
-	for _ in $(seq "$((RSS_EVERY * 10))"); do
-		kill -0 "$lg_pid" 2>/dev/null || break
+# drained: wait (up to 120 s) until ivr's record queue is empty.
+drained() {
+	for _ in $(seq 1200); do
+		[ "$(metric ivr_store_queue_depth)" = 0 ] && return 0
 		sleep 0.1
 	done
+	echo "ivr's record queue did not drain in 120 s" >&2
+}
+
+run_no=0
+# calls NAME URL MIX N: signs N distinct calls' requests for the server at
+# URL into $tmp/NAME.txt and the rotating wrk script $tmp/NAME.lua; the run's
+# call id prefix goes to $tmp/NAME.prefix.
+calls() {
+	run_no=$((run_no + 1))
+	local prefix
+	prefix=$(printf '%04x%02x' "$((RANDOM % 65536))" "$((run_no % 256))")
+	echo "$prefix" >"$tmp/$1.prefix"
+	"$tmp/loadgen" -calls "$4" -base "$2" -token "$TOKEN" -prefix "$prefix" -mix "$3" -out "$tmp/$1.txt" >"$tmp/$1.lua"
+}
+
+# wrk_run NAME URL SECONDS PID: wrk over $tmp/NAME.lua; the output goes to
+# $tmp/NAME.wrk and the server's CPU µs per request to $tmp/NAME.cpu.
+wrk_run() {
+	local t0 t1
+	[ "$4" = "$ivr_pid" ] && drained
+	t0=$(cpu_ticks "$4")
+	wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$tmp/$1.wrk"
+	[ "$4" = "$ivr_pid" ] && drained
+	t1=$(cpu_ticks "$4")
+	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
+	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
+		echo "$1: errors during the run:" >&2
+		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
+	fi
+	if [ "$4" = "$ivr_pid" ] && grep -q calls_repeated "$tmp/$1.wrk"; then
+		echo "$1: wrk went round its calls (some calls were sent twice)" >&2
+	fi
+}
+rps() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$tmp/$1.wrk"; }
+line() { # line NAME LABEL
+	printf '  %-9s %7s req/s   p50 %-8s p99 %-8s server CPU %6s µs/request\n' "$2" "$(rps "$1")" \
+		"$(awk '$1 == "50%" {print $2}' "$tmp/$1.wrk")" "$(awk '$1 == "99%" {print $2}' "$tmp/$1.wrk")" "$(cat "$tmp/$1.cpu")"
+}
+
+# saturate KIND MIX: the baseline then ivr at saturation on distinct calls.
+saturate() {
+	local per_s=50000 # more calls than either server answers in a second
+	[ "$2" = mixed ] && per_s=14000
+	for s in baseline ivr; do
+		local url=$baseline_url pid=$baseline_pid
+		[ $s = ivr ] && url=$ivr_url pid=$ivr_pid
+		if [ "$WARMUP" -gt 0 ]; then
+			calls "$s-$1-warm" "$url" "$2" "$((WARMUP * per_s))"
+			wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$tmp/$s-$1-warm.lua" "$url" -- "$THREADS" >/dev/null
+			rm -f "$tmp/$s-$1-warm.txt"
+		fi
+		calls "$s-$1" "$url" "$2" "$((DURATION * per_s))"
+		[ $s = ivr ] && a0=$(answered) && d0=$(dropped) && l0=$(lost)
+		wrk_run "$s-$1" "$url" "$DURATION" "$pid"
+		rm -f "$tmp/$s-$1.txt"
+	done
+	line "baseline-$1" baseline
+	line "ivr-$1" ivr
+	awk -v a="$(cat "$tmp/ivr-$1.cpu")" -v b="$(cat "$tmp/baseline-$1.cpu")" -v i="$(rps "ivr-$1")" -v j="$(rps "baseline-$1")" \
+		'BEGIN {printf "  ivr/baseline: requests/s %.2f, CPU per request %.2fx\n", i / j, a / b}'
+	stored_line "ivr-$1" "$a0" "$d0" "$l0"
+}
+
+# stored_line NAME ANSWERED0 DROPPED0 LOST0: calls sent, answered, in the store.
+stored_line() {
+	local sent ans st
+	sent=$(awk '/^calls_sent/ {print $2}' "$tmp/$1.wrk")
+	ans=$(($(answered) - $2))
+	st=$("$tmp/loadgen" -count "$dsn" -prefix "$(cat "$tmp/$1.prefix")" | tr '\n' ' ')
+	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, calls lost %s, fallbacks %s)\n' \
+		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(metric ivr_fallbacks_total)"
+	local have
+	have=$(echo "$st" | awk '{print $2}')
+	if [ "$have" -lt "$ans" ]; then
+		echo "  !!! $((ans - have)) answered calls are NOT in the store" >&2
+	fi
+}
+
+# flat: ivr alone at saturation for FLAT s on distinct calls, RSS sampled.
+flat() {
+	local n
+	n=$(awk -v r="$(rps ivr-answers)" -v s="$FLAT" 'BEGIN {printf "%d", r * s * 1.5 + 10000}')
+	calls ivr-flat "$ivr_url" answer "$n"
+	a0=$(answered) d0=$(dropped) l0=$(lost)
+	echo "== flat out: ivr at saturation for ${FLAT}s on distinct calls (wrk -t$THREADS -c$CONNS), RSS every ${RSS_EVERY}s"
+	wrk_run ivr-flat "$ivr_url" "$FLAT" "$ivr_pid" &
+	local w=$! rss=()
+	while kill -0 "$w" 2>/dev/null; do
+		rss+=("$(rss_kib "$ivr_pid")")
+		for _ in $(seq "$((RSS_EVERY * 10))"); do
+			kill -0 "$w" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+	wait "$w"
+	rss+=("$(rss_kib "$ivr_pid")")
+	rm -f "$tmp/ivr-flat.txt"
+	line ivr-flat ivr
+	stored_line ivr-flat "$a0" "$d0" "$l0"
+	printf '%s\n' "${rss[@]}" | awk '
+		NR == 1 {first = $1} {last = $1; if ($1 > max) max = $1; all = all " " int($1 / 1024)}
+		END {printf "  ivr RSS MiB: first %.1f, last %.1f, max %.1f (%d samples:%s)\n", first / 1024, last / 1024, max / 1024, NR, all}'
+}
+
+# soak: the baseline, then ivr, at RATE (default half of ivr's saturation), open loop.
+soak() {
+	local rate=${RATE:-$(awk -v a="$(rps ivr-answers)" 'BEGIN {printf "%d", a / 2}')}
+	local n=$((rate * SOAK + 1000))
+	echo "== fixed rate $rate req/s ($([ -n "${RATE:-}" ] && echo RATE || echo "half of ivr's saturation")), ${SOAK}s each, open loop (bench/loadgen), distinct calls"
+	for s in baseline ivr; do
+		local url=$baseline_url
+		[ $s = ivr ] && url=$ivr_url
+		calls "$s-soak" "$url" answer "$n" >/dev/null
+		printf '  %-9s ' $s
+		"$tmp/loadgen" -requests "$tmp/$s-soak.txt" -rate "$rate" -duration "${SOAK}s" -conns "$CONNS" -expect '<Gather' |
+			awk '/^latency_ms/ {$1 = ""; print substr($0, 2)} /^target_rate/ && / (errors|unexpected)=[1-9]/ {print "  !!! " $0}' | tr '\n' ' '
+		echo
+		rm -f "$tmp/$s-soak.txt"
+	done
+}
+
+for store in $STORES; do
+	case $store in
+	sqlite) dsn="sqlite:$tmp/ivr.db" ;;
+	postgres)
+		if [ -z "${IVR_TEST_POSTGRES_URL:-}" ]; then
+			echo "!!! no PostgreSQL (see scripts/with-postgres.sh): skipping the postgres runs" >&2
+			continue
+		fi
+		schema=load_$RANDOM$RANDOM
+		psql -q "${IVR_TEST_POSTGRES_URL}" -c "CREATE SCHEMA $schema"
+		sep='?'
+		[[ "$IVR_TEST_POSTGRES_URL" == *\?* ]] && sep='&'
+		dsn="$IVR_TEST_POSTGRES_URL${sep}search_path=$schema"
+		;;
+	*)
+		echo "STORES: unknown store $store (want sqlite, postgres)" >&2
+		exit 2
+		;;
+	esac
+	env IVR_ADDR=127.0.0.1:0 IVR_DATABASE_URL="$dsn" TWILIO_AUTH_TOKEN="$TOKEN" \
+		IVR_LOG_FORMAT=json IVR_NGROK_API=off IVR_PROVIDERS=twilio IVR_CALL_CENTER_NUMBER=+15005550006 \
+		"$tmp/ivr" serve >"$tmp/ivr-$store.out" 2>"$tmp/ivr-$store.log" &
+	ivr_pid=$!
+	pids+=($ivr_pid)
+	ivr_url=$(wait_url "$tmp/ivr-$store.out")
+	echo
+	echo "=== store: $store (ivr pid $ivr_pid on $ivr_url; baseline on $baseline_url; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	echo "== answers: saturation, wrk -t$THREADS -c$CONNS -d${DURATION}s after a ${WARMUP}s warm-up, distinct calls"
+	saturate answers answer
+	echo "== mixed calls (1 answer : 2 menu steps : 1 status callback): saturation, same settings"
+	saturate mixed mixed
+	[ "$FLAT" -gt 0 ] && flat
+	[ "$SOAK" -gt 0 ] && soak
+	echo "  ivr log lines: $(wc -l <"$tmp/ivr-$store.log")"
+	kill "$ivr_pid"
+	wait "$ivr_pid" 2>/dev/null || true
 done
-lg_status=0
-wait "$lg_pid" || lg_status=$?
-rss+=("$(awk '/^VmRSS:/ {print $2}' "/proc/$ivr_pid/status")")
-cat "$tmp/soak.out"
-[ "$lg_status" = 0 ] || echo "loadgen: some requests failed (see above)" >&2
-printf '%s\n' "${rss[@]}" | awk '
-	NR == 1 {first = $1} {last = $1; if ($1 > max) max = $1; all = all " " int($1 / 1024)}
-	END {printf "ivr RSS MiB: first %.1f, last %.1f, max %.1f (%d samples:%s)\n", first / 1024, last / 1024, max / 1024, NR, all}'
-echo "ivr counters: fallbacks $(metric ivr_fallbacks_total), events queued $(metric ivr_store_queue_depth), events dropped $(metric ivr_store_dropped_events_total), log lines $(wc -l <"$tmp/ivr.log")"
-exit "$lg_status"

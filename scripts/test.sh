@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when missing (PostgreSQL,
-# Chromium and nginx from Debian's packages, as root), starts a throwaway PostgreSQL,
+# Chromium, nginx, podman, systemd-analyze and docker-compose from Debian's
+# packages, as root), starts a throwaway PostgreSQL,
 # runs vet, staticcheck and deadcode (pinned, installed with go install), the
 # unit/integration/browser tests on both stores, and each fuzz target for a
 # short bounded time.
@@ -20,6 +21,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POS
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
 if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
 if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then need_apt+=(nginx); fi
+# The deploy/ checks: podman builds (and, with runc, runs) the image;
+# systemd-analyze verifies the unit; docker-compose validates the compose file.
+if ! command -v podman >/dev/null 2>&1; then need_apt+=(podman); fi
+if ! command -v runc >/dev/null 2>&1; then need_apt+=(runc); fi
+if ! command -v systemd-analyze >/dev/null 2>&1; then need_apt+=(systemd); fi
+if ! command -v docker-compose >/dev/null 2>&1; then need_apt+=(docker-compose); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${need_apt[*]} (Debian packages)"

@@ -5,6 +5,13 @@
 //	    writes a wrk script that sends exactly that request.
 //	loadgen -request req.json -rate 2000 -duration 60s [-conns 64] [-expect '<Gather']
 //	    sends it at a fixed rate (open loop) and prints latency percentiles.
+//	loadgen -calls 100000 -base http://127.0.0.1:8080 -token T -prefix 0a1b -mix mixed -out reqs.txt > reqs.lua
+//	    signs the requests of 100000 distinct calls (CallSid CA0a1b000...N) into
+//	    reqs.txt and prints a wrk script that rotates them (calls.go).
+//	loadgen -requests reqs.txt -rate 2000 -duration 60s
+//	    the fixed-rate run over those requests, in order, instead of one request.
+//	loadgen -count sqlite:ivr.db -prefix 0a1b
+//	    prints how many of those calls (and their events) the store holds.
 //
 // The fixed-rate run is open loop: request i is due at start + i/rate whether
 // or not earlier ones have answered, and its latency is measured from when it
@@ -39,17 +46,41 @@ type request struct {
 
 func main() {
 	file := flag.String("request", "-", "the signed request as JSON (ivr sign --json); - = stdin")
+	reqFile := flag.String("requests", "", "a file written by -calls: send its requests in turn instead of -request")
 	lua := flag.Bool("lua", false, "print a wrk Lua script that sends the request, and exit")
 	rate := flag.Float64("rate", 1000, "requests per second")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	conns := flag.Int("conns", 64, "most requests in flight (connections)")
 	expect := flag.String("expect", "", "a string every answer must contain (e.g. <Gather)")
+	calls := flag.Int("calls", 0, "write this many distinct calls' signed requests to -out and print a wrk script rotating them")
+	count := flag.String("count", "", "print how many calls of -prefix the store at this URL (sqlite:PATH, postgres://) holds")
+	base := flag.String("base", "", "-calls: the server's base URL (http://host:port)")
+	token := flag.String("token", "", "-calls: the Twilio auth token to sign with")
+	prefix := flag.String("prefix", "", "-calls, -count: the run's call id prefix (hex)")
+	mix := flag.String("mix", "answer", "-calls: answer (answer URL only) or mixed (1 answer : 2 menu steps : 1 status callback)")
+	out := flag.String("out", "", "-calls: the file the requests go to")
 	flag.Parse()
 
-	req, err := readRequest(*file)
+	if *calls > 0 || *count != "" {
+		if err := callsMain(*calls, *count, *base, *token, *prefix, *mix, *out); err != nil {
+			log.Fatalf("loadgen: %v", err)
+		}
+		return
+	}
+
+	var reqs []request
+	var err error
+	if *reqFile != "" {
+		reqs, err = readRawRequests(*reqFile)
+	} else {
+		var r request
+		r, err = readRequest(*file)
+		reqs = []request{r}
+	}
 	if err != nil {
 		log.Fatalf("loadgen: %v", err)
 	}
+	req := reqs[0]
 	if *lua {
 		s, err := wrkScript(req)
 		if err != nil {
@@ -61,7 +92,7 @@ func main() {
 	if *rate <= 0 || *conns <= 0 {
 		log.Fatal("loadgen: -rate and -conns must be positive")
 	}
-	res := fixedRate(req, *rate, *duration, *conns, *expect)
+	res := fixedRate(reqs, *rate, *duration, *conns, *expect)
 	res.print(os.Stdout, *rate)
 	if res.failed() > 0 {
 		os.Exit(1)
@@ -150,7 +181,7 @@ type results struct {
 
 func (r *results) failed() int64 { return r.errors + r.unexpected }
 
-func fixedRate(req request, rate float64, d time.Duration, conns int, expect string) *results {
+func fixedRate(reqs []request, rate float64, d time.Duration, conns int, expect string) *results {
 	client := &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -159,7 +190,11 @@ func fixedRate(req request, rate float64, d time.Duration, conns int, expect str
 		},
 	}
 	total := int64(rate * d.Seconds())
-	due := make(chan time.Time, total) // never blocks the schedule
+	type job struct {
+		at time.Time
+		i  int64
+	}
+	due := make(chan job, total) // never blocks the schedule
 	res := &results{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -168,9 +203,9 @@ func fixedRate(req request, rate float64, d time.Duration, conns int, expect str
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			for at := range due {
-				err := send(client, req, expect)
-				took := time.Since(at)
+			for j := range due {
+				err := send(client, reqs[j.i%int64(len(reqs))], expect)
+				took := time.Since(j.at)
 				switch {
 				case err == nil:
 					atomic.AddInt64(&res.ok, 1)
@@ -197,7 +232,7 @@ func fixedRate(req request, rate float64, d time.Duration, conns int, expect str
 			if at.After(now) {
 				break
 			}
-			due <- at
+			due <- job{at, i}
 			res.sent++
 		}
 		time.Sleep(time.Millisecond)

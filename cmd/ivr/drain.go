@@ -68,10 +68,10 @@ func (d *drainer) started(c net.Conn) {
 }
 
 // wait returns once no accepted connection is waiting for its handler, or
-// after max (a client that opened a connection and sends nothing is cut by
-// Shutdown as before).
-func (d *drainer) wait(ctx context.Context, max time.Duration) {
-	deadline := time.Now().Add(max)
+// after limit (a client that opened a connection and sends nothing is cut
+// by Shutdown as before).
+func (d *drainer) wait(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		d.mu.Lock()
 		n := len(d.waiting)

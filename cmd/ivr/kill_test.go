@@ -29,7 +29,7 @@ func TestChildServer(t *testing.T) {
 	if os.Getenv("IVR_TEST_CHILD") != "1" {
 		t.Skip("helper process for TestAcknowledgedCallbacksSurviveKill")
 	}
-	if err := run(context.Background(), []string{"ivr"}, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), []string{"ivr"}, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 }

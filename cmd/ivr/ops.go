@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/config"
 )
 
 // version prints which build this is: `ivr version` and `ivr --version`.
@@ -67,7 +68,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 func localHealthz(getenv func(string) string) (string, error) {
 	addr := getenv("IVR_ADDR")
 	if addr == "" {
-		addr = ":8080"
+		addr = config.DefaultAddr
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -15,14 +15,14 @@ func TestVersion(t *testing.T) {
 	want := buildinfo.Read().String()
 	for _, arg := range []string{"version", "--version"} {
 		var out, errOut bytes.Buffer
-		if err := run(context.Background(), []string{"ivr", arg}, func(string) string { return "" }, &out, &errOut); err != nil {
+		if err := run(context.Background(), []string{"ivr", arg}, testEnv(t, nil), nil, &out, &errOut); err != nil {
 			t.Fatalf("ivr %s: %v", arg, err)
 		}
 		if out.String() != want || !strings.Contains(out.String(), "go:       "+runtime.Version()+"\n") {
 			t.Errorf("ivr %s printed %q, want %q", arg, out.String(), want)
 		}
 	}
-	if err := run(context.Background(), []string{"ivr", "version", "x"}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+	if err := run(context.Background(), []string{"ivr", "version", "x"}, testEnv(t, nil), nil, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Error("ivr version x: want an error")
 	}
 }
@@ -33,7 +33,7 @@ func TestHealthcheck(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	check := func(env map[string]string, args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(context.Background(), append([]string{"ivr", "healthcheck"}, args...), func(k string) string { return env[k] }, &out, &bytes.Buffer{})
+		err := run(context.Background(), append([]string{"ivr", "healthcheck"}, args...), testEnv(t, env), nil, &out, &bytes.Buffer{})
 		return out.String(), err
 	}
 	// A wildcard IVR_ADDR, as in the container image, means loopback.

@@ -23,6 +23,41 @@ import (
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
+// testEnv is the environment run sees in a test: env, and IVR_ENV_FILE
+// naming a .env file that does not exist unless env names one, so the work
+// tree's own .env is never read.
+func testEnv(t testing.TB, env map[string]string) func(string) string {
+	noDotenv := filepath.Join(t.TempDir(), ".env")
+	return func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "IVR_ENV_FILE" {
+			return noDotenv
+		}
+		return ""
+	}
+}
+
+// TestRunReadsTheEnvFile: run reads the .env file IVR_ENV_FILE names, and
+// the real environment wins over it.
+func TestRunReadsTheEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	dotenv := filepath.Join(dir, "test.env")
+	fromFile := filepath.Join(dir, "from-dotenv.yaml")
+	writeFile(t, dotenv, "IVR_FLOW="+fromFile+"\n")
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"ivr", "check"}, testEnv(t, map[string]string{"IVR_ENV_FILE": dotenv}), nil, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "from-dotenv.yaml") {
+		t.Fatalf("check should read IVR_FLOW from the .env file: %v", err)
+	}
+	fromEnv := filepath.Join(dir, "from-env.yaml")
+	err = run(context.Background(), []string{"ivr", "check"}, testEnv(t, map[string]string{"IVR_ENV_FILE": dotenv, "IVR_FLOW": fromEnv}), nil, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "from-env.yaml") {
+		t.Fatalf("the environment should win over the .env file: %v", err)
+	}
+}
+
 // startServer runs the real `run` on a random port and waits for /healthz.
 // It returns the base URL and a stop function that waits for run to return.
 func startServer(t *testing.T, env map[string]string) (string, func() error, *testutil.Buffer) {
@@ -58,13 +93,13 @@ func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, o
 	for k, v := range env {
 		base[k] = v
 	}
-	getenv := func(k string) string { return base[k] }
+	getenv := testEnv(t, base)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &testutil.Buffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"ivr"}, getenv, pw, stderr)
+		err := run(ctx, []string{"ivr"}, getenv, nil, pw, stderr)
 		pw.Close()
 		done <- err
 	}()
@@ -228,13 +263,13 @@ func grep(s, substr string) string {
 
 func TestRunCheck(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"ivr", "check"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"ivr", "check"}, testEnv(t, nil), nil, &out, io.Discard); err != nil {
 		t.Fatalf("check of the bundled example: %v\n%s", err, out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	writeFile(t, bad, "entry: nowhere\nmenus:\n  main:\n    greeting: hi\n    bogus_key: 1\n")
 	out.Reset()
-	err := run(context.Background(), []string{"ivr", "check", bad}, func(string) string { return "" }, &out, io.Discard)
+	err := run(context.Background(), []string{"ivr", "check", bad}, testEnv(t, nil), nil, &out, io.Discard)
 	if err == nil {
 		t.Fatalf("check of a broken flow should fail; printed:\n%s", out.String())
 	}
@@ -244,7 +279,7 @@ func TestRunCheck(t *testing.T) {
 }
 
 func TestRunUnknownCommand(t *testing.T) {
-	if err := run(context.Background(), []string{"ivr", "bogus"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"ivr", "bogus"}, testEnv(t, nil), nil, io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown command should fail")
 	}
 }

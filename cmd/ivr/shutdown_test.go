@@ -139,13 +139,14 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	})
 	addr := strings.TrimPrefix(base, "http://")
 
-	// Requests that are certainly in flight when the context is cancelled:
-	// accepted, headers read, body half sent.
+	// Requests in flight when the context is cancelled: headers and half
+	// the body sent. The context is cancelled once later connections are
+	// answered, so these were accepted (the server accepts in order); the
+	// shutdown must then let their requests reach their handlers and finish.
 	var slow []*slowRequest
 	for i := range 5 {
 		slow = append(slow, startSlow(t, base, callSid("slow", i)))
 	}
-	time.Sleep(100 * time.Millisecond) // let the server read the headers
 
 	// 50 concurrent requests, one connection each, half call answers and
 	// half status callbacks; the context is cancelled after the first
@@ -297,7 +298,9 @@ func TestShutdownFlushesCallEvents(t *testing.T) {
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	time.Sleep(200 * time.Millisecond) // shutdown is under way with events pending
+	testutil.WaitFor(t, "the shutdown to begin with events pending", func() bool {
+		return strings.Contains(stderr.String(), "shutting down")
+	})
 	release()
 	if err := <-stopped; err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())

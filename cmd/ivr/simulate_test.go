@@ -45,7 +45,7 @@ func simulateCall(t *testing.T, env map[string]string, base, provider string, ar
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = run(ctx, full, func(k string) string { return env[k] }, &stdout, &stderr)
+	err = run(ctx, full, testEnv(t, env), nil, &stdout, &stderr)
 	transcript = stdout.String() + stderr.String()
 	if m := regexp.MustCompile(`(?m)^call (?:twilio|plivo) (\S+) from `).FindStringSubmatch(transcript); m != nil {
 		callID = m[1]
@@ -539,7 +539,7 @@ func TestSimulateSignCurl(t *testing.T) {
 	}
 	env := simEnv()
 	base, _, _ := startServer(t, env)
-	getenv := func(k string) string { return env[k] }
+	getenv := testEnv(t, env)
 	cases := []struct {
 		provider, method, path string
 		params                 []string
@@ -557,7 +557,7 @@ func TestSimulateSignCurl(t *testing.T) {
 		t.Run(c.provider+"/"+c.method+c.path, func(t *testing.T) {
 			var cmd, stderr bytes.Buffer
 			args := append([]string{"ivr", "sign", "--provider", c.provider, "--method", c.method, base + c.path}, c.params...)
-			if err := run(context.Background(), args, getenv, &cmd, &stderr); err != nil {
+			if err := run(context.Background(), args, getenv, nil, &cmd, &stderr); err != nil {
 				t.Fatalf("ivr sign: %v\n%s", err, stderr.String())
 			}
 			printed := cmd.String()

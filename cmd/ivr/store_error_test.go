@@ -19,7 +19,7 @@ func TestServeStoreErrorHidesPassword(t *testing.T) {
 		"postgres://ivr:s3c@retpw@127.0.0.1:1/ivr?x=%zz", // "@" in the password, bad query
 	} {
 		env := map[string]string{"IVR_ADDR": "127.0.0.1:0", "IVR_DATABASE_URL": dsn, "IVR_NGROK_API": "off"}
-		err := run(context.Background(), []string{"ivr"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		err := run(context.Background(), []string{"ivr"}, testEnv(t, env), nil, io.Discard, io.Discard)
 		if err == nil {
 			t.Fatalf("%s: run started", dsn)
 		}

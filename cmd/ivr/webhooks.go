@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/webhook"
 )
 
 // newWebhooks turns the outbox on and returns its delivery worker when
 // IVR_WEBHOOK_URL is set; nil otherwise.
-func newWebhooks(cfg config.Config, db *store.DB, logger *slog.Logger) (*webhook.Worker, error) {
+func newWebhooks(cfg config.Config, db *store.DB, metrics *server.Metrics, logger *slog.Logger) (*webhook.Worker, error) {
 	if cfg.WebhookURL == "" {
 		return nil, nil
 	}
@@ -22,7 +23,10 @@ func newWebhooks(cfg config.Config, db *store.DB, logger *slog.Logger) (*webhook
 	if err != nil {
 		return nil, fmt.Errorf("IVR_WEBHOOK_SECRET: %w", err)
 	}
-	w, err := webhook.New(db, webhook.Config{URL: cfg.WebhookURL, Secret: key, Timeout: cfg.WebhookTimeout, Logger: logger})
+	w, err := webhook.New(db, webhook.Config{
+		URL: cfg.WebhookURL, Secret: key, Timeout: cfg.WebhookTimeout, Logger: logger,
+		Observe: func(typ, outcome string) { metrics.Webhooks.WithLabelValues(typ, outcome).Inc() },
+	})
 	if err != nil {
 		return nil, err
 	}

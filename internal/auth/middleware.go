@@ -259,7 +259,7 @@ func formParams(r *http.Request, body []byte) (url.Values, *Failure) {
 }
 
 // requestParams reads and parses what a GET or a form POST carries. For a GET the
-// body must be empty and the parameters are the query of signedQuery.
+// body must be empty and the parameters are query (the signed URL's query).
 func requestParams(w http.ResponseWriter, r *http.Request, query url.Values) (body []byte, params url.Values, form bool, f *Failure) {
 	body, f = readBody(w, r)
 	if f != nil {

@@ -40,14 +40,14 @@ type nonceEntry struct {
 	index   int // in order
 }
 
-// NewMemoryNonces returns a store of at most max nonces (max <= 0 means
-// DefaultNonceCapacity). ttl (if > 0) caps how long any nonce is kept and is the
-// lifetime of a Claim with a zero expires.
-func NewMemoryNonces(max int, ttl time.Duration) *MemoryNonces {
-	if max <= 0 {
-		max = DefaultNonceCapacity
+// NewMemoryNonces returns a store of at most capacity nonces (capacity <= 0
+// means DefaultNonceCapacity). ttl (if > 0) caps how long any nonce is kept
+// and is the lifetime of a Claim with a zero expires.
+func NewMemoryNonces(capacity int, ttl time.Duration) *MemoryNonces {
+	if capacity <= 0 {
+		capacity = DefaultNonceCapacity
 	}
-	return &MemoryNonces{max: max, ttl: ttl, now: time.Now, entries: make(map[string]*nonceEntry)}
+	return &MemoryNonces{max: capacity, ttl: ttl, now: time.Now, entries: make(map[string]*nonceEntry)}
 }
 
 // Claim implements NonceStore.

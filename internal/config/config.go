@@ -24,6 +24,9 @@ import (
 // (Twilio's magic test number). Production mode refuses it.
 const ExampleCallCenter = "+15005550006"
 
+// DefaultAddr is where the server listens without IVR_ADDR.
+const DefaultAddr = ":8080"
+
 // Config is every setting of `ivr serve`.
 type Config struct {
 	Production bool   // IVR_MODE=production: refuse unsafe settings at start
@@ -90,8 +93,8 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 // ValidE164 reports whether n is an E.164 number such as +14155550100.
 func ValidE164(n string) bool { return e164.MatchString(n) }
 
-// ReadDotenv loads the variables of a .env file in dir into a map (the real
-// environment wins in Getenv). A missing file is not an error.
+// ReadDotenv loads the variables of the .env file at path into a map (the
+// real environment wins in Getenv). A missing file is not an error.
 func ReadDotenv(path string) (map[string]string, error) {
 	m, err := godotenv.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -173,7 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Addr:              str("IVR_ADDR", ":8080"),
+		Addr:              str("IVR_ADDR", DefaultAddr),
 		PublicURL:         strings.TrimRight(str("IVR_PUBLIC_URL", ""), "/"),
 		TrustProxy:        boolean("IVR_TRUST_PROXY_HEADERS"),
 		FlowPath:          str("IVR_FLOW", ""),

@@ -32,9 +32,9 @@ type attempts struct {
 	n     int       // wrong attempts in it
 }
 
-// NewLockout returns a Lockout allowing max wrong attempts per client within window.
-func NewLockout(max int, window time.Duration) *Lockout {
-	return &Lockout{Max: max, Window: window, MaxClients: 10000, clients: make(map[netip.Addr]*attempts)}
+// NewLockout returns a Lockout allowing limit wrong attempts per client within window.
+func NewLockout(limit int, window time.Duration) *Lockout {
+	return &Lockout{Max: limit, Window: window, MaxClients: 10000, clients: make(map[netip.Addr]*attempts)}
 }
 
 // lockoutKey is the address a client is counted under.

@@ -220,7 +220,7 @@ func (rl *certReloader) logFailure(stamp fileStamp, err error) {
 	}
 	rl.failed = key
 	rl.logger.Error("tls: certificate reload failed; still serving the previous certificate",
-		"cert_file", rl.certFile, "key_file", rl.keyFile, "err", err)
+		"cert_file", rl.certFile, "key_file", rl.keyFile, "error", err)
 }
 
 func (rl *certReloader) stat() (fileStamp, error) {

@@ -17,30 +17,9 @@ const (
 )
 
 func (f *Flow) exitsOf(as []Action, cur string, fall int) exits {
-	var e exits
-	for i := range as {
-		a := &as[i]
-		switch a.Kind {
-		case KindGoto, KindRedirect:
-			e.menus = append(e.menus, a.Menu)
-			return e
-		case KindTop:
-			e.menus = append(e.menus, f.Entry)
-			return e
-		case KindBack:
-			e.back = true
-			return e
-		case KindTransfer:
-			e.terminal = true
-			// The no-answer path can lead on to menus too.
-			n := f.exitsOf(a.Transfer.NoAnswer, cur, fallHangup)
-			e.menus = append(e.menus, n.menus...)
-			e.back = e.back || n.back
-			return e
-		case KindVoicemail, KindHangup:
-			e.terminal = true
-			return e
-		}
+	e, falls := f.flowOf(as)
+	if !falls {
+		return e
 	}
 	switch fall {
 	case fallMenu:
@@ -48,11 +27,69 @@ func (f *Flow) exitsOf(as []Action, cur string, fall int) exits {
 			e.menus = append(e.menus, cur)
 		}
 	case fallEntry:
-		e.menus = append(e.menus, f.Entry)
+		e.menus = append(e.menus, f.entries()...)
 	case fallHangup:
 		e.terminal = true
 	}
 	return e
+}
+
+// flowOf is where an action list can lead, and whether it can reach its end.
+func (f *Flow) flowOf(as []Action) (exits, bool) {
+	var e exits
+	merge := func(n exits) {
+		e.menus = append(e.menus, n.menus...)
+		e.back = e.back || n.back
+		e.terminal = e.terminal || n.terminal
+	}
+	for i := range as {
+		a := &as[i]
+		switch a.Kind {
+		case KindGoto, KindRedirect:
+			e.menus = append(e.menus, a.Menu)
+			return e, false
+		case KindTop:
+			e.menus = append(e.menus, f.entries()...)
+			return e, false
+		case KindBack:
+			e.back = true
+			return e, false
+		case KindTransfer:
+			e.terminal = true
+			// The no-answer path can lead on to menus too.
+			merge(f.exitsOf(a.Transfer.NoAnswer, "", fallHangup))
+			return e, false
+		case KindVoicemail, KindHangup:
+			e.terminal = true
+			return e, false
+		case KindFetch:
+			n, _ := f.flowOf(a.OnError) // on_error that reaches its end goes on after the fetch
+			merge(n)
+		case KindSwitch:
+			ends := false
+			for j := range a.Branches {
+				n, falls := f.flowOf(a.Branches[j].Actions)
+				merge(n)
+				if a.Branches[j].If == "" {
+					ends = !falls && !anyFalls(f, a.Branches[:j])
+				}
+			}
+			if ends {
+				return e, false
+			}
+		}
+	}
+	return e, true
+}
+
+// anyFalls reports whether one of the branches can reach its end.
+func anyFalls(f *Flow, bs []Branch) bool {
+	for i := range bs {
+		if _, falls := f.flowOf(bs[i].Actions); falls {
+			return true
+		}
+	}
+	return false
 }
 
 // menuExits merges the exits of every option and exhaustion path of m.
@@ -65,6 +102,9 @@ func (f *Flow) menuExits(m *Menu) exits {
 	}
 	for _, o := range m.Options {
 		add(f.exitsOf(o.Actions, m.ID, fallMenu))
+	}
+	if m.Collect != nil {
+		add(f.exitsOf(m.Collect.Actions, m.ID, fallMenu))
 	}
 	add(f.exitsOf(m.OnMaxFailures, m.ID, fallHangup))
 	add(f.exitsOf(m.OnMaxTimeouts, m.ID, fallHangup))

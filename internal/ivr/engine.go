@@ -24,7 +24,15 @@ const (
 // was in a menu removed by a reload lands there, and the server falls back.
 func (f *Flow) Step(req Request) (Result, error) {
 	st := parseState(req.Query)
-	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang), trail: st.Trail}
+	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail, req: &req}
+	if st.BadVars {
+		return Result{}, fmt.Errorf("step %q: the sealed variables (v=) are not a token", req.Path)
+	}
+	if st.Vars != "" {
+		if err := r.openVars(st.Vars); err != nil {
+			return Result{}, fmt.Errorf("step %q: %w", req.Path, err)
+		}
+	}
 	switch {
 	case req.Path == "":
 		r.answer()
@@ -44,26 +52,63 @@ func (f *Flow) Step(req Request) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("step %q: unknown path", req.Path)
 	}
+	switch {
+	case r.err != nil:
+		return Result{}, fmt.Errorf("step %q: %w", req.Path, r.err)
+	case r.need != nil:
+		return Result{Need: r.need}, nil
+	}
 	return Result{Steps: r.steps, Events: r.events}, nil
 }
 
 // callLang is the call's language: the state's if the flow speaks it, else
-// the flow's default.
-func (f *Flow) callLang(l string) string {
+// the called number's, else the flow's default.
+func (f *Flow) callLang(l, to string) string {
 	if l != "" && f.langs[l] != nil {
 		return l
 	}
+	if n := f.number(to); n != nil && n.Language != "" {
+		return n.Language
+	}
 	return f.Language
+}
+
+// number is the numbers: entry of the number called: Twilio's "+1555..."
+// and Plivo's "1555..." are the same number.
+func (f *Flow) number(to string) *Number {
+	if len(f.numbers) == 0 {
+		return nil
+	}
+	return f.numbers[strings.TrimPrefix(strings.TrimSpace(to), "+")]
+}
+
+// entry is the call's entry menu: its number's, else the flow's.
+func (r *runner) entry() *Menu {
+	if n := r.f.number(r.call.To); n != nil {
+		return r.f.menus[n.Entry]
+	}
+	return r.f.menus[r.f.Entry]
 }
 
 type runner struct {
 	f      *Flow
 	call   Call
+	req    *Request
 	lang   string
 	trail  []string
 	steps  []Step
 	events []Event
+
+	vars   vars   // the call's variables
+	token  string // vars sealed; "" = not sealed since the last change
+	sealer Sealer
+	used   int     // req.Lookups consumed
+	need   *Lookup // a lookup the step waits for
+	err    error   // the step fails
 }
+
+// halted reports whether the step stopped (a lookup is needed, or an error).
+func (r *runner) halted() bool { return r.need != nil || r.err != nil }
 
 func (r *runner) event(menu, input, action string) {
 	r.events = append(r.events, Event{At: r.call.Now, Menu: menu, Input: input, Action: action})
@@ -89,7 +134,7 @@ func (r *runner) enter(m *Menu) {
 // to the same URL as a timeout.
 func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 	st.Lang, st.Trail = r.lang, r.trail
-	target := Target{Path: menuPrefix + m.ID, Query: st.encode()}
+	target := Target{Path: menuPrefix + m.ID, Query: r.encode(st)}
 	greeting := m.Greeting
 	if short && len(m.ShortGreeting) > 0 {
 		greeting = m.ShortGreeting
@@ -109,6 +154,9 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 		InterDigitSeconds: m.InterDigitSeconds,
 		FinishOnKey:       m.FinishKey,
 		DTMF:              true,
+	}
+	if c := m.Collect; c != nil {
+		g.NumDigits, g.FinishOnKey = c.MaxDigits, c.FinishKey
 	}
 	if m.Speech != nil {
 		g.Speech = true
@@ -179,7 +227,7 @@ func (r *runner) spoken(name string) string {
 	case "call_center":
 		return spokenNumber(r.f.CallCenterNumber)
 	}
-	return ""
+	return r.value(name)
 }
 
 func (r *runner) menu(m *Menu, st state, in Input) {
@@ -200,20 +248,30 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		r.render(m, next, m.TimeoutPrompt, true)
 		return
 	}
+	if m.Collect != nil {
+		r.collect(m, next, in)
+		return
+	}
 	o, label := r.choose(m, in)
 	if o == nil {
-		next.Invalid = min(next.Invalid+1, maxCount)
-		r.event(m.ID, label, "invalid")
-		if next.Invalid >= m.MaxFailures {
-			r.event(m.ID, "", "max_failures")
-			r.run(m.OnMaxFailures, m, fallHangup)
-			return
-		}
-		r.render(m, next, m.InvalidPrompt, true)
+		r.invalid(m, next, label)
 		return
 	}
 	r.event(m.ID, label, "option "+o.Key)
 	r.run(o.Actions, m, fallMenu)
+}
+
+// invalid counts a wrong entry: the menu again after its invalid prompt, or
+// on_max_failures.
+func (r *runner) invalid(m *Menu, next state, label string) {
+	next.Invalid = min(next.Invalid+1, maxCount)
+	r.event(m.ID, label, "invalid")
+	if next.Invalid >= m.MaxFailures {
+		r.event(m.ID, "", "max_failures")
+		r.run(m.OnMaxFailures, m, fallHangup)
+		return
+	}
+	r.render(m, next, m.InvalidPrompt, true)
 }
 
 // choose finds the option the input selects; label describes the input for
@@ -285,65 +343,8 @@ func curID(m *Menu) string {
 // run executes an action list in menu cur (nil outside menus); fall says
 // what happens when it does not end in a control action.
 func (r *runner) run(as []Action, cur *Menu, fall int) {
-	f := r.f
-	id := curID(cur)
-	for i := range as {
-		a := &as[i]
-		switch a.Kind {
-		case KindSay, KindPlay, KindPause:
-			r.steps = append(r.steps, r.prompt(a, cur))
-			r.event(id, "", a.Kind)
-		case KindSetLanguage:
-			r.lang = a.Lang
-			r.event(id, "", "set_language "+a.Lang)
-		case KindGoto:
-			r.event(id, "", "goto "+a.Menu)
-			if cur != nil && cur.ID != a.Menu {
-				r.trail = push(r.trail, cur.ID)
-			}
-			r.enter(f.menus[a.Menu])
-		case KindRedirect:
-			r.event(id, "", "redirect "+a.Menu)
-			if cur != nil && cur.ID != a.Menu {
-				r.trail = push(r.trail, cur.ID)
-			}
-			st := state{Lang: r.lang, Trail: r.trail}
-			r.steps = append(r.steps, Redirect{Target: Target{Path: menuPrefix + a.Menu, Query: st.encode()}})
-		case KindBack:
-			to := r.pop()
-			r.event(id, "", "back "+to.ID)
-			r.enter(to)
-		case KindTop:
-			r.event(id, "", "top")
-			r.trail = nil
-			r.enter(f.menus[f.Entry])
-		case KindTransfer:
-			t := a.Transfer
-			st := state{Lang: r.lang, Trail: r.trail, Menu: id, Ref: a.ref}
-			target := Target{Path: PathDialDone, Query: st.encode()}
-			r.steps = append(r.steps, Dial{Numbers: t.Numbers, CallerID: t.CallerID, TimeoutSeconds: t.TimeoutSeconds, Action: &target})
-			r.event(id, "", "transfer "+strings.Join(t.Numbers, ","))
-		case KindVoicemail:
-			vm := a.Voicemail
-			for j := range vm.Prompt {
-				r.steps = append(r.steps, r.prompt(&vm.Prompt[j], cur))
-			}
-			st := state{Lang: r.lang, Menu: id, Ref: a.ref}
-			r.steps = append(r.steps, Record{
-				Action:           Target{Path: PathVoicemailDone, Query: st.encode()},
-				MaxLengthSeconds: vm.MaxLengthSeconds,
-				FinishOnKey:      vm.FinishKey,
-				TimeoutSeconds:   vm.TimeoutSeconds,
-				PlayBeep:         vm.Beep,
-			}, Hangup{})
-			r.event(id, "", "voicemail")
-		case KindHangup:
-			r.steps = append(r.steps, Hangup{})
-			r.event(id, "", "hangup")
-		}
-		if a.Control() {
-			return
-		}
+	if r.exec(as, cur) {
+		return
 	}
 	switch {
 	case fall == fallMenu && cur != nil:
@@ -351,11 +352,91 @@ func (r *runner) run(as []Action, cur *Menu, fall int) {
 		r.render(cur, state{Attempt: 1}, nil, true)
 	case fall == fallEntry:
 		r.trail = nil
-		r.enter(f.menus[f.Entry])
+		r.enter(r.entry())
 	default:
+		r.steps = append(r.steps, Hangup{})
+		r.event(curID(cur), "", "hangup")
+	}
+}
+
+// exec runs as and reports whether the turn ended: a control action ran, or
+// the step stopped for a lookup or an error.
+func (r *runner) exec(as []Action, cur *Menu) bool {
+	for i := range as {
+		if r.action(&as[i], cur) || r.halted() {
+			return true
+		}
+	}
+	return false
+}
+
+// action runs one action and reports whether it ended the turn.
+func (r *runner) action(a *Action, cur *Menu) bool {
+	f := r.f
+	id := curID(cur)
+	switch a.Kind {
+	case KindSay, KindPlay, KindPause:
+		r.steps = append(r.steps, r.prompt(a, cur))
+		r.event(id, "", a.Kind)
+	case KindSetLanguage:
+		r.lang = a.Lang
+		r.event(id, "", "set_language "+a.Lang)
+	case KindSet:
+		r.set(a, id)
+	case KindFetch:
+		return r.fetch(a, cur)
+	case KindSwitch:
+		return r.switchOn(a, cur)
+	case KindGoto:
+		r.event(id, "", "goto "+a.Menu)
+		if cur != nil && cur.ID != a.Menu {
+			r.trail = push(r.trail, cur.ID)
+		}
+		r.enter(f.menus[a.Menu])
+	case KindRedirect:
+		r.event(id, "", "redirect "+a.Menu)
+		if cur != nil && cur.ID != a.Menu {
+			r.trail = push(r.trail, cur.ID)
+		}
+		st := state{Lang: r.lang, Trail: r.trail}
+		r.steps = append(r.steps, Redirect{Target: Target{Path: menuPrefix + a.Menu, Query: r.encode(st)}})
+	case KindBack:
+		to := r.pop()
+		r.event(id, "", "back "+to.ID)
+		r.enter(to)
+	case KindTop:
+		r.event(id, "", "top")
+		r.trail = nil
+		r.enter(r.entry())
+	case KindTransfer:
+		t := a.Transfer
+		st := state{Lang: r.lang, Trail: r.trail, Menu: id, Ref: a.ref}
+		target := Target{Path: PathDialDone, Query: r.encode(st)}
+		r.steps = append(r.steps, Dial{Numbers: t.Numbers, CallerID: t.CallerID, TimeoutSeconds: t.TimeoutSeconds, Action: &target})
+		r.event(id, "", "transfer "+strings.Join(t.Numbers, ","))
+	case KindVoicemail:
+		r.voicemail(a, cur)
+	case KindHangup:
 		r.steps = append(r.steps, Hangup{})
 		r.event(id, "", "hangup")
 	}
+	return a.Control()
+}
+
+func (r *runner) voicemail(a *Action, cur *Menu) {
+	vm := a.Voicemail
+	for j := range vm.Prompt {
+		r.steps = append(r.steps, r.prompt(&vm.Prompt[j], cur))
+	}
+	st := state{Lang: r.lang, Menu: curID(cur), Ref: a.ref}
+	r.steps = append(r.steps, Record{
+		Action:           Target{Path: PathVoicemailDone, Query: r.encode(st)},
+		MaxLengthSeconds: vm.MaxLengthSeconds,
+		FinishOnKey:      vm.FinishKey,
+		TimeoutSeconds:   vm.TimeoutSeconds,
+		PlayBeep:         vm.Beep,
+	}, Hangup{})
+	r.event(curID(cur), "", "voicemail")
 }
 
 // pop takes the last menu of the back-trail that still exists; an empty
@@ -368,7 +449,7 @@ func (r *runner) pop() *Menu {
 			return m
 		}
 	}
-	return r.f.menus[r.f.Entry]
+	return r.entry()
 }
 
 // connected reports whether a dial status means the transfer was answered.

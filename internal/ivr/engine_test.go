@@ -354,7 +354,7 @@ func TestLanguageCarriesThrough(t *testing.T) {
 	res := s.press("1") // billing in Spanish
 	g := res.Steps[0].(Gather)
 	want := Say{
-		Text:     "Facturación. Vemos que llama desde 1 5 5 5 1 2 3 4 5 6 7. Para su saldo, oprima 1. Para pagar con tarjeta, oprima 2. Para volver, oprima asterisco. Para el menú principal, oprima 0.",
+		Text:     "Facturación. Vemos que llama desde 1 5 5 5 1 2 3 4 5 6 7. Para su saldo, oprima 1. Para pagar con tarjeta, oprima 2. Para consultar una cuenta por su número, oprima 3. Para volver, oprima asterisco. Para el menú principal, oprima 0.",
 		Voice:    "Polly.Conchita",
 		Language: "es-ES",
 	}
@@ -575,7 +575,7 @@ func TestModel(t *testing.T) {
 	for _, m := range f.Menus() {
 		ids = append(ids, m.ID)
 	}
-	eqStrings(t, "menus", ids, []string{"main", "language", "billing", "support", "directory"})
+	eqStrings(t, "menus", ids, []string{"main", "language", "billing", "account", "support", "directory"})
 	if f.Menu("directory").Digits != 0 || f.Menu("main").Digits != 1 || f.Menu("nope") != nil {
 		t.Error("menu lookup")
 	}

@@ -117,13 +117,18 @@ type Flow struct {
 	Hours            *Hours           // nil = always open
 	Answer           []Action         // run on the answer URL before the entry menu
 	SMS              SMSConfig
+	Numbers          []Number       // per-number entry menus, file order
+	Requests         []*HTTPRequest // requests:, file order
+	Variables        []string       // every variable the flow names, sorted
 
 	revision string // see Revision
 
-	menus map[string]*Menu
-	order []*Menu
-	refs  map[string]*Action
-	langs map[string]*LanguageConfig
+	numbers  map[string]*Number // by digits without "+"
+	requests map[string]*HTTPRequest
+	menus    map[string]*Menu
+	order    []*Menu
+	refs     map[string]*Action
+	langs    map[string]*LanguageConfig
 }
 
 // LanguageConfig is a language the flow can speak.
@@ -159,6 +164,7 @@ type Menu struct {
 	MaxTimeouts       int
 	OnMaxFailures     []Action
 	OnMaxTimeouts     []Action
+	Collect           *Collect // non-nil: the menu collects a value instead of offering options
 
 	col int
 }
@@ -193,6 +199,9 @@ const (
 	KindVoicemail   = "voicemail"
 	KindHangup      = "hangup"
 	KindSetLanguage = "set_language"
+	KindSet         = "set"
+	KindFetch       = "fetch"
+	KindSwitch      = "switch"
 )
 
 // Action is one thing a flow does. Kind says which fields matter.
@@ -208,16 +217,20 @@ type Action struct {
 	Lang      string     // set_language
 	Transfer  *Transfer  // transfer
 	Voicemail *Voicemail // voicemail
+	Set       []Assign   // set: in file order
+	Request   string     // fetch: the request's name
+	OnError   []Action   // fetch: run when the lookup fails
+	Branches  []Branch   // switch: if branches in order, then else (If == "")
 	Line, Col int
 
 	ref string
 }
 
-// Control reports whether the action ends its action list (everything but
-// say, play, pause and set_language).
+// Control reports whether the action always ends its action list
+// (everything but say, play, pause, set_language, set, fetch and switch).
 func (a *Action) Control() bool {
 	switch a.Kind {
-	case KindSay, KindPlay, KindPause, KindSetLanguage:
+	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch:
 		return false
 	}
 	return true

@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms"}
+	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms", "numbers", "requests"}
 	defaultsKeys = []string{"timeout", "inter_digit_timeout", "finish_key", "max_failures", "max_timeouts", "invalid_prompt", "timeout_prompt", "on_max_failures", "on_max_timeouts"}
 	langKeys     = []string{"voice", "name"}
 )
@@ -74,12 +74,14 @@ func Parse(name string, data []byte) (*Flow, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Problems{{File: name, Msg: "flow file is empty: start from the bundled example (ivr check prints nothing for it)"}}
 	}
-	p := &parser{file: name, f: &Flow{File: name, revision: contentRevision(data), menus: map[string]*Menu{}, refs: map[string]*Action{}, langs: map[string]*LanguageConfig{}}}
+	p := &parser{file: name, f: &Flow{File: name, revision: contentRevision(data), menus: map[string]*Menu{}, refs: map[string]*Action{}, langs: map[string]*LanguageConfig{},
+		numbers: map[string]*Number{}, requests: map[string]*HTTPRequest{}}, vars: map[string]bool{}}
 	p.noAliases(&doc)
 	p.flow(doc.Content[0])
 	p.resolve()
 	if len(p.probs) == 0 {
 		p.check()
+		p.checkVars()
 	}
 	if len(p.probs) > 0 {
 		p.probs.sort()
@@ -125,6 +127,17 @@ type parser struct {
 	langUses []use // languages named by say or set_language
 	ccUses   []*yaml.Node
 	defs     menuDefaults
+
+	fetchUses []use           // requests named by fetch
+	conds     []condUse       // switch conditions, compiled once every variable is known
+	vars      map[string]bool // variables set anywhere
+	varNodes  []use           // where each variable is first set
+	reads     []use           // variables read by templates
+}
+
+type condUse struct {
+	b *Branch
+	n *yaml.Node
 }
 
 type menuDefaults struct {
@@ -205,6 +218,12 @@ func (p *parser) flow(root *yaml.Node) {
 	}
 	if n := top["sms"]; n != nil {
 		p.sms(n)
+	}
+	if n := top["numbers"]; n != nil {
+		p.numbers(n)
+	}
+	if n := top["requests"]; n != nil {
+		p.requests(n)
 	}
 }
 

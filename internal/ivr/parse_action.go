@@ -9,8 +9,8 @@ import (
 )
 
 var (
-	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage}
-	actionKeys = append(slices.Clone(kindKeys), "voice", "language", "loop")
+	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage, KindSet, KindFetch, KindSwitch}
+	actionKeys = append(slices.Clone(kindKeys), "voice", "language", "loop", "on_error")
 )
 
 // actions reads an action list: a sequence of actions, or one action. With
@@ -46,7 +46,7 @@ func (p *parser) action(n *yaml.Node, what string, prompt bool) (Action, bool) {
 				return a, false
 			}
 			a.Kind, a.Text.Plain = KindSay, n.Value
-			p.placeholders(n, n.Value)
+			p.template(n, n.Value, tmplPrompt)
 			return a, true
 		}
 		switch n.Value {
@@ -91,6 +91,8 @@ func (p *parser) action(n *yaml.Node, what string, prompt bool) (Action, bool) {
 		k := kv.k.Value
 		switch {
 		case kv.k == kind.k:
+		case k == "on_error" && a.Kind == KindFetch:
+			a.OnError = p.actions(kv.v, "on_error", false)
 		case (k == "voice" || k == "language") && a.Kind == KindSay,
 			k == "loop" && (a.Kind == KindSay || a.Kind == KindPlay):
 			switch k {
@@ -164,6 +166,19 @@ func (p *parser) actionValue(a *Action, kind *pair, ok bool) bool {
 	case KindVoicemail:
 		a.Voicemail = p.voicemail(v)
 		ok = ok && a.Voicemail != nil
+	case KindSet:
+		a.Set = p.set(v)
+		ok = ok && a.Set != nil
+	case KindFetch:
+		s, good := p.str(v, "fetch")
+		if good {
+			a.Request = s
+			p.fetchUses = append(p.fetchUses, use{s, v})
+		}
+		ok = ok && good
+	case KindSwitch:
+		a.Branches = p.branches(v)
+		ok = ok && a.Branches != nil
 	}
 	return ok
 }
@@ -177,7 +192,7 @@ func (p *parser) text(n *yaml.Node, ok bool) (Text, bool) {
 			return t, false
 		}
 		t.Plain = n.Value
-		p.placeholders(n, n.Value)
+		p.template(n, n.Value, tmplPrompt)
 	case yaml.MappingNode:
 		for _, kv := range p.mapping(n, "say", nil) {
 			l, good := p.lang(kv.k, "say language")
@@ -187,7 +202,7 @@ func (p *parser) text(n *yaml.Node, ok bool) (Text, bool) {
 				continue
 			}
 			p.langUses = append(p.langUses, use{l, kv.k})
-			p.placeholders(kv.v, s)
+			p.template(kv.v, s, tmplPrompt)
 			t.Langs = append(t.Langs, LangText{Lang: l, Text: s})
 		}
 		if len(t.Langs) == 0 {
@@ -199,10 +214,4 @@ func (p *parser) text(n *yaml.Node, ok bool) (Text, bool) {
 		return t, false
 	}
 	return t, ok
-}
-
-func (p *parser) placeholders(n *yaml.Node, s string) {
-	for _, name := range unknownPlaceholders(s) {
-		p.errf(n, "unknown placeholder {{%s}}: use {{from}}, {{to}} or {{call_center}}%s", name, suggest(name, placeholderNames))
-	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 var (
-	menuKeys   = []string{"label", "greeting", "short_greeting", "invalid_prompt", "timeout_prompt", "digits", "timeout", "inter_digit_timeout", "finish_key", "speech", "voice", "language", "options", "max_failures", "max_timeouts", "on_max_failures", "on_max_timeouts"}
+	menuKeys   = []string{"label", "greeting", "short_greeting", "invalid_prompt", "timeout_prompt", "digits", "timeout", "inter_digit_timeout", "finish_key", "speech", "voice", "language", "options", "collect", "max_failures", "max_timeouts", "on_max_failures", "on_max_timeouts"}
 	optionKeys = []string{"do", "words", "label"}
 	speechKeys = []string{"hints", "language"}
 )
@@ -77,7 +77,7 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 	}
 	what := fmt.Sprintf("menu %q", id)
 	digits := -1
-	var optionsNode *yaml.Node
+	var optionsNode, collectNode, digitsNode *yaml.Node
 	for _, kv := range p.mapping(n, what, menuKeys) {
 		k := kv.k.Value
 		switch k {
@@ -88,6 +88,7 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		case "short_greeting":
 			m.ShortGreeting = p.actions(kv.v, k, true)
 		case "digits":
+			digitsNode = kv.v
 			if v, ok := p.num(kv.v, k, 0, maxKeyLen, "keys"); ok {
 				digits = v
 			}
@@ -103,12 +104,16 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		case "options":
 			optionsNode = kv.v
 			m.Options = p.options(id, kv.v)
+		case "collect":
+			collectNode = kv.v
+			m.Collect = p.collect(m, kv.k, kv.v)
 		default:
 			p.menuSetting(kv, &m.TimeoutSeconds, &m.InterDigitSeconds, &m.MaxFailures, &m.MaxTimeouts, &m.FinishKey,
 				&m.InvalidPrompt, &m.TimeoutPrompt, &m.OnMaxFailures, &m.OnMaxTimeouts)
 		}
 	}
-	if optionsNode == nil {
+	p.menuCollect(m, kn, optionsNode, collectNode, digitsNode)
+	if optionsNode == nil && collectNode == nil {
 		p.errf(kn, "menu %q has no options: add options: with at least one key, e.g. \"1\": {goto: main}", id)
 	}
 	if len(m.Greeting) == 0 {
@@ -142,6 +147,23 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		}
 	}
 	return m
+}
+
+// menuCollect checks what a collect menu cannot have, and gives the collect
+// the menu's finish key unless it has its own.
+func (p *parser) menuCollect(m *Menu, kn, optionsNode, collectNode, digitsNode *yaml.Node) {
+	if collectNode == nil {
+		return
+	}
+	if optionsNode != nil {
+		p.errf(kn, "menu %q has both options and collect: a menu offers options or collects a value; move one to another menu", m.ID)
+	}
+	if digitsNode != nil {
+		p.errf(digitsNode, "menu %q collects: set min_digits and max_digits under collect instead of digits", m.ID)
+	}
+	if c := m.Collect; c != nil && !c.finishSet {
+		c.FinishKey = m.FinishKey
+	}
 }
 
 func finishName(k string) string {

@@ -15,7 +15,7 @@ func (p *parser) sms(n *yaml.Node) {
 			if !isNull(kv.v) {
 				if s, ok := p.str(kv.v, "sms default"); ok {
 					p.f.SMS.Default = s
-					p.placeholders(kv.v, s)
+					p.template(kv.v, s, tmplSMS)
 				}
 			}
 		case "keywords":
@@ -34,7 +34,7 @@ func (p *parser) sms(n *yaml.Node) {
 				reply := ""
 				if !isNull(kw.v) {
 					reply, _ = p.str(kw.v, "sms reply")
-					p.placeholders(kw.v, reply)
+					p.template(kw.v, reply, tmplSMS)
 				}
 				p.f.SMS.Keywords = append(p.f.SMS.Keywords, Keyword{Word: w, Reply: reply})
 			}

@@ -92,7 +92,7 @@ func (s *Source) Reload() error {
 	}
 	if err != nil {
 		s.lastErr = err
-		s.logger.Error("flow reload failed; still serving the last good flow", "path", s.path, "err", err)
+		s.logger.Error("flow reload failed; still serving the last good flow", "path", s.path, "error", err)
 		return err
 	}
 	s.lastErr = nil

@@ -42,6 +42,8 @@ type state struct {
 	Trail    []string // menus to go back to, oldest first
 	Menu     string   // menu an action URL was issued from
 	Ref      string   // action reference (transfer, voicemail)
+	Vars     string   // the sealed variables (a Sealer token), "" = none
+	BadVars  bool     // a v= that cannot be a token: the step fails
 }
 
 // parseCount reads a non-negative count; anything unreadable is 0 and large
@@ -81,6 +83,13 @@ func parseState(q url.Values) state {
 	if r := q.Get(qRef); len(r) <= maxRefLen && printable(r) {
 		s.Ref = r
 	}
+	if v := q.Get(qVars); v != "" {
+		if len(v) <= maxTokenLen && isToken(v) {
+			s.Vars = v
+		} else {
+			s.BadVars = true
+		}
+	}
 	if t := q.Get(qTrail); t != "" && len(t) <= (maxIDLen+1)*maxTrail*2 {
 		for id := range strings.SplitSeq(t, ",") {
 			if idRE.MatchString(id) {
@@ -92,6 +101,17 @@ func parseState(q url.Values) state {
 		}
 	}
 	return s
+}
+
+// isToken reports whether s is base64url without padding.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func printable(s string) bool {
@@ -115,7 +135,7 @@ func (s state) encode() string {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(v))
 	}
-	// keys in sorted order: attempt, invalid, lang, menu, ref, timeouts, trail
+	// keys in sorted order: attempt, invalid, lang, menu, ref, timeouts, trail, v
 	if s.Attempt > 0 {
 		add(qAttempt, strconv.Itoa(s.Attempt))
 	}
@@ -136,6 +156,9 @@ func (s state) encode() string {
 	}
 	if len(s.Trail) > 0 {
 		add(qTrail, strings.Join(s.Trail, ","))
+	}
+	if s.Vars != "" {
+		add(qVars, s.Vars)
 	}
 	return b.String()
 }

@@ -2,33 +2,74 @@ package ivr
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+
+	"gopkg.in/yaml.v3"
 )
 
-// Placeholders a prompt or SMS reply may use.
+// Placeholders an SMS reply may use (SMS have no call variables).
 var placeholderNames = []string{"from", "to", "call_center"}
 
 var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
 
-// unknownPlaceholders lists the {{names}} in s that are not placeholders.
-func unknownPlaceholders(s string) []string {
+// Where a template is written: what it may name.
+const (
+	tmplPrompt = iota // say text: variables and call details
+	tmplSMS           // SMS replies: from, to, call_center
+	tmplSet           // set values
+	tmplURL           // request URL: also secrets (URL-encoded)
+	tmplHeader        // request headers: also secrets
+	tmplBody          // request body values (JSON-encoded)
+)
+
+const secretPrefix = "secret."
+
+// templateNames lists the {{names}} in s.
+func templateNames(s string) []string {
 	if !strings.Contains(s, "{{") {
 		return nil
 	}
 	var out []string
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		ok := false
-		for _, n := range placeholderNames {
-			if m[1] == n {
-				ok = true
-			}
-		}
-		if !ok {
-			out = append(out, m[1])
-		}
+		out = append(out, m[1])
 	}
 	return out
+}
+
+// template checks the {{names}} of a template written at n and returns the
+// secrets it uses. Variable names are checked later, against where they
+// are set (checkVars).
+func (p *parser) template(n *yaml.Node, s string, where int) []string {
+	var secrets []string
+	for _, name := range templateNames(s) {
+		if sec, ok := strings.CutPrefix(name, secretPrefix); ok {
+			switch {
+			case where != tmplURL && where != tmplHeader:
+				p.errf(n, "{{%s}}: secrets may only be used in a request's url or headers, never in prompts, messages, set or a body", name)
+			case !secretNameRE.MatchString(sec):
+				p.errf(n, "{{%s}}: a secret name is capital letters, digits and _ (its value comes from IVR_SECRET_%s)", name, strings.ToUpper(sec))
+			default:
+				secrets = append(secrets, sec)
+			}
+			continue
+		}
+		if where == tmplSMS {
+			if !slices.Contains(placeholderNames, name) {
+				p.errf(n, "unknown placeholder {{%s}}: an SMS reply can use {{from}}, {{to}} or {{call_center}}%s", name, suggest(name, placeholderNames))
+			}
+			continue
+		}
+		if name == "secret" || !varNameRE.MatchString(name) {
+			p.errf(n, "{{%s}} is not a name: write {{variable}}, {{from}}, {{to}}, {{call_center}} or, in a request's url or headers, {{secret.NAME}}", truncate(name, 40))
+			continue
+		}
+		if !slices.Contains(readable, name) {
+			p.reads = append(p.reads, use{name, n})
+		}
+	}
+	return secrets
 }
 
 // expand substitutes placeholders in one pass: substituted values are never

@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/web"
@@ -52,10 +50,10 @@ const (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 
-// addAdminRoutes registers /admin/... (the UI) and /admin/api/... (JSON).
-// The "Try it" calls are signed with the same tokens the signature
-// middleware verifies with (see tokens in server.go).
-func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provider) {
+// newAdminFor is the admin's state for the routes: the "Try it" calls are
+// signed with the same tokens the signature middleware verifies with (see
+// tokens in server.go) and play on the enabled providers only.
+func newAdminFor(d Deps, t tokens, providers map[string]*provider) *admin {
 	a := newAdmin(d)
 	a.tokens = t
 	a.providers = providers
@@ -66,29 +64,13 @@ func addAdminRoutes(r chi.Router, d Deps, t tokens, providers map[string]*provid
 	if d.MediaAllowed != nil {
 		a.recordings.allowed = d.MediaAllowed
 	}
-	r.Use(adminHeaders, a.localOnly)
+	return a
+}
 
-	// Open to anyone who may see the admin at all (the login page needs CSS).
+// adminStatic serves the admin UI's CSS and scripts, without listings.
+func adminStatic() http.Handler {
 	static, _ := fs.Sub(web.FS, "static")
-	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/admin/static/", noListing(http.FileServerFS(static))))
-	r.Method(http.MethodGet, "/login", handleLoginPage(a))
-	r.With(a.csrf).Method(http.MethodPost, "/login", handleLogin(a))
-
-	r.Group(func(r chi.Router) {
-		r.Use(a.authenticate)
-		r.Method(http.MethodGet, "/", http.RedirectHandler("/admin/flow", http.StatusSeeOther))
-		r.Method(http.MethodGet, "/flow", handleFlowMap(a))
-		r.Method(http.MethodGet, "/try", handleTryPage(a))
-		r.Method(http.MethodGet, "/calls", handleCallsPage(a))
-		r.Method(http.MethodGet, "/calls/{provider}/*", handleCallPage(a)) // a call id may hold "/"
-		r.Method(http.MethodGet, "/api/calls", handleAPICalls(d.Store))
-		r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
-		r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
-		addInsightRoutes(r, a)
-	})
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "no such admin page", http.StatusNotFound)
-	})
+	return http.StripPrefix("/admin/static/", noListing(http.FileServerFS(static)))
 }
 
 // admin is the state shared by the admin handlers, fixed at start.
@@ -136,7 +118,8 @@ func newAdmin(d Deps) *admin {
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
+		"inc":  func(i int) int { return i + 1 },
+		"list": func(s ...string) []string { return s },
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

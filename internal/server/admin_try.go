@@ -3,22 +3,20 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -120,7 +118,8 @@ type xmlStep struct {
 func handleTryPage(a *admin) http.Handler {
 	tmpl := a.page("try.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, tmpl, "try", struct{ Enabled bool }{true})
+		twilio, plivo := a.providers["twilio"] != nil, a.providers["plivo"] != nil
+		a.render(w, r, tmpl, "try", struct{ Enabled, Twilio, Plivo bool }{twilio || plivo, twilio, plivo})
 	})
 }
 
@@ -129,26 +128,15 @@ func handleTryPage(a *admin) http.Handler {
 func handleTry(a *admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	signers := map[string]carrier.Signer{
+		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.twilio},
+		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.plivo},
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var tr tryRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&tr); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "try: bad JSON body: "+err.Error())
-			return
-		}
-		p := a.providers[tr.Provider]
-		if p == nil {
-			writeJSONError(w, http.StatusBadRequest, `try: provider must be "twilio" or "plivo"`)
-			return
-		}
-		target, err := tryTarget(tr.Provider, tr.URL)
+		tr, p, target, err := decodeTry(w, r, a.providers)
 		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, err.Error())
 			return
-		}
-		if tr.Hangup {
-			target = p.statusPath
 		}
 		var root http.Handler
 		if rc := chi.RouteContext(r.Context()); rc != nil {
@@ -158,111 +146,193 @@ func handleTry(a *admin) http.Handler {
 			writeJSONError(w, http.StatusInternalServerError, "try: no application router")
 			return
 		}
-		if tr.CallID == "" {
-			tr.CallID = newTryCallID(tr.Provider)
-		}
-		if tr.From == "" {
-			tr.From = "+15551230000"
-		}
-		if tr.To == "" {
-			tr.To = "+15559870000"
-		}
-		params := url.Values{}
-		params.Set(p.callID, tr.CallID)
-		params.Set("From", tr.From)
-		params.Set("To", tr.To)
-		params.Set("Direction", "inbound")
-		params.Set("CallStatus", "in-progress")
-		for name, v := range map[string]string{p.digits: tr.Digits, p.speech: tr.Speech, p.dialStatus[0]: tr.DialStatus, p.recordingURL: tr.RecordingURL} {
-			if v != "" {
-				params.Set(name, v)
-			}
-		}
-		if tr.Hangup {
-			params.Set("CallStatus", "completed")
-			params.Set(p.duration, strconv.Itoa(max(tr.Duration, 0)))
-			if tr.Provider == "plivo" {
-				params.Set("HangupCause", "NORMAL_CLEARING")
-			}
-		}
-		if tr.Speech != "" && tr.Provider == "twilio" {
-			params.Set("Confidence", "0.9")
-		}
-
+		params := tryParams(&tr)
 		// A fresh context without this request's routing state, so the
 		// router serves the inner request from its root.
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), chi.RouteCtxKey, nil), 10*time.Second)
 		defer cancel()
-		inner, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(params.Encode()))
+		inner, err := innerRequest(ctx, r, cfg, tr.Provider, target, params)
 		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, "try: "+err.Error())
 			return
 		}
-		inner.RequestURI = target
-		inner.Host = r.Host
-		inner.TLS = r.TLS
-		inner.RemoteAddr = "127.0.0.1:0" // in process
-		inner.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		inner.Header.Set("User-Agent", "ivr-admin-try/1")
-		if cfg.TrustProxy {
-			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
-				if v := r.Header.Get(h); v != "" {
-					inner.Header.Set(h, v)
-				}
-			}
-		}
-		switch tr.Provider {
-		case "twilio":
-			if cfg.TwilioBasicUser != "" {
-				inner.SetBasicAuth(cfg.TwilioBasicUser, cfg.TwilioBasicPass)
-			}
-		case "plivo":
-			if cfg.PlivoBasicUser != "" {
-				inner.SetBasicAuth(cfg.PlivoBasicUser, cfg.PlivoBasicPass)
-			}
-		}
-		signedURL := urls.Resolve(inner)
-		view := tryRequestView{Method: http.MethodPost, URL: signedURL, Params: map[string]string{}}
-		for k := range params {
-			view.Params[k] = params.Get(k)
-		}
-		if tr.Provider == "twilio" {
-			inner.Header.Set("X-Twilio-Signature", auth.SignTwilio(a.tokens.twilio, signedURL, params))
-			view.Signed = "X-Twilio-Signature"
-		} else {
-			nonce := randomDigits(20)
-			inner.Header.Set("X-Plivo-Signature-V3", auth.SignPlivoV3(a.tokens.plivo, signedURL, nonce, http.MethodPost, params))
-			inner.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-			view.Signed = "X-Plivo-Signature-V3"
-		}
-
-		rec := httptest.NewRecorder()
-		root.ServeHTTP(rec, inner)
-		body, _ := io.ReadAll(io.LimitReader(rec.Body, 1<<20))
-
-		res := tryResponse{
-			Provider: tr.Provider, CallID: tr.CallID, Request: view,
-			Status: rec.Code, ContentType: rec.Header().Get("Content-Type"), XML: string(body),
-		}
-		res.Fallback = len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback))
-		if rec.Code != http.StatusOK {
-			res.Error = fmt.Sprintf("the webhook answered HTTP %d", rec.Code)
-		}
-		steps, err := trySteps(tr.Provider, body)
+		view, err := signInner(inner, urls.Resolve(inner), signers[tr.Provider], params)
 		if err != nil {
-			if res.Error == "" {
-				res.Error = err.Error()
-			}
-		} else {
-			res.Steps = steps
-			res.Prompts, res.Gather, res.Next, res.End = readSteps(steps)
+			writeJSONError(w, http.StatusInternalServerError, "try: "+err.Error())
+			return
 		}
-		if res.Fallback {
-			res.Error = "the server answered with its fallback (apology + call center): see the server log for the reason"
-		}
+		ans := &answer{header: http.Header{}}
+		root.ServeHTTP(ans, inner)
+		res := readAnswer(tr, p, view, ans)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(res)
 	})
+}
+
+// decodeTry reads and checks the page's request: the provider, and the
+// path and query it is sent to (the provider's end-of-call callback for a
+// hang-up).
+func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*provider) (tryRequest, *provider, string, error) {
+	var tr tryRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tr); err != nil {
+		return tr, nil, "", errors.New("try: bad JSON body: " + err.Error())
+	}
+	p := providers[tr.Provider]
+	if p == nil {
+		return tr, nil, "", errors.New(`try: provider must be "twilio" or "plivo", and enabled in IVR_PROVIDERS`)
+	}
+	target, err := tryTarget(tr.Provider, tr.URL)
+	if err != nil {
+		return tr, nil, "", err
+	}
+	if tr.Hangup {
+		target = p.StatusPath
+	}
+	return tr, p, target, nil
+}
+
+// tryParams fills the call's defaults into tr (a new call id, made-up
+// numbers) and returns the parameters the provider would send for this step.
+func tryParams(tr *tryRequest) url.Values {
+	if tr.CallID == "" {
+		tr.CallID = carrier.NewCallID(tr.Provider)
+	}
+	if tr.From == "" {
+		tr.From = "+15551230000"
+	}
+	if tr.To == "" {
+		tr.To = "+15559870000"
+	}
+	c := carrier.Call{Provider: tr.Provider, ID: tr.CallID, From: tr.From, To: tr.To, Answered: true}
+	if tr.Hangup {
+		_, params := c.Hangup(max(tr.Duration, 0), false)
+		return params
+	}
+	params := c.Params()
+	n := c.Names()
+	for name, v := range map[string]string{n.Digits: tr.Digits, n.Speech: tr.Speech, n.DialStatus[0]: tr.DialStatus, n.RecordingURL: tr.RecordingURL} {
+		if v != "" {
+			params.Set(name, v)
+		}
+	}
+	if tr.Speech != "" && tr.Provider == carrier.Twilio {
+		params.Set("Confidence", "0.9")
+	}
+	return params
+}
+
+// innerRequest is the webhook request for target as it reaches the router
+// from the provider: through the same host, scheme and (when trusted)
+// forwarding headers as the page's request, with the provider's basic auth.
+func innerRequest(ctx context.Context, outer *http.Request, cfg config.Config, provider, target string, params url.Values) (*http.Request, error) {
+	inner, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(params.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	inner.RequestURI = target
+	inner.Host = outer.Host
+	inner.TLS = outer.TLS
+	inner.RemoteAddr = "127.0.0.1:0" // in process
+	inner.Header.Set("Content-Type", carrier.FormType)
+	inner.Header.Set("User-Agent", "ivr-admin-try/1")
+	if cfg.TrustProxy {
+		for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+			if v := outer.Header.Get(h); v != "" {
+				inner.Header.Set(h, v)
+			}
+		}
+	}
+	user, pass := cfg.TwilioBasicUser, cfg.TwilioBasicPass
+	if provider == carrier.Plivo {
+		user, pass = cfg.PlivoBasicUser, cfg.PlivoBasicPass
+	}
+	if user != "" {
+		inner.SetBasicAuth(user, pass)
+	}
+	return inner, nil
+}
+
+// signInner signs inner for signedURL (the URL the server will rebuild)
+// as the provider would, and returns what the page shows of the request.
+func signInner(inner *http.Request, signedURL string, s carrier.Signer, params url.Values) (tryRequestView, error) {
+	signed, err := s.Sign(http.MethodPost, signedURL, params)
+	if err != nil {
+		return tryRequestView{}, err
+	}
+	view := tryRequestView{Method: http.MethodPost, URL: signedURL, Params: map[string]string{}, Signed: signed.Headers[0].Name}
+	for k := range params {
+		view.Params[k] = params.Get(k)
+	}
+	for _, h := range signed.Headers {
+		inner.Header.Set(h.Name, h.Value)
+	}
+	return view, nil
+}
+
+// maxAnswer caps the answer kept from the inner request.
+const maxAnswer = 1 << 20
+
+// answer is the http.ResponseWriter the inner request is served to: it
+// keeps the status, the headers and the first maxAnswer bytes of the body.
+type answer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *answer) Header() http.Header { return a.header }
+
+func (a *answer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *answer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	if room := maxAnswer - a.body.Len(); room > 0 {
+		a.body.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// Flush is a no-op: the answer is read whole once the handler returns.
+func (a *answer) Flush() {}
+
+func (a *answer) code() int {
+	if a.status == 0 {
+		return http.StatusOK
+	}
+	return a.status
+}
+
+// readAnswer is what the page shows of the webhook's answer: its XML read
+// as a phone would play it, and whether it was the fallback.
+func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tryResponse {
+	body := ans.body.Bytes()
+	res := tryResponse{
+		Provider: tr.Provider, CallID: tr.CallID, Request: view,
+		Status: ans.code(), ContentType: ans.header.Get("Content-Type"), XML: string(body),
+	}
+	res.Fallback = len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback))
+	if res.Status != http.StatusOK {
+		res.Error = fmt.Sprintf("the webhook answered HTTP %d", res.Status)
+	}
+	steps, err := trySteps(tr.Provider, body)
+	if err != nil {
+		if res.Error == "" {
+			res.Error = err.Error()
+		}
+	} else {
+		res.Steps = steps
+		res.Prompts, res.Gather, res.Next, res.End = readSteps(steps)
+	}
+	if res.Fallback {
+		res.Error = "the server answered with its fallback (apology + call center): see the server log for the reason"
+	}
+	return res
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
@@ -300,27 +370,6 @@ func tryTarget(provider, raw string) (string, error) {
 		p += "?" + u.RawQuery
 	}
 	return p, nil
-}
-
-func newTryCallID(provider string) string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	if provider == "twilio" {
-		return "CA" + hex.EncodeToString(b)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func randomDigits(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = '0' + b[i]%10
-	}
-	return string(b)
 }
 
 // trySteps reads the webhook's answer with the provider's XML reader (the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // A status or hangup callback with an odd duration keeps everything else
@@ -31,7 +33,7 @@ func TestStatusCallbackOddDurations(t *testing.T) {
 		{"99999999999999999999999", 0, true},
 	}
 	for _, p := range []string{"twilio", "plivo"} {
-		var logs lockedBuffer
+		var logs testutil.Buffer
 		app := newTestApp(t, withLogTo(&logs))
 		path, idKey, durKey, causeKey := "/twilio/status", "CallSid", "CallDuration", "ErrorCode"
 		if p == "plivo" {

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -44,6 +45,7 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	if errors.Is(context.Cause(r.Context()), errDeadline) {
 		return // past the deadline: the deadline's timer has answered the fallback
 	}
+	w.Header().Set(carrier.HeaderFallback, reason)
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
 	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
 	f.failures.Add(f.p.name, store.FailureFallback, reason)
@@ -59,7 +61,7 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 	if f.events == nil || params == nil {
 		return
 	}
-	id := params.Get(f.p.callID)
+	id := params.Get(f.p.CallID)
 	if id == "" {
 		return
 	}
@@ -76,6 +78,7 @@ func (f failer) refused(reason string) {
 
 // quiet answers the empty document.
 func (f failer) quiet(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	w.Header().Set(carrier.HeaderRefused, reason)
 	f.write(w, r, reason, err, f.p.empty, "refused")
 }
 
@@ -123,12 +126,12 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // logs only) what the query says.
 func callID(r *http.Request, p *provider) string {
 	if params := auth.Params(r.Context()); params != nil {
-		if id := params.Get(p.callID); id != "" {
+		if id := params.Get(p.CallID); id != "" {
 			return id
 		}
-		return params.Get(p.messageID)
+		return params.Get(p.MessageID)
 	}
-	return r.URL.Query().Get(p.callID)
+	return r.URL.Query().Get(p.CallID)
 }
 
 // authFailure adapts an auth.Failure to the failer, counting it as refused.

@@ -22,7 +22,7 @@ import (
 func TestClientGoneStillAnsweredAndRecorded(t *testing.T) {
 	for _, p := range []string{"twilio", "plivo"} {
 		t.Run(p, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs testutil.Buffer
 			app := newTestApp(t, withLogTo(&logs))
 			gone, cancel := context.WithCancel(context.Background())
 			cancel()

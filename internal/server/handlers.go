@@ -14,6 +14,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -28,7 +29,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		params := auth.Params(r.Context())
 		call := ivr.Call{
 			Provider: p.name,
-			ID:       params.Get(p.callID),
+			ID:       params.Get(p.CallID),
 			From:     params.Get("From"),
 			To:       params.Get("To"),
 			Now:      time.Now(),
@@ -37,10 +38,10 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			Call:  call,
 			Path:  strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, prefix), "/"),
 			Query: query(r.URL),
-			Input: ivr.Input{Digits: params.Get(p.digits), Speech: params.Get(p.speech)},
+			Input: ivr.Input{Digits: params.Get(p.Digits), Speech: params.Get(p.Speech)},
 		}
-		req.DialStatus = firstOf(params, p.dialStatus...)
-		req.RecordingURL = params.Get(p.recordingURL)
+		req.DialStatus = firstOf(params, p.DialStatus...)
+		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
 		flow := flows.Flow()
 		res, err := lk.step(r.Context(), flow, req)
@@ -59,7 +60,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		if events != nil && call.ID != "" && len(res.Events) > 0 {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
-				attachRecording(evs, req.RecordingURL, params.Get(p.recordingDuration))
+				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
 			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
 		}
@@ -86,8 +87,10 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 		return prefix + "/"
 	}
 	base := u.Scheme + "://" + u.Host
-	if i := strings.Index(u.Path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
-		base += u.Path[:i]
+	// A console URL pasted with "//" need not be copied into the next ones.
+	path := collapseSlashes(u.Path)
+	if i := strings.Index(path, prefix); i > 0 { // a public path prefix, e.g. /ivr/twilio/voice
+		base += strings.TrimSuffix(path[:i], "/")
 	}
 	return base + prefix + "/"
 }
@@ -182,7 +185,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	}
 	u = store.StatusUpdate{
 		Provider:    p.name,
-		CallID:      params.Get(p.callID),
+		CallID:      params.Get(p.CallID),
 		From:        params.Get("From"),
 		To:          params.Get("To"),
 		Status:      params.Get("CallStatus"),
@@ -191,9 +194,9 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		ProviderAt:  providerTime(params),
 	}
 	if u.CallID == "" {
-		return u, "", errors.New("status callback without " + p.callID)
+		return u, "", errors.New("status callback without " + p.CallID)
 	}
-	if d := firstOf(params, "CallDuration", "Duration"); d != "" {
+	if d := firstOf(params, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
 		u.DurationSeconds, note = callDuration(d)
 		if note != "" {
 			note = fmt.Sprintf("duration %q: %s", d, note)
@@ -255,8 +258,8 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
 		in := store.Message{
-			Provider: p.name, ID: params.Get(p.messageID), Direction: "in",
-			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.messageText), At: time.Now().UTC(),
+			Provider: p.name, ID: params.Get(p.MessageID), Direction: "in",
+			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.MessageText), At: time.Now().UTC(),
 		}
 		res, err := flows.Flow().Reply(ivr.SMS{From: in.From, To: in.To, Text: in.Text, Now: in.At})
 		if err != nil {

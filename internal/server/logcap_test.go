@@ -1,34 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
-// lockedBuffer is a bytes.Buffer safe for concurrent log writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func withLogTo(w *lockedBuffer) appOption {
+func withLogTo(w *testutil.Buffer) appOption {
 	return func(d *Deps) {
 		d.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -40,7 +22,7 @@ func TestLogLinesCapped(t *testing.T) {
 	long := strings.Repeat("a", 1<<20)
 	for _, p := range []string{"twilio", "plivo"} {
 		t.Run(p, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs testutil.Buffer
 			app := newTestApp(t, withLogTo(&logs))
 			// Unsigned, on an unknown path: refused, logged with its path.
 			r := httptest.NewRequest(http.MethodPost, "/"+p+"/voice/"+long, strings.NewReader("x=1"))

@@ -24,6 +24,8 @@ type Metrics struct {
 	Lookups       *prometheus.CounterVec   // request, outcome: the flow's HTTP requests
 	LookupLatency *prometheus.HistogramVec // request
 	Breakers      *prometheus.CounterVec   // request, state: a lookup breaker changed state
+
+	Webhooks *prometheus.CounterVec // type, outcome: event webhook delivery attempts
 }
 
 // NewMetrics registers every collector. queueDepth and dropped report the
@@ -62,9 +64,12 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 		Breakers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ivr_lookup_breaker_changes_total", Help: "Lookup circuit breaker state changes, by request name and new state (open: the API is skipped for a while).",
 		}, []string{"request", "state"}),
+		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ivr_webhook_attempts_total", Help: "Event webhook delivery attempts by event type and outcome (delivered, failed: retried later, given_up).",
+		}, []string{"type", "outcome"}),
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.Fallbacks, m.Refused, m.Reloads, m.StoreError,
-		m.Lookups, m.LookupLatency, m.Breakers,
+		m.Lookups, m.LookupLatency, m.Breakers, m.Webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Expose both reload results from the start (at 0), so that the series
 	// exist and rate()/alerts work before the first reload.
@@ -77,10 +82,19 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 	}
 	if dropped != nil {
 		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ivr_store_dropped_events_total", Help: "Call events dropped because the queue was full (each one is also logged).",
+			Name: "ivr_store_dropped_events_total", Help: "Call events not stored because the queue was full (the calls are kept while there is room; drops are logged).",
 		}, dropped))
 	}
 	return m
+}
+
+// CountLostCalls registers ivr_store_lost_calls_total: calls of which the
+// call-event writer stored nothing (even the room for calls without their
+// events was full; each is also logged).
+func (m *Metrics) CountLostCalls(lost func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ivr_store_lost_calls_total", Help: "Calls not recorded at all because the call-event queue was full (logged).",
+	}, lost))
 }
 
 // registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/xml"
 )
@@ -21,46 +22,23 @@ type provider struct {
 	fallback                         []byte // apology + dial the call center
 	empty                            []byte // <Response/>: refused callbacks and messages
 
-	callID, digits, speech string // request parameter names
-	dialStatus             []string
-	recordingURL           string
-	recordingDuration      string
-	messageID, messageText string
-	statusPath, duration   string // the end-of-call callback and its duration parameter
+	carrier.Names // request parameter names, the end-of-call callback's path
 }
 
 func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 	twilio = &provider{
-		name:              "twilio",
-		contentType:       xml.ContentTypeTwilio,
-		render:            xml.Twilio,
-		empty:             xml.Empty("twilio"),
-		callID:            "CallSid",
-		digits:            "Digits",
-		speech:            "SpeechResult",
-		dialStatus:        []string{"DialCallStatus"},
-		recordingURL:      "RecordingUrl",
-		recordingDuration: "RecordingDuration",
-		messageID:         "MessageSid",
-		messageText:       "Body",
-		statusPath:        "/twilio/status",
-		duration:          "CallDuration",
+		name:        carrier.Twilio,
+		contentType: xml.ContentTypeTwilio,
+		render:      xml.Twilio,
+		empty:       xml.Empty(carrier.Twilio),
+		Names:       carrier.TwilioNames,
 	}
 	plivo = &provider{
-		name:              "plivo",
-		contentType:       xml.ContentTypePlivo,
-		render:            xml.Plivo,
-		empty:             xml.Empty("plivo"),
-		callID:            "CallUUID",
-		digits:            "Digits",
-		speech:            "Speech",
-		dialStatus:        []string{"DialStatus", "DialBLegStatus"},
-		recordingURL:      "RecordUrl",
-		recordingDuration: "RecordingDuration",
-		messageID:         "MessageUUID",
-		messageText:       "Text",
-		statusPath:        "/plivo/hangup",
-		duration:          "Duration",
+		name:        carrier.Plivo,
+		contentType: xml.ContentTypePlivo,
+		render:      xml.Plivo,
+		empty:       xml.Empty(carrier.Plivo),
+		Names:       carrier.PlivoNames,
 	}
 	for _, p := range []*provider{twilio, plivo} {
 		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}

@@ -16,6 +16,23 @@ import (
 func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	cfg := d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0, failures: d.Failures, events: d.Events}
+	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == "", failures: d.Failures, events: d.Events}
+	// Each provider's tree exists only when IVR_PROVIDERS enables it.
+	twilioOn, plivoOn := providerEnabled(cfg, "twilio"), providerEnabled(cfg, "plivo")
+
+	// Webhook URLs as people paste them: "//twilio/voice" routes as
+	// "/twilio/voice" (the signature is checked against the raw URI), and a
+	// request signed by an enabled provider outside that provider's tree
+	// gets its fallback, never a plain 404/405.
+	elsewhere := map[string]http.Handler{}
+	if twilioOn {
+		elsewhere["twilio"] = signedElsewhere(tf, d.Metrics)
+	}
+	if plivoOn {
+		elsewhere["plivo"] = signedElsewhere(pf, d.Metrics)
+	}
+	r.Use(cleanSlashes, routeSigned(elsewhere))
 
 	// Operators.
 	r.Method(http.MethodGet, "/healthz", handleHealthz(d.Build))
@@ -27,10 +44,31 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 		r.Method(http.MethodGet, "/demo/accounts/{id}", handleDemoAccount())
 	}
 
-	// Twilio. Middleware order: count -> recover -> allowlist -> basic auth -> signature.
-	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0, failures: d.Failures, events: d.Events}
-	r.Route("/twilio", func(r chi.Router) {
-		r.Use(observe(d.Metrics, "twilio"), tf.recoverer)
+	if twilioOn {
+		r.Route("/twilio", twilioRoutes(d, twilio, tf, urls))
+	}
+	if plivoOn {
+		r.Route("/plivo", plivoRoutes(d, plivo, pf, urls))
+	}
+
+	// People: the admin UI and its JSON API, behind IVR_ADMIN_TOKEN. Its
+	// "Try it" plays calls on the enabled providers only.
+	enabled := map[string]*provider{}
+	if twilioOn {
+		enabled["twilio"] = twilio
+	}
+	if plivoOn {
+		enabled["plivo"] = plivo
+	}
+	r.Route("/admin", adminRoutes(newAdminFor(d.Deps, d.tokens, enabled)))
+}
+
+// twilioRoutes is /twilio/... Middleware order: count -> recover -> probes ->
+// allowlist -> basic auth -> signature.
+func twilioRoutes(d deps, twilio *provider, tf failer, urls auth.URLResolver) func(chi.Router) {
+	cfg := d.Config
+	return func(r chi.Router) {
+		r.Use(observe(d.Metrics, "twilio"), tf.recoverer, probes(twilio, d.Logger))
 		r.Use(providerGuards(cfg.TwilioAllow, cfg.TrustedProxies, cfg.TwilioBasicUser, cfg.TwilioBasicPass, "twilio", tf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.twilio, SecondaryAuthToken: d.tokens.twilioSecondary, URL: urls}, tf.authFailure))
@@ -46,13 +84,16 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { tf.byRoute(w, r, "not_found", nil) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { tf.byRoute(w, r, "method_not_allowed", nil) })
-	})
+	}
+}
 
-	// Plivo: V3 signatures on voice and hangup, V2 on messages.
-	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == "", failures: d.Failures, events: d.Events}
+// plivoRoutes is /plivo/...: V3 signatures on voice and hangup, V2 on
+// messages; the middleware order is Twilio's.
+func plivoRoutes(d deps, plivo *provider, pf failer, urls auth.URLResolver) func(chi.Router) {
+	cfg := d.Config
 	plivoAuth := auth.PlivoConfig{AuthToken: d.tokens.plivo, MasterAuthToken: cfg.PlivoMasterToken, URL: urls, Nonces: d.Nonces, NonceTTL: 15 * time.Minute}
-	r.Route("/plivo", func(r chi.Router) {
-		r.Use(observe(d.Metrics, "plivo"), pf.recoverer)
+	return func(r chi.Router) {
+		r.Use(observe(d.Metrics, "plivo"), pf.recoverer, probes(plivo, d.Logger))
 		r.Use(providerGuards(cfg.PlivoAllow, cfg.TrustedProxies, cfg.PlivoBasicUser, cfg.PlivoBasicPass, "plivo", pf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.PlivoV3Middleware(plivoAuth, pf.authFailure))
@@ -69,13 +110,48 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 			Method(http.MethodPost, "/message", handleMessage(plivo, d.Flows, d.Store, urls, pf, d.Metrics))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { pf.byRoute(w, r, "not_found", nil) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { pf.byRoute(w, r, "method_not_allowed", nil) })
-	})
+	}
+}
 
-	// People: the admin UI and its JSON API, behind IVR_ADMIN_TOKEN.
-	r.Route("/admin", func(r chi.Router) {
-		r.Use(observe(d.Metrics, "admin"))
-		addAdminRoutes(r, d.Deps, d.tokens, map[string]*provider{"twilio": twilio, "plivo": plivo})
-	})
+// adminRoutes is /admin/... (the UI) and /admin/api/... (JSON).
+func adminRoutes(a *admin) func(chi.Router) {
+	db := a.d.Store
+	return func(r chi.Router) {
+		r.Use(observe(a.d.Metrics, "admin"), adminHeaders, a.localOnly)
+
+		// Open to anyone who may see the admin at all (the login page needs CSS).
+		r.Method(http.MethodGet, "/static/*", adminStatic())
+		r.Method(http.MethodGet, "/login", handleLoginPage(a))
+		r.With(a.csrf).Method(http.MethodPost, "/login", handleLogin(a))
+
+		r.Group(func(r chi.Router) {
+			r.Use(a.authenticate)
+			r.Method(http.MethodGet, "/", http.RedirectHandler("/admin/flow", http.StatusSeeOther))
+			r.Method(http.MethodGet, "/flow", handleFlowMap(a))
+			r.Method(http.MethodGet, "/try", handleTryPage(a))
+			r.Method(http.MethodGet, "/calls", handleCallsPage(a))
+			r.Method(http.MethodGet, "/calls/{provider}/*", handleCallPage(a)) // a call id may hold "/"
+			r.Method(http.MethodGet, "/api/calls", handleAPICalls(db))
+			r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
+			r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+			// The event webhooks' outbox.
+			r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
+			r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(db))
+			r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
+			// Insights and the voicemail inbox.
+			r.Method(http.MethodGet, "/insights", handleInsightsPage(a))
+			r.Method(http.MethodGet, "/api/insights", handleAPIInsights(db))
+			r.Method(http.MethodGet, "/api/insights/compare", handleAPIInsightsCompare(db))
+			r.Method(http.MethodGet, "/api/insights/export", handleAPIInsightsExport(db))
+			r.Method(http.MethodGet, "/voicemails", handleVoicemailsPage(a))
+			r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
+			r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
+			r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "no such admin page", http.StatusNotFound)
+		})
+	}
 }
 
 // providerGuards are the optional checks before the signature: the address
@@ -93,18 +169,4 @@ func providerGuards(allow, trusted []netip.Prefix, user, pass, realm string, f f
 		mws = append(mws, guard.BasicAuth(user, pass, realm))
 	}
 	return mws
-}
-
-// addInsightRoutes are the admin's insights and voicemail inbox (behind the
-// admin's authentication; see addAdminRoutes).
-func addInsightRoutes(r chi.Router, a *admin) {
-	db := a.d.Store
-	r.Method(http.MethodGet, "/insights", handleInsightsPage(a))
-	r.Method(http.MethodGet, "/api/insights", handleAPIInsights(db))
-	r.Method(http.MethodGet, "/api/insights/compare", handleAPIInsightsCompare(db))
-	r.Method(http.MethodGet, "/api/insights/export", handleAPIInsightsExport(db))
-	r.Method(http.MethodGet, "/voicemails", handleVoicemailsPage(a))
-	r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
-	r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
-	r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
 }

@@ -11,23 +11,23 @@ import (
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // outboxEvents polls the outbox until it holds want events of typ (the
 // writer stores call events in the background), and returns them.
 func outboxEvents(t *testing.T, db *store.DB, typ string, want int) []store.OutboxEvent {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs, err := db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
+	var evs []store.OutboxEvent
+	testutil.Eventually(10*time.Second, func() bool {
+		var err error
+		evs, err = db.ListOutbox(context.Background(), store.OutboxListOptions{Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(evs) >= want || time.Now().After(deadline) {
-			return evs
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(evs) >= want
+	})
+	return evs
 }
 
 func eventData(t *testing.T, e store.OutboxEvent) map[string]any {
@@ -161,4 +161,18 @@ func TestCallFallbackEvent(t *testing.T) {
 	if _, err := app.db.GetCall(context.Background(), "twilio", "CAforged"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a forged request was stored: %v", err)
 	}
+}
+
+// FuzzProviderTime: any callback timestamp gives a UTC time or zero, never
+// a panic.
+func FuzzProviderTime(f *testing.F) {
+	f.Add("Mon, 16 Aug 2010 03:45:01 +0000", "")
+	f.Add("", "2026-05-01 10:01:00")
+	f.Add("Mon, 16 Aug 2010 03:45:01 +1400", "2026-13-01 99:01:00")
+	f.Fuzz(func(t *testing.T, ts, end string) {
+		got := providerTime(url.Values{"Timestamp": {ts}, "EndTime": {end}})
+		if !got.IsZero() && got.Location() != time.UTC {
+			t.Fatalf("providerTime(%q, %q) = %s, not UTC", ts, end, got)
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 
+	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
 )
 
@@ -15,8 +17,8 @@ func secret(getenv func(string) string, name string) (string, error) {
 }
 
 // newSigner builds the signer for provider from the server's environment.
-func newSigner(getenv func(string) string, provider string) (signer, error) {
-	s := signer{provider: provider}
+func newSigner(getenv func(string) string, provider string) (carrier.Signer, error) {
+	s := carrier.Signer{Provider: provider}
 	var name string
 	switch provider {
 	case "twilio":
@@ -27,7 +29,7 @@ func newSigner(getenv func(string) string, provider string) (signer, error) {
 		if err != nil {
 			return s, err
 		}
-		s.master = master
+		s.Master = master
 	default:
 		return s, fmt.Errorf("unknown provider %q (want twilio or plivo)", provider)
 	}
@@ -40,18 +42,19 @@ func newSigner(getenv func(string) string, provider string) (signer, error) {
 			"To try locally, copy .env.example to .env (its placeholder tokens work on both sides), restart the server "+
 			"and run this again; or play a call in the browser at /admin/try, which needs no token", name, name)
 	}
-	s.token = token
+	s.Token = token
 	return s, nil
 }
 
 // baseURL is where the server is reached: IVR_PUBLIC_URL when set (that is
 // the URL the server checks signatures against), else localhost on the
-// port of IVR_ADDR (default 8080).
+// port of IVR_ADDR (default config.DefaultAddr).
 func baseURL(getenv func(string) string) string {
 	if u := strings.TrimRight(getenv("IVR_PUBLIC_URL"), "/"); u != "" {
 		return u
 	}
-	host, port := "localhost", "8080"
+	host := "localhost"
+	_, port, _ := net.SplitHostPort(config.DefaultAddr)
 	if addr := getenv("IVR_ADDR"); addr != "" {
 		if h, p, err := net.SplitHostPort(addr); err == nil && p != "" {
 			port = p

@@ -2,8 +2,6 @@ package simulate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -12,9 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -30,92 +28,6 @@ const (
 	outcomeVoicemail    = "voicemail"     // a <Record> took a message
 )
 
-// call is the provider's view of the call: the parameters on every request.
-type call struct {
-	provider string
-	id       string // CallSid / CallUUID
-	account  string // Twilio AccountSid
-	from, to string
-	answered bool // after the first request CallStatus is in-progress
-}
-
-func (c *call) params() url.Values {
-	status := "in-progress"
-	if !c.answered {
-		status = "ringing"
-	}
-	if c.provider == "twilio" {
-		return url.Values{
-			"AccountSid": {c.account}, "CallSid": {c.id}, "From": {c.from}, "To": {c.to},
-			"CallStatus": {status}, "Direction": {"inbound"}, "ApiVersion": {"2010-04-01"},
-		}
-	}
-	v := url.Values{"CallUUID": {c.id}, "From": {c.from}, "To": {c.to}, "CallStatus": {status}, "Direction": {"inbound"}}
-	if !c.answered {
-		v.Set("Event", "StartApp")
-	}
-	return v
-}
-
-// input is the gather's answer in the provider's parameters.
-func (c *call) input(g xml.Gather, digits, finished, speech string) url.Values {
-	v := url.Values{}
-	switch {
-	case c.provider == "twilio" && speech != "":
-		v.Set("SpeechResult", speech)
-		v.Set("Confidence", "0.92")
-	case c.provider == "twilio":
-		if digits != "" {
-			v.Set("Digits", digits)
-		}
-		v.Set("FinishedOnKey", finished)
-	case g.Element == "GetInput" && speech != "":
-		v.Set("InputType", "speech")
-		v.Set("Speech", speech)
-		v.Set("SpeechConfidenceScore", "0.92")
-	case g.Element == "GetInput":
-		if digits != "" {
-			v.Set("InputType", "dtmf")
-			v.Set("Digits", digits)
-		}
-	default:
-		if digits != "" {
-			v.Set("Digits", digits)
-		}
-	}
-	return v
-}
-
-func (c *call) dialResult(status string) url.Values {
-	if c.provider == "twilio" {
-		dur := "0"
-		if status == "completed" {
-			dur = "42"
-		}
-		return url.Values{"DialCallStatus": {status}, "DialCallSid": {"CA" + randomHex(16)}, "DialCallDuration": {dur}}
-	}
-	return url.Values{"DialStatus": {status}, "DialALegUUID": {c.id}, "DialBLegUUID": {newUUID()}}
-}
-
-func (c *call) recording(rec xml.Record) url.Values {
-	if c.provider == "twilio" {
-		sid := "RE" + randomHex(16)
-		v := url.Values{
-			"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + c.account + "/Recordings/" + sid},
-			"RecordingDuration": {"7"}, "RecordingSid": {sid},
-		}
-		if k := finishKey(rec.FinishOnKey); k != "" {
-			v.Set("Digits", k)
-		}
-		return v
-	}
-	id := newUUID()
-	return url.Values{
-		"RecordUrl":         {"https://media.plivo.com/v1/Account/MA" + strings.ToUpper(randomHex(9)) + "/Recording/" + id + ".mp3"},
-		"RecordingDuration": {"7"}, "RecordingDurationMs": {"7000"}, "RecordingID": {id},
-	}
-}
-
 // finishKey is the key the simulated caller ends a recording with.
 func finishKey(keys string) string {
 	if strings.Contains(keys, "#") {
@@ -127,46 +39,6 @@ func finishKey(keys string) string {
 	return ""
 }
 
-// hangup is the provider's end-of-call callback: URL path and parameters.
-func (c *call) hangup(seconds int, byServer bool) (path string, v url.Values) {
-	dur := strconv.Itoa(seconds)
-	if c.provider == "twilio" {
-		v = c.params()
-		v.Set("CallStatus", "completed")
-		v.Set("CallDuration", dur)
-		v.Set("Timestamp", time.Now().UTC().Format(time.RFC1123Z))
-		v.Set("CallbackSource", "call-progress-events")
-		v.Set("SequenceNumber", "0")
-		return "/twilio/status", v
-	}
-	source := "Caller"
-	if byServer {
-		source = "Answer XML"
-	}
-	v = url.Values{
-		"CallUUID": {c.id}, "From": {c.from}, "To": {c.to}, "Direction": {"inbound"},
-		"CallStatus": {"completed"}, "Event": {"Hangup"}, "Duration": {dur}, "BillDuration": {dur},
-		"HangupCause": {"NORMAL_CLEARING"}, "HangupCauseName": {"Normal Hangup"}, "HangupSource": {source},
-	}
-	return "/plivo/hangup", v
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b)
-}
-
-// newUUID is a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // request is one webhook the simulated provider makes.
 type request struct {
 	method string
@@ -176,8 +48,8 @@ type request struct {
 
 // runner plays one call.
 type runner struct {
-	call       call
-	signer     signer
+	call       carrier.Call
+	signer     carrier.Signer
 	client     *http.Client
 	out        io.Writer
 	caller     caller
@@ -190,6 +62,12 @@ type runner struct {
 	outcome string
 	dialed  []string // parties of the completed dial
 	byUs    bool     // the server (not the caller) ended the call
+
+	// fallback is the reason of the first answer that was the server's
+	// fallback (carrier.HeaderFallback), and fallbackAt its request; refused
+	// is the same for a refused callback (carrier.HeaderRefused).
+	fallback, fallbackAt string
+	refused, refusedAt   string
 }
 
 // run plays the call from the answer URL until it ends.
@@ -213,12 +91,12 @@ func (r *runner) fetch(ctx context.Context, req request) ([]xml.Verb, error) {
 		return nil, err
 	}
 	parse := xml.ParseTwiML
-	if r.call.provider == "plivo" {
+	if r.call.Provider == "plivo" {
 		parse = xml.ParsePlivo
 	}
 	verbs, err := parse(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: answer is not valid %s: %w", req.method, req.url, xmlName(r.call.provider), err)
+		return nil, fmt.Errorf("%s %s: answer is not valid %s: %w", req.method, req.url, xmlName(r.call.Provider), err)
 	}
 	return verbs, nil
 }
@@ -237,8 +115,8 @@ func (r *runner) send(ctx context.Context, req request) ([]byte, error) {
 		return nil, fmt.Errorf("call did not end after %d steps", r.maxSteps)
 	}
 	r.steps++
-	params := r.call.params()
-	r.call.answered = true
+	params := r.call.Params()
+	r.call.Answered = true
 	for k, v := range req.extra {
 		params[k] = v
 	}
@@ -247,7 +125,7 @@ func (r *runner) send(ctx context.Context, req request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if want := contentType(r.call.provider); ctype != want {
+	if want := contentType(r.call.Provider); ctype != want {
 		fmt.Fprintf(r.out, "  [warning: Content-Type %q, want %s]\n", ctype, want)
 	}
 	return body, nil
@@ -263,22 +141,15 @@ func contentType(provider string) string {
 // do signs and sends one request; a non-200 answer is an error, as the
 // providers treat it (Twilio and Plivo play an error and hang up).
 func (r *runner) do(ctx context.Context, method, target string, params url.Values) (body []byte, mediaType string, err error) {
-	s, err := r.signer.sign(method, target, params)
+	s, err := r.signer.Sign(method, target, params)
 	if err != nil {
 		return nil, "", err
 	}
-	var rd io.Reader
-	if method == "POST" {
-		rd = strings.NewReader(s.body)
-	}
-	hr, err := http.NewRequestWithContext(ctx, method, s.url, rd)
+	hr, err := s.HTTP(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s %s: %w", method, target, err)
+		return nil, "", err
 	}
-	for _, h := range s.headers {
-		hr.Header.Set(h.name, h.value)
-	}
-	hr.Header.Set("User-Agent", "ivr-simulate ("+r.call.provider+")")
+	hr.Header.Set("User-Agent", "ivr-simulate ("+r.call.Provider+")")
 	resp, err := r.client.Do(hr)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s %s: %w", method, target, err)
@@ -291,6 +162,18 @@ func (r *runner) do(ctx context.Context, method, target string, params url.Value
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("%s %s: HTTP %s (a provider plays an application error and hangs up)", method, target, resp.Status)
+	}
+	if reason := resp.Header.Get(carrier.HeaderFallback); reason != "" {
+		fmt.Fprintf(r.out, "  [the server answered with its fallback: %s]\n", shortReason(reason))
+		if r.fallback == "" {
+			r.fallback, r.fallbackAt = shortReason(reason), method+" "+target
+		}
+	}
+	if reason := resp.Header.Get(carrier.HeaderRefused); reason != "" {
+		fmt.Fprintf(r.out, "  [the server refused this request: %s]\n", shortReason(reason))
+		if r.refused == "" {
+			r.refused, r.refusedAt = shortReason(reason), method+" "+target
+		}
 	}
 	if len(body) > maxDocument {
 		return nil, "", fmt.Errorf("%s %s: answer larger than %d bytes", method, target, maxDocument)
@@ -348,116 +231,141 @@ func resolve(docURL, ref string) (string, error) {
 // play runs the verbs of one document fetched from docURL. It returns the
 // next request, or nil when the call has ended.
 func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*request, error) {
-	// next builds a request to ref (resolved) and either returns it (follow)
-	// or sends it now, ignoring the answer, and carries on (Plivo redirect="false").
-	next := func(ref, method string, extra url.Values, follow bool) (*request, error) {
-		u, err := resolve(docURL, ref)
-		if err != nil {
-			return nil, err
-		}
-		req := &request{method: method, url: u, extra: extra}
-		if follow {
-			return req, nil
-		}
-		_, err = r.send(ctx, *req)
-		return nil, err
-	}
 	for _, v := range verbs {
+		var next *request
+		var done bool
+		var err error
 		switch v := v.(type) {
 		case xml.Gather:
-			for _, p := range v.Prompts {
-				r.hear(p)
-			}
-			rep, err := r.caller.respond(ctx, v)
-			if err != nil {
-				return nil, err
-			}
-			if rep.hangup {
-				fmt.Fprintf(r.out, "  [caller hangs up: %s]\n", rep.why)
-				r.end(outcomeCallerHangup, false)
-				return nil, nil
-			}
-			digits, finished := press(v, rep.keys)
-			switch {
-			case rep.speech != "":
-				fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
-			case rep.keys != "":
-				fmt.Fprintf(r.out, "  caller presses %s\n", rep.keys)
-			default:
-				fmt.Fprintln(r.out, "  (caller stays silent)")
-			}
-			if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
-				fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
-				digits, finished = "", ""
-			}
-			if digits == "" && rep.speech == "" && !v.OnEmpty {
-				continue // no input: the next verb plays
-			}
-			if !v.Post {
-				fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
-				continue
-			}
-			req, err := next(v.Action, v.Method, r.call.input(v, digits, finished, rep.speech), v.Follow)
-			if req != nil || err != nil {
-				return req, err
-			}
+			next, done, err = r.gather(ctx, v, docURL)
 		case xml.Dial:
-			who := clean(strings.Join(v.Numbers, ", "))
-			if who == "" {
-				who = "nobody"
-			}
-			fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
-			fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
-			completed := r.dialStatus == "completed"
-			if completed {
-				r.outcome, r.dialed = outcomeTransfer, v.Numbers
-			}
-			if v.Action != "" {
-				req, err := next(v.Action, v.Method, r.call.dialResult(r.dialStatus), v.Follow)
-				if req != nil || err != nil {
-					return req, err
-				}
-				continue
-			}
-			if completed {
-				// The conversation is over when the caller hangs up.
-				r.end(outcomeCallerHangup, false)
-				return nil, nil
-			}
+			next, done, err = r.dial(ctx, v, docURL)
 		case xml.Record:
-			fmt.Fprintln(r.out, "  [records voicemail]")
-			r.outcome = outcomeVoicemail
-			if !v.Post {
-				continue
-			}
-			req, err := next(v.Action, v.Method, r.call.recording(v), v.Follow)
-			if req != nil || err != nil {
-				return req, err
-			}
+			next, done, err = r.record(ctx, v, docURL)
 		case xml.Redirect:
 			if v.URL == "" {
 				return nil, fmt.Errorf("empty <Redirect> in the answer of %s", docURL)
 			}
-			return next(v.URL, v.Method, nil, true)
+			return r.next(ctx, docURL, v.URL, v.Method, nil, true)
 		case xml.Hangup:
-			if v.Schedule > 0 {
-				fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.Schedule)
-				continue
-			}
-			if v.Reason != "" {
-				fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.Reason))
-			} else {
-				fmt.Fprintln(r.out, "  [hangup]")
-			}
-			r.end(outcomeHangup, true)
-			return nil, nil
+			done = r.hangup(v)
 		default:
 			r.hear(v)
+		}
+		if next != nil || done || err != nil {
+			return next, err
 		}
 	}
 	fmt.Fprintln(r.out, "  [end of document: hangup]")
 	r.end(outcomeHangup, true)
 	return nil, nil
+}
+
+// next builds a request to ref (resolved against docURL) and either returns
+// it (follow) or sends it now, ignoring the answer, and returns nil so the
+// document carries on (Plivo redirect="false").
+func (r *runner) next(ctx context.Context, docURL, ref, method string, extra url.Values, follow bool) (*request, error) {
+	u, err := resolve(docURL, ref)
+	if err != nil {
+		return nil, err
+	}
+	req := &request{method: method, url: u, extra: extra}
+	if follow {
+		return req, nil
+	}
+	_, err = r.send(ctx, *req)
+	return nil, err
+}
+
+// gather plays a gather's prompts and the caller's answer. It returns the
+// request the input goes to; done when the caller hung up; neither when the
+// document carries on (no input, or nowhere to send it).
+func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next *request, done bool, err error) {
+	for _, p := range v.Prompts {
+		r.hear(p)
+	}
+	rep, err := r.caller.respond(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	if rep.hangup {
+		fmt.Fprintf(r.out, "  [caller hangs up: %s]\n", rep.why)
+		r.end(outcomeCallerHangup, false)
+		return nil, true, nil
+	}
+	digits, finished := press(v, rep.keys)
+	switch {
+	case rep.speech != "":
+		fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
+	case rep.keys != "":
+		fmt.Fprintf(r.out, "  caller presses %s\n", rep.keys)
+	default:
+		fmt.Fprintln(r.out, "  (caller stays silent)")
+	}
+	if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
+		fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
+		digits, finished = "", ""
+	}
+	if digits == "" && rep.speech == "" && !v.OnEmpty {
+		return nil, false, nil // no input: the next verb plays
+	}
+	if !v.Post {
+		fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
+		return nil, false, nil
+	}
+	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech), v.Follow)
+	return next, false, err
+}
+
+// dial plays a transfer with the --dial-status outcome. A completed dial
+// without an action URL ends the call when the caller hangs up.
+func (r *runner) dial(ctx context.Context, v xml.Dial, docURL string) (next *request, done bool, err error) {
+	who := clean(strings.Join(v.Numbers, ", "))
+	if who == "" {
+		who = "nobody"
+	}
+	fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
+	fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
+	completed := r.dialStatus == "completed"
+	if completed {
+		r.outcome, r.dialed = outcomeTransfer, v.Numbers
+	}
+	if v.Action != "" {
+		next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.DialResult(r.dialStatus), v.Follow)
+		return next, false, err
+	}
+	if completed {
+		// The conversation is over when the caller hangs up.
+		r.end(outcomeCallerHangup, false)
+		return nil, true, nil
+	}
+	return nil, false, nil
+}
+
+// record takes a voicemail and posts it to the record's action URL.
+func (r *runner) record(ctx context.Context, v xml.Record, docURL string) (next *request, done bool, err error) {
+	fmt.Fprintln(r.out, "  [records voicemail]")
+	r.outcome = outcomeVoicemail
+	if !v.Post {
+		return nil, false, nil
+	}
+	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Recording(finishKey(v.FinishOnKey)), v.Follow)
+	return next, false, err
+}
+
+// hangup ends the call, unless the hang-up is scheduled for later.
+func (r *runner) hangup(v xml.Hangup) (done bool) {
+	if v.Schedule > 0 {
+		fmt.Fprintf(r.out, "  [hangup scheduled in %ds]\n", v.Schedule)
+		return false
+	}
+	if v.Reason != "" {
+		fmt.Fprintf(r.out, "  [hangup: %s]\n", clean(v.Reason))
+	} else {
+		fmt.Fprintln(r.out, "  [hangup]")
+	}
+	r.end(outcomeHangup, true)
+	return true
 }
 
 // hear prints what the caller hears (or, for unknown elements, what was skipped).
@@ -524,9 +432,9 @@ func (r *runner) end(how string, byServer bool) {
 // statusCallback sends the provider's end-of-call callback to target ("" =
 // derived from the answer URL).
 func (r *runner) statusCallback(ctx context.Context, answerURL, target string, seconds int) error {
-	path, params := r.call.hangup(seconds, r.byUs)
+	path, params := r.call.Hangup(seconds, r.byUs)
 	if target == "" {
-		target = callbackURL(answerURL, r.call.provider, path)
+		target = callbackURL(answerURL, r.call.Provider, path)
 	}
 	shown := url.Values{}
 	for _, k := range []string{"CallStatus", "CallDuration", "Duration", "HangupCause"} {

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,112 +8,22 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 )
 
-// signer signs requests as a provider does, with the server's tokens.
-type signer struct {
-	provider string // "twilio" | "plivo"
-	token    string
-	master   string // Plivo main-account token: adds the Ma-V3/Ma-V2 signatures
-}
-
-type header struct{ name, value string }
-
-// signedRequest is one webhook request exactly as it goes on the wire.
-type signedRequest struct {
-	method  string
-	url     string // with the query; for GET the parameters are in it
-	body    string // form-encoded; "" for GET
-	headers []header
-}
-
-const formType = "application/x-www-form-urlencoded"
-
-// sign builds the request a provider would send to rawURL with params:
-// POST puts them in a form body, GET appends them to the query. Plivo
-// requests carry V3 and V2 signatures with fresh nonces, as Plivo's do.
-func (s signer) sign(method, rawURL string, params url.Values) (signedRequest, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return signedRequest{}, fmt.Errorf("parse URL %q: %w", rawURL, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return signedRequest{}, fmt.Errorf("URL %q is not an absolute http(s) URL", rawURL)
-	}
-	u.Fragment, u.RawFragment = "", ""
-	r := signedRequest{method: method, url: u.String()}
-	var bodyParams url.Values
-	switch method {
-	case "GET":
-		if len(params) > 0 {
-			sep := "?"
-			if u.RawQuery != "" {
-				sep = "&"
-			} else if strings.HasSuffix(r.url, "?") {
-				sep = ""
-			}
-			r.url += sep + params.Encode()
-		}
-	case "POST":
-		bodyParams = params
-		if bodyParams == nil {
-			bodyParams = url.Values{}
-		}
-		r.body = bodyParams.Encode()
-	default:
-		return signedRequest{}, fmt.Errorf("method %q: want GET or POST", method)
-	}
-	switch s.provider {
-	case "twilio":
-		r.headers = append(r.headers, header{"X-Twilio-Signature", auth.SignTwilio(s.token, r.url, bodyParams)})
-	case "plivo":
-		nonce := newNonce()
-		r.headers = append(r.headers,
-			header{"X-Plivo-Signature-V3", auth.SignPlivoV3(s.token, r.url, nonce, method, bodyParams)},
-			header{"X-Plivo-Signature-V3-Nonce", nonce})
-		if s.master != "" {
-			r.headers = append(r.headers, header{"X-Plivo-Signature-Ma-V3", auth.SignPlivoV3(s.master, r.url, nonce, method, bodyParams)})
-		}
-		nonce2 := newNonce()
-		r.headers = append(r.headers,
-			header{"X-Plivo-Signature-V2", auth.SignPlivoV2(s.token, r.url, nonce2)},
-			header{"X-Plivo-Signature-V2-Nonce", nonce2})
-		if s.master != "" {
-			r.headers = append(r.headers, header{"X-Plivo-Signature-Ma-V2", auth.SignPlivoV2(s.master, r.url, nonce2)})
-		}
-	default:
-		return signedRequest{}, fmt.Errorf("unknown provider %q", s.provider)
-	}
-	if method == "POST" {
-		r.headers = append(r.headers, header{"Content-Type", formType})
-	}
-	return r, nil
-}
-
-// newNonce is a Plivo-style nonce: 20 random decimal digits.
-func newNonce() string {
-	b := make([]byte, 20)
-	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	for i := range b {
-		b[i] = '0' + b[i]%10
-	}
-	return string(b)
-}
-
 // curl renders r as a shell command that sends exactly these bytes.
-func (r signedRequest) curl() string {
+func curl(r carrier.Request) string {
 	var b strings.Builder
 	b.WriteString("curl")
-	if strings.ContainsAny(r.url, "[]{}") {
+	if strings.ContainsAny(r.URL, "[]{}") {
 		b.WriteString(" --globoff") // else curl expands [] and {} in the URL
 	}
-	b.WriteString(" " + shellQuote(r.url))
-	for _, h := range r.headers {
-		b.WriteString(" \\\n  -H " + shellQuote(h.name+": "+h.value))
+	b.WriteString(" " + shellQuote(r.URL))
+	for _, h := range r.Headers {
+		b.WriteString(" \\\n  -H " + shellQuote(h.Name+": "+h.Value))
 	}
-	if r.method == "POST" {
-		b.WriteString(" \\\n  --data-raw " + shellQuote(r.body))
+	if r.Method == "POST" {
+		b.WriteString(" \\\n  --data-raw " + shellQuote(r.Body))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -128,10 +37,10 @@ type jsonRequest struct {
 	Body    string            `json:"body"`
 }
 
-func (r signedRequest) json() ([]byte, error) {
-	j := jsonRequest{Method: r.method, URL: r.url, Headers: make(map[string]string, len(r.headers)), Body: r.body}
-	for _, h := range r.headers {
-		j.Headers[h.name] = h.value
+func requestJSON(r carrier.Request) ([]byte, error) {
+	j := jsonRequest{Method: r.Method, URL: r.URL, Headers: make(map[string]string, len(r.Headers)), Body: r.Body}
+	for _, h := range r.Headers {
+		j.Headers[h.Name] = h.Value
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
@@ -201,20 +110,20 @@ func Sign(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		}
 		params.Add(name, value)
 	}
-	r, err := s.sign(m, target, params)
+	r, err := s.Sign(m, target, params)
 	if err != nil {
 		return err
 	}
-	warnOrigin(getenv, r.url, stderr)
+	warnOrigin(getenv, r.URL, stderr)
 	if *asJSON {
-		b, err := r.json()
+		b, err := requestJSON(r)
 		if err != nil {
 			return err
 		}
 		_, err = stdout.Write(b)
 		return err
 	}
-	_, err = io.WriteString(stdout, r.curl())
+	_, err = io.WriteString(stdout, curl(r))
 	return err
 }
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/auth"
-
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -255,7 +255,7 @@ func TestSignCurlReplay(t *testing.T) {
 			var body io.Reader
 			if c.body != nil {
 				body = strings.NewReader(*c.body)
-				if ct := c.headers.Get("Content-Type"); ct != formType {
+				if ct := c.headers.Get("Content-Type"); ct != carrier.FormType {
 					t.Errorf("Content-Type = %q", ct)
 				}
 			}
@@ -356,7 +356,7 @@ func TestSignJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatal(err)
 	}
-	if j.Method != "POST" || j.URL != "https://ivr.example.com/plivo/voice/menu/main?attempt=2" || j.Body != "Digits=2" || j.Headers["Content-Type"] != formType {
+	if j.Method != "POST" || j.URL != "https://ivr.example.com/plivo/voice/menu/main?attempt=2" || j.Body != "Digits=2" || j.Headers["Content-Type"] != carrier.FormType {
 		t.Fatalf("request = %+v", j)
 	}
 	h := j.Headers

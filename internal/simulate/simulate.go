@@ -11,8 +11,11 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/carrier"
 )
 
 const simulateUsage = `usage: ivr simulate [flags]
@@ -44,7 +47,7 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	provider := fs.String("provider", "twilio", "provider to play: twilio or plivo")
-	answerURL := fs.String("url", "", "answer URL (default $IVR_PUBLIC_URL, else http://localhost:8080, + /{provider}/voice)")
+	answerURL := fs.String("url", "", "answer URL, or a base URL meaning /{provider}/voice on it (default $IVR_PUBLIC_URL, else http://localhost:8080, + /{provider}/voice)")
 	methodFlag := fs.String("method", "POST", "method of the answer request: GET or POST")
 	from := fs.String("from", "+14155550100", "caller's number (E.164; Plivo gets it without +)")
 	to := fs.String("to", "+14155550199", "number called (E.164; Plivo gets it without +)")
@@ -91,6 +94,8 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *answerURL == "" {
 		*answerURL = voiceURL(getenv, *provider)
+	} else if *answerURL, err = answerURLOf(*answerURL, *provider); err != nil {
+		return err
 	}
 	var who caller = &terminal{prompt: stderr, in: stdin}
 	set := map[string]bool{}
@@ -110,16 +115,9 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		who = sc
 	}
 
-	c := call{provider: *provider, from: *from, to: *to}
-	if c.provider == "twilio" {
-		c.id = "CA" + randomHex(16)
-		c.account = getenv("TWILIO_ACCOUNT_SID")
-		if c.account == "" {
-			c.account = "AC" + randomHex(16)
-		}
-	} else {
-		c.id = newUUID()
-		c.from, c.to = strings.TrimPrefix(c.from, "+"), strings.TrimPrefix(c.to, "+")
+	c := carrier.NewCall(*provider, getenv("TWILIO_ACCOUNT_SID"), *from, *to)
+	if c.Provider == carrier.Plivo {
+		c.From, c.To = strings.TrimPrefix(c.From, "+"), strings.TrimPrefix(c.To, "+")
 	}
 	r := &runner{
 		call:   c,
@@ -135,7 +133,7 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		dialStatus: *dialStatus,
 		maxSteps:   *maxSteps,
 	}
-	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.provider, c.id, c.from, c.to)
+	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.Provider, c.ID, c.From, c.To)
 	start := time.Now()
 	runErr := r.run(ctx, request{method: m, url: *answerURL})
 	if runErr == nil {
@@ -153,7 +151,23 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 	if runErr != nil || cbErr != nil {
 		return errors.Join(runErr, cbErr)
 	}
+	if err := reportFallback(stdout, c.Provider, r); err != nil {
+		return err
+	}
 	return check(stdout, want, expectSay, r)
+}
+
+// answerURLOf reads --url: a base URL with no path (http://localhost:8080,
+// https://abc.ngrok.app/) means the provider's answer URL on it.
+func answerURLOf(s, provider string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--url %q: want an http(s) URL such as http://localhost:8080 or https://abc.ngrok.app/%s/voice", s, provider)
+	}
+	if strings.Trim(u.Path, "/") == "" && u.RawQuery == "" {
+		u.Path = "/" + provider + "/voice"
+	}
+	return u.String(), nil
 }
 
 func plural(n int) string {

@@ -54,6 +54,9 @@ type Recording struct {
 type CallEvents struct {
 	Provider, CallID, From, To string
 	Events                     []Event
+	// At is when the call was seen, for started_at when Events is empty
+	// (the Writer keeps only the call when its queue is full); zero = now.
+	At time.Time
 }
 
 // StatusUpdate is a provider's status or hangup callback.
@@ -100,16 +103,6 @@ func clampLimit(n int) int {
 	return n
 }
 
-// upsertCallForEvents creates the call or fills in what it lacked; started_at
-// is the earliest time seen.
-const upsertCallForEvents = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (provider, call_id) DO UPDATE SET
-    from_number = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
-    to_number   = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
-    started_at  = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END
-RETURNING id`
-
 // AddEvents records events of a call, creating the call when it is new
 // (started_at = the first event's time, or now without events).
 func (d *DB) AddEvents(ctx context.Context, provider, callID, from, to string, events []Event) error {
@@ -117,70 +110,51 @@ func (d *DB) AddEvents(ctx context.Context, provider, callID, from, to string, e
 }
 
 // AddEventBatch records several calls' events in one transaction, in order.
-// It is what the Writer uses (see EventSink).
+// It is what the Writer uses (see EventSink). The entries of one call are
+// merged; every call is upserted and every event inserted with multi-row
+// statements (events_batch.go), so a batch of a thousand new calls is a few
+// statements, not two per call.
 func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 	for _, b := range batch {
 		if b.Provider == "" || b.CallID == "" {
 			return fmt.Errorf("add events: provider and call id are required (got %q, %q)", b.Provider, b.CallID)
 		}
 	}
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		// Statements are prepared once per batch: the writer sends hundreds
-		// of calls per transaction, and parsing SQL per call was most of its
-		// cost under load.
-		upsert, err := tx.PrepareContext(ctx, upsertCallForEvents)
-		if err != nil {
-			return fmt.Errorf("prepare call upsert: %w", err)
+	calls := coalesce(batch)
+	rows := make([]callRow, len(calls))
+	now := d.now()
+	for i, b := range calls {
+		start := b.At
+		if start.IsZero() {
+			start = now
 		}
-		defer upsert.Close()
-		// One multi-row INSERT per call (up to maxEventsPerInsert rows),
-		// each size prepared once per batch.
-		inserts := map[int]*sql.Stmt{}
-		defer func() {
-			for _, st := range inserts {
-				st.Close()
+		for _, e := range b.Events {
+			if !e.At.IsZero() && e.At.Before(start) {
+				start = e.At
 			}
-		}()
+		}
+		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
+			sum: summarise(b.Events, now)}
+	}
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		refs, err := d.upsertCalls(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		if err := d.insertEvents(ctx, tx, calls, refs, now); err != nil {
+			return err
+		}
+		if err := d.markRepeats(ctx, tx, rows, refs); err != nil {
+			return err
+		}
 		sum, err := d.newSummariser(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer sum.close()
-		for _, b := range coalesce(batch) {
-			start := d.now()
-			for _, e := range b.Events {
-				if !e.At.IsZero() && e.At.Before(start) {
-					start = e.At
-				}
-			}
-			var ref int64
-			if err := upsert.QueryRowContext(ctx,
-				txt(b.Provider), txt(b.CallID), txt(b.From), txt(b.To), d.tv(start)).Scan(&ref); err != nil {
-				return fmt.Errorf("upsert call %s/%s: %w", b.Provider, b.CallID, err)
-			}
-			for events := b.Events; len(events) > 0; {
-				n := min(len(events), maxEventsPerInsert)
-				stmt, ok := inserts[n]
-				if !ok {
-					if stmt, err = tx.PrepareContext(ctx, insertEventsSQL(d.driver, n)); err != nil {
-						return fmt.Errorf("prepare event insert: %w", err)
-					}
-					inserts[n] = stmt
-				}
-				args := make([]any, 0, eventColumns*n)
-				for _, e := range events[:n] {
-					at := e.At
-					if at.IsZero() {
-						at = d.now()
-					}
-					args = append(args, ref, d.tv(at), txt(e.Menu), txt(e.Input), txt(e.Action), txt(e.Revision), txt(eventNode(e)))
-				}
-				if _, err := stmt.ExecContext(ctx, args...); err != nil {
-					return fmt.Errorf("insert events of %s/%s: %w", b.Provider, b.CallID, err)
-				}
-				events = events[n:]
-			}
-			if err := sum.call(ctx, ref, b, start); err != nil {
+		for i, b := range calls {
+			ref := refs[callKey{rows[i].provider, rows[i].callID}]
+			if err := sum.call(ctx, ref, b); err != nil {
 				return fmt.Errorf("summarise %s/%s: %w", b.Provider, b.CallID, err)
 			}
 			if d.outbox.Load() {
@@ -203,7 +177,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 
 // coalesce merges the entries of one call in a batch into its first entry,
 // keeping every call's events in order, so a busy call costs one upsert per
-// batch instead of one per webhook.
+// batch instead of one per webhook. The caller's entries are not changed.
 func coalesce(batch []CallEvents) []CallEvents {
 	type key struct{ provider, callID string }
 	at := make(map[key]int, len(batch))
@@ -213,48 +187,26 @@ func coalesce(batch []CallEvents) []CallEvents {
 		i, seen := at[k]
 		if !seen {
 			at[k] = len(out)
-			b.Events = append([]Event(nil), b.Events...)
 			out = append(out, b)
 			continue
 		}
 		o := &out[i]
-		o.Events = append(o.Events, b.Events...)
+		if len(b.Events) > 0 {
+			// Copy before the first append: the caller's slice stays as it was.
+			o.Events = append(o.Events[:len(o.Events):len(o.Events)], b.Events...)
+		}
 		if o.From == "" {
 			o.From = b.From
 		}
 		if o.To == "" {
 			o.To = b.To
 		}
+		if !b.At.IsZero() && (o.At.IsZero() || b.At.Before(o.At)) {
+			o.At = b.At
+		}
 	}
 	return out
 }
-
-// maxEventsPerInsert caps the rows of one INSERT (far below both
-// databases' bind-parameter limits).
-const maxEventsPerInsert = 32
-
-// insertEventsSQL is an INSERT of n events. SQLite gets anonymous "?"
-// parameters: with numbered ones its driver looks every parameter's name up
-// in a list, which is quadratic in the row count.
-func insertEventsSQL(driver string, n int) string {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		if driver == DriverSQLite {
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			continue
-		}
-		p := eventColumns * i
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
-	}
-	return q.String()
-}
-
-// eventColumns is the number of columns insertEventsSQL writes per event.
-const eventColumns = 7
 
 // upsertStatus applies a status callback. Retries of the same callback leave
 // the same row. A final status wins over non-final ones whatever the arrival

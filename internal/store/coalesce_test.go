@@ -25,7 +25,7 @@ func TestAddEventBatchInterleavedCalls(t *testing.T) {
 	}
 	var batch []CallEvents
 	var wantA []Event
-	for i := 0; i < 3*maxEventsPerInsert+5; i++ {
+	for i := 0; i < 3*(1<<maxRowsLog2)+5; i++ {
 		batch = append(batch, CallEvents{Provider: "twilio", CallID: "CA-A", From: "+1", To: "+2", Events: []Event{ev(i)}})
 		wantA = append(wantA, ev(i))
 		if i%7 == 0 {

@@ -92,29 +92,56 @@ type menuDayKey struct {
 	provider, to, revision, menu, kind, detail string
 }
 
-// summariser holds one batch's prepared statements and rollup counts.
+// summariser holds one batch's prepared statements and rollup counts. The
+// calls' own summary columns are written by the batch's call upsert, and
+// repeat callers marked by one statement per batch (events_batch.go).
 type summariser struct {
 	d         *DB
 	tx        *sql.Tx
-	update    *sql.Stmt
-	repeat    *sql.Stmt
 	voicemail *sql.Stmt
 	counts    map[menuDayKey]int64
 	order     []menuDayKey
 }
 
-const updateCallSummary = `UPDATE calls SET
-    revision      = CASE WHEN calls.revision = '' THEN $2 ELSE calls.revision END,
-    transferred   = CASE WHEN $3 = 1 THEN 1 ELSE calls.transferred END,
-    fallback      = CASE WHEN $4 = 1 THEN 1 ELSE calls.fallback END,
-    ended_in_flow = $5,
-    last_menu     = CASE WHEN $6 <> '' THEN $6 ELSE calls.last_menu END,
-    last_event_at = CASE WHEN calls.last_event_at IS NULL OR calls.last_event_at < $7 THEN $7 ELSE calls.last_event_at END
-WHERE id = $1`
+// callSummary is what a batch's events of one call set on its row.
+type callSummary struct {
+	revision, lastMenu          string
+	transferred, fallback, ends int
+	last                        time.Time // zero: no events (nothing to change)
+}
 
-// markRepeats flags the calls of the same caller in the 24 hours before a call.
-const markRepeats = `UPDATE calls SET repeated = 1
-WHERE from_number = $1 AND started_at >= $2 AND started_at < $3 AND id <> $4 AND repeated = 0`
+// summarise computes a call's summary from its new events (written in
+// order after its earlier ones); now stands in for events without a time.
+func summarise(events []Event, now time.Time) callSummary {
+	var s callSummary
+	for _, e := range events {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		if at.After(s.last) {
+			s.last = at
+		}
+		if s.revision == "" {
+			s.revision = e.Revision
+		}
+		if e.Menu != "" {
+			s.lastMenu = e.Menu
+		}
+		kind, _, terminal := classify(e)
+		s.ends = 0
+		if terminal {
+			s.ends = 1
+		}
+		switch kind {
+		case KindTransfer:
+			s.transferred = 1
+		case KindFallback:
+			s.fallback = 1
+		}
+	}
+	return s
+}
 
 const insertVoicemail = `INSERT INTO voicemails (call_ref, at, menu, url, duration_seconds) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (call_ref, url) DO NOTHING`
@@ -129,7 +156,7 @@ func (d *DB) newSummariser(ctx context.Context, tx *sql.Tx) (*summariser, error)
 	for _, p := range []struct {
 		dst **sql.Stmt
 		sql string
-	}{{&s.update, updateCallSummary}, {&s.repeat, markRepeats}, {&s.voicemail, insertVoicemail}} {
+	}{{&s.voicemail, insertVoicemail}} {
 		if *p.dst, err = tx.PrepareContext(ctx, p.sql); err != nil {
 			s.close()
 			return nil, fmt.Errorf("prepare insights statement: %w", err)
@@ -139,50 +166,22 @@ func (d *DB) newSummariser(ctx context.Context, tx *sql.Tx) (*summariser, error)
 }
 
 func (s *summariser) close() {
-	for _, st := range []*sql.Stmt{s.update, s.repeat, s.voicemail} {
+	for _, st := range []*sql.Stmt{s.voicemail} {
 		if st != nil {
 			st.Close()
 		}
 	}
 }
 
-// call updates the summary of call ref from its new events b.Events
-// (written in order after the call's earlier ones); start is the earliest
-// time of the batch.
-func (s *summariser) call(ctx context.Context, ref int64, b CallEvents, start time.Time) error {
-	if len(b.Events) == 0 {
-		return nil
-	}
-	var (
-		revision, lastMenu          string
-		transferred, fallback, ends int
-		last                        time.Time
-	)
+// call counts the kinds of call ref's new events b.Events and adds the
+// voicemails among them.
+func (s *summariser) call(ctx context.Context, ref int64, b CallEvents) error {
 	for _, e := range b.Events {
 		at := e.At
 		if at.IsZero() {
 			at = s.d.now()
 		}
-		if at.After(last) {
-			last = at
-		}
-		if revision == "" {
-			revision = e.Revision
-		}
-		if e.Menu != "" {
-			lastMenu = e.Menu
-		}
-		kind, detail, terminal := classify(e)
-		ends = 0
-		if terminal {
-			ends = 1
-		}
-		switch kind {
-		case KindTransfer:
-			transferred = 1
-		case KindFallback:
-			fallback = 1
-		}
+		kind, detail, _ := classify(e)
 		if kind != "" {
 			s.count(menuDayKey{day: at.UTC().Unix() / 86400, provider: b.Provider, to: b.To, revision: e.Revision,
 				menu: e.Menu, kind: kind, detail: detail})
@@ -191,14 +190,6 @@ func (s *summariser) call(ctx context.Context, ref int64, b CallEvents, start ti
 			if _, err := s.voicemail.ExecContext(ctx, ref, s.d.tv(at), txt(e.Menu), txt(e.Recording.URL), e.Recording.DurationSeconds); err != nil {
 				return fmt.Errorf("add voicemail: %w", err)
 			}
-		}
-	}
-	if _, err := s.update.ExecContext(ctx, ref, txt(revision), transferred, fallback, ends, txt(lastMenu), s.d.tv(last)); err != nil {
-		return fmt.Errorf("update call summary: %w", err)
-	}
-	if b.From != "" {
-		if _, err := s.repeat.ExecContext(ctx, txt(b.From), s.d.tv(start.Add(-RepeatWindow)), s.d.tv(start), ref); err != nil {
-			return fmt.Errorf("mark repeat callers: %w", err)
 		}
 	}
 	return nil

@@ -287,3 +287,28 @@ func TestClaimOutbox(t *testing.T) {
 		}
 	})
 }
+
+// Retention deletes delivered and failed events older than its date, and
+// keeps those still to deliver whatever their age.
+func TestRetentionKeepsPendingEvents(t *testing.T) {
+	d := openT(t, sqliteDSN(t))
+	clk := &clock{t: at(0)}
+	d.now = clk.now
+	d.EnableOutbox()
+	ctx := ctxT(t)
+	for _, id := range []string{"a", "b"} {
+		mustStatus(t, d, StatusUpdate{Provider: "twilio", CallID: id, Status: "completed", Final: true})
+	}
+	evs, _ := d.ClaimOutbox(ctx, "x", 1, time.Minute)
+	if err := d.OutboxDelivered(ctx, evs[0].ID, 200); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = at(100)
+	if _, err := d.DeleteOlderThan(ctx, at(50)); err != nil {
+		t.Fatal(err)
+	}
+	left := listAll(t, d, "")
+	if len(left) != 1 || left[0].State != OutboxPending {
+		t.Fatalf("after retention: %+v", left)
+	}
+}

@@ -54,8 +54,9 @@ type DB struct {
 	// wsem serialises write transactions on SQLite inside this process, so
 	// that writers queue in Go instead of spinning in SQLite's busy handler.
 	// nil on PostgreSQL, whose writers run concurrently.
-	wsem chan struct{}
-	now  func() time.Time
+	wsem  chan struct{}
+	now   func() time.Time
+	stmts map[string]*sql.Stmt // AddEventBatch's, prepared at Open (events_batch.go)
 	// outbox: write webhook events (EnableOutbox).
 	outbox atomic.Bool
 }
@@ -90,6 +91,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
 	if err := d.migrate(ctx); err != nil {
+		d.sql.Close()
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
+	}
+	if err := d.prepareBatch(ctx); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
@@ -232,7 +237,10 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	d.closeStmts()
+	return d.sql.Close()
+}
 
 // exec runs one write statement on its own (autocommit): committed when it
 // returns, without the BEGIN/COMMIT round trips of write.

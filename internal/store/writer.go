@@ -19,12 +19,17 @@ type EventSink interface {
 // handlers EnqueueOwned and never wait for the database; Run writes batches in the
 // background and, while the database is down, keeps the queue and retries
 // with exponential backoff. Nothing is removed from the queue before the
-// sink has committed it, so events are neither lost nor reordered; when the
-// queue is full new batches are dropped, counted and logged.
+// sink has committed it, so events are neither lost nor reordered.
+//
+// When the queue is full, a call is still never lost silently: its entry is
+// queued without its events (the call row alone: who called, when), up to
+// callRoom more entries, and the events are counted in Dropped and logged.
+// Only past that are whole calls refused, counted in LostCalls and logged.
 type Writer struct {
 	sink     EventSink
 	log      *slog.Logger
 	capacity int
+	callRoom int // entries without events accepted beyond capacity
 
 	// Tunables, fixed after NewWriter (tests shorten them).
 	maxBatch     int
@@ -33,18 +38,23 @@ type Writer struct {
 	maxBackoff   time.Duration
 	isolateAfter int // failed attempts before writing one entry at a time
 
-	mu            sync.Mutex
-	queue         []CallEvents // head = oldest
-	lastDrop      time.Time    // last time a drop was logged
-	dropsUnlogged uint64       // drops not yet logged
+	mu       sync.Mutex
+	queue    []CallEvents // head = oldest
+	lastDrop time.Time    // last time a drop was logged
+	unlogged dropCounts   // drops not yet logged
 
-	dropped atomic.Uint64
-	wake    chan struct{} // buffered 1: "there is work"
-	wlock   chan struct{} // buffered 1: one writer (Run or Flush) at a time
+	dropped   atomic.Uint64 // events not stored
+	lostCalls atomic.Uint64 // calls not stored at all
+	wake      chan struct{} // buffered 1: "there is work"
+	wlock     chan struct{} // buffered 1: one writer (Run or Flush) at a time
 }
 
-// NewWriter returns a Writer holding at most capacity pending EnqueueOwned calls
-// (at least 1). logger nil means slog.Default().
+// dropCounts are drops since the last log line.
+type dropCounts struct{ events, calls, callsKept uint64 }
+
+// NewWriter returns a Writer holding at most capacity pending EnqueueOwned
+// calls (at least 1) with their events, and 4 × capacity more calls without
+// their events when that is full. logger nil means slog.Default().
 func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	if capacity < 1 {
 		capacity = 1
@@ -56,7 +66,8 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 		sink:         sink,
 		log:          logger,
 		capacity:     capacity,
-		maxBatch:     256,
+		callRoom:     4 * capacity,
+		maxBatch:     1024,
 		linger:       20 * time.Millisecond,
 		minBackoff:   100 * time.Millisecond,
 		maxBackoff:   10 * time.Second,
@@ -66,42 +77,86 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 	}
 }
 
-// EnqueueOwned queues a call's events for writing. It never blocks. It returns
-// false when the queue is full: the events are dropped, counted in Dropped and
-// logged (at most once a second, with the count since the last log). The
-// caller hands events over: the Writer keeps the slice itself instead of a
-// copy, so the caller must not use it afterwards.
+// EnqueueOwned queues a call's events for writing. It never blocks. It
+// returns false when the events were not queued: the queue was full (the
+// call alone is then queued if there is room for it; see Writer) or the
+// entry has no provider or call id. Drops are counted in Dropped and
+// LostCalls and logged (at most once a second, with the counts since the
+// last log). The caller hands events over: the Writer keeps the slice
+// itself instead of a copy, so the caller must not use it afterwards.
 func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
 	if provider == "" || callID == "" {
-		w.dropped.Add(1)
+		w.dropped.Add(uint64(len(events)))
+		w.lostCalls.Add(1)
 		w.log.Error("call events dropped: missing provider or call id", "provider", provider, "call_id", callID, "events", len(events))
 		return false
 	}
 	item := CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events}
 	w.mu.Lock()
-	if len(w.queue) >= w.capacity {
-		w.dropped.Add(1)
-		w.dropsUnlogged++
-		now := time.Now()
-		var logN uint64
-		if now.Sub(w.lastDrop) >= time.Second {
-			logN, w.dropsUnlogged, w.lastDrop = w.dropsUnlogged, 0, now
-		}
+	if len(w.queue) < w.capacity {
+		w.queue = append(w.queue, item)
 		w.mu.Unlock()
-		if logN > 0 {
-			w.log.Error("call events dropped: store write queue full",
-				"provider", provider, "call_id", callID, "events", len(events),
-				"dropped_since_last_log", logN, "dropped_total", w.dropped.Load(), "capacity", w.capacity)
-		}
-		return false
+		w.signal()
+		return true
 	}
-	w.queue = append(w.queue, item)
+	kept := len(w.queue) < w.capacity+w.callRoom
+	if kept {
+		item.At = firstTime(events)
+		item.Events = nil
+		w.queue = append(w.queue, item)
+		w.unlogged.callsKept++
+	} else {
+		w.lostCalls.Add(1)
+		w.unlogged.calls++
+	}
+	w.dropped.Add(uint64(len(events)))
+	w.unlogged.events += uint64(len(events))
 	w.mu.Unlock()
+	if kept {
+		w.signal()
+	}
+	w.logDrops(false, provider, callID)
+	return false
+}
+
+// logDrops logs the drops not logged yet: at most once a second unless
+// force (the writer also calls it after each batch and at Flush, so the
+// last drops of a burst are logged too).
+func (w *Writer) logDrops(force bool, attrs ...any) {
+	w.mu.Lock()
+	now := time.Now()
+	if w.unlogged == (dropCounts{}) || (!force && now.Sub(w.lastDrop) < time.Second) {
+		w.mu.Unlock()
+		return
+	}
+	n := w.unlogged
+	w.unlogged, w.lastDrop = dropCounts{}, now
+	w.mu.Unlock()
+	if len(attrs) == 2 {
+		attrs = []any{"provider", attrs[0], "call_id", attrs[1]}
+	}
+	w.log.Error("call events dropped: store write queue full; the calls themselves are kept while there is room",
+		append(attrs, "events_dropped_since_last_log", n.events, "calls_kept_without_events_since_last_log", n.callsKept,
+			"calls_lost_since_last_log", n.calls, "events_dropped_total", w.dropped.Load(),
+			"calls_lost_total", w.lostCalls.Load(), "capacity", w.capacity)...)
+}
+
+func (w *Writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return true
+}
+
+// firstTime is the earliest non-zero event time (zero without one).
+func firstTime(events []Event) time.Time {
+	var t time.Time
+	for _, e := range events {
+		if !e.At.IsZero() && (t.IsZero() || e.At.Before(t)) {
+			t = e.At
+		}
+	}
+	return t
 }
 
 // Depth is the number of queued batches not yet written.
@@ -111,9 +166,14 @@ func (w *Writer) Depth() int {
 	return len(w.queue)
 }
 
-// Dropped is the number of batches refused because the queue was full (or
-// invalid, or discarded as unstorable; see Run).
+// Dropped is the number of events not stored: refused because the queue was
+// full, invalid, or discarded as unstorable (see Run).
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
+
+// LostCalls is the number of calls of which nothing was stored: refused
+// when even the room for calls without their events was full, invalid, or
+// discarded as unstorable (see Run).
+func (w *Writer) LostCalls() uint64 { return w.lostCalls.Load() }
 
 // pending counts queued batches and events.
 func (w *Writer) pending() (batches, events int) {
@@ -133,7 +193,7 @@ func (w *Writer) pending() (batches, events int) {
 // fails then is discarded (counted in Dropped, logged with the error) so a
 // single unstorable entry cannot wedge the queue.
 func (w *Writer) Run(ctx context.Context) {
-	backoff := w.minBackoff
+	retry := w.newBackoff()
 	failures := 0
 	for {
 		if w.Depth() == 0 {
@@ -147,12 +207,8 @@ func (w *Writer) Run(ctx context.Context) {
 		if failures == 0 && w.linger > 0 && w.Depth() < w.maxBatch {
 			// Let a batch gather: one commit (one fsync) for many webhooks
 			// instead of one per webhook under load.
-			t := time.NewTimer(w.linger)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !sleep(ctx, w.linger) {
 				return
-			case <-t.C:
 			}
 		}
 		limit := w.maxBatch
@@ -160,11 +216,13 @@ func (w *Writer) Run(ctx context.Context) {
 			limit = 1
 		}
 		n, err := w.writeBatch(ctx, limit)
+		w.logDrops(false)
 		if err == nil {
 			if failures > 0 {
 				w.log.Info("store writes recovered", "written", n, "pending", w.Depth(), "failed_attempts", failures)
 			}
-			failures, backoff = 0, w.minBackoff
+			failures = 0
+			retry.reset()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -173,19 +231,45 @@ func (w *Writer) Run(ctx context.Context) {
 		failures++
 		if limit == 1 && failures >= 2*w.isolateAfter && w.sinkAnswers(ctx) {
 			w.discardHead(err)
-			failures, backoff = 0, w.minBackoff
+			failures = 0
+			retry.reset()
 			continue
 		}
 		w.log.Warn("store write failed; keeping events and retrying",
-			"err", err, "pending", w.Depth(), "attempt", failures, "retry_in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+			"error", err, "pending", w.Depth(), "attempt", failures, "retry_in", retry.next)
+		if !retry.wait(ctx) {
 			return
-		case <-t.C:
 		}
-		backoff = min(backoff*2, w.maxBackoff)
+	}
+}
+
+// backoff is the pause before the next retry of a failed write: from
+// minBackoff, doubling after each wait up to maxBackoff.
+type backoff struct{ next, shortest, longest time.Duration }
+
+func (w *Writer) newBackoff() *backoff {
+	return &backoff{next: w.minBackoff, shortest: w.minBackoff, longest: w.maxBackoff}
+}
+
+// reset starts again from the shortest pause, after a success.
+func (b *backoff) reset() { b.next = b.shortest }
+
+// wait pauses (false when ctx ends first) and doubles the next pause.
+func (b *backoff) wait(ctx context.Context) bool {
+	ok := sleep(ctx, b.next)
+	b.next = min(2*b.next, b.longest)
+	return ok
+}
+
+// sleep waits d, or less when ctx ends first (false then).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -207,16 +291,17 @@ func (w *Writer) discardHead(err error) {
 	w.queue[0] = CallEvents{}
 	w.queue = w.queue[1:]
 	w.mu.Unlock()
-	w.dropped.Add(1)
+	w.dropped.Add(uint64(len(it.Events)))
+	w.lostCalls.Add(1)
 	w.log.Error("call events discarded: the store keeps refusing them while it is up",
-		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "err", err)
+		"provider", it.Provider, "call_id", it.CallID, "events", len(it.Events), "error", err)
 }
 
 // Flush writes everything queued, retrying while ctx allows. Use it at
 // shutdown, after cancelling Run's context, with a deadline. It returns an
 // error saying how much is left when it could not write everything.
 func (w *Writer) Flush(ctx context.Context) error {
-	backoff := w.minBackoff
+	retry := w.newBackoff()
 	var lastErr error
 	for w.Depth() > 0 {
 		if _, err := w.writeBatch(ctx, w.maxBatch); err != nil {
@@ -224,15 +309,10 @@ func (w *Writer) Flush(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
-			backoff = min(backoff*2, w.maxBackoff)
+			retry.wait(ctx)
 		}
 	}
+	w.logDrops(true)
 	if b, e := w.pending(); b > 0 {
 		if lastErr == nil {
 			lastErr = ctx.Err()

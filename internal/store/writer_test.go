@@ -93,7 +93,7 @@ func TestWriterDownThenUp(t *testing.T) {
 	for i := range 100 {
 		ev := seqEvents(i, 1+i%4)
 		id := fmt.Sprint("CA", i%10) // several batches per call: order matters
-		if !w.Enqueue("twilio", id, "+1", "+2", ev) {
+		if !w.EnqueueOwned("twilio", id, "+1", "+2", ev) {
 			t.Fatalf("Enqueue %d refused", i)
 		}
 		want = append(want, CallEvents{Provider: "twilio", CallID: id, From: "+1", To: "+2", Events: ev})
@@ -116,33 +116,85 @@ func TestWriterDownThenUp(t *testing.T) {
 	t.Logf("%d write attempts", attempts)
 }
 
+// TestWriterFullQueue forces the queue full: past capacity the calls are
+// still queued without their events, past the room for those they are
+// refused; every drop is counted and logged, none is silent.
 func TestWriterFullQueue(t *testing.T) {
 	var logs bytes.Buffer
 	sink := &flakySink{down: true}
 	w := fastWriter(sink, 5, slog.New(slog.NewTextHandler(&logs, nil)))
+	w.callRoom = 3
 	// No Run: nothing drains the queue.
 	for i := range 12 {
-		ok := w.Enqueue("plivo", fmt.Sprint("C", i), "", "", seqEvents(i, 1))
+		ok := w.EnqueueOwned("plivo", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
 		if ok != (i < 5) {
 			t.Errorf("Enqueue %d = %v", i, ok)
 		}
 	}
-	if w.Depth() != 5 || w.Dropped() != 7 {
-		t.Errorf("Depth %d Dropped %d, want 5 and 7", w.Depth(), w.Dropped())
+	if w.Depth() != 8 || w.Dropped() != 2*7 || w.LostCalls() != 4 {
+		t.Errorf("Depth %d Dropped %d LostCalls %d, want 8, 14 and 4", w.Depth(), w.Dropped(), w.LostCalls())
 	}
-	if !strings.Contains(logs.String(), "dropped") || !strings.Contains(logs.String(), "level=ERROR") {
-		t.Errorf("drops not logged: %q", logs.String())
+	for _, want := range []string{"level=ERROR", "call events dropped", "events_dropped_since_last_log=2", "call_id=C5"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("drops not logged (%q): %s", want, logs.String())
+		}
 	}
-	if w.Enqueue("", "", "", "", nil) || w.Dropped() != 8 {
+	w.mu.Lock()
+	q := append([]CallEvents(nil), w.queue...)
+	w.mu.Unlock()
+	for i, it := range q {
+		if it.CallID != fmt.Sprint("C", i) || (i < 5) != (len(it.Events) == 2) || (i >= 5 && !it.At.Equal(at(0))) {
+			t.Errorf("queue[%d] = %+v", i, it)
+		}
+	}
+	if w.EnqueueOwned("", "", "", "", nil) || w.LostCalls() != 5 {
 		t.Error("entry without provider/call id accepted")
 	}
+}
+
+// TestWriterFullQueueKeepsCalls: with the queue forced full, every call
+// enqueued while there was room for it reaches the real store (the ones
+// past capacity without their events, started when their first event
+// happened); the rest are counted.
+func TestWriterFullQueueKeepsCalls(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		d := openT(t, dsn(t))
+		var logs bytes.Buffer
+		w := NewWriter(d, 4, slog.New(slog.NewTextHandler(&logs, nil))) // room for 16 more calls
+		// No Run while enqueueing: the queue only fills.
+		const calls = 30
+		for i := range calls {
+			ev := []Event{{Event: ivr.Event{At: at(i), Menu: "main", Action: "answer"}}, {Event: ivr.Event{At: at(i + 1), Menu: "main", Action: "gather"}}}
+			w.EnqueueOwned("twilio", fmt.Sprint("CAfull", i), "+1555", "+1666", ev)
+		}
+		if err := w.Flush(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range calls {
+			c, err := d.GetCall(ctxT(t), "twilio", fmt.Sprint("CAfull", i))
+			switch {
+			case i < 4 && (err != nil || len(c.Events) != 2):
+				t.Errorf("call %d: %+v %v, want it with its 2 events", i, c, err)
+			case i >= 4 && i < 20 && (err != nil || len(c.Events) != 0 || !c.StartedAt.Equal(at(i)) || c.From != "+1555"):
+				t.Errorf("call %d: %+v %v, want the call alone, started at its first event", i, c, err)
+			case i >= 20 && !errors.Is(err, ErrNotFound):
+				t.Errorf("call %d: %+v %v, want it refused", i, c, err)
+			}
+		}
+		if w.Dropped() != 2*(calls-4) || w.LostCalls() != 10 {
+			t.Errorf("Dropped %d LostCalls %d, want %d and 10", w.Dropped(), w.LostCalls(), 2*(calls-4))
+		}
+		if !strings.Contains(logs.String(), "calls_lost_since_last_log=10") {
+			t.Errorf("lost calls not logged: %s", logs.String())
+		}
+	})
 }
 
 func TestWriterFlush(t *testing.T) {
 	sink := &flakySink{down: true}
 	w := fastWriter(sink, 100, slog.New(slog.DiscardHandler))
 	for i := range 20 {
-		w.Enqueue("twilio", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
+		w.EnqueueOwned("twilio", fmt.Sprint("C", i), "", "", seqEvents(i, 2))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := w.Flush(ctx)
@@ -168,7 +220,7 @@ func TestWriterPoison(t *testing.T) {
 		if i == 4 {
 			id = "BAD"
 		}
-		w.Enqueue("twilio", id, "", "", seqEvents(i, 1))
+		w.EnqueueOwned("twilio", id, "", "", seqEvents(i, 1))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -176,8 +228,8 @@ func TestWriterPoison(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
 	got, _ := sink.snapshot()
-	if len(got) != 9 || w.Dropped() != 1 {
-		t.Errorf("sink has %d batches, dropped %d; want 9 and 1", len(got), w.Dropped())
+	if len(got) != 9 || w.Dropped() != 1 || w.LostCalls() != 1 {
+		t.Errorf("sink has %d batches, dropped %d events and %d calls; want 9, 1 and 1", len(got), w.Dropped(), w.LostCalls())
 	}
 	for i, b := range got {
 		if b.CallID == "BAD" || (i > 0 && got[i-1].Events[0].Menu >= b.Events[0].Menu) {
@@ -195,7 +247,8 @@ func TestWriterPoison(t *testing.T) {
 func TestWriterRealStore(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newDSN newDSN) {
 		d := openT(t, newDSN(t))
-		w := NewWriter(d, 10000, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+		var logs testutil.Buffer
+		w := NewWriter(d, 10000, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		w.minBackoff, w.maxBackoff = 10*time.Millisecond, 200*time.Millisecond
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -207,7 +260,7 @@ func TestWriterRealStore(t *testing.T) {
 			for i := from; i < to; i++ {
 				for c := range calls {
 					ev := []Event{{Event: ivr.Event{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}}
-					if !w.Enqueue("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
+					if !w.EnqueueOwned("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
 						t.Fatal("Enqueue refused")
 					}
 				}
@@ -227,7 +280,9 @@ func TestWriterRealStore(t *testing.T) {
 				}
 			}()
 			enqueue(perCall/2, perCall)
-			time.Sleep(500 * time.Millisecond) // several failed attempts
+			testutil.WaitFor(t, "several failed attempts", func() bool {
+				return strings.Count(logs.String(), "store write failed") >= 3
+			})
 			if w.Depth() == 0 {
 				t.Fatal("queue drained while the database was down")
 			}

@@ -46,6 +46,9 @@ type Config struct {
 	Client      *http.Client // default: a client with Timeout, no redirects followed
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Observe, when set, is told each attempt's event type and outcome:
+	// "delivered", "failed" (retried later) or "given_up".
+	Observe func(eventType, outcome string)
 }
 
 // Defaults.
@@ -92,6 +95,9 @@ func New(db Outbox, cfg Config) (*Worker, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observe == nil {
+		cfg.Observe = func(string, string) {}
 	}
 	return &Worker{cfg: cfg, db: db, lease: cfg.Timeout + leaseMargin, wake: make(chan struct{}, 1)}, nil
 }
@@ -169,6 +175,7 @@ func (w *Worker) deliver(ctx context.Context, e store.OutboxEvent) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err == nil {
+		w.cfg.Observe(e.Type, "delivered")
 		if derr := w.db.OutboxDelivered(rctx, e.ID, status); derr != nil {
 			log.Error("webhook delivered but not marked; it will be sent again", slog.String("error", derr.Error()))
 			return
@@ -179,6 +186,11 @@ func (w *Worker) deliver(ctx context.Context, e store.OutboxEvent) {
 	now := w.cfg.Now()
 	giveUp := now.Sub(e.CreatedAt) >= w.cfg.GiveUpAfter
 	next := now.Add(w.backoff(e.Attempts + 1))
+	outcome := "failed"
+	if giveUp {
+		outcome = "given_up"
+	}
+	w.cfg.Observe(e.Type, outcome)
 	if derr := w.db.OutboxFailed(rctx, e.ID, w.cfg.Owner, status, err.Error(), next, giveUp); derr != nil {
 		log.Error("webhook attempt not recorded", slog.String("error", derr.Error()))
 	}

@@ -177,8 +177,19 @@ func TestDeliveryFailsTimesOutRecovers(t *testing.T) {
 			return []int{http.StatusInternalServerError, 0, http.StatusNoContent}[min(n, 2)]
 		})
 		completeCall(t, db, "CA1")
-		startWorker(t, db, rcv.URL, nil)
+		var (
+			mu       sync.Mutex
+			outcomes []string
+		)
+		startWorker(t, db, rcv.URL, func(c *Config) {
+			c.Observe = func(typ, outcome string) { mu.Lock(); outcomes = append(outcomes, typ+" "+outcome); mu.Unlock() }
+		})
 		testutil.WaitFor(t, "delivery", func() bool { evs := outbox(t, db); return evs[0].State == store.OutboxDelivered })
+		mu.Lock()
+		if got := strings.Join(outcomes, ", "); got != "call.completed failed, call.completed failed, call.completed delivered" {
+			t.Errorf("observed %s", got)
+		}
+		mu.Unlock()
 		got := rcv.deliveries()
 		if len(got) != 3 {
 			t.Fatalf("attempts = %d, want 3", len(got))

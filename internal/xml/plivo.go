@@ -1,8 +1,6 @@
 package xml
 
 import (
-	"fmt"
-
 	"github.com/ivr-project/ivr/internal/ivr"
 )
 
@@ -13,135 +11,36 @@ type plivo struct{}
 // mixed: Plivo allows <Message> in a call flow.
 func (plivo) mixed(int, int) error { return nil }
 
-func (p plivo) step(w *writer, base string, s ivr.Step) error {
-	switch s := s.(type) {
-	case ivr.Say, ivr.Play, ivr.Pause:
-		return p.prompt(w, s)
-	case ivr.Gather:
-		if err := checkGather(s); err != nil {
-			return err
-		}
-		if s.Speech {
-			p.getInput(w, base, s)
-		} else {
-			p.getDigits(w, base, s)
-		}
-		return p.prompts(w, s)
-	case ivr.Dial:
-		if err := checkDial(s); err != nil {
-			return err
-		}
-		w.open("Dial")
-		if s.CallerID != "" {
-			w.attr("callerId", plivoNumber(s.CallerID))
-		}
-		if s.TimeoutSeconds > 0 {
-			w.attrInt("timeout", s.TimeoutSeconds)
-		}
-		if s.Action != nil {
-			w.attrURL("action", base, *s.Action)
-			w.attr("method", "POST")
-		}
-		w.endParent()
-		for _, n := range s.Numbers {
-			w.open("Number")
-			w.endText("Number", plivoNumber(n))
-		}
-		w.closeParent("Dial")
-	case ivr.Record:
-		if err := checkRecord(s); err != nil {
-			return err
-		}
-		w.open("Record")
-		w.attrURL("action", base, s.Action)
-		w.attr("method", "POST")
-		if s.MaxLengthSeconds > 0 {
-			w.attrInt("maxLength", s.MaxLengthSeconds)
-		}
-		if s.FinishOnKey != "" {
-			w.attr("finishOnKey", s.FinishOnKey)
-		}
-		if s.TimeoutSeconds > 0 {
-			w.attrInt("timeout", s.TimeoutSeconds)
-		}
-		w.attrBool("playBeep", s.PlayBeep)
-		w.endEmpty()
-	case ivr.Redirect:
-		w.open("Redirect")
-		w.attr("method", "POST")
-		w.endURL("Redirect", base, s.Target)
-	case ivr.Hangup:
-		w.open("Hangup")
-		w.endEmpty()
-	case ivr.Message:
-		if err := checkText("message text", s.Text); err != nil {
-			return err
-		}
-		if err := checkNumber("message from (src)", s.From); err != nil {
-			return err
-		}
-		if err := checkNumber("message to (dst)", s.To); err != nil {
-			return err
-		}
-		w.open("Message")
-		w.attr("src", plivoNumber(s.From))
-		w.attr("dst", plivoNumber(s.To))
-		w.attr("type", "sms")
-		w.endText("Message", s.Text)
-	default:
-		return unknownStep(s)
+// gather writes <GetInput> for speech (with or without keys), else
+// <GetDigits>, with its prompts.
+func (p plivo) gather(w *writer, base string, g ivr.Gather) error {
+	if err := checkGather(g); err != nil {
+		return err
 	}
-	return nil
+	if g.Speech {
+		p.getInput(w, base, g)
+		return dialectPlivo.gatherPrompts(w, "GetInput", g.Prompts)
+	}
+	p.getDigits(w, base, g)
+	return dialectPlivo.gatherPrompts(w, "GetDigits", g.Prompts)
 }
 
-// prompt writes Speak, Play or Wait: the elements allowed both at the top and
-// inside <GetDigits>/<GetInput>.
-func (plivo) prompt(w *writer, s ivr.Step) error {
-	switch s := s.(type) {
-	case ivr.Say:
-		if err := checkText("say text", s.Text); err != nil {
-			return err
-		}
-		if err := checkNonNegative("loop", s.Loop); err != nil {
-			return err
-		}
-		w.open("Speak")
-		if s.Voice != "" {
-			w.attr("voice", voice(s.Voice, true))
-		}
-		if s.Language != "" {
-			w.attr("language", s.Language)
-		}
-		if s.Loop > 1 {
-			w.attrInt("loop", s.Loop)
-		}
-		w.endText("Speak", s.Text)
-	case ivr.Play:
-		if err := checkText("play URL", s.URL); err != nil {
-			return err
-		}
-		if err := checkNonNegative("loop", s.Loop); err != nil {
-			return err
-		}
-		w.open("Play")
-		if s.Loop > 1 {
-			w.attrInt("loop", s.Loop)
-		}
-		w.endText("Play", s.URL)
-	case ivr.Pause:
-		if err := checkNonNegative("pause", s.Seconds); err != nil {
-			return err
-		}
-		w.open("Wait")
-		if s.Seconds > 0 {
-			w.attrInt("length", s.Seconds)
-		}
-		w.endEmpty()
-	case ivr.Gather:
-		return fmt.Errorf("nested gather")
-	default:
-		return fmt.Errorf("%T is not allowed inside a gather (only Say, Play, Pause)", s)
+// message writes an SMS sent during the call.
+func (plivo) message(w *writer, s ivr.Message) error {
+	if err := checkText("message text", s.Text); err != nil {
+		return err
 	}
+	if err := checkNumber("message from (src)", s.From); err != nil {
+		return err
+	}
+	if err := checkNumber("message to (dst)", s.To); err != nil {
+		return err
+	}
+	w.open("Message")
+	w.attr("src", plivoNumber(s.From))
+	w.attr("dst", plivoNumber(s.To))
+	w.attr("type", "sms")
+	w.endText("Message", s.Text)
 	return nil
 }
 
@@ -202,31 +101,6 @@ func (plivo) getInput(w *writer, base string, g ivr.Gather) {
 		w.attr("hints", h)
 	}
 	w.attrBool("redirect", true)
-}
-
-// prompts finishes the element getDigits or getInput opened: its nested
-// prompts and the end tag.
-func (p plivo) prompts(w *writer, g ivr.Gather) error {
-	name := "GetDigits"
-	if g.Speech {
-		name = "GetInput"
-	}
-	if len(g.Prompts) == 0 {
-		w.endEmpty()
-		return nil
-	}
-	w.endParent()
-	for i, s := range g.Prompts {
-		s, err := deref(s)
-		if err == nil {
-			err = p.prompt(w, s)
-		}
-		if err != nil {
-			return fmt.Errorf("prompt %d: %w", i, err)
-		}
-	}
-	w.closeParent(name)
-	return nil
 }
 
 // plivoNumber writes an E.164 number as Plivo's XML examples do: country

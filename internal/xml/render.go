@@ -60,12 +60,37 @@ func (d dialect) name() string {
 	return ProviderTwilio
 }
 
-// step writes one top-level step.
+// step writes one top-level step: the elements both dialects have here
+// (elements.go), a gather and a message in the dialect's own file.
 func (d dialect) step(w *writer, base string, s ivr.Step) error {
-	if d == dialectPlivo {
-		return plivo{}.step(w, base, s)
+	switch s := s.(type) {
+	case ivr.Say, ivr.Play, ivr.Pause:
+		return d.prompt(w, s)
+	case ivr.Dial:
+		return d.dial(w, base, s)
+	case ivr.Record:
+		return record(w, base, s)
+	case ivr.Redirect:
+		w.open("Redirect")
+		w.attr("method", "POST")
+		w.endURL("Redirect", base, s.Target)
+	case ivr.Hangup:
+		w.open("Hangup")
+		w.endEmpty()
+	case ivr.Gather:
+		if d == dialectPlivo {
+			return plivo{}.gather(w, base, s)
+		}
+		return twilio{}.gather(w, base, s)
+	case ivr.Message:
+		if d == dialectPlivo {
+			return plivo{}.message(w, s)
+		}
+		return twilio{}.message(w, s)
+	default:
+		return unknownStep(s)
 	}
-	return twilio{}.step(w, base, s)
+	return nil
 }
 
 // mixed reports an error for a response that has nMessages Message steps

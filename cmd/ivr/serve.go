@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/ngrok"
+	"github.com/ivr-project/ivr/internal/seal"
+	"github.com/ivr-project/ivr/internal/server"
+	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/webhook"
+)
+
+// serve runs the server until ctx is done, then shuts down gracefully:
+// in-flight requests finish and pending call events are flushed.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments (got %q): configure it with environment variables", args)
+	}
+	cfg, err := config.Load(getenv)
+	logger := newLogger(cfg.LogFormat, stderr)
+	if err != nil {
+		return err
+	}
+	tuneGC()
+	svc, err := openServices(ctx, &cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.db.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set IVR_ADDR to a free address)", cfg.Addr, err)
+	}
+	port := ""
+	if _, p, err := net.SplitHostPort(ln.Addr().String()); err == nil {
+		port = p
+	}
+	discoverPublicURL(ctx, &cfg, port, logger)
+	sealer, err := stateSealer(cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	build := buildinfo.Read()
+	var draining atomic.Bool // set at shutdown: /readyz answers 503
+	handler, err := server.New(server.Deps{
+		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
+		Nonces: svc.nonces, Metrics: svc.metrics, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Build: build,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	web, err := newWebServers(cfg, handler, ln, port, logger)
+	if err != nil {
+		return err
+	}
+	drain := newDrainer()
+	drain.install(web.srv)
+	stopBackground := svc.start(ctx, cfg, logger)
+	defer stopBackground()
+
+	local := fmt.Sprintf("%s://%s", web.scheme, displayAddr(web.ln.Addr()))
+	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
+	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
+	printWebhooks(stdout, cfg.PublicURL, local, cfg.Providers)
+
+	errc := web.serve()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil && cfg.ShutdownDrain > 0 {
+		if err := drainPeriod(cfg.ShutdownDrain, web.srv, &draining, errc, logger); err != nil {
+			return err
+		}
+	}
+	draining.Store(true) // with or without a drain: /readyz in flight answers 503
+	return shutdown(web, drain, stopBackground, svc, logger)
+}
+
+// tuneGC sets Go's GOGC to 400 unless the process environment sets it (the
+// runtime reads GOGC from there only). The live heap is a few MiB, so the
+// default (100) collects very often under load (~10 % of the CPU in the
+// load test); 400 trades a few more MiB of RSS for most of that.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+}
+
+// services are what the server and its background work share: the flow,
+// the store and its queues, the nonce store, the metrics and the webhooks.
+type services struct {
+	flows    *ivr.Source
+	db       *store.DB
+	events   *store.Writer
+	failures *store.FailureCounter
+	nonces   auth.NonceStore
+	metrics  *server.Metrics
+	hooks    *webhook.Worker // nil without IVR_WEBHOOK_URL
+}
+
+// openServices checks the public URL, loads the flow (filling in the call
+// center from it when unset) and opens the store. The caller closes db.
+func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*services, error) {
+	if err := (auth.URLResolver{PublicBase: cfg.PublicURL}).Validate(); err != nil {
+		return nil, fmt.Errorf("IVR_PUBLIC_URL: %w", err)
+	}
+	flows, err := ivr.NewSource(cfg.FlowPath, logger)
+	if err != nil {
+		return nil, fmt.Errorf("load flow: %w (run `ivr check %s` to see every problem)", err, cfg.FlowPath)
+	}
+	if cfg.CallCenter == "" {
+		cfg.CallCenter = flows.Flow().CallCenter()
+	}
+	if cfg.CallCenter == "" {
+		cfg.CallCenter = config.ExampleCallCenter
+		logger.Warn("IVR_CALL_CENTER_NUMBER is not set: fallbacks dial the example placeholder " + config.ExampleCallCenter + " (production mode refuses this)")
+	}
+	for name, tokenSet := range map[string]bool{"twilio": len(cfg.TwilioTokens) > 0, "plivo": cfg.PlivoToken != ""} {
+		if cfg.Providers[name] && !tokenSet {
+			logger.Warn("no auth token for " + name + ": its routes accept nothing (set " + strings.ToUpper(name) + "_AUTH_TOKEN)")
+		}
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
+	}
+	s := &services{flows: flows, db: db, events: store.NewWriter(db, 10000, logger), failures: store.NewFailureCounter(db, logger)}
+	s.nonces = auth.NewMemoryNonces(100000, 15*time.Minute)
+	if db.Driver() == "postgres" {
+		s.nonces = db // shared by every instance on this database
+	}
+	s.metrics = server.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
+	if s.hooks, err = newWebhooks(*cfg, db, s.metrics, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.metrics.CountLostCalls(func() float64 { return float64(s.events.LostCalls()) })
+	return s, nil
+}
+
+// discoverPublicURL takes the public URL from a local ngrok agent when
+// IVR_PUBLIC_URL is unset (never in production).
+func discoverPublicURL(ctx context.Context, cfg *config.Config, port string, logger *slog.Logger) {
+	if cfg.PublicURL != "" || cfg.NgrokAPI == "off" || cfg.Production {
+		return
+	}
+	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if u, err := ngrok.Discover(dctx, http.DefaultClient, cfg.NgrokAPI, port); err == nil {
+		cfg.PublicURL = u
+		logger.Info("using the ngrok tunnel as the public URL", slog.String("public_url", u))
+	}
+}
+
+// start runs the background work until the returned stop is called: the
+// event writer, the failure counter, the flow watcher and SIGHUP reloads,
+// retention, closing stale calls and the webhook deliveries. stop waits for
+// the webhook worker; it may be called more than once.
+func (s *services) start(ctx context.Context, cfg config.Config, logger *slog.Logger) (stop func()) {
+	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go s.events.Run(bgctx)
+	go s.failures.Run(bgctx, failureFlushInterval)
+	if cfg.FlowPath != "" {
+		go s.flows.Watch(bgctx, cfg.FlowWatchInterval)
+	}
+	s.flows.OnReload(func(err error) {
+		if err != nil {
+			s.metrics.Reloads.WithLabelValues("error").Inc()
+			return
+		}
+		s.metrics.Reloads.WithLabelValues("ok").Inc()
+	})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go reloadOnHUP(bgctx, hup, s.flows)
+	if cfg.RetentionDays > 0 {
+		go retain(bgctx, s.db, cfg.RetentionDays, logger)
+	}
+	go closeStaleCalls(bgctx, s.db, cfg.CallCloseAfter, logger)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		if s.hooks != nil {
+			s.hooks.Run(bgctx) // an attempt cut short at shutdown is sent again later
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-hooksDone
+	}
+}
+
+// webServers are the HTTP(S) server and, with TLS and IVR_HTTP_REDIRECT_ADDR,
+// the plain-HTTP server that redirects to it (or answers ACME challenges).
+type webServers struct {
+	srv      *http.Server
+	redirect *http.Server // nil without one
+	ln       net.Listener // TLS-wrapped when serving TLS
+	scheme   string
+}
+
+func newWebServers(cfg config.Config, handler http.Handler, ln net.Listener, port string, logger *slog.Logger) (*webServers, error) {
+	web := &webServers{
+		srv: &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      20 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		},
+		ln: ln, scheme: "http",
+	}
+	if cfg.TLSCertFile == "" && len(cfg.AutocertHosts) == 0 {
+		return web, nil
+	}
+	tlsCfg, challenge, err := guard.NewTLS(guard.TLSConfig{
+		CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile,
+		AutocertHosts: cfg.AutocertHosts, AutocertCacheDir: cfg.AutocertCacheDir,
+	}, logger)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	web.srv.TLSConfig = tlsCfg
+	web.ln = tls.NewListener(ln, tlsCfg)
+	web.scheme = "https"
+	if cfg.HTTPRedirectAddr != "" {
+		h := challenge
+		if h == nil {
+			h = guard.RedirectHTTPS(port)
+		}
+		web.redirect = &http.Server{Addr: cfg.HTTPRedirectAddr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	}
+	return web, nil
+}
+
+// serve starts the servers; their errors arrive on the returned channel.
+func (web *webServers) serve() chan error {
+	errc := make(chan error, 2)
+	go func() { errc <- web.srv.Serve(web.ln) }()
+	if web.redirect != nil {
+		go func() { errc <- web.redirect.ListenAndServe() }()
+	}
+	return errc
+}
+
+// shutdown stops accepting, lets the requests in flight finish, stops the
+// background work and flushes the counts and the call events.
+func shutdown(web *webServers, drain *drainer, stopBackground func(), svc *services, logger *slog.Logger) error {
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	web.ln.Close() // stop accepting; requests already accepted reach their handlers first
+	drain.wait(sctx, web.srv.ReadHeaderTimeout)
+	shutdownErr := web.srv.Shutdown(sctx)
+	if web.redirect != nil {
+		web.redirect.Shutdown(sctx)
+	}
+	stopBackground()
+	if err := svc.failures.Flush(sctx); err != nil {
+		logger.Error("fallback and refusal counts not stored", slog.String("error", err.Error()))
+	}
+	if err := svc.events.Flush(sctx); err != nil {
+		logger.Error("call events not flushed", slog.String("error", err.Error()))
+		return fmt.Errorf("flush call events: %w", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
+// mode without one, with a key made for this process.
+func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
+	if cfg.StateKey != nil {
+		return seal.New(cfg.StateKey)
+	}
+	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
+		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
+	return seal.NewRandom()
+}
+
+// demoAPI is the base URL at which this process's own demo API answers
+// the flow's lookups ({{demo_api}}): the address it listens on (the
+// loopback when it listens on every address). Production serves no demo.
+func demoAPI(cfg config.Config, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if cfg.Production || !ok {
+		return ""
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() { // listening on every address: the loopback is one
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" || len(cfg.AutocertHosts) > 0 {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)) + "/demo"
+}
+
+// failureFlushInterval is how often the fallback and refusal counts of
+// this instance are added to the store.
+const failureFlushInterval = 10 * time.Second
+
+// reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
+func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			flows.Reload()
+		}
+	}
+}
+
+// retain deletes records older than days, once an hour.
+func retain(ctx context.Context, db *store.DB, days int, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := db.DeleteOlderThan(ctx, time.Now().AddDate(0, 0, -days))
+		if err != nil {
+			logger.Error("retention", slog.String("error", err.Error()))
+		} else if n > 0 {
+			logger.Info("retention: deleted old records", slog.Int64("rows", n), slog.Int("days", days))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// printWebhooks prints the exact URLs to paste into the providers' consoles,
+// for the providers IVR_PROVIDERS enables, never with a doubled slash.
+func printWebhooks(w io.Writer, public, local string, providers map[string]bool) {
+	base := strings.TrimRight(public, "/")
+	if base == "" {
+		base = local
+		fmt.Fprintln(w, "IVR_PUBLIC_URL is not set and no ngrok agent was found: signatures are checked against the URL each request arrives on.")
+	}
+	fmt.Fprintln(w, "Webhook URLs (paste into the consoles):")
+	if providers["twilio"] {
+		fmt.Fprintf(w, `  Twilio  A call comes in:        %[1]s/twilio/voice   (HTTP POST)
+          Call status changes:    %[1]s/twilio/status
+          A message comes in:     %[1]s/twilio/message
+`, base)
+	}
+	if providers["plivo"] {
+		fmt.Fprintf(w, `  Plivo   Answer URL:             %[1]s/plivo/voice    (POST)
+          Hangup URL:             %[1]s/plivo/hangup
+          Message URL:            %[1]s/plivo/message
+`, base)
+	}
+	if len(providers) == 0 {
+		fmt.Fprintln(w, "  (none: IVR_PROVIDERS enables no provider)")
+	}
+	fmt.Fprintf(w, "  Admin UI:                       %s/admin/\n", local)
+}

@@ -1,0 +1,224 @@
+package ivr
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// openVars reads the call's variables from the sealed token of the URL.
+func (r *runner) openVars(token string) error {
+	s, err := sealerOf(r.req)
+	if err != nil {
+		return err
+	}
+	vs, err := openVars(s, token)
+	if err != nil {
+		return err
+	}
+	r.sealer, r.token = s, token
+	// Keep only the variables this flow names (a reload may have dropped some).
+	for _, v := range vs {
+		if r.f.hasVar(v.name) {
+			r.vars = append(r.vars, v)
+		} else {
+			r.token = ""
+		}
+	}
+	return nil
+}
+
+func (f *Flow) hasVar(name string) bool {
+	for _, v := range f.Variables {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// encode writes st for an action URL with the variables sealed into it.
+func (r *runner) encode(st state) string {
+	if len(r.vars) > 0 && r.err == nil {
+		if r.token == "" {
+			if r.sealer == nil {
+				s, err := sealerOf(r.req)
+				if err != nil {
+					r.err = err
+					return ""
+				}
+				r.sealer = s
+			}
+			r.token = r.sealer.Seal(r.vars.encode())
+		}
+		st.Vars = r.token
+	}
+	return st.encode()
+}
+
+// setVar sets a variable (its value cut to MaxVarValueLen).
+func (r *runner) setVar(name, value string) {
+	if old, ok := r.vars.get(name); ok && old == cutValue(value) {
+		return
+	}
+	r.vars = r.vars.set(name, value)
+	r.token = ""
+}
+
+// value is a name's value as text: a variable (unset = "") or a call detail.
+func (r *runner) value(name string) string {
+	switch name {
+	case "from":
+		return r.call.From
+	case "to":
+		return r.call.To
+	case "provider":
+		return r.call.Provider
+	case "language":
+		return r.lang
+	case "call_center":
+		return r.f.CallCenterNumber
+	case "demo_api":
+		return r.req.DemoAPI
+	}
+	v, _ := r.vars.get(name)
+	return v
+}
+
+// collect reads a collect menu's entry: digits (or spoken digits where the
+// menu takes speech) of an allowed length go into the variable and the
+// collect's actions run; anything else is a wrong entry. Events say how many
+// digits came, never which.
+func (r *runner) collect(m *Menu, next state, in Input) {
+	c := m.Collect
+	d, label := c.read(m, in)
+	if d == "" || len(d) < c.MinDigits || len(d) > c.MaxDigits {
+		r.invalid(m, next, label)
+		return
+	}
+	r.setVar(c.Into, d)
+	r.event(m.ID, label, "collected "+c.Into)
+	r.run(c.Actions, m, fallMenu)
+}
+
+// read returns the digits entered ("" = none readable) and a label without them.
+func (c *Collect) read(m *Menu, in Input) (string, string) {
+	if strings.TrimSpace(in.Digits) != "" {
+		d, ok := cleanDigits(in.Digits, c.FinishKey)
+		if !ok || !allDigits(d) {
+			return "", "unreadable keys"
+		}
+		return d, strconv.Itoa(len(d)) + " digits"
+	}
+	if m.Speech == nil {
+		return "", "speech"
+	}
+	d := spokenDigits(words(in.Speech))
+	if d == "" {
+		return "", "speech (no digits)"
+	}
+	return d, "speech: " + strconv.Itoa(len(d)) + " digits"
+}
+
+// set runs a set action: each value expanded in one pass.
+func (r *runner) set(a *Action, menu string) {
+	names := make([]string, 0, len(a.Set))
+	for _, s := range a.Set {
+		r.setVar(s.Name, expand(s.Value, r.value))
+		names = append(names, s.Name)
+	}
+	r.event(menu, "", "set "+strings.Join(names, ","))
+}
+
+// fetch runs a fetch action; it reports whether the turn ended.
+func (r *runner) fetch(a *Action, cur *Menu) bool {
+	id := curID(cur)
+	req := r.f.requests[a.Request]
+	res, why := r.lookup(req)
+	if r.halted() {
+		return true
+	}
+	r.event(id, "", "fetch "+req.Name)
+	if why == "" {
+		for _, s := range req.Save {
+			r.setVar(s.Var, res.Values[s.Var])
+		}
+		r.event(id, "", "fetch "+req.Name+": ok")
+		return false
+	}
+	r.event(id, "", "fetch "+req.Name+": failed ("+why+"), on_error")
+	return r.exec(a.OnError, cur)
+}
+
+// lookup returns the result of req for this step: the next of
+// req.Lookups, or it asks for the lookup (r.need). why is "" when the
+// lookup succeeded, else a short reason.
+func (r *runner) lookup(req *HTTPRequest) (LookupResult, string) {
+	if r.used < len(r.req.Lookups) {
+		res := r.req.Lookups[r.used]
+		r.used++
+		if res.Request != req.Name {
+			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)
+			return res, "error"
+		}
+		if !res.OK {
+			return res, "lookup failed"
+		}
+		for _, s := range req.Save {
+			if _, ok := res.Values[s.Var]; !ok {
+				return res, "no " + s.Var + " in the answer"
+			}
+		}
+		return res, ""
+	}
+	l, why := r.build(req)
+	if why != "" {
+		return LookupResult{Request: req.Name}, why
+	}
+	if r.used >= MaxLookupsPerStep {
+		r.err = fmt.Errorf("more than %d lookups in one step (request %q): the flow loops through fetch; put a menu between them", MaxLookupsPerStep, req.Name)
+		return LookupResult{}, "error"
+	}
+	r.need = &l
+	return LookupResult{}, ""
+}
+
+// switchOn runs the first branch whose condition holds (else: the else
+// branch); it reports whether the turn ended.
+func (r *runner) switchOn(a *Action, cur *Menu) bool {
+	id := curID(cur)
+	var env map[string]any
+	for j := range a.Branches {
+		b := &a.Branches[j]
+		if b.If == "" {
+			r.event(id, "", "switch: else")
+			return r.exec(b.Actions, cur)
+		}
+		if env == nil {
+			env = r.condEnv()
+		}
+		ok, err := b.cond.eval(env)
+		if err != nil {
+			r.event(id, "", "switch: condition "+strconv.Itoa(j+1)+" failed, counted false")
+			continue
+		}
+		if ok {
+			r.event(id, "", "switch: "+strconv.Itoa(j+1)+" "+truncate(b.If, 60))
+			return r.exec(b.Actions, cur)
+		}
+	}
+	r.event(id, "", "switch: no branch")
+	return false
+}
+
+// condEnv is what conditions read: every variable (unset = "") and the
+// call's details.
+func (r *runner) condEnv() map[string]any {
+	env := make(map[string]any, len(r.f.Variables)+len(callNames))
+	for _, name := range r.f.Variables {
+		v, _ := r.vars.get(name)
+		env[name] = cmpValue{v}
+	}
+	env["from"], env["to"], env["provider"], env["language"] = r.call.From, r.call.To, r.call.Provider, r.lang
+	return env
+}

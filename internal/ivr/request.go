@@ -1,0 +1,110 @@
+package ivr
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+)
+
+// build expands req into a Lookup for this call. why is non-empty when the
+// lookup cannot be sent (then the fetch fails without asking): a URL that is
+// not absolute http(s) once expanded, or a secret that is not set.
+func (r *runner) build(req *HTTPRequest) (Lookup, string) {
+	missing := ""
+	secret := func(name string) string {
+		if r.req.Secrets != nil {
+			if v, ok := r.req.Secrets(name); ok {
+				return v
+			}
+		}
+		if missing == "" {
+			missing = name
+		}
+		return ""
+	}
+	u := expand(req.URL, func(name string) string {
+		if s, ok := strings.CutPrefix(name, secretPrefix); ok {
+			return urlEscape(secret(s))
+		}
+		if name == "demo_api" {
+			return r.req.DemoAPI
+		}
+		return urlEscape(r.value(name))
+	})
+	l := Lookup{Request: req.Name, Method: req.Method, URL: u, Timeout: req.Timeout, Save: make(map[string]string, len(req.Save))}
+	if len(req.Headers) > 0 {
+		l.Headers = make(map[string]string, len(req.Headers))
+		for _, h := range req.Headers {
+			l.Headers[h.Name] = headerValue(expand(h.Value, func(name string) string {
+				if s, ok := strings.CutPrefix(name, secretPrefix); ok {
+					return secret(s)
+				}
+				return r.value(name)
+			}))
+		}
+	}
+	if req.Body != nil {
+		l.Body = r.body(nil, req.Body)
+	}
+	for _, s := range req.Save {
+		l.Save[s.Var] = s.Path
+	}
+	if missing != "" {
+		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")"
+	}
+	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
+		if strings.HasPrefix(req.URL, "{{demo_api}}") && r.req.DemoAPI == "" {
+			return Lookup{}, "no demo API here (local mode only)"
+		}
+		return Lookup{}, "the URL is not http(s)"
+	}
+	return l, ""
+}
+
+// urlEscape escapes a value for any part of a URL: nothing in it can end a
+// path segment, start a query or add a parameter.
+func urlEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// headerValue drops control characters (no header injection).
+func headerValue(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// body appends the JSON of a body template: text values expanded once and
+// JSON-encoded.
+func (r *runner) body(b []byte, v *BodyValue) []byte {
+	switch {
+	case v.IsText:
+		enc, _ := json.Marshal(expand(v.Text, r.value))
+		return append(b, enc...)
+	case v.Raw != "":
+		return append(b, v.Raw...)
+	case v.Array:
+		b = append(b, '[')
+		for i, c := range v.Values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.body(b, c)
+		}
+		return append(b, ']')
+	}
+	b = append(b, '{')
+	for i, k := range v.Keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		enc, _ := json.Marshal(k)
+		b = append(b, enc...)
+		b = append(b, ':')
+		b = r.body(b, v.Values[i])
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,374 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Writer's batches are written with multi-row statements: a batch of a
+// thousand distinct calls (the load test's answers) was two statements per
+// call, and the per-statement cost (database/sql, binding, the driver's
+// step) was most of the writer's time; see BenchmarkAddEventBatchDistinct.
+//
+// On PostgreSQL each table gets one statement per batch whatever its size:
+// the rows travel as arrays (unnest), so the SQL text is constant and
+// prepared once. SQLite has no arrays: rows go in VALUES lists of 2^k rows
+// (k <= maxRowsLog2), each size prepared once per process and reused.
+
+// callRow is one call of a batch as upserted (texts already made storable).
+type callRow struct {
+	provider, callID, from, to string
+	start                      time.Time
+	sum                        callSummary // from this batch's events
+}
+
+// callKey identifies a call in the returned refs.
+type callKey struct{ provider, callID string }
+
+// maxRowsLog2: SQLite VALUES lists hold at most 2^7 = 128 rows (896
+// parameters, far below SQLite's 32766).
+const maxRowsLog2 = 7
+
+// The call upsert also sets the call's summary from the batch's events
+// (insights_write.go): a new call is written once, complete. A call-only
+// entry (no events: last_event_at NULL) changes no summary column.
+const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at,
+    revision, transferred, fallback, ended_in_flow, last_menu, last_event_at)`
+
+const upsertCallsSet = `
+ON CONFLICT (provider, call_id) DO UPDATE SET
+    from_number   = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
+    to_number     = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
+    started_at    = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
+    revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END,
+    transferred   = CASE WHEN excluded.transferred = 1 THEN 1 ELSE calls.transferred END,
+    fallback      = CASE WHEN excluded.fallback = 1 THEN 1 ELSE calls.fallback END,
+    ended_in_flow = CASE WHEN excluded.last_event_at IS NULL THEN calls.ended_in_flow ELSE excluded.ended_in_flow END,
+    last_menu     = CASE WHEN excluded.last_menu <> '' THEN excluded.last_menu ELSE calls.last_menu END,
+    last_event_at = CASE WHEN calls.last_event_at IS NULL OR calls.last_event_at < excluded.last_event_at
+                         THEN excluded.last_event_at ELSE calls.last_event_at END
+RETURNING id, provider, call_id`
+
+const upsertCallsPostgres = upsertCallsColumns + `
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+    $6::text[], $7::integer[], $8::integer[], $9::integer[], $10::text[], $11::timestamptz[])` + upsertCallsSet
+
+// Repeat callers (insights_write.go): the calls of the same caller in the
+// 24 hours before each call of the batch, in one statement per batch.
+const markRepeatsPostgres = `UPDATE calls SET repeated = 1
+FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[]) AS v(f, lo, hi, ref)
+WHERE calls.from_number = v.f AND calls.started_at >= v.lo AND calls.started_at < v.hi AND calls.id <> v.ref AND calls.repeated = 0`
+
+func sqliteMarkRepeats(n int) string {
+	return `UPDATE calls SET repeated = 1 FROM (VALUES ` + valueRows(4, n) + `) AS v
+WHERE calls.from_number = v.column1 AND calls.started_at >= v.column2 AND calls.started_at < v.column3
+    AND calls.id <> v.column4 AND calls.repeated = 0`
+}
+
+const insertEventsPostgres = `INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)
+SELECT c, a, m, i, x, r, d FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    WITH ORDINALITY AS t(c, a, m, i, x, r, d, n) ORDER BY n`
+
+// sqliteValues is "INSERT ... VALUES (?, ...), ..." with n rows of cols.
+func sqliteValues(head string, cols, n int) string {
+	return head + " VALUES " + valueRows(cols, n)
+}
+
+// valueRows is n rows "(?, ...)" of cols parameters, comma-separated.
+func valueRows(cols, n int) string {
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return row + strings.Repeat(", "+row, n-1)
+}
+
+// batchQueries are the statements AddEventBatch uses on driver.
+func batchQueries(driver string) []string {
+	if driver == DriverPostgres {
+		return []string{upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres}
+	}
+	var qs []string
+	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
+		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertEvents(size), sqliteMarkRepeats(size))
+	}
+	return qs
+}
+
+func sqliteUpsertCalls(n int) string {
+	return sqliteValues(upsertCallsColumns, 11, n) + upsertCallsSet
+}
+
+func sqliteInsertEvents(n int) string {
+	return sqliteValues(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)`, 7, n)
+}
+
+// prepareBatch prepares AddEventBatch's statements once, at Open (a
+// one-connection in-memory database could not prepare them later, while a
+// transaction holds its connection). database/sql prepares each again on
+// every connection that uses it, once.
+func (d *DB) prepareBatch(ctx context.Context) error {
+	d.stmts = map[string]*sql.Stmt{}
+	for _, q := range batchQueries(d.driver) {
+		st, err := d.sql.PrepareContext(ctx, q)
+		if err != nil {
+			d.closeStmts()
+			return fmt.Errorf("prepare %.40s...: %w", q, err)
+		}
+		d.stmts[q] = st
+	}
+	return nil
+}
+
+// stmt returns the prepared query for use in tx.
+func (d *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok := d.stmts[query]
+	if !ok {
+		return nil, fmt.Errorf("statement not prepared at Open (%.40s)", query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// closeStmts closes the prepared statements (at Close).
+func (d *DB) closeStmts() {
+	for _, st := range d.stmts {
+		st.Close()
+	}
+	d.stmts = nil
+}
+
+// chunks calls fn with consecutive [lo, hi) ranges of n rows whose sizes are
+// powers of two of at most 2^maxRowsLog2 rows, largest first.
+func chunks(n int, fn func(lo, hi int) error) error {
+	lo := 0
+	for size := 1 << maxRowsLog2; size > 0; size >>= 1 {
+		for n-lo >= size {
+			if err := fn(lo, lo+size); err != nil {
+				return err
+			}
+			lo += size
+		}
+	}
+	return nil
+}
+
+// upsertCalls creates or completes the batch's calls and returns their row ids.
+func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]int64, error) {
+	refs := make(map[callKey]int64, len(rows))
+	read := func(r *sql.Rows, err error) error {
+		if err != nil {
+			return fmt.Errorf("upsert calls: %w", err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var (
+				id int64
+				k  callKey
+			)
+			if err := r.Scan(&id, &k.provider, &k.callID); err != nil {
+				return fmt.Errorf("upsert calls: %w", err)
+			}
+			refs[k] = id
+		}
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("upsert calls: %w", err)
+		}
+		return r.Close()
+	}
+	if d.driver == DriverPostgres {
+		n := len(rows)
+		var texts [6][]string
+		for i := range texts {
+			texts[i] = make([]string, n)
+		}
+		var ints [3][]int32
+		for i := range ints {
+			ints[i] = make([]int32, n)
+		}
+		starts := make([]time.Time, n)
+		lasts := make([]*time.Time, n)
+		for i, r := range rows {
+			texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
+			texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
+			ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
+			starts[i] = r.start.UTC().Truncate(time.Microsecond)
+			if !r.sum.last.IsZero() {
+				t := r.sum.last.UTC().Truncate(time.Microsecond)
+				lasts[i] = &t
+			}
+		}
+		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
+		if err != nil {
+			return nil, fmt.Errorf("prepare call upsert: %w", err)
+		}
+		if err := read(st.QueryContext(ctx, texts[0], texts[1], texts[2], texts[3], starts,
+			texts[4], ints[0], ints[1], ints[2], texts[5], lasts)); err != nil {
+			return nil, err
+		}
+	} else {
+		args := make([]any, 0, 11<<maxRowsLog2)
+		err := chunks(len(rows), func(lo, hi int) error {
+			st, err := d.stmt(ctx, tx, sqliteUpsertCalls(hi-lo))
+			if err != nil {
+				return fmt.Errorf("prepare call upsert: %w", err)
+			}
+			args = args[:0]
+			for _, r := range rows[lo:hi] {
+				var last *time.Time
+				if !r.sum.last.IsZero() {
+					last = &r.sum.last
+				}
+				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start),
+					txt(r.sum.revision), r.sum.transferred, r.sum.fallback, r.sum.ends, txt(r.sum.lastMenu), d.tvNull(last))
+			}
+			return read(st.QueryContext(ctx, args...))
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range rows {
+		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
+			return nil, fmt.Errorf("upsert calls: no row id returned for %s/%s", r.provider, r.callID)
+		}
+	}
+	return refs, nil
+}
+
+// insertEvents inserts every call's events, calls in batch order and each
+// call's events in order (row ids follow insertion order).
+func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, calls []CallEvents, refs map[callKey]int64, now time.Time) error {
+	n := 0
+	for _, c := range calls {
+		n += len(c.Events)
+	}
+	if n == 0 {
+		return nil
+	}
+	type row struct {
+		ref int64
+		e   *Event
+	}
+	rows := make([]row, 0, n)
+	for i := range calls {
+		c := &calls[i]
+		ref := refs[callKey{txt(c.Provider), txt(c.CallID)}]
+		for j := range c.Events {
+			rows = append(rows, row{ref, &c.Events[j]})
+		}
+	}
+	at := func(e *Event) time.Time {
+		if e.At.IsZero() {
+			return now
+		}
+		return e.At
+	}
+	if d.driver == DriverPostgres {
+		refCol := make([]int64, n)
+		atCol := make([]time.Time, n)
+		var texts [5][]string
+		for i := range texts {
+			texts[i] = make([]string, n)
+		}
+		for i, r := range rows {
+			refCol[i], atCol[i] = r.ref, at(r.e).UTC().Truncate(time.Microsecond)
+			texts[0][i], texts[1][i], texts[2][i] = txt(r.e.Menu), txt(r.e.Input), txt(r.e.Action)
+			texts[3][i], texts[4][i] = txt(r.e.Revision), txt(eventNode(*r.e))
+		}
+		st, err := d.stmt(ctx, tx, insertEventsPostgres)
+		if err != nil {
+			return fmt.Errorf("prepare event insert: %w", err)
+		}
+		if _, err := st.ExecContext(ctx, refCol, atCol, texts[0], texts[1], texts[2], texts[3], texts[4]); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		return nil
+	}
+	args := make([]any, 0, 7<<maxRowsLog2)
+	return chunks(n, func(lo, hi int) error {
+		st, err := d.stmt(ctx, tx, sqliteInsertEvents(hi-lo))
+		if err != nil {
+			return fmt.Errorf("prepare event insert: %w", err)
+		}
+		args = args[:0]
+		for _, r := range rows[lo:hi] {
+			args = append(args, r.ref, d.tv(at(r.e)), txt(r.e.Menu), txt(r.e.Input), txt(r.e.Action), txt(r.e.Revision), txt(eventNode(*r.e)))
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		return nil
+	})
+}
+
+// markRepeats flags, for each call of the batch with a caller number, the
+// earlier calls of that caller in the RepeatWindow before it. The calls of
+// one caller in a batch share a query row: their windows [start - 24h,
+// start) chain into one, [first - 24h, last), when no two consecutive
+// starts are a window apart; each query row costs an index range scan.
+func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs map[callKey]int64) error {
+	type repeat struct {
+		from   string
+		lo, hi time.Time
+		ref    int64
+	}
+	byFrom := map[string][]callRow{}
+	var froms []string
+	for _, r := range rows {
+		if r.from == "" {
+			continue
+		}
+		if _, ok := byFrom[r.from]; !ok {
+			froms = append(froms, r.from)
+		}
+		byFrom[r.from] = append(byFrom[r.from], r)
+	}
+	var rs []repeat
+	for _, f := range froms {
+		cs := byFrom[f]
+		slices.SortStableFunc(cs, func(a, b callRow) int { return a.start.Compare(b.start) })
+		for i := 0; i < len(cs); {
+			j := i
+			for j+1 < len(cs) && cs[j+1].start.Sub(cs[j].start) < RepeatWindow {
+				j++
+			}
+			last := cs[j]
+			rs = append(rs, repeat{f, cs[i].start.Add(-RepeatWindow), last.start, refs[callKey{last.provider, last.callID}]})
+			i = j + 1
+		}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	if d.driver == DriverPostgres {
+		n := len(rs)
+		froms, los, his, ids := make([]string, n), make([]time.Time, n), make([]time.Time, n), make([]int64, n)
+		for i, r := range rs {
+			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), r.ref
+		}
+		st, err := d.stmt(ctx, tx, markRepeatsPostgres)
+		if err != nil {
+			return fmt.Errorf("prepare repeat callers: %w", err)
+		}
+		if _, err := st.ExecContext(ctx, froms, los, his, ids); err != nil {
+			return fmt.Errorf("mark repeat callers: %w", err)
+		}
+		return nil
+	}
+	args := make([]any, 0, 4<<maxRowsLog2)
+	return chunks(len(rs), func(lo, hi int) error {
+		st, err := d.stmt(ctx, tx, sqliteMarkRepeats(hi-lo))
+		if err != nil {
+			return fmt.Errorf("prepare repeat callers: %w", err)
+		}
+		args = args[:0]
+		for _, r := range rs[lo:hi] {
+			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), r.ref)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("mark repeat callers: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,143 @@
+package xml
+
+import (
+	"fmt"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+)
+
+// spelling is how a dialect writes the elements TwiML and Plivo XML share.
+type spelling struct {
+	say, pause  string              // the speech and silence elements
+	plivoVoice  bool                // voice names as Plivo spells them (see voice)
+	number      func(string) string // a phone number, as the dialect writes it
+	dialTimeout func(int) int       // the seconds a transfer rings, within the dialect's range
+}
+
+var spellings = [...]spelling{
+	dialectTwilio: {say: "Say", pause: "Pause", number: func(n string) string { return n },
+		dialTimeout: func(s int) int { return clamp(s, 5, 600) }}, // Twilio: 5-600
+	dialectPlivo: {say: "Speak", pause: "Wait", plivoVoice: true, number: plivoNumber,
+		dialTimeout: func(s int) int { return s }},
+}
+
+// prompt writes speech, Play or silence: the elements allowed both at the
+// top and inside a gather.
+func (d dialect) prompt(w *writer, s ivr.Step) error {
+	sp := &spellings[d]
+	switch s := s.(type) {
+	case ivr.Say:
+		if err := checkText("say text", s.Text); err != nil {
+			return err
+		}
+		if err := checkNonNegative("loop", s.Loop); err != nil {
+			return err
+		}
+		w.open(sp.say)
+		if s.Voice != "" {
+			w.attr("voice", voice(s.Voice, sp.plivoVoice))
+		}
+		if s.Language != "" {
+			w.attr("language", s.Language)
+		}
+		if s.Loop > 1 {
+			w.attrInt("loop", s.Loop)
+		}
+		w.endText(sp.say, s.Text)
+	case ivr.Play:
+		if err := checkText("play URL", s.URL); err != nil {
+			return err
+		}
+		if err := checkNonNegative("loop", s.Loop); err != nil {
+			return err
+		}
+		w.open("Play")
+		if s.Loop > 1 {
+			w.attrInt("loop", s.Loop)
+		}
+		w.endText("Play", s.URL)
+	case ivr.Pause:
+		if err := checkNonNegative("pause", s.Seconds); err != nil {
+			return err
+		}
+		w.open(sp.pause)
+		if s.Seconds > 0 {
+			w.attrInt("length", s.Seconds)
+		}
+		w.endEmpty()
+	case ivr.Gather:
+		return fmt.Errorf("nested gather")
+	default:
+		return fmt.Errorf("%T is not allowed inside a gather (only Say, Play, Pause)", s)
+	}
+	return nil
+}
+
+// gatherPrompts finishes the gather element name the dialect opened: its
+// nested prompts and the end tag.
+func (d dialect) gatherPrompts(w *writer, name string, prompts []ivr.Step) error {
+	if len(prompts) == 0 {
+		w.endEmpty()
+		return nil
+	}
+	w.endParent()
+	for i, p := range prompts {
+		p, err := deref(p)
+		if err == nil {
+			err = d.prompt(w, p)
+		}
+		if err != nil {
+			return fmt.Errorf("prompt %d: %w", i, err)
+		}
+	}
+	w.closeParent(name)
+	return nil
+}
+
+// dial writes a transfer to one or more numbers.
+func (d dialect) dial(w *writer, base string, s ivr.Dial) error {
+	if err := checkDial(s); err != nil {
+		return err
+	}
+	sp := &spellings[d]
+	w.open("Dial")
+	if s.CallerID != "" {
+		w.attr("callerId", sp.number(s.CallerID))
+	}
+	if s.TimeoutSeconds > 0 {
+		w.attrInt("timeout", sp.dialTimeout(s.TimeoutSeconds))
+	}
+	if s.Action != nil {
+		w.attrURL("action", base, *s.Action)
+		w.attr("method", "POST")
+	}
+	w.endParent()
+	for _, n := range s.Numbers {
+		w.open("Number")
+		w.endText("Number", sp.number(n))
+	}
+	w.closeParent("Dial")
+	return nil
+}
+
+// record writes a voicemail recording; both dialects spell it alike.
+func record(w *writer, base string, s ivr.Record) error {
+	if err := checkRecord(s); err != nil {
+		return err
+	}
+	w.open("Record")
+	w.attrURL("action", base, s.Action)
+	w.attr("method", "POST")
+	if s.MaxLengthSeconds > 0 {
+		w.attrInt("maxLength", s.MaxLengthSeconds)
+	}
+	if s.FinishOnKey != "" {
+		w.attr("finishOnKey", s.FinishOnKey)
+	}
+	if s.TimeoutSeconds > 0 {
+		w.attrInt("timeout", s.TimeoutSeconds)
+	}
+	w.attrBool("playBeep", s.PlayBeep)
+	w.endEmpty()
+	return nil
+}
