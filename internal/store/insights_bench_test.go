@@ -133,7 +133,7 @@ SELECT ` + strings.Replace(eventCols, "AT", "c.started_at + k.v * 2000000", 1) +
 		ts := func(off string) string {
 			return fmt.Sprintf("to_timestamp(%d + i::bigint * %d / %d + %s)", benchBase.Unix(), span, n, off)
 		}
-		callsSQL = fmt.Sprintf(`INSERT INTO calls (%s) SELECT %s FROM generate_series(1, %d) AS s(i)`, common, values(ts), n)
+		callsSQL = fmt.Sprintf(`INSERT INTO calls (%s) SELECT %s FROM generate_series(1::bigint, %d) AS s(i)`, common, values(ts), n)
 		eventsSQL = `INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)
 SELECT ` + strings.Replace(eventCols, "AT", "c.started_at + k.v * interval '2 seconds'", 1) + `
 FROM calls c CROSS JOIN (VALUES (0), (1), (2), (3), (4)) AS k(v) ORDER BY c.id, k.v`
