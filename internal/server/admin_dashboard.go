@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/chart"
+	"github.com/ivr-project/ivr/internal/flowgraph"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -251,4 +252,32 @@ func boolCounts(m map[string]bool) map[string]int64 {
 		out[k] = 1
 	}
 	return out
+}
+
+// annotateGraph writes the period's counts on the flow map: calls on the
+// arrow into the entry menu, how often each menu was entered (under its
+// title), and how often each option was chosen, on its row and its arrow.
+func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if n.Menu != "" {
+			m := in.Menu(n.Menu)
+			n.Count = fmt.Sprintf("%d entered · %d hung up", m.Entered, m.HungUp)
+		}
+		for j := range n.Rows {
+			row := &n.Rows[j]
+			if row.Menu != "" && row.Option != "" {
+				row.Count = fmt.Sprint(in.Menu(row.Menu).Options[row.Option])
+			}
+		}
+	}
+	for i := range g.Edges {
+		e := &g.Edges[i]
+		switch {
+		case e.Menu != "" && e.Option != "":
+			e.Count = fmt.Sprint(in.Menu(e.Menu).Options[e.Option])
+		case e.From == "start":
+			e.Count = fmt.Sprint(in.Calls)
+		}
+	}
 }

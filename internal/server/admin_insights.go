@@ -72,6 +72,9 @@ func parsePeriod(q url.Values, now time.Time) (period, error) {
 	return p, nil
 }
 
+// Query is the period as a URL query string (for links).
+func (p period) Query() string { return p.query().Encode() }
+
 // query is the period as URL parameters (without the revision).
 func (p period) query() url.Values {
 	v := url.Values{"since": {p.Since}, "until": {p.Until}}
