@@ -312,3 +312,87 @@ func TestRetentionKeepsPendingEvents(t *testing.T) {
 		t.Fatalf("after retention: %+v", left)
 	}
 }
+
+// Two instances closing stale calls at once close and report each call once.
+func TestCloseStaleCallsTwoInstances(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		name := dsn(t)
+		a, b := openT(t, name), openT(t, name)
+		a.EnableOutbox()
+		b.EnableOutbox()
+		ctx := ctxT(t)
+		const n = 40
+		for i := range n {
+			if err := a.AddEvents(ctx, "plivo", "u"+padNum(i), "", "", []Event{{Event: ivr.Event{At: at(0), Menu: "main", Action: "enter"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var (
+			wg     sync.WaitGroup
+			closed [2]int
+		)
+		for i, d := range []*DB{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					c, err := d.CloseStaleCalls(ctx, at(0).Add(time.Hour), 7)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					closed[i] += c
+					if c == 0 {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if closed[0]+closed[1] != n {
+			t.Errorf("closed %d + %d, want %d in all", closed[0], closed[1], n)
+		}
+		seen := map[string]int{}
+		for _, e := range listAll(t, a, EventCallCompleted) {
+			seen[e.CallID]++
+		}
+		if len(seen) != n {
+			t.Errorf("calls reported = %d, want %d", len(seen), n)
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("%s reported %d times", id, c)
+			}
+		}
+	})
+}
+
+// Callbacks fired within one second are ordered by the provider's sequence
+// number when they carry one.
+func TestStatusOrderBySequence(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		d := openT(t, dsn(t))
+		d.EnableOutbox()
+		seq := func(n int64) *int64 { return &n }
+		u := StatusUpdate{Provider: "twilio", CallID: "CA1", ProviderAt: at(1)}
+		for _, s := range []struct {
+			status string
+			seq    int64
+		}{{"in-progress", 2}, {"ringing", 1}, {"initiated", 0}} {
+			v := u
+			v.Status, v.ProviderSeq = s.status, seq(s.seq)
+			mustStatus(t, d, v)
+		}
+		c, _ := d.GetCall(ctxT(t), "twilio", "CA1")
+		if c.Status != "in-progress" {
+			t.Fatalf("status = %q, want in-progress (sequence 2 of 0..2)", c.Status)
+		}
+		v := u
+		v.Status, v.Final, v.ProviderSeq = "completed", true, seq(3)
+		mustStatus(t, d, v)
+		evs := listAll(t, d, EventCallCompleted)
+		if len(evs) != 1 || payloadOf(t, evs[0]).Data["provider_sequence"] != 3.0 {
+			t.Fatalf("call.completed: %+v", evs)
+		}
+	})
+}
