@@ -8,7 +8,7 @@ import (
 
 // openVars reads the call's variables from the sealed token of the URL.
 func (r *runner) openVars(token string) error {
-	s, err := sealerOf(r.req)
+	s, err := sealerOf(r.given)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (r *runner) encode(st state) string {
 	if len(r.vars) > 0 && r.err == nil {
 		if r.token == "" {
 			if r.sealer == nil {
-				s, err := sealerOf(r.req)
+				s, err := sealerOf(r.given)
 				if err != nil {
 					r.err = err
 					return ""
@@ -79,7 +79,7 @@ func (r *runner) value(name string) string {
 	case "call_center":
 		return r.f.CallCenterNumber
 	case "demo_api":
-		return r.req.DemoAPI
+		return r.demoAPI
 	}
 	v, _ := r.vars.get(name)
 	return v
@@ -154,8 +154,8 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 // req.Lookups, or it asks for the lookup (r.need). why is "" when the
 // lookup succeeded, else a short reason.
 func (r *runner) lookup(req *HTTPRequest) (LookupResult, string) {
-	if r.used < len(r.req.Lookups) {
-		res := r.req.Lookups[r.used]
+	if r.used < len(r.lookups) {
+		res := r.lookups[r.used]
 		r.used++
 		if res.Request != req.Name {
 			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)
