@@ -357,6 +357,13 @@ func TestCollectWrongLengths(t *testing.T) {
 	if got := says(res); !reflect.DeepEqual(got, []string{"Goodbye."}) || res.Events[0].Input != "unreadable keys" {
 		t.Errorf("second wrong entry: %q %+v", got, res.Events)
 	}
+	// Spoken digits: numerals and digit words.
+	for in, want := range map[string]string{"1 2 3 4 5 6": "6 digits", "one two three four five six seven": "7 digits", "cero uno 2 3 4 5": "6 digits", "123456": "6 digits"} {
+		res = c.step("menu/accounts?attempt=1", Input{Speech: in})
+		if e := res.Events[0]; e.Input != "speech: "+want || e.Action != "collected account" {
+			t.Errorf("speech %q: event %+v", in, e)
+		}
+	}
 	// Too long; and speech with no digits.
 	for _, in := range []Input{{Digits: "123456789"}, {Speech: "my account please"}} {
 		res = c.step("menu/accounts?attempt=1", in)
