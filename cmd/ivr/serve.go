@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,7 +23,6 @@ import (
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
-	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/webhook"
@@ -56,7 +54,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, p, err := net.SplitHostPort(ln.Addr().String()); err == nil {
 		port = p
 	}
-	discoverPublicURL(ctx, &cfg, port, logger)
+	live := discoverPublicURL(ctx, &cfg, port, logger)
 	sealer, err := stateSealer(cfg, logger)
 	if err != nil {
 		ln.Close()
@@ -67,7 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
 		Nonces: svc.nonces, Metrics: svc.metrics, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
-		Build: build,
+		Build: build, LivePublicURL: live,
 	})
 	if err != nil {
 		ln.Close()
@@ -81,6 +79,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	drain.install(web.srv)
 	stopBackground := svc.start(ctx, cfg, logger)
 	defer stopBackground()
+	if live != nil {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go followNgrok(wctx, cfg, port, live, logger)
+	}
 
 	local := fmt.Sprintf("%s://%s", web.scheme, displayAddr(web.ln.Addr()))
 	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
@@ -143,6 +146,9 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		cfg.CallCenter = config.ExampleCallCenter
 		logger.Warn("IVR_CALL_CENTER_NUMBER is not set: fallbacks dial the example placeholder " + config.ExampleCallCenter + " (production mode refuses this)")
 	}
+	if err := checkSecrets(*cfg, flows.Flow(), logger); err != nil {
+		return nil, err
+	}
 	for name, tokenSet := range map[string]bool{"twilio": len(cfg.TwilioTokens) > 0, "plivo": cfg.PlivoToken != ""} {
 		if cfg.Providers[name] && !tokenSet {
 			logger.Warn("no auth token for " + name + ": its routes accept nothing (set " + strings.ToUpper(name) + "_AUTH_TOKEN)")
@@ -167,17 +173,40 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 }
 
 // discoverPublicURL takes the public URL from a local ngrok agent when
-// IVR_PUBLIC_URL is unset (never in production).
-func discoverPublicURL(ctx context.Context, cfg *config.Config, port string, logger *slog.Logger) {
+// IVR_PUBLIC_URL is unset (never in production). It returns the live public
+// base URL the server checks signatures against, which followNgrok keeps up
+// to date (nil: IVR_PUBLIC_URL or no ngrok discovery).
+func discoverPublicURL(ctx context.Context, cfg *config.Config, port string, logger *slog.Logger) *auth.LiveBase {
 	if cfg.PublicURL != "" || cfg.NgrokAPI == "off" || cfg.Production {
-		return
+		return nil
 	}
+	live := &auth.LiveBase{}
 	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	if u, err := ngrok.Discover(dctx, http.DefaultClient, cfg.NgrokAPI, port); err == nil {
 		cfg.PublicURL = u
+		live.Store(u)
 		logger.Info("using the ngrok tunnel as the public URL", slog.String("public_url", u))
 	}
+	return live
+}
+
+// followNgrok asks the ngrok agent every IVR_NGROK_POLL whether its tunnel
+// changed (a restarted free tunnel gets a new host) and, if so, checks
+// signatures against the new URL from then on and says which webhook URLs
+// to paste into the consoles now.
+func followNgrok(ctx context.Context, cfg config.Config, port string, live *auth.LiveBase, logger *slog.Logger) {
+	ngrok.Watch(ctx, http.DefaultClient, cfg.NgrokAPI, port, live.Load(), cfg.NgrokPoll, func(old, now string) {
+		live.Store(now)
+		attrs := []any{slog.String("public_url", now), slog.String("was", old)}
+		for _, p := range []string{"twilio", "plivo"} {
+			if cfg.Providers[p] {
+				attrs = append(attrs, slog.String(p+"_voice_url", now+"/"+p+"/voice"))
+			}
+		}
+		logger.Warn("the ngrok tunnel changed: signatures are now checked against its new URL; "+
+			"paste the new webhook URLs into the consoles", attrs...)
+	})
 }
 
 // start runs the background work until the returned stop is called: the
@@ -299,36 +328,6 @@ func shutdown(web *webServers, drain *drainer, stopBackground func(), svc *servi
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
-// mode without one, with a key made for this process.
-func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
-	if cfg.StateKey != nil {
-		return seal.New(cfg.StateKey)
-	}
-	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
-		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
-	return seal.NewRandom()
-}
-
-// demoAPI is the base URL at which this process's own demo API answers
-// the flow's lookups ({{demo_api}}): the address it listens on (the
-// loopback when it listens on every address). Production serves no demo.
-func demoAPI(cfg config.Config, addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if cfg.Production || !ok {
-		return ""
-	}
-	ip := tcp.IP
-	if ip == nil || ip.IsUnspecified() { // listening on every address: the loopback is one
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	scheme := "http"
-	if cfg.TLSCertFile != "" || len(cfg.AutocertHosts) > 0 {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)) + "/demo"
 }
 
 // failureFlushInterval is how often the fallback and refusal counts of

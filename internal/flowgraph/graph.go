@@ -3,7 +3,10 @@
 // flows (internal/ivr) and coordinates, not HTTP.
 //
 // Each menu is a box listing its choices, one row each: the key (and first
-// spoken word) and what it does. A row that leads to another menu has a port
+// spoken word) and what it does. A menu that collects a value says what it
+// collects, then what it does with it: lookups (fetch) with a row for their
+// on_error, and a switch with a row per branch (its condition and where it
+// leads). A row that leads to another menu has a port
 // on the box's right edge and an arrow to that menu; rows that end the call
 // (transfer, voicemail, hang-up) or go back/top say so in the row, so the
 // arrows show the menu tree without a tangle. The exhaustion rows (too many
@@ -41,7 +44,7 @@ type Node struct {
 // Row is one choice of a box.
 type Row struct {
 	Key, Text, Full string
-	Class           string // option, exhaust, noanswer, flow, plain
+	Class           string // option, exhaust, noanswer, flow, collect, lookup, branch
 	KX, TX, Y       int
 	Port            bool
 	PX, PY          int
@@ -49,7 +52,7 @@ type Row struct {
 
 // Edge is one arrow from a row's port to the box it leads to.
 type Edge struct {
-	Class string // option, exhaust, noanswer, flow
+	Class string // option, exhaust, noanswer, flow, lookup, branch
 	D     string // SVG path
 }
 
@@ -119,6 +122,7 @@ func boxes(f *ivr.Flow) []*box {
 	} else {
 		start = append(start, rowSpec{Key: "answer", Text: "→ " + f.Entry, Class: "flow", Target: "m:" + f.Entry})
 	}
+	start = append(start, numberRows(f)...)
 	add("start", "start", "incoming call", "", start)
 	if f.Hours != nil {
 		add("closed", "closed", "closed", f.Hours.TimeZone, actionRows(f, "", "", "flow", f.Hours.Closed))
@@ -128,7 +132,7 @@ func boxes(f *ivr.Flow) []*box {
 		if m.ID == f.Entry {
 			kind = "entry"
 		}
-		var rows []rowSpec
+		rows := collectRows(f, m)
 		for _, o := range m.Options {
 			rows = append(rows, actionRows(f, m.ID, optionLabel(o), "option", o.Actions)...)
 		}
@@ -256,6 +260,16 @@ func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec
 			}
 		case ivr.KindSetLanguage:
 			said = append(said, a.Lang)
+		case ivr.KindSet:
+			if !slices.Contains(said, "set") {
+				said = append(said, "set")
+			}
+		case ivr.KindFetch:
+			said = append(said, "fetch "+a.Request)
+			extra = append(extra, labelled(actionRows(f, menu, "", "lookup", a.OnError), a.Request+" fails: ")...)
+		case ivr.KindSwitch:
+			said = append(said, "switch")
+			extra = append(extra, branchRows(f, menu, a.Branches)...)
 		case ivr.KindGoto, ivr.KindRedirect:
 			if a.Menu == menu {
 				row.Text = "↻ " + a.Menu

@@ -27,6 +27,8 @@ type flowView struct {
 	Hours                   *hoursView
 	Menus                   []menuView
 	Graph                   flowgraph.Graph
+	Numbers                 []numberView
+	Requests                []requestView
 }
 
 type menuView struct {
@@ -43,6 +45,7 @@ type menuView struct {
 	MaxTimeouts       int
 	OnMaxFailures     []actionView
 	OnMaxTimeouts     []actionView
+	Collect           *collectView
 }
 
 type optionView struct {
@@ -59,6 +62,7 @@ type actionView struct {
 	Menu       string
 	Sub        []actionView
 	SubLabel   string
+	Branches   []branchView // switch
 }
 
 type hoursView struct {
@@ -112,6 +116,7 @@ func newFlowView(f *ivr.Flow) flowView {
 			MaxFailures:   m.MaxFailures, MaxTimeouts: m.MaxTimeouts,
 			OnMaxFailures: describeActions(f, m.OnMaxFailures),
 			OnMaxTimeouts: describeActions(f, m.OnMaxTimeouts),
+			Collect:       describeCollect(f, m.Collect),
 		}
 		for _, o := range m.Options {
 			mv.Options = append(mv.Options, optionView{Key: o.Key, Label: o.Label, Words: o.Words, Actions: describeActions(f, o.Actions)})
@@ -119,6 +124,7 @@ func newFlowView(f *ivr.Flow) flowView {
 		v.Menus = append(v.Menus, mv)
 	}
 	v.Graph = flowgraph.Layout(f)
+	v.Numbers, v.Requests = describeNumbers(f), describeRequests(f)
 	return v
 }
 
@@ -196,6 +202,8 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 		v.Text = "hang up"
 	case ivr.KindSetLanguage:
 		v.Text = "switch language to " + a.Lang
+	case ivr.KindSet, ivr.KindFetch, ivr.KindSwitch:
+		describeLogic(f, a, &v)
 	default:
 		v.Text = a.Kind
 	}

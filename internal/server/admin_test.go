@@ -32,8 +32,8 @@ const (
 	adminTryToken  = "try-token-for-tests-9876543210"
 )
 
-// adminEnv is a whole server (server.New) on a real SQLite store and the
-// bundled example flow, with the call-event writer running.
+// adminEnv is a whole server (newTestApp) configured from variables as
+// `ivr serve` is, with the admin token set.
 type adminEnv struct {
 	h       http.Handler
 	deps    Deps
@@ -68,32 +68,12 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	if err != nil {
 		t.Fatalf("flow: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "ivr.db"))
-	if err != nil {
-		t.Fatalf("store: %v", err)
-	}
-	events := store.NewWriter(db, 1000, logger)
-	done := make(chan struct{})
-	go func() { events.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer fcancel()
-		events.Flush(fctx)
-		db.Close()
-	})
 	metrics := NewMetrics(nil, nil)
-	d := Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events,
-		Nonces: auth.NewMemoryNonces(10000, time.Hour), Metrics: metrics,
-	}
-	h, err := New(d)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	return &adminEnv{h: h, deps: d, db: db, flows: flows, metrics: metrics}
+	a := newTestApp(t, func(d *Deps) {
+		d.Config, d.Logger, d.Flows, d.Metrics = cfg, logger, flows, metrics
+		d.Nonces = auth.NewMemoryNonces(10000, time.Hour)
+	})
+	return &adminEnv{h: a.handler, deps: a.deps, db: a.db, flows: flows, metrics: metrics}
 }
 
 type reqOpt func(*http.Request)

@@ -15,7 +15,7 @@ import (
 // what the service exposes; the README's "Routes" section is the outside view.
 func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	cfg := d.Config
-	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: d.LivePublicURL}
 	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0, failures: d.Failures, events: d.Events}
 	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == "", failures: d.Failures, events: d.Events}
 	// Each provider's tree exists only when IVR_PROVIDERS enables it.
@@ -39,9 +39,10 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events, d.Draining))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
-	// The demo accounts API the example flow's lookup asks (local mode only).
+	// The demo API the example flow's lookups ask (local mode only).
 	if !cfg.Production {
 		r.Method(http.MethodGet, "/demo/accounts/{id}", handleDemoAccount())
+		r.Method(http.MethodPost, "/demo/callbacks", handleDemoCallback())
 	}
 
 	if twilioOn {
