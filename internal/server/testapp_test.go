@@ -40,7 +40,8 @@ type testApp struct {
 type appOption func(*Deps)
 
 // newTestApp builds the real application (server.New) on a SQLite store in a
-// temp dir and the bundled example flow.
+// temp dir and the bundled example flow, with the call-event writer running
+// (stopped and flushed when the test ends). opts change the dependencies.
 func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	t.Helper()
 	ctx := context.Background()
@@ -48,15 +49,23 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
 	flows, err := ivr.NewSource("", nil)
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
 	events := store.NewWriter(db, 10000, nil)
 	wctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	go events.Run(wctx)
+	done := make(chan struct{})
+	go func() { events.Run(wctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		events.Flush(fctx)
+		db.Close()
+	})
 	d := Deps{
 		Config: config.Config{
 			PublicURL:     testPublic,
