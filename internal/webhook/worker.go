@@ -29,6 +29,10 @@ type Outbox interface {
 type Config struct {
 	URL    string // where events are POSTed; required
 	Secret []byte // the signing key (ParseSecret); required
+	// Previous keys are also signed with, during a rotation: the header
+	// then carries one "v1,..." signature per key, space-separated, and a
+	// receiver holding either secret verifies.
+	Previous [][]byte
 	// Owner names this instance in the outbox leases (default: random).
 	Owner string
 	// Timeout bounds one attempt (default 10s). An event is leased for
@@ -217,7 +221,11 @@ func (w *Worker) post(ctx context.Context, e store.OutboxEvent) (int, error) {
 	req.Header.Set("User-Agent", "ivr-webhooks/1")
 	req.Header.Set("webhook-id", e.EventID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set("webhook-signature", Sign(w.cfg.Secret, e.EventID, ts, e.Payload))
+	sig := Sign(w.cfg.Secret, e.EventID, ts, e.Payload)
+	for _, k := range w.cfg.Previous {
+		sig += " " + Sign(k, e.EventID, ts, e.Payload)
+	}
+	req.Header.Set("webhook-signature", sig)
 	resp, err := w.cfg.Client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("POST: %w", err)
