@@ -1,10 +1,14 @@
 package main
 
 import (
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 func TestDemoAPIAddress(t *testing.T) {
@@ -27,5 +31,78 @@ func TestDemoAPIAddress(t *testing.T) {
 	a, _ := net.ResolveTCPAddr("tcp", "127.0.0.1:8080")
 	if got := demoAPI(config.Config{Production: true}, a); got != "" {
 		t.Errorf("production: %q", got)
+	}
+}
+
+func TestFlowSecretsChecked(t *testing.T) {
+	f, err := ivr.Parse("f.yaml", []byte(`
+name: S
+entry: main
+requests:
+  crm:
+    url: "https://crm.example.com/x"
+    headers: {Authorization: "Bearer {{secret.CRM_TOKEN}}"}
+    save: {s: status}
+menus:
+  main:
+    greeting: "Hi."
+    options:
+      "1": [{fetch: crm, on_error: hangup}, {say: "{{s}}"}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	unset := config.Config{Secrets: config.NewSecrets(func(string) string { return "" })}
+	if err := checkSecrets(unset, f, logger); err != nil || !strings.Contains(logs.String(), "IVR_SECRET_CRM_TOKEN") {
+		t.Fatalf("local mode warns: %v %s", err, logs.String())
+	}
+	unset.Production = true
+	if err := checkSecrets(unset, f, logger); err == nil || !strings.Contains(err.Error(), "IVR_SECRET_CRM_TOKEN") {
+		t.Fatalf("production refuses: %v", err)
+	}
+	set := config.Config{Production: true, Secrets: config.NewSecrets(func(k string) string {
+		return map[string]string{"IVR_SECRET_CRM_TOKEN": "tok"}[k]
+	})}
+	if err := checkSecrets(set, f, logger); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSimulateRunsLookups: `ivr simulate` against the real server on the
+// bundled example flow, with no configuration beyond the provider tokens:
+// the number called starts at the account menu, and the account lookup asks
+// the server's own demo API over HTTP. The call record shows the lookup's
+// outcome, and the server's log names no account number and no URL path.
+func TestSimulateRunsLookups(t *testing.T) {
+	env := simEnv()
+	base, _, serverLog := startServer(t, env)
+	for _, provider := range simProviders {
+		t.Run(provider, func(t *testing.T) {
+			to := map[string]string{"twilio": "+15550100001", "plivo": "15550100001"}[provider]
+			out, id, err := simulateCall(t, env, base, provider, "--to", to, "--digits", "123456#",
+				"--expect-say", "The balance of account 1 2 3 4 5 6 is 42.50 dollars.")
+			if err != nil {
+				t.Fatalf("%v\n%s\nserver log:\n%s", err, out, tail(serverLog.String(), 20))
+			}
+			out, _, err = simulateCall(t, env, base, provider, "--to", to, "--digits", "345678#", "--expect", "hangup",
+				"--expect-say", "This account is suspended. We will call you back; your reference is ")
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			rec := listCalls(t, base)[provider+"/"+id]
+			var actions []string
+			for _, e := range rec.Events {
+				actions = append(actions, e.Action)
+			}
+			if !strings.Contains(strings.Join(actions, "\n"), "fetch account: ok, HTTP 200, ") {
+				t.Fatalf("the call record lacks the lookup: %q", actions)
+			}
+		})
+	}
+	noFallbacks(t, base)
+	if strings.Contains(serverLog.String(), "/demo/accounts/") || strings.Contains(serverLog.String(), "345678") {
+		t.Fatalf("the server log holds a lookup's URL or the account number:\n%s", serverLog.String())
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,7 +23,6 @@ import (
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
-	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/webhook"
@@ -148,6 +146,9 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		cfg.CallCenter = config.ExampleCallCenter
 		logger.Warn("IVR_CALL_CENTER_NUMBER is not set: fallbacks dial the example placeholder " + config.ExampleCallCenter + " (production mode refuses this)")
 	}
+	if err := checkSecrets(*cfg, flows.Flow(), logger); err != nil {
+		return nil, err
+	}
 	for name, tokenSet := range map[string]bool{"twilio": len(cfg.TwilioTokens) > 0, "plivo": cfg.PlivoToken != ""} {
 		if cfg.Providers[name] && !tokenSet {
 			logger.Warn("no auth token for " + name + ": its routes accept nothing (set " + strings.ToUpper(name) + "_AUTH_TOKEN)")
@@ -167,7 +168,7 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		db.Close()
 		return nil, err
 	}
-	s.metrics.CountLostCalls(func() float64 { return float64(s.events.LostCalls()) })
+	s.metrics.WatchWriter(func() float64 { return float64(s.events.LostCalls()) }, func() float64 { return float64(s.events.Waits()) })
 	return s, nil
 }
 
@@ -327,36 +328,6 @@ func shutdown(web *webServers, drain *drainer, stopBackground func(), svc *servi
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
-// mode without one, with a key made for this process.
-func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
-	if cfg.StateKey != nil {
-		return seal.New(cfg.StateKey)
-	}
-	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
-		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
-	return seal.NewRandom()
-}
-
-// demoAPI is the base URL at which this process's own demo API answers
-// the flow's lookups ({{demo_api}}): the address it listens on (the
-// loopback when it listens on every address). Production serves no demo.
-func demoAPI(cfg config.Config, addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if cfg.Production || !ok {
-		return ""
-	}
-	ip := tcp.IP
-	if ip == nil || ip.IsUnspecified() { // listening on every address: the loopback is one
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	scheme := "http"
-	if cfg.TLSCertFile != "" || len(cfg.AutocertHosts) > 0 {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)) + "/demo"
 }
 
 // failureFlushInterval is how often the fallback and refusal counts of

@@ -27,6 +27,10 @@ type flowView struct {
 	Hours                   *hoursView
 	Menus                   []menuView
 	Graph                   flowgraph.Graph
+	Numbers                 []numberView
+	Requests                []requestView
+	Period                  period // of the counts on the diagram
+	CountsError             string
 }
 
 type menuView struct {
@@ -43,6 +47,7 @@ type menuView struct {
 	MaxTimeouts       int
 	OnMaxFailures     []actionView
 	OnMaxTimeouts     []actionView
+	Collect           *collectView
 }
 
 type optionView struct {
@@ -59,6 +64,7 @@ type actionView struct {
 	Menu       string
 	Sub        []actionView
 	SubLabel   string
+	Branches   []branchView // switch
 }
 
 type hoursView struct {
@@ -112,6 +118,7 @@ func newFlowView(f *ivr.Flow) flowView {
 			MaxFailures:   m.MaxFailures, MaxTimeouts: m.MaxTimeouts,
 			OnMaxFailures: describeActions(f, m.OnMaxFailures),
 			OnMaxTimeouts: describeActions(f, m.OnMaxTimeouts),
+			Collect:       describeCollect(f, m.Collect),
 		}
 		for _, o := range m.Options {
 			mv.Options = append(mv.Options, optionView{Key: o.Key, Label: o.Label, Words: o.Words, Actions: describeActions(f, o.Actions)})
@@ -119,6 +126,7 @@ func newFlowView(f *ivr.Flow) flowView {
 		v.Menus = append(v.Menus, mv)
 	}
 	v.Graph = flowgraph.Layout(f)
+	v.Numbers, v.Requests = describeNumbers(f), describeRequests(f)
 	return v
 }
 
@@ -196,6 +204,8 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 		v.Text = "hang up"
 	case ivr.KindSetLanguage:
 		v.Text = "switch language to " + a.Lang
+	case ivr.KindSet, ivr.KindFetch, ivr.KindSwitch:
+		describeLogic(f, a, &v)
 	default:
 		v.Text = a.Kind
 	}
@@ -242,10 +252,22 @@ func flowProblems(src *ivr.Source) []string {
 	return strings.Split(strings.TrimSpace(err.Error()), "\n")
 }
 
-// handleFlowMap serves GET /admin/flow.
+// handleFlowMap serves GET /admin/flow; ?since=&until=&to=&provider= (as
+// on the insights page, default the last 7 days) choose the period whose
+// counts are drawn on the diagram.
 func handleFlowMap(a *admin) http.Handler {
 	tmpl := a.page("flow.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, tmpl, "flow", newFlowView(a.d.Flows.Flow()))
+		v := newFlowView(a.d.Flows.Flow())
+		p, err := parsePeriod(r.URL.Query(), time.Now())
+		if err != nil {
+			v.CountsError = err.Error()
+		} else if in, err := a.d.Store.Insights(r.Context(), p.filter); err != nil {
+			v.CountsError = "counts not loaded: " + err.Error()
+		} else {
+			annotateGraph(&v.Graph, in)
+		}
+		v.Period = p
+		a.render(w, r, tmpl, "flow", v)
 	})
 }

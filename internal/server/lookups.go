@@ -44,8 +44,8 @@ func (l *lookups) prepare(req *ivr.Request) {
 }
 
 // step is flow.Step with the lookups it asks for performed. The lookups'
-// outcomes are added to the result's events (after the step's own): the
-// request name, outcome, status and duration, never a value or a body.
+// outcomes go into the result's events: the request name, outcome, status
+// and duration, never a value or a body.
 func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
 	res, err := flow.Step(req)
 	if err != nil || res.Need == nil {
@@ -61,7 +61,8 @@ func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 		need := *res.Need
 		o := l.client.Do(ctx, need)
 		l.observe(ctx, req.Call, need, o)
-		done = append(done, ivr.Event{At: time.Now(), Action: lookupAction(need.Request, o)})
+		// Input holds the engine's own line for this fetch while matching.
+		done = append(done, ivr.Event{At: time.Now(), Input: "fetch " + need.Request, Action: lookupAction(need.Request, o)})
 		req.Lookups = append(req.Lookups, o.Result)
 		if res, err = flow.Step(req); err != nil {
 			return res, err
@@ -70,14 +71,7 @@ func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 	if err := context.Cause(ctx); errors.Is(err, errDeadline) {
 		return ivr.Result{}, err // the deadline's fallback has answered
 	}
-	menu := ""
-	if len(res.Events) > 0 {
-		menu = res.Events[0].Menu
-	}
-	for i := range done {
-		done[i].Menu = menu
-	}
-	res.Events = slices.Concat(res.Events, done)
+	res.Events = withLookupEvents(res.Events, done)
 	return res, nil
 }
 
@@ -103,12 +97,34 @@ func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 	l.logger.LogAttrs(ctx, level, "lookup", attrs...)
 }
 
+// withLookupEvents puts each lookup's outcome into the engine's events:
+// the i-th "fetch NAME" event of the step is the i-th lookup, and gets its
+// details; one the engine did not record is added at the end.
+func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
+	out := slices.Clone(evs)
+	from := 0
+	for _, d := range done {
+		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return e.Action == d.Input })
+		if i < 0 {
+			menu := ""
+			if len(out) > 0 {
+				menu = out[len(out)-1].Menu
+			}
+			out = append(out, ivr.Event{At: d.At, Menu: menu, Action: d.Action})
+			continue
+		}
+		out[from+i].Action = d.Action
+		from += i + 1
+	}
+	return out
+}
+
 // lookupAction is the call record's line for a lookup, e.g.
-// "fetch account: ok, status 200, 35ms".
+// "fetch account: ok, HTTP 200, 35ms".
 func lookupAction(name string, o lookup.Outcome) string {
 	s := "fetch " + name + ": " + o.Kind
 	if o.Status != 0 {
-		s += ", status " + strconv.Itoa(o.Status)
+		s += ", HTTP " + strconv.Itoa(o.Status)
 	}
-	return s + ", " + o.Duration.Round(time.Millisecond).String()
+	return s + ", " + strconv.FormatInt(o.Duration.Milliseconds(), 10) + "ms"
 }

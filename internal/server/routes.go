@@ -39,9 +39,10 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Flows, d.Store, d.Events, d.Draining))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
-	// The demo accounts API the example flow's lookup asks (local mode only).
+	// The demo API the example flow's lookups ask (local mode only).
 	if !cfg.Production {
 		r.Method(http.MethodGet, "/demo/accounts/{id}", handleDemoAccount())
+		r.Method(http.MethodPost, "/demo/callbacks", handleDemoCallback())
 	}
 
 	if twilioOn {

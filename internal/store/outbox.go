@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -71,7 +69,7 @@ type OutboxEvent struct {
 func (d *DB) EnableOutbox() { d.outbox.Store(true) }
 
 // callSnapshot is a call as an event reports it.
-const snapshotColumns = `event_seq, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause, provider_at`
+const snapshotColumns = `event_seq, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause, provider_at, provider_seq`
 
 type callSnapshot struct {
 	seq                                int64
@@ -79,11 +77,12 @@ type callSnapshot struct {
 	started, ended, providerAt         timeCol
 	duration                           int
 	cause                              string
+	providerSeq                        sql.NullInt64
 }
 
 func scanSnapshot(s scanner) (callSnapshot, error) {
 	var c callSnapshot
-	err := s.Scan(&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt)
+	err := s.Scan(&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt, &c.providerSeq)
 	return c, err
 }
 
@@ -104,7 +103,11 @@ func (c callSnapshot) data(extra map[string]any) map[string]any {
 		"status":             c.status,
 		"sequence":           c.seq,
 		"provider_timestamp": timeOrNil(c.providerAt),
+		"provider_sequence":  nil,
 		"started_at":         c.started.T,
+	}
+	if c.providerSeq.Valid {
+		m["provider_sequence"] = c.providerSeq.Int64
 	}
 	for k, v := range extra {
 		m[k] = v
@@ -253,8 +256,19 @@ func (d *DB) ClaimOutbox(ctx context.Context, owner string, limit int, lease tim
 	q := `UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (
 SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
 ORDER BY next_at, id LIMIT $4` + lock + `) RETURNING ` + outboxColumns
+	// Look first without the write lock: an idle outbox (the common case,
+	// polled every second) then costs SQLite's writers nothing.
+	var one int
+	err := d.sql.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE state = 'pending' AND next_at <= $1
+AND (lease_until IS NULL OR lease_until < $1) LIMIT 1`, d.tv(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox events: %w", err)
+	}
 	var out []OutboxEvent
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	err = d.write(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, owner, d.tv(now.Add(lease)), d.tv(now), max(limit, 1))
 		if err != nil {
@@ -330,32 +344,22 @@ type OutboxListOptions struct {
 
 // ListOutbox returns events newest first.
 func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent, error) {
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var q filter
 	if o.State != "" {
-		where = append(where, "state = "+arg(o.State))
+		q.and("state = " + q.arg(o.State))
 	}
 	if o.Type != "" {
-		where = append(where, "type = "+arg(o.Type))
+		q.and("type = " + q.arg(o.Type))
 	}
 	if o.CallID != "" {
-		where = append(where, "call_id = "+arg(o.CallID))
+		q.and("call_id = " + q.arg(o.CallID))
 	}
 	if o.Before > 0 {
-		where = append(where, "id < "+arg(o.Before))
+		q.and("id < " + q.arg(o.Before))
 	}
-	q := `SELECT ` + outboxColumns + ` FROM outbox`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT " + arg(clampLimit(o.Limit))
-	rows, err := d.sql.QueryContext(ctx, q, args...)
+	query := `SELECT ` + outboxColumns + ` FROM outbox` + q.where() +
+		" ORDER BY id DESC LIMIT " + q.arg(clampLimit(o.Limit))
+	rows, err := d.sql.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}

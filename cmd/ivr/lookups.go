@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/seal"
+)
+
+// checkSecrets checks that every {{secret.NAME}} the flow's requests use is
+// set (IVR_SECRET_NAME or IVR_SECRET_NAME_FILE): production refuses to start
+// without one; local mode warns (those lookups fail, and their on_error runs).
+func checkSecrets(cfg config.Config, f *ivr.Flow, logger *slog.Logger) error {
+	errs := cfg.Secrets.Check(f.Secrets())
+	if len(errs) == 0 {
+		return nil
+	}
+	if cfg.Production {
+		return fmt.Errorf("flow secrets: %w", errors.Join(errs...))
+	}
+	for _, err := range errs {
+		logger.Warn(err.Error() + " (until then its lookups fail and run their on_error)")
+	}
+	return nil
+}
+
+// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
+// mode without one, with a key made for this process.
+func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
+	if cfg.StateKey != nil {
+		return seal.New(cfg.StateKey)
+	}
+	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
+		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
+	return seal.NewRandom()
+}
+
+// demoAPI is the base URL at which this process's own demo API answers
+// the flow's lookups ({{demo_api}}): the address it listens on (the
+// loopback when it listens on every address). Production serves no demo.
+func demoAPI(cfg config.Config, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if cfg.Production || !ok {
+		return ""
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() { // listening on every address: the loopback is one
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" || len(cfg.AutocertHosts) > 0 {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)) + "/demo"
+}

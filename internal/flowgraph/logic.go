@@ -1,0 +1,67 @@
+package flowgraph
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+)
+
+// numberRows are the start box's per-number entries: the number called and
+// the menu it starts at.
+func numberRows(f *ivr.Flow) []rowSpec {
+	var rows []rowSpec
+	for _, n := range f.Numbers {
+		text := "→ " + n.Entry
+		if n.Language != "" {
+			text += " (" + n.Language + ")"
+		}
+		rows = append(rows, rowSpec{Key: n.Number, Text: text, Class: "flow", Target: "m:" + n.Entry})
+	}
+	return rows
+}
+
+// collectRows are a collecting menu's rows: what it collects, then its
+// actions once a valid value is in.
+func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
+	c := m.Collect
+	if c == nil {
+		return nil
+	}
+	digits := fmt.Sprintf("%d–%d digits", c.MinDigits, c.MaxDigits)
+	if c.MinDigits == c.MaxDigits {
+		digits = fmt.Sprintf("%d digits", c.MinDigits)
+	}
+	rows := []rowSpec{{Key: "collect", Text: c.Into + ", " + digits, Class: "collect"}}
+	return append(rows, actionRows(f, m.ID, "entered", "option", c.Actions)...)
+}
+
+// branchRows are a switch's rows: each condition (else last) and what its
+// branch does; a branch that ends neither the call nor the menu goes on
+// with the actions after the switch (↓).
+func branchRows(f *ivr.Flow, menu string, branches []ivr.Branch) []rowSpec {
+	var rows []rowSpec
+	for _, b := range branches {
+		label := "if " + b.If + ": "
+		if b.If == "" {
+			label = "else: "
+		}
+		rows = append(rows, labelled(actionRows(f, menu, "", "branch", b.Actions), label)...)
+	}
+	return rows
+}
+
+// labelled prefixes the first row's text with what it is for; a row that
+// would return to the menu goes on with the next action instead (↓).
+func labelled(rows []rowSpec, prefix string) []rowSpec {
+	if len(rows) == 0 {
+		return []rowSpec{{Text: prefix + "↓", Class: "branch"}}
+	}
+	if t, ok := strings.CutSuffix(rows[0].Text, " ↻"); ok && rows[0].Target == "" {
+		rows[0].Text = t + " ↓"
+	} else if rows[0].Text == "" {
+		rows[0].Text = "↓"
+	}
+	rows[0].Text = prefix + rows[0].Text
+	return rows
+}

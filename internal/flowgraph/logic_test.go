@@ -1,0 +1,77 @@
+package flowgraph
+
+import (
+	"strings"
+	"testing"
+)
+
+const logicFlow = `
+name: Logic
+entry: main
+call_center: "+15551230000"
+numbers:
+  "+15550000002": {entry: accounts, language: en-US}
+requests:
+  account:
+    url: "https://api.example.com/accounts/{{account}}"
+    save: {status: account.status}
+menus:
+  main:
+    greeting: "Hello."
+    options:
+      "1": {goto: accounts}
+  accounts:
+    greeting: "Enter your account number."
+    collect:
+      into: account
+      min_digits: 6
+      max_digits: 10
+      do:
+        - fetch: account
+          on_error: {goto: sorry}
+        - switch:
+            - if: 'status == "active"'
+              do: {goto: active}
+            - else: {say: "Unknown."}
+  active:
+    greeting: "Active."
+    options:
+      "1": hangup
+  sorry:
+    greeting: "Sorry."
+    options:
+      "1": hangup
+`
+
+// TestLayoutLogic: per-number entries start at their menu, a collecting
+// menu says what it collects, a lookup's on_error and each switch branch
+// get a row, and rows that lead to a menu get an arrow of their kind.
+func TestLayoutLogic(t *testing.T) {
+	g := Layout(parse(t, logicFlow))
+	var rows []string
+	for _, id := range []string{"start", "m:accounts"} {
+		for _, r := range nodeByID(g, id).Rows {
+			rows = append(rows, r.Class+"|"+r.Key+"|"+r.Text)
+		}
+	}
+	got := strings.Join(rows, "\n")
+	for _, want := range []string{
+		"flow|+15550000002|→ accounts (en-US)",
+		"collect|collect|account, 6–10 digits",
+		"option|entered|fetch account · switch ↻",
+		"lookup||account fails: → sorry",
+		`branch||if status == "active": → active`,
+		"branch||else: say ↓",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no row %q in:\n%s", want, got)
+		}
+	}
+	classes := map[string]int{}
+	for _, e := range g.Edges {
+		classes[e.Class]++
+	}
+	if classes["lookup"] != 1 || classes["branch"] != 1 || classes["flow"] < 2 {
+		t.Errorf("edges by class: %v", classes)
+	}
+}

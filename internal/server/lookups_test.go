@@ -1,0 +1,345 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil"
+)
+
+const (
+	testCRMToken  = "crm-s3cr3t-t0ken"
+	lookupNumber  = "+15550100001" // numbers: in testdata/lookup/flow.yaml
+	bodyOnlyMark  = "Body-Only-Name"
+	suspendedAcct = "345678"
+)
+
+// accountAPI is the business's API of the lookup tests: accounts by id,
+// and ids that fail in each way a lookup can fail.
+type accountAPI struct {
+	*httptest.Server
+	mu    sync.Mutex
+	auth  []string // Authorization headers received
+	paths []string
+}
+
+func newAccountAPI(t *testing.T) *accountAPI {
+	a := &accountAPI{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.auth = append(a.auth, r.Header.Get("Authorization"))
+		a.paths = append(a.paths, r.URL.Path)
+		a.mu.Unlock()
+		id := strings.TrimPrefix(r.URL.Path, "/accounts/")
+		switch id {
+		case "123456":
+			io.WriteString(w, `{"account": {"status": "active", "balance": 42.50, "name": "`+bodyOnlyMark+`"}}`)
+		case "234567":
+			io.WriteString(w, `{"account": {"status": "active", "balance": 0}}`)
+		case suspendedAcct:
+			io.WriteString(w, `{"account": {"status": "suspended", "balance": 310.25}}`)
+		case "500500":
+			w.WriteHeader(http.StatusInternalServerError)
+		case "777777": // slower than the request's timeout
+			<-r.Context().Done()
+		case "888888":
+			w.Write(bytes.Repeat([]byte(" "), 64<<10+1))
+		case "999999":
+			io.WriteString(w, `{"account": {"status": "active", `)
+		case "111111":
+			io.WriteString(w, `{"account": {"balance": 1}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *accountAPI) hits() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.paths)
+}
+
+// withLookups serves testdata/lookup/flow.yaml with api as its {{demo_api}},
+// the CRM token as IVR_SECRET_CRM_TOKEN and logs into logs.
+func withLookups(t *testing.T, api *accountAPI, logs io.Writer) appOption {
+	flows, err := ivr.NewSource("testdata/lookup/flow.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(d *Deps) {
+		d.Flows = flows
+		d.DemoAPI = api.URL
+		d.Config.Secrets = config.NewSecrets(func(k string) string {
+			return map[string]string{"IVR_SECRET_CRM_TOKEN": testCRMToken}[k]
+		})
+		if logs != nil {
+			d.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	}
+}
+
+// lookupCall dials the lookup number (in each provider's own form), enters
+// digits at the collect and returns every answer's body.
+func lookupCall(t *testing.T, a *testApp, provider string, entries ...string) []string {
+	t.Helper()
+	form := callForm(provider)
+	form.Set("To", map[string]string{"twilio": lookupNumber, "plivo": strings.TrimPrefix(lookupNumber, "+")}[provider])
+	bodies := []string{a.serve(a.request(provider, http.MethodPost, "/"+provider+"/voice", form)).Body.String()}
+	for _, digits := range entries {
+		next := gatherAction(parseXML(t, bodies[len(bodies)-1]))
+		if !strings.HasPrefix(next, testPublic) {
+			t.Fatalf("no gather to enter %s at:\n%s", digits, bodies[len(bodies)-1])
+		}
+		f := callForm(provider)
+		f.Set("To", form.Get("To"))
+		f.Set("Digits", digits)
+		bodies = append(bodies, a.serve(a.request(provider, http.MethodPost, strings.TrimPrefix(next, testPublic), f)).Body.String())
+	}
+	return bodies
+}
+
+// TestLookupBranches runs the collect -> fetch -> switch of the test flow
+// against a real local API, on both providers, starting from the number
+// called (per-number entry: Twilio's +1555… and Plivo's 1555…).
+func TestLookupBranches(t *testing.T) {
+	cases := []struct {
+		account, says, outcome, kind string
+	}{
+		{"123456", "You owe 42.50 dollars.", "ok", "hangup"},
+		{suspendedAcct, "This account is suspended.", "ok", "dial"},
+		{"234567", "Your account is in good standing.", "ok", "gather"},
+		{"404404", "We cannot look that up now.", "status", "dial"},
+		{"500500", "We cannot look that up now.", "status", "dial"},
+		{"777777", "We cannot look that up now.", "timeout", "dial"},
+		{"888888", "We cannot look that up now.", "too_large", "dial"},
+		{"999999", "We cannot look that up now.", "bad_json", "dial"},
+		{"111111", "We cannot look that up now.", "missing_field", "dial"},
+	}
+	for _, provider := range []string{"twilio", "plivo"} {
+		api := newAccountAPI(t)
+		a := newTestApp(t, withLookups(t, api, nil))
+		first := lookupCall(t, a, provider)[0]
+		if !strings.Contains(allText(parseXML(t, first)), "Enter your account number") {
+			t.Fatalf("%s: the lookup number does not start at accounts:\n%s", provider, first)
+		}
+		for _, tc := range cases {
+			t.Run(provider+"/"+tc.account, func(t *testing.T) {
+				bodies := lookupCall(t, a, provider, tc.account+"#")
+				last := parseXML(t, bodies[1])
+				if !strings.Contains(allText(last), tc.says) {
+					t.Fatalf("does not say %q:\n%s", tc.says, bodies[1])
+				}
+				kinds := map[string]string{"Hangup": "hangup", "Dial": "dial", "Gather": "gather", "GetDigits": "gather", "GetInput": "gather"}
+				if k := kinds[last.Children[len(last.Children)-1].Name]; k != tc.kind && !(tc.kind == "gather" && last.has("Gather") || last.has("GetDigits")) {
+					t.Fatalf("ends with %s, want %s:\n%s", last.Children[len(last.Children)-1].Name, tc.kind, bodies[1])
+				}
+				if n := promtest.ToFloat64(a.deps.Metrics.Lookups.WithLabelValues("account", tc.outcome)); n < 1 {
+					t.Fatalf("ivr_lookup_total{outcome=%q} = %v", tc.outcome, n)
+				}
+				if n := testutilCount(a); n != 0 {
+					t.Fatalf("answered the fallback (%d)", n)
+				}
+			})
+		}
+		for _, h := range api.auth {
+			if h != "Bearer "+testCRMToken {
+				t.Fatalf("the API got Authorization %q", h)
+			}
+		}
+	}
+}
+
+// A wrong length is a failure with the menu's own prompts, and asks nothing.
+func TestCollectWrongLengthAsksNothing(t *testing.T) {
+	api := newAccountAPI(t)
+	a := newTestApp(t, withLookups(t, api, nil))
+	bodies := lookupCall(t, a, "twilio", "12#")
+	if api.hits() != 0 || !parseXML(t, bodies[1]).has("Gather") {
+		t.Fatalf("a short entry reached the API (%d) or left the menu:\n%s", api.hits(), bodies[1])
+	}
+}
+
+// TestLookupBreaker: an API that keeps failing is skipped after 5 failures
+// in a row: the caller hears on_error at once, and it is counted and logged.
+func TestLookupBreaker(t *testing.T) {
+	api := newAccountAPI(t)
+	var logs testutil.Buffer
+	a := newTestApp(t, withLookups(t, api, &logs))
+	for range 5 {
+		lookupCall(t, a, "twilio", "500500#")
+	}
+	if api.hits() != 5 {
+		t.Fatalf("the API was asked %d times", api.hits())
+	}
+	bodies := lookupCall(t, a, "twilio", "123456#")
+	if !strings.Contains(bodies[1], "We cannot look that up now.") || api.hits() != 5 {
+		t.Fatalf("an open breaker must answer on_error without asking (hits %d):\n%s", api.hits(), bodies[1])
+	}
+	m := a.deps.Metrics
+	if promtest.ToFloat64(m.Lookups.WithLabelValues("account", "breaker_open")) != 1 ||
+		promtest.ToFloat64(m.Breakers.WithLabelValues("account", "open")) != 1 {
+		t.Fatal("the open breaker is not counted")
+	}
+	if !strings.Contains(logs.String(), `msg="lookup breaker open" request=account`) {
+		t.Fatalf("the open breaker is not logged:\n%s", logs.String())
+	}
+}
+
+// TestLookupKeepsSecrets: the secret goes to the API only; no log line, call
+// event or answer holds it, the answer's body or the caller's account number.
+func TestLookupKeepsSecrets(t *testing.T) {
+	api := newAccountAPI(t)
+	var logs testutil.Buffer
+	a := newTestApp(t, withLookups(t, api, &logs))
+	var answers []string
+	for _, acct := range []string{"123456", "500500", "999999", "777777"} {
+		answers = append(answers, lookupCall(t, a, "twilio", acct+"#")...)
+	}
+	var events strings.Builder
+	testutil.WaitForWithin(t, 3*time.Second, "the call's events", func() bool {
+		calls, _, err := a.db.ListCalls(t.Context(), store.ListOptions{Limit: 10})
+		if err != nil || len(calls) == 0 {
+			return false
+		}
+		events.Reset()
+		n := 0
+		for _, e := range calls[0].Events {
+			events.WriteString(e.Menu + " " + e.Input + " " + e.Action + "\n")
+			if strings.HasPrefix(e.Action, "fetch account: ") && strings.HasSuffix(e.Action, "ms") {
+				n++
+			}
+		}
+		return n == 4
+	})
+	for _, want := range []string{"collected account\naccounts  fetch account: ok, HTTP 200, ", "fetch account: status, HTTP 500, ", "fetch account: bad_json, HTTP 200, ", "fetch account: timeout, 3"} {
+		if !strings.Contains(events.String(), want) {
+			t.Errorf("the call record lacks %q:\n%s", want, events.String())
+		}
+	}
+	for what, text := range map[string]string{"logs": logs.String(), "events": events.String(), "answers": strings.Join(answers, "\n")} {
+		for _, secret := range []string{testCRMToken, bodyOnlyMark} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s hold %q:\n%s", what, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "outcome=timeout") || !strings.Contains(logs.String(), "lookup.request=account") {
+		t.Errorf("failed lookups are not logged by name and outcome:\n%s", logs.String())
+	}
+	for _, acct := range []string{"500500", "999999"} { // in no log line
+		if strings.Contains(logs.String(), acct) {
+			t.Errorf("logs hold the account number %s:\n%s", acct, logs.String())
+		}
+	}
+}
+
+var urlInXML = regexp.MustCompile(`https?://[^<"\s]+`)
+
+// TestSealedStateOnTheWire: the collected account number and the looked-up
+// values appear in no URL of any answer; a changed byte of the sealed
+// state gets the fallback.
+func TestSealedStateOnTheWire(t *testing.T) {
+	for _, provider := range []string{"twilio", "plivo"} {
+		t.Run(provider, func(t *testing.T) {
+			api := newAccountAPI(t)
+			a := newTestApp(t, withLookups(t, api, nil))
+			bodies := lookupCall(t, a, provider, "234567#") // good standing: back at the collect, variables sealed
+			last := bodies[len(bodies)-1]
+			for _, b := range bodies {
+				for _, u := range urlInXML.FindAllString(b, -1) {
+					u = strings.ReplaceAll(u, "&amp;", "&")
+					for _, clear := range []string{"234567", "active", "balance"} {
+						if strings.Contains(u, clear) {
+							t.Fatalf("URL %s holds %q in clear", u, clear)
+						}
+					}
+				}
+			}
+			next := gatherAction(parseXML(t, last))
+			nu, err := url.Parse(next)
+			if err != nil || nu.Query().Get("v") == "" {
+				t.Fatalf("the next URL carries no sealed state: %q", next)
+			}
+			q := nu.Query()
+			v := []byte(q.Get("v"))
+			v[len(v)/2] ^= 0x01 // still base64url: one bit of the ciphertext
+			if v[len(v)/2] == '.' || v[len(v)/2] == '/' {
+				v[len(v)/2] = 'A'
+			}
+			q.Set("v", string(v))
+			nu.RawQuery = q.Encode()
+			f := callForm(provider)
+			f.Set("Digits", "123456#")
+			before := testutilCount(a)
+			w := a.serve(a.request(provider, http.MethodPost, strings.TrimPrefix(nu.String(), testPublic), f))
+			if testutilCount(a) != before+1 || !strings.Contains(w.Body.String(), "Sorry, connecting you.") {
+				t.Fatalf("tampered state must get the fallback:\n%s", w.Body.String())
+			}
+			// The untouched URL still works, and the values it sealed are read.
+			w = a.serve(a.request(provider, http.MethodPost, strings.TrimPrefix(next, testPublic), f))
+			if !strings.Contains(w.Body.String(), "You owe 42.50 dollars.") {
+				t.Fatalf("the sealed state does not carry on:\n%s", w.Body.String())
+			}
+		})
+	}
+}
+
+// TestLookupsInsideTheDeadline: a lookup whose own timeout (300ms) is longer
+// than what is left of the voice deadline (200ms) ends in time for the
+// flow's on_error, not the deadline's fallback.
+func TestLookupsInsideTheDeadline(t *testing.T) {
+	api := newAccountAPI(t)
+	a := newTestApp(t, withLookups(t, api, nil), func(d *Deps) { d.Config.VoiceDeadline = 200 * time.Millisecond })
+	bodies := lookupCall(t, a, "plivo", "777777#")
+	if !strings.Contains(bodies[1], "We cannot look that up now.") || testutilCount(a) != 0 {
+		t.Fatalf("want on_error within the deadline:\n%s", bodies[1])
+	}
+	if n := promtest.ToFloat64(a.deps.Metrics.Lookups.WithLabelValues("account", "timeout")); n != 1 {
+		t.Fatalf("timeouts counted: %v", n)
+	}
+}
+
+// More than ivr.MaxLookupsPerStep lookups in one step is the fallback.
+func TestTooManyLookups(t *testing.T) {
+	api := newAccountAPI(t)
+	a := newTestApp(t, withLookups(t, api, nil))
+	w := a.serve(a.request("twilio", http.MethodPost, "/twilio/voice/menu/main", url.Values{"CallSid": {"CA1"}, "Digits": {"2"}, "attempt": {"1"}}))
+	if !strings.Contains(w.Body.String(), "Sorry, connecting you.") || testutilCount(a) != 1 {
+		t.Fatalf("want the fallback:\n%s", w.Body.String())
+	}
+	if api.hits() != ivr.MaxLookupsPerStep {
+		t.Fatalf("the API was asked %d times, want %d", api.hits(), ivr.MaxLookupsPerStep)
+	}
+}
+
+func TestWithLookupEvents(t *testing.T) {
+	evs := []ivr.Event{{Menu: "m", Action: "enter"}, {Menu: "m", Action: "fetch a"}, {Menu: "m", Action: "fetch b"}, {Menu: "m", Action: "say"}}
+	done := []ivr.Event{{Input: "fetch a", Action: "fetch a: ok"}, {Input: "fetch b", Action: "fetch b: timeout"}, {Input: "fetch c", Action: "fetch c: ok"}}
+	var got []string
+	for _, e := range withLookupEvents(evs, done) {
+		got = append(got, e.Menu+":"+e.Action)
+	}
+	if strings.Join(got, "|") != "m:enter|m:fetch a: ok|m:fetch b: timeout|m:say|m:fetch c: ok" {
+		t.Fatalf("%v", got)
+	}
+	if evs[1].Action != "fetch a" {
+		t.Fatal("the engine's events were changed in place")
+	}
+}
