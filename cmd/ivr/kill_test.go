@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/store"
-
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -96,11 +95,7 @@ func testKill(t *testing.T, dsn string) {
 			defer wg.Done()
 			sid := "CA" + strings.Repeat("0", 24) + padInt(i)
 			form := url.Values{"CallSid": {sid}, "CallStatus": {"completed"}, "CallDuration": {"5"}, "From": {"+14155550100"}, "To": {"+14155550199"}}
-			u := base + "/twilio/status"
-			req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, u, form))
-			resp, err := client.Do(req)
+			resp, err := client.Do(send(signed(carrier.Twilio, token, base+"/twilio/status", form), ""))
 			if err != nil {
 				return // cut by the kill: not acknowledged
 			}

@@ -5,13 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/ivr-project/ivr/internal/auth"
-
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -32,14 +30,9 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	b, _, _ := startServer(t, env)
 
 	form := url.Values{"CallUUID": {"0f0e0d0c-1111-4222-8333-444455556666"}, "From": {"14155550100"}, "To": {"14155550199"}, "CallStatus": {"ringing"}}
-	nonce := "12345678901234567890"
-	sig := auth.SignPlivoV3("plivo-token", public+"/plivo/voice", nonce, http.MethodPost, form)
-	send := func(base string) string {
-		req, _ := http.NewRequest(http.MethodPost, base+"/plivo/voice", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Plivo-Signature-V3", sig)
-		req.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-		resp, err := http.DefaultClient.Do(req)
+	call := signed(carrier.Plivo, "plivo-token", public+"/plivo/voice", form) // one nonce, sent twice
+	answer := func(base string) string {
+		resp, err := http.DefaultClient.Do(send(call, base))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,10 +40,10 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return string(body)
 	}
-	if els := elements(t, send(a)); !contains(els, "GetDigits") && !contains(els, "GetInput") {
+	if els := elements(t, answer(a)); !contains(els, "GetDigits") && !contains(els, "GetInput") {
 		t.Fatalf("instance A should answer the menu, got %v", els)
 	}
-	if els := elements(t, send(b)); contains(els, "GetDigits") || contains(els, "GetInput") || !contains(els, "Dial") {
+	if els := elements(t, answer(b)); contains(els, "GetDigits") || contains(els, "GetInput") || !contains(els, "Dial") {
 		t.Fatalf("the replay to instance B must get the fallback, got %v", els)
 	}
 
@@ -58,10 +51,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	for i, base := range []string{a, b} {
 		sid := []string{"CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}[i]
 		st := url.Values{"CallSid": {sid}, "CallStatus": {"completed"}, "From": {"+14155550100"}, "To": {"+14155550199"}, "CallDuration": {"7"}}
-		req, _ := http.NewRequest(http.MethodPost, base+"/twilio/status", strings.NewReader(st.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", auth.SignTwilio("twilio-token", public+"/twilio/status", st))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := http.DefaultClient.Do(send(signed(carrier.Twilio, "twilio-token", public+"/twilio/status", st), base))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -82,13 +82,16 @@ func TestNginxTerminatesTLS(t *testing.T) {
 	}
 }
 
-// postThroughNginx posts call to target (nginx) signed for the URL signed and
+// postThroughNginx posts call to target (nginx) signed for the URL signedFor and
 // returns the answer's XML elements; the answer must be a 200.
-func postThroughNginx(t *testing.T, client *http.Client, target, signed, token string, call url.Values) []string {
+func postThroughNginx(t *testing.T, client *http.Client, target, signedFor, token string, call url.Values) []string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(call.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, signed, call))
+	req := send(signed(carrier.Twilio, token, signedFor, call), "")
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL, req.Host = u, u.Host
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +99,7 @@ func postThroughNginx(t *testing.T, client *http.Client, target, signed, token s
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		t.Fatalf("signed for %s: status %d: %s", signed, resp.StatusCode, body)
+		t.Fatalf("signed for %s: status %d: %s", signedFor, resp.StatusCode, body)
 	}
 	return elements(t, string(body))
 }

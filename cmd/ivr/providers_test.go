@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -33,10 +33,7 @@ func TestServeProvidersAndBanner(t *testing.T) {
 		t.Errorf("banner has a doubled slash:\n%s", banner)
 	}
 	form := url.Values{"CallSid": {"CA1"}, "From": {"+15550001111"}, "To": {"+15550002222"}}
-	req, _ := http.NewRequest(http.MethodPost, base+"/twilio/voice", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio("tw-token", "https://abc.ngrok.app/twilio/voice", form))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(send(signed(carrier.Twilio, "tw-token", "https://abc.ngrok.app/twilio/voice", form), base))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
-
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -155,14 +155,38 @@ func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, o
 	return url, stop, stderr
 }
 
+// signed is the form POST a provider sends to signURL, signed with token.
+// It panics on a URL that cannot be signed (a mistake in the test).
+func signed(provider, token, signURL string, form url.Values) carrier.Request {
+	r, err := carrier.Signer{Provider: provider, Token: token}.Sign(http.MethodPost, signURL, form)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// send is r as an *http.Request, sent to base (scheme and host: the server
+// behind a public name, or one of several instances) instead of the signed
+// URL's when base is not "".
+func send(r carrier.Request, base string) *http.Request {
+	req, err := r.HTTP(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	if base != "" {
+		b, err := url.Parse(base)
+		if err != nil {
+			panic(err)
+		}
+		req.URL.Scheme, req.URL.Host, req.Host = b.Scheme, b.Host, b.Host
+	}
+	return req
+}
+
 // postTwilio sends a Twilio-signed form POST to base+path.
 func postTwilio(t *testing.T, token, base, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
-	u := base + path
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, u, form))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(send(signed(carrier.Twilio, token, base+path, form), ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, p, err := net.SplitHostPort(ln.Addr().String()); err == nil {
 		port = p
 	}
-	discoverPublicURL(ctx, &cfg, port, logger)
+	live := discoverPublicURL(ctx, &cfg, port, logger)
 	sealer, err := stateSealer(cfg, logger)
 	if err != nil {
 		ln.Close()
@@ -65,7 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
 		Nonces: svc.nonces, Metrics: svc.metrics, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
-		Build: build,
+		Build: build, LivePublicURL: live,
 	})
 	if err != nil {
 		ln.Close()
@@ -79,6 +79,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	drain.install(web.srv)
 	stopBackground := svc.start(ctx, cfg, logger)
 	defer stopBackground()
+	if live != nil {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go followNgrok(wctx, cfg, port, live, logger)
+	}
 
 	local := fmt.Sprintf("%s://%s", web.scheme, displayAddr(web.ln.Addr()))
 	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
@@ -163,22 +168,45 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		db.Close()
 		return nil, err
 	}
-	s.metrics.CountLostCalls(func() float64 { return float64(s.events.LostCalls()) })
+	s.metrics.WatchWriter(func() float64 { return float64(s.events.LostCalls()) }, func() float64 { return float64(s.events.Waits()) })
 	return s, nil
 }
 
 // discoverPublicURL takes the public URL from a local ngrok agent when
-// IVR_PUBLIC_URL is unset (never in production).
-func discoverPublicURL(ctx context.Context, cfg *config.Config, port string, logger *slog.Logger) {
+// IVR_PUBLIC_URL is unset (never in production). It returns the live public
+// base URL the server checks signatures against, which followNgrok keeps up
+// to date (nil: IVR_PUBLIC_URL or no ngrok discovery).
+func discoverPublicURL(ctx context.Context, cfg *config.Config, port string, logger *slog.Logger) *auth.LiveBase {
 	if cfg.PublicURL != "" || cfg.NgrokAPI == "off" || cfg.Production {
-		return
+		return nil
 	}
+	live := &auth.LiveBase{}
 	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	if u, err := ngrok.Discover(dctx, http.DefaultClient, cfg.NgrokAPI, port); err == nil {
 		cfg.PublicURL = u
+		live.Store(u)
 		logger.Info("using the ngrok tunnel as the public URL", slog.String("public_url", u))
 	}
+	return live
+}
+
+// followNgrok asks the ngrok agent every IVR_NGROK_POLL whether its tunnel
+// changed (a restarted free tunnel gets a new host) and, if so, checks
+// signatures against the new URL from then on and says which webhook URLs
+// to paste into the consoles now.
+func followNgrok(ctx context.Context, cfg config.Config, port string, live *auth.LiveBase, logger *slog.Logger) {
+	ngrok.Watch(ctx, http.DefaultClient, cfg.NgrokAPI, port, live.Load(), cfg.NgrokPoll, func(old, now string) {
+		live.Store(now)
+		attrs := []any{slog.String("public_url", now), slog.String("was", old)}
+		for _, p := range []string{"twilio", "plivo"} {
+			if cfg.Providers[p] {
+				attrs = append(attrs, slog.String(p+"_voice_url", now+"/"+p+"/voice"))
+			}
+		}
+		logger.Warn("the ngrok tunnel changed: signatures are now checked against its new URL; "+
+			"paste the new webhook URLs into the consoles", attrs...)
+	})
 }
 
 // start runs the background work until the returned stop is called: the

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/store"
-
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -35,11 +35,7 @@ func answerForm(sid string) url.Values {
 
 // signedRequest returns a Twilio-signed form POST to base+path.
 func signedRequest(base, path string, form url.Values) *http.Request {
-	u := base + path
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio(shutdownToken, u, form))
-	return req
+	return send(signed(carrier.Twilio, shutdownToken, base+path, form), "")
 }
 
 // openStore opens the SQLite file run used, after run returned.

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
-
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/carrier"
 )
 
 // writeTestCert writes a self-signed certificate for 127.0.0.1 and returns
@@ -75,10 +75,7 @@ func TestTLSServesSignedRequest(t *testing.T) {
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	form := url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "From": {"+14155550100"}, "To": {"+14155550199"}}
-	req, _ := http.NewRequest(http.MethodPost, base+"/twilio/voice", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", auth.SignTwilio("file-token", base+"/twilio/voice", form))
-	resp, err := client.Do(req)
+	resp, err := client.Do(send(signed(carrier.Twilio, "file-token", base+"/twilio/voice", form), ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,12 @@ func newWebhooks(cfg config.Config, db *store.DB, metrics *server.Metrics, logge
 	if cfg.WebhookURL == "" {
 		return nil, nil
 	}
-	key, err := webhook.ParseSecret(cfg.WebhookSecret)
+	key, previous, err := webhook.ParseSecrets(cfg.WebhookSecret)
 	if err != nil {
 		return nil, fmt.Errorf("IVR_WEBHOOK_SECRET: %w", err)
 	}
 	w, err := webhook.New(db, webhook.Config{
-		URL: cfg.WebhookURL, Secret: key, Timeout: cfg.WebhookTimeout, Logger: logger,
+		URL: cfg.WebhookURL, Secret: key, Previous: previous, Timeout: cfg.WebhookTimeout, Logger: logger,
 		Observe: func(typ, outcome string) { metrics.Webhooks.WithLabelValues(typ, outcome).Inc() },
 	})
 	if err != nil {

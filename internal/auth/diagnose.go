@@ -58,7 +58,11 @@ func (h sigHeader) matches(m *mac, data []byte) bool {
 // diagnose explains why no header matched checkedURL. build returns the string the
 // provider would have signed for a given URL. It returns the failure reason
 // (malformed_signature or bad_signature) and the text.
-func diagnose(checkedURL string, build func(u string) []byte, headers []sigHeader, note string) (reason, text string) {
+//
+// arrived is the URL the request arrived on when a public base URL was
+// checked instead ("" = none): a match there (or on one of its variants)
+// says the public base URL is stale.
+func diagnose(checkedURL, arrived string, build func(u string) []byte, headers []sigHeader, note string) (reason, text string) {
 	var present []sigHeader
 	for _, h := range headers {
 		if h.value != "" && len(h.macs)+len(h.other) > 0 {
@@ -106,6 +110,24 @@ func diagnose(checkedURL string, build func(u string) []byte, headers []sigHeade
 			}
 		}
 	}
+	// The URL the request arrived on: the public base URL may be stale.
+	if arrived != "" {
+		cands := append([]urlVariant{{url: arrived}}, urlVariants(arrived)...)
+	arrival:
+		for _, v := range cands {
+			data := build(v.url)
+			for _, h := range present {
+				for _, nm := range append(append([]namedMAC(nil), h.macs...), h.other...) {
+					if h.matches(nm.m, data) {
+						hints = append(hints, fmt.Sprintf("%s matches the URL the request arrived on, %s (its Host, or a trusted X-Forwarded-Host), with %s: "+
+							"the public base URL is stale (a restarted ngrok tunnel gets a new host); set IVR_PUBLIC_URL to %s, or unset it",
+							h.name, quoteURL(v.url), nm.name, quoteURL(origin(v.url))))
+						break arrival
+					}
+				}
+			}
+		}
+	}
 	// Other URLs, any token.
 	for _, v := range urlVariants(checkedURL) {
 		if len(hints) >= maxHints {
@@ -128,6 +150,18 @@ func diagnose(checkedURL string, build func(u string) []byte, headers []sigHeade
 		b.WriteString(h)
 	}
 	return ReasonBadSignature, b.String()
+}
+
+// origin is "scheme://host" of u.
+func origin(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	if j := strings.IndexAny(u[i+3:], "/?"); j >= 0 {
+		return u[:i+3+j]
+	}
+	return u
 }
 
 func roles(ms []namedMAC) string {

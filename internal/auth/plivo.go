@@ -185,7 +185,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 			d := appendPlivoV3(nil, b, q, r.Method, signed)
 			return append(append(d, '.'), nonce...)
 		}
-		return nil, v.failure(signedURL, build, sig, ma, plivoV3Header, plivoMaV3Header)
+		return nil, v.failure(signedURL, v.url.Arrived(r), build, sig, ma, plivoV3Header, plivoMaV3Header)
 	}
 	key := "plivo-v3:" + nonce
 	if f := v.claim(r, key, signedURL); f != nil {
@@ -217,7 +217,7 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 	}
 	if !v.checkV2(signedURL, nonce, sig, ma) {
 		build := func(u string) []byte { return appendPlivoV2(nil, u, nonce) }
-		return nil, v.failure(signedURL, build, sig, ma, plivoV2Header, plivoMaV2Header)
+		return nil, v.failure(signedURL, v.url.Arrived(r), build, sig, ma, plivoV2Header, plivoMaV2Header)
 	}
 	key := "plivo-v2:" + nonce
 	if f := v.claim(r, key, signedURL); f != nil {
@@ -253,7 +253,7 @@ func (v *plivoVerifier) checkV2(signedURL, nonce, sig, ma string) bool {
 	return false
 }
 
-func (v *plivoVerifier) failure(signedURL string, build func(string) []byte, sig, ma, sigName, maName string) *Failure {
+func (v *plivoVerifier) failure(signedURL, arrived string, build func(string) []byte, sig, ma, sigName, maName string) *Failure {
 	hs := []sigHeader{{name: sigName, value: sig, list: true, macs: []namedMAC{*v.acct}}}
 	if v.master != nil {
 		hs[0].other = []namedMAC{*v.master}
@@ -263,7 +263,7 @@ func (v *plivoVerifier) failure(signedURL string, build func(string) []byte, sig
 		// account token (i.e. AuthToken holds the main account's token).
 		hs = append(hs, sigHeader{name: maName, value: ma, list: true, other: []namedMAC{*v.acct}})
 	}
-	reason, text := diagnose(signedURL, build, hs, "")
+	reason, text := diagnose(signedURL, arrived, build, hs, "")
 	return &Failure{Reason: reason, URL: signedURL, Diagnosis: text}
 }
 

@@ -124,7 +124,7 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 	}
 
 	if !v.check(signedURL, form, sig) {
-		return nil, v.failure(signedURL, form, sig)
+		return nil, v.failure(signedURL, v.url.Arrived(r), form, sig)
 	}
 	if isJSON && !bodyHashMatches(body, bodyHash) {
 		return nil, &Failure{Reason: ReasonBadBodyHash, URL: signedURL,
@@ -160,10 +160,10 @@ func (v *twilioVerifier) check(signedURL string, params url.Values, sig string) 
 	return false
 }
 
-func (v *twilioVerifier) failure(signedURL string, params url.Values, sig string) *Failure {
+func (v *twilioVerifier) failure(signedURL, arrived string, params url.Values, sig string) *Failure {
 	suffix := appendTwilioParams(nil, params)
 	build := func(u string) []byte { return append([]byte(u), suffix...) }
-	reason, text := diagnose(signedURL, build, []sigHeader{{
+	reason, text := diagnose(signedURL, arrived, build, []sigHeader{{
 		name: twilioHeader, value: sig, macs: v.macs,
 	}}, "also tried with the standard port toggled")
 	return &Failure{Reason: reason, URL: signedURL, Diagnosis: text}

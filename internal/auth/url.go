@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // URLResolver rebuilds the URL the provider requested, which is what it signed.
@@ -19,6 +20,49 @@ import (
 type URLResolver struct {
 	PublicBase string
 	TrustProxy bool
+	// Live, when set and not empty, replaces PublicBase: a public URL that
+	// may change while the server runs (the ngrok agent's tunnel).
+	Live *LiveBase
+}
+
+// LiveBase is a public base URL that may change while the server runs. The
+// zero value is empty (the request's own URL is used).
+type LiveBase struct{ v atomic.Pointer[string] }
+
+// Load returns the current base ("" = none).
+func (l *LiveBase) Load() string {
+	if p := l.v.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Store sets the base; "" goes back to none.
+func (l *LiveBase) Store(base string) { l.v.Store(&base) }
+
+// base is the public base in force: Live's when set, else PublicBase.
+func (u URLResolver) base() string {
+	if u.Live != nil {
+		if b := u.Live.Load(); b != "" {
+			return b
+		}
+	}
+	return u.PublicBase
+}
+
+// Arrived is the URL r arrived on, from its own Host (or, with TrustProxy,
+// X-Forwarded-Proto/-Host), when a public base is in force and this URL
+// differs from it; "" otherwise. It only explains a signature mismatch: a
+// stale public base (a restarted ngrok tunnel gets a new host).
+func (u URLResolver) Arrived(r *http.Request) string {
+	if u.base() == "" {
+		return ""
+	}
+	arrived := URLResolver{TrustProxy: u.TrustProxy}.Resolve(r)
+	if arrived == u.Resolve(r) {
+		return ""
+	}
+	return arrived
 }
 
 // Validate reports whether PublicBase is usable: empty, or an absolute http(s) URL
@@ -47,8 +91,8 @@ func (u URLResolver) Validate() error {
 // Resolve returns the full URL (query included) the provider signed for r.
 func (u URLResolver) Resolve(r *http.Request) string {
 	uri := requestURI(r)
-	if u.PublicBase != "" {
-		origin, prefix := splitBase(u.PublicBase)
+	if base := u.base(); base != "" {
+		origin, prefix := splitBase(base)
 		if prefix != "" && !hasPathPrefix(uri, prefix) {
 			return origin + prefix + uri
 		}

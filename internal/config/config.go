@@ -74,6 +74,7 @@ type Config struct {
 	PlivoBasicPass    string
 	Providers         map[string]bool // IVR_PROVIDERS: which providers' routes are enabled (default twilio,plivo)
 	NgrokAPI          string          // IVR_NGROK_API (default http://127.0.0.1:4040), "off" to disable
+	NgrokPoll         time.Duration   // IVR_NGROK_POLL: how often the agent is asked whether its tunnel changed
 	FlowWatchInterval time.Duration
 	// StateKey seals the call's variables into the action URLs
 	// (IVR_STATE_KEY, 32 bytes as hex or base64); nil = a per-process
@@ -201,6 +202,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PlivoBasicUser:    str("IVR_PLIVO_BASIC_USER", ""),
 		PlivoBasicPass:    secret("IVR_PLIVO_BASIC_PASSWORD"),
 		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
+		NgrokPoll:         duration("IVR_NGROK_POLL", 5*time.Second),
 		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
 		ShutdownDrain:     duration("IVR_SHUTDOWN_DRAIN", 0),
 		CallCloseAfter:    duration("IVR_CALL_CLOSE_AFTER", 6*time.Hour),

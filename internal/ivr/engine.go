@@ -24,7 +24,8 @@ const (
 // was in a menu removed by a reload lands there, and the server falls back.
 func (f *Flow) Step(req Request) (Result, error) {
 	st := parseState(req.Query)
-	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail, req: &req}
+	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail,
+		lookups: req.Lookups, secrets: req.Secrets, given: req.Sealer, demoAPI: req.DemoAPI}
 	if st.BadVars {
 		return Result{}, fmt.Errorf("step %q: the sealed variables (v=) are not a token", req.Path)
 	}
@@ -93,16 +94,21 @@ func (r *runner) entry() *Menu {
 type runner struct {
 	f      *Flow
 	call   Call
-	req    *Request
 	lang   string
 	trail  []string
 	steps  []Step
 	events []Event
 
+	// From the Request (copied, so the Request stays on the stack).
+	lookups []LookupResult
+	secrets func(string) (string, bool)
+	given   Sealer // nil = the process's own
+	demoAPI string
+
 	vars   vars   // the call's variables
 	token  string // vars sealed; "" = not sealed since the last change
 	sealer Sealer
-	used   int     // req.Lookups consumed
+	used   int     // lookups consumed
 	need   *Lookup // a lookup the step waits for
 	err    error   // the step fails
 }

@@ -8,7 +8,7 @@ import (
 
 // openVars reads the call's variables from the sealed token of the URL.
 func (r *runner) openVars(token string) error {
-	s, err := sealerOf(r.req)
+	s, err := sealerOf(r.given)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (r *runner) encode(st state) string {
 	if len(r.vars) > 0 && r.err == nil {
 		if r.token == "" {
 			if r.sealer == nil {
-				s, err := sealerOf(r.req)
+				s, err := sealerOf(r.given)
 				if err != nil {
 					r.err = err
 					return ""
@@ -79,7 +79,7 @@ func (r *runner) value(name string) string {
 	case "call_center":
 		return r.f.CallCenterNumber
 	case "demo_api":
-		return r.req.DemoAPI
+		return r.demoAPI
 	}
 	v, _ := r.vars.get(name)
 	return v
@@ -113,11 +113,39 @@ func (c *Collect) read(m *Menu, in Input) (string, string) {
 	if m.Speech == nil {
 		return "", "speech"
 	}
-	d := spokenDigits(words(in.Speech))
+	d := collectedDigits(words(in.Speech))
 	if d == "" {
 		return "", "speech (no digits)"
 	}
 	return d, "speech: " + strconv.Itoa(len(d)) + " digits"
+}
+
+// digitWords are spoken digits a transcript may spell out (English and
+// Spanish), besides numerals.
+var digitWords = map[string]byte{
+	"zero": '0', "oh": '0', "one": '1', "two": '2', "three": '3', "four": '4',
+	"five": '5', "six": '6', "seven": '7', "eight": '8', "nine": '9',
+	"cero": '0', "uno": '1', "dos": '2', "tres": '3', "cuatro": '4',
+	"cinco": '5', "seis": '6', "siete": '7', "ocho": '8', "nueve": '9',
+}
+
+// collectedDigits reads a transcript of numerals and spelled-out digits
+// ("1 2 3", "123", "one two three") as digits; anything else gives "".
+func collectedDigits(ws []string) string {
+	var b strings.Builder
+	for _, w := range ws {
+		if allDigits(w) {
+			b.WriteString(w)
+		} else if d, ok := digitWords[w]; ok {
+			b.WriteByte(d)
+		} else {
+			return ""
+		}
+		if b.Len() > maxInputLen {
+			return ""
+		}
+	}
+	return b.String()
 }
 
 // set runs a set action: each value expanded in one pass.
@@ -154,8 +182,8 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 // req.Lookups, or it asks for the lookup (r.need). why is "" when the
 // lookup succeeded, else a short reason.
 func (r *runner) lookup(req *HTTPRequest) (LookupResult, string) {
-	if r.used < len(r.req.Lookups) {
-		res := r.req.Lookups[r.used]
+	if r.used < len(r.lookups) {
+		res := r.lookups[r.used]
 		r.used++
 		if res.Request != req.Name {
 			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)

@@ -8,6 +8,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// maxCollectDigits is the longest value a collect takes: Plivo's GetInput
+// accepts numDigits up to 32.
+const maxCollectDigits = 32
+
 var collectKeys = []string{"into", "min_digits", "max_digits", "finish_key", "do"}
 
 // set reads set: {name: "text with {{...}}", ...}.
@@ -119,7 +123,11 @@ func condNode(items []*yaml.Node, line, col int) *yaml.Node {
 
 // compileConds compiles every switch condition against the flow's variables.
 func (p *parser) compileConds() {
-	for _, c := range p.conds {
+	for i, c := range p.conds {
+		if i == maxConditions {
+			p.errf(c.n, "the flow has %d switch conditions, at most %d", len(p.conds), maxConditions)
+			return
+		}
 		cond, err := compileCond(c.b.If, p.f.Variables)
 		if err != nil {
 			p.condProblem(c.n, err)
@@ -162,10 +170,10 @@ func (p *parser) collect(m *Menu, kn, n *yaml.Node) *Collect {
 			}
 		case "min_digits":
 			minNode = kv.v
-			c.MinDigits, _ = p.num(kv.v, "min_digits", 1, maxInputLen, "digits")
+			c.MinDigits, _ = p.num(kv.v, "min_digits", 1, maxCollectDigits, "digits")
 		case "max_digits":
 			maxNode = kv.v
-			c.MaxDigits, _ = p.num(kv.v, "max_digits", 1, maxInputLen, "digits")
+			c.MaxDigits, _ = p.num(kv.v, "max_digits", 1, maxCollectDigits, "digits")
 		case "finish_key":
 			if v, ok := p.finishKey(kv.v, "finish_key"); ok {
 				c.FinishKey, c.finishSet = v, true
@@ -179,7 +187,7 @@ func (p *parser) collect(m *Menu, kn, n *yaml.Node) *Collect {
 		p.errf(kn, "%s needs into: variable_name", what)
 	}
 	if maxNode == nil {
-		p.errf(kn, "%s needs max_digits: the longest value (1-%d)", what, maxInputLen)
+		p.errf(kn, "%s needs max_digits: the longest value (1-%d)", what, maxCollectDigits)
 	}
 	if minNode != nil && maxNode != nil && c.MinDigits > c.MaxDigits && c.MaxDigits > 0 {
 		p.errf(minNode, "%s: min_digits %d is more than max_digits %d", what, c.MinDigits, c.MaxDigits)

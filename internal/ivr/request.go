@@ -12,8 +12,8 @@ import (
 func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 	missing := ""
 	secret := func(name string) string {
-		if r.req.Secrets != nil {
-			if v, ok := r.req.Secrets(name); ok {
+		if r.secrets != nil {
+			if v, ok := r.secrets(name); ok {
 				return v
 			}
 		}
@@ -27,7 +27,7 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 			return urlEscape(secret(s))
 		}
 		if name == "demo_api" {
-			return r.req.DemoAPI
+			return r.demoAPI
 		}
 		return urlEscape(r.value(name))
 	})
@@ -53,7 +53,7 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")"
 	}
 	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
-		if strings.HasPrefix(req.URL, "{{demo_api}}") && r.req.DemoAPI == "" {
+		if strings.HasPrefix(req.URL, "{{demo_api}}") && r.demoAPI == "" {
 			return Lookup{}, "no demo API here (local mode only)"
 		}
 		return Lookup{}, "the URL is not http(s)"

@@ -151,9 +151,9 @@ var localSealer = sync.OnceValues(func() (Sealer, error) {
 	return b, nil
 })
 
-func sealerOf(req *Request) (Sealer, error) {
-	if req.Sealer != nil {
-		return req.Sealer, nil
+func sealerOf(given Sealer) (Sealer, error) {
+	if given != nil {
+		return given, nil
 	}
 	return localSealer()
 }

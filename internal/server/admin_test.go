@@ -32,8 +32,8 @@ const (
 	adminTryToken  = "try-token-for-tests-9876543210"
 )
 
-// adminEnv is a whole server (server.New) on a real SQLite store and the
-// bundled example flow, with the call-event writer running.
+// adminEnv is a whole server (newTestApp) configured from variables as
+// `ivr serve` is, with the admin token set.
 type adminEnv struct {
 	h       http.Handler
 	deps    Deps
@@ -68,32 +68,13 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	if err != nil {
 		t.Fatalf("flow: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "ivr.db"))
-	if err != nil {
-		t.Fatalf("store: %v", err)
-	}
-	events := store.NewWriter(db, 1000, logger)
-	done := make(chan struct{})
-	go func() { events.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer fcancel()
-		events.Flush(fctx)
-		db.Close()
-	})
 	metrics := NewMetrics(nil, nil)
-	d := Deps{
-		Config: cfg, Logger: logger, Flows: flows, Store: db, Events: events,
-		Nonces: auth.NewMemoryNonces(10000, time.Hour), Metrics: metrics,
-	}
-	h, err := New(d)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	return &adminEnv{h: h, deps: d, db: db, flows: flows, metrics: metrics}
+	a := newTestApp(t, func(d *Deps) {
+		d.Config, d.Logger, d.Flows, d.Metrics = cfg, logger, flows, metrics
+		d.Nonces = auth.NewMemoryNonces(10000, time.Hour)
+		d.Failures = store.NewFailureCounter(d.Store, logger)
+	})
+	return &adminEnv{h: a.handler, deps: a.deps, db: a.db, flows: flows, metrics: metrics}
 }
 
 type reqOpt func(*http.Request)
@@ -608,11 +589,22 @@ func TestAdminFallbackCounts(t *testing.T) {
 	if r.Code != 200 || !strings.Contains(r.Body.String(), "+15005550006") {
 		t.Fatalf("unsigned voice request: %d %s", r.Code, r.Body.String())
 	}
-	e.metrics.Fallbacks.WithLabelValues("twilio", "flow").Add(2)
-	e.metrics.Fallbacks.WithLabelValues("plivo", "flow").Add(3)
-	e.metrics.Refused.WithLabelValues("plivo", "replayed_nonce").Add(4)
+	// Counts come from the store (every instance, across restarts) plus
+	// this instance's counts not stored yet.
+	f := e.deps.Failures
+	f.Add("twilio", store.FailureFallback, "flow")
+	f.Add("twilio", store.FailureFallback, "flow")
+	if err := f.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		f.Add("plivo", store.FailureFallback, "flow")
+	}
+	for i := 0; i < 4; i++ {
+		f.Add("plivo", store.FailureRefused, "replayed_nonce")
+	}
 
-	falls, total := countByReason(e.metrics, "ivr_fallbacks_total")
+	falls, total := storedByReason(context.Background(), e.deps, store.FailureFallback)
 	byReason := map[string]float64{}
 	for _, f := range falls {
 		byReason[f.Reason] = f.Count

@@ -127,7 +127,7 @@ func handleTryPage(a *admin) http.Handler {
 // application's own router (the chi mux serving this very request).
 func handleTry(a *admin) http.Handler {
 	cfg := a.d.Config
-	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: a.d.LivePublicURL}
 	signers := map[string]carrier.Signer{
 		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.twilio},
 		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.plivo},

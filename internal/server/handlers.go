@@ -192,6 +192,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		At:          time.Now().UTC(),
 		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
 		ProviderAt:  providerTime(params),
+		ProviderSeq: providerSeq(params),
 	}
 	if u.CallID == "" {
 		return u, "", errors.New("status callback without " + p.CallID)
@@ -230,6 +231,16 @@ func providerTime(params url.Values) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// providerSeq is Twilio's SequenceNumber of a status callback (the order
+// the events fired in, from 0); nil when absent or not a number.
+func providerSeq(params url.Values) *int64 {
+	n, err := strconv.ParseInt(params.Get("SequenceNumber"), 10, 64)
+	if err != nil || n < 0 {
+		return nil
+	}
+	return &n
 }
 
 // releaseNonce gives the request's nonce back before a 503, so the

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -75,10 +74,7 @@ func twilioCall(sid string) url.Values {
 // signedTwilio builds a Twilio-signed form POST to path (query included)
 // under opsPublicURL, signed with token.
 func signedTwilio(token, path string, form url.Values) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, opsPublicURL+path, form))
-	return r
+	return signedRequest("twilio", token, opsPublicURL, http.MethodPost, path, form)
 }
 
 func TestOpsHealthz(t *testing.T) {

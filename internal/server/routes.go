@@ -15,7 +15,7 @@ import (
 // what the service exposes; the README's "Routes" section is the outside view.
 func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 	cfg := d.Config
-	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy}
+	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: d.LivePublicURL}
 	tf := failer{p: twilio, logger: d.Logger, metrics: d.Metrics, noToken: len(cfg.TwilioTokens) == 0, failures: d.Failures, events: d.Events}
 	pf := failer{p: plivo, logger: d.Logger, metrics: d.Metrics, noToken: cfg.PlivoToken == "", failures: d.Failures, events: d.Events}
 	// Each provider's tree exists only when IVR_PROVIDERS enables it.

@@ -57,6 +57,10 @@ type Deps struct {
 	// lookups reach it (e.g. "http://127.0.0.1:8080/demo"), the flow's
 	// {{demo_api}}; "" = none. Production mode serves no demo.
 	DemoAPI string
+	// LivePublicURL, when set and not empty, is the public base URL in
+	// place of Config.PublicURL: the ngrok agent's tunnel, which may change
+	// while the server runs. nil: Config.PublicURL only.
+	LivePublicURL *auth.LiveBase
 
 	// MediaClient and MediaAllowed fetch voicemail recordings for the
 	// admin's inbox (tests point them at a local server); nil = a client with

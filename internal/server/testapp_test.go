@@ -35,13 +35,13 @@ type testApp struct {
 	handler http.Handler
 	deps    Deps
 	db      *store.DB
-	nonce   atomic.Int64
 }
 
 type appOption func(*Deps)
 
 // newTestApp builds the real application (server.New) on a SQLite store in a
-// temp dir and the bundled example flow.
+// temp dir and the bundled example flow, with the call-event writer running
+// (stopped and flushed when the test ends). opts change the dependencies.
 func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	t.Helper()
 	ctx := context.Background()
@@ -49,15 +49,23 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
 	flows, err := ivr.NewSource("", nil)
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
 	events := store.NewWriter(db, 10000, nil)
 	wctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	go events.Run(wctx)
+	done := make(chan struct{})
+	go func() { events.Run(wctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		events.Flush(fctx)
+		db.Close()
+	})
 	d := Deps{
 		Config: config.Config{
 			PublicURL:     testPublic,
@@ -87,7 +95,21 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 // request builds a correctly signed provider request for method and
 // path (with query); form goes in the body for POST, in the query for GET.
 func (a *testApp) request(provider, method, path string, form url.Values) *http.Request {
-	u := testPublic + path
+	token := testTwilioToken
+	if provider == "plivo" {
+		token = testPlivoToken
+	}
+	return signedRequest(provider, token, testPublic, method, path, form)
+}
+
+// nonces makes every Plivo test request's nonce unique.
+var nonces atomic.Int64
+
+// signedRequest builds the request provider sends for method and path (with
+// query) under public, signed with token: form goes in the body for POST, in
+// the query for GET. Any method is signed (a refused PUT is signed too).
+func signedRequest(provider, token, public, method, path string, form url.Values) *http.Request {
+	u := public + path
 	var body io.Reader
 	if method == http.MethodGet && len(form) > 0 {
 		sep := "?"
@@ -95,7 +117,7 @@ func (a *testApp) request(provider, method, path string, form url.Values) *http.
 			sep = "&"
 		}
 		u += sep + form.Encode()
-		path = strings.TrimPrefix(u, testPublic)
+		path = strings.TrimPrefix(u, public)
 	} else if len(form) > 0 {
 		body = strings.NewReader(form.Encode())
 	}
@@ -109,11 +131,11 @@ func (a *testApp) request(provider, method, path string, form url.Values) *http.
 	}
 	switch provider {
 	case "twilio":
-		r.Header.Set("X-Twilio-Signature", auth.SignTwilio(testTwilioToken, u, params))
+		r.Header.Set("X-Twilio-Signature", auth.SignTwilio(token, u, params))
 	case "plivo":
-		nonce := strconv.FormatInt(time.Now().UnixNano()+a.nonce.Add(1), 10)
+		nonce := strconv.FormatInt(time.Now().UnixNano()+nonces.Add(1), 10)
 		r.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-		r.Header.Set("X-Plivo-Signature-V3", auth.SignPlivoV3(testPlivoToken, u, nonce, method, params))
+		r.Header.Set("X-Plivo-Signature-V3", auth.SignPlivoV3(token, u, nonce, method, params))
 	}
 	return r
 }

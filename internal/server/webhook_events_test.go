@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -49,7 +50,8 @@ func TestStatusCallbacksDuplicateAndOutOfOrder(t *testing.T) {
 	post := func(status string, sec int, extra url.Values) {
 		t.Helper()
 		form := url.Values{"CallSid": {"CA1"}, "From": {"+14155550100"}, "To": {"+14155550199"},
-			"CallStatus": {status}, "Timestamp": {base.Add(time.Duration(sec) * time.Second).Format(time.RFC1123Z)}}
+			"CallStatus": {status}, "Timestamp": {base.Add(time.Duration(sec) * time.Second).Format(time.RFC1123Z)},
+			"SequenceNumber": {strconv.Itoa(sec)}}
 		for k, v := range extra {
 			form[k] = v
 		}
@@ -80,7 +82,8 @@ func TestStatusCallbacksDuplicateAndOutOfOrder(t *testing.T) {
 		t.Fatalf("call.completed events = %d, want 1", len(evs))
 	}
 	d := eventData(t, evs[0])
-	if d["status"] != "completed" || d["provider_timestamp"] != base.Add(65*time.Second).Format(time.RFC3339) || d["sequence"] != 1.0 {
+	if d["status"] != "completed" || d["provider_timestamp"] != base.Add(65*time.Second).Format(time.RFC3339) || d["sequence"] != 1.0 ||
+		d["provider_sequence"] != 65.0 {
 		t.Errorf("call.completed data = %v", d)
 	}
 

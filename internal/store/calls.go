@@ -71,6 +71,10 @@ type StatusUpdate struct {
 	// unknown). A non-final status older than one already applied is
 	// ignored: callbacks may arrive out of order.
 	ProviderAt time.Time
+	// ProviderSeq is the provider's sequence number of the callback
+	// (Twilio's SequenceNumber, from 0); nil = unknown. It orders non-final
+	// statuses more finely than ProviderAt's seconds.
+	ProviderSeq *int64
 }
 
 // MaxDurationSeconds is the longest call duration stored: a week, well over
@@ -210,23 +214,27 @@ func coalesce(batch []CallEvents) []CallEvents {
 
 // upsertStatus applies a status callback. Retries of the same callback leave
 // the same row. A final status wins over non-final ones whatever the arrival
-// order, and a non-final status older (by the provider's timestamp) than the
-// newest applied is ignored; ended_at is set by the first final status;
-// duration and hangup cause are only overwritten by known values.
-const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause, provider_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+// order; a non-final status older than the newest applied is ignored (by the
+// provider's sequence number when both have one, else by its timestamp);
+// ended_at is set by the first final status; duration and hangup cause are
+// only overwritten by known values.
+const upsertStatus = `INSERT INTO calls (provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds, hangup_cause, provider_at, provider_seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (provider, call_id) DO UPDATE SET
     from_number      = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
     to_number        = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
-    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR (calls.final = 0 AND
-                           (excluded.provider_at IS NULL OR calls.provider_at IS NULL OR excluded.provider_at >= calls.provider_at)))
+    status           = CASE WHEN excluded.status <> '' AND (excluded.final = 1 OR (calls.final = 0 AND (
+                           CASE WHEN excluded.provider_seq IS NOT NULL AND calls.provider_seq IS NOT NULL
+                                THEN excluded.provider_seq >= calls.provider_seq
+                                ELSE (excluded.provider_at IS NULL OR calls.provider_at IS NULL OR excluded.provider_at >= calls.provider_at) END)))
                        THEN excluded.status ELSE calls.status END,
     final            = CASE WHEN excluded.final = 1 THEN 1 ELSE calls.final END,
     started_at       = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
     ended_at         = COALESCE(calls.ended_at, excluded.ended_at),
     duration_seconds = CASE WHEN excluded.duration_seconds > 0 THEN excluded.duration_seconds ELSE calls.duration_seconds END,
     hangup_cause     = CASE WHEN excluded.hangup_cause <> '' THEN excluded.hangup_cause ELSE calls.hangup_cause END,
-    provider_at      = CASE WHEN calls.provider_at IS NULL OR excluded.provider_at > calls.provider_at THEN excluded.provider_at ELSE calls.provider_at END`
+    provider_at      = CASE WHEN calls.provider_at IS NULL OR excluded.provider_at > calls.provider_at THEN excluded.provider_at ELSE calls.provider_at END,
+    provider_seq     = CASE WHEN calls.provider_seq IS NULL OR excluded.provider_seq > calls.provider_seq THEN excluded.provider_seq ELSE calls.provider_seq END`
 
 // UpdateStatus stores a status or hangup callback. When it returns nil the
 // change is committed (durable), so the callback may be acknowledged. It is
@@ -260,7 +268,7 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 		providerAt = &u.ProviderAt
 	}
 	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
-		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt)}
+		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt), u.ProviderSeq}
 	var err error
 	if u.Final {
 		err = d.write(ctx, func(tx *sql.Tx) error {

@@ -51,8 +51,3 @@ func ctxT(t testing.TB) context.Context {
 func at(sec int) time.Time {
 	return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
 }
-
-// Enqueue is EnqueueOwned with a copy of events, so a test keeps its slice.
-func (w *Writer) Enqueue(provider, callID, from, to string, events []Event) bool {
-	return w.EnqueueOwned(provider, callID, from, to, append([]Event(nil), events...))
-}

@@ -71,7 +71,7 @@ type OutboxEvent struct {
 func (d *DB) EnableOutbox() { d.outbox.Store(true) }
 
 // callSnapshot is a call as an event reports it.
-const snapshotColumns = `event_seq, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause, provider_at`
+const snapshotColumns = `event_seq, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause, provider_at, provider_seq`
 
 type callSnapshot struct {
 	seq                                int64
@@ -79,11 +79,12 @@ type callSnapshot struct {
 	started, ended, providerAt         timeCol
 	duration                           int
 	cause                              string
+	providerSeq                        sql.NullInt64
 }
 
 func scanSnapshot(s scanner) (callSnapshot, error) {
 	var c callSnapshot
-	err := s.Scan(&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt)
+	err := s.Scan(&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt, &c.providerSeq)
 	return c, err
 }
 
@@ -104,7 +105,11 @@ func (c callSnapshot) data(extra map[string]any) map[string]any {
 		"status":             c.status,
 		"sequence":           c.seq,
 		"provider_timestamp": timeOrNil(c.providerAt),
+		"provider_sequence":  nil,
 		"started_at":         c.started.T,
+	}
+	if c.providerSeq.Valid {
+		m["provider_sequence"] = c.providerSeq.Int64
 	}
 	for k, v := range extra {
 		m[k] = v
@@ -253,8 +258,19 @@ func (d *DB) ClaimOutbox(ctx context.Context, owner string, limit int, lease tim
 	q := `UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (
 SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
 ORDER BY next_at, id LIMIT $4` + lock + `) RETURNING ` + outboxColumns
+	// Look first without the write lock: an idle outbox (the common case,
+	// polled every second) then costs SQLite's writers nothing.
+	var one int
+	err := d.sql.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE state = 'pending' AND next_at <= $1
+AND (lease_until IS NULL OR lease_until < $1) LIMIT 1`, d.tv(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox events: %w", err)
+	}
 	var out []OutboxEvent
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	err = d.write(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, owner, d.tv(now.Add(lease)), d.tv(now), max(limit, 1))
 		if err != nil {

@@ -366,3 +366,33 @@ func TestCloseStaleCallsTwoInstances(t *testing.T) {
 		}
 	})
 }
+
+// Callbacks fired within one second are ordered by the provider's sequence
+// number when they carry one.
+func TestStatusOrderBySequence(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		d := openT(t, dsn(t))
+		d.EnableOutbox()
+		seq := func(n int64) *int64 { return &n }
+		u := StatusUpdate{Provider: "twilio", CallID: "CA1", ProviderAt: at(1)}
+		for _, s := range []struct {
+			status string
+			seq    int64
+		}{{"in-progress", 2}, {"ringing", 1}, {"initiated", 0}} {
+			v := u
+			v.Status, v.ProviderSeq = s.status, seq(s.seq)
+			mustStatus(t, d, v)
+		}
+		c, _ := d.GetCall(ctxT(t), "twilio", "CA1")
+		if c.Status != "in-progress" {
+			t.Fatalf("status = %q, want in-progress (sequence 2 of 0..2)", c.Status)
+		}
+		v := u
+		v.Status, v.Final, v.ProviderSeq = "completed", true, seq(3)
+		mustStatus(t, d, v)
+		evs := listAll(t, d, EventCallCompleted)
+		if len(evs) != 1 || payloadOf(t, evs[0]).Data["provider_sequence"] != 3.0 {
+			t.Fatalf("call.completed: %+v", evs)
+		}
+	})
+}

@@ -36,6 +36,31 @@ func ParseSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
+// ParseSecrets reads IVR_WEBHOOK_SECRET: one whsec_ secret, or during a
+// rotation the new one then the old ones, separated by spaces. It returns
+// the first key and the others.
+func ParseSecrets(s string) (key []byte, previous [][]byte, err error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return nil, nil, errors.New("no secret: write whsec_ followed by base64")
+	}
+	for i, f := range fields {
+		k, err := ParseSecret(f)
+		if err != nil {
+			if len(fields) > 1 {
+				err = fmt.Errorf("secret %d of %d: %w", i+1, len(fields), err)
+			}
+			return nil, nil, err
+		}
+		if i == 0 {
+			key = k
+		} else {
+			previous = append(previous, k)
+		}
+	}
+	return key, previous, nil
+}
+
 // Sign returns the webhook-signature header value of a message:
 // "v1," + base64(HMAC-SHA256(key, id + "." + timestamp + "." + body)).
 func Sign(key []byte, id string, ts time.Time, body []byte) string {

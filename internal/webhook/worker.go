@@ -29,6 +29,10 @@ type Outbox interface {
 type Config struct {
 	URL    string // where events are POSTed; required
 	Secret []byte // the signing key (ParseSecret); required
+	// Previous keys are also signed with, during a rotation: the header
+	// then carries one "v1,..." signature per key, space-separated, and a
+	// receiver holding either secret verifies.
+	Previous [][]byte
 	// Owner names this instance in the outbox leases (default: random).
 	Owner string
 	// Timeout bounds one attempt (default 10s). An event is leased for
@@ -63,7 +67,6 @@ type Worker struct {
 	cfg   Config
 	db    Outbox
 	lease time.Duration
-	wake  chan struct{}
 }
 
 // New returns a Worker for cfg (see Config for defaults).
@@ -99,7 +102,7 @@ func New(db Outbox, cfg Config) (*Worker, error) {
 	if cfg.Observe == nil {
 		cfg.Observe = func(string, string) {}
 	}
-	return &Worker{cfg: cfg, db: db, lease: cfg.Timeout + leaseMargin, wake: make(chan struct{}, 1)}, nil
+	return &Worker{cfg: cfg, db: db, lease: cfg.Timeout + leaseMargin}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -107,14 +110,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// Wake makes Run look at the outbox now instead of at its next poll.
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Run delivers due events until ctx is done. An attempt cut short by ctx is
@@ -145,8 +140,6 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-w.wake:
-			t.Stop()
 		case <-t.C:
 		}
 	}
@@ -228,7 +221,11 @@ func (w *Worker) post(ctx context.Context, e store.OutboxEvent) (int, error) {
 	req.Header.Set("User-Agent", "ivr-webhooks/1")
 	req.Header.Set("webhook-id", e.EventID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set("webhook-signature", Sign(w.cfg.Secret, e.EventID, ts, e.Payload))
+	sig := Sign(w.cfg.Secret, e.EventID, ts, e.Payload)
+	for _, k := range w.cfg.Previous {
+		sig += " " + Sign(k, e.EventID, ts, e.Payload)
+	}
+	req.Header.Set("webhook-signature", sig)
 	resp, err := w.cfg.Client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("POST: %w", err)

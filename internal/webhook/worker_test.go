@@ -75,6 +75,36 @@ func TestSignSpecVector(t *testing.T) {
 	}
 }
 
+// During a rotation every delivery carries a signature per secret: a
+// receiver that still has the old secret verifies, and so does one with
+// the new.
+func TestRotationSignsWithEverySecret(t *testing.T) {
+	const newSecret = "whsec_c2l4dGVlbi1ieXRlcy1vZi1rZXktbWF0ZXJpYWwhIQ=="
+	key, prev, err := ParseSecrets(newSecret + "  " + testSecret)
+	if err != nil || len(prev) != 1 {
+		t.Fatalf("ParseSecrets: %v, %d previous", err, len(prev))
+	}
+	db := openDB(t, sqliteDSN(t))
+	db.EnableOutbox()
+	rcv := newReceiver(t, func(int, delivery) int { return http.StatusOK })
+	completeCall(t, db, "CA1")
+	startWorker(t, db, rcv.URL, func(c *Config) { c.Secret, c.Previous = key, prev })
+	testutil.WaitFor(t, "delivery", func() bool { return len(rcv.deliveries()) == 1 })
+	d := rcv.deliveries()[0]
+	if d.err != nil { // verified with testSecret, the previous one
+		t.Errorf("old secret: %v", d.err)
+	}
+	if err := verify(newSecret, d.header, d.body, time.Now()); err != nil {
+		t.Errorf("new secret: %v", err)
+	}
+	if n := len(strings.Fields(d.header.Get("webhook-signature"))); n != 2 {
+		t.Errorf("signatures = %d, want 2", n)
+	}
+	if _, _, err := ParseSecrets(newSecret + " whsec_???"); err == nil || !strings.Contains(err.Error(), "secret 2 of 2") {
+		t.Errorf("a bad second secret: %v", err)
+	}
+}
+
 func TestParseSecret(t *testing.T) {
 	for _, bad := range []string{"", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!!", "whsec_c2hvcnQ="} {
 		if _, err := ParseSecret(bad); err == nil {
