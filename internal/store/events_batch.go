@@ -84,8 +84,9 @@ func valueRows(cols, n int) string {
 	return row + strings.Repeat(", "+row, n-1)
 }
 
-// upsertStatusReturning is upsertStatus returning the call's row id.
-const upsertStatusReturning = upsertStatus + ` RETURNING id`
+// upsertStatusReturning is upsertStatus returning the call's row id and
+// whether its call.completed was written already.
+const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 
 // preparedQueries are the statements prepared once, at Open: the batch's,
 // and the status callback's (parsing its upsert was most of a callback's
