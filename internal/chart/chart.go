@@ -50,7 +50,7 @@ func Columns(id, title string, labels []string, series []Series, width, height i
 	if len(labels) > 0 {
 		slot := plotW / float64(len(labels))
 		barW := math.Max(1, slot*0.8)
-		every := int(math.Ceil(float64(len(labels)) / (plotW / 70))) // at most one x label per 70 units
+		every := int(math.Ceil(float64(len(labels)) / (plotW / 90))) // at most one x label per 90 units
 		for i, l := range labels {
 			x := float64(left) + float64(i)*slot + (slot-barW)/2
 			base := float64(top) + plotH
@@ -88,6 +88,10 @@ type Bar struct {
 // Bars draws one horizontal bar per row, longest = the largest value.
 func Bars(id, title string, bars []Bar, width int) template.HTML {
 	const rowH, labelW, valueW = 22, 140, 90
+	if len(bars) == 0 {
+		return template.HTML(fmt.Sprintf(`<svg class="chart bars" id="%s" role="img" aria-label="%s" viewBox="0 0 %d 30" xmlns="http://www.w3.org/2000/svg">`+
+			`<title>%s</title><text class="axis" x="0" y="20">none in this period</text></svg>`, esc(id), esc(title), width, esc(title)))
+	}
 	height := rowH*len(bars) + 8
 	maxV := 0.0
 	for _, r := range bars {

@@ -78,3 +78,10 @@ func TestNiceScale(t *testing.T) {
 		}
 	}
 }
+
+func TestBarsEmpty(t *testing.T) {
+	d := parse(t, string(Bars("b", "Nothing", nil, 400)))
+	if len(d.Rects) != 0 || !strings.Contains(strings.Join(d.Texts, ""), "none in this period") {
+		t.Errorf("empty bars: %+v", d)
+	}
+}

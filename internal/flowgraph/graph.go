@@ -39,6 +39,10 @@ type Node struct {
 	SubX       int // label, right-aligned
 	LineY      int // the rule under the title
 	Rows       []Row
+	// Menu is the menu id of a menu box ("" otherwise); Count is set by the
+	// caller to show a figure under the title (e.g. how often it was entered).
+	Menu  string
+	Count string
 }
 
 // Row is one choice of a box.
@@ -48,12 +52,23 @@ type Row struct {
 	KX, TX, Y       int
 	Port            bool
 	PX, PY          int
+	// Menu and Option name the menu option the row belongs to ("" for
+	// other rows); Count is set by the caller to show how often it was chosen.
+	Menu, Option string
+	Count        string
+	CX           int // where a Count ends (right-aligned inside the box)
 }
 
 // Edge is one arrow from a row's port to the box it leads to.
 type Edge struct {
 	Class string // option, exhaust, noanswer, flow, lookup, branch
 	D     string // SVG path
+	// From is the box the arrow leaves (a node id) and Menu/Option the menu
+	// option of its row, if any; Count is set by the caller and drawn at
+	// LX, LY, just after the port (e.g. calls that took the arrow).
+	From, Menu, Option string
+	Count              string
+	LX, LY             int
 }
 
 const (
@@ -71,6 +86,7 @@ const (
 // rowSpec is a row before layout; Target is a menu id the row leads to.
 type rowSpec struct {
 	Key, Text, Class, Target string
+	Menu, Option             string // the menu option the row belongs to, if any
 }
 
 // box is a node while it is laid out: its rows before placement and its
@@ -134,11 +150,15 @@ func boxes(f *ivr.Flow) []*box {
 		}
 		rows := collectRows(f, m)
 		for _, o := range m.Options {
-			rows = append(rows, actionRows(f, m.ID, optionLabel(o), "option", o.Actions)...)
+			for _, r := range actionRows(f, m.ID, optionLabel(o), "option", o.Actions) {
+				r.Menu, r.Option = m.ID, o.Key
+				rows = append(rows, r)
+			}
 		}
 		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxFailures, "invalid"), "exhaust", m.OnMaxFailures)...)
 		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxTimeouts, "silent"), "exhaust", m.OnMaxTimeouts)...)
 		add("m:"+m.ID, kind, m.ID, m.Label, rows)
+		order[len(order)-1].Menu = m.ID
 	}
 	return order
 }
@@ -198,7 +218,7 @@ func place(order []*box, byID map[string]*box, cols int) int {
 			y := b.Y + boxHead + i*rowH + 13
 			row := Row{
 				Key: shorten(r.Key, keyChars), Text: shorten(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
-				Class: r.Class, KX: b.X + 10, TX: b.X + 122, Y: y,
+				Class: r.Class, KX: b.X + 10, TX: b.X + 122, Y: y, Menu: r.Menu, Option: r.Option, CX: b.X + boxW - 8,
 			}
 			if r.Key == "" {
 				row.TX = b.X + 10
@@ -236,6 +256,7 @@ func edges(order []*box, byID map[string]*box) []Edge {
 				p = [4][2]float64{{x1, y1}, {x1 + loop, y1}, {x2 + loop, y2 - 40}, {x2, y2}}
 			}
 			out = append(out, Edge{
+				From: b.ID, Menu: r.Menu, Option: r.Option, LX: int(x1) + 8, LY: int(y1) - 5,
 				Class: r.Class,
 				D:     fmt.Sprintf("M%.0f %.0f C%.0f %.0f, %.0f %.0f, %.0f %.0f", p[0][0], p[0][1], p[1][0], p[1][1], p[2][0], p[2][1], p[3][0], p[3][1]),
 			})

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -79,8 +81,8 @@ func handleCallsPage(a *admin) http.Handler {
 		var v callsView
 		v.Filter.Number, v.Filter.Status = q.Get("number"), q.Get("status")
 		v.Filter.Since, v.Filter.Until = q.Get("since"), q.Get("until")
-		v.Fallbacks, v.FallbackTotal = countByReason(a.d.Metrics, "ivr_fallbacks_total")
-		v.Refused, v.RefusedTotal = countByReason(a.d.Metrics, "ivr_refused_requests_total")
+		v.Fallbacks, v.FallbackTotal = storedByReason(r.Context(), a.d, store.FailureFallback)
+		v.Refused, v.RefusedTotal = storedByReason(r.Context(), a.d, store.FailureRefused)
 		status := http.StatusOK
 		opts, err := listOptions(q)
 		if err == nil {
@@ -136,37 +138,21 @@ func callPath(evs []store.Event) string {
 	return truncate(strings.Join(parts, " · "), 240)
 }
 
-// countByReason sums a counter of the metrics registry by its reason label
-// (over every provider), largest first.
-func countByReason(m *Metrics, name string) ([]reasonCount, float64) {
-	if m == nil || m.Registry == nil {
-		return nil, 0
+// storedByReason sums the stored fallback or refusal counts (every
+// instance, across restarts) by reason, largest first, with this
+// instance's counts not yet flushed to the store.
+func storedByReason(ctx context.Context, d Deps, kind string) ([]reasonCount, float64) {
+	totals, err := d.Store.FailureTotals(ctx, kind, time.Time{})
+	if err != nil {
+		d.Logger.Warn("stored failure counts not read", slog.String("error", err.Error()))
+		totals = map[string]int64{}
 	}
-	fams, err := m.Registry.Gather()
-	if err != nil && len(fams) == 0 {
-		return nil, 0
-	}
-	sums := map[string]float64{}
+	d.Failures.Pending(kind, totals)
+	out := make([]reasonCount, 0, len(totals))
 	total := 0.0
-	for _, fam := range fams {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, metric := range fam.GetMetric() {
-			reason := ""
-			for _, l := range metric.GetLabel() {
-				if l.GetName() == "reason" {
-					reason = l.GetValue()
-				}
-			}
-			n := metric.GetCounter().GetValue()
-			sums[reason] += n
-			total += n
-		}
-	}
-	out := make([]reasonCount, 0, len(sums))
-	for r, n := range sums {
-		out = append(out, reasonCount{Reason: r, Count: n})
+	for r, n := range totals {
+		out = append(out, reasonCount{Reason: r, Count: float64(n)})
+		total += float64(n)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {

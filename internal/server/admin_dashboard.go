@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/chart"
+	"github.com/ivr-project/ivr/internal/flowgraph"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -20,7 +21,7 @@ type dashboardView struct {
 	In          *store.Insights
 	Rates       rates
 	DayChart    template.HTML
-	HourChart   template.HTML // only for periods of at most hourlyMaxDays
+	HourChart   template.HTML // only for periods of at most store.HourlyMaxDays
 	FailChart   template.HTML
 	Transfers   template.HTML
 	Abandoned   template.HTML
@@ -51,9 +52,6 @@ type compareView struct {
 type compareRow struct{ Label, A, B string }
 
 type exportLink struct{ Label, CSV, JSON string }
-
-// hourlyMaxDays: periods up to this long also get the calls-per-hour chart.
-const hourlyMaxDays = 7
 
 // handleInsightsPage serves GET /admin/insights.
 func handleInsightsPage(a *admin) http.Handler {
@@ -88,7 +86,7 @@ func handleInsightsPage(a *admin) http.Handler {
 }
 
 func (v *dashboardView) fillCharts(p period, in *store.Insights) {
-	days := byDay(in.Hours)
+	days := in.Days
 	labels := make([]string, p.days)
 	vals := outcomeSeries(p.days)
 	index := map[time.Time]int{}
@@ -102,7 +100,7 @@ func (v *dashboardView) fillCharts(p period, in *store.Insights) {
 		}
 	}
 	v.DayChart = chart.Columns("chart-days", "Calls per day by outcome", labels, vals, 900, 260)
-	if p.days <= hourlyMaxDays {
+	if p.days <= store.HourlyMaxDays {
 		n := p.days * 24
 		hl, hv := make([]string, n), outcomeSeries(n)
 		for i := range hl {
@@ -254,4 +252,32 @@ func boolCounts(m map[string]bool) map[string]int64 {
 		out[k] = 1
 	}
 	return out
+}
+
+// annotateGraph writes the period's counts on the flow map: calls on the
+// arrow into the entry menu, how often each menu was entered (under its
+// title), and how often each option was chosen, on its row and its arrow.
+func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if n.Menu != "" {
+			m := in.Menu(n.Menu)
+			n.Count = fmt.Sprintf("%d entered · %d hung up", m.Entered, m.HungUp)
+		}
+		for j := range n.Rows {
+			row := &n.Rows[j]
+			if row.Menu != "" && row.Option != "" {
+				row.Count = fmt.Sprint(in.Menu(row.Menu).Options[row.Option])
+			}
+		}
+	}
+	for i := range g.Edges {
+		e := &g.Edges[i]
+		switch {
+		case e.Menu != "" && e.Option != "":
+			e.Count = fmt.Sprint(in.Menu(e.Menu).Options[e.Option])
+		case e.From == "start":
+			e.Count = fmt.Sprint(in.Calls)
+		}
+	}
 }

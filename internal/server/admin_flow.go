@@ -29,6 +29,8 @@ type flowView struct {
 	Graph                   flowgraph.Graph
 	Numbers                 []numberView
 	Requests                []requestView
+	Period                  period // of the counts on the diagram
+	CountsError             string
 }
 
 type menuView struct {
@@ -250,10 +252,22 @@ func flowProblems(src *ivr.Source) []string {
 	return strings.Split(strings.TrimSpace(err.Error()), "\n")
 }
 
-// handleFlowMap serves GET /admin/flow.
+// handleFlowMap serves GET /admin/flow; ?since=&until=&to=&provider= (as
+// on the insights page, default the last 7 days) choose the period whose
+// counts are drawn on the diagram.
 func handleFlowMap(a *admin) http.Handler {
 	tmpl := a.page("flow.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, tmpl, "flow", newFlowView(a.d.Flows.Flow()))
+		v := newFlowView(a.d.Flows.Flow())
+		p, err := parsePeriod(r.URL.Query(), time.Now())
+		if err != nil {
+			v.CountsError = err.Error()
+		} else if in, err := a.d.Store.Insights(r.Context(), p.filter); err != nil {
+			v.CountsError = "counts not loaded: " + err.Error()
+		} else {
+			annotateGraph(&v.Graph, in)
+		}
+		v.Period = p
+		a.render(w, r, tmpl, "flow", v)
 	})
 }

@@ -72,6 +72,9 @@ func parsePeriod(q url.Values, now time.Time) (period, error) {
 	return p, nil
 }
 
+// Query is the period as a URL query string (for links).
+func (p period) Query() string { return p.query().Encode() }
+
 // query is the period as URL parameters (without the revision).
 func (p period) query() url.Values {
 	v := url.Values{"since": {p.Since}, "until": {p.Until}}
@@ -289,9 +292,9 @@ func exportRows(what string, in *store.Insights, p period) ([]string, [][]string
 				itoa(in.Fallbacks), itoa(in.InProgress), itoa(in.RepeatCallers), ftoa(rt.Containment), ftoa(rt.HonestContainment),
 				ftoa(rt.Transfer), ftoa(rt.Abandonment), ftoa(rt.FlowSecondsAvg), ftoa(rt.FlowSecondsP90)}}
 	case "hours", "days":
-		series := in.Hours
+		series := in.Hours // periods of at most store.HourlyMaxDays days
 		if what == "days" {
-			series = byDay(in.Hours)
+			series = in.Days
 		}
 		for _, h := range series {
 			rows = append(rows, []string{h.Hour.Format(time.RFC3339), itoa(h.Calls), itoa(h.Contained), itoa(h.Transferred), itoa(h.Abandoned), itoa(h.Fallbacks)})
@@ -341,24 +344,6 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// byDay adds hourly figures up per UTC day.
-func byDay(hours []store.HourCount) []store.HourCount {
-	var out []store.HourCount
-	for _, h := range hours {
-		d := h.Hour.Truncate(24 * time.Hour)
-		if len(out) == 0 || !out[len(out)-1].Hour.Equal(d) {
-			out = append(out, store.HourCount{Hour: d})
-		}
-		o := &out[len(out)-1]
-		o.Calls += h.Calls
-		o.Contained += h.Contained
-		o.Transferred += h.Transferred
-		o.Abandoned += h.Abandoned
-		o.Fallbacks += h.Fallbacks
-	}
-	return out
 }
 
 // exportCalls streams the period's calls page by page, newest first.

@@ -265,3 +265,27 @@ func waitCalls(t *testing.T, e *adminEnv, n int) {
 		t.Fatalf("%d calls not stored in time", n)
 	}
 }
+
+func TestAdminFlowMapCounts(t *testing.T) {
+	e := newInsightEnv(t)
+	// Two calls: one presses 2 (support), one hangs up in main.
+	e.playCall(t, "+15550003333", func(id string, last tryResponse) []tryRequest {
+		return []tryRequest{{URL: last.Gather.Action, Digits: "2"}}
+	})
+	e.playCall(t, "+15550004444", func(string, tryResponse) []tryRequest { return nil })
+	waitCalls(t, e.adminEnv, 2)
+	page := e.do(t, "GET", "/admin/flow", "", withBearer(adminTestToken)).Body.String()
+	for _, want := range []string{
+		`2 entered · 1 hung up</text>`,
+		`1 entered · 1 hung up</text>`,
+		`data-edge="m:main/2">1<`, // the arrow of option 2 to support
+		`data-edge="start/">2<`,   // every call into the entry menu
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("flow map lacks %s", want)
+		}
+	}
+	if r := e.do(t, "GET", "/admin/flow?since=bad", "", withBearer(adminTestToken)); r.Code != 200 || !strings.Contains(r.Body.String(), "since: write a date") {
+		t.Errorf("bad period on the flow map: %d", r.Code)
+	}
+}

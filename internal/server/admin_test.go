@@ -72,6 +72,7 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	a := newTestApp(t, func(d *Deps) {
 		d.Config, d.Logger, d.Flows, d.Metrics = cfg, logger, flows, metrics
 		d.Nonces = auth.NewMemoryNonces(10000, time.Hour)
+		d.Failures = store.NewFailureCounter(d.Store, logger)
 	})
 	return &adminEnv{h: a.handler, deps: a.deps, db: a.db, flows: flows, metrics: metrics}
 }
@@ -588,11 +589,22 @@ func TestAdminFallbackCounts(t *testing.T) {
 	if r.Code != 200 || !strings.Contains(r.Body.String(), "+15005550006") {
 		t.Fatalf("unsigned voice request: %d %s", r.Code, r.Body.String())
 	}
-	e.metrics.Fallbacks.WithLabelValues("twilio", "flow").Add(2)
-	e.metrics.Fallbacks.WithLabelValues("plivo", "flow").Add(3)
-	e.metrics.Refused.WithLabelValues("plivo", "replayed_nonce").Add(4)
+	// Counts come from the store (every instance, across restarts) plus
+	// this instance's counts not stored yet.
+	f := e.deps.Failures
+	f.Add("twilio", store.FailureFallback, "flow")
+	f.Add("twilio", store.FailureFallback, "flow")
+	if err := f.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		f.Add("plivo", store.FailureFallback, "flow")
+	}
+	for i := 0; i < 4; i++ {
+		f.Add("plivo", store.FailureRefused, "replayed_nonce")
+	}
 
-	falls, total := countByReason(e.metrics, "ivr_fallbacks_total")
+	falls, total := storedByReason(context.Background(), e.deps, store.FailureFallback)
 	byReason := map[string]float64{}
 	for _, f := range falls {
 		byReason[f.Reason] = f.Count

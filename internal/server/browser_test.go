@@ -247,7 +247,33 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Errorf("call events = %q", ev)
 	}
 
-	// 5. Log out: the admin asks for the token again.
+	// 5. Insights: the dashboard draws the call in its charts (server-side
+	// SVG, no script), lists the menus, and the voicemail inbox opens.
+	do("insights",
+		chromedp.Navigate(base+"/admin/insights"),
+		chromedp.WaitVisible(chromedp.ID("chart-days")),
+		shot("6-insights"),
+	)
+	if calls := text("#kpi-calls"); strings.TrimSpace(calls) != "1" {
+		t.Errorf("insights: %q calls, want 1", calls)
+	}
+	for _, sel := range []string{`#chart-days rect > title`, `#chart-hours rect > title`, `#menu-funnels tr[data-menu="support"]`} {
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(sel), chromedp.AtLeast(0)))
+		if err != nil || len(nodes) == 0 {
+			t.Errorf("insights page: nothing matches %s (%v)", sel, err)
+		}
+	}
+	box, err := chromedp.Run(ctx, chromedp.Dimensions(chromedp.ID("chart-days")))
+	if err != nil || box.Width < 300 || box.Height < 80 {
+		t.Errorf("calls-per-day chart drawn at %+v (%v), want a visible chart", box, err)
+	}
+	do("voicemail inbox",
+		chromedp.Navigate(base+"/admin/voicemails"),
+		chromedp.WaitVisible(chromedp.ID("voicemails")),
+		shot("7-voicemails"),
+	)
+
+	// 6. Log out: the admin asks for the token again.
 	do("log out",
 		chromedp.Click(chromedp.CSS(".logout button")),
 		chromedp.WaitVisible(chromedp.ID("login-form")),

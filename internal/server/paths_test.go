@@ -157,3 +157,20 @@ func TestDisabledProviderHasNoRoutes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCollapseSlashes: the routed path never holds "//", cleaning twice
+// changes nothing, and only slashes are removed.
+func FuzzCollapseSlashes(f *testing.F) {
+	for _, s := range []string{"//twilio/voice", "/twilio/voice//menu/main", "/", "", "///", "/a%2F%2Fb//c/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := collapseSlashes(s)
+		if strings.Contains(c, "//") || collapseSlashes(c) != c {
+			t.Fatalf("collapseSlashes(%q) = %q", s, c)
+		}
+		if strings.ReplaceAll(c, "/", "") != strings.ReplaceAll(s, "/", "") {
+			t.Fatalf("collapseSlashes(%q) = %q: more than slashes removed", s, c)
+		}
+	})
+}

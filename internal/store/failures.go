@@ -136,3 +136,40 @@ func (c *FailureCounter) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// FailureTotals sums the stored counts of one kind by reason, over hours
+// from since on (zero: all of them).
+func (d *DB) FailureTotals(ctx context.Context, kind string, since time.Time) (map[string]int64, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT reason, sum(n) FROM insight_failures WHERE kind = $1 AND hour >= $2 GROUP BY reason`,
+		kind, floorUnit(since, time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("failure totals: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var (
+			reason string
+			n      int64
+		)
+		if err := rows.Scan(&reason, &n); err != nil {
+			return nil, fmt.Errorf("failure totals: %w", err)
+		}
+		out[reason] += n
+	}
+	return out, rows.Err()
+}
+
+// Pending adds this counter's counts of kind not yet stored to totals.
+func (c *FailureCounter) Pending(kind string, totals map[string]int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, n := range c.counts {
+		if k.kind == kind {
+			totals[k.reason] += n
+		}
+	}
+}

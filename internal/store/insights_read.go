@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,7 +43,8 @@ type Insights struct {
 	FlowSecondsAvg float64 `json:"flow_seconds_avg"`
 	FlowSecondsP90 float64 `json:"flow_seconds_p90"` // from a histogram; see flowBuckets
 
-	Hours     []HourCount            `json:"hours"`     // hours with calls, in order
+	Days      []HourCount            `json:"days"`      // days with calls, in order
+	Hours     []HourCount            `json:"hours"`     // hours with calls, in order; only for periods of at most HourlyMaxDays
 	Menus     map[string]*MenuCounts `json:"menus"`     // by menu id
 	Transfers map[string]int64       `json:"transfers"` // how transfers ended, by dial status
 	Failures  []FailureCount         `json:"failures"`  // fallbacks and refusals by hour and reason
@@ -91,58 +92,86 @@ var flowBuckets = []int{5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600}
 // the menu funnels from insight_menu_days, the failures from
 // insight_failures; each is one query.
 func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
-	in := &Insights{Menus: map[string]*MenuCounts{}, Transfers: map[string]int64{}, Hours: []HourCount{}, Failures: []FailureCount{}, Revisions: []string{}}
-	hist := make([]int64, len(flowBuckets)+1)
-	var flowSum int64
-	if err := d.insightCalls(ctx, f, in, hist, &flowSum); err != nil {
-		return nil, fmt.Errorf("insights: calls: %w", err)
+	in := &Insights{Menus: map[string]*MenuCounts{}, Transfers: map[string]int64{}, Hours: []HourCount{}, Days: []HourCount{},
+		Failures: []FailureCount{}, Revisions: []string{}}
+	c := &callPart{in: in, hist: make([]int64, len(flowBuckets)+1), abandoned: map[string]int64{}}
+	// The parts read different tables and indexes and fill different
+	// fields: they run at once, each on its own connection (SQLite readers
+	// do not block each other in WAL mode), so the answer takes about as
+	// long as its longest part.
+	parts := []func() error{
+		func() error { return wrap("menus", d.insightMenus(ctx, f, in)) },
+		func() error { return wrap("failures", d.insightFailures(ctx, f, in)) },
+	}
+	if d.driver == DriverSQLite {
+		parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
+		if f.short() {
+			parts = append(parts, func() error { return wrap("calls per hour", d.insightHours(ctx, f, c)) })
+		}
+	} else {
+		parts = append(parts,
+			func() error { return wrap("calls", d.insightCalls(ctx, f, c)) },
+			func() error { return wrap("time in flow", d.insightFlowHistogram(ctx, f, c.hist)) },
+			func() error { return wrap("abandoned", d.insightAbandoned(ctx, f, c.abandoned)) })
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = part()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("insights: %w", err)
+	}
+	for menu, n := range c.abandoned {
+		if menu != "" { // "" = hung up before reaching a menu
+			in.menu(menu).HungUp += n
+		}
+	}
+	for _, n := range c.hist {
+		in.FlowCalls += n
 	}
 	if in.FlowCalls > 0 {
-		in.FlowSecondsAvg = float64(flowSum) / float64(in.FlowCalls)
-		in.FlowSecondsP90 = percentile(hist, in.FlowCalls, 0.9)
-	}
-	if err := d.insightAbandoned(ctx, f, in); err != nil {
-		return nil, fmt.Errorf("insights: abandoned: %w", err)
-	}
-	if err := d.insightMenus(ctx, f, in); err != nil {
-		return nil, fmt.Errorf("insights: menus: %w", err)
-	}
-	if err := d.insightFailures(ctx, f, in); err != nil {
-		return nil, fmt.Errorf("insights: failures: %w", err)
+		in.FlowSecondsAvg = float64(c.flowSum) / float64(in.FlowCalls)
+		in.FlowSecondsP90 = percentile(c.hist, in.FlowCalls, 0.9)
 	}
 	return in, nil
+}
+
+func wrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // where builds the filter's conditions on a table with hour (or day),
 // provider, to_number and revision columns.
 func (f InsightFilter) where(timeCol string, unit time.Duration, withTo, withRevision bool) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var q filter
 	if !f.Since.IsZero() {
-		conds = append(conds, timeCol+" >= "+arg(floorUnit(f.Since, unit)))
+		q.and(timeCol + " >= " + q.arg(floorUnit(f.Since, unit)))
 	}
 	if !f.Until.IsZero() {
-		conds = append(conds, timeCol+" < "+arg(ceilUnit(f.Until, unit)))
+		q.and(timeCol + " < " + q.arg(ceilUnit(f.Until, unit)))
 	}
 	if f.Provider != "" {
-		conds = append(conds, "provider = "+arg(f.Provider))
+		q.and("provider = " + q.arg(f.Provider))
 	}
 	if withTo && f.To != "" {
-		conds = append(conds, "to_number = "+arg(f.To))
+		q.and("to_number = " + q.arg(f.To))
 	}
 	if withRevision && f.Revision != "" {
-		conds = append(conds, "revision = "+arg(f.Revision))
+		q.and("revision = " + q.arg(f.Revision))
 	}
-	if len(conds) == 0 {
+	if len(q.conds) == 0 {
 		return "", nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return q.where(), q.args
 }
 
 func floorUnit(t time.Time, unit time.Duration) int64 {
@@ -152,66 +181,6 @@ func floorUnit(t time.Time, unit time.Duration) int64 {
 func ceilUnit(t time.Time, unit time.Duration) int64 {
 	u := int64(unit / time.Second)
 	return (t.Unix() + u - 1) / u
-}
-
-func (d *DB) insightCalls(ctx context.Context, f InsightFilter, in *Insights, hist []int64, flowSum *int64) error {
-	where, args := f.where("hour", time.Hour, true, true)
-	var cols strings.Builder
-	for _, b := range flowBuckets {
-		fmt.Fprintf(&cols, ", sum(CASE WHEN flow_seconds < %d THEN 1 ELSE 0 END)", b)
-	}
-	q := `SELECT hour, outcome, count(*), sum(repeated), count(flow_seconds), coalesce(sum(flow_seconds), 0)` + cols.String() +
-		` FROM calls` + where + ` GROUP BY hour, outcome ORDER BY hour, outcome`
-	rows, err := d.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	below := make([]int64, len(flowBuckets))
-	dest := []any{new(int64), new(int64), new(int64), new(int64), new(int64), new(int64)}
-	for i := range below {
-		dest = append(dest, &below[i])
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		hour, outcome, n, repeated, flowN, flowS := *dest[0].(*int64), *dest[1].(*int64), *dest[2].(*int64), *dest[3].(*int64), *dest[4].(*int64), *dest[5].(*int64)
-		t := time.Unix(hour*3600, 0).UTC()
-		if len(in.Hours) == 0 || !in.Hours[len(in.Hours)-1].Hour.Equal(t) {
-			in.Hours = append(in.Hours, HourCount{Hour: t})
-		}
-		h := &in.Hours[len(in.Hours)-1]
-		h.Calls += n
-		in.Calls += n
-		in.RepeatCallers += repeated
-		switch outcome {
-		case OutcomeContained:
-			h.Contained += n
-			in.Contained += n
-			in.ContainedNotRepeated += n - repeated
-		case OutcomeTransferred:
-			h.Transferred += n
-			in.Transferred += n
-		case OutcomeAbandoned:
-			h.Abandoned += n
-			in.Abandoned += n
-		case OutcomeFallback:
-			h.Fallbacks += n
-			in.Fallbacks += n
-		default:
-			in.InProgress += n
-		}
-		in.FlowCalls += flowN
-		*flowSum += flowS
-		prev := int64(0)
-		for i, c := range below { // cumulative counts -> per-bucket counts
-			hist[i] += c - prev
-			prev = c
-		}
-		hist[len(flowBuckets)] += flowN - prev
-	}
-	return rows.Err()
 }
 
 // percentile reads the p-th quantile from the histogram, interpolating
@@ -232,34 +201,6 @@ func percentile(hist []int64, total int64, p float64) float64 {
 		lo = hi
 	}
 	return lo
-}
-
-func (d *DB) insightAbandoned(ctx context.Context, f InsightFilter, in *Insights) error {
-	where, args := f.where("hour", time.Hour, true, true)
-	if where == "" {
-		where = " WHERE outcome = " + strconv.Itoa(OutcomeAbandoned)
-	} else {
-		where += " AND outcome = " + strconv.Itoa(OutcomeAbandoned)
-	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT last_menu, count(*) FROM calls`+where+` GROUP BY last_menu`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			menu string
-			n    int64
-		)
-		if err := rows.Scan(&menu, &n); err != nil {
-			return err
-		}
-		if menu == "" {
-			continue // hung up before reaching a menu
-		}
-		in.menu(menu).HungUp += n
-	}
-	return rows.Err()
 }
 
 // Menu returns the counts of menu id (zero when it saw nothing).

@@ -117,6 +117,20 @@ func testInsightAggregates(t *testing.T, newDSN newDSN) {
 	if none.Calls != 0 || len(none.Menus) != 0 || len(none.Hours) != 0 || none.FlowSecondsP90 != 0 {
 		t.Errorf("empty period: %+v", none)
 	}
+	if len(in.Days) != 1 || in.Days[0].Calls != 5 {
+		t.Errorf("days = %+v, want one day of 5 calls", in.Days)
+	}
+	// Deleted calls (retention) leave the figures.
+	if _, err := d.DeleteOlderThan(ctx, day.AddDate(0, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := d.Insights(ctx, InsightFilter{Since: day, Until: day.AddDate(0, 0, 30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone.Calls != 0 || gone.Abandoned != 0 || gone.FlowCalls != 0 || len(gone.Days) != 0 {
+		t.Errorf("after deleting every call: %+v", gone)
+	}
 }
 
 func testInsightFailures(t *testing.T, newDSN newDSN) {
