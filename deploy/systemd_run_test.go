@@ -50,7 +50,7 @@ func TestSystemdUnitRuns(t *testing.T) {
 	rand.Read(id)
 	name := "ivr-systemd-test-" + hex.EncodeToString(id)
 	args := append([]string{"run", "-d", "--name", name}, runFlags("none")...) // nothing inside reaches out
-	args = append(args, "--systemd=always", "--cap-add", "SYS_ADMIN", // the unit's namespaces (PrivateTmp, ProtectSystem...)
+	args = append(args, "--systemd=always", "--cap-add", "SYS_ADMIN",          // the unit's namespaces (PrivateTmp, ProtectSystem...)
 		"--tmpfs", "/tmp:rw,notmpcopyup", "--tmpfs", "/run:rw,notmpcopyup",
 		"-v", bin+":/usr/local/bin/ivr:ro",
 		"-v", filepath.Join(root, "deploy", "ivr.service")+":/etc/systemd/system/ivr.service:ro",
