@@ -21,8 +21,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POS
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
 if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
 if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then need_apt+=(nginx); fi
-# The deploy/ checks: podman builds (and, with runc, runs) the image;
-# systemd-analyze verifies the unit; docker-compose validates the compose file.
+# The deploy/ checks: podman builds (and, with runc, runs) the image and boots
+# systemd in a container to run the unit; systemd-analyze verifies the unit;
+# docker-compose validates the compose file.
 if ! command -v podman >/dev/null 2>&1; then need_apt+=(podman); fi
 if ! command -v runc >/dev/null 2>&1; then need_apt+=(runc); fi
 if ! command -v systemd-analyze >/dev/null 2>&1; then need_apt+=(systemd); fi
