@@ -168,7 +168,7 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		db.Close()
 		return nil, err
 	}
-	s.metrics.CountLostCalls(func() float64 { return float64(s.events.LostCalls()) })
+	s.metrics.WatchWriter(func() float64 { return float64(s.events.LostCalls()) }, func() float64 { return float64(s.events.Waits()) })
 	return s, nil
 }
 

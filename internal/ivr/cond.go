@@ -51,8 +51,17 @@ type condError struct {
 
 func (e *condError) Error() string { return e.msg }
 
+// maxConditions caps the switch conditions of a flow (each costs a
+// compilation when the flow loads).
+const maxConditions = 256
+
 // compileCond checks and compiles src. vars are the flow's variable names.
-func compileCond(src string, vars []string) (*condition, error) {
+func compileCond(src string, vars []string) (c *condition, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, &condError{0, fmt.Sprintf("condition: cannot compile: %v", r)}
+		}
+	}()
 	if strings.TrimSpace(src) == "" {
 		return nil, &condError{0, "the condition is empty: write e.g. 'status == \"active\"'"}
 	}
@@ -63,7 +72,7 @@ func compileCond(src string, vars []string) (*condition, error) {
 	if err != nil {
 		return nil, exprError(src, err)
 	}
-	c := &condition{}
+	c = &condition{}
 	v := &condVisitor{src: src, known: vars, c: c}
 	ast.Walk(&tree.Node, v)
 	if v.err != nil {

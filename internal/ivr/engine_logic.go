@@ -113,11 +113,39 @@ func (c *Collect) read(m *Menu, in Input) (string, string) {
 	if m.Speech == nil {
 		return "", "speech"
 	}
-	d := spokenDigits(words(in.Speech))
+	d := collectedDigits(words(in.Speech))
 	if d == "" {
 		return "", "speech (no digits)"
 	}
 	return d, "speech: " + strconv.Itoa(len(d)) + " digits"
+}
+
+// digitWords are spoken digits a transcript may spell out (English and
+// Spanish), besides numerals.
+var digitWords = map[string]byte{
+	"zero": '0', "oh": '0', "one": '1', "two": '2', "three": '3', "four": '4',
+	"five": '5', "six": '6', "seven": '7', "eight": '8', "nine": '9',
+	"cero": '0', "uno": '1', "dos": '2', "tres": '3', "cuatro": '4',
+	"cinco": '5', "seis": '6', "siete": '7', "ocho": '8', "nueve": '9',
+}
+
+// collectedDigits reads a transcript of numerals and spelled-out digits
+// ("1 2 3", "123", "one two three") as digits; anything else gives "".
+func collectedDigits(ws []string) string {
+	var b strings.Builder
+	for _, w := range ws {
+		if allDigits(w) {
+			b.WriteString(w)
+		} else if d, ok := digitWords[w]; ok {
+			b.WriteByte(d)
+		} else {
+			return ""
+		}
+		if b.Len() > maxInputLen {
+			return ""
+		}
+	}
+	return b.String()
 }
 
 // set runs a set action: each value expanded in one pass.

@@ -357,6 +357,13 @@ func TestCollectWrongLengths(t *testing.T) {
 	if got := says(res); !reflect.DeepEqual(got, []string{"Goodbye."}) || res.Events[0].Input != "unreadable keys" {
 		t.Errorf("second wrong entry: %q %+v", got, res.Events)
 	}
+	// Spoken digits: numerals and digit words.
+	for in, want := range map[string]string{"1 2 3 4 5 6": "6 digits", "one two three four five six seven": "7 digits", "cero uno 2 3 4 5": "6 digits", "123456": "6 digits"} {
+		res = c.step("menu/accounts?attempt=1", Input{Speech: in})
+		if e := res.Events[0]; e.Input != "speech: "+want || e.Action != "collected account" {
+			t.Errorf("speech %q: event %+v", in, e)
+		}
+	}
 	// Too long; and speech with no digits.
 	for _, in := range []Input{{Digits: "123456789"}, {Speech: "my account please"}} {
 		res = c.step("menu/accounts?attempt=1", in)
@@ -508,5 +515,61 @@ func TestFlowSecrets(t *testing.T) {
 	}
 	if got := mustExample(t).Secrets(); len(got) != 0 {
 		t.Errorf("example Secrets() = %q", got)
+	}
+}
+
+// TestExampleAccountLookup walks the example flow's account lookup as the
+// demo API answers it.
+func TestExampleAccountLookup(t *testing.T) {
+	demo := map[string]map[string]string{
+		"123456": {"status": "active", "balance": "42.50", "name": "Ada Lovelace"},
+		"234567": {"status": "active", "balance": "0", "name": "Alan Turing"},
+		"345678": {"status": "suspended", "balance": "310.25", "name": "Grace Hopper"},
+	}
+	answer := func(l Lookup) LookupResult {
+		if l.Request == "callback" {
+			return LookupResult{Request: l.Request, OK: true, Values: map[string]string{"ticket": "T-7"}}
+		}
+		v, ok := demo[l.URL[strings.LastIndex(l.URL, "/")+1:]]
+		return LookupResult{Request: l.Request, OK: ok, Values: v}
+	}
+	for _, tt := range []struct {
+		account string
+		says    []string
+		asked   []string
+		last    string
+	}{
+		{"123456#", []string{"Hello Ada Lovelace. The balance of account 1 2 3 4 5 6 is 42.50 dollars.", "To check another account, enter its number and press pound, or stay silent to return to billing."},
+			[]string{"GET http://127.0.0.1:8080/demo/accounts/123456"}, "redirect"},
+		{"234567", []string{"Hello Alan Turing. Account 2 3 4 5 6 7 is paid up. Thank you!", "To check another account, enter its number and press pound, or stay silent to return to billing."},
+			[]string{"GET http://127.0.0.1:8080/demo/accounts/234567"}, "redirect"},
+		{"345678", []string{"This account is suspended. We will call you back; your reference is T-7. Goodbye."},
+			[]string{"GET http://127.0.0.1:8080/demo/accounts/345678", `POST http://127.0.0.1:8080/demo/callbacks {"account":"345678","caller":"+15551234567","reason":"suspended"}`}, "hangup"},
+		{"999999", []string{"Sorry, we could not find that account.", "To check another account, enter its number and press pound, or stay silent to return to billing."},
+			[]string{"GET http://127.0.0.1:8080/demo/accounts/999999"}, "redirect"},
+	} {
+		c := &caller{t: t, f: mustExample(t), fn: answer, call: Call{Provider: "plivo", ID: "x", From: "+15551234567", To: "15550100001", Now: openTime}}
+		c.step("", Input{}) // numbers: this number starts at the account menu
+		if !strings.HasPrefix(c.next(), "menu/account?") {
+			t.Fatalf("entry %s", c.next())
+		}
+		res := c.step(c.next(), Input{Digits: tt.account})
+		if got := says(res); !reflect.DeepEqual(got, tt.says) {
+			t.Errorf("%s: says %q\nwant %q", tt.account, got, tt.says)
+		}
+		var asked []string
+		for _, l := range c.asked {
+			a := l.Method + " " + l.URL
+			if l.Body != nil {
+				a += " " + string(l.Body)
+			}
+			asked = append(asked, a)
+		}
+		if !reflect.DeepEqual(asked, tt.asked) {
+			t.Errorf("%s: asked %q\nwant %q", tt.account, asked, tt.asked)
+		}
+		if got := summary(res.Steps); !strings.HasPrefix(got[len(got)-1], tt.last) {
+			t.Errorf("%s: steps %v", tt.account, got)
+		}
 	}
 }

@@ -123,7 +123,11 @@ func condNode(items []*yaml.Node, line, col int) *yaml.Node {
 
 // compileConds compiles every switch condition against the flow's variables.
 func (p *parser) compileConds() {
-	for _, c := range p.conds {
+	for i, c := range p.conds {
+		if i == maxConditions {
+			p.errf(c.n, "the flow has %d switch conditions, at most %d", len(p.conds), maxConditions)
+			return
+		}
 		cond, err := compileCond(c.b.If, p.f.Variables)
 		if err != nil {
 			p.condProblem(c.n, err)

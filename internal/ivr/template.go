@@ -26,16 +26,45 @@ const (
 
 const secretPrefix = "secret."
 
-// templateNames lists the {{names}} in s.
+// templateNames lists the {{names}} in s, without their filter.
 func templateNames(s string) []string {
 	if !strings.Contains(s, "{{") {
 		return nil
 	}
 	var out []string
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
+		name, _ := splitFilter(m[1])
+		out = append(out, name)
 	}
 	return out
+}
+
+// filterDigits: {{name | digits}} spells the value out character by
+// character ("123456" -> "1 2 3 4 5 6"), for account numbers and codes.
+const filterDigits = "digits"
+
+// splitFilter splits "name | filter".
+func splitFilter(inner string) (name, filter string) {
+	name, filter, ok := strings.Cut(inner, "|")
+	if !ok {
+		return inner, ""
+	}
+	return strings.TrimSpace(name), strings.TrimSpace(filter)
+}
+
+// spelled writes the letters and digits of s one by one, separated by
+// spaces.
+func spelled(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // template checks the {{names}} of a template written at n and returns the
@@ -43,7 +72,12 @@ func templateNames(s string) []string {
 // are set (checkVars).
 func (p *parser) template(n *yaml.Node, s string, where int) []string {
 	var secrets []string
-	for _, name := range templateNames(s) {
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		name, filter := splitFilter(m[1])
+		if filter != "" && filter != filterDigits || filter != "" && (where == tmplSMS || strings.HasPrefix(name, secretPrefix)) {
+			p.errf(n, "{{%s}}: the only filter is | digits (spells a variable out: \"1 2 3\"), not in SMS replies or on secrets", truncate(m[1], 40))
+			continue
+		}
 		if sec, ok := strings.CutPrefix(name, secretPrefix); ok {
 			switch {
 			case where != tmplURL && where != tmplHeader:
@@ -75,13 +109,51 @@ func (p *parser) template(n *yaml.Node, s string, where int) []string {
 // expand substitutes placeholders in one pass: substituted values are never
 // scanned again, so caller-controlled text cannot inject placeholders.
 func expand(s string, value func(name string) string) string {
-	if !strings.Contains(s, "{{") {
+	i := strings.Index(s, "{{")
+	if i < 0 {
 		return s
 	}
-	return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
-		name := placeholderRE.FindStringSubmatch(m)[1]
-		return value(name)
-	})
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i >= 0 {
+		start, end, inner := nextPlaceholder(s, i)
+		if start < 0 {
+			break
+		}
+		b.WriteString(s[:start])
+		name, filter := splitFilter(inner)
+		if filter == filterDigits {
+			b.WriteString(spelled(value(name)))
+		} else {
+			b.WriteString(value(name))
+		}
+		s = s[end:]
+		i = strings.Index(s, "{{")
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// nextPlaceholder finds the first placeholder at or after s[from:] (which
+// starts with "{{"): what placeholderRE matches, without a regexp on the
+// call path. It returns its bounds and its trimmed inner text; start < 0
+// when there is none.
+func nextPlaceholder(s string, from int) (start, end int, inner string) {
+	for i := from; i >= 0 && i+1 < len(s); {
+		j := i + 2
+		for j < len(s) && s[j] != '{' && s[j] != '}' {
+			j++
+		}
+		if j+1 < len(s) && s[j] == '}' && s[j+1] == '}' {
+			return i, j + 2, strings.Trim(s[i+2:j], " \t\n\f\r")
+		}
+		next := strings.Index(s[i+1:], "{{")
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return -1, -1, ""
 }
 
 // spokenNumber turns a phone number into digits separated by spaces so

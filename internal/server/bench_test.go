@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
 )
@@ -245,4 +249,65 @@ func BenchmarkTwilioForged(b *testing.B) {
 	if n := counterSum(e.metrics, "ivr_fallbacks_total"); n < float64(b.N) {
 		b.Fatalf("%v fallbacks for %d forged requests", n, b.N)
 	}
+}
+
+// BenchmarkTwilioAnswerDistinct is the load test's traffic: signed answers
+// of b.N distinct calls (each its own CallSid and caller), records on. The
+// writer's queue is flushed inside the timed region, so ns/op includes
+// storing each call's record. "norecords" is the same without the writer.
+func BenchmarkTwilioAnswerDistinct(b *testing.B) {
+	for _, records := range []bool{true, false} {
+		name := "records"
+		if !records {
+			name = "norecords"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newOpsEnv(b, !records)
+			reqs := make([]*http.Request, b.N)
+			bodies := make([]string, b.N)
+			for i := range reqs {
+				form := twilioCall(fmt.Sprintf("CA%032d", i))
+				form.Set("From", fmt.Sprintf("+1%010d", 2000000000+i))
+				reqs[i], bodies[i] = twilioRequest("/twilio/voice", form)
+			}
+			w := &benchWriter{h: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for i := range b.N {
+				serve(e.h, w, reqs[i], bodies[i])
+			}
+			if records {
+				if err := e.events.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportCPU(b, cpu0)
+			if w.status != 200 {
+				b.Fatalf("status %d", w.status)
+			}
+			noFallbacks(b, e)
+			if records && e.events.Dropped() != 0 {
+				b.Fatalf("%d events dropped", e.events.Dropped())
+			}
+		})
+	}
+}
+
+// processCPU is the CPU time (user + system) this process has used. On this
+// shared machine it is a steadier figure than wall time: a benchmark's
+// cpu-ns/op counts every goroutine's work for the requests (the writer's
+// included) and not the time spent waiting for a core.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU time since cpu0 per operation.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }

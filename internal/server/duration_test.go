@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -84,4 +86,22 @@ func TestCallDuration(t *testing.T) {
 			t.Errorf("callDuration(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
+}
+
+// FuzzCallDuration: whatever a callback's duration field holds, the result
+// is a storable duration (0..MaxDurationSeconds), and a plain whole number
+// in range is kept as is.
+func FuzzCallDuration(f *testing.F) {
+	for _, s := range []string{"42", " 5", "3.5", "-5", "9999999999", "NaN", "1e400", "", "0x10", "+7", "604800"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, note := callDuration(s)
+		if n < 0 || n > store.MaxDurationSeconds {
+			t.Fatalf("callDuration(%q) = %d: not storable", s, n)
+		}
+		if v, err := strconv.Atoi(s); err == nil && v >= 0 && v <= store.MaxDurationSeconds && (n != v || note != "") {
+			t.Fatalf("callDuration(%q) = %d, %q: a plain value was changed", s, n, note)
+		}
+	})
 }

@@ -88,13 +88,16 @@ func NewMetrics(queueDepth func() float64, dropped func() float64) *Metrics {
 	return m
 }
 
-// CountLostCalls registers ivr_store_lost_calls_total: calls of which the
-// call-event writer stored nothing (even the room for calls without their
-// events was full; each is also logged).
-func (m *Metrics) CountLostCalls(lost func() float64) {
+// WatchWriter registers what else the call-event writer reports:
+// ivr_store_lost_calls_total, calls of which it stored nothing (even the
+// room for calls without their events was full; each is also logged), and
+// ivr_store_writer_waits_total, answers that waited for it to catch up.
+func (m *Metrics) WatchWriter(lost, waits func() float64) {
 	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "ivr_store_lost_calls_total", Help: "Calls not recorded at all because the call-event queue was full (logged).",
-	}, lost))
+	}, lost), prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ivr_store_writer_waits_total", Help: "Requests that waited for the call-event writer to catch up (at most 1 s each).",
+	}, waits))
 }
 
 // registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual

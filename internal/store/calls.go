@@ -272,9 +272,12 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	var err error
 	if u.Final {
 		err = d.write(ctx, func(tx *sql.Tx) error {
-			var ref int64
-			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id`, args...).Scan(&ref); err != nil {
+			var ref, reported int64
+			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id, completed_sent`, args...).Scan(&ref, &reported); err != nil {
 				return err
+			}
+			if reported != 0 {
+				return nil // a repeat: call.completed was written already
 			}
 			return d.completeCall(ctx, tx, ref, "provider")
 		})
@@ -331,41 +334,31 @@ func (d *DB) GetCall(ctx context.Context, provider, callID string) (Call, error)
 // end). Filters combine with AND.
 func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, error) {
 	limit := clampLimit(o.Limit)
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var q filter
 	if o.Cursor != "" {
 		at, id, err := decodeCursor(o.Cursor)
 		if err != nil {
 			return nil, "", fmt.Errorf("list calls: %w", err)
 		}
-		where = append(where, "(started_at, id) < ("+arg(d.tv(at))+", "+arg(id)+")")
+		q.and("(started_at, id) < (" + q.arg(d.tv(at)) + ", " + q.arg(id) + ")")
 	}
 	if o.Number != "" {
-		p := arg(o.Number)
-		where = append(where, "(from_number = "+p+" OR to_number = "+p+")")
+		p := q.arg(o.Number)
+		q.and("(from_number = " + p + " OR to_number = " + p + ")")
 	}
 	if o.Status != "" {
-		where = append(where, "status = "+arg(o.Status))
+		q.and("status = " + q.arg(o.Status))
 	}
 	if !o.Since.IsZero() {
-		where = append(where, "started_at >= "+arg(d.tv(o.Since)))
+		q.and("started_at >= " + q.arg(d.tv(o.Since)))
 	}
 	if !o.Until.IsZero() {
-		where = append(where, "started_at < "+arg(d.tv(o.Until)))
+		q.and("started_at < " + q.arg(d.tv(o.Until)))
 	}
-	q := `SELECT ` + callColumns + ` FROM calls`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY started_at DESC, id DESC LIMIT " + arg(limit+1)
+	query := `SELECT ` + callColumns + ` FROM calls` + q.where() +
+		" ORDER BY started_at DESC, id DESC LIMIT " + q.arg(limit+1)
 
-	rows, err := d.sql.QueryContext(ctx, q, args...)
+	rows, err := d.sql.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list calls: %w", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -147,33 +145,26 @@ func wrap(what string, err error) error {
 // where builds the filter's conditions on a table with hour (or day),
 // provider, to_number and revision columns.
 func (f InsightFilter) where(timeCol string, unit time.Duration, withTo, withRevision bool) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var q filter
 	if !f.Since.IsZero() {
-		conds = append(conds, timeCol+" >= "+arg(floorUnit(f.Since, unit)))
+		q.and(timeCol + " >= " + q.arg(floorUnit(f.Since, unit)))
 	}
 	if !f.Until.IsZero() {
-		conds = append(conds, timeCol+" < "+arg(ceilUnit(f.Until, unit)))
+		q.and(timeCol + " < " + q.arg(ceilUnit(f.Until, unit)))
 	}
 	if f.Provider != "" {
-		conds = append(conds, "provider = "+arg(f.Provider))
+		q.and("provider = " + q.arg(f.Provider))
 	}
 	if withTo && f.To != "" {
-		conds = append(conds, "to_number = "+arg(f.To))
+		q.and("to_number = " + q.arg(f.To))
 	}
 	if withRevision && f.Revision != "" {
-		conds = append(conds, "revision = "+arg(f.Revision))
+		q.and("revision = " + q.arg(f.Revision))
 	}
-	if len(conds) == 0 {
+	if len(q.conds) == 0 {
 		return "", nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return q.where(), q.args
 }
 
 func floorUnit(t time.Time, unit time.Duration) int64 {

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -346,32 +344,22 @@ type OutboxListOptions struct {
 
 // ListOutbox returns events newest first.
 func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent, error) {
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var q filter
 	if o.State != "" {
-		where = append(where, "state = "+arg(o.State))
+		q.and("state = " + q.arg(o.State))
 	}
 	if o.Type != "" {
-		where = append(where, "type = "+arg(o.Type))
+		q.and("type = " + q.arg(o.Type))
 	}
 	if o.CallID != "" {
-		where = append(where, "call_id = "+arg(o.CallID))
+		q.and("call_id = " + q.arg(o.CallID))
 	}
 	if o.Before > 0 {
-		where = append(where, "id < "+arg(o.Before))
+		q.and("id < " + q.arg(o.Before))
 	}
-	q := `SELECT ` + outboxColumns + ` FROM outbox`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT " + arg(clampLimit(o.Limit))
-	rows, err := d.sql.QueryContext(ctx, q, args...)
+	query := `SELECT ` + outboxColumns + ` FROM outbox` + q.where() +
+		" ORDER BY id DESC LIMIT " + q.arg(clampLimit(o.Limit))
+	rows, err := d.sql.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}

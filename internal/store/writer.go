@@ -21,6 +21,13 @@ type EventSink interface {
 // with exponential backoff. Nothing is removed from the queue before the
 // sink has committed it, so events are neither lost nor reordered.
 //
+// While the writer keeps up, nothing waits. When more than two batches are
+// pending while the store is healthy (the last write succeeded), Enqueue
+// waits (at most maxWait) for the writer to take a batch: under saturation
+// requests are answered at the rate their records can be stored, instead of
+// filling the queue and losing events. While the store fails nothing waits
+// (the queue buffers the outage).
+//
 // When the queue is full, a call is still never lost silently: its entry is
 // queued without its events (the call row alone: who called, when), up to
 // callRoom more entries, and the events are counted in Dropped and logged.
@@ -36,18 +43,28 @@ type Writer struct {
 	linger       time.Duration // wait this long for a batch to fill before writing it
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
-	isolateAfter int // failed attempts before writing one entry at a time
+	isolateAfter int           // failed attempts before writing one entry at a time
+	pressure     int           // queue length from which Enqueue waits for room
+	maxWait      time.Duration // the longest such wait
 
 	mu       sync.Mutex
-	queue    []CallEvents // head = oldest
-	lastDrop time.Time    // last time a drop was logged
-	unlogged dropCounts   // drops not yet logged
+	queue    []CallEvents  // head = oldest
+	lastDrop time.Time     // last time a drop was logged
+	unlogged dropCounts    // drops not yet logged
+	freed    chan struct{} // closed (and replaced) when entries leave the queue
+
+	waits   atomic.Uint64 // Enqueue calls that waited for room
+	running atomic.Bool   // Run is writing
+	failing atomic.Bool   // the last write failed
 
 	dropped   atomic.Uint64 // events not stored
 	lostCalls atomic.Uint64 // calls not stored at all
 	wake      chan struct{} // buffered 1: "there is work"
 	wlock     chan struct{} // buffered 1: one writer (Run or Flush) at a time
 }
+
+// defaultMaxBatch is the most queue entries written in one transaction.
+const defaultMaxBatch = 1024
 
 // dropCounts are drops since the last log line.
 type dropCounts struct{ events, calls, callsKept uint64 }
@@ -67,17 +84,21 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 		log:          logger,
 		capacity:     capacity,
 		callRoom:     4 * capacity,
-		maxBatch:     1024,
+		maxBatch:     defaultMaxBatch,
 		linger:       20 * time.Millisecond,
 		minBackoff:   100 * time.Millisecond,
 		maxBackoff:   10 * time.Second,
 		isolateAfter: 3,
+		pressure:     min(capacity, 2*defaultMaxBatch),
+		maxWait:      time.Second,
+		freed:        make(chan struct{}),
 		wake:         make(chan struct{}, 1),
 		wlock:        make(chan struct{}, 1),
 	}
 }
 
-// EnqueueOwned queues a call's events for writing. It never blocks. It
+// EnqueueOwned queues a call's events for writing. It waits only while the
+// writer is behind on a healthy store (see Writer), at most maxWait. It
 // returns false when the events were not queued: the queue was full (the
 // call alone is then queued if there is room for it; see Writer) or the
 // entry has no provider or call id. Drops are counted in Dropped and
@@ -93,6 +114,9 @@ func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event)
 	}
 	item := CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events}
 	w.mu.Lock()
+	if len(w.queue) >= w.pressure {
+		w.waitRoom()
+	}
 	if len(w.queue) < w.capacity {
 		w.queue = append(w.queue, item)
 		w.mu.Unlock()
@@ -141,6 +165,35 @@ func (w *Writer) logDrops(force bool, attrs ...any) {
 			"calls_lost_total", w.lostCalls.Load(), "capacity", w.capacity)...)
 }
 
+// waitRoom waits, with w.mu held (released while waiting), until the queue
+// is below the pressure mark, Run stops or the store fails, or maxWait.
+func (w *Writer) waitRoom() {
+	var timeout <-chan time.Time
+	for len(w.queue) >= w.pressure && w.running.Load() && !w.failing.Load() {
+		if timeout == nil {
+			w.waits.Add(1)
+			t := time.NewTimer(w.maxWait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		freed := w.freed
+		w.mu.Unlock()
+		select {
+		case <-freed:
+			w.mu.Lock()
+		case <-timeout:
+			w.mu.Lock()
+			return
+		}
+	}
+}
+
+// removed wakes the Enqueue calls waiting for room (with w.mu held).
+func (w *Writer) removed() {
+	close(w.freed)
+	w.freed = make(chan struct{})
+}
+
 func (w *Writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
@@ -170,6 +223,9 @@ func (w *Writer) Depth() int {
 // full, invalid, or discarded as unstorable (see Run).
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 
+// Waits is the number of Enqueue calls that waited for the writer (see Writer).
+func (w *Writer) Waits() uint64 { return w.waits.Load() }
+
 // LostCalls is the number of calls of which nothing was stored: refused
 // when even the room for calls without their events was full, invalid, or
 // discarded as unstorable (see Run).
@@ -193,6 +249,13 @@ func (w *Writer) pending() (batches, events int) {
 // fails then is discarded (counted in Dropped, logged with the error) so a
 // single unstorable entry cannot wedge the queue.
 func (w *Writer) Run(ctx context.Context) {
+	w.running.Store(true)
+	defer func() {
+		w.running.Store(false)
+		w.mu.Lock()
+		w.removed() // waiters stop waiting for a writer that is gone
+		w.mu.Unlock()
+	}()
 	retry := w.newBackoff()
 	failures := 0
 	for {
@@ -290,6 +353,7 @@ func (w *Writer) discardHead(err error) {
 	it := w.queue[0]
 	w.queue[0] = CallEvents{}
 	w.queue = w.queue[1:]
+	w.removed()
 	w.mu.Unlock()
 	w.dropped.Add(uint64(len(it.Events)))
 	w.lostCalls.Add(1)
@@ -340,8 +404,13 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 		return 0, nil
 	}
 	if err := w.sink.AddEventBatch(ctx, batch); err != nil {
+		w.failing.Store(true)
+		w.mu.Lock()
+		w.removed() // waiters stop waiting: the queue buffers the outage
+		w.mu.Unlock()
 		return 0, err
 	}
+	w.failing.Store(false)
 	// Only the holder of wlock removes from the head, so the first n
 	// entries are still the ones just written.
 	w.mu.Lock()
@@ -350,6 +419,7 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	if len(w.queue) == 0 {
 		w.queue = nil
 	}
+	w.removed()
 	w.mu.Unlock()
 	return n, nil
 }

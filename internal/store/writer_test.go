@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,4 +323,78 @@ func TestWriterRealStore(t *testing.T) {
 			}
 		}
 	})
+}
+
+// gateSink blocks every write until its gate lets one through, or fails
+// while failing is set.
+type gateSink struct {
+	gate    chan struct{}
+	failing atomic.Bool
+	mu      sync.Mutex
+	got     []CallEvents
+}
+
+func (s *gateSink) AddEventBatch(ctx context.Context, batch []CallEvents) error {
+	if s.failing.Load() {
+		return errors.New("store down")
+	}
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	s.got = append(s.got, batch...)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestWriterBackpressure: while the store is healthy but behind, Enqueue
+// waits for the writer instead of dropping; while it fails, nothing waits.
+func TestWriterBackpressure(t *testing.T) {
+	sink := &gateSink{gate: make(chan struct{})}
+	w := NewWriter(sink, 100, slog.New(slog.DiscardHandler))
+	w.linger, w.pressure, w.maxWait = 0, 2, time.Minute
+	w.minBackoff, w.maxBackoff = time.Millisecond, time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	testutil.WaitFor(t, "Run started", w.running.Load)
+
+	w.EnqueueOwned("twilio", "A", "", "", seqEvents(0, 1))
+	w.EnqueueOwned("twilio", "B", "", "", seqEvents(1, 1))
+	third := make(chan bool)
+	go func() { third <- w.EnqueueOwned("twilio", "C", "", "", seqEvents(2, 1)) }()
+	testutil.WaitFor(t, "the third Enqueue waiting", func() bool { return w.Waits() == 1 })
+	select {
+	case <-third:
+		t.Fatal("Enqueue did not wait for the writer")
+	default:
+	}
+	close(sink.gate) // every write goes through from now on
+	if !<-third {
+		t.Fatal("the waiting Enqueue was refused")
+	}
+	testutil.WaitFor(t, "queue drained", func() bool { return w.Depth() == 0 })
+	sink.mu.Lock()
+	stored := len(sink.got)
+	sink.mu.Unlock()
+	if w.Dropped() != 0 || stored != 3 {
+		t.Fatalf("dropped %d, stored %d of 3", w.Dropped(), stored)
+	}
+
+	// The store fails: once a write failed, Enqueue past the mark returns at once.
+	sink.failing.Store(true)
+	w.EnqueueOwned("twilio", "D", "", "", seqEvents(0, 1))
+	testutil.WaitFor(t, "a failed write", w.failing.Load)
+	before := w.Waits()
+	for i := range 5 {
+		w.EnqueueOwned("twilio", fmt.Sprint("E", i), "", "", seqEvents(i, 1))
+	}
+	if w.Waits() != before {
+		t.Fatalf("Enqueue waited while the store was failing (%d waits)", w.Waits()-before)
+	}
+	sink.failing.Store(false)
+	testutil.WaitFor(t, "queue drained after the outage", func() bool { return w.Depth() == 0 })
 }

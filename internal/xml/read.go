@@ -291,19 +291,28 @@ func numDigits(e *element, def int) (n int, set bool) {
 	return n, true
 }
 
+// readPrompt reads the prompts both dialects have (speech, Play, silence),
+// spelled as d spells them (see spellings); nil for any other element.
+func readPrompt(e *element, d dialect) Verb {
+	switch e.name {
+	case spellings[d].say:
+		return Say{Text: e.text, Voice: e.attrOr("voice", ""), Language: e.attrOr("language", ""), Loop: atoi(e.attrOr("loop", "1"), 1)}
+	case "Play":
+		return Play{URL: e.text, Loop: atoi(e.attrOr("loop", "1"), 1)}
+	case spellings[d].pause:
+		return Pause{Seconds: atoi(e.attrOr("length", "1"), 1)}
+	}
+	return nil
+}
+
 // twilioVerb reads one TwiML element; nested: inside <Gather>, where only
 // prompts are played.
 func twilioVerb(e *element, nested bool) Verb {
-	switch e.name {
-	case "Say":
-		return Say{Text: e.text, Voice: e.attrOr("voice", ""), Language: e.attrOr("language", ""), Loop: atoi(e.attrOr("loop", "1"), 1)}
-	case "Play":
-		if d, ok := e.attr("digits"); ok && d != "" {
-			return DTMF{Digits: d}
-		}
-		return Play{URL: e.text, Loop: atoi(e.attrOr("loop", "1"), 1)}
-	case "Pause":
-		return Pause{Seconds: atoi(e.attrOr("length", "1"), 1)}
+	if d, ok := e.attr("digits"); ok && d != "" && e.name == "Play" {
+		return DTMF{Digits: d}
+	}
+	if v := readPrompt(e, dialectTwilio); v != nil {
+		return v
 	}
 	if nested {
 		return Unknown{Name: e.name, Text: e.text}
@@ -381,13 +390,8 @@ func dialTarget(e *element) string {
 // plivoVerb reads one Plivo XML element; nested: inside <GetDigits>,
 // <GetInput> or <PreAnswer>, where only prompts are played.
 func plivoVerb(e *element, nested bool) Verb {
-	switch e.name {
-	case "Speak":
-		return Say{Text: e.text, Voice: e.attrOr("voice", ""), Language: e.attrOr("language", ""), Loop: atoi(e.attrOr("loop", "1"), 1)}
-	case "Play":
-		return Play{URL: e.text, Loop: atoi(e.attrOr("loop", "1"), 1)}
-	case "Wait":
-		return Pause{Seconds: atoi(e.attrOr("length", "1"), 1)}
+	if v := readPrompt(e, dialectPlivo); v != nil {
+		return v
 	}
 	if nested {
 		return Unknown{Name: e.name, Text: e.text}
