@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,5 +106,45 @@ func TestSimulateRunsLookups(t *testing.T) {
 	noFallbacks(t, base)
 	if strings.Contains(serverLog.String(), "/demo/accounts/") || strings.Contains(serverLog.String(), "345678") {
 		t.Fatalf("the server log holds a lookup's URL or the account number:\n%s", serverLog.String())
+	}
+}
+
+// TestREADMELookupExample runs the README's complete lookup example
+// against the demo API: checked, served, and called on both providers.
+func TestREADMELookupExample(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	start := strings.Index(s, "```yaml\nname: Account line")
+	if start < 0 {
+		t.Fatal("README has no lookup example (```yaml block starting with name: Account line)")
+	}
+	s = s[start+len("```yaml\n"):]
+	flow := filepath.Join(t.TempDir(), "account.yaml")
+	if err := os.WriteFile(flow, []byte(s[:strings.Index(s, "```")]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := simEnv()
+	env["IVR_FLOW"] = flow
+	env["IVR_SECRET_CRM_TOKEN"] = "demo-token"
+	base, _, serverLog := startServer(t, env)
+	for _, provider := range simProviders {
+		for digits, says := range map[string]string{
+			"123456#": "You owe 42.50 dollars.",
+			"234567#": "Nothing to pay. Thank you!",
+			"345678#": "We will call you back. Your reference is ",
+			"999999#": "We cannot look that up now.",
+		} {
+			out, _, err := simulateCall(t, env, base, provider, "--digits", digits, "--expect-say", says)
+			if err != nil {
+				t.Fatalf("%s %s: %v\n%s\nserver log:\n%s", provider, digits, err, out, tail(serverLog.String(), 20))
+			}
+		}
+	}
+	noFallbacks(t, base)
+	if strings.Contains(serverLog.String(), "demo-token") {
+		t.Fatal("the server logged the secret")
 	}
 }

@@ -272,9 +272,12 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	var err error
 	if u.Final {
 		err = d.write(ctx, func(tx *sql.Tx) error {
-			var ref int64
-			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id`, args...).Scan(&ref); err != nil {
+			var ref, reported int64
+			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id, completed_sent`, args...).Scan(&ref, &reported); err != nil {
 				return err
+			}
+			if reported != 0 {
+				return nil // a repeat: call.completed was written already
 			}
 			return d.completeCall(ctx, tx, ref, "provider")
 		})
