@@ -63,7 +63,11 @@ dead=$("$gobin/deadcode" -test ./...)
 if [ -n "$dead" ]; then echo "$dead"; echo "remove the dead code above"; exit 1; fi
 
 echo "== go test (SQLite and PostgreSQL)"
-bash scripts/with-postgres.sh go test -count=1 ./...
+# The store test that stops and restarts PostgreSQL runs alone, after the
+# rest: packages' tests run in parallel, and others use the same server.
+bash scripts/with-postgres.sh sh -c '
+  IVR_TEST_POSTGRES_CTL= go test -count=1 ./... &&
+  go test -count=1 -run "^TestWriterRealStore$" ./internal/store'
 
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != "0" ]; then
