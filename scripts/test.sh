@@ -64,7 +64,12 @@ dead=$("$gobin/deadcode" -test ./...)
 if [ -n "$dead" ]; then echo "$dead"; echo "remove the dead code above"; exit 1; fi
 
 echo "== go test (SQLite and PostgreSQL)"
-bash scripts/with-postgres.sh go test -count=1 ./...
+# Every package's tests share one PostgreSQL cluster and run in parallel, so the
+# one test that stops and restarts the cluster (an outage in the middle of the
+# event writer's work) runs on its own afterwards.
+bash scripts/with-postgres.sh bash -c 'IVR_TEST_POSTGRES_CTL= go test -count=1 ./... &&
+  echo "== the store outage test (stops and restarts PostgreSQL)" &&
+  go test -count=1 -run "^TestWriterRealStore$" ./internal/store'
 
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != "0" ]; then

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -36,6 +37,9 @@ func cleanSlashes(next http.Handler) http.Handler {
 		*r2 = *r
 		u := *r.URL
 		u.Path, u.RawPath = collapseSlashes(u.Path), collapseSlashes(u.RawPath)
+		if raw, err := url.PathUnescape(u.RawPath); u.RawPath != "" && (err != nil || raw != u.Path) {
+			u.RawPath = "" // "%2F/" collapsed apart: route on the decoded path
+		}
 		r2.URL = &u
 		next.ServeHTTP(w, r2)
 	})
