@@ -49,8 +49,10 @@ func TestSystemdUnitRuns(t *testing.T) {
 	id := make([]byte, 4)
 	rand.Read(id)
 	name := "ivr-systemd-test-" + hex.EncodeToString(id)
-	args := append([]string{"run", "-d", "--name", name}, runFlags("none")...) // nothing inside reaches out
-	args = append(args, "--systemd=always", "--cap-add", "SYS_ADMIN",          // the unit's namespaces (PrivateTmp, ProtectSystem...)
+	// No network: nothing inside reaches out. SYS_ADMIN: systemd sets up the
+	// unit's namespaces (PrivateTmp, ProtectSystem...).
+	args := append([]string{"run", "-d", "--name", name}, runFlags("none")...)
+	args = append(args, "--systemd=always", "--cap-add", "SYS_ADMIN",
 		"--tmpfs", "/tmp:rw,notmpcopyup", "--tmpfs", "/run:rw,notmpcopyup",
 		"-v", bin+":/usr/local/bin/ivr:ro",
 		"-v", filepath.Join(root, "deploy", "ivr.service")+":/etc/systemd/system/ivr.service:ro",
