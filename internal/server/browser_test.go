@@ -64,6 +64,7 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 
 	e := newAdminEnv(t, "", nil)
+	e.db.EnableOutbox() // the call's end becomes a call.completed event (step 6)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +274,26 @@ func TestBrowserAdmin(t *testing.T) {
 		shot("7-voicemails"),
 	)
 
-	// 6. Log out: the admin asks for the token again.
+	// 6. Webhooks: the call's call.completed is listed, and its retry button
+	// (a form with the CSRF token) works.
+	hook := chromedp.CSS(`#webhooks-table tbody tr[data-event-id]`)
+	do("webhooks",
+		chromedp.Navigate(base+"/admin/webhooks"),
+		chromedp.WaitVisible(hook),
+		shot("8-webhooks"),
+	)
+	if r := text(hook); !strings.Contains(r, "call.completed") || !strings.Contains(r, callID) || !strings.Contains(r, "pending") {
+		t.Errorf("webhook row = %q, want the call's pending call.completed", r)
+	}
+	do("webhook retry",
+		chromedp.Click(hook+` form.retry button`),
+		chromedp.WaitVisible(hook),
+	)
+	if u, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(u, "/admin/webhooks") {
+		t.Errorf("after retry the page is %q (%v), want the webhooks list", u, err)
+	}
+
+	// 7. Log out: the admin asks for the token again.
 	do("log out",
 		chromedp.Click(chromedp.CSS(".logout button")),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
