@@ -107,6 +107,14 @@ baseline_url=$(wait_url "$tmp/baseline.out")
 
 # cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# db_ticks: the CPU ticks of the PostgreSQL cluster scripts/with-postgres.sh
+# started (its postmaster and every child: ivr's backends), 0 otherwise.
+db_ticks() {
+	local pm
+	pm=$(head -1 "$(dirname "${IVR_TEST_POSTGRES_CTL:-/nonexistent}")/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '$1 == pm || $4 == pm {s += $14 + $15} END {print s + 0}'
+}
 hz=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
@@ -114,6 +122,7 @@ metric() { # metric NAME_AND_LABELS: the sum of matching samples in ivr's /metri
 	curl -fsS "$ivr_url/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%.0f\n", s}'
 }
 answered() { metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'; }
+waits() { metric ivr_store_writer_waits_total; }
 dropped() { metric ivr_store_dropped_events_total; }
 lost() { metric ivr_store_lost_calls_total; }
 
@@ -141,13 +150,16 @@ calls() {
 # wrk_run NAME URL SECONDS PID: wrk over $tmp/NAME.lua; the output goes to
 # $tmp/NAME.wrk and the server's CPU µs per request to $tmp/NAME.cpu.
 wrk_run() {
-	local t0 t1
+	local t0 t1 d0 d1
 	[ "$4" = "$ivr_pid" ] && drained
-	t0=$(cpu_ticks "$4")
+	t0=$(cpu_ticks "$4") d0=$(db_ticks)
 	wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$tmp/$1.wrk"
 	[ "$4" = "$ivr_pid" ] && drained
-	t1=$(cpu_ticks "$4")
+	t1=$(cpu_ticks "$4") d1=$(db_ticks)
 	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
+	if [ "$4" = "$ivr_pid" ] && [ "$store" = postgres ]; then
+		awk -v t="$((d1 - d0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.dbcpu"
+	fi
 	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
 		echo "$1: errors during the run:" >&2
 		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
@@ -158,8 +170,9 @@ wrk_run() {
 }
 rps() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$tmp/$1.wrk"; }
 line() { # line NAME LABEL
-	printf '  %-9s %7s req/s   p50 %-8s p99 %-8s server CPU %6s µs/request\n' "$2" "$(rps "$1")" \
-		"$(awk '$1 == "50%" {print $2}' "$tmp/$1.wrk")" "$(awk '$1 == "99%" {print $2}' "$tmp/$1.wrk")" "$(cat "$tmp/$1.cpu")"
+	printf '  %-9s %7s req/s   p50 %-8s p99 %-8s server CPU %6s µs/request%s\n' "$2" "$(rps "$1")" \
+		"$(awk '$1 == "50%" {print $2}' "$tmp/$1.wrk")" "$(awk '$1 == "99%" {print $2}' "$tmp/$1.wrk")" "$(cat "$tmp/$1.cpu")" \
+		"$([ -f "$tmp/$1.dbcpu" ] && echo " (+ PostgreSQL $(cat "$tmp/$1.dbcpu") µs)")"
 }
 
 # saturate KIND MIX: the baseline then ivr at saturation on distinct calls.
@@ -175,7 +188,7 @@ saturate() {
 			rm -f "$tmp/$s-$1-warm.txt"
 		fi
 		calls "$s-$1" "$url" "$2" "$((DURATION * per_s))"
-		[ $s = ivr ] && a0=$(answered) && d0=$(dropped) && l0=$(lost)
+		[ $s = ivr ] && a0=$(answered) && d0=$(dropped) && l0=$(lost) && w0=$(waits)
 		wrk_run "$s-$1" "$url" "$DURATION" "$pid"
 		rm -f "$tmp/$s-$1.txt"
 	done
@@ -183,17 +196,17 @@ saturate() {
 	line "ivr-$1" ivr
 	awk -v a="$(cat "$tmp/ivr-$1.cpu")" -v b="$(cat "$tmp/baseline-$1.cpu")" -v i="$(rps "ivr-$1")" -v j="$(rps "baseline-$1")" \
 		'BEGIN {printf "  ivr/baseline: requests/s %.2f, CPU per request %.2fx\n", i / j, a / b}'
-	stored_line "ivr-$1" "$a0" "$d0" "$l0"
+	stored_line "ivr-$1" "$a0" "$d0" "$l0" "$w0"
 }
 
-# stored_line NAME ANSWERED0 DROPPED0 LOST0: calls sent, answered, in the store.
+# stored_line NAME ANSWERED0 DROPPED0 LOST0 WAITS0: calls sent, answered, in the store.
 stored_line() {
 	local sent ans st
 	sent=$(awk '/^calls_sent/ {print $2}' "$tmp/$1.wrk")
 	ans=$(($(answered) - $2))
 	st=$("$tmp/loadgen" -count "$dsn" -prefix "$(cat "$tmp/$1.prefix")" | tr '\n' ' ')
-	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, calls lost %s, fallbacks %s)\n' \
-		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(metric ivr_fallbacks_total)"
+	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, calls lost %s; requests that waited for the writer %s; fallbacks %s)\n' \
+		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(($(waits) - $5))" "$(metric ivr_fallbacks_total)"
 	local have
 	have=$(echo "$st" | awk '{print $2}')
 	if [ "$have" -lt "$ans" ]; then
@@ -206,7 +219,7 @@ flat() {
 	local n
 	n=$(awk -v r="$(rps ivr-answers)" -v s="$FLAT" 'BEGIN {printf "%d", r * s * 1.5 + 10000}')
 	calls ivr-flat "$ivr_url" answer "$n"
-	a0=$(answered) d0=$(dropped) l0=$(lost)
+	a0=$(answered) d0=$(dropped) l0=$(lost) w0=$(waits)
 	echo "== flat out: ivr at saturation for ${FLAT}s on distinct calls (wrk -t$THREADS -c$CONNS), RSS every ${RSS_EVERY}s"
 	wrk_run ivr-flat "$ivr_url" "$FLAT" "$ivr_pid" &
 	local w=$! rss=()
@@ -221,7 +234,7 @@ flat() {
 	rss+=("$(rss_kib "$ivr_pid")")
 	rm -f "$tmp/ivr-flat.txt"
 	line ivr-flat ivr
-	stored_line ivr-flat "$a0" "$d0" "$l0"
+	stored_line ivr-flat "$a0" "$d0" "$l0" "$w0"
 	printf '%s\n' "${rss[@]}" | awk '
 		NR == 1 {first = $1} {last = $1; if ($1 > max) max = $1; all = all " " int($1 / 1024)}
 		END {printf "  ivr RSS MiB: first %.1f, last %.1f, max %.1f (%d samples:%s)\n", first / 1024, last / 1024, max / 1024, NR, all}'
@@ -263,6 +276,7 @@ for store in $STORES; do
 		exit 2
 		;;
 	esac
+	rm -f "$tmp"/*.dbcpu
 	env IVR_ADDR=127.0.0.1:0 IVR_DATABASE_URL="$dsn" TWILIO_AUTH_TOKEN="$TOKEN" \
 		IVR_LOG_FORMAT=json IVR_NGROK_API=off IVR_PROVIDERS=twilio IVR_CALL_CENTER_NUMBER=+15005550006 \
 		"$tmp/ivr" serve >"$tmp/ivr-$store.out" 2>"$tmp/ivr-$store.log" &

@@ -210,13 +210,14 @@ func followNgrok(ctx context.Context, cfg config.Config, port string, live *auth
 }
 
 // start runs the background work until the returned stop is called: the
-// event writer, the failure counter, the flow watcher and SIGHUP reloads,
+// event writer, the failure counter, folding the insights rollup, the flow watcher and SIGHUP reloads,
 // retention, closing stale calls and the webhook deliveries. stop waits for
 // the webhook worker; it may be called more than once.
 func (s *services) start(ctx context.Context, cfg config.Config, logger *slog.Logger) (stop func()) {
 	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go s.events.Run(bgctx)
 	go s.failures.Run(bgctx, failureFlushInterval)
+	go s.db.RunInsightsCompaction(bgctx, failureFlushInterval, logger)
 	if cfg.FlowPath != "" {
 		go s.flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}

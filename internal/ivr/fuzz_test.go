@@ -187,3 +187,24 @@ func FuzzVars(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExpand: the placeholder scanner substitutes exactly what
+// placeholderRE matches (the reference), in one pass.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"", "Hi {{from}}!", "{{ a }}{{b}}", "{{{x}}", "{{x}}}", "{{a{b}}", "{{}}", "{{ \t}}", "x{{y", "{{a|digits}} {{ b | c }}", "}}{{"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		value := func(name string) string { return "<" + name + "{{x}}>" }
+		want := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
+			name, filter := splitFilter(placeholderRE.FindStringSubmatch(m)[1])
+			if filter == filterDigits {
+				return spelled(value(name))
+			}
+			return value(name)
+		})
+		if got := expand(s, value); got != want {
+			t.Fatalf("expand(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

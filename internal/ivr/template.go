@@ -109,16 +109,51 @@ func (p *parser) template(n *yaml.Node, s string, where int) []string {
 // expand substitutes placeholders in one pass: substituted values are never
 // scanned again, so caller-controlled text cannot inject placeholders.
 func expand(s string, value func(name string) string) string {
-	if !strings.Contains(s, "{{") {
+	i := strings.Index(s, "{{")
+	if i < 0 {
 		return s
 	}
-	return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
-		name, filter := splitFilter(placeholderRE.FindStringSubmatch(m)[1])
-		if filter == filterDigits {
-			return spelled(value(name))
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i >= 0 {
+		start, end, inner := nextPlaceholder(s, i)
+		if start < 0 {
+			break
 		}
-		return value(name)
-	})
+		b.WriteString(s[:start])
+		name, filter := splitFilter(inner)
+		if filter == filterDigits {
+			b.WriteString(spelled(value(name)))
+		} else {
+			b.WriteString(value(name))
+		}
+		s = s[end:]
+		i = strings.Index(s, "{{")
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// nextPlaceholder finds the first placeholder at or after s[from:] (which
+// starts with "{{"): what placeholderRE matches, without a regexp on the
+// call path. It returns its bounds and its trimmed inner text; start < 0
+// when there is none.
+func nextPlaceholder(s string, from int) (start, end int, inner string) {
+	for i := from; i >= 0 && i+1 < len(s); {
+		j := i + 2
+		for j < len(s) && s[j] != '{' && s[j] != '}' {
+			j++
+		}
+		if j+1 < len(s) && s[j] == '}' && s[j+1] == '}' {
+			return i, j + 2, strings.Trim(s[i+2:j], " \t\n\f\r")
+		}
+		next := strings.Index(s[i+1:], "{{")
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return -1, -1, ""
 }
 
 // spokenNumber turns a phone number into digits separated by spaces so

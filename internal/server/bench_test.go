@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -310,4 +311,37 @@ func processCPU() time.Duration {
 // reportCPU reports the process CPU time since cpu0 per operation.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkTwilioStatusDistinct is the status callback of b.N distinct
+// calls (completed, with a duration), from 32 × GOMAXPROCS goroutines as a
+// provider's concurrent callbacks: each is answered only once committed.
+func BenchmarkTwilioStatusDistinct(b *testing.B) {
+	e := newOpsEnv(b, false)
+	reqs := make([]*http.Request, b.N)
+	bodies := make([]string, b.N)
+	for i := range reqs {
+		form := twilioCall(fmt.Sprintf("CA%032d", i))
+		form.Set("CallStatus", "completed")
+		form.Set("CallDuration", "42")
+		reqs[i], bodies[i] = twilioRequest("/twilio/status", form)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	cpu0 := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &benchWriter{h: http.Header{}}
+		for pb.Next() {
+			i := next.Add(1) - 1
+			serve(e.h, w, reqs[i], bodies[i])
+			if w.status != 200 {
+				b.Errorf("status %d", w.status)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	reportCPU(b, cpu0)
 }

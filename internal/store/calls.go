@@ -269,21 +269,21 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	}
 	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
 		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt), u.ProviderSeq}
-	var err error
-	if u.Final {
-		err = d.write(ctx, func(tx *sql.Tx) error {
-			var ref, reported int64
-			if err := tx.QueryRowContext(ctx, upsertStatus+` RETURNING id, completed_sent`, args...).Scan(&ref, &reported); err != nil {
-				return err
-			}
-			if reported != 0 {
-				return nil // a repeat: call.completed was written already
-			}
-			return d.completeCall(ctx, tx, ref, "provider")
-		})
-	} else {
-		_, err = d.exec(ctx, upsertStatus, args...)
-	}
+	// Committed with the callbacks that arrive meanwhile (group.go).
+	err := d.writeGrouped(ctx, func(tx *sql.Tx) error {
+		if !u.Final {
+			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
+			return err
+		}
+		var ref, reported int64
+		if err := d.txQueryRow(ctx, tx, upsertStatusReturning, args...).Scan(&ref, &reported); err != nil {
+			return err
+		}
+		if reported != 0 {
+			return nil // a repeat: call.completed was written already
+		}
+		return d.completeCall(ctx, tx, ref, "provider")
+	})
 	if err != nil {
 		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}

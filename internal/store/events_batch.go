@@ -84,12 +84,18 @@ func valueRows(cols, n int) string {
 	return row + strings.Repeat(", "+row, n-1)
 }
 
-// batchQueries are the statements AddEventBatch uses on driver.
-func batchQueries(driver string) []string {
+// upsertStatusReturning is upsertStatus returning the call's row id and
+// whether its call.completed was written already.
+const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
+
+// preparedQueries are the statements prepared once, at Open: the batch's,
+// and the status callback's (parsing its upsert was most of a callback's
+// CPU on SQLite, whose driver keeps no statement cache).
+func preparedQueries(driver string) []string {
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL}
 	if driver == DriverPostgres {
-		return []string{upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres}
+		return append(qs, upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres)
 	}
-	var qs []string
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertEvents(size), sqliteMarkRepeats(size))
 	}
@@ -104,13 +110,13 @@ func sqliteInsertEvents(n int) string {
 	return sqliteValues(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)`, 7, n)
 }
 
-// prepareBatch prepares AddEventBatch's statements once, at Open (a
+// prepare prepares preparedQueries once, at Open (a
 // one-connection in-memory database could not prepare them later, while a
 // transaction holds its connection). database/sql prepares each again on
 // every connection that uses it, once.
-func (d *DB) prepareBatch(ctx context.Context) error {
+func (d *DB) prepare(ctx context.Context) error {
 	d.stmts = map[string]*sql.Stmt{}
-	for _, q := range batchQueries(d.driver) {
+	for _, q := range preparedQueries(d.driver) {
 		st, err := d.sql.PrepareContext(ctx, q)
 		if err != nil {
 			d.closeStmts()
@@ -128,6 +134,15 @@ func (d *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, err
 		return nil, fmt.Errorf("statement not prepared at Open (%.40s)", query)
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// txQueryRow is tx.QueryRowContext, on the statement prepared at Open when
+// query is one of preparedQueries.
+func (d *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st, ok := d.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
 }
 
 // closeStmts closes the prepared statements (at Close).

@@ -154,11 +154,13 @@ func (d *DB) notify(ctx context.Context, tx *sql.Tx, ref int64, e Event) error {
 // completeCall writes the call's call.completed, once: the first time it is
 // called for the call after the call became final. closedBy says who ended
 // it ("provider" or "ivr").
+const completeCallSQL = `UPDATE calls SET completed_sent = 1, event_seq = event_seq + 1
+WHERE id = $1 AND final = 1 AND completed_sent = 0 RETURNING ` + snapshotColumns
+
 func (d *DB) completeCall(ctx context.Context, tx *sql.Tx, ref int64, closedBy string) error {
 	// The WHERE re-checked under the row lock makes this a claim: of two
 	// transactions finishing the same call, one sees completed_sent = 0.
-	row := tx.QueryRowContext(ctx, `UPDATE calls SET completed_sent = 1, event_seq = event_seq + 1
-WHERE id = $1 AND final = 1 AND completed_sent = 0 RETURNING `+snapshotColumns, ref)
+	row := d.txQueryRow(ctx, tx, completeCallSQL, ref)
 	c, err := scanSnapshot(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // not final, or already reported
@@ -376,6 +378,15 @@ func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
 	return out, nil
+}
+
+// OutboxPending counts the events waiting for delivery.
+func (d *DB) OutboxPending(ctx context.Context) (int, error) {
+	var n int
+	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending outbox events: %w", err)
+	}
+	return n, nil
 }
 
 // OutboxCounts returns the number of events in each state.

@@ -56,7 +56,8 @@ type DB struct {
 	// nil on PostgreSQL, whose writers run concurrently.
 	wsem  chan struct{}
 	now   func() time.Time
-	stmts map[string]*sql.Stmt // AddEventBatch's, prepared at Open (events_batch.go)
+	stmts map[string]*sql.Stmt // preparedQueries, prepared at Open (events_batch.go)
+	group commitGroup          // status callbacks committed together (group.go)
 	// outbox: write webhook events (EnableOutbox).
 	outbox atomic.Bool
 }
@@ -94,7 +95,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
-	if err := d.prepareBatch(ctx); err != nil {
+	if err := d.prepare(ctx); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
@@ -157,7 +158,8 @@ func openSQLite(path string) (*DB, error) {
 		sdb.SetMaxOpenConns(8)
 		sdb.SetMaxIdleConns(8)
 	}
-	return &DB{sql: sdb, driver: DriverSQLite, wsem: make(chan struct{}, 1), now: time.Now}, nil
+	return &DB{sql: sdb, driver: DriverSQLite, wsem: make(chan struct{}, 1), now: time.Now,
+		group: commitGroup{leader: make(chan struct{}, 1)}}, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
