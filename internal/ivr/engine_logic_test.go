@@ -543,7 +543,7 @@ func TestExampleAccountLookup(t *testing.T) {
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/123456"}, "redirect"},
 		{"234567", []string{"Hello Alan Turing. Account 2 3 4 5 6 7 is paid up. Thank you!", "To check another account, enter its number and press pound, or stay silent to return to billing."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/234567"}, "redirect"},
-		{"345678", []string{"This account is suspended. We will call you back; your reference is T-7. Goodbye."},
+		{"345678", []string{"This account is suspended. We will call you back; your reference is T 7. Goodbye."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/345678", `POST http://127.0.0.1:8080/demo/callbacks {"account":"345678","caller":"+15551234567","reason":"suspended"}`}, "hangup"},
 		{"999999", []string{"Sorry, we could not find that account.", "To check another account, enter its number and press pound, or stay silent to return to billing."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/999999"}, "redirect"},
