@@ -573,3 +573,33 @@ func TestExampleAccountLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestStepConcurrent: one parsed flow serves many calls at once (conditions,
+// sealing and lookups share nothing per call); run with -race.
+func TestStepConcurrent(t *testing.T) {
+	f := mustParse(t, logicFlow)
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				req := Request{
+					Call:    Call{Provider: "twilio", From: "+15551234567", To: "+15550000002", Now: openTime},
+					Path:    "menu/accounts",
+					Input:   Input{Digits: "1234567"},
+					Secrets: func(string) (string, bool) { return "x", true },
+				}
+				var res Result
+				for res, err = f.Step(req); err == nil && res.Need != nil; res, err = f.Step(req) {
+					req.Lookups = append(req.Lookups, account([]string{"active", "suspended", "x"}[(g+i)%3], "1")(*res.Need))
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
