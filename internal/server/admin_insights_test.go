@@ -234,8 +234,11 @@ func TestProviderMediaHost(t *testing.T) {
 			t.Errorf("providerMediaHost(%s, %s) = %v", c.provider, c.url, got)
 		}
 	}
-	if a := twilioAccount("/2010-04-01/Accounts/AC9/Recordings/RE1"); a != "AC9" {
-		t.Errorf("twilioAccount = %q", a)
+	if a := pathAfter("/2010-04-01/Accounts/AC9/Recordings/RE1", "Accounts"); a != "AC9" {
+		t.Errorf("Twilio account = %q", a)
+	}
+	if a := pathAfter("/v1/Account/MA12/Recording/x.mp3", "Account"); a != "MA12" {
+		t.Errorf("Plivo auth id = %q", a)
 	}
 }
 
