@@ -136,7 +136,7 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 
 	// The dashboard page, the exports and the revision comparison.
 	page = e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
-	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`} {
+	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %s", want)
 		}
