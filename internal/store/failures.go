@@ -123,18 +123,11 @@ func (c *FailureCounter) Flush(ctx context.Context) error {
 
 // Run flushes every interval until ctx is done; call Flush once more after.
 func (c *FailureCounter) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
-			}
+	tick(ctx, every, func() {
+		if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
 		}
-	}
+	})
 }
 
 // FailureTotals sums the stored counts of one kind by reason, over hours
