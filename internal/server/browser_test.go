@@ -264,6 +264,9 @@ func TestBrowserAdmin(t *testing.T) {
 			t.Errorf("insights page: nothing matches %s (%v)", sel, err)
 		}
 	}
+	if fc := text("#failure-counts"); !strings.Contains(fc, "missing_signature") {
+		t.Errorf("insights failure counts %q lack the forged request", fc)
+	}
 	box, err := chromedp.Run(ctx, chromedp.Dimensions(chromedp.ID("chart-days")))
 	if err != nil || box.Width < 300 || box.Height < 80 {
 		t.Errorf("calls-per-day chart drawn at %+v (%v), want a visible chart", box, err)
