@@ -166,3 +166,26 @@ func (c *FailureCounter) Pending(kind string, totals map[string]int64) {
 		}
 	}
 }
+
+// AddPending adds this counter's counts not stored yet to in.Failures, for
+// the hours and provider f selects, so a dashboard shows them at once.
+func (c *FailureCounter) AddPending(in *Insights, f InsightFilter) {
+	if c == nil {
+		return
+	}
+	lo, hi := int64(-1<<62), int64(1<<62)
+	if !f.Since.IsZero() {
+		lo = floorUnit(f.Since, time.Hour)
+	}
+	if !f.Until.IsZero() {
+		hi = ceilUnit(f.Until, time.Hour)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, n := range c.counts {
+		if k.hour < lo || k.hour >= hi || (f.Provider != "" && k.provider != f.Provider) {
+			continue
+		}
+		in.Failures = append(in.Failures, FailureCount{Hour: time.Unix(k.hour*3600, 0).UTC(), Kind: k.kind, Provider: k.provider, Reason: k.reason, Count: n})
+	}
+}
