@@ -316,7 +316,8 @@ func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tr
 		Provider: tr.Provider, CallID: tr.CallID, Request: view,
 		Status: ans.code(), ContentType: ans.header.Get("Content-Type"), XML: string(body),
 	}
-	res.Fallback = len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback))
+	reason := ans.header.Get(carrier.HeaderFallback)
+	res.Fallback = reason != "" || (len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback)))
 	if res.Status != http.StatusOK {
 		res.Error = fmt.Sprintf("the webhook answered HTTP %d", res.Status)
 	}
@@ -331,6 +332,9 @@ func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tr
 	}
 	if res.Fallback {
 		res.Error = "the server answered with its fallback (apology + call center): see the server log for the reason"
+		if reason != "" {
+			res.Error = "the server answered with its fallback (apology + call center), reason " + reason + ": see the server log for details"
+		}
 	}
 	return res
 }

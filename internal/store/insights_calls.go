@@ -219,16 +219,9 @@ func (d *DB) RunInsightsCompaction(ctx context.Context, every time.Duration, log
 	if d.driver != DriverPostgres {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := d.CompactInsights(ctx); err != nil && ctx.Err() == nil && logger != nil {
-				logger.Warn("insights rollup not compacted; the dashboard adds the deltas up meanwhile", slog.String("error", err.Error()))
-			}
+	tick(ctx, every, func() {
+		if _, err := d.CompactInsights(ctx); err != nil && ctx.Err() == nil && logger != nil {
+			logger.Warn("insights rollup not compacted; the dashboard adds the deltas up meanwhile", slog.String("error", err.Error()))
 		}
-	}
+	})
 }
