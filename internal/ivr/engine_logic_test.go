@@ -574,6 +574,41 @@ func TestExampleAccountLookup(t *testing.T) {
 	}
 }
 
+// A value URL-encoded into a request's path cannot change which resource it
+// names: a whole segment that comes out empty, "." or ".." fails the fetch
+// without asking (its on_error runs); dots inside a segment are fine.
+func TestLookupURLDotSegments(t *testing.T) {
+	for _, tc := range []struct {
+		from, url string // url "" = not asked
+	}{
+		{"..", ""},
+		{".", ""},
+		{"", ""},
+		{"..x", "http://127.0.0.1:8080/demo/accounts/..x"},
+		{"a.b", "http://127.0.0.1:8080/demo/accounts/a.b"},
+		{"../admin", "http://127.0.0.1:8080/demo/accounts/..%2Fadmin"},
+	} {
+		c := newCaller(t, logicFlow, account("active", "1"))
+		c.call.From = tc.from
+		res := c.step("menu/main", Input{Digits: "3"})
+		switch {
+		case tc.url == "" && (len(c.asked) != 0 || !slices.Contains(says(res), "No demo.")):
+			t.Errorf("from %q: asked %+v, says %q; want no lookup and on_error", tc.from, c.asked, says(res))
+		case tc.url != "" && (len(c.asked) != 1 || c.asked[0].URL != tc.url):
+			t.Errorf("from %q: asked %+v, want %s", tc.from, c.asked, tc.url)
+		}
+	}
+	// In the query a dot or an empty value is only a value.
+	got, ok := expandURL("https://h/a/{{x}}/b?q={{x}}#{{x}}", func(string) string { return ".." })
+	if ok {
+		t.Errorf("a .. segment in the path was accepted: %s", got)
+	}
+	got, ok = expandURL("https://h/a/b?q={{x}}&r={{x}}", func(string) string { return "" })
+	if !ok || got != "https://h/a/b?q=&r=" {
+		t.Errorf("empty query values: %s %v", got, ok)
+	}
+}
+
 // TestStepConcurrent: one parsed flow serves many calls at once (conditions,
 // sealing and lookups share nothing per call); run with -race.
 func TestStepConcurrent(t *testing.T) {
