@@ -46,9 +46,9 @@ func (p podman) must(args ...string) string {
 // runFlags are the `podman run` flags that let a container start in a
 // sandbox like CI's: runc where installed (crun refuses hybrid cgroups),
 // limits no higher than ours (raising them needs CAP_SYS_RESOURCE), and the
-// host's network, so every request stays on loopback.
-func runFlags() []string {
-	flags := []string{"--network", "host", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"}
+// network given: "host", so that every request stays on loopback, or "none".
+func runFlags(network string) []string {
+	flags := []string{"--network", network, "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"}
 	if _, err := exec.LookPath("runc"); err == nil {
 		flags = append([]string{"--runtime", "runc"}, flags...)
 	}
@@ -61,6 +61,7 @@ func runFlags() []string {
 // HEALTHCHECK passing, /healthz naming the build, a signed call answered from
 // the mounted flow, and SIGTERM ending it cleanly.
 func TestContainerImage(t *testing.T) {
+	t.Parallel() // both podman tests wait mostly on podman
 	path := testutil.NeedCommand(t, "podman", "install Debian's podman (and runc) packages (bash scripts/test.sh does it as root)")
 	p := podman{path: path, t: t}
 	root := testutil.ModuleRoot(t)
@@ -103,7 +104,7 @@ func TestContainerImage(t *testing.T) {
 
 	// Can this host run containers at all? Building works anywhere podman
 	// does; running needs namespaces and an OCI runtime that copes here.
-	if out, err := p.run(append(append([]string{"run", "--rm", "--no-healthcheck"}, runFlags()...), tag, "version")...); err != nil {
+	if out, err := p.run(append(append([]string{"run", "--rm", "--no-healthcheck"}, runFlags("host")...), tag, "version")...); err != nil {
 		testutil.SkipOrFail(t, fmt.Sprintf("podman built the image but cannot run a container on this host: %v: %s", err, out))
 	} else if !strings.HasPrefix(out, "ivr ") || !strings.Contains(out, "go:       go") {
 		t.Fatalf("ivr version in the container printed %q", out)
@@ -119,7 +120,7 @@ func TestContainerImage(t *testing.T) {
 	t.Cleanup(func() { p.run("volume", "rm", "-f", volume) })
 	port := freePort(t)
 	const token = "container-test-token"
-	args := append([]string{"run", "-d", "--name", name}, runFlags()...)
+	args := append([]string{"run", "-d", "--name", name}, runFlags("host")...)
 	args = append(args, "-v", volume+":/data", "-v", flowDir+":/etc/ivr:ro",
 		"-e", fmt.Sprintf("IVR_ADDR=127.0.0.1:%d", port), "-e", "IVR_FLOW=/etc/ivr/flow.yaml",
 		"-e", "TWILIO_AUTH_TOKEN="+token, tag)

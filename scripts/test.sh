@@ -21,8 +21,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POS
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${IVR_TEST_CHROME:-}" ]; then need_apt+=(chromium); fi
 if ! command -v curl >/dev/null 2>&1; then need_apt+=(curl); fi
 if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then need_apt+=(nginx); fi
-# The deploy/ checks: podman builds (and, with runc, runs) the image;
-# systemd-analyze verifies the unit; docker-compose validates the compose file.
+# The deploy/ checks: podman builds (and, with runc, runs) the image and boots
+# systemd in a container to run the unit; systemd-analyze verifies the unit;
+# docker-compose validates the compose file.
 if ! command -v podman >/dev/null 2>&1; then need_apt+=(podman); fi
 if ! command -v runc >/dev/null 2>&1; then need_apt+=(runc); fi
 if ! command -v systemd-analyze >/dev/null 2>&1; then need_apt+=(systemd); fi
@@ -63,7 +64,12 @@ dead=$("$gobin/deadcode" -test ./...)
 if [ -n "$dead" ]; then echo "$dead"; echo "remove the dead code above"; exit 1; fi
 
 echo "== go test (SQLite and PostgreSQL)"
-bash scripts/with-postgres.sh go test -count=1 ./...
+# Every package's tests share one PostgreSQL cluster and run in parallel, so the
+# one test that stops and restarts the cluster (an outage in the middle of the
+# event writer's work) runs on its own afterwards.
+bash scripts/with-postgres.sh bash -c 'IVR_TEST_POSTGRES_CTL= go test -count=1 ./... &&
+  echo "== the store outage test (stops and restarts PostgreSQL)" &&
+  go test -count=1 -run "^TestWriterRealStore$" ./internal/store'
 
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != "0" ]; then

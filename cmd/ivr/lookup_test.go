@@ -104,6 +104,9 @@ func TestSimulateRunsLookups(t *testing.T) {
 		})
 	}
 	noFallbacks(t, base)
+	if !strings.Contains(serverLog.String(), "IVR_STATE_KEY is not set: call state is sealed with a key made for this process") {
+		t.Errorf("local mode without IVR_STATE_KEY does not say so:\n%s", tail(serverLog.String(), 20))
+	}
 	if strings.Contains(serverLog.String(), "/demo/accounts/") || strings.Contains(serverLog.String(), "345678") {
 		t.Fatalf("the server log holds a lookup's URL or the account number:\n%s", serverLog.String())
 	}

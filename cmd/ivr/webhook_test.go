@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,6 +240,40 @@ func TestTwoInstancesDeliverWebhooksOnce(t *testing.T) {
 	if len(seen) != n {
 		t.Errorf("%d distinct events delivered, want %d", len(seen), n)
 	}
+	// The instances count the attempts they made; the pending gauge (read
+	// from the shared outbox) comes to 0.
+	testutil.WaitFor(t, "ivr_webhook_pending 0", func() bool {
+		return strings.Contains(metricsText(t, a), "ivr_webhook_pending 0\n")
+	})
+	total := 0.0
+	for _, base := range []string{a, b} {
+		total += metricValue(metricsText(t, base), `ivr_webhook_attempts_total{outcome="delivered",type="call.completed"}`)
+	}
+	if total != n {
+		t.Errorf("delivered attempts counted by the two instances = %v, want %d", total, n)
+	}
+}
+
+// metricValue is the value of the series line that starts with name (0 when absent).
+func metricValue(text, name string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // A webhook secret that is not whsec_<base64> stops the server at start,

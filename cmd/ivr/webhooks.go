@@ -31,6 +31,15 @@ func newWebhooks(cfg config.Config, db *store.DB, metrics *server.Metrics, logge
 		return nil, err
 	}
 	db.EnableOutbox()
+	metrics.WatchOutbox(func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := db.OutboxPending(ctx)
+		if err != nil {
+			return -1 // the store did not answer
+		}
+		return float64(n)
+	})
 	host := ""
 	if u, err := url.Parse(cfg.WebhookURL); err == nil {
 		host = u.Host // never the whole URL: it may carry credentials

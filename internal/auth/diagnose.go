@@ -69,26 +69,10 @@ func diagnose(checkedURL, arrived string, build func(u string) []byte, headers [
 			present = append(present, h)
 		}
 	}
-	wellFormed := false
-	for _, h := range present {
-		m := append(append([]namedMAC(nil), h.macs...), h.other...)[0].m
-		if m.wellFormed(h.value, h.list) {
-			wellFormed = true
-		}
+	if text, malformed := malformedText(present, checkedURL); malformed {
+		return ReasonMalformedSignature, text
 	}
 	var b strings.Builder
-	if !wellFormed {
-		for i, h := range present {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			m := append(append([]namedMAC(nil), h.macs...), h.other...)[0].m
-			fmt.Fprintf(&b, "%s is not a base64 signature of %d characters (got %d characters)", h.name, m.size, len(h.value))
-		}
-		fmt.Fprintf(&b, "; checked URL %s", quoteURL(checkedURL))
-		return ReasonMalformedSignature, b.String()
-	}
-
 	fmt.Fprintf(&b, "no signature matched; checked URL %s", quoteURL(checkedURL))
 	for _, h := range present {
 		if len(h.macs) > 0 {
@@ -98,7 +82,45 @@ func diagnose(checkedURL, arrived string, build func(u string) []byte, headers [
 	if note != "" {
 		b.WriteString(" (" + note + ")")
 	}
+	hints := signatureHints(checkedURL, arrived, build, present)
+	if len(hints) == 0 {
+		b.WriteString("; no variant matched either (other scheme, with/without the port, with/without a trailing slash, other token): a wrong token, changed parameters or nonce, or a different URL")
+	}
+	for _, h := range hints {
+		b.WriteString("; ")
+		b.WriteString(h)
+	}
+	return ReasonBadSignature, b.String()
+}
 
+// allMACs are the header's own token's MACs, then the other token's.
+func (h sigHeader) allMACs() []namedMAC {
+	return append(append([]namedMAC(nil), h.macs...), h.other...)
+}
+
+// malformedText describes the signatures when none of them is even well
+// formed (malformed true), so no MAC need be computed.
+func malformedText(present []sigHeader, checkedURL string) (text string, malformed bool) {
+	for _, h := range present {
+		if h.allMACs()[0].m.wellFormed(h.value, h.list) {
+			return "", false
+		}
+	}
+	var b strings.Builder
+	for i, h := range present {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s is not a base64 signature of %d characters (got %d characters)", h.name, h.allMACs()[0].m.size, len(h.value))
+	}
+	fmt.Fprintf(&b, "; checked URL %s", quoteURL(checkedURL))
+	return b.String(), true
+}
+
+// signatureHints tries what commonly went wrong, at most a few hints: the
+// other token on the same URL, the URL the request arrived on (a stale
+// public base URL), other spellings of the URL with any token.
+func signatureHints(checkedURL, arrived string, build func(u string) []byte, present []sigHeader) []string {
 	const maxHints = 3
 	var hints []string
 	// The other token, same URL.
@@ -117,7 +139,7 @@ func diagnose(checkedURL, arrived string, build func(u string) []byte, headers [
 		for _, v := range cands {
 			data := build(v.url)
 			for _, h := range present {
-				for _, nm := range append(append([]namedMAC(nil), h.macs...), h.other...) {
+				for _, nm := range h.allMACs() {
 					if h.matches(nm.m, data) {
 						hints = append(hints, fmt.Sprintf("%s matches the URL the request arrived on, %s (its Host, or a trusted X-Forwarded-Host), with %s: "+
 							"the public base URL is stale (a restarted ngrok tunnel gets a new host); set IVR_PUBLIC_URL to %s, or unset it",
@@ -135,21 +157,14 @@ func diagnose(checkedURL, arrived string, build func(u string) []byte, headers [
 		}
 		data := build(v.url)
 		for _, h := range present {
-			for _, nm := range append(append([]namedMAC(nil), h.macs...), h.other...) {
+			for _, nm := range h.allMACs() {
 				if len(hints) < maxHints && h.matches(nm.m, data) {
 					hints = append(hints, fmt.Sprintf("%s would have matched %s (%s) with %s: the provider signed a different URL than the one rebuilt here; check the public base URL and proxy settings", h.name, quoteURL(v.url), v.desc, nm.name))
 				}
 			}
 		}
 	}
-	if len(hints) == 0 {
-		b.WriteString("; no variant matched either (other scheme, with/without the port, with/without a trailing slash, other token): a wrong token, changed parameters or nonce, or a different URL")
-	}
-	for _, h := range hints {
-		b.WriteString("; ")
-		b.WriteString(h)
-	}
-	return ReasonBadSignature, b.String()
+	return hints
 }
 
 // origin is "scheme://host" of u.

@@ -162,3 +162,53 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// StackRow is one bar of a Shares chart: its parts, in the order of the
+// chart's names.
+type StackRow struct {
+	Label  string
+	Values []float64
+}
+
+// Shares draws one horizontal bar per row split into its parts, each bar
+// as wide as the chart (100 %), with a legend: where a menu's callers went.
+func Shares(id, title string, names []string, rows []StackRow, width int) template.HTML {
+	const rowH, labelW, rightW = 24, 140, 60
+	height := rowH*len(rows) + 26
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart shares" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(id), esc(title), width, height)
+	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	plotW := float64(width - labelW - rightW)
+	for i, r := range rows {
+		y := 4 + i*rowH
+		total := 0.0
+		for _, v := range r.Values {
+			total += v
+		}
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+15, esc(clip(r.Label, 22)))
+		x := float64(labelW)
+		for si, v := range r.Values {
+			if v <= 0 || total == 0 {
+				continue
+			}
+			w := v / total * plotW
+			name := ""
+			if si < len(names) {
+				name = names[si]
+			}
+			fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%d" width="%.1f" height="%d"><title>%s · %s: %s (%.1f %%)</title></rect>`,
+				si%6, x, y+2, w, rowH-8, esc(r.Label), esc(name), num(v), v/total*100)
+			x += w
+		}
+		fmt.Fprintf(&b, `<text class="value" x="%d" y="%d">%s</text>`, width-rightW+6, y+15, num(total))
+	}
+	x := float64(labelW)
+	for si, n := range names {
+		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%d" width="10" height="10"/>`, si%6, x, height-14)
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%d">%s</text>`, x+14, height-5, esc(n))
+		x += 14 + 7*float64(len(n)) + 16
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

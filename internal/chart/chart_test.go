@@ -85,3 +85,21 @@ func TestBarsEmpty(t *testing.T) {
 		t.Errorf("empty bars: %+v", d)
 	}
 }
+
+func TestShares(t *testing.T) {
+	out := Shares("f", "Funnels", []string{"chose", "invalid", "hung up"},
+		[]StackRow{{Label: "main", Values: []float64{6, 2, 2}}, {Label: "empty", Values: []float64{0, 0, 0}}}, 600)
+	d := parse(t, string(out))
+	var segs []float64
+	for _, r := range d.Rects {
+		if r.Title != "" {
+			segs = append(segs, r.Width)
+		}
+	}
+	if len(segs) != 3 || segs[0] != 3*segs[1] || segs[1] != segs[2] {
+		t.Errorf("segments %v: want 3, widths 6:2:2", segs)
+	}
+	if !strings.Contains(string(out), "main · chose: 6 (60.0 %)") {
+		t.Errorf("segment titles lack the share:\n%s", out)
+	}
+}

@@ -120,139 +120,176 @@ func Getenv(getenv func(string) string, dotenv map[string]string) func(string) s
 // Load reads the configuration. Every problem is reported at once, each
 // saying what to set.
 func Load(getenv func(string) string) (Config, error) {
-	var errs []error
-	str := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
+	e := &variables{getenv: getenv}
+	c := Config{
+		Addr:              e.str("IVR_ADDR", DefaultAddr),
+		PublicURL:         strings.TrimRight(e.str("IVR_PUBLIC_URL", ""), "/"),
+		TrustProxy:        e.boolean("IVR_TRUST_PROXY_HEADERS"),
+		FlowPath:          e.str("IVR_FLOW", ""),
+		CallCenter:        e.str("IVR_CALL_CENTER_NUMBER", ""),
+		FallbackText:      e.str("IVR_FALLBACK_TEXT", "We are sorry, something went wrong. Please hold while we connect you to an agent."),
+		FallbackVoice:     e.str("IVR_FALLBACK_VOICE", ""),
+		FallbackLanguage:  e.str("IVR_FALLBACK_LANGUAGE", "en-US"),
+		VoiceDeadline:     e.duration("IVR_VOICE_DEADLINE", 8*time.Second),
+		DatabaseURL:       e.str("IVR_DATABASE_URL", "sqlite:ivr.db"),
+		AdminToken:        e.secret("IVR_ADMIN_TOKEN"),
+		PlivoToken:        e.secret("PLIVO_AUTH_TOKEN"),
+		PlivoMasterToken:  e.secret("PLIVO_MASTER_AUTH_TOKEN"),
+		TLSCertFile:       e.str("IVR_TLS_CERT_FILE", ""),
+		TLSKeyFile:        e.str("IVR_TLS_KEY_FILE", ""),
+		AutocertCacheDir:  e.str("IVR_TLS_AUTOCERT_CACHE", "autocert-cache"),
+		HTTPRedirectAddr:  e.str("IVR_HTTP_REDIRECT_ADDR", ""),
+		TwilioAllow:       e.cidrs("IVR_TWILIO_ALLOW_CIDRS"),
+		PlivoAllow:        e.cidrs("IVR_PLIVO_ALLOW_CIDRS"),
+		TrustedProxies:    e.cidrs("IVR_TRUSTED_PROXIES"),
+		TwilioBasicUser:   e.str("IVR_TWILIO_BASIC_USER", ""),
+		TwilioBasicPass:   e.secret("IVR_TWILIO_BASIC_PASSWORD"),
+		PlivoBasicUser:    e.str("IVR_PLIVO_BASIC_USER", ""),
+		PlivoBasicPass:    e.secret("IVR_PLIVO_BASIC_PASSWORD"),
+		NgrokAPI:          e.str("IVR_NGROK_API", "http://127.0.0.1:4040"),
+		NgrokPoll:         e.duration("IVR_NGROK_POLL", 5*time.Second),
+		FlowWatchInterval: e.duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
+		ShutdownDrain:     e.duration("IVR_SHUTDOWN_DRAIN", 0),
+		CallCloseAfter:    e.duration("IVR_CALL_CLOSE_AFTER", 6*time.Hour),
+		WebhookURL:        e.str("IVR_WEBHOOK_URL", ""),
+		WebhookSecret:     e.secret("IVR_WEBHOOK_SECRET"),
+		WebhookTimeout:    e.duration("IVR_WEBHOOK_TIMEOUT", 10*time.Second),
 	}
-	secret := func(name string) string {
-		v, err := guard.Secret(getenv, name)
-		if err != nil {
-			errs = append(errs, err)
-		}
+	e.readMore(&c)
+	errs := append(e.errs, c.pairProblems()...)
+	errs = append(errs, c.webhookProblems()...)
+	if c.Production {
+		errs = append(errs, c.productionProblems()...)
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// variables reads the environment and collects what is wrong with them.
+type variables struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// str is name's value, trimmed, or def when it is empty.
+func (e *variables) str(name, def string) string {
+	if v := strings.TrimSpace(e.getenv(name)); v != "" {
 		return v
 	}
-	boolean := func(name string) bool {
-		v := str(name, "false")
-		b, err := strconv.ParseBool(v)
+	return def
+}
+
+// secret is name's value or the content of the file NAME_FILE names.
+func (e *variables) secret(name string) string {
+	v, err := guard.Secret(e.getenv, name)
+	if err != nil {
+		e.errs = append(e.errs, err)
+	}
+	return v
+}
+
+func (e *variables) boolean(name string) bool {
+	v := e.str(name, "false")
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: write true or false", name, v))
+	}
+	return b
+}
+
+// duration reads a positive duration; where the default is 0 (off), 0 may
+// be written too.
+func (e *variables) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || (d == 0 && def != 0) {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: write a positive duration such as 8s", name, v))
+		return def
+	}
+	return d
+}
+
+// cidrs reads a list of addresses and prefixes from name and the file
+// NAME_FILE names.
+func (e *variables) cidrs(name string) []netip.Prefix {
+	v := e.str(name, "")
+	if f := e.str(name+"_FILE", ""); f != "" {
+		b, err := os.ReadFile(f)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: write true or false", name, v))
-		}
-		return b
-	}
-	// duration reads a positive duration; where the default is 0 (off),
-	// 0 may be written too.
-	duration := func(name string, def time.Duration) time.Duration {
-		v := str(name, "")
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || (d == 0 && def != 0) {
-			errs = append(errs, fmt.Errorf("%s=%q: write a positive duration such as 8s", name, v))
-			return def
-		}
-		return d
-	}
-	cidrs := func(name string) []netip.Prefix {
-		v := str(name, "")
-		if f := str(name+"_FILE", ""); f != "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
-				return nil
-			}
-			v += "\n" + string(b)
-		}
-		if strings.TrimSpace(v) == "" {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
 			return nil
 		}
-		p, err := guard.ParseCIDRs(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
-		}
-		return p
+		v += "\n" + string(b)
 	}
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	p, err := guard.ParseCIDRs(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return p
+}
 
-	c := Config{
-		Addr:              str("IVR_ADDR", DefaultAddr),
-		PublicURL:         strings.TrimRight(str("IVR_PUBLIC_URL", ""), "/"),
-		TrustProxy:        boolean("IVR_TRUST_PROXY_HEADERS"),
-		FlowPath:          str("IVR_FLOW", ""),
-		CallCenter:        str("IVR_CALL_CENTER_NUMBER", ""),
-		FallbackText:      str("IVR_FALLBACK_TEXT", "We are sorry, something went wrong. Please hold while we connect you to an agent."),
-		FallbackVoice:     str("IVR_FALLBACK_VOICE", ""),
-		FallbackLanguage:  str("IVR_FALLBACK_LANGUAGE", "en-US"),
-		VoiceDeadline:     duration("IVR_VOICE_DEADLINE", 8*time.Second),
-		DatabaseURL:       str("IVR_DATABASE_URL", "sqlite:ivr.db"),
-		AdminToken:        secret("IVR_ADMIN_TOKEN"),
-		PlivoToken:        secret("PLIVO_AUTH_TOKEN"),
-		PlivoMasterToken:  secret("PLIVO_MASTER_AUTH_TOKEN"),
-		TLSCertFile:       str("IVR_TLS_CERT_FILE", ""),
-		TLSKeyFile:        str("IVR_TLS_KEY_FILE", ""),
-		AutocertCacheDir:  str("IVR_TLS_AUTOCERT_CACHE", "autocert-cache"),
-		HTTPRedirectAddr:  str("IVR_HTTP_REDIRECT_ADDR", ""),
-		TwilioAllow:       cidrs("IVR_TWILIO_ALLOW_CIDRS"),
-		PlivoAllow:        cidrs("IVR_PLIVO_ALLOW_CIDRS"),
-		TrustedProxies:    cidrs("IVR_TRUSTED_PROXIES"),
-		TwilioBasicUser:   str("IVR_TWILIO_BASIC_USER", ""),
-		TwilioBasicPass:   secret("IVR_TWILIO_BASIC_PASSWORD"),
-		PlivoBasicUser:    str("IVR_PLIVO_BASIC_USER", ""),
-		PlivoBasicPass:    secret("IVR_PLIVO_BASIC_PASSWORD"),
-		NgrokAPI:          str("IVR_NGROK_API", "http://127.0.0.1:4040"),
-		NgrokPoll:         duration("IVR_NGROK_POLL", 5*time.Second),
-		FlowWatchInterval: duration("IVR_FLOW_WATCH_INTERVAL", 2*time.Second),
-		ShutdownDrain:     duration("IVR_SHUTDOWN_DRAIN", 0),
-		CallCloseAfter:    duration("IVR_CALL_CLOSE_AFTER", 6*time.Hour),
-		WebhookURL:        str("IVR_WEBHOOK_URL", ""),
-		WebhookSecret:     secret("IVR_WEBHOOK_SECRET"),
-		WebhookTimeout:    duration("IVR_WEBHOOK_TIMEOUT", 10*time.Second),
-	}
+// list splits name's value (or def) at commas and spaces.
+func (e *variables) list(name, def string) []string {
+	return strings.FieldsFunc(e.str(name, def), func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// readMore reads the settings that are more than one variable's value: the
+// tokens, the state key, the providers, the mode and what depends on it.
+func (e *variables) readMore(c *Config) {
 	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
-		if t := secret(name); t != "" {
+		if t := e.secret(name); t != "" {
 			c.TwilioTokens = append(c.TwilioTokens, t)
 		}
 	}
-	if k := secret("IVR_STATE_KEY"); k != "" {
+	if k := e.secret("IVR_STATE_KEY"); k != "" {
 		key, err := seal.ParseKey(k)
 		if err != nil {
-			errs = append(errs, errors.New("IVR_STATE_KEY: write 32 bytes as 64 hex digits or base64 (make one with: openssl rand -hex 32)"))
+			e.errs = append(e.errs, errors.New("IVR_STATE_KEY: write 32 bytes as 64 hex digits or base64 (make one with: openssl rand -hex 32)"))
 		}
 		c.StateKey = key
 	}
-	c.Secrets = NewSecrets(getenv)
-	if h := str("IVR_TLS_AUTOCERT_HOSTS", ""); h != "" {
-		c.AutocertHosts = strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ' ' })
+	c.Secrets = NewSecrets(e.getenv)
+	if h := e.list("IVR_TLS_AUTOCERT_HOSTS", ""); len(h) > 0 {
+		c.AutocertHosts = h
 	}
-
 	c.Providers = map[string]bool{}
-	for _, p := range strings.FieldsFunc(str("IVR_PROVIDERS", "twilio,plivo"), func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, p := range e.list("IVR_PROVIDERS", "twilio,plivo") {
 		if p != "twilio" && p != "plivo" {
-			errs = append(errs, fmt.Errorf("IVR_PROVIDERS: unknown provider %q: write twilio, plivo or twilio,plivo", p))
+			e.errs = append(e.errs, fmt.Errorf("IVR_PROVIDERS: unknown provider %q: write twilio, plivo or twilio,plivo", p))
 		}
 		c.Providers[p] = true
 	}
-
-	switch mode := str("IVR_MODE", "local"); mode {
+	switch mode := e.str("IVR_MODE", "local"); mode {
 	case "local":
 	case "production":
 		c.Production = true
 	default:
-		errs = append(errs, fmt.Errorf("IVR_MODE=%q: write local or production", mode))
+		e.errs = append(e.errs, fmt.Errorf("IVR_MODE=%q: write local or production", mode))
 	}
-	c.LogFormat = str("IVR_LOG_FORMAT", map[bool]string{true: "json", false: "text"}[c.Production])
+	c.LogFormat = e.str("IVR_LOG_FORMAT", map[bool]string{true: "json", false: "text"}[c.Production])
 	if c.LogFormat != "json" && c.LogFormat != "text" {
-		errs = append(errs, fmt.Errorf("IVR_LOG_FORMAT=%q: write json or text", c.LogFormat))
+		e.errs = append(e.errs, fmt.Errorf("IVR_LOG_FORMAT=%q: write json or text", c.LogFormat))
 	}
-	if v := str("IVR_RETENTION_DAYS", "0"); v != "" {
+	if v := e.str("IVR_RETENTION_DAYS", "0"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("IVR_RETENTION_DAYS=%q: write a whole number of days (0 keeps records forever)", v))
+			e.errs = append(e.errs, fmt.Errorf("IVR_RETENTION_DAYS=%q: write a whole number of days (0 keeps records forever)", v))
 		}
 		c.RetentionDays = n
 	}
+}
+
+// pairProblems checks what must be E.164 and the settings that go in pairs.
+func (c Config) pairProblems() []error {
+	var errs []error
 	if c.CallCenter != "" && !ValidE164(c.CallCenter) {
 		errs = append(errs, fmt.Errorf("IVR_CALL_CENTER_NUMBER=%q is not E.164: write it as + then country code and number, e.g. +14155550100", c.CallCenter))
 	}
@@ -265,14 +302,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.PlivoBasicUser == "") != (c.PlivoBasicPass == "") {
 		errs = append(errs, errors.New("set both IVR_PLIVO_BASIC_USER and IVR_PLIVO_BASIC_PASSWORD, or neither"))
 	}
-	errs = append(errs, c.webhookProblems()...)
-	if c.Production {
-		errs = append(errs, c.productionProblems()...)
-	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
-	}
-	return c, nil
+	return errs
 }
 
 // webhookProblems checks IVR_WEBHOOK_URL and its secret.

@@ -94,6 +94,8 @@ func exprError(src string, err error) error {
 		msg := strings.ReplaceAll(fe.Message, "ivr.cmpValue", "variable")
 		if strings.Contains(msg, "invalid operation") || strings.Contains(msg, "mismatched types") {
 			msg += " (compare variables with == != < <= > >=, and join comparisons with && || !)"
+		} else {
+			msg = syntaxHint(msg)
 		}
 		return &condError{runeOffset(src, fe.From), "condition: " + msg}
 	}
@@ -102,6 +104,28 @@ func exprError(src string, err error) error {
 		msg += ": compare it, e.g. status == \"active\" or balance > 0"
 	}
 	return &condError{0, "condition: " + msg}
+}
+
+// syntaxHint turns expr's parser messages into what to write instead.
+func syntaxHint(msg string) string {
+	const how = `: write comparisons joined by && or ||, e.g. status == "active" && balance > 0`
+	switch {
+	case msg == "unexpected token EOF":
+		return "it ends too early: a comparison is missing after the last operator, or a ( is not closed" + how
+	case msg == "literal not terminated":
+		return "a text in quotes is not closed: end it with the same quote"
+	case strings.HasPrefix(msg, `unexpected token Operator("=")`):
+		return `"=" alone is not a comparison: write == (or !=, <=, >=)`
+	case strings.HasPrefix(msg, `unexpected token Operator("&")`):
+		return `"&" alone is not allowed: write && (and)`
+	case strings.HasPrefix(msg, `unexpected token Operator("|")`):
+		return `"|" alone is not allowed: write || (or)`
+	case strings.HasPrefix(msg, "unexpected token Identifier("):
+		return "unexpected name " + strings.TrimSuffix(strings.TrimPrefix(msg, "unexpected token Identifier("), ")") + how
+	case strings.HasPrefix(msg, "unexpected token "):
+		return "unexpected " + strings.TrimPrefix(msg, "unexpected token ") + how
+	}
+	return msg
 }
 
 func runeOffset(s string, runes int) int {

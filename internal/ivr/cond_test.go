@@ -1,6 +1,9 @@
 package ivr
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestConditions(t *testing.T) {
 	vars := []string{"status", "balance", "account", "other"}
@@ -74,6 +77,27 @@ func TestConditionErrors(t *testing.T) {
 		}
 		if ce.off != tt.off {
 			t.Errorf("%q: at %d, want %d (%s)", tt.cond, ce.off, tt.off, ce.msg)
+		}
+	}
+}
+
+// Syntax errors say what to write instead, not only the parser's token.
+func TestConditionSyntaxHints(t *testing.T) {
+	vars := []string{"status", "balance"}
+	for _, tt := range []struct{ cond, want string }{
+		{`status = "active"`, `write == (or !=, <=, >=)`},
+		{`status === "active"`, `write ==`},
+		{`balance =< 0`, `write ==`},
+		{`balance >`, `ends too early`},
+		{`(status == "a"`, `a ( is not closed`},
+		{`status == "active`, `end it with the same quote`},
+		{`balance > 0 & status == "x"`, `write && (and)`},
+		{`status == "a" status == "b"`, `joined by && or ||`},
+		{`status equals "a"`, `unexpected name "equals": write comparisons joined by && or ||, e.g. status == "active" && balance > 0`},
+	} {
+		_, err := compileCond(tt.cond, vars)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a message with %q", tt.cond, err, tt.want)
 		}
 	}
 }

@@ -543,7 +543,7 @@ func TestExampleAccountLookup(t *testing.T) {
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/123456"}, "redirect"},
 		{"234567", []string{"Hello Alan Turing. Account 2 3 4 5 6 7 is paid up. Thank you!", "To check another account, enter its number and press pound, or stay silent to return to billing."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/234567"}, "redirect"},
-		{"345678", []string{"This account is suspended. We will call you back; your reference is T-7. Goodbye."},
+		{"345678", []string{"This account is suspended. We will call you back; your reference is T 7. Goodbye."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/345678", `POST http://127.0.0.1:8080/demo/callbacks {"account":"345678","caller":"+15551234567","reason":"suspended"}`}, "hangup"},
 		{"999999", []string{"Sorry, we could not find that account.", "To check another account, enter its number and press pound, or stay silent to return to billing."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/999999"}, "redirect"},
@@ -570,6 +570,71 @@ func TestExampleAccountLookup(t *testing.T) {
 		}
 		if got := summary(res.Steps); !strings.HasPrefix(got[len(got)-1], tt.last) {
 			t.Errorf("%s: steps %v", tt.account, got)
+		}
+	}
+}
+
+// A value URL-encoded into a request's path cannot change which resource it
+// names: a whole segment that comes out empty, "." or ".." fails the fetch
+// without asking (its on_error runs); dots inside a segment are fine.
+func TestLookupURLDotSegments(t *testing.T) {
+	for _, tc := range []struct {
+		from, url string // url "" = not asked
+	}{
+		{"..", ""},
+		{".", ""},
+		{"", ""},
+		{"..x", "http://127.0.0.1:8080/demo/accounts/..x"},
+		{"a.b", "http://127.0.0.1:8080/demo/accounts/a.b"},
+		{"../admin", "http://127.0.0.1:8080/demo/accounts/..%2Fadmin"},
+	} {
+		c := newCaller(t, logicFlow, account("active", "1"))
+		c.call.From = tc.from
+		res := c.step("menu/main", Input{Digits: "3"})
+		switch {
+		case tc.url == "" && (len(c.asked) != 0 || !slices.Contains(says(res), "No demo.")):
+			t.Errorf("from %q: asked %+v, says %q; want no lookup and on_error", tc.from, c.asked, says(res))
+		case tc.url != "" && (len(c.asked) != 1 || c.asked[0].URL != tc.url):
+			t.Errorf("from %q: asked %+v, want %s", tc.from, c.asked, tc.url)
+		}
+	}
+	// In the query a dot or an empty value is only a value.
+	got, ok := expandURL("https://h/a/{{x}}/b?q={{x}}#{{x}}", func(string) string { return ".." })
+	if ok {
+		t.Errorf("a .. segment in the path was accepted: %s", got)
+	}
+	got, ok = expandURL("https://h/a/b?q={{x}}&r={{x}}", func(string) string { return "" })
+	if !ok || got != "https://h/a/b?q=&r=" {
+		t.Errorf("empty query values: %s %v", got, ok)
+	}
+}
+
+// TestStepConcurrent: one parsed flow serves many calls at once (conditions,
+// sealing and lookups share nothing per call); run with -race.
+func TestStepConcurrent(t *testing.T) {
+	f := mustParse(t, logicFlow)
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				req := Request{
+					Call:    Call{Provider: "twilio", From: "+15551234567", To: "+15550000002", Now: openTime},
+					Path:    "menu/accounts",
+					Input:   Input{Digits: "1234567"},
+					Secrets: func(string) (string, bool) { return "x", true },
+				}
+				var res Result
+				for res, err = f.Step(req); err == nil && res.Need != nil; res, err = f.Step(req) {
+					req.Lookups = append(req.Lookups, account([]string{"active", "suspended", "x"}[(g+i)%3], "1")(*res.Need))
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }

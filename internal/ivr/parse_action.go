@@ -31,6 +31,8 @@ func (p *parser) actions(n *yaml.Node, what string, prompt bool) []Action {
 		}
 		if i < len(items)-1 && a.Control() {
 			p.errf(items[i+1], "%s: nothing after %s is ever run; move it before %s or remove it", what, a.Kind, a.Kind)
+		} else if i < len(items)-1 && a.Kind == KindSwitch && endsAll([]Action{a}) {
+			p.errf(items[i+1], "%s: every branch of the switch before this (else included) ends the call or moves on, so this is never run; move it into a branch or remove it", what)
 		}
 		out = append(out, a)
 	}
@@ -214,4 +216,27 @@ func (p *parser) text(n *yaml.Node, ok bool) (Text, bool) {
 		return t, false
 	}
 	return t, ok
+}
+
+// endsAll reports whether as can never reach its end: a control action, or a
+// switch with else whose every branch ends.
+func endsAll(as []Action) bool {
+	for i := range as {
+		a := &as[i]
+		if a.Control() {
+			return true
+		}
+		if a.Kind != KindSwitch {
+			continue
+		}
+		hasElse, all := false, true
+		for j := range a.Branches {
+			hasElse = hasElse || a.Branches[j].If == ""
+			all = all && endsAll(a.Branches[j].Actions)
+		}
+		if hasElse && all {
+			return true
+		}
+	}
+	return false
 }

@@ -119,7 +119,19 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 	if len(m.Greeting) == 0 {
 		p.errf(kn, "menu %q has no greeting: add greeting: \"...\" telling callers what to press", id)
 	}
-	// digits: explicit, or the common length of every option.
+	p.menuDigits(m, digits)
+	if m.Speech != nil && m.Speech.Hints == nil {
+		for _, o := range m.Options {
+			m.Speech.Hints = append(m.Speech.Hints, o.Words...)
+		}
+	}
+	return m
+}
+
+// menuDigits sets the keys m collects: digits when given (>= 0), else the
+// common length of every option; and checks the options against it.
+func (p *parser) menuDigits(m *Menu, digits int) {
+	id := m.ID
 	if digits >= 0 {
 		m.Digits = digits
 	} else {
@@ -141,12 +153,6 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 			p.errf(on, "option %q can never be chosen: %s is the finish key; set finish_key: \"\" or another key", o.Key, m.FinishKey)
 		}
 	}
-	if m.Speech != nil && m.Speech.Hints == nil {
-		for _, o := range m.Options {
-			m.Speech.Hints = append(m.Speech.Hints, o.Words...)
-		}
-	}
-	return m
 }
 
 // menuCollect checks what a collect menu cannot have, and gives the collect

@@ -3,6 +3,7 @@ package ivr
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -22,7 +23,7 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		}
 		return ""
 	}
-	u := expand(req.URL, func(name string) string {
+	u, segOK := expandURL(req.URL, func(name string) string {
 		if s, ok := strings.CutPrefix(name, secretPrefix); ok {
 			return urlEscape(secret(s))
 		}
@@ -52,6 +53,9 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 	if missing != "" {
 		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")"
 	}
+	if !segOK {
+		return Lookup{}, "a value makes a segment of the URL's path empty, . or .."
+	}
 	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
 		if strings.HasPrefix(req.URL, "{{demo_api}}") && r.demoAPI == "" {
 			return Lookup{}, "no demo API here (local mode only)"
@@ -59,6 +63,32 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		return Lookup{}, "the URL is not http(s)"
 	}
 	return l, ""
+}
+
+// expandURL expands a request's URL template. Values are URL-encoded, so
+// none adds a "/", "?" or "#"; it reports false when a value would still
+// change which resource the path names: a whole path segment made of
+// placeholders that comes out empty, "." or ".." (servers and proxies
+// remove dot segments and merge slashes, so /accounts/{{id}}/calls with id
+// ".." would ask for /calls).
+func expandURL(tmpl string, value func(name string) string) (string, bool) {
+	path, rest := tmpl, ""
+	if i := strings.IndexAny(tmpl, "?#"); i >= 0 {
+		path, rest = tmpl[:i], tmpl[i:]
+	}
+	segs := strings.Split(path, "/")
+	ok := true
+	for i, s := range segs {
+		if !strings.Contains(s, "{{") {
+			continue
+		}
+		e := expand(s, value)
+		if (e == "" || e == "." || e == "..") && !slices.Contains(templateNames(s), "demo_api") {
+			ok = false
+		}
+		segs[i] = e
+	}
+	return strings.Join(segs, "/") + expand(rest, value), ok
 }
 
 // urlEscape escapes a value for any part of a URL: nothing in it can end a

@@ -138,6 +138,10 @@ type Outcome struct {
 // timeout. It never fails: a failure is an Outcome whose Result is not OK.
 func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	start := time.Now()
+	if ctx.Err() != nil { // no time left before asking: not the API's failure
+		return Outcome{Result: LookupResult{Request: l.Request}, Kind: KindTimeout,
+			Err: errors.New("no time left in the call's deadline"), Duration: time.Since(start)}
+	}
 	o, err := c.breakers.get(l.Request).Execute(func() (Outcome, error) {
 		o := c.do(ctx, l)
 		return o, breakerError(ctx, o)

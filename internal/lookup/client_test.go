@@ -236,6 +236,17 @@ func TestBreakerIgnoresAnswers(t *testing.T) {
 			}
 		}
 	}
+	// A step with no time left asks nothing and counts nothing.
+	done, stop := context.WithTimeout(context.Background(), 0)
+	defer stop()
+	for range 5 {
+		if o := c.Do(done, Lookup{Request: "late", URL: srv.URL + "/accounts/123456"}); o.Kind != KindTimeout {
+			t.Fatalf("no time left: %q", o.Kind)
+		}
+	}
+	if o := c.Do(context.Background(), Lookup{Request: "late", URL: srv.URL + "/accounts/123456"}); o.Kind != KindOK {
+		t.Fatalf("late lookups opened the breaker: %q", o.Kind)
+	}
 	// A caller who hangs up is not the API's failure either.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

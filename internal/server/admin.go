@@ -57,7 +57,7 @@ func newAdminFor(d Deps, t tokens, providers map[string]*provider) *admin {
 	a := newAdmin(d)
 	a.tokens = t
 	a.providers = providers
-	a.recordings = newRecordings(firstToken(d.Config.TwilioTokens))
+	a.recordings = newRecordings(firstToken(d.Config.TwilioTokens), d.Config.PlivoToken)
 	if d.MediaClient != nil {
 		a.recordings.client = d.MediaClient
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"regexp"
@@ -52,6 +53,22 @@ func TestAdminCallPageOddIDs(t *testing.T) {
 	for _, id := range ids {
 		if !seen[id] {
 			t.Errorf("call %q: its page was not reached from the list", id)
+		}
+	}
+}
+
+// The Try page says why the server answered with its fallback.
+func TestAdminTryNamesTheFallbackReason(t *testing.T) {
+	e := newAdminEnv(t, "", map[string]string{"IVR_ADMIN_TOKEN": adminTestToken})
+	for _, p := range []string{"twilio", "plivo"} {
+		b, _ := json.Marshal(tryRequest{Provider: p, URL: "/" + p + "/voice/menu/no-such-menu"})
+		w := e.do(t, "POST", "/admin/api/try", string(b), withBearer(adminTestToken))
+		var res tryResponse
+		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+			t.Fatalf("%s: %v: %s", p, err, w.Body.String())
+		}
+		if !res.Fallback || !strings.Contains(res.Error, "reason flow") {
+			t.Errorf("%s unknown menu: fallback %v, error %q; want the fallback and its reason", p, res.Fallback, res.Error)
 		}
 	}
 }

@@ -25,6 +25,7 @@ type dashboardView struct {
 	FailChart   template.HTML
 	Transfers   template.HTML
 	Abandoned   template.HTML
+	Funnels     template.HTML
 	Menus       []menuRow
 	Failures    []failureRow
 	Compare     *compareView
@@ -71,6 +72,7 @@ func handleInsightsPage(a *admin) http.Handler {
 			a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())
 			return
 		}
+		a.d.Failures.AddPending(in, p.filter) // this instance's last seconds
 		v.In, v.Rates = in, ratesOf(in)
 		v.fillCharts(p, in)
 		v.Exports = exportLinks(p)
@@ -120,6 +122,7 @@ func (v *dashboardView) fillCharts(p period, in *store.Insights) {
 	}
 	v.Transfers = chart.Bars("chart-transfers", "How transfers ended", tb, 600)
 	var ab []chart.Bar
+	var funnels []chart.StackRow
 	for _, id := range menuIDs(in) {
 		m := in.Menus[id]
 		row := menuRow{ID: id, Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
@@ -130,10 +133,12 @@ func (v *dashboardView) fillCharts(p period, in *store.Insights) {
 		}
 		row.Options = chart.Bars("chart-options-"+id, "Options chosen in "+id, ob, 520)
 		v.Menus = append(v.Menus, row)
+		funnels = append(funnels, chart.StackRow{Label: id, Values: []float64{float64(m.Chose), float64(m.Invalid), float64(m.Silent), float64(m.HungUp)}})
 		if m.HungUp > 0 {
 			ab = append(ab, chart.Bar{Label: id, Value: float64(m.HungUp), Note: fmt.Sprintf("%.1f %% of entries", row.HungUpPct)})
 		}
 	}
+	v.Funnels = chart.Shares("chart-funnels", "What callers did in each menu", []string{"chose", "invalid", "silent", "hung up"}, funnels, 900)
 	sort.Slice(ab, func(i, j int) bool { return ab[i].Value > ab[j].Value })
 	v.Abandoned = chart.Bars("chart-abandoned", "Callers who hung up, by menu", ab, 600)
 }

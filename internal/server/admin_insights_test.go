@@ -136,7 +136,7 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 
 	// The dashboard page, the exports and the revision comparison.
 	page = e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
-	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`} {
+	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %s", want)
 		}
@@ -234,8 +234,11 @@ func TestProviderMediaHost(t *testing.T) {
 			t.Errorf("providerMediaHost(%s, %s) = %v", c.provider, c.url, got)
 		}
 	}
-	if a := twilioAccount("/2010-04-01/Accounts/AC9/Recordings/RE1"); a != "AC9" {
-		t.Errorf("twilioAccount = %q", a)
+	if a := pathAfter("/2010-04-01/Accounts/AC9/Recordings/RE1", "Accounts"); a != "AC9" {
+		t.Errorf("Twilio account = %q", a)
+	}
+	if a := pathAfter("/v1/Account/MA12/Recording/x.mp3", "Account"); a != "MA12" {
+		t.Errorf("Plivo auth id = %q", a)
 	}
 }
 

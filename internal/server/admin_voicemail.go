@@ -107,7 +107,7 @@ type recordings struct {
 // maxRecordingBytes caps a proxied recording (an hour of MP3 is ~60 MiB).
 const maxRecordingBytes = 100 << 20
 
-func newRecordings(twilioToken string) *recordings {
+func newRecordings(twilioToken, plivoToken string) *recordings {
 	return &recordings{
 		client: &http.Client{
 			Timeout: 60 * time.Second,
@@ -120,10 +120,13 @@ func newRecordings(twilioToken string) *recordings {
 		},
 		allowed: providerMediaHost,
 		credentials: func(provider string, u *url.URL) (string, string) {
-			if provider != "twilio" || twilioToken == "" {
-				return "", "" // Plivo recording URLs are fetched without credentials
+			switch {
+			case provider == "twilio" && twilioToken != "":
+				return pathAfter(u.Path, "Accounts"), twilioToken
+			case provider == "plivo" && plivoToken != "":
+				return pathAfter(u.Path, "Account"), plivoToken
 			}
-			return twilioAccount(u.Path), twilioToken
+			return "", ""
 		},
 	}
 }
@@ -143,12 +146,13 @@ func providerMediaHost(provider string, u *url.URL) bool {
 	return false
 }
 
-// twilioAccount is the account SID in a Twilio API path
-// (/2010-04-01/Accounts/AC.../Recordings/RE...).
-func twilioAccount(p string) string {
+// pathAfter is the path segment after name: the account in a recording
+// URL, Twilio's /2010-04-01/Accounts/AC.../Recordings/RE... (the account
+// SID) or Plivo's /v1/Account/MA.../Recording/... (the auth id).
+func pathAfter(p, name string) string {
 	parts := strings.Split(p, "/")
 	for i, s := range parts {
-		if s == "Accounts" && i+1 < len(parts) {
+		if s == name && i+1 < len(parts) {
 			return parts[i+1]
 		}
 	}

@@ -264,9 +264,16 @@ func TestBrowserAdmin(t *testing.T) {
 			t.Errorf("insights page: nothing matches %s (%v)", sel, err)
 		}
 	}
+	if fc := text("#failure-counts"); !strings.Contains(fc, "missing_signature") {
+		t.Errorf("insights failure counts %q lack the forged request", fc)
+	}
 	box, err := chromedp.Run(ctx, chromedp.Dimensions(chromedp.ID("chart-days")))
 	if err != nil || box.Width < 300 || box.Height < 80 {
 		t.Errorf("calls-per-day chart drawn at %+v (%v), want a visible chart", box, err)
+	}
+	do("flow map counts", chromedp.Navigate(base+"/admin/flow"), chromedp.WaitVisible(chromedp.ID("flow-diagram")), shot("6-flow-counts"))
+	if c := text(`#flow-diagram [data-edge="m:main/2"]`); strings.TrimSpace(c) != "1" {
+		t.Errorf("flow map: the arrow of main's option 2 shows %q, want 1", c)
 	}
 	do("voicemail inbox",
 		chromedp.Navigate(base+"/admin/voicemails"),

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -104,4 +105,15 @@ func FuzzCallDuration(f *testing.F) {
 			t.Fatalf("callDuration(%q) = %d, %q: a plain value was changed", s, n, note)
 		}
 	})
+}
+
+// A recording's duration is read like a call's: cleaned up, or unknown.
+func TestAttachRecordingOddDuration(t *testing.T) {
+	for in, want := range map[string]int{"38": 38, " 38": 38, "37.6": 38, "-5": 0, "9999999999": 0, "x": 0} {
+		evs := []store.Event{{Event: ivr.Event{Action: "voicemail done"}}}
+		attachRecording(evs, "https://api.twilio.com/rec/RE1", in)
+		if evs[0].Recording == nil || evs[0].Recording.DurationSeconds != want {
+			t.Errorf("RecordingDuration %q: recording %+v, want %d s", in, evs[0].Recording, want)
+		}
+	}
 }

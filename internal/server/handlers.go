@@ -118,10 +118,7 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 // on the "voicemail done" event, for the voicemail inbox, and asks for its
 // voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
-	secs, err := strconv.Atoi(duration)
-	if err != nil || secs < 0 {
-		secs = 0
-	}
+	secs, _ := callDuration(duration) // cleaned up, or 0 (unknown) when it cannot be a length
 	for i := range evs {
 		if evs[i].Action == "voicemail done" {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}

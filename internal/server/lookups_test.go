@@ -147,7 +147,8 @@ func TestLookupBranches(t *testing.T) {
 					t.Fatalf("does not say %q:\n%s", tc.says, bodies[1])
 				}
 				kinds := map[string]string{"Hangup": "hangup", "Dial": "dial", "Gather": "gather", "GetDigits": "gather", "GetInput": "gather"}
-				if k := kinds[last.Children[len(last.Children)-1].Name]; k != tc.kind && !(tc.kind == "gather" && last.has("Gather") || last.has("GetDigits")) {
+				gathers := last.has("Gather") || last.has("GetDigits") || last.has("GetInput")
+				if k := kinds[last.Children[len(last.Children)-1].Name]; (tc.kind == "gather") != gathers || tc.kind != "gather" && k != tc.kind {
 					t.Fatalf("ends with %s, want %s:\n%s", last.Children[len(last.Children)-1].Name, tc.kind, bodies[1])
 				}
 				if n := promtest.ToFloat64(a.deps.Metrics.Lookups.WithLabelValues("account", tc.outcome)); n < 1 {

@@ -100,6 +100,14 @@ func (m *Metrics) WatchWriter(lost, waits func() float64) {
 	}, waits))
 }
 
+// WatchOutbox registers ivr_webhook_pending: event webhooks not delivered
+// yet (waiting for their first attempt or a retry), read at each scrape.
+func (m *Metrics) WatchOutbox(pending func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ivr_webhook_pending", Help: "Event webhooks waiting for delivery (first attempt or retry), across instances.",
+	}, pending))
+}
+
 // registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual
 // way to tell which build answers; registering it again is a no-op.
 func (m *Metrics) registerBuild(b buildinfo.Info) {

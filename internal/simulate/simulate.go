@@ -40,82 +40,103 @@ transfer:NUMBER[,NUMBER] (a completed <Dial> that rang those numbers).
 flags:
 `
 
-// Simulate implements `ivr simulate`. It returns an error when the call
-// could not be played (HTTP error, bad XML, no end after --max-steps) or an
-// expectation failed; the transcript is on stdout either way.
-func Simulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// simulateFlags are `ivr simulate`'s flags, checked.
+type simulateFlags struct {
+	provider, answerURL, method, from, to string
+	dialStatus, statusURL                 string
+	maxSteps                              int
+	want                                  expectation
+	expectSay                             []string
+	script                                *script // nil: a person types at a terminal
+}
+
+// parseSimulateFlags reads and checks the flags (flag.ErrHelp for -h).
+func parseSimulateFlags(args []string, stderr io.Writer) (simulateFlags, error) {
+	var f simulateFlags
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	provider := fs.String("provider", "twilio", "provider to play: twilio or plivo")
-	answerURL := fs.String("url", "", "answer URL, or a base URL meaning /{provider}/voice on it (default $IVR_PUBLIC_URL, else http://localhost:8080, + /{provider}/voice)")
-	methodFlag := fs.String("method", "POST", "method of the answer request: GET or POST")
-	from := fs.String("from", "+14155550100", "caller's number (E.164; Plivo gets it without +)")
-	to := fs.String("to", "+14155550199", "number called (E.164; Plivo gets it without +)")
+	fs.StringVar(&f.provider, "provider", "twilio", "provider to play: twilio or plivo")
+	fs.StringVar(&f.answerURL, "url", "", "answer URL, or a base URL meaning /{provider}/voice on it (default $IVR_PUBLIC_URL, else http://localhost:8080, + /{provider}/voice)")
+	fs.StringVar(&f.method, "method", "POST", "method of the answer request: GET or POST")
+	fs.StringVar(&f.from, "from", "+14155550100", "caller's number (E.164; Plivo gets it without +)")
+	fs.StringVar(&f.to, "to", "+14155550199", "number called (E.164; Plivo gets it without +)")
 	digits := fs.String("digits", "", "scripted keys, one comma-separated entry per gather, e.g. 1,2,timeout,#")
 	speech := fs.String("speech", "", "scripted speech, one comma-separated entry per speech gather, e.g. billing,sales")
-	dialStatus := fs.String("dial-status", "completed", "how every <Dial> ends: completed, no-answer, busy or failed")
+	fs.StringVar(&f.dialStatus, "dial-status", "completed", "how every <Dial> ends: completed, no-answer, busy or failed")
 	expect := fs.String("expect", "", "how the call must end: hangup, caller-hangup, voicemail, transfer or transfer:NUMBER[,NUMBER]")
-	var expectSay []string
 	fs.Func("expect-say", "text the caller must hear (case-insensitive substring; repeatable)", func(s string) error {
-		expectSay = append(expectSay, s)
+		f.expectSay = append(f.expectSay, s)
 		return nil
 	})
-	maxSteps := fs.Int("max-steps", 50, "give up when the call has not ended after this many requests")
-	statusURL := fs.String("status-url", "", `status/hangup callback URL (default /twilio/status or /plivo/hangup next to the answer URL; "none" = do not send)`)
+	fs.IntVar(&f.maxSteps, "max-steps", 50, "give up when the call has not ended after this many requests")
+	fs.StringVar(&f.statusURL, "status-url", "", `status/hangup callback URL (default /twilio/status or /plivo/hangup next to the answer URL; "none" = do not send)`)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), simulateUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see ivr simulate -h)", fs.Arg(0))
+		return f, fmt.Errorf("unexpected argument %q (see ivr simulate -h)", fs.Arg(0))
 	}
-	m := strings.ToUpper(*methodFlag)
+	m := strings.ToUpper(f.method)
 	if m != "GET" && m != "POST" {
-		return fmt.Errorf("--method %q: want GET or POST", *methodFlag)
+		return f, fmt.Errorf("--method %q: want GET or POST", f.method)
 	}
-	switch *dialStatus {
+	f.method = m
+	switch f.dialStatus {
 	case "completed", "no-answer", "busy", "failed":
 	default:
-		return fmt.Errorf("--dial-status %q: want completed, no-answer, busy or failed", *dialStatus)
+		return f, fmt.Errorf("--dial-status %q: want completed, no-answer, busy or failed", f.dialStatus)
 	}
-	if *maxSteps < 1 {
-		return fmt.Errorf("--max-steps %d: want at least 1", *maxSteps)
+	if f.maxSteps < 1 {
+		return f, fmt.Errorf("--max-steps %d: want at least 1", f.maxSteps)
 	}
-	want, err := parseExpect(*expect)
-	if err != nil {
-		return err
+	var err error
+	if f.want, err = parseExpect(*expect); err != nil {
+		return f, err
 	}
-	s, err := newSigner(getenv, *provider)
-	if err != nil {
-		return err
-	}
-	if *answerURL == "" {
-		*answerURL = voiceURL(getenv, *provider)
-	} else if *answerURL, err = answerURLOf(*answerURL, *provider); err != nil {
-		return err
-	}
-	var who caller = &terminal{prompt: stderr, in: stdin}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["digits"] || set["speech"] {
-		sc := &script{}
+		f.script = &script{}
 		if set["digits"] {
-			if sc.digits, err = splitScript(*digits, true); err != nil {
-				return err
+			if f.script.digits, err = splitScript(*digits, true); err != nil {
+				return f, err
 			}
 		}
 		if set["speech"] {
-			if sc.speech, err = splitScript(*speech, false); err != nil {
-				return err
+			if f.script.speech, err = splitScript(*speech, false); err != nil {
+				return f, err
 			}
 		}
-		who = sc
 	}
+	return f, nil
+}
 
-	c := carrier.NewCall(*provider, getenv("TWILIO_ACCOUNT_SID"), *from, *to)
+// Simulate implements `ivr simulate`. It returns an error when the call
+// could not be played (HTTP error, bad XML, no end after --max-steps) or an
+// expectation failed; the transcript is on stdout either way.
+func Simulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f, err := parseSimulateFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	s, err := newSigner(getenv, f.provider)
+	if err != nil {
+		return err
+	}
+	if f.answerURL == "" {
+		f.answerURL = voiceURL(getenv, f.provider)
+	} else if f.answerURL, err = answerURLOf(f.answerURL, f.provider); err != nil {
+		return err
+	}
+	var who caller = &terminal{prompt: stderr, in: stdin}
+	if f.script != nil {
+		who = f.script
+	}
+	c := carrier.NewCall(f.provider, getenv("TWILIO_ACCOUNT_SID"), f.from, f.to)
 	if c.Provider == carrier.Plivo {
 		c.From, c.To = strings.TrimPrefix(c.From, "+"), strings.TrimPrefix(c.To, "+")
 	}
@@ -130,22 +151,22 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		},
 		out:        stdout,
 		caller:     who,
-		dialStatus: *dialStatus,
-		maxSteps:   *maxSteps,
+		dialStatus: f.dialStatus,
+		maxSteps:   f.maxSteps,
 	}
 	fmt.Fprintf(stdout, "call %s %s from %s to %s\n", c.Provider, c.ID, c.From, c.To)
 	start := time.Now()
-	runErr := r.run(ctx, request{method: m, url: *answerURL})
+	runErr := r.run(ctx, request{method: f.method, url: f.answerURL})
 	if runErr == nil {
 		fmt.Fprintf(stdout, "call ended: %s after %d request%s\n", describeOutcome(r.outcome, r.dialed), r.steps, plural(r.steps))
 	}
 	// The provider reports the end of every answered call, whatever happened;
 	// after Ctrl-C too, so give the callback its own few seconds.
 	var cbErr error
-	if *statusURL != "none" && r.reached {
+	if f.statusURL != "none" && r.reached {
 		cbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		seconds := int(math.Ceil(time.Since(start).Seconds()))
-		cbErr = r.statusCallback(cbCtx, *answerURL, *statusURL, seconds)
+		cbErr = r.statusCallback(cbCtx, f.answerURL, f.statusURL, seconds)
 		cancel()
 	}
 	if runErr != nil || cbErr != nil {
@@ -154,7 +175,7 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 	if err := reportFallback(stdout, c.Provider, r); err != nil {
 		return err
 	}
-	return check(stdout, want, expectSay, r)
+	return check(stdout, f.want, f.expectSay, r)
 }
 
 // answerURLOf reads --url: a base URL with no path (http://localhost:8080,

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // A duration that cannot be a call's length is stored as unknown, the same
@@ -40,6 +43,37 @@ func TestUpdateStatusOddDuration(t *testing.T) {
 			wantStart := at(0).Add(-time.Duration(c.want) * time.Second)
 			if !call.StartedAt.Equal(wantStart) {
 				t.Errorf("%s: started at %s, want %s", c.id, call.StartedAt, wantStart)
+			}
+		}
+	})
+}
+
+// A voicemail's recording duration that cannot be a recording's length is
+// stored as unknown, the same on both databases: the call's events are
+// written, never refused (an event batch the store refuses would be
+// retried for nothing).
+func TestVoicemailOddDuration(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		for i, dur := range []int{1 << 31, 9999999999, -5} {
+			id := fmt.Sprintf("CAvm%d", i)
+			vm := Event{Event: ivr.Event{At: at(i), Menu: "main", Action: "voicemail done"},
+				Recording: &Recording{URL: "https://api.twilio.com/rec/" + id, DurationSeconds: dur}}
+			if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{vm}); err != nil {
+				t.Errorf("recording of %d s: %v", dur, err)
+			}
+		}
+		vms, err := d.ListVoicemails(ctx, VoicemailFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vms) != 3 {
+			t.Fatalf("%d voicemails stored, want 3", len(vms))
+		}
+		for _, v := range vms {
+			if v.DurationSeconds != 0 {
+				t.Errorf("%s: duration %d stored, want 0 (unknown)", v.CallID, v.DurationSeconds)
 			}
 		}
 	})

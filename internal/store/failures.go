@@ -123,18 +123,11 @@ func (c *FailureCounter) Flush(ctx context.Context) error {
 
 // Run flushes every interval until ctx is done; call Flush once more after.
 func (c *FailureCounter) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
-			}
+	tick(ctx, every, func() {
+		if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
 		}
-	}
+	})
 }
 
 // FailureTotals sums the stored counts of one kind by reason, over hours
@@ -171,5 +164,28 @@ func (c *FailureCounter) Pending(kind string, totals map[string]int64) {
 		if k.kind == kind {
 			totals[k.reason] += n
 		}
+	}
+}
+
+// AddPending adds this counter's counts not stored yet to in.Failures, for
+// the hours and provider f selects, so a dashboard shows them at once.
+func (c *FailureCounter) AddPending(in *Insights, f InsightFilter) {
+	if c == nil {
+		return
+	}
+	lo, hi := int64(-1<<62), int64(1<<62)
+	if !f.Since.IsZero() {
+		lo = floorUnit(f.Since, time.Hour)
+	}
+	if !f.Until.IsZero() {
+		hi = ceilUnit(f.Until, time.Hour)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, n := range c.counts {
+		if k.hour < lo || k.hour >= hi || (f.Provider != "" && k.provider != f.Provider) {
+			continue
+		}
+		in.Failures = append(in.Failures, FailureCount{Hour: time.Unix(k.hour*3600, 0).UTC(), Kind: k.kind, Provider: k.provider, Reason: k.reason, Count: n})
 	}
 }

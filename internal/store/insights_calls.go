@@ -2,15 +2,20 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// The call figures of Insights. PostgreSQL aggregates the calls table
-// itself (covering indexes, STORED generated columns). SQLite reads
-// insight_call_days, the per-day rollup its triggers keep (migration 0021),
-// and the calls table only for the hourly series of a short period.
+// The call figures of Insights come from the per-day call rollup kept by
+// triggers as calls change: SQLite updates insight_call_days in place
+// (migration 0021; one writer at a time), PostgreSQL appends deltas to
+// insight_call_deltas that CompactInsights folds into insight_call_days
+// (migration 0022). The hourly series of a short period reads the calls
+// through the covering index calls_insight.
 
 // HourlyMaxDays is the longest period Insights gives hourly figures for.
 const HourlyMaxDays = 7
@@ -70,7 +75,11 @@ func (c *callPart) add(series *[]HourCount, t time.Time, outcome, n, repeated in
 	}
 }
 
-// insightCallDays reads SQLite's per-day rollup: totals, days, time in
+// rollupColumns are the columns of insight_call_days and insight_call_deltas.
+const rollupColumns = `day, provider, to_number, revision, outcome, menu, repeated, n, flow_sum, ` +
+	`b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11`
+
+// insightCallDays reads the per-day rollup: totals, days, time in
 // flow and abandonment by menu.
 func (d *DB) insightCallDays(ctx context.Context, f InsightFilter, c *callPart) error {
 	where, args := f.where("day", 24*time.Hour, true, true)
@@ -78,8 +87,12 @@ func (d *DB) insightCallDays(ctx context.Context, f InsightFilter, c *callPart) 
 	for i := range c.hist {
 		cols.WriteString(", sum(b" + strconv.Itoa(i) + ")")
 	}
+	from := `insight_call_days`
+	if d.driver == DriverPostgres { // with the deltas not folded in yet
+		from = `(SELECT ` + rollupColumns + ` FROM insight_call_days UNION ALL SELECT ` + rollupColumns + ` FROM insight_call_deltas) AS r`
+	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT day, outcome, menu, repeated, sum(n), sum(flow_sum)`+cols.String()+
-		` FROM insight_call_days`+where+` GROUP BY day, outcome, menu, repeated ORDER BY day, outcome`, args...)
+		` FROM `+from+where+` GROUP BY day, outcome, menu, repeated ORDER BY day, outcome`, args...)
 	if err != nil {
 		return err
 	}
@@ -135,86 +148,80 @@ func (d *DB) insightHours(ctx context.Context, f InsightFilter, c *callPart) err
 	return rows.Err()
 }
 
-// insightCalls aggregates the calls table (PostgreSQL): totals, days, and
-// hours for a short period.
-func (d *DB) insightCalls(ctx context.Context, f InsightFilter, c *callPart) error {
-	where, args := f.where("hour", time.Hour, true, true)
-	rows, err := d.sql.QueryContext(ctx, `SELECT hour, outcome, count(*), sum(repeated), coalesce(sum(flow_seconds), 0) FROM calls`+
-		where+` GROUP BY hour, outcome ORDER BY hour, outcome`, args...)
-	if err != nil {
-		return err
+// compactBatch bounds the deltas one CompactInsights transaction folds.
+const compactBatch = 100000
+
+// CompactInsights folds PostgreSQL's call-rollup deltas into
+// insight_call_days (nothing to do on SQLite). One instance at a time does
+// it (a transaction-scoped advisory lock; the others skip), in batches, so
+// it never blocks the writers. It returns how many rollup rows it changed.
+func (d *DB) CompactInsights(ctx context.Context) (int64, error) {
+	if d.driver != DriverPostgres {
+		return 0, nil
 	}
-	defer rows.Close()
-	short := f.short()
-	for rows.Next() {
-		var hour, outcome, n, repeated, flowS int64
-		if err := rows.Scan(&hour, &outcome, &n, &repeated, &flowS); err != nil {
+	var total int64
+	for {
+		var n int64
+		err := d.write(ctx, func(tx *sql.Tx) error {
+			var locked bool
+			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('ivr/store/insights-compact'))`).Scan(&locked); err != nil || !locked {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, compactSQL, compactBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("compact insights: %w", err)
 		}
-		t := time.Unix(hour*3600, 0).UTC()
-		c.add(&c.in.Days, t.Truncate(24*time.Hour), outcome, n, repeated, true)
-		if short {
-			c.add(&c.in.Hours, t, outcome, n, repeated, false)
+		total += n
+		if n == 0 || ctx.Err() != nil {
+			return total, nil
 		}
-		c.flowSum += flowS
 	}
-	return rows.Err()
 }
 
-// insightFlowHistogram counts the period's calls per time-in-flow bucket
-// (index calls_flow: one short range per bucket).
-func (d *DB) insightFlowHistogram(ctx context.Context, f InsightFilter, hist []int64) error {
-	where, args := f.where("hour", time.Hour, true, true)
-	buckets := make([]string, len(hist))
-	for i := range buckets {
-		buckets[i] = strconv.Itoa(i)
+// compactSQL moves up to $1 deltas into the rollup in one statement (the
+// rows it adds to are taken in key order).
+var compactSQL = `WITH moved AS (
+    DELETE FROM insight_call_deltas WHERE id IN (SELECT id FROM insight_call_deltas ORDER BY id LIMIT $1)
+    RETURNING ` + rollupColumns + `
+)
+INSERT INTO insight_call_days (` + rollupColumns + `)
+SELECT day, provider, to_number, revision, outcome, menu, repeated, sum(n), sum(flow_sum)` + sumBuckets() + `
+FROM moved GROUP BY day, provider, to_number, revision, outcome, menu, repeated
+ORDER BY day, provider, to_number, revision, outcome, menu, repeated
+ON CONFLICT (day, provider, to_number, revision, outcome, menu, repeated) DO UPDATE SET
+    n = insight_call_days.n + excluded.n, flow_sum = insight_call_days.flow_sum + excluded.flow_sum` + addBuckets()
+
+func sumBuckets() string {
+	var b strings.Builder
+	for i := range len(flowBuckets) + 1 {
+		fmt.Fprintf(&b, ", sum(b%d)", i)
 	}
-	cond := "flow_bucket IN (" + strings.Join(buckets, ", ") + ")"
-	if where == "" {
-		where = " WHERE " + cond
-	} else {
-		where += " AND " + cond
-	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT flow_bucket, count(*) FROM calls`+where+` GROUP BY flow_bucket`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b, n int64
-		if err := rows.Scan(&b, &n); err != nil {
-			return err
-		}
-		if b >= 0 && int(b) < len(hist) {
-			hist[b] += n
-		}
-	}
-	return rows.Err()
+	return b.String()
 }
 
-// insightAbandoned counts abandoned calls by the menu they ended in.
-func (d *DB) insightAbandoned(ctx context.Context, f InsightFilter, byMenu map[string]int64) error {
-	where, args := f.where("hour", time.Hour, true, true)
-	cond := "outcome = " + strconv.Itoa(OutcomeAbandoned)
-	if where == "" {
-		where = " WHERE " + cond
-	} else {
-		where += " AND " + cond
+func addBuckets() string {
+	var b strings.Builder
+	for i := range len(flowBuckets) + 1 {
+		fmt.Fprintf(&b, ", b%d = insight_call_days.b%d + excluded.b%d", i, i, i)
 	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT last_menu, count(*) FROM calls`+where+` GROUP BY last_menu`, args...)
-	if err != nil {
-		return err
+	return b.String()
+}
+
+// RunInsightsCompaction calls CompactInsights every interval until ctx is
+// done (PostgreSQL; returns at once on SQLite).
+func (d *DB) RunInsightsCompaction(ctx context.Context, every time.Duration, logger *slog.Logger) {
+	if d.driver != DriverPostgres {
+		return
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			menu string
-			n    int64
-		)
-		if err := rows.Scan(&menu, &n); err != nil {
-			return err
+	tick(ctx, every, func() {
+		if _, err := d.CompactInsights(ctx); err != nil && ctx.Err() == nil && logger != nil {
+			logger.Warn("insights rollup not compacted; the dashboard adds the deltas up meanwhile", slog.String("error", err.Error()))
 		}
-		byMenu[menu] += n
-	}
-	return rows.Err()
+	})
 }

@@ -103,16 +103,9 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 		func() error { return wrap("menus", d.insightMenus(ctx, f, in)) },
 		func() error { return wrap("failures", d.insightFailures(ctx, f, in)) },
 	}
-	if d.driver == DriverSQLite {
-		parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
-		if f.short() {
-			parts = append(parts, func() error { return wrap("calls per hour", d.insightHours(ctx, f, c)) })
-		}
-	} else {
-		parts = append(parts,
-			func() error { return wrap("calls", d.insightCalls(ctx, f, c)) },
-			func() error { return wrap("time in flow", d.insightFlowHistogram(ctx, f, c.hist)) },
-			func() error { return wrap("abandoned", d.insightAbandoned(ctx, f, c.abandoned)) })
+	parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
+	if f.short() {
+		parts = append(parts, func() error { return wrap("calls per hour", d.insightHours(ctx, f, c)) })
 	}
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup

@@ -187,7 +187,11 @@ func (s *summariser) call(ctx context.Context, ref int64, b CallEvents) error {
 				menu: e.Menu, kind: kind, detail: detail})
 		}
 		if e.Recording != nil && kind == KindRecording {
-			if _, err := s.voicemail.ExecContext(ctx, ref, s.d.tv(at), txt(e.Menu), txt(e.Recording.URL), e.Recording.DurationSeconds); err != nil {
+			secs := e.Recording.DurationSeconds
+			if secs < 0 || secs > MaxDurationSeconds {
+				secs = 0 // not a recording's length: unknown, the same on both databases
+			}
+			if _, err := s.voicemail.ExecContext(ctx, ref, s.d.tv(at), txt(e.Menu), txt(e.Recording.URL), secs); err != nil {
 				return fmt.Errorf("add voicemail: %w", err)
 			}
 		}

@@ -380,6 +380,15 @@ func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent
 	return out, nil
 }
 
+// OutboxPending counts the events waiting for delivery.
+func (d *DB) OutboxPending(ctx context.Context) (int, error) {
+	var n int
+	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending outbox events: %w", err)
+	}
+	return n, nil
+}
+
 // OutboxCounts returns the number of events in each state.
 func (d *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)

@@ -275,6 +275,9 @@ func TestClaimOutbox(t *testing.T) {
 		if counts[OutboxDelivered] != 1 || counts[OutboxFailed] != 1 || counts[OutboxPending] != 1 {
 			t.Errorf("counts = %v", counts)
 		}
+		if n, err := d.OutboxPending(ctx); n != 1 || err != nil {
+			t.Errorf("OutboxPending = %d, %v; want 1", n, err)
+		}
 		if err := d.RetryOutbox(ctx, other[0].ID); err != nil {
 			t.Fatal(err)
 		}
