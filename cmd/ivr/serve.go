@@ -23,6 +23,7 @@ import (
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/webhook"
@@ -64,7 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
-		Nonces: svc.nonces, Metrics: svc.metrics, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Nonces: svc.nonces, Metrics: svc.metrics, Publisher: svc.pub, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
 		Build: build, LivePublicURL: live,
 	})
 	if err != nil {
@@ -122,6 +123,7 @@ func tuneGC() {
 type services struct {
 	flows    *ivr.Source
 	db       *store.DB
+	pub      *publish.Service // the flow revisions, in step with flows
 	events   *store.Writer
 	failures *store.FailureCounter
 	nonces   auth.NonceStore
@@ -159,6 +161,15 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		return nil, fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
 	}
 	s := &services{flows: flows, db: db, events: store.NewWriter(db, 10000, logger), failures: store.NewFailureCounter(db, logger)}
+	s.pub = publish.New(flows, db, logger)
+	if err := s.pub.Sync(ctx); err != nil {
+		var ps ivr.Problems
+		if !errors.As(err, &ps) {
+			db.Close()
+			return nil, fmt.Errorf("flow revisions: %w", err)
+		}
+		logger.Error("the newest published flow does not load here; serving the bundled example until a good one is published", "error", err)
+	}
 	s.nonces = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
 		s.nonces = db // shared by every instance on this database
@@ -221,6 +232,7 @@ func (s *services) start(ctx context.Context, cfg config.Config, logger *slog.Lo
 	if cfg.FlowPath != "" {
 		go s.flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
+	go s.pub.Follow(bgctx, cfg.FlowWatchInterval) // other instances' publishes, disk edits recorded
 	s.flows.OnReload(func(err error) {
 		if err != nil {
 			s.metrics.Reloads.WithLabelValues("error").Inc()

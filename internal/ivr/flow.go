@@ -122,6 +122,7 @@ type Flow struct {
 	Variables        []string       // every variable the flow names, sorted
 
 	revision string // see Revision
+	text     []byte // the text parsed
 
 	numbers  map[string]*Number // by digits without "+"
 	requests map[string]*HTTPRequest

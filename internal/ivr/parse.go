@@ -74,7 +74,7 @@ func Parse(name string, data []byte) (*Flow, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Problems{{File: name, Msg: "flow file is empty: start from the bundled example (ivr check prints nothing for it)"}}
 	}
-	p := &parser{file: name, f: &Flow{File: name, revision: contentRevision(data), menus: map[string]*Menu{}, refs: map[string]*Action{}, langs: map[string]*LanguageConfig{},
+	p := &parser{file: name, f: &Flow{File: name, revision: contentRevision(data), text: append([]byte(nil), data...), menus: map[string]*Menu{}, refs: map[string]*Action{}, langs: map[string]*LanguageConfig{},
 		numbers: map[string]*Number{}, requests: map[string]*HTTPRequest{}}, vars: map[string]bool{}}
 	p.noAliases(&doc)
 	p.flow(doc.Content[0])

@@ -22,7 +22,9 @@ type Source struct {
 
 	mu       sync.Mutex // serialises reloads; guards the fields below
 	lastErr  error
+	text     []byte      // the live flow's text
 	seen     fileSig     // the file as last read, good or bad
+	set      bool        // the text came from Set
 	onReload func(error) // told of every reload's result (metrics)
 }
 
@@ -46,19 +48,21 @@ func NewSource(path string, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{path: path, logger: logger}
+	s := &Source{path: path, logger: logger, text: exampleFlow}
 	f, sig, err := s.load()
 	if err != nil {
 		return nil, err
 	}
 	s.cur.Store(f)
 	s.seen = sig
+	s.text = f.text
 	return s, nil
 }
 
 func (s *Source) load() (*Flow, fileSig, error) {
 	if s.path == "" {
-		f, err := Parse("example.yaml", exampleFlow)
+		// The bundled example, or the text last Set (store mode).
+		f, err := Parse(s.name(), s.text)
 		return f, fileSig{}, err
 	}
 	var sig fileSig
@@ -97,9 +101,63 @@ func (s *Source) Reload() error {
 	}
 	s.lastErr = nil
 	s.cur.Store(f)
+	s.text = f.text
 	s.logger.Info("flow reloaded", "path", s.path, "menus", len(f.order))
 	return nil
 }
+
+// name is the file name problems are reported under.
+func (s *Source) name() string {
+	if s.path != "" {
+		return s.path
+	}
+	if s.set {
+		return PublishedName
+	}
+	return "example.yaml"
+}
+
+// PublishedName is the file name a published flow's problems name when the
+// flow lives in the store rather than in a file.
+const PublishedName = "flow.yaml"
+
+// Set makes text the live flow (a revision published in the store) if it
+// parses; otherwise the last good flow keeps serving and the problems are
+// returned. With a file path (file mode) the file stays the source of truth:
+// write the file and Reload instead.
+func (s *Source) Set(text []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.path != "" {
+		return fmt.Errorf("the flow is read from %s: write that file instead", s.path)
+	}
+	s.set = true
+	f, err := Parse(PublishedName, text)
+	if s.onReload != nil {
+		defer s.onReload(err)
+	}
+	if err != nil {
+		s.lastErr = err
+		s.logger.Error("published flow refused; still serving the last good flow", "error", err)
+		return err
+	}
+	s.lastErr = nil
+	s.cur.Store(f)
+	s.text = f.text
+	s.logger.Info("flow published", "revision", f.Revision(), "menus", len(f.order))
+	return nil
+}
+
+// Text is the live flow's text.
+func (s *Source) Text() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.text
+}
+
+// Path is the flow file ("" when the flow is the bundled example or lives
+// in the store).
+func (s *Source) Path() string { return s.path }
 
 // LastError is the error of the last reload, nil if it succeeded.
 func (s *Source) LastError() error {

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -168,4 +169,43 @@ func TestSourceWatch(t *testing.T) {
 	}
 	os.WriteFile(path, []byte(goodFlow2), 0o644)
 	waitFor("good reload", func() bool { return src.LastError() == nil && src.Flow().Menu("other") != nil })
+}
+
+// Store mode: Set swaps the live flow; a bad text keeps the last good one;
+// Reload (SIGHUP) keeps the published text; a file source refuses Set.
+func TestSourceSet(t *testing.T) {
+	s, err := NewSource("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.Text()) != string(Example()) {
+		t.Fatal("Text of the bundled example differs from Example()")
+	}
+	if err := s.Set([]byte(goodFlow2)); err != nil {
+		t.Fatal(err)
+	}
+	if s.Flow().Menu("other") == nil || string(s.Text()) != goodFlow2 {
+		t.Fatal("Set did not make the text live")
+	}
+	var ps Problems
+	if err := s.Set([]byte(brokenFlow)); !errors.As(err, &ps) || ps[0].File != PublishedName || ps[0].Line == 0 {
+		t.Fatalf("Set(broken) = %v, want problems with a line in %s", err, PublishedName)
+	}
+	if s.Flow().Menu("other") == nil || s.LastError() == nil {
+		t.Fatal("a bad Set replaced the live flow or was not remembered")
+	}
+	if err := s.Reload(); err != nil || s.Flow().Menu("other") == nil {
+		t.Fatalf("Reload in store mode lost the published flow: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	if err := os.WriteFile(path, []byte(goodFlow), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := NewSource(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Set([]byte(goodFlow2)); err == nil {
+		t.Fatal("Set on a file source succeeded")
+	}
 }

@@ -148,6 +148,15 @@ func adminRoutes(a *admin) func(chi.Router) {
 			r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
 			r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
 			r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
+			// Publishing flows: the live flow, publish, history, diff, rollback, check.
+			pub := a.d.Publisher
+			r.Method(http.MethodGet, "/api/flow", handleAPIFlow(pub))
+			r.With(a.csrf).Method(http.MethodPost, "/api/flow", handleAPIPublish(pub))
+			r.Method(http.MethodGet, "/api/flow/revisions", handleAPIRevisions(db))
+			r.Method(http.MethodGet, "/api/flow/revisions/{n}", handleAPIRevision(db))
+			r.Method(http.MethodGet, "/api/flow/diff", handleAPIDiff(db))
+			r.With(a.csrf).Method(http.MethodPost, "/api/flow/rollback", handleAPIRollback(pub))
+			r.With(a.csrf).Method(http.MethodPost, "/api/flow/check", handleAPICheck(pub))
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such admin page", http.StatusNotFound)

@@ -23,6 +23,7 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/xml"
@@ -33,8 +34,12 @@ type Deps struct {
 	Config config.Config
 	Logger *slog.Logger
 	Flows  *ivr.Source
-	Store  *store.DB     // call records; required
-	Events *store.Writer // async queue for flow events in front of Store
+	// Publisher publishes flows and keeps the revisions (nil = one on
+	// Flows and Store; the caller runs its Follow to see other instances'
+	// publishes).
+	Publisher *publish.Service
+	Store     *store.DB     // call records; required
+	Events    *store.Writer // async queue for flow events in front of Store
 	// Failures counts fallbacks and refused requests into the store for the
 	// insights (nil: only the in-memory metrics count them).
 	Failures *store.FailureCounter
@@ -85,6 +90,9 @@ func New(d Deps) (http.Handler, error) {
 		d.Build = buildinfo.Read()
 	}
 	d.Metrics.registerBuild(d.Build)
+	if d.Publisher == nil {
+		d.Publisher = publish.New(d.Flows, d.Store, d.Logger)
+	}
 	twilio, plivo, err := newProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,

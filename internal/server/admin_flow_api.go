@@ -1,0 +1,234 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
+	"github.com/ivr-project/ivr/internal/store"
+)
+
+// The flow publishing API (admin token): the live flow, publish with a
+// base revision (409 when stale, 422 with check's problems), the history,
+// a diff between any two revisions, rollback, and a check as you type.
+
+// maxFlowBody caps a request carrying a flow's text: the flow parser's
+// 1 MiB, JSON-escaped (up to 6 bytes a byte for control characters is not
+// a flow anyone writes; twice the size is room for quotes and newlines).
+const maxFlowBody = 2*ivr.MaxFileSize + 64<<10
+
+// flowProblem is one of check's problems as the API reports it.
+type flowProblem struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+	Text    string `json:"text"` // "file:line:col: message", as `ivr check` prints it
+}
+
+func problemsOf(err error) []flowProblem {
+	var ps ivr.Problems
+	if !errors.As(err, &ps) {
+		return []flowProblem{{Message: err.Error(), Text: err.Error()}}
+	}
+	out := make([]flowProblem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, flowProblem{Line: p.Line, Column: p.Col, Message: p.Msg, Text: p.String()})
+	}
+	return out
+}
+
+// decodeFlowBody reads a JSON body of at most maxFlowBody into v; it
+// answers 413 or 400 itself and returns false then. A text over the
+// parser's limit is refused with 413 too.
+func decodeFlowBody(w http.ResponseWriter, r *http.Request, v any, text func() string) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFlowBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is over %d bytes: a flow may be at most %d bytes", maxFlowBody, ivr.MaxFileSize))
+			return false
+		}
+		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		return false
+	}
+	if n := len(text()); n > ivr.MaxFileSize {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the flow is %d bytes, more than the %d allowed: split long prompts into recordings", n, ivr.MaxFileSize))
+		return false
+	}
+	return true
+}
+
+// storeError answers a publishing error: 409 for a stale base, 404 for an
+// unknown revision, 422 for a flow that does not pass check, else 500.
+func storeError(w http.ResponseWriter, err error) {
+	var ps ivr.Problems
+	switch {
+	case errors.As(err, &ps):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		json.NewEncoder(w).Encode(struct {
+			Problems []flowProblem `json:"problems"`
+		}{problemsOf(err)})
+	case errors.Is(err, store.ErrConflict):
+		writeJSONError(w, http.StatusConflict, "someone published the flow since this draft was opened: "+
+			"reload the live flow, apply your change to it, and publish again ("+err.Error()+")")
+	case errors.Is(err, store.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, "no such flow revision")
+	default:
+		writeJSONError(w, http.StatusInternalServerError, "flow revisions: "+err.Error())
+	}
+}
+
+// handleAPIFlow serves GET /admin/api/flow: the live revision and its text.
+func handleAPIFlow(pub *publish.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rev, err := pub.Live(r.Context())
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		writeJSON(w, struct {
+			Revision int64  `json:"revision"`
+			Text     string `json:"text"`
+			File     string `json:"file,omitempty"` // file mode: the flow file
+		}{rev.ID, rev.Text, pub.Source().Path()})
+	})
+}
+
+// publishRequest is POST /admin/api/flow's body.
+type publishRequest struct {
+	Text         string `json:"text"`
+	BaseRevision int64  `json:"base_revision"`
+	Note         string `json:"note"`
+	Author       string `json:"author"` // who, as they typed it; "" = "admin"
+}
+
+// handleAPIPublish serves POST /admin/api/flow.
+func handleAPIPublish(pub *publish.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req publishRequest
+		if !decodeFlowBody(w, r, &req, func() string { return req.Text }) {
+			return
+		}
+		rev, err := pub.Publish(r.Context(), req.BaseRevision, []byte(req.Text), author(req.Author), truncate(req.Note, 500))
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		writeJSON(w, struct {
+			Revision int64 `json:"revision"`
+		}{rev.ID})
+	})
+}
+
+func author(s string) string {
+	if s = truncate(s, 80); s == "" {
+		return "admin"
+	}
+	return s
+}
+
+// handleAPIRollback serves POST /admin/api/flow/rollback {"revision": N}.
+func handleAPIRollback(pub *publish.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Revision int64  `json:"revision"`
+			Author   string `json:"author"`
+		}
+		if !decodeFlowBody(w, r, &req, func() string { return "" }) {
+			return
+		}
+		rev, err := pub.Rollback(r.Context(), req.Revision, author(req.Author))
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		writeJSON(w, struct {
+			Revision int64 `json:"revision"`
+		}{rev.ID})
+	})
+}
+
+// handleAPIRevisions serves GET /admin/api/flow/revisions (newest first).
+func handleAPIRevisions(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		revs, err := db.FlowRevisions(r.Context(), 200)
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		writeJSON(w, struct {
+			Revisions []store.FlowRevision `json:"revisions"`
+		}{revs})
+	})
+}
+
+// handleAPIRevision serves GET /admin/api/flow/revisions/{n}: one with its text.
+func handleAPIRevision(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 64)
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, "the revision is a number")
+			return
+		}
+		rev, err := db.FlowRevisionByID(r.Context(), n)
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		writeJSON(w, rev)
+	})
+}
+
+// handleAPIDiff serves GET /admin/api/flow/diff?from=N&to=M: a unified
+// line diff between two revisions.
+func handleAPIDiff(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var revs [2]store.FlowRevision
+		for i, name := range []string{"from", "to"} {
+			n, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
+			if err != nil {
+				writeJSONError(w, http.StatusBadRequest, "diff takes ?from=N&to=M, two revision numbers")
+				return
+			}
+			if revs[i], err = db.FlowRevisionByID(r.Context(), n); err != nil {
+				storeError(w, err)
+				return
+			}
+		}
+		writeJSON(w, struct {
+			From int64  `json:"from"`
+			To   int64  `json:"to"`
+			Diff string `json:"diff"`
+		}{revs[0].ID, revs[1].ID, publish.Diff(revs[0].Text, revs[1].Text, revName(revs[0].ID), revName(revs[1].ID))})
+	})
+}
+
+func revName(n int64) string { return "revision " + strconv.FormatInt(n, 10) }
+
+// handleAPICheck serves POST /admin/api/flow/check {"text"}: check's
+// problems as you type (200 with an empty list when the draft passes).
+func handleAPICheck(pub *publish.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Text string `json:"text"`
+		}
+		if !decodeFlowBody(w, r, &req, func() string { return req.Text }) {
+			return
+		}
+		probs := []flowProblem{}
+		if _, err := pub.Check([]byte(req.Text)); err != nil {
+			probs = problemsOf(err)
+		}
+		writeJSON(w, struct {
+			Problems []flowProblem `json:"problems"`
+		}{probs})
+	})
+}
