@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,7 +217,7 @@ func handleAPIInsightsExport(db *store.DB) http.Handler {
 		case err != nil:
 		case format != "csv" && format != "json":
 			err = fmt.Errorf("format: csv or json (got %q)", format)
-		case !contains(exportTables, what):
+		case !slices.Contains(exportTables, what):
 			err = fmt.Errorf("what: one of %s (got %q)", strings.Join(exportTables, ", "), what)
 		}
 		if err != nil {
@@ -244,15 +245,6 @@ func handleAPIInsightsExport(db *store.DB) http.Handler {
 		cw.Write(header)
 		cw.WriteAll(rows)
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // rowsJSON turns a table into a list of objects; numbers stay numbers.
