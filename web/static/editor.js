@@ -151,8 +151,8 @@
   async function rollback(n) {
     const r = await api("POST", "/admin/api/flow/rollback", { revision: n, author: $("author").value });
     if (!r.ok) { result("Rollback failed (" + r.status + "): " + (r.data.error || ""), false); return; }
-    result("Rolled back: revision " + n + " is live again as revision " + r.data.revision + ".", true);
     await loadLive();
+    result("Rolled back: revision " + n + " is live again as revision " + r.data.revision + ".", true);
     loadRevisions();
   }
 
