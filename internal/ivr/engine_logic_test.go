@@ -444,7 +444,7 @@ func TestSealedVariables(t *testing.T) {
 	}
 	for name, v := range map[string]string{
 		"flipped": string(flip), "cut": token[:len(token)-2], "garbage": "!!!", "empty-ish": "A",
-		"other key": other.Seal(vars{{"account", "1"}}.encode()),
+		"other key": other.SealFor(vars{{"account", "1"}}.encode(), callBinding(c.call)),
 	} {
 		req := c.request("menu/accounts?attempt=2&v="+url.QueryEscape(v), Input{})
 		if _, err := c.f.Step(req); err == nil {
@@ -635,6 +635,29 @@ func TestStepConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// Sealed variables open only in the call they were sealed for: a v= copied
+// from one call's action URL into another call's request (another CallSid,
+// or the same id at the other provider) fails the step, so a recorded URL
+// cannot carry one caller's account into someone else's call.
+func TestSealedVariablesBoundToCall(t *testing.T) {
+	c := newCaller(t, logicFlow, account("active", "0.00"))
+	c.step("menu/accounts", Input{Digits: "87654321"})
+	next := c.next()
+	if _, err := c.try(c.request(next, Input{})); err != nil {
+		t.Fatalf("the same call: %v", err)
+	}
+	for _, other := range []Call{
+		{Provider: "twilio", ID: "CA2", From: c.call.From, To: c.call.To, Now: openTime},
+		{Provider: "plivo", ID: "CA1", From: c.call.From, To: c.call.To, Now: openTime},
+	} {
+		req := c.request(next, Input{})
+		req.Call = other
+		if res, err := c.f.Step(req); err == nil {
+			t.Errorf("replayed into %s %s: accepted, says %q", other.Provider, other.ID, says(res))
 		}
 	}
 }

@@ -407,18 +407,18 @@ func stepsOf(provider string, verbs []xml.Verb) []xmlStep {
 // count are shown as the document wrote them (left out: none), not with the
 // provider's defaults.
 func stepOf(provider string, v xml.Verb) xmlStep {
-	plivo := provider == xml.ProviderPlivo
+	name := xml.ElementName(provider, v)
 	switch v := v.(type) {
 	case xml.Say:
-		return xmlStep{Verb: elementName(plivo, "Speak", "Say"), Kind: "say", Text: v.Text, Language: v.Language}
+		return xmlStep{Verb: name, Kind: "say", Text: v.Text, Language: v.Language}
 	case xml.Play:
-		return xmlStep{Verb: "Play", Kind: "play", URL: v.URL}
+		return xmlStep{Verb: name, Kind: "play", URL: v.URL}
 	case xml.Pause:
-		return xmlStep{Verb: elementName(plivo, "Wait", "Pause"), Kind: "pause", Seconds: v.Seconds}
+		return xmlStep{Verb: name, Kind: "pause", Seconds: v.Seconds}
 	case xml.DTMF:
-		return xmlStep{Verb: elementName(plivo, "DTMF", "Play"), Kind: "other", Text: v.Digits}
+		return xmlStep{Verb: name, Kind: "other", Text: v.Digits}
 	case xml.Gather:
-		s := xmlStep{Verb: v.Element, Kind: "gather", Action: v.Action, Keys: v.DTMF, Speech: v.Speech,
+		s := xmlStep{Verb: name, Kind: "gather", Action: v.Action, Keys: v.DTMF, Speech: v.Speech,
 			Language: v.Language, Children: stepsOf(provider, v.Prompts)}
 		if v.NumDigitsSet {
 			s.NumDigits = v.NumDigits
@@ -428,27 +428,20 @@ func stepOf(provider string, v xml.Verb) xmlStep {
 		}
 		return s
 	case xml.Dial:
-		return xmlStep{Verb: "Dial", Kind: "dial", Numbers: v.Numbers, Action: v.Action}
+		return xmlStep{Verb: name, Kind: "dial", Numbers: v.Numbers, Action: v.Action}
 	case xml.Record:
-		return xmlStep{Verb: "Record", Kind: "record", Action: v.Action}
+		return xmlStep{Verb: name, Kind: "record", Action: v.Action}
 	case xml.Redirect:
-		return xmlStep{Verb: "Redirect", Kind: "redirect", URL: v.URL}
+		return xmlStep{Verb: name, Kind: "redirect", URL: v.URL}
 	case xml.Hangup:
-		return xmlStep{Verb: elementName(v.Reject, "Reject", "Hangup"), Kind: "hangup"}
+		return xmlStep{Verb: name, Kind: "hangup"}
 	case xml.Unknown:
 		if v.Name == "Message" {
-			return xmlStep{Verb: v.Name, Kind: "message", Text: v.Text}
+			return xmlStep{Verb: name, Kind: "message", Text: v.Text}
 		}
-		return xmlStep{Verb: v.Name, Kind: "other", Text: v.Text}
+		return xmlStep{Verb: name, Kind: "other", Text: v.Text}
 	}
-	return xmlStep{Verb: fmt.Sprintf("%T", v), Kind: "other"}
-}
-
-func elementName(cond bool, yes, no string) string {
-	if cond {
-		return yes
-	}
-	return no
+	return xmlStep{Verb: name, Kind: "other"}
 }
 
 // readSteps plays the document as a phone would: prompts until the first

@@ -141,3 +141,41 @@ func record(w *writer, base string, s ivr.Record) error {
 	w.endEmpty()
 	return nil
 }
+
+// ElementName is the element provider's dialect spells v with: what the
+// reader read it from, what the writer writes.
+func ElementName(provider string, v Verb) string {
+	d := dialectTwilio
+	if provider == ProviderPlivo {
+		d = dialectPlivo
+	}
+	switch v := v.(type) {
+	case Say:
+		return spellings[d].say
+	case Play:
+		return "Play"
+	case Pause:
+		return spellings[d].pause
+	case DTMF:
+		if d == dialectPlivo {
+			return "DTMF"
+		}
+		return "Play" // Twilio: <Play digits="...">
+	case Gather:
+		return v.Element
+	case Dial:
+		return "Dial"
+	case Record:
+		return "Record"
+	case Redirect:
+		return "Redirect"
+	case Hangup:
+		if v.Reject {
+			return "Reject"
+		}
+		return "Hangup"
+	case Unknown:
+		return v.Name
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+)
+
+// TestInsightsRollupMatchesCalls writes calls from two instances at once
+// (events, status callbacks, repeats, deletions) and checks that the
+// rollup the dashboard reads adds up to what the calls table says, before
+// and after PostgreSQL's deltas are folded.
+func TestInsightsRollupMatchesCalls(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		dsn := newDSN(t)
+		a, b := openT(t, dsn), openT(t, dsn)
+		ctx := ctxT(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for w, d := range []*DB{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- randomCalls(ctx, d, w, 60)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := a.DeleteOlderThan(ctx, at(200)); err != nil { // retention takes the first few
+			t.Fatal(err)
+		}
+		want := directCounts(t, a)
+		for _, o := range []int64{OutcomeContained, OutcomeTransferred, OutcomeAbandoned, OutcomeFallback, OutcomeInProgress, -1} {
+			if want[o] == 0 {
+				t.Fatalf("the random calls left no call of kind %d (%v): the check would prove little", o, want)
+			}
+		}
+		check := func(when string) {
+			in, err := b.Insights(ctx, InsightFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]int64{OutcomeContained: in.Contained, OutcomeTransferred: in.Transferred,
+				OutcomeAbandoned: in.Abandoned, OutcomeFallback: in.Fallbacks, OutcomeInProgress: in.InProgress, -1: in.RepeatCallers, -2: in.FlowCalls}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s: outcome %d: rollup %d, calls %d (all: %v vs %v)", when, k, got[k], v, got, want)
+				}
+			}
+		}
+		check("before folding")
+		if _, err := a.CompactInsights(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after folding")
+	})
+}
+
+// randomCalls plays n calls of worker w: events in several batches, some
+// with a final status before or after the events, some repeats.
+func randomCalls(ctx context.Context, d *DB, w, n int) error {
+	r := rand.New(rand.NewPCG(uint64(w), 7))
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("W%d-%d", w, i)
+		from := fmt.Sprintf("+1555%03d", r.IntN(20))
+		start := at(i*60 + w)
+		ev := func(sec int, menu, action string) Event {
+			return Event{Event: ivr.Event{At: start.Add(time.Duration(sec) * time.Second), Menu: menu, Action: action}, Revision: "r"}
+		}
+		batches := [][]Event{{ev(0, "main", "enter")}, {ev(5, "main", "option 1"), ev(5, "sales", "enter")}}
+		switch r.IntN(4) {
+		case 0:
+			batches = append(batches, []Event{ev(9, "sales", "hangup")})
+		case 1:
+			batches = append(batches, []Event{ev(9, "sales", "transfer +1")})
+		case 2:
+			batches = append(batches, []Event{ev(9, "", "fallback flow")})
+		}
+		final := r.IntN(3) > 0
+		early := r.IntN(2) == 0
+		if final && early {
+			if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: id, From: from, Status: "completed", Final: true, At: start.Add(20 * time.Second)}); err != nil {
+				return err
+			}
+		}
+		for _, batch := range batches {
+			if err := d.AddEvents(ctx, "twilio", id, from, "+1999", batch); err != nil {
+				return err
+			}
+		}
+		if final && !early {
+			if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: id, Status: "completed", Final: true, At: start.Add(20 * time.Second)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// directCounts counts the calls table itself: calls per outcome, repeats
+// (key -1) and calls with events (key -2).
+func directCounts(t *testing.T, d *DB) map[int64]int64 {
+	t.Helper()
+	out := map[int64]int64{OutcomeContained: 0, OutcomeTransferred: 0, OutcomeAbandoned: 0, OutcomeFallback: 0, OutcomeInProgress: 0}
+	rows, err := d.sql.Query(`SELECT outcome, count(*), sum(repeated), count(flow_seconds) FROM calls GROUP BY outcome`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o, n, rep, flow int64
+		if err := rows.Scan(&o, &n, &rep, &flow); err != nil {
+			t.Fatal(err)
+		}
+		out[o] += n
+		out[-1] += rep
+		out[-2] += flow
+	}
+	return out
+}
