@@ -25,9 +25,9 @@ type NonceReleaser interface {
 // MemoryNonces is an in-process NonceStore: bounded, expiring, safe for
 // concurrent use. When full, the entry closest to expiry is dropped to make room.
 type MemoryNonces struct {
-	max int
-	ttl time.Duration
-	now func() time.Time
+	capacity int
+	ttl      time.Duration
+	now      func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]*nonceEntry
@@ -47,7 +47,7 @@ func NewMemoryNonces(capacity int, ttl time.Duration) *MemoryNonces {
 	if capacity <= 0 {
 		capacity = DefaultNonceCapacity
 	}
-	return &MemoryNonces{max: capacity, ttl: ttl, now: time.Now, entries: make(map[string]*nonceEntry)}
+	return &MemoryNonces{capacity: capacity, ttl: ttl, now: time.Now, entries: make(map[string]*nonceEntry)}
 }
 
 // Claim implements NonceStore.
@@ -71,7 +71,7 @@ func (m *MemoryNonces) Claim(ctx context.Context, key string, expires time.Time)
 	if !expires.After(now) {
 		return true, nil // already expired: nothing to remember
 	}
-	for len(m.order) >= m.max {
+	for len(m.order) >= m.capacity {
 		e := heap.Pop(&m.order).(*nonceEntry)
 		delete(m.entries, e.key)
 	}

@@ -262,9 +262,21 @@ func boolCounts(m map[string]bool) map[string]int64 {
 // annotateGraph writes the period's counts on the flow map: calls on the
 // arrow into the entry menu, how often each menu was entered (under its
 // title), and how often each option was chosen, on its row and its arrow.
+// When several arrows leave the call's start (business hours, numbers),
+// the calls are written on the start box instead: the counts say how many
+// calls there were, not which arrow each took.
 func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
+	fromStart := 0
+	for _, e := range g.Edges {
+		if e.From == "start" {
+			fromStart++
+		}
+	}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
+		if n.ID == "start" && fromStart > 1 {
+			n.Count = fmt.Sprintf("%d calls", in.Calls)
+		}
 		if n.Menu != "" {
 			m := in.Menu(n.Menu)
 			n.Count = fmt.Sprintf("%d entered · %d hung up", m.Entered, m.HungUp)
@@ -281,7 +293,7 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 		switch {
 		case e.Menu != "" && e.Option != "":
 			e.Count = fmt.Sprint(in.Menu(e.Menu).Options[e.Option])
-		case e.From == "start":
+		case e.From == "start" && fromStart == 1:
 			e.Count = fmt.Sprint(in.Calls)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/flowgraph"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -282,13 +284,67 @@ func TestAdminFlowMapCounts(t *testing.T) {
 		`2 entered · 1 hung up</text>`,
 		`1 entered · 1 hung up</text>`,
 		`data-edge="m:main/2">1<`, // the arrow of option 2 to support
-		`data-edge="start/">2<`,   // every call into the entry menu
+		`>2 calls</text>`,         // the example's start has three arrows (open, closed, a number): the calls go on its box
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("flow map lacks %s", want)
 		}
 	}
+	// Not every call took each of those arrows: none is labelled with them all.
+	if strings.Contains(page, `data-edge="start/"`) {
+		t.Errorf("an arrow from the call's start claims every call")
+	}
 	if r := e.do(t, "GET", "/admin/flow?since=bad", "", withBearer(adminTestToken)); r.Code != 200 || !strings.Contains(r.Body.String(), "since: write a date") {
 		t.Errorf("bad period on the flow map: %d", r.Code)
+	}
+}
+
+// A flow whose start has one arrow (no hours, no numbers) keeps the calls on
+// that arrow.
+func TestAnnotateGraphSingleStart(t *testing.T) {
+	f, err := ivr.Parse("one.yaml", []byte("menus:\n  main:\n    greeting: Hi.\n    options: {\"1\": hangup}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := flowgraph.Layout(f)
+	annotateGraph(&g, &store.Insights{Calls: 7})
+	n := 0
+	for _, e := range g.Edges {
+		if e.From == "start" {
+			n++
+			if e.Count != "7" {
+				t.Errorf("start arrow count %q, want 7", e.Count)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d arrows from the start, want 1", n)
+	}
+}
+
+// A collect menu's "entered" row shows how often a value was collected
+// (the store counts collects under the same option key the map uses).
+func TestAnnotateGraphCollect(t *testing.T) {
+	if store.CollectOption != flowgraph.CollectOption {
+		t.Fatalf("store counts collects as %q, the flow map reads %q", store.CollectOption, flowgraph.CollectOption)
+	}
+	f, err := ivr.Parse("example.yaml", ivr.Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := flowgraph.Layout(f)
+	annotateGraph(&g, &store.Insights{Calls: 9, Menus: map[string]*store.MenuCounts{
+		"account": {Entered: 6, Chose: 5, Options: map[string]int64{store.CollectOption: 5}},
+	}})
+	found := false
+	for _, n := range g.Nodes {
+		for _, r := range n.Rows {
+			if n.ID == "m:account" && r.Option == flowgraph.CollectOption && r.Count == "5" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("the account menu's collect row shows no count")
 	}
 }

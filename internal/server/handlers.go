@@ -43,7 +43,10 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req.DialStatus = firstOf(params, p.DialStatus...)
 		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
-		flow := flows.Flow()
+		flow, draft := flows.Flow(), draftFlow(r.Context())
+		if draft != nil {
+			flow = draft
+		}
 		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
@@ -57,7 +60,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
-		if events != nil && call.ID != "" && len(res.Events) > 0 {
+		if events != nil && call.ID != "" && len(res.Events) > 0 && draft == nil {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))

@@ -90,11 +90,7 @@ func (r *runner) fetch(ctx context.Context, req request) ([]xml.Verb, error) {
 	if err != nil {
 		return nil, err
 	}
-	parse := xml.ParseTwiML
-	if r.call.Provider == "plivo" {
-		parse = xml.ParsePlivo
-	}
-	verbs, err := parse(body)
+	verbs, err := xml.Parse(r.call.Provider, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: answer is not valid %s: %w", req.method, req.url, xmlName(r.call.Provider), err)
 	}
@@ -102,7 +98,7 @@ func (r *runner) fetch(ctx context.Context, req request) ([]xml.Verb, error) {
 }
 
 func xmlName(provider string) string {
-	if provider == "twilio" {
+	if provider == carrier.Twilio {
 		return "TwiML"
 	}
 	return "Plivo XML"
@@ -131,11 +127,14 @@ func (r *runner) send(ctx context.Context, req request) ([]byte, error) {
 	return body, nil
 }
 
+// contentType is the media type the server answers provider with.
 func contentType(provider string) string {
-	if provider == "twilio" {
-		return "text/xml"
+	ct := xml.ContentTypeTwilio
+	if provider == carrier.Plivo {
+		ct = xml.ContentTypePlivo
 	}
-	return "application/xml"
+	mediaType, _, _ := mime.ParseMediaType(ct)
+	return mediaType
 }
 
 // do signs and sends one request; a non-200 answer is an error, as the

@@ -22,7 +22,9 @@ func TestSignNoDoubledSlash(t *testing.T) {
 			if err := Sign(args, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
 				t.Fatalf("sign %v: %v", args, err)
 			}
-			if doubled.MatchString(out.String()) {
+			// The URL only: a base64 signature may hold "//".
+			u := regexp.MustCompile(`curl (?:--globoff )?(\S+)`).FindStringSubmatch(out.String())
+			if u == nil || doubled.MatchString(u[1]) {
 				t.Errorf("IVR_PUBLIC_URL=%s, sign %v prints a doubled slash:\n%s", public, args, out.String())
 			}
 		}
