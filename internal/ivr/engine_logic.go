@@ -12,7 +12,7 @@ func (r *runner) openVars(token string) error {
 	if err != nil {
 		return err
 	}
-	vs, err := openVars(s, token)
+	vs, err := openVars(s, token, callBinding(r.call))
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (r *runner) encode(st state) string {
 				}
 				r.sealer = s
 			}
-			r.token = r.sealer.Seal(r.vars.encode())
+			r.token = r.sealer.SealFor(r.vars.encode(), callBinding(r.call))
 		}
 		st.Vars = r.token
 	}

@@ -53,8 +53,17 @@ type LookupResult struct {
 }
 
 // Sealer seals the call's variables into one query value of the action URLs
-// (authenticated encryption; internal/seal implements it).
+// (authenticated encryption; internal/seal implements it). ad is the call
+// the token belongs to (callBinding): authenticated, not stored, so a token
+// opens only in the call it was sealed for.
 type Sealer interface {
-	Seal(plain []byte) string          // URL-safe token
-	Open(token string) ([]byte, error) // error on tamper, wrong key or garbage
+	SealFor(plain, ad []byte) string                 // URL-safe token
+	OpenFor(token string, ad []byte) ([]byte, error) // error on tamper, wrong key, another call or garbage
+}
+
+// callBinding is the additional data that binds sealed variables to their
+// call: the provider and the call id (CallSid / CallUUID), which every
+// webhook of a call carries, transfers and recordings included.
+func callBinding(c Call) []byte {
+	return []byte(c.Provider + "\x00" + c.ID)
 }

@@ -159,14 +159,14 @@ func sealerOf(given Sealer) (Sealer, error) {
 }
 
 // openVars reads the sealed variables of an action URL ("" = none).
-func openVars(s Sealer, token string) (vars, error) {
+func openVars(s Sealer, token string, ad []byte) (vars, error) {
 	if token == "" {
 		return nil, nil
 	}
 	if len(token) > maxTokenLen {
 		return nil, fmt.Errorf("sealed variables: %d characters, more than %d", len(token), maxTokenLen)
 	}
-	plain, err := s.Open(token)
+	plain, err := s.OpenFor(token, ad)
 	if err != nil {
 		return nil, fmt.Errorf("sealed variables: %w", err)
 	}

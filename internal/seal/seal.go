@@ -71,7 +71,12 @@ func ParseKey(s string) ([]byte, error) {
 }
 
 // Seal encrypts and authenticates plain into a URL-safe token.
-func (b *Box) Seal(plain []byte) string {
+func (b *Box) Seal(plain []byte) string { return b.SealFor(plain, nil) }
+
+// SealFor is Seal with additional data ad (e.g. the call the token belongs
+// to): ad is authenticated, not stored, and the token opens only with the
+// same ad (OpenFor).
+func (b *Box) SealFor(plain, ad []byte) string {
 	ns := b.aead.NonceSize()
 	buf := make([]byte, ns, ns+len(plain)+b.aead.Overhead())
 	if _, err := rand.Read(buf); err != nil {
@@ -79,7 +84,7 @@ func (b *Box) Seal(plain []byte) string {
 		// crashes the program instead); keep the nonce unique regardless.
 		panic("seal: random nonce: " + err.Error())
 	}
-	buf = b.aead.Seal(buf, buf[:ns], plain, nil)
+	buf = b.aead.Seal(buf, buf[:ns], plain, ad)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
@@ -88,7 +93,11 @@ func (b *Box) Seal(plain []byte) string {
 var ErrOpen = errors.New("seal: the token does not open (changed, or sealed with another key)")
 
 // Open checks and decrypts a token made by Seal with the same key.
-func (b *Box) Open(token string) ([]byte, error) {
+func (b *Box) Open(token string) ([]byte, error) { return b.OpenFor(token, nil) }
+
+// OpenFor checks and decrypts a token made by SealFor with the same key and
+// the same additional data.
+func (b *Box) OpenFor(token string, ad []byte) ([]byte, error) {
 	if len(token) > MaxToken {
 		return nil, ErrOpen
 	}
@@ -97,7 +106,7 @@ func (b *Box) Open(token string) ([]byte, error) {
 	if err != nil || len(raw) < ns+b.aead.Overhead() {
 		return nil, ErrOpen
 	}
-	plain, err := b.aead.Open(nil, raw[:ns], raw[ns:], nil)
+	plain, err := b.aead.Open(nil, raw[:ns], raw[ns:], ad)
 	if err != nil {
 		return nil, ErrOpen
 	}

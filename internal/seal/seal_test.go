@@ -119,3 +119,22 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestSealFor(t *testing.T) {
+	b, err := NewRandom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := b.SealFor([]byte("x"), []byte("twilio\x00CA1"))
+	if got, err := b.OpenFor(tok, []byte("twilio\x00CA1")); err != nil || string(got) != "x" {
+		t.Fatalf("same data: %q %v", got, err)
+	}
+	for _, ad := range [][]byte{nil, []byte("twilio\x00CA2"), []byte("plivo\x00CA1")} {
+		if _, err := b.OpenFor(tok, ad); err == nil {
+			t.Errorf("opened with %q", ad)
+		}
+	}
+	if _, err := b.Open(tok); err == nil {
+		t.Error("a bound token opened unbound")
+	}
+}

@@ -9,8 +9,8 @@ import (
 // fixedSealer seals to a fixed token, so goldens of sealed state are stable.
 type fixedSealer struct{}
 
-func (fixedSealer) Seal([]byte) string          { return "SEALED-state_token" }
-func (fixedSealer) Open(string) ([]byte, error) { return []byte{1}, nil }
+func (fixedSealer) SealFor(_, _ []byte) string             { return "SEALED-state_token" }
+func (fixedSealer) OpenFor(string, []byte) ([]byte, error) { return []byte{1}, nil }
 
 const collectFlow = `
 menus:
