@@ -330,6 +330,7 @@ func newWebServers(cfg config.Config, handler http.Handler, ln net.Listener, por
 // serve starts the servers; their errors arrive on the returned channel.
 func (web *webServers) serve() chan error {
 	errc := make(chan error, 2)
+	web.ln = &closeOnceListener{Listener: web.ln}
 	go func() { errc <- web.srv.Serve(web.ln) }()
 	if web.redirect != nil {
 		go func() { errc <- web.redirect.ListenAndServe() }()

@@ -95,8 +95,17 @@ func (s *Service) syncLocked(ctx context.Context) error {
 		s.applied = rev.ID
 		return fmt.Errorf("apply flow revision %d: %w", rev.ID, err)
 	}
-	if s.applied != 0 {
+	switch {
+	case s.applied != 0:
 		s.logger.Info("serving a newly published flow revision", "revision", rev.ID, "note", rev.Note)
+	case rev.Author == FileAuthor:
+		// A run in file mode on the same store recorded its file: store
+		// mode serves it, not the bundled example. Say so, and how to
+		// choose.
+		s.logger.Warn("IVR_FLOW is unset: serving the store's newest flow revision, which a run with IVR_FLOW set recorded from its file (not the bundled example); set IVR_FLOW to serve a file, or publish or roll back in /admin/flow/edit",
+			"revision", rev.ID, "note", rev.Note)
+	default:
+		s.logger.Info("IVR_FLOW is unset: serving the store's newest flow revision", "revision", rev.ID, "author", rev.Author, "note", rev.Note)
 	}
 	s.applied = rev.ID
 	return nil

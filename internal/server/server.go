@@ -104,7 +104,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Render != nil {
 		for _, p := range []*provider{twilio, plivo} {
-			name := p.name
+			name := p.Provider
 			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
 		}
 	}
