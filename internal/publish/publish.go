@@ -34,9 +34,15 @@ type Service struct {
 	db     *store.DB
 	logger *slog.Logger
 
-	mu      sync.Mutex // serialises publishes and syncs of this process
-	applied int64      // the revision the live flow is (0 = not known yet)
+	mu       sync.Mutex // serialises publishes and syncs of this process
+	applied  int64      // the revision the live flow is (0 = not known yet)
+	validate func(*ivr.Flow) []string
 }
+
+// Validate adds checks a flow must pass to be published beyond the file's
+// own (e.g. that the secrets it names are set here); fn returns one message
+// per problem. Call it before serving.
+func (s *Service) Validate(fn func(*ivr.Flow) []string) { s.validate = fn }
 
 // New returns the service for src (file mode when src has a path) on db.
 func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
@@ -168,7 +174,18 @@ func (s *Service) Check(text []byte) (*ivr.Flow, error) {
 	if s.FileMode() {
 		name = filepath.Base(s.src.Path())
 	}
-	return ivr.Parse(name, text)
+	f, err := ivr.Parse(name, text)
+	if err != nil || s.validate == nil {
+		return f, err
+	}
+	var ps ivr.Problems
+	for _, msg := range s.validate(f) {
+		ps = append(ps, ivr.Problem{File: name, Msg: msg})
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return f, nil
 }
 
 // Publish makes text live as revision base+1: it must pass Check

@@ -335,3 +335,22 @@ func replayEvents(t *testing.T) []store.Event {
 	}
 	return out
 }
+
+// The insights page names the content hashes call events carry by their
+// published revision numbers.
+func TestInsightsNameRevisions(t *testing.T) {
+	e := newAdminEnv(t, "", nil)
+	e.liveFlow(t) // seeds revision 1 with the example
+	evs := replayEvents(t)
+	for i := range evs {
+		evs[i].At = time.Now().UTC()
+	}
+	if err := e.db.AddEvents(context.Background(), "twilio", "CArev", "+15551230000", "+15559870000", evs); err != nil {
+		t.Fatal(err)
+	}
+	w := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken))
+	want := "revision 1 · " + mustParse(t, string(ivr.Example())).Revision()
+	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+		t.Errorf("insights page: %d, want an option %q", w.Code, want)
+	}
+}
