@@ -56,16 +56,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		port = p
 	}
 	live := discoverPublicURL(ctx, &cfg, port, logger)
-	sealer, err := stateSealer(cfg, logger)
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	build := buildinfo.Read()
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
-		Nonces: svc.nonces, Metrics: svc.metrics, Publisher: svc.pub, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Nonces: svc.nonces, Metrics: svc.metrics, Publisher: svc.pub, Draining: draining.Load, DemoAPI: demoAPI(cfg, ln.Addr()),
 		Build: build, LivePublicURL: live,
 	})
 	if err != nil {
