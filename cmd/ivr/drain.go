@@ -83,6 +83,23 @@ func (d *drainer) wait(ctx context.Context, limit time.Duration) {
 	}
 }
 
+// closeOnceListener makes Close idempotent. shutdown closes the listener
+// itself to stop accepting, then calls http.Server.Shutdown, which closes
+// every listener Serve still tracks: when Serve's goroutine has not yet
+// seen its Accept fail (a busy machine), that second Close would fail with
+// "use of closed network connection" and Shutdown would return it as an
+// error, making a clean stop exit non-zero.
+type closeOnceListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnceListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
 // drainPeriod keeps serving for d after a stop signal, with /readyz answering
 // 503 (draining) and keep-alives off, so a load balancer takes the instance
 // out and clients reconnect elsewhere before the listener closes. A second

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -124,5 +129,70 @@ func TestShutdownDrainSecondSignal(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "drain cut short") {
 		t.Errorf("not logged:\n%s", stderr.String())
+	}
+}
+
+// blockingListener's Accept stays blocked until release is closed, even
+// after Close: it holds Serve in the state a busy machine leaves it in, the
+// listener closed but Serve not yet returned. A second Close fails, as a
+// real listener's does.
+type blockingListener struct {
+	net.Listener
+	accepting chan struct{} // closed when Serve first calls Accept
+	once      sync.Once
+	release   chan struct{}
+	closes    atomic.Int32
+}
+
+func (l *blockingListener) Accept() (net.Conn, error) {
+	l.once.Do(func() { close(l.accepting) })
+	<-l.release
+	return nil, net.ErrClosed
+}
+
+func (l *blockingListener) Close() error {
+	if l.closes.Add(1) > 1 {
+		return net.ErrClosed
+	}
+	return l.Listener.Close()
+}
+
+// TestShutdownListenerClosedFirst: shutdown closes the listener to stop
+// accepting and then calls Shutdown, which closes the listeners Serve still
+// tracks; when Serve has not yet returned, that second Close must not turn
+// a clean stop into "shutdown: use of closed network connection".
+func TestShutdownListenerClosedFirst(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl := &blockingListener{Listener: inner, accepting: make(chan struct{}), release: make(chan struct{})}
+	web := &webServers{srv: &http.Server{Handler: http.NotFoundHandler()}, ln: bl, scheme: "http"}
+	// Shutdown starts its OnShutdown hooks right after it has closed the
+	// listeners Serve tracks; only then does Accept return (and Serve, which
+	// Shutdown waits for).
+	web.srv.RegisterOnShutdown(func() { close(bl.release) })
+	errc := web.serve()
+	defer func() {
+		select {
+		case err := <-errc:
+			if !errors.Is(err, http.ErrServerClosed) {
+				t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
+			}
+		case <-time.After(testutil.WaitTimeout):
+			t.Error("Serve did not return after Shutdown")
+		}
+	}()
+	<-bl.accepting // Serve tracks its listener before it calls Accept
+	if err := web.ln.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := web.srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown after the listener was closed: %v", err)
+	}
+	if n := bl.closes.Load(); n != 1 {
+		t.Errorf("the listener was closed %d times, want once", n)
 	}
 }

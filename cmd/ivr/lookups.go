@@ -9,7 +9,6 @@ import (
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
-	"github.com/ivr-project/ivr/internal/seal"
 )
 
 // checkSecrets checks that every {{secret.NAME}} the flow's requests use is
@@ -27,17 +26,6 @@ func checkSecrets(cfg config.Config, f *ivr.Flow, logger *slog.Logger) error {
 		logger.Warn(err.Error() + " (until then its lookups fail and run their on_error)")
 	}
 	return nil
-}
-
-// stateSealer seals the call's variables with IVR_STATE_KEY, or in local
-// mode without one, with a key made for this process.
-func stateSealer(cfg config.Config, logger *slog.Logger) (*seal.Box, error) {
-	if cfg.StateKey != nil {
-		return seal.New(cfg.StateKey)
-	}
-	logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
-		"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
-	return seal.NewRandom()
 }
 
 // demoAPI is the base URL at which this process's own demo API answers

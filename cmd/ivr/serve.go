@@ -56,16 +56,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		port = p
 	}
 	live := discoverPublicURL(ctx, &cfg, port, logger)
-	sealer, err := stateSealer(cfg, logger)
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	build := buildinfo.Read()
 	var draining atomic.Bool // set at shutdown: /readyz answers 503
 	handler, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Flows: svc.flows, Store: svc.db, Events: svc.events, Failures: svc.failures,
-		Nonces: svc.nonces, Metrics: svc.metrics, Publisher: svc.pub, Draining: draining.Load, Sealer: sealer, DemoAPI: demoAPI(cfg, ln.Addr()),
+		Nonces: svc.nonces, Metrics: svc.metrics, Publisher: svc.pub, Draining: draining.Load, DemoAPI: demoAPI(cfg, ln.Addr()),
 		Build: build, LivePublicURL: live,
 	})
 	if err != nil {
@@ -132,7 +127,8 @@ type services struct {
 }
 
 // openServices checks the public URL, loads the flow (filling in the call
-// center from it when unset) and opens the store. The caller closes db.
+// center from it when unset; in store mode the newest published one) and
+// opens the store. The caller closes db.
 func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*services, error) {
 	if err := (auth.URLResolver{PublicBase: cfg.PublicURL}).Validate(); err != nil {
 		return nil, fmt.Errorf("IVR_PUBLIC_URL: %w", err)
@@ -140,16 +136,6 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	flows, err := ivr.NewSource(cfg.FlowPath, logger)
 	if err != nil {
 		return nil, fmt.Errorf("load flow: %w (run `ivr check %s` to see every problem)", err, cfg.FlowPath)
-	}
-	if cfg.CallCenter == "" {
-		cfg.CallCenter = flows.Flow().CallCenter()
-	}
-	if cfg.CallCenter == "" {
-		cfg.CallCenter = config.ExampleCallCenter
-		logger.Warn("IVR_CALL_CENTER_NUMBER is not set: fallbacks dial the example placeholder " + config.ExampleCallCenter + " (production mode refuses this)")
-	}
-	if err := checkSecrets(*cfg, flows.Flow(), logger); err != nil {
-		return nil, err
 	}
 	for name, tokenSet := range map[string]bool{"twilio": len(cfg.TwilioTokens) > 0, "plivo": cfg.PlivoToken != ""} {
 		if cfg.Providers[name] && !tokenSet {
@@ -161,14 +147,9 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		return nil, fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden
 	}
 	s := &services{flows: flows, db: db, events: store.NewWriter(db, 10000, logger), failures: store.NewFailureCounter(db, logger)}
-	s.pub = publish.New(flows, db, logger)
-	if err := s.pub.Sync(ctx); err != nil {
-		var ps ivr.Problems
-		if !errors.As(err, &ps) {
-			db.Close()
-			return nil, fmt.Errorf("flow revisions: %w", err)
-		}
-		logger.Error("the newest published flow does not load here; serving the bundled example until a good one is published", "error", err)
+	if s.pub, err = openPublisher(ctx, cfg, flows, db, logger); err != nil {
+		db.Close()
+		return nil, err
 	}
 	s.nonces = auth.NewMemoryNonces(100000, 15*time.Minute)
 	if db.Driver() == "postgres" {
@@ -181,6 +162,41 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	}
 	s.metrics.WatchWriter(func() float64 { return float64(s.events.LostCalls()) }, func() float64 { return float64(s.events.Waits()) })
 	return s, nil
+}
+
+// openPublisher puts the flow and the store's revisions in step (store
+// mode: the newest published flow goes live; file mode: the file is
+// recorded), then fills in the call center from the live flow when unset
+// and checks the secrets it names.
+func openPublisher(ctx context.Context, cfg *config.Config, flows *ivr.Source, db *store.DB, logger *slog.Logger) (*publish.Service, error) {
+	pub := publish.New(flows, db, logger)
+	if cfg.Production { // as at start: a flow whose secrets are not set here is refused
+		pub.Validate(func(f *ivr.Flow) []string {
+			var msgs []string
+			for _, err := range cfg.Secrets.Check(f.Secrets()) {
+				msgs = append(msgs, err.Error())
+			}
+			return msgs
+		})
+	}
+	if err := pub.Sync(ctx); err != nil {
+		var ps ivr.Problems
+		if !errors.As(err, &ps) {
+			return nil, fmt.Errorf("flow revisions: %w", err)
+		}
+		logger.Error("the newest published flow does not load here; serving the bundled example until a good one is published", "error", err)
+	}
+	if cfg.CallCenter == "" {
+		cfg.CallCenter = flows.Flow().CallCenter()
+	}
+	if cfg.CallCenter == "" {
+		cfg.CallCenter = config.ExampleCallCenter
+		logger.Warn("IVR_CALL_CENTER_NUMBER is not set: fallbacks dial the example placeholder " + config.ExampleCallCenter + " (production mode refuses this)")
+	}
+	if err := checkSecrets(*cfg, flows.Flow(), logger); err != nil {
+		return nil, err
+	}
+	return pub, nil
 }
 
 // discoverPublicURL takes the public URL from a local ngrok agent when
@@ -309,6 +325,7 @@ func newWebServers(cfg config.Config, handler http.Handler, ln net.Listener, por
 // serve starts the servers; their errors arrive on the returned channel.
 func (web *webServers) serve() chan error {
 	errc := make(chan error, 2)
+	web.ln = &closeOnceListener{Listener: web.ln}
 	go func() { errc <- web.srv.Serve(web.ln) }()
 	if web.redirect != nil {
 		go func() { errc <- web.redirect.ListenAndServe() }()

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Series is one named, stacked part of a column chart.
@@ -87,7 +88,15 @@ type Bar struct {
 
 // Bars draws one horizontal bar per row, longest = the largest value.
 func Bars(id, title string, bars []Bar, width int) template.HTML {
-	const rowH, labelW, valueW = 22, 140, 90
+	const rowH, labelW = 22, 140
+	// Room right of the longest bar for the longest value text (about 7
+	// units a character at the bars' 12px), so "2 · 33.3 % of entries" is
+	// not cut at the edge; the bars keep at least a third of the width.
+	valueW := 90
+	for _, r := range bars {
+		valueW = max(valueW, 7*utf8.RuneCountInString(barValue(r))+12)
+	}
+	valueW = min(valueW, (width-labelW)*2/3)
 	if len(bars) == 0 {
 		return template.HTML(fmt.Sprintf(`<svg class="chart bars" id="%s" role="img" aria-label="%s" viewBox="0 0 %d 30" xmlns="http://www.w3.org/2000/svg">`+
 			`<title>%s</title><text class="axis" x="0" y="20">none in this period</text></svg>`, esc(id), esc(title), width, esc(title)))
@@ -111,14 +120,18 @@ func Bars(id, title string, bars []Bar, width int) template.HTML {
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+14, esc(clip(r.Label, 22)))
 		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%d" y="%d" width="%.1f" height="%d"><title>%s: %s</title></rect>`,
 			i%6, labelW, y+2, math.Max(w, 1), rowH-6, esc(r.Label), num(r.Value))
-		val := num(r.Value)
-		if r.Note != "" {
-			val += " · " + r.Note
-		}
-		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%d">%s</text>`, float64(labelW)+math.Max(w, 1)+6, y+14, esc(val))
+		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%d">%s</text>`, float64(labelW)+math.Max(w, 1)+6, y+14, esc(barValue(r)))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// barValue is the text written after a bar: its value and note.
+func barValue(r Bar) string {
+	if r.Note != "" {
+		return num(r.Value) + " · " + r.Note
+	}
+	return num(r.Value)
 }
 
 // niceScale returns an axis maximum >= v and a tick step (1, 2 or 5 times a

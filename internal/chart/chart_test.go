@@ -103,3 +103,32 @@ func TestShares(t *testing.T) {
 		t.Errorf("segment titles lack the share:\n%s", out)
 	}
 }
+
+// The value text after the longest bar fits inside the chart: the bars
+// leave room for the longest "value · note".
+func TestBarsValueFits(t *testing.T) {
+	out := string(Bars("b", "Hung up", []Bar{{Label: "main", Value: 2, Note: "33.3 % of entries"}, {Label: "account", Value: 1, Note: "100.0 % of entries"}}, 600))
+	var doc struct {
+		Texts []struct {
+			Class string  `xml:"class,attr"`
+			X     float64 `xml:"x,attr"`
+			Text  string  `xml:",chardata"`
+		} `xml:"text"`
+	}
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tx := range doc.Texts {
+		if tx.Class != "value" {
+			continue
+		}
+		n++
+		if end := tx.X + 7*float64(len([]rune(tx.Text))); end > 600 {
+			t.Errorf("%q starts at %.0f and ends near %.0f, past the chart's 600", tx.Text, tx.X, end)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d value texts, want 2", n)
+	}
+}

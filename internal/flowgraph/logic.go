@@ -33,8 +33,17 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 		digits = fmt.Sprintf("%d digits", c.MinDigits)
 	}
 	rows := []rowSpec{{Key: "collect", Text: c.Into + ", " + digits, Class: "collect"}}
-	return append(rows, actionRows(f, m.ID, "entered", "option", c.Actions)...)
+	for _, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
+		r.Menu, r.Option = m.ID, CollectOption
+		rows = append(rows, r)
+	}
+	return rows
 }
+
+// CollectOption is the option key a collect menu's valid entries are
+// counted under (the store's insights use the same key), so the flow map
+// shows how often a value was collected.
+const CollectOption = "collect"
 
 // branchRows are a switch's rows: each condition (else last) and what its
 // branch does; a branch that ends neither the call nor the menu goes on

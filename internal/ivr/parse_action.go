@@ -101,9 +101,8 @@ func (p *parser) action(n *yaml.Node, what string, prompt bool) (Action, bool) {
 			case "voice":
 				a.Voice, _ = p.str(kv.v, k)
 			case "language":
-				if s, good := p.lang(kv.v, k); good {
+				if s, good := p.langRef(kv.v, k); good {
 					a.Language = s
-					p.langUses = append(p.langUses, use{s, kv.v})
 				}
 			case "loop":
 				a.Loop, _ = p.num(kv.v, k, 0, 10, "times")
@@ -156,10 +155,9 @@ func (p *parser) actionValue(a *Action, kind *pair, ok bool) bool {
 			}
 		}
 	case KindSetLanguage:
-		s, good := p.lang(v, "set_language")
+		s, good := p.langRef(v, "set_language")
 		if good {
 			a.Lang = s
-			p.langUses = append(p.langUses, use{s, v})
 		}
 		ok = ok && good
 	case KindTransfer:

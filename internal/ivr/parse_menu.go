@@ -97,9 +97,8 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		case "voice":
 			m.Voice, _ = p.str(kv.v, k)
 		case "language":
-			if s, ok := p.lang(kv.v, k); ok {
+			if s, ok := p.langRef(kv.v, k); ok {
 				m.Language = s
-				p.langUses = append(p.langUses, use{s, kv.v})
 			}
 		case "options":
 			optionsNode = kv.v
@@ -195,9 +194,8 @@ func (p *parser) speech(n *yaml.Node) *Speech {
 				s.Hints = []string{}
 			}
 		case "language":
-			if l, ok := p.lang(kv.v, "speech language"); ok {
+			if l, ok := p.langRef(kv.v, "speech language"); ok {
 				s.Language = l
-				p.langUses = append(p.langUses, use{l, kv.v})
 			}
 		}
 	}

@@ -50,9 +50,8 @@ func (p *parser) numbers(n *yaml.Node) {
 				case "entry":
 					entryNode = nv.v
 				case "language":
-					if s, good := p.lang(nv.v, "language"); good {
+					if s, good := p.langRef(nv.v, "language"); good {
 						e.Language = s
-						p.langUses = append(p.langUses, use{s, nv.v})
 					}
 				}
 			}

@@ -125,6 +125,16 @@ func (p *parser) lang(n *yaml.Node, what string) (string, bool) {
 	return s, true
 }
 
+// langRef reads a language tag that names one of the flow's languages
+// (checked in resolve, once all are known).
+func (p *parser) langRef(n *yaml.Node, what string) (string, bool) {
+	s, ok := p.lang(n, what)
+	if ok {
+		p.langUses = append(p.langUses, use{s, n})
+	}
+	return s, ok
+}
+
 func (p *parser) phone(n *yaml.Node, what string) (string, bool) {
 	s, ok := p.str(n, what)
 	if !ok {

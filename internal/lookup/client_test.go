@@ -2,12 +2,14 @@ package lookup
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +59,31 @@ func api(t *testing.T) *httptest.Server {
 		w.Write(bytes.Repeat([]byte("x"), 65537-8))
 		w.Write([]byte(`"}`))
 	})
+	mux.HandleFunc("GET /gzip", func(w http.ResponseWriter, r *http.Request) {
+		// 10 MiB of JSON that travels as about 10 KiB: read only up to the cap.
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte(`{"a":"`))
+		zw.Write(bytes.Repeat([]byte("0"), 10<<20))
+		zw.Write([]byte(`"}`))
+		zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Write(buf.Bytes())
+	})
+	mux.HandleFunc("GET /drip", func(w http.ResponseWriter, r *http.Request) {
+		// Headers at once, then the body a byte at a time, never ending.
+		w.Write([]byte(`{"a":"`))
+		for {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+				w.Write([]byte("x"))
+			}
+		}
+	})
 	mux.HandleFunc("GET /exact", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"a":"`))
 		w.Write(bytes.Repeat([]byte("x"), 65536-8))
@@ -98,6 +125,8 @@ func TestDo(t *testing.T) {
 		{"timeout", Lookup{URL: srv.URL + "/slow", Timeout: 20 * time.Millisecond}, KindTimeout, 0, nil},
 		{"too large announced", Lookup{URL: srv.URL + "/big"}, KindTooLarge, 200, nil},
 		{"too large chunked", Lookup{URL: srv.URL + "/big?chunked=1"}, KindTooLarge, 200, nil},
+		{"gzip bomb", Lookup{URL: srv.URL + "/gzip", Save: map[string]string{"a": "a"}}, KindTooLarge, 200, nil},
+		{"body drips", Lookup{URL: srv.URL + "/drip", Timeout: 50 * time.Millisecond}, KindTimeout, 200, nil},
 		{"exactly 64 KiB", Lookup{URL: srv.URL + "/exact"}, KindOK, 200, map[string]string{}},
 		{"value too long", Lookup{URL: srv.URL + "/long", Save: map[string]string{"a": "a"}}, KindTooLarge, 200, nil},
 		{"html", Lookup{URL: srv.URL + "/text/html"}, KindBadJSON, 200, nil},

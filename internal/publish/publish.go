@@ -34,9 +34,15 @@ type Service struct {
 	db     *store.DB
 	logger *slog.Logger
 
-	mu      sync.Mutex // serialises publishes and syncs of this process
-	applied int64      // the revision the live flow is (0 = not known yet)
+	mu       sync.Mutex // serialises publishes and syncs of this process
+	applied  int64      // the revision the live flow is (0 = not known yet)
+	validate func(*ivr.Flow) []string
 }
+
+// Validate adds checks a flow must pass to be published beyond the file's
+// own (e.g. that the secrets it names are set here); fn returns one message
+// per problem. Call it before serving.
+func (s *Service) Validate(fn func(*ivr.Flow) []string) { s.validate = fn }
 
 // New returns the service for src (file mode when src has a path) on db.
 func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
@@ -89,8 +95,17 @@ func (s *Service) syncLocked(ctx context.Context) error {
 		s.applied = rev.ID
 		return fmt.Errorf("apply flow revision %d: %w", rev.ID, err)
 	}
-	if s.applied != 0 {
+	switch {
+	case s.applied != 0:
 		s.logger.Info("serving a newly published flow revision", "revision", rev.ID, "note", rev.Note)
+	case rev.Author == FileAuthor:
+		// A run in file mode on the same store recorded its file: store
+		// mode serves it, not the bundled example. Say so, and how to
+		// choose.
+		s.logger.Warn("IVR_FLOW is unset: serving the store's newest flow revision, which a run with IVR_FLOW set recorded from its file (not the bundled example); set IVR_FLOW to serve a file, or publish or roll back in /admin/flow/edit",
+			"revision", rev.ID, "note", rev.Note)
+	default:
+		s.logger.Info("IVR_FLOW is unset: serving the store's newest flow revision", "revision", rev.ID, "author", rev.Author, "note", rev.Note)
 	}
 	s.applied = rev.ID
 	return nil
@@ -159,7 +174,18 @@ func (s *Service) Check(text []byte) (*ivr.Flow, error) {
 	if s.FileMode() {
 		name = filepath.Base(s.src.Path())
 	}
-	return ivr.Parse(name, text)
+	f, err := ivr.Parse(name, text)
+	if err != nil || s.validate == nil {
+		return f, err
+	}
+	var ps ivr.Problems
+	for _, msg := range s.validate(f) {
+		ps = append(ps, ivr.Problem{File: name, Msg: msg})
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return f, nil
 }
 
 // Publish makes text live as revision base+1: it must pass Check

@@ -111,7 +111,7 @@ func newAdmin(d Deps) *admin {
 		a.secure = u.Scheme == "https"
 		a.publicHost = u.Host
 	}
-	a.layout = template.Must(template.New("layout.html").Funcs(templateFuncs()).ParseFS(web.FS, "templates/layout.html"))
+	a.layout = template.Must(template.New("layout.html").Funcs(templateFuncs()).ParseFS(web.FS, "templates/layout.html", "templates/flowsvg.html", "templates/trypanel.html"))
 	a.errors = a.page("error.html")
 	return a
 }

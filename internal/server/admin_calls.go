@@ -30,22 +30,33 @@ func listOptions(q url.Values) (store.ListOptions, error) {
 		}
 		opts.Limit = n
 	}
-	for _, f := range []struct {
-		name string
-		dst  *time.Time
-		days int
-	}{{"since", &opts.Since, 0}, {"until", &opts.Until, 1}} {
-		v := strings.TrimSpace(q.Get(f.name))
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return opts, fmt.Errorf("%s: write a date as YYYY-MM-DD (got %q)", f.name, v)
-		}
-		*f.dst = t.AddDate(0, 0, f.days)
+	since, err := queryDate(q, "since")
+	if err != nil {
+		return opts, err
+	}
+	until, err := queryDate(q, "until")
+	if err != nil {
+		return opts, err
+	}
+	opts.Since = since
+	if !until.IsZero() {
+		opts.Until = until.AddDate(0, 0, 1)
 	}
 	return opts, nil
+}
+
+// queryDate reads the date q names (YYYY-MM-DD, a UTC day): the call list's
+// and the insights' since and until. Absent or blank is the zero time.
+func queryDate(q url.Values, name string) (time.Time, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: write a date as YYYY-MM-DD (got %q)", name, v)
+	}
+	return t, nil
 }
 
 // callRow is one call in the list, with its path through the flow in short.

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/chart"
@@ -31,6 +32,29 @@ type dashboardView struct {
 	Compare     *compareView
 	Exports     []exportLink
 	RevisionSel struct{ A, B string }
+	// RevisionOptions are the period's flow revisions (content hashes, as
+	// call events carry them) named by their published numbers.
+	RevisionOptions []revisionOption
+}
+
+type revisionOption struct{ Hash, Label string }
+
+// revisionOptions names each hash "revision N · hash" when it was published
+// (the newest number with that text), else by the hash alone.
+func revisionOptions(r *http.Request, db *store.DB, hashes []string) []revisionOption {
+	nums, err := db.FlowRevisionNumbers(r.Context())
+	if err != nil {
+		nums = nil // the hashes alone still work
+	}
+	out := make([]revisionOption, 0, len(hashes))
+	for _, h := range hashes {
+		label := h
+		if n, ok := nums[h]; ok {
+			label = "revision " + strconv.FormatInt(n, 10) + " · " + h
+		}
+		out = append(out, revisionOption{Hash: h, Label: label})
+	}
+	return out
 }
 
 type menuRow struct {
@@ -77,6 +101,7 @@ func handleInsightsPage(a *admin) http.Handler {
 		v.fillCharts(p, in)
 		v.Exports = exportLinks(p)
 		v.RevisionSel.A, v.RevisionSel.B = q.Get("a"), q.Get("b")
+		v.RevisionOptions = revisionOptions(r, a.d.Store, in.Revisions)
 		if v.RevisionSel.A != "" && v.RevisionSel.B != "" {
 			if v.Compare, err = compareRevisions(r, a.d.Store, p, v.RevisionSel.A, v.RevisionSel.B); err != nil {
 				a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())

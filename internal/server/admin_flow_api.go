@@ -232,3 +232,61 @@ func handleAPICheck(pub *publish.Service) http.Handler {
 		}{probs})
 	})
 }
+
+// maxReplayCalls caps POST /admin/api/flow/replay's "calls".
+const maxReplayCalls = 1000
+
+// handleAPIReplay serves POST /admin/api/flow/replay {"text", "calls"}:
+// the inputs of the last N recorded calls through the live flow and the
+// draft (see publish.Replay), with the text diff live → draft.
+func handleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Text  string `json:"text"`
+			Calls int    `json:"calls"`
+		}
+		if !decodeFlowBody(w, r, &req, func() string { return req.Text }) {
+			return
+		}
+		if req.Calls <= 0 || req.Calls > maxReplayCalls {
+			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("calls must be 1 to %d", maxReplayCalls))
+			return
+		}
+		draft, err := pub.Check([]byte(req.Text))
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		calls, err := recentCalls(r, db, req.Calls)
+		if err != nil {
+			writeJSONError(w, http.StatusInternalServerError, "read recent calls: "+err.Error())
+			return
+		}
+		live := pub.Source().Flow()
+		changed, unfaithful := publish.Replay(live, draft, calls)
+		writeJSON(w, struct {
+			Replayed   int                    `json:"replayed"`
+			Changed    []publish.ReplayedCall `json:"changed"`
+			Unfaithful int                    `json:"unfaithful"` // live replay differs from the recorded call
+			Diff       string                 `json:"diff"`
+		}{len(calls), changed, unfaithful, publish.Diff(string(pub.Source().Text()), req.Text, "live", "draft")})
+	})
+}
+
+// recentCalls reads the newest n calls with their events, a page at a time.
+func recentCalls(r *http.Request, db *store.DB, n int) ([]store.Call, error) {
+	var out []store.Call
+	cursor := ""
+	for len(out) < n {
+		page, next, err := db.ListCalls(r.Context(), store.ListOptions{Limit: min(n-len(out), 500), Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" || len(page) == 0 {
+			break
+		}
+		cursor = next
+	}
+	return out, nil
+}

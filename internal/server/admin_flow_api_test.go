@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
@@ -260,4 +262,95 @@ func TestFlowAPIFileMode(t *testing.T) {
 			t.Fatalf("publish on a base older than the disk edit: %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// Replay, map and try-the-draft through the API.
+func TestFlowAPIDraftTools(t *testing.T) {
+	e := newAdminEnv(t, "", nil)
+	bearer := withBearer(adminTestToken)
+	// A recorded call on the live example: 2 (support), then 1 (transfer).
+	if err := e.db.AddEvents(context.Background(), "twilio", "CAreplay", "+15551230000", "+15559870000", replayEvents(t)); err != nil {
+		t.Fatal(err)
+	}
+	draft := strings.Replace(string(ivr.Example()), "do: {goto: support}", "do: {goto: billing}", 1)
+	for _, tc := range []struct {
+		name, body string
+		want       int
+		has        []string
+	}{
+		{"the live flow again", jsonBody(t, map[string]any{"text": string(ivr.Example()), "calls": 10}), 200, []string{`"replayed": 1`, `"changed": []`}},
+		{"support goes to billing", jsonBody(t, map[string]any{"text": draft, "calls": 10}), 200, []string{`"call_id": "CAreplay"`, `"support"`, `"billing"`, `"diverges_at": 1`, `+        do: {goto: billing}`}},
+		{"a broken draft", jsonBody(t, map[string]any{"text": apiFlowBad, "calls": 10}), 422, []string{`"line":5`}},
+		{"no calls asked", jsonBody(t, map[string]any{"text": draft}), 400, []string{"calls must be"}},
+	} {
+		w := e.do(t, "POST", "/admin/api/flow/replay", tc.body, bearer)
+		for _, h := range tc.has {
+			if w.Code != tc.want || !strings.Contains(w.Body.String(), h) {
+				t.Errorf("replay %s: %d %.600s, want %d with %q", tc.name, w.Code, w.Body, tc.want, h)
+			}
+		}
+	}
+	w := e.do(t, "POST", "/admin/api/flow/map", jsonBody(t, map[string]string{"text": apiFlowV2}), bearer)
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "<svg") || !strings.Contains(w.Body.String(), `data-node="m:other"`) {
+		t.Errorf("map of a draft: %d %.300s", w.Code, w.Body)
+	}
+	if w := e.do(t, "POST", "/admin/api/flow/map", jsonBody(t, map[string]string{"text": apiFlowBad}), bearer); w.Code != 422 {
+		t.Errorf("map of a broken draft: %d", w.Code)
+	}
+	// Try the draft: the answer is the draft's, and nothing is recorded.
+	w = e.do(t, "POST", "/admin/api/try", jsonBody(t, map[string]any{"provider": "twilio", "call_id": "CAdraft", "draft": apiFlowV2}), bearer)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Version two.") {
+		t.Fatalf("try the draft: %d %.400s", w.Code, w.Body)
+	}
+	w = e.do(t, "POST", "/admin/api/try", jsonBody(t, map[string]any{"provider": "twilio", "call_id": "CAdraft", "draft": apiFlowBad}), bearer)
+	if w.Code != 422 || !strings.Contains(w.Body.String(), "flow.yaml:5:") {
+		t.Errorf("try a broken draft: %d %.400s", w.Code, w.Body)
+	}
+	w = e.do(t, "POST", "/admin/api/try", jsonBody(t, map[string]any{"provider": "twilio", "call_id": "CAdraft", "draft": apiFlowV2, "hangup": true}), bearer)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "not recorded") {
+		t.Errorf("hang up a draft call: %d %.400s", w.Code, w.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e.deps.Events.Flush(ctx)
+	if _, err := e.db.GetCall(ctx, "twilio", "CAdraft"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a call on the draft was recorded: %v", err)
+	}
+}
+
+// replayEvents are the events of a call on the example: main, 2, support, 1, transfer.
+func replayEvents(t *testing.T) []store.Event {
+	t.Helper()
+	f := mustParse(t, string(ivr.Example()))
+	var out []store.Event
+	for _, e := range []ivr.Event{
+		{Menu: "main", Action: "enter"},
+		{Menu: "main", Input: "2", Action: "option 2"},
+		{Menu: "support", Action: "enter"},
+		{Menu: "support", Input: "1", Action: "option 1"},
+		{Menu: "support", Action: "transfer +15005550006"},
+	} {
+		e.At = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+		out = append(out, store.Event{Event: e, Revision: f.Revision()})
+	}
+	return out
+}
+
+// The insights page names the content hashes call events carry by their
+// published revision numbers.
+func TestInsightsNameRevisions(t *testing.T) {
+	e := newAdminEnv(t, "", nil)
+	e.liveFlow(t) // seeds revision 1 with the example
+	evs := replayEvents(t)
+	for i := range evs {
+		evs[i].At = time.Now().UTC()
+	}
+	if err := e.db.AddEvents(context.Background(), "twilio", "CArev", "+15551230000", "+15559870000", evs); err != nil {
+		t.Fatal(err)
+	}
+	w := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken))
+	want := "revision 1 · " + mustParse(t, string(ivr.Example())).Revision()
+	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+		t.Errorf("insights page: %d, want an option %q", w.Code, want)
+	}
 }

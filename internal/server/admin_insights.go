@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,22 +39,18 @@ func parsePeriod(q url.Values, now time.Time) (period, error) {
 		Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until")),
 		To: strings.TrimSpace(q.Get("to")), Provider: strings.TrimSpace(q.Get("provider")), Rev: strings.TrimSpace(q.Get("revision")),
 	}
-	today := now.UTC().Truncate(24 * time.Hour)
-	p.untilDay = today
-	if p.Until != "" {
-		t, err := time.Parse(time.DateOnly, p.Until)
-		if err != nil {
-			return p, fmt.Errorf("until: write a date as YYYY-MM-DD (got %q)", p.Until)
-		}
-		p.untilDay = t
+	var err error
+	if p.untilDay, err = queryDate(q, "until"); err != nil {
+		return p, err
 	}
-	p.sinceDay = p.untilDay.AddDate(0, 0, -6)
-	if p.Since != "" {
-		t, err := time.Parse(time.DateOnly, p.Since)
-		if err != nil {
-			return p, fmt.Errorf("since: write a date as YYYY-MM-DD (got %q)", p.Since)
-		}
-		p.sinceDay = t
+	if p.untilDay.IsZero() {
+		p.untilDay = now.UTC().Truncate(24 * time.Hour)
+	}
+	if p.sinceDay, err = queryDate(q, "since"); err != nil {
+		return p, err
+	}
+	if p.sinceDay.IsZero() {
+		p.sinceDay = p.untilDay.AddDate(0, 0, -6)
 	}
 	if p.untilDay.Before(p.sinceDay) {
 		return p, errors.New("until is before since: pick an until on or after since")
@@ -220,7 +217,7 @@ func handleAPIInsightsExport(db *store.DB) http.Handler {
 		case err != nil:
 		case format != "csv" && format != "json":
 			err = fmt.Errorf("format: csv or json (got %q)", format)
-		case !contains(exportTables, what):
+		case !slices.Contains(exportTables, what):
 			err = fmt.Errorf("what: one of %s (got %q)", strings.Join(exportTables, ", "), what)
 		}
 		if err != nil {
@@ -248,15 +245,6 @@ func handleAPIInsightsExport(db *store.DB) http.Handler {
 		cw.Write(header)
 		cw.WriteAll(rows)
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // rowsJSON turns a table into a list of objects; numbers stay numbers.

@@ -321,3 +321,30 @@ func TestAnnotateGraphSingleStart(t *testing.T) {
 		t.Errorf("%d arrows from the start, want 1", n)
 	}
 }
+
+// A collect menu's "entered" row shows how often a value was collected
+// (the store counts collects under the same option key the map uses).
+func TestAnnotateGraphCollect(t *testing.T) {
+	if store.CollectOption != flowgraph.CollectOption {
+		t.Fatalf("store counts collects as %q, the flow map reads %q", store.CollectOption, flowgraph.CollectOption)
+	}
+	f, err := ivr.Parse("example.yaml", ivr.Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := flowgraph.Layout(f)
+	annotateGraph(&g, &store.Insights{Calls: 9, Menus: map[string]*store.MenuCounts{
+		"account": {Entered: 6, Chose: 5, Options: map[string]int64{store.CollectOption: 5}},
+	}})
+	found := false
+	for _, n := range g.Nodes {
+		for _, r := range n.Rows {
+			if n.ID == "m:account" && r.Option == flowgraph.CollectOption && r.Count == "5" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("the account menu's collect row shows no count")
+	}
+}

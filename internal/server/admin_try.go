@@ -42,6 +42,9 @@ type tryRequest struct {
 	// Plivo hangup) with status completed instead of a voice request.
 	Hangup   bool `json:"hangup"`
 	Duration int  `json:"duration"` // seconds, with Hangup
+	// Draft, when set, is a flow's text to play instead of the live flow
+	// (the editor's "Try the draft"); such calls are not recorded.
+	Draft string `json:"draft,omitempty"`
 }
 
 // tryResponse is what the page shows of one step.
@@ -151,6 +154,12 @@ func handleTry(a *admin) http.Handler {
 		// router serves the inner request from its root.
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), chi.RouteCtxKey, nil), 10*time.Second)
 		defer cancel()
+		if tr.Draft != "" {
+			var done bool
+			if ctx, done = a.tryDraft(ctx, w, tr); done {
+				return
+			}
+		}
 		inner, err := innerRequest(ctx, r, cfg, tr.Provider, target, params)
 		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, "try: "+err.Error())
@@ -174,7 +183,7 @@ func handleTry(a *admin) http.Handler {
 // hang-up).
 func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*provider) (tryRequest, *provider, string, error) {
 	var tr tryRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFlowBody)) // a draft flow may ride along
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&tr); err != nil {
 		return tr, nil, "", errors.New("try: bad JSON body: " + err.Error())

@@ -100,7 +100,7 @@ func handleWebhooksPage(a *admin) http.Handler {
 			}
 			v.Events = append(v.Events, row)
 		}
-		if n := clampOutboxLimit(opts.Limit); len(evs) == n {
+		if n := store.PageSize(opts.Limit); len(evs) == n {
 			next := url.Values{}
 			for k, val := range map[string]string{"state": opts.State, "type": opts.Type, "call_id": opts.CallID} {
 				if val != "" {
@@ -112,14 +112,6 @@ func handleWebhooksPage(a *admin) http.Handler {
 		}
 		a.render(w, r, tmpl, "webhooks", v)
 	})
-}
-
-// clampOutboxLimit is the page size ListOutbox uses for limit.
-func clampOutboxLimit(n int) int {
-	if n <= 0 {
-		return 50
-	}
-	return min(n, 500)
 }
 
 // handleAPIWebhooks serves GET /admin/api/webhooks: the same list as JSON,
@@ -141,7 +133,7 @@ func handleAPIWebhooks(db *store.DB) http.Handler {
 			return
 		}
 		next := ""
-		if len(evs) == clampOutboxLimit(opts.Limit) {
+		if len(evs) == store.PageSize(opts.Limit) {
 			next = strconv.FormatInt(evs[len(evs)-1].ID, 10)
 		}
 		w.Header().Set("Content-Type", "application/json")

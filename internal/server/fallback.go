@@ -47,8 +47,8 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	}
 	w.Header().Set(carrier.HeaderFallback, reason)
 	f.write(w, r, reason, err, f.p.fallback, "fallback")
-	f.metrics.Fallbacks.WithLabelValues(f.p.name, reason).Inc()
-	f.failures.Add(f.p.name, store.FailureFallback, reason)
+	f.metrics.Fallbacks.WithLabelValues(f.p.Provider, reason).Inc()
+	f.failures.Add(f.p.Provider, store.FailureFallback, reason)
 	f.recordFallback(r, reason)
 }
 
@@ -65,15 +65,15 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 	if id == "" {
 		return
 	}
-	f.events.EnqueueOwned(f.p.name, id, params.Get("From"), params.Get("To"),
+	f.events.EnqueueOwned(f.p.Provider, id, params.Get("From"), params.Get("To"),
 		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
 			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 
 // refused counts a request refused by signature, nonce or address checks.
 func (f failer) refused(reason string) {
-	f.metrics.Refused.WithLabelValues(f.p.name, reason).Inc()
-	f.failures.Add(f.p.name, store.FailureRefused, reason)
+	f.metrics.Refused.WithLabelValues(f.p.Provider, reason).Inc()
+	f.failures.Add(f.p.Provider, store.FailureRefused, reason)
 }
 
 // quiet answers the empty document.
@@ -85,7 +85,7 @@ func (f failer) quiet(w http.ResponseWriter, r *http.Request, reason string, err
 // byRoute picks voice or quiet from the path: only the status/hangup and
 // message routes are quiet; anything else under the provider may be a call.
 func (f failer) byRoute(w http.ResponseWriter, r *http.Request, reason string, err error) {
-	if isCallback(f.p.name, r.URL.Path) {
+	if isCallback(f.p.Provider, r.URL.Path) {
 		f.quiet(w, r, reason, err)
 		return
 	}
@@ -101,7 +101,7 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 	ri := info(r.Context())
 	ri.outcome = outcome
 	attrs := []any{
-		slog.String("provider", f.p.name),
+		slog.String("provider", f.p.Provider),
 		slog.String("reason", reason),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
@@ -140,16 +140,16 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 		// The routes verify with an in-process secret only (see tokens in
 		// server.go); say what is really wrong.
 		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
-			Diagnosis: "no auth token is configured for " + f.p.name + ": set " + strings.ToUpper(f.p.name) + "_AUTH_TOKEN"}
+			Diagnosis: "no auth token is configured for " + f.p.Provider + ": set " + strings.ToUpper(f.p.Provider) + "_AUTH_TOKEN"}
 	}
 	f.refused(fail.Reason)
-	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.name, r.URL.Path) {
+	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.Provider, r.URL.Path) {
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the
 		// fallback (the caller is on the line).
 		info(r.Context()).outcome = "store_error"
 		f.logger.Error("webhook not checked: the nonce store failed; asking the provider to retry",
-			slog.String("provider", f.p.name), slog.String("path", r.URL.Path),
+			slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
 			slog.String("request_id", info(r.Context()).id), slog.String("error", fail.Error()))
 		http.Error(w, "nonce store unavailable, retry later", http.StatusServiceUnavailable)
 		return
@@ -226,7 +226,7 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 			tw.mu.Unlock()
 			if r.Context().Err() != nil && context.Cause(ctx) != errDeadline {
 				f.logger.Info("voice answer written after the client closed its side of the connection",
-					slog.String("provider", f.p.name), slog.String("path", r.URL.Path),
+					slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
 					slog.String("request_id", info(r.Context()).id))
 			}
 		})

@@ -24,11 +24,11 @@ import (
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
 func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *lookups, fail failer, logger *slog.Logger) http.Handler {
-	prefix := "/" + p.name + "/voice"
+	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
 		call := ivr.Call{
-			Provider: p.name,
+			Provider: p.Provider,
 			ID:       params.Get(p.CallID),
 			From:     params.Get("From"),
 			To:       params.Get("To"),
@@ -43,7 +43,10 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		req.DialStatus = firstOf(params, p.DialStatus...)
 		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
-		flow := flows.Flow()
+		flow, draft := flows.Flow(), draftFlow(r.Context())
+		if draft != nil {
+			flow = draft
+		}
 		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
@@ -57,15 +60,15 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
-		if events != nil && call.ID != "" && len(res.Events) > 0 {
+		if events != nil && call.ID != "" && len(res.Events) > 0 && draft == nil {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
-			events.EnqueueOwned(p.name, call.ID, call.From, call.To, evs)
+			events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
-			logger.Debug("voice step", slog.String("provider", p.name), slog.String("call_id", call.ID),
+			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
 				slog.String("path", req.Path), slog.String("request_id", info(r.Context()).id))
 		}
 		h := w.Header()
@@ -138,7 +141,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			return
 		}
 		if note != "" {
-			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.name),
+			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.Provider),
 				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
 		}
 		// A callback that arrived whole is stored even if the client has
@@ -149,12 +152,12 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 			metrics.StoreError.WithLabelValues("update_status").Inc()
 			info(r.Context()).outcome = "store_error"
 			logger.Error("status not stored; asking the provider to retry",
-				slog.String("provider", p.name), slog.String("call_id", u.CallID), slog.String("error", err.Error()))
+				slog.String("provider", p.Provider), slog.String("call_id", u.CallID), slog.String("error", err.Error()))
 			releaseNonce(r, logger)
 			http.Error(w, "record not stored, retry later", http.StatusServiceUnavailable)
 			return
 		}
-		logger.Info("call status", slog.String("provider", p.name), slog.String("call_id", u.CallID),
+		logger.Info("call status", slog.String("provider", p.Provider), slog.String("call_id", u.CallID),
 			slog.String("status", u.Status), slog.Int("duration_seconds", u.DurationSeconds))
 		w.Header().Set("Content-Type", p.contentType)
 		w.Write(p.empty)
@@ -181,7 +184,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 		}
 	}
 	u = store.StatusUpdate{
-		Provider:    p.name,
+		Provider:    p.Provider,
 		CallID:      params.Get(p.CallID),
 		From:        params.Get("From"),
 		To:          params.Get("To"),
@@ -204,7 +207,7 @@ func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note stri
 	case "completed", "busy", "failed", "no-answer", "canceled", "timeout", "cancel":
 		u.Final = true
 	}
-	if p.name == "plivo" && r.URL.Path == "/plivo/hangup" {
+	if p.Provider == carrier.Plivo && r.URL.Path == p.StatusPath { // Plivo calls it only once, at the end
 		u.Final = true
 		if u.Status == "" {
 			u.Status = "completed"
@@ -263,10 +266,11 @@ func firstOf(v url.Values, names ...string) string {
 // handleMessage answers an SMS with the flow's keyword reply and keeps both
 // messages. A refused or unanswerable message gets an empty document.
 func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail failer, metrics *Metrics) http.Handler {
+	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
 		in := store.Message{
-			Provider: p.name, ID: params.Get(p.MessageID), Direction: "in",
+			Provider: p.Provider, ID: params.Get(p.MessageID), Direction: "in",
 			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.MessageText), At: time.Now().UTC(),
 		}
 		res, err := flows.Flow().Reply(ivr.SMS{From: in.From, To: in.To, Text: in.Text, Now: in.At})
@@ -274,7 +278,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 			fail.quiet(w, r, "flow", err)
 			return
 		}
-		body, err := p.render(voiceBase(urls, r, "/"+p.name+"/voice"), res.Steps)
+		body, err := p.render(voiceBase(urls, r, voicePrefix), res.Steps)
 		if err != nil {
 			fail.quiet(w, r, "render", err)
 			return
@@ -282,7 +286,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 		msgs := []store.Message{in}
 		for _, s := range res.Steps {
 			if m, ok := s.(ivr.Message); ok {
-				msgs = append(msgs, store.Message{Provider: p.name, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
+				msgs = append(msgs, store.Message{Provider: p.Provider, ID: in.ID, Direction: "out", From: in.To, To: in.From, Text: m.Text, At: in.At})
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)

@@ -110,7 +110,7 @@ func underTree(path, provider string) bool {
 // failure answer of an unknown path (the fallback), counted and logged as
 // not_found; HEAD and OPTIONS are probes as in the tree.
 func signedElsewhere(f failer, m *Metrics) http.Handler {
-	return chi.Chain(observe(m, f.p.name), f.recoverer, probes(f.p, f.logger)).
+	return chi.Chain(observe(m, f.p.Provider), f.recoverer, probes(f.p, f.logger)).
 		HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.byRoute(w, r, "not_found", nil) })
 }
 
@@ -127,7 +127,7 @@ func probes(p *provider, logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 			info(r.Context()).outcome = "probe"
 			if logger.Enabled(r.Context(), slog.LevelDebug) {
-				logger.Debug("webhook probe", slog.String("provider", p.name), slog.String("method", r.Method),
+				logger.Debug("webhook probe", slog.String("provider", p.Provider), slog.String("method", r.Method),
 					slog.String("path", r.URL.Path), slog.String("request_id", info(r.Context()).id))
 			}
 			h := w.Header()

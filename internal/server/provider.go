@@ -10,7 +10,6 @@ import (
 // names of their parameters, their XML and its content type. The fallback
 // and empty documents are rendered once, at start.
 type provider struct {
-	name        string // "twilio" | "plivo"; also the route prefix
 	contentType string
 	// contentTypeHeader and noStoreHeader are the Content-Type and
 	// Cache-Control header values of every voice answer, made once and
@@ -22,19 +21,19 @@ type provider struct {
 	fallback                         []byte // apology + dial the call center
 	empty                            []byte // <Response/>: refused callbacks and messages
 
-	carrier.Names // request parameter names, the end-of-call callback's path
+	// Provider ("twilio" | "plivo", also the route prefix), the request
+	// parameters' names, the end-of-call callback's path.
+	carrier.Names
 }
 
 func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 	twilio = &provider{
-		name:        carrier.Twilio,
 		contentType: xml.ContentTypeTwilio,
 		render:      xml.Twilio,
 		empty:       xml.Empty(carrier.Twilio),
 		Names:       carrier.TwilioNames,
 	}
 	plivo = &provider{
-		name:        carrier.Plivo,
 		contentType: xml.ContentTypePlivo,
 		render:      xml.Plivo,
 		empty:       xml.Empty(carrier.Plivo),
@@ -42,7 +41,7 @@ func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
 	}
 	for _, p := range []*provider{twilio, plivo} {
 		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}
-		p.fallback, err = xml.Fallback(p.name, fb)
+		p.fallback, err = xml.Fallback(p.Provider, fb)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -157,6 +157,9 @@ func adminRoutes(a *admin) func(chi.Router) {
 			r.Method(http.MethodGet, "/api/flow/diff", handleAPIDiff(db))
 			r.With(a.csrf).Method(http.MethodPost, "/api/flow/rollback", handleAPIRollback(pub))
 			r.With(a.csrf).Method(http.MethodPost, "/api/flow/check", handleAPICheck(pub))
+			r.With(a.csrf).Method(http.MethodPost, "/api/flow/map", handleAPIFlowMap(a))
+			r.With(a.csrf).Method(http.MethodPost, "/api/flow/replay", handleAPIReplay(pub, db))
+			r.Method(http.MethodGet, "/flow/edit", handleEditorPage(a))
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such admin page", http.StatusNotFound)

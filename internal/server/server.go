@@ -104,7 +104,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Render != nil {
 		for _, p := range []*provider{twilio, plivo} {
-			name := p.name
+			name := p.Provider
 			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
 		}
 	}
@@ -140,6 +140,8 @@ func newLookups(d Deps) (*lookups, error) {
 		} else if d.Config.Production {
 			err = errors.New("production: set IVR_STATE_KEY")
 		} else {
+			d.Logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
+				"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
 			sealer, err = seal.NewRandom()
 		}
 		if err != nil {

@@ -2,11 +2,8 @@ package server
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/testutil"
@@ -15,18 +12,9 @@ import (
 // signedFor builds a provider request signed for the absolute URL full, as
 // it arrives on this server (origin-form path, the given Host).
 func signedFor(p, full, host string) *http.Request {
-	form := callForm(p)
-	path := full[strings.Index(full[len("https://"):], "/")+len("https://"):]
-	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	i := strings.Index(full[len("https://"):], "/") + len("https://")
+	r := signedRequest(p, testToken(p), full[:i], http.MethodPost, full[i:], callForm(p))
 	r.Host = host
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p == "twilio" {
-		r.Header.Set("X-Twilio-Signature", auth.SignTwilio(testTwilioToken, full, form))
-	} else {
-		nonce := strconv.FormatInt(time.Now().UnixNano(), 10)
-		r.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-		r.Header.Set("X-Plivo-Signature-V3", auth.SignPlivoV3(testPlivoToken, full, nonce, http.MethodPost, form))
-	}
 	return r
 }
 

@@ -95,11 +95,15 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 // request builds a correctly signed provider request for method and
 // path (with query); form goes in the body for POST, in the query for GET.
 func (a *testApp) request(provider, method, path string, form url.Values) *http.Request {
-	token := testTwilioToken
+	return signedRequest(provider, testToken(provider), testPublic, method, path, form)
+}
+
+// testToken is the test app's auth token of provider.
+func testToken(provider string) string {
 	if provider == "plivo" {
-		token = testPlivoToken
+		return testPlivoToken
 	}
-	return signedRequest(provider, token, testPublic, method, path, form)
+	return testTwilioToken
 }
 
 // nonces makes every Plivo test request's nonce unique.

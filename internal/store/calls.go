@@ -99,7 +99,9 @@ const (
 	maxLimit     = 500
 )
 
-func clampLimit(n int) int {
+// PageSize is how many rows a list returns at most for a requested limit
+// n (0 = the default): a page this full may have another after it.
+func PageSize(n int) int {
 	switch {
 	case n <= 0:
 		return defaultLimit
@@ -345,7 +347,7 @@ func (d *DB) GetCall(ctx context.Context, provider, callID string) (Call, error)
 // descending) with their events, and the cursor of the next page ("" at the
 // end). Filters combine with AND.
 func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, error) {
-	limit := clampLimit(o.Limit)
+	limit := PageSize(o.Limit)
 	var q filter
 	if o.Cursor != "" {
 		at, id, err := decodeCursor(o.Cursor)

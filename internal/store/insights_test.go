@@ -14,6 +14,7 @@ func TestInsights(t *testing.T) {
 		t.Run("Aggregates", func(t *testing.T) { testInsightAggregates(t, dsn) })
 		t.Run("Failures", func(t *testing.T) { testInsightFailures(t, dsn) })
 		t.Run("Voicemails", func(t *testing.T) { testVoicemails(t, dsn) })
+		t.Run("Collect", func(t *testing.T) { testInsightCollect(t, dsn) })
 	})
 }
 
@@ -219,5 +220,29 @@ func testVoicemails(t *testing.T, newDSN newDSN) {
 	}
 	if _, err := d.ListVoicemails(ctx, VoicemailFilter{Handled: "maybe"}); err == nil {
 		t.Error("handled=maybe accepted")
+	}
+}
+
+// A collect menu's valid entry counts as its choice (option "collect"), a
+// wrong length as invalid: the funnel of a collect menu is not all hang-ups.
+func testInsightCollect(t *testing.T, newDSN newDSN) {
+	d := openT(t, newDSN(t))
+	ctx := ctxT(t)
+	ev := func(sec int, menu, input, action string) Event {
+		return Event{Event: ivr.Event{At: at(sec), Menu: menu, Input: input, Action: action}, Revision: "r1"}
+	}
+	if err := d.AddEvents(ctx, "twilio", "CA1", "+1001", "+1999", []Event{
+		ev(0, "account", "", "enter"), ev(5, "account", "3 digits", "invalid"),
+		ev(9, "account", "6 digits", "collected account"), ev(9, "account", "", "fetch account: ok"), ev(9, "account", "", "hangup"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := d.Insights(ctx, InsightFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := in.Menus["account"]
+	if m == nil || m.Entered != 1 || m.Chose != 1 || m.Invalid != 1 || m.Options[CollectOption] != 1 || m.HungUp != 0 {
+		t.Errorf("collect menu = %+v, want entered 1, chose 1 (option collect), invalid 1, hung up 0", m)
 	}
 }

@@ -34,6 +34,11 @@ const (
 	KindFallback  = "fallback"  // detail: the reason
 )
 
+// CollectOption is the option key under which a collect menu's valid
+// entries ("collected NAME") are counted: a collect menu has no options,
+// so it cannot clash with one.
+const CollectOption = "collect"
+
 // RepeatWindow is how soon a caller must call again for the earlier call to
 // count as a repeat (not really helped).
 const RepeatWindow = 24 * time.Hour
@@ -51,6 +56,9 @@ func classify(e Event) (kind, detail string, terminal bool) {
 		return KindEnter, "", false
 	case strings.HasPrefix(a, "option "):
 		return KindOption, strings.TrimPrefix(a, "option "), false
+	case strings.HasPrefix(a, "collected "):
+		// A collect menu's valid entry is its one choice.
+		return KindOption, CollectOption, false
 	case a == "invalid":
 		return KindInvalid, "", false
 	case a == "timeout":

@@ -43,7 +43,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 // is at most 500.
 func (d *DB) ListMessages(ctx context.Context, limit int) ([]Message, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT provider, message_id, direction, from_number, to_number, body, at
-FROM messages ORDER BY at DESC, id DESC LIMIT $1`, clampLimit(limit))
+FROM messages ORDER BY at DESC, id DESC LIMIT $1`, PageSize(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}

@@ -360,7 +360,7 @@ func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent
 		q.and("id < " + q.arg(o.Before))
 	}
 	query := `SELECT ` + outboxColumns + ` FROM outbox` + q.where() +
-		" ORDER BY id DESC LIMIT " + q.arg(clampLimit(o.Limit))
+		" ORDER BY id DESC LIMIT " + q.arg(PageSize(o.Limit))
 	rows, err := d.sql.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)

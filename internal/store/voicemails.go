@@ -59,7 +59,7 @@ func (d *DB) ListVoicemails(ctx context.Context, f VoicemailFilter) ([]Voicemail
 	default:
 		return nil, fmt.Errorf("list voicemails: handled must be yes, no or empty (got %q)", f.Handled)
 	}
-	q += ` ORDER BY v.at DESC, v.id DESC LIMIT ` + strconv.Itoa(clampLimit(f.Limit))
+	q += ` ORDER BY v.at DESC, v.id DESC LIMIT ` + strconv.Itoa(PageSize(f.Limit))
 	rows, err := d.sql.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list voicemails: %w", err)

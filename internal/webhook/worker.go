@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,6 +230,12 @@ func (w *Worker) post(ctx context.Context, e store.OutboxEvent) (int, error) {
 	req.Header.Set("webhook-signature", sig)
 	resp, err := w.cfg.Client.Do(req)
 	if err != nil {
+		// Without the URL: it may carry credentials, and the error is
+		// logged and shown on /admin/webhooks.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, fmt.Errorf("POST: %w", err)
 	}
 	defer resp.Body.Close()

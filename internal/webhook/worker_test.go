@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -257,6 +259,34 @@ func TestDeliveryGivesUp(t *testing.T) {
 	e := outbox(t, db)[0]
 	if e.Attempts != 1 || e.LastStatus != http.StatusBadGateway || !strings.Contains(e.LastError, "HTTP 502: answer 502") {
 		t.Errorf("failed event = %+v", e)
+	}
+}
+
+// A failed POST's error is logged and shown on /admin/webhooks: it does
+// not repeat the URL, whose query may carry the receiver's credentials.
+func TestDeliveryErrorLeavesOutTheURL(t *testing.T) {
+	db := openDB(t, sqliteDSN(t))
+	db.EnableOutbox()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more: the POST itself fails
+	completeCall(t, db, "CA1")
+	var logs testutil.Buffer
+	startWorker(t, db, addr+"/hook?token=SECRET-IN-URL", func(c *Config) {
+		c.GiveUpAfter = time.Nanosecond
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	testutil.WaitFor(t, "give up", func() bool { return outbox(t, db)[0].State == store.OutboxFailed })
+	e := outbox(t, db)[0]
+	if !strings.HasPrefix(e.LastError, "POST: ") || strings.Contains(e.LastError, "SECRET") {
+		t.Errorf("last error %q", e.LastError)
+	}
+	testutil.WaitFor(t, "the give-up log", func() bool { return strings.Contains(logs.String(), "given up") })
+	if strings.Contains(logs.String(), "SECRET") {
+		t.Errorf("the log names the URL:\n%s", logs.String())
 	}
 }
 

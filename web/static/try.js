@@ -7,6 +7,8 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const keys = Array.from(document.querySelectorAll("#keypad button"));
   const maxRedirects = 25;
+  // On the flow editor, every step plays the draft being edited.
+  const draft = document.getElementById("editor");
 
   let call = null; // {provider, id, from, to, gather, next, end, started, over}
   let typed = "";
@@ -100,7 +102,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body),
+      body: JSON.stringify(draft ? Object.assign({ draft: draft.value }, body) : body),
     });
     let data;
     try { data = await resp.json(); } catch (e) { data = { error: "HTTP " + resp.status + " from the admin API" }; }

@@ -1,0 +1,270 @@
+package publish
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
+)
+
+// Replay: the inputs of recorded calls, played through two flows with the
+// engine the live calls use (ivr.Flow.Step), as the provider would have
+// sent them. What a call's events give back:
+//   - keys ("1", "42") and speech ("speech: billing") in menus;
+//   - silences ("timeout");
+//   - a collect's entry, stored as its length only ("6 digits"): replayed
+//     as that many zeros, so the same length rules apply;
+//   - transfer outcomes ("dial no-answer") and voicemails left;
+//   - lookups: each fetch replays the outcome the call recorded, in order
+//     (ok or failed); the values it saved are never stored, so they replay
+//     empty, and a fetch the call never made replays as failed.
+// Both flows get the same inputs and the same lookup outcomes, so a path
+// that differs comes from the change; a switch on looked-up values cannot
+// be told apart, and Faithful says whether the live flow's replay took the
+// path the call really took.
+
+// maxReplaySteps bounds one replayed call (redirect loops).
+const maxReplaySteps = 200
+
+// ReplayedCall is one call's path through the live flow and the draft.
+type ReplayedCall struct {
+	Provider   string   `json:"provider"`
+	CallID     string   `json:"call_id"`
+	StartedAt  string   `json:"started_at"`
+	LivePath   []string `json:"live_path"`
+	DraftPath  []string `json:"draft_path"`
+	DivergesAt int      `json:"diverges_at"` // index of the first step that differs
+	// Faithful: the live replay entered the menus the recorded call entered.
+	Faithful bool `json:"faithful"`
+}
+
+// input is one thing the caller (or the provider) did.
+type input struct {
+	kind  string // keys, speech, silence, dial, recording
+	value string
+}
+
+// callInputs reads a recorded call's inputs and lookup outcomes (by
+// request name, in order) from its events, and the menus it entered.
+func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered []string) {
+	lookups = map[string][]bool{}
+	for _, e := range c.Events {
+		if name, rest, ok := strings.Cut(strings.TrimPrefix(e.Action, "fetch "), ": "); ok && strings.HasPrefix(e.Action, "fetch ") {
+			lookups[name] = append(lookups[name], rest == "ok")
+			continue
+		}
+		if e.Action == "enter" {
+			entered = append(entered, e.Menu)
+		}
+		in := e.Input
+		switch {
+		case in == "":
+		case in == "timeout":
+			ins = append(ins, input{kind: "silence"})
+		case strings.HasPrefix(in, "dial "):
+			ins = append(ins, input{kind: "dial", value: strings.TrimPrefix(in, "dial ")})
+		case strings.HasPrefix(in, "recording"):
+			ins = append(ins, input{kind: "recording", value: "https://replay.invalid/recording"})
+		case strings.HasPrefix(in, "speech: ") && strings.HasSuffix(in, " digits"):
+			ins = append(ins, input{kind: "speech", value: zeros(strings.TrimSuffix(strings.TrimPrefix(in, "speech: "), " digits"))})
+		case strings.HasPrefix(in, "speech: "):
+			ins = append(ins, input{kind: "speech", value: strings.TrimPrefix(in, "speech: ")})
+		case strings.HasPrefix(in, "speech"): // speech without usable words
+			ins = append(ins, input{kind: "speech", value: "…"})
+		case strings.HasSuffix(in, " digits"):
+			ins = append(ins, input{kind: "keys", value: zeros(strings.TrimSuffix(in, " digits"))})
+		case in == "unreadable keys":
+			ins = append(ins, input{kind: "keys", value: "?"})
+		default:
+			ins = append(ins, input{kind: "keys", value: in})
+		}
+	}
+	return ins, lookups, entered
+}
+
+func zeros(n string) string {
+	k, err := strconv.Atoi(n)
+	if err != nil || k < 0 || k > 64 {
+		return "0"
+	}
+	return strings.Repeat("0", k)
+}
+
+// Replay plays each call through live and draft and returns the calls
+// whose paths differ, and how many calls' live replay did not enter the
+// menus the call really entered (recorded on another flow, or steered by
+// looked-up values).
+func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
+	changed = []ReplayedCall{}
+	for _, c := range calls {
+		ins, lookups, entered := callInputs(c)
+		lp := replayOne(live, c, ins, lookups)
+		dp := replayOne(draft, c, ins, lookups)
+		faithful := sameMenus(lp, entered)
+		if !faithful {
+			unfaithful++
+		}
+		at := firstDiff(lp, dp)
+		if at < 0 {
+			continue
+		}
+		changed = append(changed, ReplayedCall{Provider: c.Provider, CallID: c.CallID, StartedAt: c.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
+			LivePath: lp, DraftPath: dp, DivergesAt: at, Faithful: faithful})
+	}
+	return changed, unfaithful
+}
+
+func firstDiff(a, b []string) int {
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameMenus: the path's menus are the recorded entered menus.
+func sameMenus(path, entered []string) bool {
+	var menus []string
+	for _, p := range path {
+		if !strings.HasPrefix(p, "(") && !strings.Contains(p, ": ") {
+			menus = append(menus, p)
+		}
+	}
+	return firstDiff(menus, entered) < 0
+}
+
+// replayOne plays one call through f and returns its path: the menus
+// entered, wrong entries ("main: invalid"), transfers, voicemails and
+// hang-ups in parentheses ("(hangup)", "(transfer +1555...)").
+func replayOne(f *ivr.Flow, c store.Call, ins []input, recorded map[string][]bool) []string {
+	outcomes := map[string][]bool{}
+	for k, v := range recorded {
+		outcomes[k] = append([]bool(nil), v...)
+	}
+	path := []string{}
+	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: c.CallID, From: c.From, To: c.To, Now: c.StartedAt}}
+	for range maxReplaySteps {
+		res, err := stepWithLookups(f, req, outcomes)
+		if err != nil {
+			return append(path, "error: "+err.Error())
+		}
+		path = appendPath(path, res.Events)
+		next, ok := nextRequest(req, res.Steps, &ins)
+		if !ok {
+			return path
+		}
+		req = next
+	}
+	return append(path, "stopped after "+strconv.Itoa(maxReplaySteps)+" steps")
+}
+
+// stepWithLookups runs Step, answering the lookups it asks for with the
+// recorded outcomes.
+func stepWithLookups(f *ivr.Flow, req ivr.Request, outcomes map[string][]bool) (ivr.Result, error) {
+	req.Lookups = nil
+	for range ivr.MaxLookupsPerStep + 1 {
+		res, err := f.Step(req)
+		if err != nil || res.Need == nil {
+			return res, err
+		}
+		name := res.Need.Request
+		ok := false
+		if q := outcomes[name]; len(q) > 0 {
+			ok, outcomes[name] = q[0], q[1:]
+		}
+		lr := ivr.LookupResult{Request: name, OK: ok}
+		if ok {
+			lr.Values = map[string]string{}
+			for v := range res.Need.Save {
+				lr.Values[v] = ""
+			}
+		}
+		req.Lookups = append(req.Lookups, lr)
+	}
+	return f.Step(req)
+}
+
+func appendPath(path []string, evs []ivr.Event) []string {
+	for _, e := range evs {
+		a := e.Action
+		switch {
+		case a == "enter":
+			path = append(path, e.Menu)
+		case a == "invalid" || a == "max_failures" || a == "max_timeouts" || a == "closed":
+			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+a)
+		case strings.HasPrefix(a, "transfer ") || a == "voicemail" || a == "hangup" || a == "no_answer":
+			path = append(path, "("+strings.ReplaceAll(a, "_", " ")+")")
+		}
+	}
+	return path
+}
+
+// nextRequest is the provider's next request after steps, consuming the
+// input it needs; false when the call ends there (or the caller did
+// nothing more).
+func nextRequest(prev ivr.Request, steps []ivr.Step, ins *[]input) (ivr.Request, bool) {
+	req := ivr.Request{Call: prev.Call}
+	take := func(kinds ...string) (input, bool) {
+		if len(*ins) == 0 {
+			return input{}, false
+		}
+		in := (*ins)[0]
+		for _, k := range kinds {
+			if in.kind == k {
+				*ins = (*ins)[1:]
+				return in, true
+			}
+		}
+		return input{}, false
+	}
+	for _, s := range steps {
+		switch s := s.(type) {
+		case ivr.Gather:
+			in, ok := take("keys", "speech", "silence")
+			if !ok {
+				return req, false // hung up while the menu waited
+			}
+			target(&req, s.Action)
+			switch in.kind {
+			case "keys":
+				req.Input.Digits = in.value
+			case "speech":
+				req.Input.Speech = in.value
+			}
+			return req, true
+		case ivr.Dial:
+			if s.Action == nil {
+				return req, false
+			}
+			in, ok := take("dial")
+			if !ok {
+				return req, false
+			}
+			target(&req, *s.Action)
+			req.DialStatus = in.value
+			return req, true
+		case ivr.Record:
+			in, ok := take("recording")
+			if !ok {
+				return req, false
+			}
+			target(&req, s.Action)
+			req.RecordingURL = in.value
+			return req, true
+		case ivr.Redirect:
+			target(&req, s.Target)
+			return req, true
+		case ivr.Hangup:
+			return req, false
+		}
+	}
+	return req, false
+}
+
+func target(req *ivr.Request, t ivr.Target) {
+	req.Path = t.Path
+	req.Query, _ = url.ParseQuery(t.Query)
+}

@@ -1,0 +1,127 @@
+package publish
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
+)
+
+const replayLive = `requests:
+  account:
+    url: "https://api.example.com/a/{{account}}"
+    save: {status: status}
+menus:
+  main:
+    greeting: "1 billing, 2 support, 3 account."
+    options:
+      "1": {goto: billing}
+      "2": {transfer: {to: ["+15550001111"], no_answer: [{goto: billing}]}}
+      "3": {goto: account}
+  billing:
+    greeting: "Billing. 9 to hang up."
+    options:
+      "9": hangup
+  account:
+    greeting: "Your account number?"
+    collect:
+      into: account
+      min_digits: 4
+      max_digits: 6
+      do:
+        - fetch: account
+          on_error: [{say: "Sorry."}, {goto: billing}]
+        - hangup
+`
+
+// record plays ins through f as a provider would and returns the call's
+// recorded events, as the server stores them.
+func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
+	t.Helper()
+	c := store.Call{Provider: "twilio", CallID: id, From: "+15551230000", To: "+15559870000", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: id, From: c.From, To: c.To, Now: c.StartedAt}}
+	for range 50 {
+		res, err := stepWithLookups(f, req, lookups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Events {
+			c.Events = append(c.Events, store.Event{Event: e})
+		}
+		next, ok := nextRequest(req, res.Steps, &ins)
+		if !ok {
+			return c
+		}
+		req = next
+	}
+	t.Fatal("call did not end")
+	return c
+}
+
+func TestReplay(t *testing.T) {
+	live := mustParse(t, replayLive)
+	calls := []store.Call{
+		record(t, live, "CA1", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                       // billing, hang up
+		record(t, live, "CA2", []input{{"keys", "2"}, {"dial", "no-answer"}, {"silence", ""}}, nil),              // transfer not answered
+		record(t, live, "CA3", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
+		record(t, live, "CA4", []input{{"speech", "billing"}}, nil),                                              // speech, no speech in menu: invalid
+	}
+	if got := calls[2].Events; got[len(got)-1].Action == "" {
+		t.Fatal("no events recorded")
+	}
+	// The same flow: nothing changes, every replay follows its recording.
+	changed, unfaithful := Replay(live, live, calls)
+	if len(changed) != 0 || unfaithful != 0 {
+		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
+	}
+	// The draft sends 1 to support and makes the failed lookup hang up.
+	draft := mustParse(t, replaceAll(replayLive, map[string]string{
+		`"1": {goto: billing}`:                         `"1": {goto: support}`,
+		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
+		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
+	}))
+	changed, unfaithful = Replay(live, draft, calls)
+	if unfaithful != 0 {
+		t.Errorf("unfaithful = %d", unfaithful)
+	}
+	got := map[string]ReplayedCall{}
+	for _, c := range changed {
+		got[c.CallID] = c
+	}
+	if len(changed) != 2 {
+		t.Fatalf("changed = %+v, want CA1 and CA3", changed)
+	}
+	if c := got["CA1"]; !reflect.DeepEqual(c.LivePath, []string{"main", "billing", "(hangup)"}) || !reflect.DeepEqual(c.DraftPath, []string{"main", "support", "(hangup)"}) || c.DivergesAt != 1 {
+		t.Errorf("CA1 = %+v", c)
+	}
+	if c := got["CA3"]; !reflect.DeepEqual(c.LivePath, []string{"main", "account", "billing"}) || !reflect.DeepEqual(c.DraftPath, []string{"main", "account", "(hangup)"}) {
+		t.Errorf("CA3 = %+v", c)
+	}
+}
+
+func mustParse(t *testing.T, text string) *ivr.Flow {
+	t.Helper()
+	f, err := ivr.Parse("t.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func replaceAll(s string, m map[string]string) string {
+	for old, nw := range m {
+		s = replaceOnce(s, old, nw)
+	}
+	return s
+}
+
+func replaceOnce(s, old, nw string) string {
+	for i := 0; i+len(old) <= len(s); i++ {
+		if s[i:i+len(old)] == old {
+			return s[:i] + nw + s[i+len(old):]
+		}
+	}
+	panic("not found: " + old)
+}

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+)
+
+// "Try the draft": the editor's keypad plays the draft it sends with each
+// step instead of the live flow. The draft rides in the in-process
+// request's context (set only here, never from a request), the voice
+// handler plays it, and records nothing for it.
+
+type draftKey struct{}
+
+// draftFlow is the draft flow a Try request asked to play, or nil.
+func draftFlow(ctx context.Context) *ivr.Flow {
+	f, _ := ctx.Value(draftKey{}).(*ivr.Flow)
+	return f
+}
+
+// tryDraft checks tr's draft and returns ctx carrying it. It answers the
+// request itself (done) when the draft does not pass check, and for the
+// hang-up of a draft call, which has no record to close.
+func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryRequest) (context.Context, bool) {
+	f, err := a.d.Publisher.Check([]byte(tr.Draft))
+	if err != nil {
+		var lines []string
+		for _, p := range problemsOf(err) {
+			lines = append(lines, p.Text)
+		}
+		writeJSONError(w, http.StatusUnprocessableEntity, "the draft does not pass check; fix it first:\n"+strings.Join(lines, "\n"))
+		return ctx, true
+	}
+	if tr.Hangup {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(tryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
+			End: &tryEnd{Kind: "end", Text: "Hung up (calls on the draft are not recorded)."}})
+		return ctx, true
+	}
+	return context.WithValue(ctx, draftKey{}, f), false
+}
