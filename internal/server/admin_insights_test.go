@@ -206,6 +206,7 @@ func TestAdminInsightsBadQueries(t *testing.T) {
 		"/admin/api/insights/export?what=calls&format=xml",
 		"/admin/api/insights/compare?a=x",
 		"/admin/api/voicemails?handled=maybe",
+		"/admin/api/voicemails?limit=many",
 	} {
 		if r := e.do(t, "GET", q, "", withBearer(adminTestToken)); r.Code != http.StatusBadRequest {
 			t.Errorf("%s = %d, want 400", q, r.Code)
