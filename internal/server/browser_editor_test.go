@@ -206,6 +206,11 @@ func TestBrowserFlowEditor(t *testing.T) {
 		poll(`document.getElementById("editor").value.includes("do: {goto: support}")`),
 		chromedp.Click(chromedp.CSS(`#revisions tr[data-revision="3"] button.diff-prev`)),
 		poll(`document.getElementById("revision-diff").textContent.includes("-        do: {goto: billing}")`),
+		// Any two revisions: 1 to 2 is the change published above.
+		chromedp.SendKeys(chromedp.ID("diff-from"), "1"),
+		chromedp.SendKeys(chromedp.ID("diff-to"), "2"),
+		chromedp.Click(chromedp.ID("diff-show")),
+		poll(`document.getElementById("revision-diff").textContent.includes("+        do: {goto: billing}")`),
 		shot("5-rolled-back"),
 	)
 	testutil.WaitFor(t, "the second server to serve the rollback", func() bool {
