@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,15 +144,25 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
 			sum: summarise(b.Events, now)}
 	}
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		refs, err := d.upsertCalls(ctx, tx, rows)
+	// Call rows are locked and written in one order by every batch (see
+	// lockCallsPostgres); events still go in in batch order.
+	sorted := slices.Clone(rows)
+	slices.SortFunc(sorted, func(a, b callRow) int {
+		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
+	})
+	repeats := repeatWindows(rows)
+	err := d.writeBatch(ctx, len(rows), func(tx *sql.Tx) error {
+		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
+			return err
+		}
+		refs, err := d.upsertCalls(ctx, tx, sorted)
 		if err != nil {
 			return err
 		}
 		if err := d.insertEvents(ctx, tx, calls, refs, now); err != nil {
 			return err
 		}
-		if err := d.markRepeats(ctx, tx, rows, refs); err != nil {
+		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
 			return err
 		}
 		sum, err := d.newSummariser(ctx, tx)

@@ -53,15 +53,38 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
                          THEN excluded.last_event_at ELSE calls.last_event_at END
 RETURNING id, provider, call_id`
 
+// The rows go in in array order (the batch's, sorted by provider and call
+// id: see lockCallsPostgres).
 const upsertCallsPostgres = upsertCallsColumns + `
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-    $6::text[], $7::integer[], $8::integer[], $9::integer[], $10::text[], $11::timestamptz[])` + upsertCallsSet
+SELECT p, i, f, t, s, r, x, b, e, m, l FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+    $6::text[], $7::integer[], $8::integer[], $9::integer[], $10::text[], $11::timestamptz[])
+    WITH ORDINALITY AS u(p, i, f, t, s, r, x, b, e, m, l, n) ORDER BY n` + upsertCallsSet
+
+// Lock order on PostgreSQL. Two instances' batches (or one batch and
+// another's repeat marking) used to lock call rows in different orders:
+// each upsert locked its own calls, then the repeat marking wanted the
+// earlier calls of the same callers, which the other batch's upsert held,
+// while the other wanted ours ("mark repeat callers: deadlock detected").
+// So a batch first locks, in one statement and in row id order, every
+// existing call row it will change: its own calls and the repeat candidates
+// (lockCallsPostgres). What it does after that waits only on rows it holds,
+// on a call another transaction is inserting too (inserted in (provider,
+// call id) order by every batch), or on a repeat candidate committed since
+// (rare; the transaction is then retried, see writeBatch).
+const lockCallsPostgres = `SELECT id FROM calls WHERE id IN (
+    SELECT c.id FROM unnest($1::text[], $2::text[]) AS k(p, i) JOIN calls c ON c.provider = k.p AND c.call_id = k.i
+    UNION ALL
+    SELECT c.id FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[]) AS v(f, lo, hi)
+        JOIN calls c ON c.from_number = v.f AND c.started_at >= v.lo AND c.started_at < v.hi AND c.repeated = 0)
+ORDER BY id FOR NO KEY UPDATE`
 
 // Repeat callers (insights_write.go): the calls of the same caller in the
-// 24 hours before each call of the batch, in one statement per batch.
-const markRepeatsPostgres = `UPDATE calls SET repeated = 1
-FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[]) AS v(f, lo, hi, ref)
-WHERE calls.from_number = v.f AND calls.started_at >= v.lo AND calls.started_at < v.hi AND calls.id <> v.ref AND calls.repeated = 0`
+// 24 hours before each call of the batch, in one statement per batch, its
+// rows locked in id order (the same order as lockCallsPostgres).
+const markRepeatsPostgres = `UPDATE calls SET repeated = 1 WHERE id IN (
+    SELECT calls.id FROM calls JOIN unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[]) AS v(f, lo, hi, ref)
+        ON calls.from_number = v.f AND calls.started_at >= v.lo AND calls.started_at < v.hi AND calls.id <> v.ref AND calls.repeated = 0
+    ORDER BY calls.id FOR NO KEY UPDATE OF calls)`
 
 func sqliteMarkRepeats(n int) string {
 	return `UPDATE calls SET repeated = 1 FROM (VALUES ` + valueRows(4, n) + `) AS v
@@ -94,7 +117,7 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 func preparedQueries(driver string) []string {
 	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL}
 	if driver == DriverPostgres {
-		return append(qs, upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres)
+		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres)
 	}
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertEvents(size), sqliteMarkRepeats(size))
@@ -192,33 +215,11 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		return r.Close()
 	}
 	if d.driver == DriverPostgres {
-		n := len(rows)
-		var texts [6][]string
-		for i := range texts {
-			texts[i] = make([]string, n)
-		}
-		var ints [3][]int32
-		for i := range ints {
-			ints[i] = make([]int32, n)
-		}
-		starts := make([]time.Time, n)
-		lasts := make([]*time.Time, n)
-		for i, r := range rows {
-			texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
-			texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
-			ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
-			starts[i] = r.start.UTC().Truncate(time.Microsecond)
-			if !r.sum.last.IsZero() {
-				t := r.sum.last.UTC().Truncate(time.Microsecond)
-				lasts[i] = &t
-			}
-		}
 		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
 		if err != nil {
 			return nil, fmt.Errorf("prepare call upsert: %w", err)
 		}
-		if err := read(st.QueryContext(ctx, texts[0], texts[1], texts[2], texts[3], starts,
-			texts[4], ints[0], ints[1], ints[2], texts[5], lasts)); err != nil {
+		if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
 			return nil, err
 		}
 	} else {
@@ -249,6 +250,32 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		}
 	}
 	return refs, nil
+}
+
+// postgresCallColumns are upsertCallsPostgres's arguments: one array per column.
+func postgresCallColumns(rows []callRow) []any {
+	n := len(rows)
+	var texts [6][]string
+	for i := range texts {
+		texts[i] = make([]string, n)
+	}
+	var ints [3][]int32
+	for i := range ints {
+		ints[i] = make([]int32, n)
+	}
+	starts := make([]time.Time, n)
+	lasts := make([]*time.Time, n) // nil: no events (NULL)
+	for i, r := range rows {
+		texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
+		texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
+		ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
+		starts[i] = r.start.UTC().Truncate(time.Microsecond)
+		if !r.sum.last.IsZero() {
+			t := r.sum.last.UTC().Truncate(time.Microsecond)
+			lasts[i] = &t
+		}
+	}
+	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], ints[0], ints[1], ints[2], texts[5], lasts}
 }
 
 // insertEvents inserts every call's events, calls in batch order and each
@@ -317,17 +344,19 @@ func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, calls []CallEvents, r
 	})
 }
 
-// markRepeats flags, for each call of the batch with a caller number, the
-// earlier calls of that caller in the RepeatWindow before it. The calls of
-// one caller in a batch share a query row: their windows [start - 24h,
-// start) chain into one, [first - 24h, last), when no two consecutive
-// starts are a window apart; each query row costs an index range scan.
-func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs map[callKey]int64) error {
-	type repeat struct {
-		from   string
-		lo, hi time.Time
-		ref    int64
-	}
+// repeat is one query row of the repeat marking: the calls of caller from
+// started in [lo, hi), but the batch's call last (whose start is hi).
+type repeat struct {
+	from   string
+	lo, hi time.Time
+	last   callKey
+}
+
+// repeatWindows returns the batch's repeat query rows. The calls of one
+// caller in a batch share a query row: their windows [start - 24h, start)
+// chain into one, [first - 24h, last), when no two consecutive starts are a
+// window apart; each query row costs an index range scan.
+func repeatWindows(rows []callRow) []repeat {
 	byFrom := map[string][]callRow{}
 	var froms []string
 	for _, r := range rows {
@@ -349,10 +378,50 @@ func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs m
 				j++
 			}
 			last := cs[j]
-			rs = append(rs, repeat{f, cs[i].start.Add(-RepeatWindow), last.start, refs[callKey{last.provider, last.callID}]})
+			rs = append(rs, repeat{f, cs[i].start.Add(-RepeatWindow), last.start, callKey{last.provider, last.callID}})
 			i = j + 1
 		}
 	}
+	return rs
+}
+
+// lockCalls takes, on PostgreSQL, the row locks of every existing call the
+// batch will change, in id order (see lockCallsPostgres); rows must be
+// sorted by (provider, call id). Nothing to do on SQLite, whose writers
+// hold the database's write lock from BEGIN (IMMEDIATE).
+func (d *DB) lockCalls(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) error {
+	if d.driver != DriverPostgres {
+		return nil
+	}
+	providers, ids := make([]string, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		providers[i], ids[i] = r.provider, r.callID
+	}
+	froms, los, his := make([]string, len(rs)), make([]time.Time, len(rs)), make([]time.Time, len(rs))
+	for i, r := range rs {
+		froms[i], los[i], his[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond)
+	}
+	st, err := d.stmt(ctx, tx, lockCallsPostgres)
+	if err != nil {
+		return fmt.Errorf("prepare call locks: %w", err)
+	}
+	locked, err := st.QueryContext(ctx, providers, ids, froms, los, his)
+	if err != nil {
+		return fmt.Errorf("lock calls: %w", err)
+	}
+	defer locked.Close()
+	for locked.Next() {
+	}
+	if err := locked.Err(); err != nil {
+		return fmt.Errorf("lock calls: %w", err)
+	}
+	return locked.Close()
+}
+
+// markRepeats flags, for each call of the batch with a caller number, the
+// earlier calls of that caller in the RepeatWindow before it (query rows
+// rs, from repeatWindows).
+func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[callKey]int64) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -360,7 +429,7 @@ func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs m
 		n := len(rs)
 		froms, los, his, ids := make([]string, n), make([]time.Time, n), make([]time.Time, n), make([]int64, n)
 		for i, r := range rs {
-			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), r.ref
+			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), refs[r.last]
 		}
 		st, err := d.stmt(ctx, tx, markRepeatsPostgres)
 		if err != nil {
@@ -379,7 +448,7 @@ func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs m
 		}
 		args = args[:0]
 		for _, r := range rs[lo:hi] {
-			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), r.ref)
+			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), refs[r.last])
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("mark repeat callers: %w", err)
