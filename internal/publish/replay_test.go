@@ -125,3 +125,25 @@ func replaceOnce(s, old, nw string) string {
 	}
 	panic("not found: " + old)
 }
+
+// FuzzReplay: whatever a call's stored events say (their inputs come from
+// callers and providers), replaying them neither panics nor runs away.
+func FuzzReplay(f *testing.F) {
+	for _, s := range []string{"1", "speech: billing", "timeout", "dial no-answer", "6 digits", "speech: 4 digits", "recording x", "unreadable keys", "fetch account: ok", "fetch account: failed (timeout), on_error"} {
+		f.Add("main", s, "option 1")
+	}
+	live, err := ivr.Parse("t.yaml", []byte(replayLive))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, menu, in, action string) {
+		c := store.Call{Provider: "twilio", CallID: "CA1", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+		for _, e := range []ivr.Event{{Menu: "main", Action: "enter"}, {Menu: menu, Input: in, Action: action}, {Menu: menu, Input: in, Action: "fetch " + in}} {
+			c.Events = append(c.Events, store.Event{Event: e})
+		}
+		changed, _ := Replay(live, live, []store.Call{c})
+		if len(changed) != 0 {
+			t.Fatalf("the same flow replayed two ways: %+v", changed)
+		}
+	})
+}

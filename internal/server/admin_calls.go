@@ -23,13 +23,11 @@ func listOptions(q url.Values) (store.ListOptions, error) {
 		Number: strings.TrimSpace(q.Get("number")),
 		Status: strings.TrimSpace(q.Get("status")),
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return opts, errors.New("limit: write a whole number from 1 to 500")
-		}
-		opts.Limit = n
+	limit, err := queryLimit(q)
+	if err != nil {
+		return opts, err
 	}
+	opts.Limit = limit
 	since, err := queryDate(q, "since")
 	if err != nil {
 		return opts, err
@@ -43,6 +41,20 @@ func listOptions(q url.Values) (store.ListOptions, error) {
 		opts.Until = until.AddDate(0, 0, 1)
 	}
 	return opts, nil
+}
+
+// queryLimit reads a list's page size, limit (1 to 500; absent = 0, the
+// store's default).
+func queryLimit(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		return 0, errors.New("limit: write a whole number from 1 to 500")
+	}
+	return n, nil
 }
 
 // queryDate reads the date q names (YYYY-MM-DD, a UTC day): the call list's

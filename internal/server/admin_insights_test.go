@@ -77,9 +77,8 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 	vmCall := e.playCall(t, "+15550001111", func(id string, last tryResponse) []tryRequest {
 		return []tryRequest{{URL: last.Gather.Action, Digits: "6"}}
 	})
-	vmRes := e.tryStep(t, tryRequest{Provider: "twilio", CallID: vmCall, From: "+15550001111",
+	e.tryStep(t, tryRequest{Provider: "twilio", CallID: vmCall, From: "+15550001111",
 		URL: "/twilio/voice/action/voicemail-done?menu=main", RecordingURL: recURL})
-	_ = vmRes
 	// 2: the same caller again, hangs up in main: abandoned, and call 1 is a repeat.
 	e.playCall(t, "+15550001111", func(string, tryResponse) []tryRequest { return nil })
 	// 3: 2 (support) then 1 (transfer), the agent answers: transferred.
@@ -87,7 +86,15 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 		return []tryRequest{{URL: last.Gather.Action, Digits: "2"}}
 	})
 	waitCalls(t, e.adminEnv, 3)
+	checkInsightsAPI(t, e)
+	checkVoicemailInbox(t, e, vmCall, recURL)
+	checkDashboardAndExports(t, e)
+}
 
+// checkInsightsAPI: the contract's figures for the three calls of
+// TestAdminInsightsAndVoicemail.
+func checkInsightsAPI(t *testing.T, e *insightEnv) {
+	t.Helper()
 	var got insightsJSON
 	r := e.do(t, "GET", "/admin/api/insights?since="+today()+"&until="+today(), "", withBearer(adminTestToken))
 	if r.Code != 200 {
@@ -106,10 +113,14 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 		t.Errorf("menu support = %+v; want entered 1, hung up 1", m)
 	}
 
-	// Voicemail inbox: listed, played through the proxy with the account's
-	// credentials, marked handled.
+}
+
+// checkVoicemailInbox: the voicemail of call vmCall is listed, played
+// through the proxy with the account's credentials, and marked handled.
+func checkVoicemailInbox(t *testing.T, e *insightEnv, vmCall, recURL string) {
+	t.Helper()
 	var vms struct{ Voicemails []store.Voicemail }
-	r = e.do(t, "GET", "/admin/api/voicemails?handled=no", "", withBearer(adminTestToken))
+	r := e.do(t, "GET", "/admin/api/voicemails?handled=no", "", withBearer(adminTestToken))
 	if err := json.Unmarshal(r.Body.Bytes(), &vms); err != nil || len(vms.Voicemails) != 1 {
 		t.Fatalf("voicemails: %s (%v)", r.Body.String(), err)
 	}
@@ -136,8 +147,13 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 		t.Errorf("unhandled after marking: %s", r.Body.String())
 	}
 
-	// The dashboard page, the exports and the revision comparison.
-	page = e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
+}
+
+// checkDashboardAndExports: the dashboard page, the exports and the
+// revision comparison of the three calls.
+func checkDashboardAndExports(t *testing.T, e *insightEnv) {
+	t.Helper()
+	page := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
 	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %s", want)
@@ -151,7 +167,7 @@ func TestAdminInsightsAndVoicemail(t *testing.T) {
 	if len(rows) != 2 || rows[1][2] != "3" {
 		t.Errorf("summary export: %v", rows)
 	}
-	r = e.do(t, "GET", "/admin/api/insights/export?what=menus&format=json", "", withBearer(adminTestToken))
+	r := e.do(t, "GET", "/admin/api/insights/export?what=menus&format=json", "", withBearer(adminTestToken))
 	if !strings.Contains(r.Body.String(), `"menu": "main"`) || !strings.Contains(r.Body.String(), `"entered": 3`) {
 		t.Errorf("menus export JSON: %s", r.Body.String())
 	}
@@ -206,6 +222,7 @@ func TestAdminInsightsBadQueries(t *testing.T) {
 		"/admin/api/insights/export?what=calls&format=xml",
 		"/admin/api/insights/compare?a=x",
 		"/admin/api/voicemails?handled=maybe",
+		"/admin/api/voicemails?limit=many",
 	} {
 		if r := e.do(t, "GET", q, "", withBearer(adminTestToken)); r.Code != http.StatusBadRequest {
 			t.Errorf("%s = %d, want 400", q, r.Code)
@@ -263,7 +280,7 @@ func today() string { return time.Now().UTC().Format(time.DateOnly) }
 // event writer has committed everything queued.
 func waitCalls(t *testing.T, e *adminEnv, n int) {
 	t.Helper()
-	if !testutil.Eventually(5*time.Second, func() bool {
+	if !testutil.Eventually(testutil.WaitTimeout, func() bool {
 		in, err := e.db.Insights(context.Background(), store.InsightFilter{})
 		return err == nil && in.Calls == int64(n) && e.deps.Events.Depth() == 0
 	}) {

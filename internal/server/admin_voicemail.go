@@ -35,10 +35,18 @@ func handleVoicemailsPage(a *admin) http.Handler {
 	tmpl := a.page("voicemails.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := voicemailsView{Handled: r.URL.Query().Get("handled")}
-		vms, err := a.d.Store.ListVoicemails(r.Context(), store.VoicemailFilter{Handled: v.Handled, Limit: 200})
+		f, err := voicemailFilter(r.URL.Query())
 		if err != nil {
 			v.Error = err.Error()
 			a.renderStatus(w, r, tmpl, http.StatusBadRequest, "voicemails", v)
+			return
+		}
+		if f.Limit == 0 {
+			f.Limit = 200
+		}
+		vms, err := a.d.Store.ListVoicemails(r.Context(), f)
+		if err != nil {
+			a.fail(w, r, http.StatusServiceUnavailable, "Store unavailable", "The voicemails could not be read: "+err.Error())
 			return
 		}
 		v.Voicemails = vms
@@ -46,14 +54,31 @@ func handleVoicemailsPage(a *admin) http.Handler {
 	})
 }
 
+// voicemailFilter reads the inbox's query: handled (yes, no or empty: all)
+// and limit.
+func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
+	f := store.VoicemailFilter{Handled: strings.TrimSpace(q.Get("handled"))}
+	switch f.Handled {
+	case "", "yes", "no":
+	default:
+		return f, fmt.Errorf("handled: write yes, no or leave it out for all (got %q)", truncate(f.Handled, 40))
+	}
+	limit, err := queryLimit(q)
+	f.Limit = limit
+	return f, err
+}
+
 // handleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&limit=N.
 func handleAPIVoicemails(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		limit, _ := strconv.Atoi(q.Get("limit"))
-		vms, err := db.ListVoicemails(r.Context(), store.VoicemailFilter{Handled: q.Get("handled"), Limit: limit})
+		f, err := voicemailFilter(r.URL.Query())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		vms, err := db.ListVoicemails(r.Context(), f)
+		if err != nil {
+			http.Error(w, err.Error()+": try again shortly", http.StatusServiceUnavailable)
 			return
 		}
 		writeJSON(w, struct {

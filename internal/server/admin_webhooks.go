@@ -38,14 +38,9 @@ func outboxOptions(q url.Values) (store.OutboxListOptions, error) {
 		}
 		o.Before = n
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return o, errors.New("limit: write a whole number from 1 to 500")
-		}
-		o.Limit = n
-	}
-	return o, nil
+	limit, err := queryLimit(q)
+	o.Limit = limit
+	return o, err
 }
 
 type webhookRow struct {

@@ -206,6 +206,11 @@ func TestBrowserFlowEditor(t *testing.T) {
 		poll(`document.getElementById("editor").value.includes("do: {goto: support}")`),
 		chromedp.Click(chromedp.CSS(`#revisions tr[data-revision="3"] button.diff-prev`)),
 		poll(`document.getElementById("revision-diff").textContent.includes("-        do: {goto: billing}")`),
+		// Any two revisions: 1 to 2 is the change published above.
+		chromedp.SendKeys(chromedp.ID("diff-from"), "1"),
+		chromedp.SendKeys(chromedp.ID("diff-to"), "2"),
+		chromedp.Click(chromedp.ID("diff-show")),
+		poll(`document.getElementById("revision-diff").textContent.includes("+        do: {goto: billing}")`),
 		shot("5-rolled-back"),
 	)
 	testutil.WaitFor(t, "the second server to serve the rollback", func() bool {
@@ -216,6 +221,23 @@ func TestBrowserFlowEditor(t *testing.T) {
 	}
 	for _, p := range problems() {
 		t.Errorf("browser: %s", p)
+	}
+
+	// 6. Someone publishes meanwhile: the editor's publish is refused with
+	// 409 (which Chromium logs as a failed resource, the only error allowed).
+	before := len(problems())
+	if _, err := otherPub.Publish(context.Background(), 3, []byte(apiFlowV1), "someone", "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	do("a conflicting publish",
+		chromedp.Click(chromedp.ID("publish")),
+		poll(`document.getElementById("publish-result").textContent.includes("Not published (409)") && document.getElementById("publish-result").textContent.includes("someone published the flow since this draft was opened")`),
+		shot("6-conflict"),
+	)
+	for _, p := range problems()[before:] {
+		if !strings.Contains(p, "status of 409") {
+			t.Errorf("browser: %s", p)
+		}
 	}
 }
 

@@ -214,7 +214,7 @@ func TestLookupKeepsSecrets(t *testing.T) {
 		answers = append(answers, lookupCall(t, a, "twilio", acct+"#")...)
 	}
 	var events strings.Builder
-	testutil.WaitForWithin(t, 3*time.Second, "the call's events", func() bool {
+	testutil.WaitFor(t, "the call's events", func() bool {
 		calls, _, err := a.db.ListCalls(t.Context(), store.ListOptions{Limit: 10})
 		if err != nil || len(calls) == 0 {
 			return false

@@ -215,33 +215,11 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		return r.Close()
 	}
 	if d.driver == DriverPostgres {
-		n := len(rows)
-		var texts [6][]string
-		for i := range texts {
-			texts[i] = make([]string, n)
-		}
-		var ints [3][]int32
-		for i := range ints {
-			ints[i] = make([]int32, n)
-		}
-		starts := make([]time.Time, n)
-		lasts := make([]*time.Time, n)
-		for i, r := range rows {
-			texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
-			texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
-			ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
-			starts[i] = r.start.UTC().Truncate(time.Microsecond)
-			if !r.sum.last.IsZero() {
-				t := r.sum.last.UTC().Truncate(time.Microsecond)
-				lasts[i] = &t
-			}
-		}
 		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
 		if err != nil {
 			return nil, fmt.Errorf("prepare call upsert: %w", err)
 		}
-		if err := read(st.QueryContext(ctx, texts[0], texts[1], texts[2], texts[3], starts,
-			texts[4], ints[0], ints[1], ints[2], texts[5], lasts)); err != nil {
+		if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
 			return nil, err
 		}
 	} else {
@@ -272,6 +250,32 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		}
 	}
 	return refs, nil
+}
+
+// postgresCallColumns are upsertCallsPostgres's arguments: one array per column.
+func postgresCallColumns(rows []callRow) []any {
+	n := len(rows)
+	var texts [6][]string
+	for i := range texts {
+		texts[i] = make([]string, n)
+	}
+	var ints [3][]int32
+	for i := range ints {
+		ints[i] = make([]int32, n)
+	}
+	starts := make([]time.Time, n)
+	lasts := make([]*time.Time, n) // nil: no events (NULL)
+	for i, r := range rows {
+		texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
+		texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
+		ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
+		starts[i] = r.start.UTC().Truncate(time.Microsecond)
+		if !r.sum.last.IsZero() {
+			t := r.sum.last.UTC().Truncate(time.Microsecond)
+			lasts[i] = &t
+		}
+	}
+	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], ints[0], ints[1], ints[2], texts[5], lasts}
 }
 
 // insertEvents inserts every call's events, calls in batch order and each

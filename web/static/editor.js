@@ -244,6 +244,10 @@
   $("publish").addEventListener("click", publish);
   $("reload").addEventListener("click", loadLive);
   $("replay").addEventListener("click", replay);
+  $("diff-show").addEventListener("click", () => {
+    const from = Number($("diff-from").value), to = Number($("diff-to").value);
+    if (from > 0 && to > 0) showDiff(from, to);
+  });
   renderGutter();
   check();
   loadRevisions();
