@@ -125,7 +125,7 @@ func startServerWith(t *testing.T, env map[string]string, pool *x509.CertPool, o
 		t.Fatalf("server did not start\nstderr:\n%s", stderr.String())
 	}
 	var err error
-	if !testutil.Eventually(5*time.Second, func() bool {
+	if !testutil.Eventually(testutil.WaitTimeout, func() bool {
 		var resp *http.Response
 		resp, err = client.Get(url + "/healthz")
 		if err != nil {
@@ -326,7 +326,7 @@ func TestRunUsesNgrokTunnel(t *testing.T) {
 	var out testutil.Buffer
 	base, _, _ := startServerOut(t, map[string]string{"IVR_NGROK_API": agent.URL, "TWILIO_AUTH_TOKEN": "tok"}, &out)
 	// The last lines may still be on their way through the pipe.
-	testutil.Eventually(2*time.Second, func() bool { return strings.Contains(out.String(), "Admin UI") })
+	testutil.Eventually(testutil.WaitTimeout, func() bool { return strings.Contains(out.String(), "Admin UI") })
 	if !strings.Contains(out.String(), "https://abc.ngrok.app/twilio/voice") {
 		t.Fatalf("webhook URLs should be printed on the tunnel URL:\n%s", out.String())
 	}

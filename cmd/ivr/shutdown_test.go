@@ -53,7 +53,7 @@ func openStore(t *testing.T, path string) *store.DB {
 // are refused): Shutdown has begun.
 func waitRefused(t *testing.T, addr string) {
 	t.Helper()
-	if testutil.Eventually(2*time.Second, func() bool {
+	if testutil.Eventually(testutil.WaitTimeout, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return true
@@ -63,7 +63,7 @@ func waitRefused(t *testing.T, addr string) {
 	}) {
 		return
 	}
-	t.Fatal("the listener was still accepting 2s after the context was cancelled")
+	t.Fatalf("the listener was still accepting %s after the context was cancelled", testutil.WaitTimeout)
 }
 
 // slowRequest is a request whose headers and first half of body are on the

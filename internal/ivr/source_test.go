@@ -153,7 +153,7 @@ func TestSourceWatch(t *testing.T) {
 
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		testutil.WaitForWithin(t, 5*time.Second, what, cond)
+		testutil.WaitFor(t, what, cond)
 	}
 	// Same size and mtime, other content: the hash catches it.
 	st, _ := os.Stat(path)

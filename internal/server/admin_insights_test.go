@@ -280,7 +280,7 @@ func today() string { return time.Now().UTC().Format(time.DateOnly) }
 // event writer has committed everything queued.
 func waitCalls(t *testing.T, e *adminEnv, n int) {
 	t.Helper()
-	if !testutil.Eventually(5*time.Second, func() bool {
+	if !testutil.Eventually(testutil.WaitTimeout, func() bool {
 		in, err := e.db.Insights(context.Background(), store.InsightFilter{})
 		return err == nil && in.Calls == int64(n) && e.deps.Events.Depth() == 0
 	}) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ivr-project/ivr/internal/store"
 
@@ -93,7 +92,7 @@ func TestAdminTryCallToTransfer(t *testing.T) {
 			// The call is recorded through the real handlers and the writer.
 			var c store.Call
 			var err error
-			if !testutil.Eventually(5*time.Second, func() bool {
+			if !testutil.Eventually(testutil.WaitTimeout, func() bool {
 				c, err = e.db.GetCall(context.Background(), provider, callID)
 				return err == nil && len(c.Events) >= 4 && c.Status == "completed"
 			}) {

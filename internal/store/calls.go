@@ -151,7 +151,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 	})
 	repeats := repeatWindows(rows)
-	err := d.writeBatch(ctx, len(rows), func(tx *sql.Tx) error {
+	err := d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
 		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
 			return err
 		}

@@ -166,7 +166,9 @@ func startWorker(t *testing.T, db *store.DB, url string, tweak func(*Config)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{URL: url, Secret: key, Timeout: 300 * time.Millisecond, Poll: 10 * time.Millisecond,
+	// Timeout: a hanging receiver (answer 0) costs this much, but an
+	// answer on loopback must never be cut by it on a loaded machine.
+	cfg := Config{URL: url, Secret: key, Timeout: 2 * time.Second, Poll: 10 * time.Millisecond,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond}
 	if tweak != nil {
 		tweak(&cfg)
