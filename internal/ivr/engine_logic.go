@@ -158,7 +158,9 @@ func (r *runner) set(a *Action, menu string) {
 	r.event(menu, "", "set "+strings.Join(names, ","))
 }
 
-// fetch runs a fetch action; it reports whether the turn ended.
+// fetch runs a fetch action; it reports whether the turn ended. It records
+// one event per fetch, "fetch NAME: ok" or "fetch NAME: failed (why),
+// on_error"; the engine's caller adds the lookup's status and duration to it.
 func (r *runner) fetch(a *Action, cur *Menu) bool {
 	id := curID(cur)
 	req := r.f.requests[a.Request]
@@ -166,7 +168,6 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 	if r.halted() {
 		return true
 	}
-	r.event(id, "", "fetch "+req.Name)
 	if why == "" {
 		for _, s := range req.Save {
 			r.setVar(s.Var, res.Values[s.Var])
@@ -227,11 +228,11 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.event(id, "", "switch: condition "+strconv.Itoa(j+1)+" failed, counted false")
+			r.event(id, "", b.failed)
 			continue
 		}
 		if ok {
-			r.event(id, "", "switch: "+strconv.Itoa(j+1)+" "+truncate(b.If, 60))
+			r.event(id, "", b.taken)
 			return r.exec(b.Actions, cur)
 		}
 	}

@@ -151,7 +151,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 	})
 	repeats := repeatWindows(rows)
-	err := d.writeBatch(ctx, len(rows), func(tx *sql.Tx) error {
+	err := d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
 		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
 			return err
 		}
@@ -307,6 +307,29 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`
 
 type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs query and reads every row with scan; errors say what was
+// being read (e.g. "list outbox"). No rows is an empty slice, not nil (a
+// JSON list, not null).
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: scan: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
 
 func scanCall(s scanner) (int64, Call, error) {
 	var (

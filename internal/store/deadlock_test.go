@@ -94,10 +94,10 @@ func concurrentBatches(t *testing.T, shared bool) {
 	})
 }
 
-// TestWriteBatchRetriesDeadlockVictims: a transaction PostgreSQL aborted as
+// TestWriteRetryRetriesDeadlockVictims: a transaction PostgreSQL aborted as
 // a deadlock victim or serialization failure runs again, a bounded number
 // of times; other errors are returned at once.
-func TestWriteBatchRetriesDeadlockVictims(t *testing.T) {
+func TestWriteRetryRetriesDeadlockVictims(t *testing.T) {
 	d := openT(t, sqliteDSN(t))
 	ctx := ctxT(t)
 	for _, tc := range []struct {
@@ -115,7 +115,7 @@ func TestWriteBatchRetriesDeadlockVictims(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tries := 0
-			err := d.writeBatch(ctx, 1, func(tx *sql.Tx) error {
+			err := d.writeRetry(ctx, "test", func(tx *sql.Tx) error {
 				tries++
 				if tries <= tc.failures {
 					return tc.err

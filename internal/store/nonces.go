@@ -44,8 +44,21 @@ func (d *DB) Release(ctx context.Context, key string) error {
 // nonces it deleted in total.
 func (d *DB) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	err := d.writeRetry(ctx, "retention", func(tx *sql.Tx) error {
 		total = 0
+		if d.driver == DriverPostgres {
+			// The calls' row locks first, in id order, like the event
+			// batches (lockCallsPostgres): a batch writing to an old call
+			// meanwhile then waits instead of deadlocking on the rows the
+			// deletes and their cascades reach.
+			// One instance at a time deletes (the others wait for it).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ivr/store/retention'))`); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM calls WHERE started_at < $1 ORDER BY id FOR UPDATE`, d.tv(t)); err != nil {
+				return err
+			}
+		}
 		for _, q := range []struct {
 			sql   string
 			arg   any
