@@ -154,7 +154,7 @@ func checkVoicemailInbox(t *testing.T, e *insightEnv, vmCall, recURL string) {
 func checkDashboardAndExports(t *testing.T, e *insightEnv) {
 	t.Helper()
 	page := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
-	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
+	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `average; p90 &lt; 5 s`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %s", want)
 		}
