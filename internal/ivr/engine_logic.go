@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,22 +20,13 @@ func (r *runner) openVars(token string) error {
 	r.sealer, r.token = s, token
 	// Keep only the variables this flow names (a reload may have dropped some).
 	for _, v := range vs {
-		if r.f.hasVar(v.name) {
+		if slices.Contains(r.f.Variables, v.name) {
 			r.vars = append(r.vars, v)
 		} else {
 			r.token = ""
 		}
 	}
 	return nil
-}
-
-func (f *Flow) hasVar(name string) bool {
-	for _, v := range f.Variables {
-		if v == name {
-			return true
-		}
-	}
-	return false
 }
 
 // encode writes st for an action URL with the variables sealed into it.
