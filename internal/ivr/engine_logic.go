@@ -228,11 +228,11 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.event(id, "", "switch: condition "+strconv.Itoa(j+1)+" failed, counted false")
+			r.event(id, "", b.failed)
 			continue
 		}
 		if ok {
-			r.event(id, "", "switch: "+strconv.Itoa(j+1)+" "+truncate(b.If, 60))
+			r.event(id, "", b.taken)
 			return r.exec(b.Actions, cur)
 		}
 	}
