@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -150,4 +152,31 @@ func TestREADMELookupExample(t *testing.T) {
 	if strings.Contains(serverLog.String(), "demo-token") {
 		t.Fatal("the server logged the secret")
 	}
+}
+
+// TestSecretFileRotation: the server re-reads IVR_SECRET_NAME_FILE as often
+// as it looks at the flow file, so a rotated secret needs no restart.
+func TestSecretFileRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := config.NewSecrets(func(k string) string { return map[string]string{"IVR_SECRET_CRM_TOKEN_FILE": path}[k] })
+	if v, _ := secrets.Get("CRM_TOKEN"); v != "old" {
+		t.Fatalf("secret = %q", v)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		refreshSecrets(ctx, secrets, 5*time.Millisecond)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := os.WriteFile(path, []byte("new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "the rotated secret", func() bool {
+		v, _ := secrets.Get("CRM_TOKEN")
+		return v == "new"
+	})
 }

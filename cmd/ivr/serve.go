@@ -249,7 +249,9 @@ func (s *services) start(ctx context.Context, cfg config.Config, logger *slog.Lo
 		go s.flows.Watch(bgctx, cfg.FlowWatchInterval)
 	}
 	go s.pub.Follow(bgctx, cfg.FlowWatchInterval) // other instances' publishes, disk edits recorded
+	go refreshSecrets(bgctx, cfg.Secrets, cfg.FlowWatchInterval)
 	s.flows.OnReload(func(err error) {
+		cfg.Secrets.Refresh() // a SIGHUP or a flow edit also picks up rotated secret files
 		if err != nil {
 			s.metrics.Reloads.WithLabelValues("error").Inc()
 			return
@@ -363,6 +365,24 @@ func shutdown(web *webServers, drain *drainer, stopBackground func(), svc *servi
 // failureFlushInterval is how often the fallback and refusal counts of
 // this instance are added to the store.
 const failureFlushInterval = 10 * time.Second
+
+// refreshSecrets re-reads the flow's secrets (IVR_SECRET_NAME_FILE may be
+// rotated) as often as the flow file is looked at.
+func refreshSecrets(ctx context.Context, secrets *config.Secrets, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			secrets.Refresh()
+		}
+	}
+}
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
 func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,22 +20,13 @@ func (r *runner) openVars(token string) error {
 	r.sealer, r.token = s, token
 	// Keep only the variables this flow names (a reload may have dropped some).
 	for _, v := range vs {
-		if r.f.hasVar(v.name) {
+		if slices.Contains(r.f.Variables, v.name) {
 			r.vars = append(r.vars, v)
 		} else {
 			r.token = ""
 		}
 	}
 	return nil
-}
-
-func (f *Flow) hasVar(name string) bool {
-	for _, v := range f.Variables {
-		if v == name {
-			return true
-		}
-	}
-	return false
 }
 
 // encode writes st for an action URL with the variables sealed into it.
@@ -158,7 +150,9 @@ func (r *runner) set(a *Action, menu string) {
 	r.event(menu, "", "set "+strings.Join(names, ","))
 }
 
-// fetch runs a fetch action; it reports whether the turn ended.
+// fetch runs a fetch action; it reports whether the turn ended. It records
+// one event per fetch, "fetch NAME: ok" or "fetch NAME: failed (why),
+// on_error"; the engine's caller adds the lookup's status and duration to it.
 func (r *runner) fetch(a *Action, cur *Menu) bool {
 	id := curID(cur)
 	req := r.f.requests[a.Request]
@@ -166,7 +160,6 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 	if r.halted() {
 		return true
 	}
-	r.event(id, "", "fetch "+req.Name)
 	if why == "" {
 		for _, s := range req.Save {
 			r.setVar(s.Var, res.Values[s.Var])
@@ -227,11 +220,11 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.event(id, "", "switch: condition "+strconv.Itoa(j+1)+" failed, counted false")
+			r.event(id, "", b.failed)
 			continue
 		}
 		if ok {
-			r.event(id, "", "switch: "+strconv.Itoa(j+1)+" "+truncate(b.If, 60))
+			r.event(id, "", b.taken)
 			return r.exec(b.Actions, cur)
 		}
 	}

@@ -204,37 +204,37 @@ func TestCollectFetchSwitch(t *testing.T) {
 		{
 			name: "active with a balance", fn: account("active", "42.50"), digits: "12345678#",
 			says: []string{"You owe 42.50 dollars."}, last: "hangup",
-			actions: []string{"collected account", "fetch account", "fetch account: ok", "set greeted", `switch: 1 status == "active" && balance > 0`, "say", "hangup"},
+			actions: []string{"collected account", "fetch account: ok", "set greeted", `switch: 1 status == "active" && balance > 0`, "say", "hangup"},
 		},
 		{
 			name: "numbers compare as numbers", fn: account("active", "0.00"), digits: "123456",
 			says: []string{"Nothing owed.", "Back, yes active.", "Account 123456. Another?"}, last: "redirect",
-			actions: []string{"collected account", "fetch account", "fetch account: ok", "set greeted", "switch: 3 balance == 0", "say", "say", "repeat"},
+			actions: []string{"collected account", "fetch account: ok", "set greeted", "switch: 3 balance == 0", "say", "say", "repeat"},
 		},
 		{
 			name: "else, then top", fn: account("closed", "abc"), digits: "1234567",
 			says: []string{"Good standing.", "Press 1 for accounts."}, last: "redirect",
-			actions: []string{"collected account", "fetch account", "fetch account: ok", "set greeted", "switch: else", "say", "top", "enter"},
+			actions: []string{"collected account", "fetch account: ok", "set greeted", "switch: else", "say", "top", "enter"},
 		},
 		{
 			name: "suspended transfers", fn: account("suspended", "5"), digits: "12345678",
-			last: "dial", actions: []string{"collected account", "fetch account", "fetch account: ok", "set greeted", `switch: 2 status == "suspended"`, "transfer +15550001111"},
+			last: "dial", actions: []string{"collected account", "fetch account: ok", "set greeted", `switch: 2 status == "suspended"`, "transfer +15550001111"},
 		},
 		{
 			name: "lookup failed runs on_error", fn: func(l Lookup) LookupResult { return LookupResult{Request: l.Request} }, digits: "12345678",
 			says: []string{"We cannot look that up now."}, last: "dial",
-			actions: []string{"collected account", "fetch account", "fetch account: failed (lookup failed), on_error", "say", "transfer +15550001111"},
+			actions: []string{"collected account", "fetch account: failed (lookup failed), on_error", "say", "transfer +15550001111"},
 		},
 		{
 			name: "a missing save field is a failure", fn: func(l Lookup) LookupResult {
 				return LookupResult{Request: l.Request, OK: true, Values: map[string]string{"status": "active"}}
 			}, digits: "12345678",
 			says: []string{"We cannot look that up now."}, last: "dial",
-			actions: []string{"collected account", "fetch account", "fetch account: failed (no balance in the answer), on_error", "say", "transfer +15550001111"},
+			actions: []string{"collected account", "fetch account: failed (no balance in the answer), on_error", "say", "transfer +15550001111"},
 		},
 		{
 			name: "spoken digits", fn: account("active", "1"), digits: "", says: []string{"You owe 1 dollars."}, last: "hangup",
-			actions: []string{"collected account", "fetch account", "fetch account: ok", "set greeted", `switch: 1 status == "active" && balance > 0`, "say", "hangup"},
+			actions: []string{"collected account", "fetch account: ok", "set greeted", `switch: 1 status == "active" && balance > 0`, "say", "hangup"},
 		},
 	}
 	for _, tt := range tests {

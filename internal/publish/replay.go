@@ -50,11 +50,24 @@ type input struct {
 // request name, in order) from its events, and the menus it entered.
 func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered []string) {
 	lookups = map[string][]bool{}
+	legacy, legacyOK := "", false // the last event: a lookup as older calls recorded it
 	for _, e := range c.Events {
-		if name, rest, ok := strings.Cut(strings.TrimPrefix(e.Action, "fetch "), ": "); ok && strings.HasPrefix(e.Action, "fetch ") {
-			lookups[name] = append(lookups[name], rest == "ok")
+		if name, ok, detailed, isFetch := fetchOutcome(e.Action); isFetch {
+			// Older calls recorded a lookup twice: the server's line (no
+			// on_error) then the engine's ("ok", or "failed" after a failed
+			// lookup). Count that lookup once.
+			if !detailed && name == legacy && (ok || !legacyOK) {
+				legacy = ""
+				continue
+			}
+			lookups[name] = append(lookups[name], ok)
+			legacy, legacyOK = "", false
+			if detailed && !strings.HasSuffix(e.Action, ", on_error") {
+				legacy, legacyOK = name, ok
+			}
 			continue
 		}
+		legacy = ""
 		if e.Action == "enter" {
 			entered = append(entered, e.Menu)
 		}
@@ -82,6 +95,25 @@ func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered [
 		}
 	}
 	return ins, lookups, entered
+}
+
+// fetchOutcome reads a lookup's event: "fetch NAME: ok, HTTP 200, 35ms",
+// "fetch NAME: timeout, 3000ms, on_error" (the server's details: detailed),
+// or the engine's own "fetch NAME: ok" / "fetch NAME: failed (why),
+// on_error" for a fetch that failed without asking.
+func fetchOutcome(action string) (name string, ok, detailed, isFetch bool) {
+	rest, isFetch := strings.CutPrefix(action, "fetch ")
+	if !isFetch {
+		return "", false, false, false
+	}
+	name, rest, isFetch = strings.Cut(rest, ": ")
+	if !isFetch {
+		return "", false, false, false
+	}
+	kind, details, _ := strings.Cut(rest, ", ")
+	ok = kind == "ok" && !strings.HasSuffix(rest, ", on_error")
+	detailed = strings.HasSuffix(strings.TrimSuffix(details, ", on_error"), "ms")
+	return name, ok, detailed, true
 }
 
 func zeros(n string) string {

@@ -147,3 +147,28 @@ func FuzzReplay(f *testing.F) {
 		}
 	})
 }
+
+// TestCallInputsLookups: one event per lookup as the server records it
+// ("fetch NAME: ok, HTTP 200, 35ms"), the engine's own line for a fetch
+// that failed without asking, and older calls that recorded a lookup twice
+// (the server's line, then the engine's) all replay one outcome per lookup.
+func TestCallInputsLookups(t *testing.T) {
+	c := store.Call{}
+	for _, a := range []string{
+		"fetch account: ok, HTTP 200, 35ms",
+		"fetch account: timeout, 3000ms, on_error",
+		"fetch account: failed (no status in the answer), HTTP 200, 4ms, on_error",
+		"fetch account: failed (missing secret CRM_TOKEN), on_error",
+		"fetch account: ok, HTTP 200, 0ms", "fetch account: ok", // recorded twice
+		"fetch note: status, HTTP 500, 12ms", "fetch note: failed (lookup failed), on_error", // recorded twice
+		"fetch account: ok, HTTP 200, 2ms", "fetch account: failed (missing secret CRM_TOKEN), on_error", // a second fetch
+		"say",
+	} {
+		c.Events = append(c.Events, store.Event{Event: ivr.Event{Menu: "account", Action: a}})
+	}
+	_, lookups, _ := callInputs(c)
+	want := map[string][]bool{"account": {true, false, false, false, true, true, false}, "note": {false}}
+	if !reflect.DeepEqual(lookups, want) {
+		t.Fatalf("lookups = %v, want %v", lookups, want)
+	}
+}

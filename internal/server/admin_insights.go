@@ -174,6 +174,9 @@ type rates struct {
 	Repeat            float64 `json:"repeat"`
 	FlowSecondsAvg    float64 `json:"flow_seconds_avg"`
 	FlowSecondsP90    float64 `json:"flow_seconds_p90"`
+	// FlowSecondsP90Under: the p90 is only known to be under FlowSecondsP90
+	// (it falls in the histogram's first bucket); shown as "< 5 s".
+	FlowSecondsP90Under bool `json:"flow_seconds_p90_under"`
 }
 
 func pct(n, of int64) float64 {
@@ -189,6 +192,7 @@ func ratesOf(in *store.Insights) rates {
 		Transfer: pct(in.Transferred, in.Calls), Abandonment: pct(in.Abandoned, in.Calls),
 		Fallback: pct(in.Fallbacks, in.Calls), Repeat: pct(in.RepeatCallers, in.Calls),
 		FlowSecondsAvg: round1(in.FlowSecondsAvg), FlowSecondsP90: round1(in.FlowSecondsP90),
+		FlowSecondsP90Under: in.FlowSecondsP90Under,
 	}
 }
 

@@ -154,10 +154,19 @@ func checkVoicemailInbox(t *testing.T, e *insightEnv, vmCall, recURL string) {
 func checkDashboardAndExports(t *testing.T, e *insightEnv) {
 	t.Helper()
 	page := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken)).Body.String()
-	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
+	for _, want := range []string{`id="chart-days"`, `id="chart-hours"`, `<span class="value" id="kpi-calls">3</span>`, `average; p90 &lt; 5 s`, `data-menu="main"`, `id="chart-options-main"`, `id="chart-funnels"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %s", want)
 		}
+	}
+	// Times are whole seconds: an average of 0 over calls means each took
+	// under a second, shown as such.
+	in, err := e.db.Insights(t.Context(), store.InsightFilter{})
+	if err != nil || in.FlowCalls == 0 {
+		t.Fatalf("insights: %v, %+v", err, in)
+	}
+	if want := `id="kpi-time">&lt; 1 s<`; (in.FlowSecondsAvg == 0) != strings.Contains(page, want) {
+		t.Errorf("average %v s, the dashboard shows %q: %v", in.FlowSecondsAvg, want, strings.Contains(page, want))
 	}
 	rows := exportCSV(t, e, "what=calls")
 	if len(rows) != 4 || rows[0][1] != "call_id" {

@@ -308,6 +308,29 @@ const callColumns = `id, provider, call_id, from_number, to_number, status, star
 
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs query and reads every row with scan; errors say what was
+// being read (e.g. "list outbox"). No rows is an empty slice, not nil (a
+// JSON list, not null).
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: scan: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func scanCall(s scanner) (int64, Call, error) {
 	var (
 		id             int64

@@ -42,6 +42,9 @@ type Insights struct {
 	FlowCalls      int64   `json:"flow_calls"`
 	FlowSecondsAvg float64 `json:"flow_seconds_avg"`
 	FlowSecondsP90 float64 `json:"flow_seconds_p90"` // from a histogram; see flowBuckets
+	// FlowSecondsP90Under: the p90 falls in the histogram's first bucket, so
+	// all that is known is that it is under FlowSecondsP90 (its upper bound).
+	FlowSecondsP90Under bool `json:"flow_seconds_p90_under"`
 
 	Days      []HourCount            `json:"days"`      // days with calls, in order
 	Hours     []HourCount            `json:"hours"`     // hours with calls, in order; only for periods of at most HourlyMaxDays
@@ -130,7 +133,7 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 	}
 	if in.FlowCalls > 0 {
 		in.FlowSecondsAvg = float64(c.flowSum) / float64(in.FlowCalls)
-		in.FlowSecondsP90 = percentile(c.hist, in.FlowCalls, 0.9)
+		in.FlowSecondsP90, in.FlowSecondsP90Under = percentile(c.hist, in.FlowCalls, 0.9)
 	}
 	return in, nil
 }
@@ -177,23 +180,28 @@ func ceilUnit(t time.Time, unit time.Duration) int64 {
 }
 
 // percentile reads the p-th quantile from the histogram, interpolating
-// linearly inside the bucket it falls in.
-func percentile(hist []int64, total int64, p float64) float64 {
+// linearly inside the bucket it falls in. In the first bucket (0 to 5 s)
+// that would be a guess (every call could take under a second): it returns
+// the bucket's upper bound and under = true instead.
+func percentile(hist []int64, total int64, p float64) (v float64, under bool) {
 	rank := p * float64(total)
 	var seen float64
 	lo := 0.0
 	for i, n := range hist {
-		hi := float64(flowBuckets[min(i, len(flowBuckets)-1)])
 		if i == len(flowBuckets) {
-			return lo // open bucket: at least its lower bound
+			return lo, false // open bucket: at least its lower bound
 		}
+		hi := float64(flowBuckets[i])
 		if seen+float64(n) >= rank && n > 0 {
-			return lo + (hi-lo)*(rank-seen)/float64(n)
+			if i == 0 {
+				return hi, true
+			}
+			return lo + (hi-lo)*(rank-seen)/float64(n), false
 		}
 		seen += float64(n)
 		lo = hi
 	}
-	return lo
+	return lo, false
 }
 
 // Menu returns the counts of menu id (zero when it saw nothing).

@@ -246,3 +246,18 @@ func testInsightCollect(t *testing.T, newDSN newDSN) {
 		t.Errorf("collect menu = %+v, want entered 1, chose 1 (option collect), invalid 1, hung up 0", m)
 	}
 }
+
+// TestPercentileFirstBucket: a p90 in the first bucket (every call under
+// 5 s) is reported as "under 5 s", not interpolated to 4.5 s; above it the
+// p90 is interpolated inside its bucket.
+func TestPercentileFirstBucket(t *testing.T) {
+	hist := make([]int64, len(flowBuckets)+1)
+	hist[0] = 10
+	if v, under := percentile(hist, 10, 0.9); v != 5 || !under {
+		t.Errorf("all under 5 s: p90 = %v (under %v), want under 5", v, under)
+	}
+	hist[0], hist[1] = 1, 9 // 1 under 5 s, 9 between 5 and 10 s
+	if v, under := percentile(hist, 10, 0.9); under || v <= 5 || v > 10 {
+		t.Errorf("p90 = %v (under %v), want in (5, 10]", v, under)
+	}
+}

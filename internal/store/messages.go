@@ -42,26 +42,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 // ListMessages returns the newest messages first; limit defaults to 50 and
 // is at most 500.
 func (d *DB) ListMessages(ctx context.Context, limit int) ([]Message, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT provider, message_id, direction, from_number, to_number, body, at
+	return queryAll(ctx, d.sql, "list messages", scanMessage, `SELECT provider, message_id, direction, from_number, to_number, body, at
 FROM messages ORDER BY at DESC, id DESC LIMIT $1`, PageSize(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
+}
+
+func scanMessage(s scanner) (Message, error) {
+	var (
+		m  Message
+		at timeCol
+	)
+	if err := s.Scan(&m.Provider, &m.ID, &m.Direction, &m.From, &m.To, &m.Text, &at); err != nil {
+		return Message{}, err
 	}
-	defer rows.Close()
-	out := []Message{}
-	for rows.Next() {
-		var (
-			m  Message
-			at timeCol
-		)
-		if err := rows.Scan(&m.Provider, &m.ID, &m.Direction, &m.From, &m.To, &m.Text, &at); err != nil {
-			return nil, fmt.Errorf("list messages: scan: %w", err)
-		}
-		m.At = at.T
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return out, nil
+	m.At = at.T
+	return m, nil
 }

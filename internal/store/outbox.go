@@ -361,23 +361,7 @@ func (d *DB) ListOutbox(ctx context.Context, o OutboxListOptions) ([]OutboxEvent
 	}
 	query := `SELECT ` + outboxColumns + ` FROM outbox` + q.where() +
 		" ORDER BY id DESC LIMIT " + q.arg(PageSize(o.Limit))
-	rows, err := d.sql.QueryContext(ctx, query, q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	defer rows.Close()
-	out := []OutboxEvent{}
-	for rows.Next() {
-		e, err := scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list outbox: scan: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, d.sql, "list outbox", scanOutbox, query, q.args...)
 }
 
 // OutboxPending counts the events waiting for delivery.

@@ -60,23 +60,7 @@ func (d *DB) ListVoicemails(ctx context.Context, f VoicemailFilter) ([]Voicemail
 		return nil, fmt.Errorf("list voicemails: handled must be yes, no or empty (got %q)", f.Handled)
 	}
 	q += ` ORDER BY v.at DESC, v.id DESC LIMIT ` + strconv.Itoa(PageSize(f.Limit))
-	rows, err := d.sql.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("list voicemails: %w", err)
-	}
-	defer rows.Close()
-	out := []Voicemail{}
-	for rows.Next() {
-		v, err := scanVoicemail(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list voicemails: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list voicemails: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, d.sql, "list voicemails", scanVoicemail, q)
 }
 
 // GetVoicemail returns one voicemail, or ErrNotFound.
