@@ -40,9 +40,7 @@ func Columns(id, title string, labels []string, series []Series, width, height i
 	}
 	ymax, step := niceScale(maxV)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
-		esc(id), esc(title), width, height)
-	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	open(&b, "chart", id, title, width, height)
 	for v := 0.0; v <= ymax+step/2; v += step { // grid and y labels
 		y := float64(top) + plotH - v/ymax*plotH
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, left, width-right, y, y)
@@ -69,12 +67,11 @@ func Columns(id, title string, labels []string, series []Series, width, height i
 			}
 		}
 	}
-	x := float64(left)
-	for si, s := range series { // legend
-		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%d" width="10" height="10"/>`, si%6, x, height-14)
-		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%d">%s</text>`, x+14, height-5, esc(s.Name))
-		x += 14 + 7*float64(len(s.Name)) + 16
+	names := make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
 	}
+	legend(&b, names, left, height)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
@@ -107,9 +104,7 @@ func Bars(id, title string, bars []Bar, width int) template.HTML {
 		maxV = math.Max(maxV, r.Value)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart bars" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
-		esc(id), esc(title), width, height)
-	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	open(&b, "chart bars", id, title, width, height)
 	plotW := float64(width - labelW - valueW)
 	for i, r := range bars {
 		y := 4 + i*rowH
@@ -168,6 +163,24 @@ func num(v float64) string {
 
 func esc(s string) string { return html.EscapeString(s) }
 
+// open starts a chart's <svg> (class, id, viewBox) with its <title>.
+func open(b *strings.Builder, class, id, title string, width, height int) {
+	fmt.Fprintf(b, `<svg class="%s" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
+		class, esc(id), esc(title), width, height)
+	fmt.Fprintf(b, `<title>%s</title>`, esc(title))
+}
+
+// legend writes a swatch and a name per series along the bottom of a
+// chart height high, from x = left.
+func legend(b *strings.Builder, names []string, left, height int) {
+	x := float64(left)
+	for si, n := range names {
+		fmt.Fprintf(b, `<rect class="chart-s%d" x="%.1f" y="%d" width="10" height="10"/>`, si%6, x, height-14)
+		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="%d">%s</text>`, x+14, height-5, esc(n))
+		x += 14 + 7*float64(len(n)) + 16
+	}
+}
+
 func clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
@@ -189,9 +202,7 @@ func Shares(id, title string, names []string, rows []StackRow, width int) templa
 	const rowH, labelW, rightW = 24, 140, 60
 	height := rowH*len(rows) + 26
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart shares" id="%s" role="img" aria-label="%s" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">`,
-		esc(id), esc(title), width, height)
-	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
+	open(&b, "chart shares", id, title, width, height)
 	plotW := float64(width - labelW - rightW)
 	for i, r := range rows {
 		y := 4 + i*rowH
@@ -216,12 +227,7 @@ func Shares(id, title string, names []string, rows []StackRow, width int) templa
 		}
 		fmt.Fprintf(&b, `<text class="value" x="%d" y="%d">%s</text>`, width-rightW+6, y+15, num(total))
 	}
-	x := float64(labelW)
-	for si, n := range names {
-		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%.1f" y="%d" width="10" height="10"/>`, si%6, x, height-14)
-		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%d">%s</text>`, x+14, height-5, esc(n))
-		x += 14 + 7*float64(len(n)) + 16
-	}
+	legend(&b, names, labelW, height)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,22 +20,13 @@ func (r *runner) openVars(token string) error {
 	r.sealer, r.token = s, token
 	// Keep only the variables this flow names (a reload may have dropped some).
 	for _, v := range vs {
-		if r.f.hasVar(v.name) {
+		if slices.Contains(r.f.Variables, v.name) {
 			r.vars = append(r.vars, v)
 		} else {
 			r.token = ""
 		}
 	}
 	return nil
-}
-
-func (f *Flow) hasVar(name string) bool {
-	for _, v := range f.Variables {
-		if v == name {
-			return true
-		}
-	}
-	return false
 }
 
 // encode writes st for an action URL with the variables sealed into it.
@@ -228,11 +220,11 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.event(id, "", "switch: condition "+strconv.Itoa(j+1)+" failed, counted false")
+			r.event(id, "", b.failed)
 			continue
 		}
 		if ok {
-			r.event(id, "", "switch: "+strconv.Itoa(j+1)+" "+truncate(b.If, 60))
+			r.event(id, "", b.taken)
 			return r.exec(b.Actions, cur)
 		}
 	}

@@ -59,14 +59,16 @@ func api(t *testing.T) *httptest.Server {
 		w.Write(bytes.Repeat([]byte("x"), 65537-8))
 		w.Write([]byte(`"}`))
 	})
+	// 10 MiB of JSON that travels as about 10 KiB: read only up to the cap.
+	// Compressed once here, not per request (under the race detector on a
+	// loaded machine, compressing took longer than the lookup's timeout).
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"a":"`))
+	zw.Write(bytes.Repeat([]byte("0"), 10<<20))
+	zw.Write([]byte(`"}`))
+	zw.Close()
 	mux.HandleFunc("GET /gzip", func(w http.ResponseWriter, r *http.Request) {
-		// 10 MiB of JSON that travels as about 10 KiB: read only up to the cap.
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write([]byte(`{"a":"`))
-		zw.Write(bytes.Repeat([]byte("0"), 10<<20))
-		zw.Write([]byte(`"}`))
-		zw.Close()
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 		w.Write(buf.Bytes())
@@ -126,7 +128,7 @@ func TestDo(t *testing.T) {
 		{"too large announced", Lookup{URL: srv.URL + "/big"}, KindTooLarge, 200, nil},
 		{"too large chunked", Lookup{URL: srv.URL + "/big?chunked=1"}, KindTooLarge, 200, nil},
 		{"gzip bomb", Lookup{URL: srv.URL + "/gzip", Save: map[string]string{"a": "a"}}, KindTooLarge, 200, nil},
-		{"body drips", Lookup{URL: srv.URL + "/drip", Timeout: 50 * time.Millisecond}, KindTimeout, 200, nil},
+		{"body drips", Lookup{URL: srv.URL + "/drip", Timeout: time.Second}, KindTimeout, 200, nil}, // headers well within it
 		{"exactly 64 KiB", Lookup{URL: srv.URL + "/exact"}, KindOK, 200, map[string]string{}},
 		{"value too long", Lookup{URL: srv.URL + "/long", Save: map[string]string{"a": "a"}}, KindTooLarge, 200, nil},
 		{"html", Lookup{URL: srv.URL + "/text/html"}, KindBadJSON, 200, nil},
@@ -207,7 +209,9 @@ func TestBreaker(t *testing.T) {
 	var mu sync.Mutex
 	var changes []string
 	var logs testutil.Buffer
-	c := New(Options{Failures: 3, OpenFor: 50 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+	// OpenFor: the lookup right after the breaker opens must find it still
+	// open, even on a loaded machine.
+	c := New(Options{Failures: 3, OpenFor: time.Second, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 		OnBreaker: func(name, from, to string) {
 			mu.Lock()
 			changes = append(changes, name+":"+from+">"+to)

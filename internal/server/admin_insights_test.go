@@ -159,6 +159,15 @@ func checkDashboardAndExports(t *testing.T, e *insightEnv) {
 			t.Errorf("dashboard lacks %s", want)
 		}
 	}
+	// Times are whole seconds: an average of 0 over calls means each took
+	// under a second, shown as such.
+	in, err := e.db.Insights(t.Context(), store.InsightFilter{})
+	if err != nil || in.FlowCalls == 0 {
+		t.Fatalf("insights: %v, %+v", err, in)
+	}
+	if want := `id="kpi-time">&lt; 1 s<`; (in.FlowSecondsAvg == 0) != strings.Contains(page, want) {
+		t.Errorf("average %v s, the dashboard shows %q: %v", in.FlowSecondsAvg, want, strings.Contains(page, want))
+	}
 	rows := exportCSV(t, e, "what=calls")
 	if len(rows) != 4 || rows[0][1] != "call_id" {
 		t.Errorf("calls export: %d rows %v", len(rows), rows)

@@ -83,6 +83,20 @@ func serve(h http.Handler, w *benchWriter, r *http.Request, body string) {
 	h.ServeHTTP(w, &r2)
 }
 
+// serveN serves r (with body) b.N times on the clock and returns the
+// writer, holding the last answer.
+func serveN(b *testing.B, e *opsEnv, r *http.Request, body string) *benchWriter {
+	b.Helper()
+	w := &benchWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		serve(e.h, w, r, body)
+	}
+	b.StopTimer()
+	return w
+}
+
 // checkFirst serves r once and fails unless the answer is the menu (no fallback).
 func checkFirst(b *testing.B, e *opsEnv, r *http.Request, body, want string) {
 	b.Helper()
@@ -144,13 +158,7 @@ func BenchmarkTwilioAnswer(b *testing.B) {
 	e := newOpsEnv(b, false)
 	r, body := twilioRequest("/twilio/voice", twilioCall("CA0123456789abcdef0123456789abcdef"))
 	checkFirst(b, e, r, body, "<Gather")
-	w := &benchWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		serve(e.h, w, r, body)
-	}
-	b.StopTimer()
+	w := serveN(b, e, r, body)
 	if w.status != 200 {
 		b.Fatalf("status %d", w.status)
 	}
@@ -184,13 +192,7 @@ func BenchmarkTwilioMenuAction(b *testing.B) {
 	form.Set("FinishedOnKey", "")
 	r, body := twilioRequest("/twilio/voice/menu/main?attempt=1", form)
 	checkFirst(b, e, r, body, "menu/billing")
-	w := &benchWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		serve(e.h, w, r, body)
-	}
-	b.StopTimer()
+	serveN(b, e, r, body)
 	noFallbacks(b, e)
 }
 
@@ -242,13 +244,7 @@ func BenchmarkTwilioForged(b *testing.B) {
 	r := formPost("/twilio/voice", body, map[string]string{
 		"X-Twilio-Signature": auth.SignTwilio("not-the-token", opsPublicURL+"/twilio/voice", form),
 	})
-	w := &benchWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		serve(e.h, w, r, body)
-	}
-	b.StopTimer()
+	serveN(b, e, r, body)
 	if n := counterSum(e.metrics, "ivr_fallbacks_total"); n < float64(b.N) {
 		b.Fatalf("%v fallbacks for %d forged requests", n, b.N)
 	}

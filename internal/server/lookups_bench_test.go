@@ -104,13 +104,7 @@ func benchCollectStep(b *testing.B, withLookup bool) (*opsEnv, *http.Request, st
 
 func benchStep(b *testing.B, withLookup bool) {
 	e, r, body := benchCollectStep(b, withLookup)
-	w := &benchWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		serve(e.h, w, r, body)
-	}
-	b.StopTimer()
+	serveN(b, e, r, body)
 	noFallbacks(b, e)
 }
 

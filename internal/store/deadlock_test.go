@@ -4,12 +4,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/testutil"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -126,5 +128,102 @@ func TestWriteRetryRetriesDeadlockVictims(t *testing.T) {
 				t.Fatalf("tries %d, err %v; want %d tries, error %v", tries, err, tc.wantTries, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestMixedWritersDoNotDeadlock runs every writer of two instances at once
+// on PostgreSQL on one small set of calls: event batches (in random orders,
+// with outbox notices), status callbacks, stale-call closing, outbox claims,
+// rollup compaction and retention. No write may fail: the lock order leaves
+// only rare deadlocks, whose victims are run again.
+func TestMixedWritersDoNotDeadlock(t *testing.T) {
+	testutil.PostgresBase(t)
+	dsn := testutil.PostgresURL(t)
+	dbs := []*DB{openT(t, dsn), openT(t, dsn)}
+	ctx := ctxT(t)
+	const batches = 30 // per writer; the other writers run until they are done
+	call := func(r *rand.Rand) (id, from string, start time.Time) {
+		k := r.IntN(200)
+		return fmt.Sprintf("M%d", k), fmt.Sprintf("+1777%02d", k%15), at(k * 600)
+	}
+	var (
+		writers, others sync.WaitGroup
+		done            = make(chan struct{})
+		mu              sync.Mutex
+		failures        []string
+	)
+	fail := func(what string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, fmt.Sprintf("%s: %v", what, err))
+	}
+	loop := func(what string, seed uint64, fn func(r *rand.Rand) error) {
+		others.Add(1)
+		go func() {
+			defer others.Done()
+			r := rand.New(rand.NewPCG(seed, 2))
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := fn(r); err != nil {
+					fail(what, err)
+					return
+				}
+			}
+		}()
+	}
+	for w, d := range dbs {
+		d.EnableOutbox()
+		for g := range 2 {
+			writers.Add(1)
+			go func() {
+				defer writers.Done()
+				r := rand.New(rand.NewPCG(uint64(w*10+g), 1))
+				for range batches {
+					var b []CallEvents
+					for range 1 + r.IntN(30) {
+						id, from, start := call(r)
+						ev := Event{Event: ivr.Event{At: start.Add(time.Duration(r.IntN(60)) * time.Second), Menu: "main", Action: "option 1"}, Revision: "r"}
+						if r.IntN(5) == 0 {
+							ev.Notice = &Notice{Type: "call.menu"}
+						}
+						b = append(b, CallEvents{Provider: "twilio", CallID: id, From: from, To: "+1999", Events: []Event{ev}})
+					}
+					if err := d.AddEventBatch(ctx, b); err != nil {
+						fail("event batch", err)
+						return
+					}
+				}
+			}()
+		}
+		loop("status", uint64(w+100), func(r *rand.Rand) error {
+			id, from, start := call(r)
+			return d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: id, From: from, Status: "completed", Final: r.IntN(2) == 0, At: start.Add(90 * time.Second)})
+		})
+		loop("stale calls", uint64(w+200), func(r *rand.Rand) error {
+			_, err := d.CloseStaleCalls(ctx, at(r.IntN(200)*600), 10)
+			return err
+		})
+		loop("compaction", uint64(w+300), func(*rand.Rand) error {
+			_, err := d.CompactInsights(ctx)
+			return err
+		})
+		loop("outbox claim", uint64(w+400), func(*rand.Rand) error {
+			_, err := d.ClaimOutbox(ctx, fmt.Sprint("owner", w), 20, time.Second)
+			return err
+		})
+		loop("retention", uint64(w+500), func(r *rand.Rand) error {
+			_, err := d.DeleteOlderThan(ctx, at(r.IntN(10)*600))
+			return err
+		})
+	}
+	writers.Wait()
+	close(done)
+	others.Wait()
+	for _, f := range failures {
+		t.Error(f)
 	}
 }

@@ -153,7 +153,8 @@ const compactBatch = 100000
 
 // CompactInsights folds PostgreSQL's call-rollup deltas into
 // insight_call_days (nothing to do on SQLite). One instance at a time does
-// it (a transaction-scoped advisory lock; the others skip), in batches, so
+// it (a transaction-scoped advisory lock of the schema's; the others skip: an
+// ivr in another schema of the database has its own), in batches, so
 // it never blocks the writers. It returns how many rollup rows it changed.
 func (d *DB) CompactInsights(ctx context.Context) (int64, error) {
 	if d.driver != DriverPostgres {
@@ -164,7 +165,7 @@ func (d *DB) CompactInsights(ctx context.Context) (int64, error) {
 		var n int64
 		err := d.write(ctx, func(tx *sql.Tx) error {
 			var locked bool
-			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('ivr/store/insights-compact'))`).Scan(&locked); err != nil || !locked {
+			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('ivr/store/insights-compact:' || coalesce(current_schema(), '')))`).Scan(&locked); err != nil || !locked {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, compactSQL, compactBatch)

@@ -59,8 +59,14 @@ func TestInsightsRollupMatchesCalls(t *testing.T) {
 			}
 		}
 		check("before folding")
-		if _, err := a.CompactInsights(ctx); err != nil {
+		folded, err := a.CompactInsights(ctx)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// No other writer of this schema holds the compaction lock (the
+		// other tests' stores, in schemas of their own, have their own).
+		if a.Driver() == DriverPostgres && folded == 0 {
+			t.Error("CompactInsights folded nothing: the check after folding would prove little")
 		}
 		check("after folding")
 	})

@@ -51,8 +51,9 @@ func (d *DB) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 			// batches (lockCallsPostgres): a batch writing to an old call
 			// meanwhile then waits instead of deadlocking on the rows the
 			// deletes and their cascades reach.
-			// One instance at a time deletes (the others wait for it).
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ivr/store/retention'))`); err != nil {
+			// One instance at a time deletes (the others wait for it);
+			// the lock is this schema's, like migrate's.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ivr/store/retention:' || coalesce(current_schema(), '')))`); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `SELECT id FROM calls WHERE started_at < $1 ORDER BY id FOR UPDATE`, d.tv(t)); err != nil {

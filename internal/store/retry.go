@@ -11,7 +11,7 @@ import (
 
 // batchAttempts bounds how often writeRetry runs a transaction that
 // PostgreSQL aborted as a deadlock victim or serialization failure.
-const batchAttempts = 3
+const batchAttempts = 4
 
 // writeRetry is write for the transactions that lock many call rows (the
 // event batch, retention). They take those locks in one order (row id:
