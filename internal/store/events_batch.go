@@ -125,8 +125,31 @@ func preparedQueries(driver string) []string {
 	return qs
 }
 
+// sqliteUpsertCalls also sets a new call's hour, outcome, flow_seconds and
+// flow_bucket (what migration 0021's trigger used to set by updating the row
+// again; see 0060): a new call is not final, so its outcome is 4, 2, 1 or 0.
+// "WHERE true" keeps SQLite from reading ON CONFLICT as a join clause.
 func sqliteUpsertCalls(n int) string {
-	return sqliteValues(upsertCallsColumns, 11, n) + upsertCallsSet
+	return `INSERT INTO calls (provider, call_id, from_number, to_number, started_at,
+    revision, transferred, fallback, ended_in_flow, last_menu, last_event_at, hour, outcome, flow_seconds, flow_bucket)
+SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10, column11,
+    column5 / 3600000000,
+    CASE WHEN column8 = 1 THEN 4 WHEN column7 = 1 THEN 2 WHEN column9 = 1 THEN 1 ELSE 0 END,
+    (column11 - column5) / 1000000,
+    ` + sqliteFlowBucket("(column11 - column5) / 1000000") + `
+FROM (VALUES ` + valueRows(11, n) + `) WHERE true` + upsertCallsSet
+}
+
+// sqliteFlowBucket is the flow_bucket of a flow_seconds expression (bounds:
+// flowBuckets in insights_read.go; -1 when NULL).
+func sqliteFlowBucket(secs string) string {
+	var b strings.Builder
+	b.WriteString("CASE WHEN " + secs + " IS NULL THEN -1")
+	for i, bound := range flowBuckets {
+		fmt.Fprintf(&b, " WHEN %s < %d THEN %d", secs, bound, i)
+	}
+	fmt.Fprintf(&b, " ELSE %d END", len(flowBuckets))
+	return b.String()
 }
 
 func sqliteInsertEvents(n int) string {
