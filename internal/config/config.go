@@ -316,7 +316,7 @@ func (c Config) webhookProblems() []error {
 	var errs []error
 	u, err := url.Parse(c.WebhookURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("IVR_WEBHOOK_URL=%q: write an absolute http(s) URL, e.g. https://hooks.example.com/ivr", c.WebhookURL))
+		errs = append(errs, fmt.Errorf("IVR_WEBHOOK_URL=%q: write an absolute http(s) URL, e.g. https://hooks.example.com/ivr", redactURL(c.WebhookURL)))
 	} else if c.Production && u.Scheme != "https" {
 		errs = append(errs, errors.New("production: IVR_WEBHOOK_URL must be https (events carry callers' numbers)"))
 	}
@@ -324,6 +324,34 @@ func (c Config) webhookProblems() []error {
 		errs = append(errs, errors.New("IVR_WEBHOOK_URL is set: set IVR_WEBHOOK_SECRET (or IVR_WEBHOOK_SECRET_FILE) to whsec_ and base64 random bytes, e.g. whsec_$(openssl rand -base64 32)"))
 	}
 	return errs
+}
+
+// redactURL is raw for an error message without what may be a credential:
+// the user info and the query values become "xxxxx"; a URL that does not
+// parse shows only its first characters up to any "@" or "?".
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "@?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		if i := strings.Index(raw, "://"); i >= 0 && strings.Contains(raw[i+3:], ":") {
+			raw = raw[:i+3] // "user:password" before the host
+		}
+		return raw + "xxxxx"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // productionProblems lists what production mode refuses to start with.

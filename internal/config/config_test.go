@@ -214,12 +214,16 @@ func TestWebhookSettings(t *testing.T) {
 		{map[string]string{"IVR_WEBHOOK_URL": "hooks.example.com", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "absolute http(s) URL"},
 		{map[string]string{"IVR_MODE": "production", "IVR_WEBHOOK_URL": "http://h.example/x", "IVR_WEBHOOK_SECRET": "whsec_c2VjcmV0"}, "must be https"},
 		{map[string]string{"IVR_CALL_CLOSE_AFTER": "0"}, "IVR_CALL_CLOSE_AFTER"},
+		// A credential in an invalid URL is not printed.
+		{map[string]string{"IVR_WEBHOOK_URL": "ftp://bob:c2VjcmV0@h.example/x?token=c2VjcmV0", "IVR_WEBHOOK_SECRET": "whsec_x"}, `"ftp://xxxxx@h.example/x?token=xxxxx"`},
+		{map[string]string{"IVR_WEBHOOK_URL": "https://bob:c2VjcmV0@h.ex%zz/x", "IVR_WEBHOOK_SECRET": "whsec_x"}, `"https://xxxxx": write an absolute`},
+		{map[string]string{"IVR_WEBHOOK_URL": "//h.example/x?key=c2VjcmV0", "IVR_WEBHOOK_SECRET": "whsec_x"}, `"//h.example/x?key=xxxxx"`},
 	} {
 		_, err := Load(env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.env, err, tc.want)
 		}
-		if err != nil && strings.Contains(err.Error(), "c2VjcmV0") {
+		if err != nil && (strings.Contains(err.Error(), "c2VjcmV0") || strings.Contains(err.Error(), "bob")) {
 			t.Errorf("an error printed the secret: %v", err)
 		}
 	}

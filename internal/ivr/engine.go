@@ -102,7 +102,7 @@ type runner struct {
 	// From the Request (copied, so the Request stays on the stack).
 	lookups []LookupResult
 	secrets func(string) (string, bool)
-	given   Sealer // nil = the process's own
+	given   Sealer // the caller's; nil = an error when variables are kept
 	demoAPI string
 
 	vars   vars   // the call's variables

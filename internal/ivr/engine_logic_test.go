@@ -1,15 +1,12 @@
 package ivr
 
 import (
-	"bytes"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/seal"
 )
 
 const logicFlow = `
@@ -100,11 +97,7 @@ type caller struct {
 
 func newCaller(t *testing.T, src string, fn func(Lookup) LookupResult) *caller {
 	t.Helper()
-	box, err := seal.New(bytes.Repeat([]byte{1}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &caller{t: t, f: mustParse(t, src), sealer: box, fn: fn,
+	return &caller{t: t, f: mustParse(t, src), sealer: testSealer(t), fn: fn,
 		call: Call{Provider: "twilio", ID: "CA1", From: "+15551234567", To: "+15550009999", Now: openTime}}
 }
 
@@ -446,7 +439,7 @@ func TestExampleAccountLookup(t *testing.T) {
 		{"999999", []string{"Sorry, we could not find that account.", "To check another account, enter its number and press pound, or stay silent to return to billing."},
 			[]string{"GET http://127.0.0.1:8080/demo/accounts/999999"}, "redirect"},
 	} {
-		c := &caller{t: t, f: mustExample(t), fn: answer, call: Call{Provider: "plivo", ID: "x", From: "+15551234567", To: "15550100001", Now: openTime}}
+		c := &caller{t: t, f: mustExample(t), sealer: testSealer(t), fn: answer, call: Call{Provider: "plivo", ID: "x", From: "+15551234567", To: "15550100001", Now: openTime}}
 		c.step("", Input{}) // numbers: this number starts at the account menu
 		if !strings.HasPrefix(c.next(), "menu/account?") {
 			t.Fatalf("entry %s", c.next())
@@ -511,6 +504,7 @@ func TestLookupURLDotSegments(t *testing.T) {
 // sealing and lookups share nothing per call); run with -race.
 func TestStepConcurrent(t *testing.T) {
 	f := mustParse(t, logicFlow)
+	box := testSealer(t)
 	done := make(chan error)
 	for g := range 8 {
 		go func() {
@@ -521,6 +515,7 @@ func TestStepConcurrent(t *testing.T) {
 					Path:    "menu/accounts",
 					Input:   Input{Digits: "1234567"},
 					Secrets: func(string) (string, bool) { return "x", true },
+					Sealer:  box,
 				}
 				var res Result
 				for res, err = f.Step(req); err == nil && res.Need != nil; res, err = f.Step(req) {

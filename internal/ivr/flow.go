@@ -66,8 +66,8 @@ type Request struct {
 	// Secrets returns IVR_SECRET_<NAME> for {{secret.NAME}} in request URLs
 	// and headers; nil = no secrets.
 	Secrets func(name string) (string, bool)
-	// Sealer seals the call's variables into the action URLs; nil = a
-	// per-process key (local mode and tests).
+	// Sealer seals the call's variables into the action URLs; the caller
+	// owns its key. Required when the flow keeps variables (nil = an error).
 	Sealer Sealer
 	// DemoAPI is the base URL of the demo accounts API the server serves in
 	// local mode, without a trailing slash (e.g. "http://127.0.0.1:8080/demo");

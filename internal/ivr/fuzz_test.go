@@ -28,13 +28,14 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		call := Call{Provider: "twilio", From: "+15551234567", To: "+15005550006", Now: openTime}
-		if _, err := stepThrough(fl, Request{Call: call}); err != nil {
+		box := testSealer(t)
+		if _, err := stepThrough(fl, Request{Call: call, Sealer: box}); err != nil {
 			t.Fatalf("answer: %v", err)
 		}
 		for _, n := range fl.Numbers {
 			c := call
 			c.To = strings.TrimPrefix(n.Number, "+")
-			if _, err := stepThrough(fl, Request{Call: c}); err != nil {
+			if _, err := stepThrough(fl, Request{Call: c, Sealer: box}); err != nil {
 				t.Fatalf("answer %s: %v", c.To, err)
 			}
 		}
@@ -50,7 +51,7 @@ func FuzzParse(f *testing.F) {
 			for _, q := range []string{"", "attempt=1", "attempt=3&invalid=9&timeouts=9&trail=a,b"} {
 				v, _ := url.ParseQuery(q)
 				for _, in := range inputs {
-					res, err := stepThrough(fl, Request{Call: call, Path: path, Query: v, Input: in})
+					res, err := stepThrough(fl, Request{Call: call, Path: path, Query: v, Input: in, Sealer: box})
 					if err != nil {
 						if strings.Contains(err.Error(), "lookups in one step") {
 							continue // a flow that fetches in a loop: an error by design

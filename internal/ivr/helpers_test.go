@@ -1,11 +1,14 @@
 package ivr
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/seal"
 )
 
 // openTime is a moment the example flow is open (not its holiday).
@@ -183,3 +186,14 @@ func eqStrings(t *testing.T, what string, got, want []string) {
 
 // Menu returns the menu with that id, or nil.
 func (f *Flow) Menu(id string) *Menu { return f.menus[id] }
+
+// testSealer is the Sealer the engine's tests pass, as the server passes its
+// own: a fixed test key, so tokens are the same from one run to the next.
+func testSealer(t testing.TB) Sealer {
+	t.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{1}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}

@@ -6,10 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
-
-	"github.com/ivr-project/ivr/internal/seal"
 )
 
 // Limits on variables. They keep the sealed state in the action URLs small:
@@ -141,21 +138,15 @@ func decodeVars(b []byte) (vars, error) {
 	return out, nil
 }
 
-// localSealer seals when the caller gives no Sealer: one random key per
-// process (local mode and tests; tokens do not survive a restart).
-var localSealer = sync.OnceValues(func() (Sealer, error) {
-	b, err := seal.NewRandom()
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-})
+// errNoSealer: the flow keeps variables but the caller gave no Sealer; the
+// server always passes one (the fallback answers otherwise).
+var errNoSealer = errors.New("sealed variables: no Sealer given (set Request.Sealer)")
 
 func sealerOf(given Sealer) (Sealer, error) {
-	if given != nil {
-		return given, nil
+	if given == nil {
+		return nil, errNoSealer
 	}
-	return localSealer()
+	return given, nil
 }
 
 // openVars reads the sealed variables of an action URL ("" = none).

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -130,10 +131,17 @@ func zeros(n string) string {
 // looked-up values).
 func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
 	changed = []ReplayedCall{}
+	// The replayed calls' variables are sealed with a key of this replay's
+	// own: the tokens never leave it. On failure (no randomness) a flow
+	// that keeps variables replays as an error.
+	var sealer ivr.Sealer
+	if box, err := seal.NewRandom(); err == nil {
+		sealer = box
+	}
 	for _, c := range calls {
 		ins, lookups, entered := callInputs(c)
-		lp := replayOne(live, c, ins, lookups)
-		dp := replayOne(draft, c, ins, lookups)
+		lp := replayOne(live, sealer, c, ins, lookups)
+		dp := replayOne(draft, sealer, c, ins, lookups)
 		faithful := sameMenus(lp, entered)
 		if !faithful {
 			unfaithful++
@@ -171,13 +179,13 @@ func sameMenus(path, entered []string) bool {
 // replayOne plays one call through f and returns its path: the menus
 // entered, wrong entries ("main: invalid"), transfers, voicemails and
 // hang-ups in parentheses ("(hangup)", "(transfer +1555...)").
-func replayOne(f *ivr.Flow, c store.Call, ins []input, recorded map[string][]bool) []string {
+func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, recorded map[string][]bool) []string {
 	outcomes := map[string][]bool{}
 	for k, v := range recorded {
 		outcomes[k] = append([]bool(nil), v...)
 	}
 	path := []string{}
-	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: c.CallID, From: c.From, To: c.To, Now: c.StartedAt}}
+	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: c.CallID, From: c.From, To: c.To, Now: c.StartedAt}, Sealer: sealer}
 	for range maxReplaySteps {
 		res, err := stepWithLookups(f, req, outcomes)
 		if err != nil {
@@ -238,7 +246,7 @@ func appendPath(path []string, evs []ivr.Event) []string {
 // input it needs; false when the call ends there (or the caller did
 // nothing more).
 func nextRequest(prev ivr.Request, steps []ivr.Step, ins *[]input) (ivr.Request, bool) {
-	req := ivr.Request{Call: prev.Call}
+	req := ivr.Request{Call: prev.Call, Sealer: prev.Sealer}
 	take := func(kinds ...string) (input, bool) {
 		if len(*ins) == 0 {
 			return input{}, false

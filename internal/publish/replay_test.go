@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -41,7 +42,11 @@ menus:
 func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
 	t.Helper()
 	c := store.Call{Provider: "twilio", CallID: id, From: "+15551230000", To: "+15559870000", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: id, From: c.From, To: c.To, Now: c.StartedAt}}
+	box, err := seal.NewRandom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: id, From: c.From, To: c.To, Now: c.StartedAt}, Sealer: box}
 	for range 50 {
 		res, err := stepWithLookups(f, req, lookups)
 		if err != nil {
