@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -496,8 +497,12 @@ func handleAPICalls(db *store.DB) http.Handler {
 			return
 		}
 		calls, next, err := db.ListCalls(r.Context(), opts)
+		if errors.Is(err, store.ErrBadCursor) {
+			http.Error(w, "list calls: "+err.Error()+": use the next value of a previous page", http.StatusBadRequest)
+			return
+		}
 		if err != nil {
-			http.Error(w, "list calls: "+err.Error(), http.StatusBadRequest)
+			http.Error(w, "list calls: "+err.Error()+": try again shortly", http.StatusServiceUnavailable)
 			return
 		}
 		if calls == nil {

@@ -258,3 +258,24 @@ func TestAdminFallbackCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestAPICallsStatus(t *testing.T) {
+	e := newAdminEnv(t, "", nil)
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"limit=2", 200},
+		{"since=yesterday", 400},
+		{"cursor=not-a-cursor", 400},
+	} {
+		if w := e.do(t, "GET", "/admin/api/calls?"+tc.query, "", withBearer(adminTestToken)); w.Code != tc.want {
+			t.Errorf("%s = %d %s, want %d", tc.query, w.Code, w.Body.String(), tc.want)
+		}
+	}
+	// A store failure is not the request's fault: 503, as the other admin APIs.
+	e.db.Close()
+	if w := e.do(t, "GET", "/admin/api/calls", "", withBearer(adminTestToken)); w.Code != 503 {
+		t.Errorf("store down = %d %s, want 503", w.Code, w.Body.String())
+	}
+}

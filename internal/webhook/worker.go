@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/lookup"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -90,7 +91,10 @@ func New(db Outbox, cfg Config) (*Worker, error) {
 		cfg.Batch = 8
 	}
 	if cfg.Client == nil {
+		// The lookups' transport: bounded dial, TLS handshake and
+		// response headers; idle connections kept for the next delivery.
 		cfg.Client = &http.Client{
+			Transport:     lookup.NewTransport(),
 			Timeout:       cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}

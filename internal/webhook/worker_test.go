@@ -369,3 +369,17 @@ func openDB(t *testing.T, dsn string) *store.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+func TestDefaultClientBoundsTheConnection(t *testing.T) {
+	w, err := New(nil, Config{URL: "https://hooks.example.com/ivr", Secret: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := w.cfg.Client.Transport.(*http.Transport)
+	if !ok || tr.TLSHandshakeTimeout <= 0 || tr.DialContext == nil || tr.MaxResponseHeaderBytes <= 0 {
+		t.Fatalf("default client transport %T %+v: want bounded dial, handshake and headers", w.cfg.Client.Transport, tr)
+	}
+	if w.cfg.Client.Timeout != DefaultTimeout {
+		t.Errorf("client timeout %v, want %v", w.cfg.Client.Timeout, DefaultTimeout)
+	}
+}
