@@ -39,7 +39,7 @@ type commitGroup struct {
 // error; the others are then committed without it.
 func (d *DB) writeGrouped(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if d.wsem == nil {
-		return d.write(ctx, fn)
+		return d.writeRetry(ctx, "status update", fn)
 	}
 	g := &d.group
 	op := &groupOp{ctx: ctx, fn: fn, done: make(chan error, 1)}

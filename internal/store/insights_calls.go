@@ -163,7 +163,7 @@ func (d *DB) CompactInsights(ctx context.Context) (int64, error) {
 	var total int64
 	for {
 		var n int64
-		err := d.write(ctx, func(tx *sql.Tx) error {
+		err := d.writeRetry(ctx, "insights compaction", func(tx *sql.Tx) error {
 			var locked bool
 			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('ivr/store/insights-compact:' || coalesce(current_schema(), '')))`).Scan(&locked); err != nil || !locked {
 				return err

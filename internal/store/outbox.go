@@ -205,7 +205,9 @@ func (d *DB) CloseStaleCalls(ctx context.Context, startedBefore time.Time, limit
 	}
 	closed := 0
 	for _, id := range ids {
-		err := d.write(ctx, func(tx *sql.Tx) error {
+		did := false // reset on each run: writeRetry may run it again
+		err := d.writeRetry(ctx, "close stale call", func(tx *sql.Tx) error {
+			did = false
 			res, err := tx.ExecContext(ctx, `UPDATE calls SET status = $2, final = 1, ended_at = COALESCE(ended_at, $3)
 WHERE id = $1 AND final = 0`, id, StatusUnknown, d.tv(d.now()))
 			if err != nil {
@@ -214,11 +216,14 @@ WHERE id = $1 AND final = 0`, id, StatusUnknown, d.tv(d.now()))
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
 				return err // closed meanwhile by its final callback or another instance
 			}
-			closed++
+			did = true
 			return d.completeCall(ctx, tx, id, "ivr")
 		})
 		if err != nil {
 			return closed, fmt.Errorf("close stale call %d: %w", id, err)
+		}
+		if did {
+			closed++
 		}
 	}
 	return closed, nil
@@ -270,7 +275,7 @@ AND (lease_until IS NULL OR lease_until < $1) LIMIT 1`, d.tv(now)).Scan(&one)
 		return nil, fmt.Errorf("claim outbox events: %w", err)
 	}
 	var out []OutboxEvent
-	err = d.write(ctx, func(tx *sql.Tx) error {
+	err = d.writeRetry(ctx, "outbox claim", func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, owner, d.tv(now.Add(lease)), d.tv(now), max(limit, 1))
 		if err != nil {

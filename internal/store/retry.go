@@ -14,7 +14,9 @@ import (
 const batchAttempts = 4
 
 // writeRetry is write for the transactions that lock many call rows (the
-// event batch, retention). They take those locks in one order (row id:
+// event batch, retention) and for those that meet them on PostgreSQL
+// (status updates, closing stale calls, the outbox claim, the insights
+// compaction). The first take those locks in one order (row id:
 // lockCallsPostgres), so a deadlock is left only in rare races (a row
 // committed between the locking statement and a later one, whose snapshot
 // sees it); when PostgreSQL aborts the transaction for one (SQLSTATE
