@@ -13,6 +13,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ivr-project/ivr/internal/clip"
 )
 
 // Series is one named, stacked part of a column chart.
@@ -112,7 +114,7 @@ func Bars(id, title string, bars []Bar, width int) template.HTML {
 		if maxV > 0 {
 			w = r.Value / maxV * plotW
 		}
-		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+14, esc(clip(r.Label, 22)))
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+14, esc(clip.Runes(r.Label, 22)))
 		fmt.Fprintf(&b, `<rect class="chart-s%d" x="%d" y="%d" width="%.1f" height="%d"><title>%s: %s</title></rect>`,
 			i%6, labelW, y+2, math.Max(w, 1), rowH-6, esc(r.Label), num(r.Value))
 		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%d">%s</text>`, float64(labelW)+math.Max(w, 1)+6, y+14, esc(barValue(r)))
@@ -181,14 +183,6 @@ func legend(b *strings.Builder, names []string, left, height int) {
 	}
 }
 
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 // StackRow is one bar of a Shares chart: its parts, in the order of the
 // chart's names.
 type StackRow struct {
@@ -210,7 +204,7 @@ func Shares(id, title string, names []string, rows []StackRow, width int) templa
 		for _, v := range r.Values {
 			total += v
 		}
-		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+15, esc(clip(r.Label, 22)))
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+15, esc(clip.Runes(r.Label, 22)))
 		x := float64(labelW)
 		for si, v := range r.Values {
 			if v <= 0 || total == 0 {

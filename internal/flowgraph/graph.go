@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 )
 
@@ -217,12 +218,12 @@ func place(order []*box, byID map[string]*box, cols int) int {
 		for i, r := range b.rows {
 			y := b.Y + boxHead + i*rowH + 13
 			row := Row{
-				Key: shorten(r.Key, keyChars), Text: shorten(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
+				Key: clip.Line(r.Key, keyChars), Text: clip.Line(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
 				Class: r.Class, KX: b.X + 10, TX: b.X + 122, Y: y, Menu: r.Menu, Option: r.Option, CX: b.X + boxW - 8,
 			}
 			if r.Key == "" {
 				row.TX = b.X + 10
-				row.Text = shorten(r.Text, textChars+10)
+				row.Text = clip.Line(r.Text, textChars+10)
 			}
 			if r.Target != "" && byID[r.Target] != nil {
 				row.Port, row.PX, row.PY = true, b.X+boxW, y-4
@@ -362,13 +363,4 @@ func TransferNumbers(t *ivr.Transfer) []string {
 		return t.Numbers
 	}
 	return t.To
-}
-
-// shorten folds white space and cuts s to n runes, with an ellipsis.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 )
 
@@ -141,10 +142,10 @@ menus:
 }
 
 func TestShorten(t *testing.T) {
-	if got := shorten("  a \n b  ", 10); got != "a b" {
+	if got := clip.Line("  a \n b  ", 10); got != "a b" {
 		t.Errorf("white space: %q", got)
 	}
-	if got := shorten("héllo wörld", 6); got != "héllo…" {
+	if got := clip.Line("héllo wörld", 6); got != "héllo…" {
 		t.Errorf("cut: %q", got)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -223,7 +224,7 @@ func (s *Service) Publish(ctx context.Context, base int64, text []byte, author, 
 		}
 	}
 	s.applied = rev.ID
-	s.logger.Info("flow published", "revision", rev.ID, "author", author, "note", truncate(note, 200))
+	s.logger.Info("flow published", "revision", rev.ID, "author", author, "note", clip.Runes(note, 201))
 	return rev, nil
 }
 
@@ -271,11 +272,4 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("write flow file %s: %w", path, err)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -158,7 +159,7 @@ func callPath(evs []store.Event) string {
 		}
 		parts = append(parts, strings.TrimSpace(s))
 	}
-	return truncate(strings.Join(parts, " · "), 240)
+	return clip.Line(strings.Join(parts, " · "), 240)
 }
 
 // storedByReason sums the stored fallback or refusal counts (every

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 
 	"github.com/ivr-project/ivr/internal/flowgraph"
@@ -214,21 +215,13 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 
 func textOf(t ivr.Text) string {
 	if len(t.Langs) == 0 {
-		return truncate(t.Plain, 90)
+		return clip.Line(t.Plain, 90)
 	}
 	var parts []string
 	for _, lt := range t.Langs {
-		parts = append(parts, lt.Lang+": "+truncate(lt.Text, 60))
+		parts = append(parts, lt.Lang+": "+clip.Line(lt.Text, 60))
 	}
 	return strings.Join(parts, " | ")
-}
-
-func truncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // flowProblems lists the last failed reload's problems, one per line

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
@@ -117,7 +118,7 @@ func handleAPIPublish(pub *publish.Service) http.Handler {
 		if !decodeFlowBody(w, r, &req, func() string { return req.Text }) {
 			return
 		}
-		rev, err := pub.Publish(r.Context(), req.BaseRevision, []byte(req.Text), author(req.Author), truncate(req.Note, 500))
+		rev, err := pub.Publish(r.Context(), req.BaseRevision, []byte(req.Text), author(req.Author), clip.Line(req.Note, 500))
 		if err != nil {
 			storeError(w, err)
 			return
@@ -129,7 +130,7 @@ func handleAPIPublish(pub *publish.Service) http.Handler {
 }
 
 func author(s string) string {
-	if s = truncate(s, 80); s == "" {
+	if s = clip.Line(s, 80); s == "" {
 		return "admin"
 	}
 	return s

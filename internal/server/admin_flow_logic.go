@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 )
 
@@ -74,7 +75,7 @@ func describeLogic(f *ivr.Flow, a *ivr.Action, v *actionView) {
 	case ivr.KindSet:
 		var parts []string
 		for _, s := range a.Set {
-			parts = append(parts, s.Name+" = “"+truncate(s.Value, 40)+"”")
+			parts = append(parts, s.Name+" = “"+clip.Line(s.Value, 40)+"”")
 		}
 		v.Text = "set " + strings.Join(parts, ", ")
 	case ivr.KindFetch:

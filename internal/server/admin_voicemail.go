@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -61,7 +62,7 @@ func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
 	switch f.Handled {
 	case "", "yes", "no":
 	default:
-		return f, fmt.Errorf("handled: write yes, no or leave it out for all (got %q)", truncate(f.Handled, 40))
+		return f, fmt.Errorf("handled: write yes, no or leave it out for all (got %q)", clip.Line(f.Handled, 40))
 	}
 	limit, err := queryLimit(q)
 	f.Limit = limit
