@@ -142,12 +142,23 @@ func collectedDigits(ws []string) string {
 
 // set runs a set action: each value expanded in one pass.
 func (r *runner) set(a *Action, menu string) {
-	names := make([]string, 0, len(a.Set))
 	for _, s := range a.Set {
 		r.setVar(s.Name, expand(s.Value, r.value))
+	}
+	line := a.setLine
+	if line == "" { // an Action not made by the parser
+		line = setLine(a.Set)
+	}
+	r.event(menu, "", line)
+}
+
+// setLine is the call-record line of a set action: "set " and its names.
+func setLine(set []Assign) string {
+	names := make([]string, 0, len(set))
+	for _, s := range set {
 		names = append(names, s.Name)
 	}
-	r.event(menu, "", "set "+strings.Join(names, ","))
+	return "set " + strings.Join(names, ",")
 }
 
 // fetch runs a fetch action; it reports whether the turn ended. It records

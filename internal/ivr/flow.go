@@ -225,6 +225,9 @@ type Action struct {
 	Line, Col int
 
 	ref string
+	// setLine is a set action's call-record line ("set a,b"): made once at
+	// load, not on every step.
+	setLine string
 }
 
 // Control reports whether the action always ends its action list
