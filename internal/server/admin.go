@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -508,8 +507,7 @@ func handleAPICalls(db *store.DB) http.Handler {
 		if calls == nil {
 			calls = []store.Call{}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(struct {
+		writeJSONLine(w, http.StatusOK, struct {
 			Calls []store.Call `json:"calls"`
 			Next  string       `json:"next"`
 		}{calls, next})

@@ -72,9 +72,7 @@ func storeError(w http.ResponseWriter, err error) {
 	var ps ivr.Problems
 	switch {
 	case errors.As(err, &ps):
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		json.NewEncoder(w).Encode(struct {
+		writeJSONLine(w, http.StatusUnprocessableEntity, struct {
 			Problems []flowProblem `json:"problems"`
 		}{problemsOf(err)})
 	case errors.Is(err, store.ErrConflict):
@@ -95,7 +93,7 @@ func handleAPIFlow(pub *publish.Service) http.Handler {
 			storeError(w, err)
 			return
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Revision int64  `json:"revision"`
 			Text     string `json:"text"`
 			File     string `json:"file,omitempty"` // file mode: the flow file
@@ -123,7 +121,7 @@ func handleAPIPublish(pub *publish.Service) http.Handler {
 			storeError(w, err)
 			return
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Revision int64 `json:"revision"`
 		}{rev.ID})
 	})
@@ -151,7 +149,7 @@ func handleAPIRollback(pub *publish.Service) http.Handler {
 			storeError(w, err)
 			return
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Revision int64 `json:"revision"`
 		}{rev.ID})
 	})
@@ -165,7 +163,7 @@ func handleAPIRevisions(db *store.DB) http.Handler {
 			storeError(w, err)
 			return
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Revisions []store.FlowRevision `json:"revisions"`
 		}{revs})
 	})
@@ -184,7 +182,7 @@ func handleAPIRevision(db *store.DB) http.Handler {
 			storeError(w, err)
 			return
 		}
-		writeJSON(w, rev)
+		writeJSON(w, http.StatusOK, rev)
 	})
 }
 
@@ -204,7 +202,7 @@ func handleAPIDiff(db *store.DB) http.Handler {
 				return
 			}
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			From int64  `json:"from"`
 			To   int64  `json:"to"`
 			Diff string `json:"diff"`
@@ -228,7 +226,7 @@ func handleAPICheck(pub *publish.Service) http.Handler {
 		if _, err := pub.Check([]byte(req.Text)); err != nil {
 			probs = problemsOf(err)
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Problems []flowProblem `json:"problems"`
 		}{probs})
 	})
@@ -265,7 +263,7 @@ func handleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 		}
 		live := pub.Source().Flow()
 		changed, unfaithful := publish.Replay(live, draft, calls)
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Replayed   int                    `json:"replayed"`
 			Changed    []publish.ReplayedCall `json:"changed"`
 			Unfaithful int                    `json:"unfaithful"` // live replay differs from the recorded call

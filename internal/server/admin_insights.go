@@ -125,7 +125,7 @@ func handleAPIInsights(db *store.DB) http.Handler {
 			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, contractInsights(in))
+		writeJSON(w, http.StatusOK, contractInsights(in))
 	})
 }
 
@@ -160,7 +160,7 @@ func handleAPIInsightsCompare(db *store.DB) http.Handler {
 			}
 			out[side] = revisionFigures{Revision: f.Revision, insightsJSON: contractInsights(in), Rates: ratesOf(in)}
 		}
-		writeJSON(w, out)
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -198,13 +198,6 @@ func ratesOf(in *store.Insights) rates {
 
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
 // exportTables are the aggregates the export offers, by name.
 var exportTables = []string{"summary", "hours", "days", "menus", "options", "abandoned", "transfers", "failures", "calls"}
 
@@ -241,7 +234,7 @@ func handleAPIInsightsExport(db *store.DB) http.Handler {
 		header, rows := exportRows(what, in, p)
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		if format == "json" {
-			writeJSON(w, rowsJSON(header, rows))
+			writeJSON(w, http.StatusOK, rowsJSON(header, rows))
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -173,8 +173,7 @@ func handleTry(a *admin) http.Handler {
 		ans := &answer{header: http.Header{}}
 		root.ServeHTTP(ans, inner)
 		res := readAnswer(tr, p, view, ans)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(res)
+		writeJSONLine(w, http.StatusOK, res)
 	})
 }
 
@@ -346,14 +345,6 @@ func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tr
 		}
 	}
 	return res
-}
-
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(struct {
-		Error string `json:"error"`
-	}{msg})
 }
 
 // tryTarget turns the page's URL (absolute, as the XML named it, or "" for

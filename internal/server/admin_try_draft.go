@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -36,8 +35,7 @@ func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryReque
 		return ctx, true
 	}
 	if tr.Hangup {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(tryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
+		writeJSONLine(w, http.StatusOK, tryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
 			End: &tryEnd{Kind: "end", Text: "Hung up (calls on the draft are not recorded)."}})
 		return ctx, true
 	}

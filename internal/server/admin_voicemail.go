@@ -82,7 +82,7 @@ func handleAPIVoicemails(db *store.DB) http.Handler {
 			http.Error(w, err.Error()+": try again shortly", http.StatusServiceUnavailable)
 			return
 		}
-		writeJSON(w, struct {
+		writeJSON(w, http.StatusOK, struct {
 			Voicemails []store.Voicemail `json:"voicemails"`
 		}{vms})
 	})

@@ -131,8 +131,7 @@ func handleAPIWebhooks(db *store.DB) http.Handler {
 		if len(evs) == store.PageSize(opts.Limit) {
 			next = strconv.FormatInt(evs[len(evs)-1].ID, 10)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(struct {
+		writeJSONLine(w, http.StatusOK, struct {
 			Events []store.OutboxEvent `json:"events"`
 			Counts map[string]int      `json:"counts"`
 			Next   string              `json:"next"`
@@ -160,8 +159,7 @@ func handleWebhookRetry(a *admin) http.Handler {
 		case err != nil:
 			a.fail(w, r, http.StatusNotFound, "Not retried", "That webhook event could not be retried: "+err.Error())
 		case bearer:
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(map[string]int64{"retried": id})
+			writeJSONLine(w, http.StatusOK, map[string]int64{"retried": id})
 		default:
 			back := "/admin/webhooks"
 			if s := r.PostFormValue("state"); s != "" {
