@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The diagnosis runs only after a signature check failed, never on the fast path.
@@ -201,6 +202,9 @@ func roleOr(ms []namedMAC) string {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) { // never split a UTF-8 character
+		n--
 	}
 	return s[:n] + "..."
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestDiagnosisHints: each usual mistake is named in the diagnosis.
@@ -95,6 +96,23 @@ func TestDiagnosisNeverPrintsTokens(t *testing.T) {
 			if strings.Contains(f.Error(), secret) {
 				t.Errorf("leak: %s", f.Error())
 			}
+		}
+	}
+}
+
+func TestTruncateKeepsUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"GET", 20, "GET"},
+		{"abcdef", 3, "abc..."},
+		{"héllo", 2, "h..."}, // "é" is 2 bytes: not split
+		{"日本語", 4, "日..."},
+	} {
+		if got := truncate(tc.s, tc.n); got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}
 }
