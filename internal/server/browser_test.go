@@ -292,10 +292,19 @@ func TestBrowserAdmin(t *testing.T) {
 	if r := text(hook); !strings.Contains(r, "call.completed") || !strings.Contains(r, callID) || !strings.Contains(r, "pending") {
 		t.Errorf("webhook row = %q, want the call's pending call.completed", r)
 	}
+	// The retry posts a form and is redirected back to the same URL, so the
+	// old page is marked first and the new one is waited for: a node of the
+	// old page would vanish under the next click.
 	do("webhook retry",
+		chromedp.Evaluate[chromedp.Void](`window.beforeRetry = true`),
 		chromedp.Click(hook+` form.retry button`),
-		chromedp.WaitVisible(hook),
 	)
+	testutil.WaitFor(t, "the webhooks page after the retry", func() bool {
+		// Errors are expected while the page is being replaced.
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`window.beforeRetry === undefined && document.readyState === "complete" && document.querySelector(`+"`"+string(hook)+"`"+`) !== null`))
+		return err == nil && fresh
+	})
 	if u, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(u, "/admin/webhooks") {
 		t.Errorf("after retry the page is %q (%v), want the webhooks list", u, err)
 	}
