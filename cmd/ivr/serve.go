@@ -26,6 +26,7 @@ import (
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/tick"
 	"github.com/ivr-project/ivr/internal/webhook"
 )
 
@@ -372,16 +373,7 @@ func refreshSecrets(ctx context.Context, secrets *config.Secrets, every time.Dur
 	if every <= 0 {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			secrets.Refresh()
-		}
-	}
+	tick.Every(ctx, every, secrets.Refresh)
 }
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
@@ -398,21 +390,16 @@ func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {
 
 // retain deletes records older than days, once an hour.
 func retain(ctx context.Context, db *store.DB, days int, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
+	deleteOld := func() {
 		n, err := db.DeleteOlderThan(ctx, time.Now().AddDate(0, 0, -days))
 		if err != nil {
 			logger.Error("retention", slog.String("error", err.Error()))
 		} else if n > 0 {
 			logger.Info("retention: deleted old records", slog.Int64("rows", n), slog.Int("days", days))
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	deleteOld()
+	tick.Every(ctx, time.Hour, deleteOld)
 }
 
 func displayAddr(a net.Addr) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/server"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/tick"
 	"github.com/ivr-project/ivr/internal/webhook"
 )
 
@@ -53,28 +54,23 @@ func newWebhooks(cfg config.Config, db *store.DB, metrics *server.Metrics, logge
 // gets its call.completed).
 func closeStaleCalls(ctx context.Context, db *store.DB, after time.Duration, logger *slog.Logger) {
 	const batch = 500
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
+	closeAll := func() {
 		for {
 			n, err := db.CloseStaleCalls(ctx, time.Now().Add(-after), batch)
 			if err != nil {
 				if ctx.Err() == nil {
 					logger.Error("closing calls without a final status", slog.String("error", err.Error()))
 				}
-				break
+				return
 			}
 			if n > 0 {
 				logger.Info("closed calls without a final status as unknown", slog.Int("calls", n), slog.Duration("after", after))
 			}
 			if n < batch {
-				break
+				return
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	closeAll()
+	tick.Every(ctx, time.Minute, closeAll)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/tick"
 )
 
 // Source holds the live flow and reloads it. The last good flow keeps
@@ -176,18 +178,11 @@ func (s *Source) Watch(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if s.changed() {
-				_ = s.Reload() // logged and remembered by Reload
-			}
+	tick.Every(ctx, every, func() {
+		if s.changed() {
+			_ = s.Reload() // logged and remembered by Reload
 		}
-	}
+	})
 }
 
 // changed reports whether the file differs from the one last read.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/tick"
 )
 
 // Watch asks the agent at api for the tunnel to port every interval until
@@ -12,23 +14,16 @@ import (
 // a new host each time the agent restarts: the server follows it without a
 // restart. While the agent does not answer, the last URL is kept.
 func Watch(ctx context.Context, client *http.Client, api, port, current string, interval time.Duration, changed func(old, new string)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	last := current
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, interval, func() {
 		dctx, cancel := context.WithTimeout(ctx, min(interval, 2*time.Second))
 		u, err := Discover(dctx, client, api, port)
 		cancel()
 		if err != nil || u == last {
-			continue
+			return
 		}
 		old := last
 		last = u
 		changed(old, u)
-	}
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/tick"
 )
 
 // FileAuthor is the author of revisions recorded from edits on disk.
@@ -138,18 +139,11 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("flow revisions: sync with the store failed", "error", err)
-			}
+	tick.Every(ctx, every, func() {
+		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("flow revisions: sync with the store failed", "error", err)
 		}
-	}
+	})
 }
 
 // Live returns the live flow's revision with its text (syncing first, so a

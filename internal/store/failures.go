@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/tick"
 )
 
 // Failure kinds counted in insight_failures.
@@ -123,7 +125,7 @@ func (c *FailureCounter) Flush(ctx context.Context) error {
 
 // Run flushes every interval until ctx is done; call Flush once more after.
 func (c *FailureCounter) Run(ctx context.Context, every time.Duration) {
-	tick(ctx, every, func() {
+	tick.Every(ctx, every, func() {
 		if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("fallback and refusal counts not stored yet; keeping them for the next try", slog.String("error", err.Error()))
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/tick"
 )
 
 // The call figures of Insights come from the per-day call rollup kept by
@@ -220,7 +222,7 @@ func (d *DB) RunInsightsCompaction(ctx context.Context, every time.Duration, log
 	if d.driver != DriverPostgres {
 		return
 	}
-	tick(ctx, every, func() {
+	tick.Every(ctx, every, func() {
 		if _, err := d.CompactInsights(ctx); err != nil && ctx.Err() == nil && logger != nil {
 			logger.Warn("insights rollup not compacted; the dashboard adds the deltas up meanwhile", slog.String("error", err.Error()))
 		}

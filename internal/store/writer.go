@@ -324,20 +324,6 @@ func (b *backoff) wait(ctx context.Context) bool {
 	return ok
 }
 
-// tick calls fn every interval until ctx is done.
-func tick(ctx context.Context, interval time.Duration, fn func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
-}
-
 // sleep waits d, or less when ctx ends first (false then).
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
