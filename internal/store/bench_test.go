@@ -6,130 +6,104 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
 // writer, and many (RunParallel, GOMAXPROCS goroutines).
 func BenchmarkUpdateStatus(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
-		b.Run(be.name, func(b *testing.B) {
-			d := openT(b, be.dsn(b))
-			ctx := context.Background()
-			var n atomic.Int64
-			update := func() error {
-				i := n.Add(1)
-				return d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: fmt.Sprintf("B%09d", i),
-					From: "+15550001", To: "+15550002", Status: "completed", At: time.Now(), DurationSeconds: 7, Final: true})
+	forEachStoreB(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		var n atomic.Int64
+		update := func() error {
+			i := n.Add(1)
+			return d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: fmt.Sprintf("B%09d", i),
+				From: "+15550001", To: "+15550002", Status: "completed", At: time.Now(), DurationSeconds: 7, Final: true})
+		}
+		b.Run("serial", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := update(); err != nil {
+					b.Fatal(err)
+				}
 			}
-			b.Run("serial", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
+		})
+		b.Run("parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
 					if err := update(); err != nil {
-						b.Fatal(err)
+						b.Error(err)
+						return
 					}
 				}
 			})
-			b.Run("parallel", func(b *testing.B) {
-				b.ReportAllocs()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := update(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			})
 		})
-	}
+	})
 }
 
 // BenchmarkAddEventBatch is the Writer's path: 50 calls of 4 events per
 // transaction; ns/op is per batch.
 func BenchmarkAddEventBatch(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
-		b.Run(be.name, func(b *testing.B) {
-			d := openT(b, be.dsn(b))
-			ctx := context.Background()
-			batch := make([]CallEvents, 50)
-			for i := range batch {
-				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("E", i), From: "+1", To: "+2", Events: seqEvents(i, 4)}
+	forEachStoreB(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		batch := make([]CallEvents, 50)
+		for i := range batch {
+			batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("E", i), From: "+1", To: "+2", Events: seqEvents(i, 4)}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := d.AddEventBatch(ctx, batch); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := d.AddEventBatch(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkAddEventBatchDistinct is the Writer's path under load: a full
 // batch of distinct new calls with 3 events each (an answer's records);
 // ns/op is per batch, and calls/s is what one writer can store.
 func BenchmarkAddEventBatchDistinct(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
-		b.Run(be.name, func(b *testing.B) {
-			d := openT(b, be.dsn(b))
-			ctx := context.Background()
-			const calls = 1024
-			n := 0
-			b.ReportAllocs()
-			cpu0 := processCPU()
-			for b.Loop() {
-				batch := make([]CallEvents, calls)
-				for i := range batch {
-					n++
-					// Distinct callers, as in real traffic (and scripts/load.sh).
-					batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", n), To: "+14155550199", Events: seqEvents(i, 3)}
-				}
-				if err := d.AddEventBatch(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
-			// CPU of this process per call (SQLite's work; on PostgreSQL only
-			// the client's): steadier than wall time on a shared machine.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/call")
-		})
-	}
-}
-
-// BenchmarkListCalls pages 50 calls with their events out of 2000.
-func BenchmarkListCalls(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
-		b.Run(be.name, func(b *testing.B) {
-			d := openT(b, be.dsn(b))
-			ctx := context.Background()
-			batch := make([]CallEvents, 2000)
+	forEachStoreB(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		const calls = 1024
+		n := 0
+		b.ReportAllocs()
+		cpu0 := processCPU()
+		for b.Loop() {
+			batch := make([]CallEvents, calls)
 			for i := range batch {
-				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("L", i), From: "+1", To: "+2", Events: seqEvents(i, 3)}
+				n++
+				// Distinct callers, as in real traffic (and scripts/load.sh).
+				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", n), To: "+14155550199", Events: seqEvents(i, 3)}
 			}
 			if err := d.AddEventBatch(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			for b.Loop() {
-				calls, _, err := d.ListCalls(ctx, ListOptions{Limit: 50})
-				if err != nil || len(calls) != 50 {
-					b.Fatal(len(calls), err)
-				}
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
+		// CPU of this process per call (SQLite's work; on PostgreSQL only
+		// the client's): steadier than wall time on a shared machine.
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/call")
+	})
+}
+
+// BenchmarkListCalls pages 50 calls with their events out of 2000.
+func BenchmarkListCalls(b *testing.B) {
+	forEachStoreB(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		batch := make([]CallEvents, 2000)
+		for i := range batch {
+			batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("L", i), From: "+1", To: "+2", Events: seqEvents(i, 3)}
+		}
+		if err := d.AddEventBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			calls, _, err := d.ListCalls(ctx, ListOptions{Limit: 50})
+			if err != nil || len(calls) != 50 {
+				b.Fatal(len(calls), err)
 			}
-		})
-	}
+		}
+	})
 }

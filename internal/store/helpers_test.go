@@ -22,6 +22,17 @@ func forEachStore(t *testing.T, fn func(t *testing.T, dsn newDSN)) {
 	})
 }
 
+// forEachStoreB runs a benchmark on a fresh store of each kind.
+func forEachStoreB(b *testing.B, fn func(b *testing.B, d *DB)) {
+	b.Helper()
+	for _, dsn := range []struct {
+		name string
+		make func(testing.TB) string
+	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
+		b.Run(dsn.name, func(b *testing.B) { fn(b, openT(b, dsn.make(b))) })
+	}
+}
+
 func sqliteDSN(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "ivr.db")
 }

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkInsights measures the dashboard's query (Insights: every figure
@@ -31,49 +29,43 @@ func BenchmarkInsights(b *testing.B) {
 			b.Fatalf("IVR_BENCH_CALLS=%q: want a whole number >= 1000", v)
 		}
 	}
-	for _, be := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
-		b.Run(be.name, func(b *testing.B) {
-			d := openT(b, be.dsn(b))
-			ctx := context.Background()
-			start := time.Now()
-			if err := seedBench(ctx, d, n); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("%s: seeded %d calls, %d events in %s", be.name, n, 5*n, time.Since(start).Round(time.Second))
-			end := benchBase.AddDate(0, 0, benchDays)
-			for _, c := range []struct {
-				name string
-				f    InsightFilter
-			}{
-				{"7days", InsightFilter{Since: end.AddDate(0, 0, -7), Until: end}},
-				{"30days", InsightFilter{Since: end.AddDate(0, 0, -30), Until: end}},
-				{"90days-all", InsightFilter{Since: benchBase, Until: end}},
-				{"90days-one-number", InsightFilter{Since: benchBase, Until: end, To: "+18000000001"}},
-				{"90days-one-revision", InsightFilter{Since: benchBase, Until: end, Revision: "bbbbbbbbbbbb", Provider: "twilio"}},
-			} {
-				b.Run(c.name, func(b *testing.B) {
-					var calls int64
-					cpu0 := processCPU()
-					for b.Loop() {
-						in, err := d.Insights(ctx, c.f)
-						if err != nil {
-							b.Fatal(err)
-						}
-						calls = in.Calls
+	forEachStoreB(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		start := time.Now()
+		if err := seedBench(ctx, d, n); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%s: seeded %d calls, %d events in %s", d.Driver(), n, 5*n, time.Since(start).Round(time.Second))
+		end := benchBase.AddDate(0, 0, benchDays)
+		for _, c := range []struct {
+			name string
+			f    InsightFilter
+		}{
+			{"7days", InsightFilter{Since: end.AddDate(0, 0, -7), Until: end}},
+			{"30days", InsightFilter{Since: end.AddDate(0, 0, -30), Until: end}},
+			{"90days-all", InsightFilter{Since: benchBase, Until: end}},
+			{"90days-one-number", InsightFilter{Since: benchBase, Until: end, To: "+18000000001"}},
+			{"90days-one-revision", InsightFilter{Since: benchBase, Until: end, Revision: "bbbbbbbbbbbb", Provider: "twilio"}},
+		} {
+			b.Run(c.name, func(b *testing.B) {
+				var calls int64
+				cpu0 := processCPU()
+				for b.Loop() {
+					in, err := d.Insights(ctx, c.f)
+					if err != nil {
+						b.Fatal(err)
 					}
-					b.ReportMetric(float64(calls), "calls")
-					// This process's CPU per answer: SQLite's whole cost, and
-					// a figure the other loads of a shared machine do not
-					// inflate as they do ns/op (PostgreSQL's work is in its
-					// own processes and not in it).
-					b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-				})
-			}
-		})
-	}
+					calls = in.Calls
+				}
+				b.ReportMetric(float64(calls), "calls")
+				// This process's CPU per answer: SQLite's whole cost, and
+				// a figure the other loads of a shared machine do not
+				// inflate as they do ns/op (PostgreSQL's work is in its
+				// own processes and not in it).
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			})
+		}
+	})
 }
 
 // processCPU is the user+system CPU time this process has used.
