@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
-// MaxLookupsPerStep is how many lookups one webhook step may ask for; a step
+// MaxLookupsPerStep is how many lookups one webhook step may send; a step
 // that needs more is an error (the server answers the fallback).
-const MaxLookupsPerStep = 5
+// MaxFetchesPerStep also counts the lookups that cannot be sent (Unsent),
+// which the step asks for too: a caller's loop never needs more rounds.
+const (
+	MaxLookupsPerStep = 5
+	MaxFetchesPerStep = 4 * MaxLookupsPerStep
+)
 
 // Lookup is one of the flow's HTTP requests, ready to send: templates
 // expanded in one pass (a substituted value is never expanded again), values
@@ -23,6 +28,17 @@ type Lookup struct {
 	Body    []byte            // POST: JSON; nil for GET
 	Timeout time.Duration     // default 3s, at most 10s (checked at load)
 	Save    map[string]string // variable name -> path in the JSON answer ("account.status", "items.0.id")
+	// Unsent is why the lookup cannot be sent ("" = send it): a secret that
+	// is not set, a URL that is not http(s) once expanded, an empty path
+	// segment. The caller sends nothing and hands back UnsentResult: a
+	// local failure is an outcome like any other, so the step's results,
+	// matched by position, never shift.
+	Unsent string
+}
+
+// UnsentResult is the result of a lookup that was not sent (Unsent != "").
+func (l Lookup) UnsentResult() LookupResult {
+	return LookupResult{Request: l.Request, Unsent: l.Unsent}
 }
 
 // LogValue implements slog.LogValuer: name, method and host only, never the
@@ -50,6 +66,7 @@ type LookupResult struct {
 	Request string            // = Lookup.Request
 	OK      bool              // false: the fetch's on_error runs
 	Values  map[string]string // variable -> value; every Save variable present when OK
+	Unsent  string            // the Lookup's Unsent: it failed before it was sent
 }
 
 // Sealer seals the call's variables into one query value of the action URLs

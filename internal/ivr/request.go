@@ -32,7 +32,7 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		}
 		return urlEscape(r.value(name))
 	})
-	l := Lookup{Request: req.Name, Method: req.Method, URL: u, Timeout: req.Timeout, Save: make(map[string]string, len(req.Save))}
+	l := Lookup{Request: req.Name, Method: req.Method, URL: u, Timeout: req.Timeout, Save: req.saveMap()}
 	if len(req.Headers) > 0 {
 		l.Headers = make(map[string]string, len(req.Headers))
 		for _, h := range req.Headers {
@@ -47,9 +47,6 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 	if req.Body != nil {
 		l.Body = r.body(nil, req.Body)
 	}
-	for _, s := range req.Save {
-		l.Save[s.Var] = s.Path
-	}
 	if missing != "" {
 		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")"
 	}
@@ -63,6 +60,15 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		return Lookup{}, "the URL is not http(s)"
 	}
 	return l, ""
+}
+
+// saveMap is the Lookup's Save: variable name -> path in the answer.
+func (req *HTTPRequest) saveMap() map[string]string {
+	m := make(map[string]string, len(req.Save))
+	for _, s := range req.Save {
+		m[s.Var] = s.Path
+	}
+	return m
 }
 
 // expandURL expands a request's URL template. Values are URL-encoded, so
