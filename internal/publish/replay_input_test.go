@@ -20,9 +20,9 @@ var replayInput = replaceAll(replayLive, map[string]string{
 func TestReplayInputControls(t *testing.T) {
 	live := mustParse(t, replayLive)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{"keys", "*"}, {"keys", "1"}, {"keys", "9"}}, nil),                              // * was a wrong entry
+		record(t, live, "CA1", []input{{"keys", "*"}, {"keys", "1"}, {"keys", "9"}}, nil),                       // * was a wrong entry
 		record(t, live, "CA2", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
-		record(t, live, "CA3", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                              // untouched
+		record(t, live, "CA3", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                      // untouched
 	}
 	changed, unfaithful := Replay(live, mustParse(t, replayInput), calls)
 	if unfaithful != 0 {
