@@ -10,7 +10,8 @@ import (
 // fetch's request: 'S' a secret that is not set, 'E' a URL whose path
 // segment comes out empty (both fail before anything is sent), 'R' a request
 // that is sent. Each fetch saves o<i> (the API answers "O") or its
-// on_error sets o<i> to "E"; the menu then says every o<i>.
+// on_error sets o<i> to its error ("refused." for one not sent); the menu
+// then says every o<i>.
 func shiftFlow(kinds string) string {
 	var reqs, acts, say strings.Builder
 	for i, k := range kinds {
@@ -22,7 +23,7 @@ func shiftFlow(kinds string) string {
 			url += "/{{blank}}/x"
 		}
 		fmt.Fprintf(&reqs, "  r%d:\n    url: %q\n    save: {o%d: v}\n", i, url, i)
-		fmt.Fprintf(&acts, "        - fetch: r%d\n          on_error: [{set: {o%d: E}}]\n", i, i)
+		fmt.Fprintf(&acts, "        - fetch: r%d\n          on_error: [{set: {o%d: \"{{error}}.\"}}]\n", i, i)
 		fmt.Fprintf(&say, "{{o%d}}", i)
 	}
 	return "entry: main\nrequests:\n" + reqs.String() + "menus:\n  main:\n    greeting: Hi.\n    options:\n      \"1\":\n" +
@@ -68,10 +69,13 @@ func runShift(t *testing.T, kinds string, ok func(i int) bool) (string, error) {
 func wantShift(kinds string, ok func(i int) bool) string {
 	var b strings.Builder
 	for i, k := range kinds {
-		if k == 'R' && ok(i) {
+		switch {
+		case k != 'R':
+			b.WriteString(string(FailRefused) + ".")
+		case ok(i):
 			b.WriteString("O")
-		} else {
-			b.WriteString("E")
+		default:
+			b.WriteString(string(FailUnavailable) + ".")
 		}
 	}
 	return b.String()
