@@ -25,6 +25,9 @@ const (
 	qTrail    = "trail"
 	qMenu     = "menu"
 	qRef      = "ref"
+	qCall     = "call" // whisper URLs: the caller's call (the agent leg has its own id)
+	qRing     = "ring" // sequential transfers: the index of the number ringing
+	qStep     = "step" // whisper and callback URLs: which answer this is
 )
 
 var (
@@ -43,6 +46,9 @@ type state struct {
 	Menu     string   // menu an action URL was issued from
 	Ref      string   // action reference (transfer, voicemail)
 	Vars     string   // the sealed variables (a Sealer token), "" = none
+	Call     string   // whisper URLs: the caller's call id
+	Ring     int      // sequential transfers: index of the number rung
+	Step     string   // whisper/callback: "answer", "confirm", "enter"; "" = first request
 	BadVars  bool     // a v= that cannot be a token: the step fails
 }
 
@@ -82,6 +88,13 @@ func parseState(q url.Values) state {
 	}
 	if r := q.Get(qRef); len(r) <= maxRefLen && printable(r) {
 		s.Ref = r
+	}
+	if c := q.Get(qCall); len(c) <= maxRefLen && printable(c) {
+		s.Call = c
+	}
+	s.Ring = parseCount(q.Get(qRing))
+	if st := q.Get(qStep); idRE.MatchString(st) {
+		s.Step = st
 	}
 	if v := q.Get(qVars); v != "" {
 		if len(v) <= maxTokenLen && isToken(v) {
@@ -135,9 +148,12 @@ func (s state) encode() string {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(v))
 	}
-	// keys in sorted order: attempt, invalid, lang, menu, ref, timeouts, trail, v
+	// keys in sorted order: attempt, call, invalid, lang, menu, ref, ring, step, timeouts, trail, v
 	if s.Attempt > 0 {
 		add(qAttempt, strconv.Itoa(s.Attempt))
+	}
+	if s.Call != "" {
+		add(qCall, s.Call)
 	}
 	if s.Invalid > 0 {
 		add(qInvalid, strconv.Itoa(s.Invalid))
@@ -150,6 +166,12 @@ func (s state) encode() string {
 	}
 	if s.Ref != "" {
 		add(qRef, s.Ref)
+	}
+	if s.Ring > 0 {
+		add(qRing, strconv.Itoa(s.Ring))
+	}
+	if s.Step != "" {
+		add(qStep, s.Step)
 	}
 	if s.Timeouts > 0 {
 		add(qTimeouts, strconv.Itoa(s.Timeouts))
