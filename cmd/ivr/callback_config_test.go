@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -61,5 +62,26 @@ func TestCallbackFromChecked(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "IVR_CALLBACK_FROM") || !strings.Contains(err.Error(), "IVR_PLIVO_API_URL") {
 		t.Fatalf("bad outbound settings: %v", err)
+	}
+}
+
+// TestREADMEHandoffExample keeps the README's hand-off example true.
+func TestREADMEHandoffExample(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	start := strings.Index(s, "```yaml\nmenus:\n  main:\n    greeting: \"For billing, press 0. To be called back, press 9.\"")
+	if start < 0 {
+		t.Fatal("README has no hand-off example")
+	}
+	s = s[start+len("```yaml\n"):]
+	f, err := ivr.Parse("README.md hand-off example", []byte("entry: main\n"+s[:strings.Index(s, "```")]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.UsesCallback() {
+		t.Error("the example has no callback")
 	}
 }
