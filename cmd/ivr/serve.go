@@ -21,6 +21,7 @@ import (
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
 	"github.com/ivr-project/ivr/internal/publish"
@@ -123,7 +124,7 @@ type services struct {
 	events   *store.Writer
 	failures *store.FailureCounter
 	nonces   auth.NonceStore
-	metrics  *server.Metrics
+	metrics  *httpobs.Metrics
 	hooks    *webhook.Worker // nil without IVR_WEBHOOK_URL
 }
 
@@ -156,7 +157,7 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	if db.Driver() == "postgres" {
 		s.nonces = db // shared by every instance on this database
 	}
-	s.metrics = server.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
+	s.metrics = httpobs.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
 	if s.hooks, err = newWebhooks(*cfg, db, s.metrics, logger); err != nil {
 		db.Close()
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/web"
 )
@@ -286,14 +287,14 @@ func (a *admin) lockedOut(w http.ResponseWriter, r *http.Request, client netip.A
 		return 0, false
 	}
 	wait := int(left.Round(time.Second) / time.Second)
-	info(r.Context()).outcome = "locked_out"
+	httpobs.SetOutcome(r.Context(), "locked_out")
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
 	return wait, true
 }
 
 // wrongToken counts a wrong admin token and logs it (never the token).
 func (a *admin) wrongToken(r *http.Request, client netip.Addr) {
-	info(r.Context()).outcome = "wrong_token"
+	httpobs.SetOutcome(r.Context(), "wrong_token")
 	if a.guesses.Fail(client) {
 		a.d.Logger.Warn("admin token: too many wrong attempts; this address is locked out",
 			slog.String("client", client.String()), slog.Int("attempts", adminMaxWrong),

@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
-	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 const (
@@ -33,7 +35,7 @@ type adminEnv struct {
 	deps    Deps
 	db      *store.DB
 	flows   *ivr.Source
-	metrics *Metrics
+	metrics *httpobs.Metrics
 }
 
 // newAdminEnv builds the server. env adds or overrides configuration
@@ -62,7 +64,7 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	if err != nil {
 		t.Fatalf("flow: %v", err)
 	}
-	metrics := NewMetrics(nil, nil)
+	metrics := httpobs.NewMetrics(nil, nil)
 	a := newTestApp(t, func(d *Deps) {
 		d.Config, d.Logger, d.Flows, d.Metrics = cfg, logger, flows, metrics
 		d.Nonces = auth.NewMemoryNonces(10000, time.Hour)

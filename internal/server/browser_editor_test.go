@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/testutil"
@@ -45,7 +46,7 @@ func secondInstance(t *testing.T, e *adminEnv) (*ivr.Source, *publish.Service) {
 	}
 	pub := publish.New(src, e.db, nil)
 	d := e.deps
-	d.Flows, d.Publisher, d.Metrics, d.Failures = src, pub, NewMetrics(nil, nil), nil
+	d.Flows, d.Publisher, d.Metrics, d.Failures = src, pub, httpobs.NewMetrics(nil, nil), nil
 	h, err := New(d)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -29,7 +30,7 @@ import (
 type failer struct {
 	p       *provider
 	logger  *slog.Logger
-	metrics *Metrics
+	metrics *httpobs.Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
 	// failures counts fallbacks and refusals in the store (nil: not counted);
 	// events gets a "fallback <reason>" event for a verified call (nil: none).
@@ -98,14 +99,13 @@ func isCallback(provider, path string) bool {
 }
 
 func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err error, body []byte, outcome string) {
-	ri := info(r.Context())
-	ri.outcome = outcome
+	httpobs.SetOutcome(r.Context(), outcome)
 	attrs := []any{
 		slog.String("provider", f.p.Provider),
 		slog.String("reason", reason),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.String("request_id", ri.id),
+		slog.String("request_id", httpobs.RequestID(r.Context())),
 	}
 	if id := callID(r, f.p); id != "" {
 		attrs = append(attrs, slog.String("call_id", id))
@@ -147,10 +147,10 @@ func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.F
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the
 		// fallback (the caller is on the line).
-		info(r.Context()).outcome = "store_error"
+		httpobs.SetOutcome(r.Context(), "store_error")
 		f.logger.Error("webhook not checked: the nonce store failed; asking the provider to retry",
 			slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
-			slog.String("request_id", info(r.Context()).id), slog.String("error", fail.Error()))
+			slog.String("request_id", httpobs.RequestID(r.Context())), slog.String("error", fail.Error()))
 		http.Error(w, "nonce store unavailable, retry later", http.StatusServiceUnavailable)
 		return
 	}
@@ -227,7 +227,7 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 			if r.Context().Err() != nil && context.Cause(ctx) != errDeadline {
 				f.logger.Info("voice answer written after the client closed its side of the connection",
 					slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
-					slog.String("request_id", info(r.Context()).id))
+					slog.String("request_id", httpobs.RequestID(r.Context())))
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -69,7 +70,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
-				slog.String("path", req.Path), slog.String("request_id", info(r.Context()).id))
+				slog.String("path", req.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
 		h := w.Header()
 		h["Content-Type"] = p.contentTypeHeader[:1:1]
@@ -133,7 +134,7 @@ func attachRecording(evs []store.Event, url, duration string) {
 
 // handleStatus stores a Twilio status callback or a Plivo hangup callback and
 // acknowledges it only once the record is committed: a 200 means stored.
-func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logger *slog.Logger) http.Handler {
+func handleStatus(p *provider, db *store.DB, fail failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, note, err := statusUpdate(p, r)
 		if err != nil {
@@ -142,7 +143,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 		}
 		if note != "" {
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.Provider),
-				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
+				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
 		// A callback that arrived whole is stored even if the client has
 		// closed its side of the connection since (it may still read the 200).
@@ -150,7 +151,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
-			info(r.Context()).outcome = "store_error"
+			httpobs.SetOutcome(r.Context(), "store_error")
 			logger.Error("status not stored; asking the provider to retry",
 				slog.String("provider", p.Provider), slog.String("call_id", u.CallID), slog.String("error", err.Error()))
 			releaseNonce(r, logger)
@@ -250,7 +251,7 @@ func releaseNonce(r *http.Request, logger *slog.Logger) {
 	defer cancel()
 	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
-			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
+			slog.String("request_id", httpobs.RequestID(r.Context())), slog.String("error", err.Error()))
 	}
 }
 
@@ -265,7 +266,7 @@ func firstOf(v url.Values, names ...string) string {
 
 // handleMessage answers an SMS with the flow's keyword reply and keeps both
 // messages. A refused or unanswerable message gets an empty document.
-func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail failer, metrics *Metrics) http.Handler {
+func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail failer, metrics *httpobs.Metrics) http.Handler {
 	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -294,7 +295,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
 				metrics.StoreError.WithLabelValues("add_message").Inc()
-				info(r.Context()).outcome = "store_error"
+				httpobs.SetOutcome(r.Context(), "store_error")
 				releaseNonce(r, fail.logger)
 				http.Error(w, "message not stored, retry later", http.StatusServiceUnavailable)
 				return

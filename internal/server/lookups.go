@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
 )
@@ -21,7 +22,7 @@ import (
 // API's base URL.
 type lookups struct {
 	client  *lookup.Client
-	metrics *Metrics
+	metrics *httpobs.Metrics
 	logger  *slog.Logger
 	secrets func(string) (string, bool)
 	sealer  ivr.Sealer
@@ -90,7 +91,7 @@ func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 		return
 	}
 	attrs := []slog.Attr{slog.String("provider", call.Provider), slog.String("call_id", call.ID),
-		slog.String("request_id", info(ctx).id), slog.Any("lookup", need),
+		slog.String("request_id", httpobs.RequestID(ctx)), slog.Any("lookup", need),
 		slog.String("outcome", o.Kind), slog.Int("status", o.Status), slog.Duration("duration", o.Duration)}
 	if o.Err != nil {
 		attrs = append(attrs, slog.String("error", o.Err.Error()))

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 )
 
 // Webhook URLs as people paste them: a console URL with a doubled slash, a
@@ -109,8 +110,8 @@ func underTree(path, provider string) bool {
 // signedElsewhere is a provider's answer to a path outside its tree: the
 // failure answer of an unknown path (the fallback), counted and logged as
 // not_found; HEAD and OPTIONS are probes as in the tree.
-func signedElsewhere(f failer, m *Metrics) http.Handler {
-	return chi.Chain(observe(m, f.p.Provider), f.recoverer, probes(f.p, f.logger)).
+func signedElsewhere(f failer, m *httpobs.Metrics) http.Handler {
+	return chi.Chain(httpobs.Observe(m, f.p.Provider), f.recoverer, probes(f.p, f.logger)).
 		HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.byRoute(w, r, "not_found", nil) })
 }
 
@@ -125,10 +126,10 @@ func probes(p *provider, logger *slog.Logger) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			info(r.Context()).outcome = "probe"
+			httpobs.SetOutcome(r.Context(), "probe")
 			if logger.Enabled(r.Context(), slog.LevelDebug) {
 				logger.Debug("webhook probe", slog.String("provider", p.Provider), slog.String("method", r.Method),
-					slog.String("path", r.URL.Path), slog.String("request_id", info(r.Context()).id))
+					slog.String("path", r.URL.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 			}
 			h := w.Header()
 			h.Set("Allow", "GET, POST, HEAD, OPTIONS")

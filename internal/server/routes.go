@@ -9,6 +9,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/httpobs"
 )
 
 // addRoutes lists every route of the application. Read this file to know
@@ -69,7 +70,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *provider) {
 func twilioRoutes(d deps, twilio *provider, tf failer, urls auth.URLResolver) func(chi.Router) {
 	cfg := d.Config
 	return func(r chi.Router) {
-		r.Use(observe(d.Metrics, "twilio"), tf.recoverer, probes(twilio, d.Logger))
+		r.Use(httpobs.Observe(d.Metrics, "twilio"), tf.recoverer, probes(twilio, d.Logger))
 		r.Use(providerGuards(cfg.TwilioAllow, cfg.TrustedProxies, cfg.TwilioBasicUser, cfg.TwilioBasicPass, "twilio", tf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.twilio, SecondaryAuthToken: d.tokens.twilioSecondary, URL: urls}, tf.authFailure))
@@ -94,7 +95,7 @@ func plivoRoutes(d deps, plivo *provider, pf failer, urls auth.URLResolver) func
 	cfg := d.Config
 	plivoAuth := auth.PlivoConfig{AuthToken: d.tokens.plivo, MasterAuthToken: cfg.PlivoMasterToken, URL: urls, Nonces: d.Nonces, NonceTTL: 15 * time.Minute}
 	return func(r chi.Router) {
-		r.Use(observe(d.Metrics, "plivo"), pf.recoverer, probes(plivo, d.Logger))
+		r.Use(httpobs.Observe(d.Metrics, "plivo"), pf.recoverer, probes(plivo, d.Logger))
 		r.Use(providerGuards(cfg.PlivoAllow, cfg.TrustedProxies, cfg.PlivoBasicUser, cfg.PlivoBasicPass, "plivo", pf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.PlivoV3Middleware(plivoAuth, pf.authFailure))
@@ -118,7 +119,7 @@ func plivoRoutes(d deps, plivo *provider, pf failer, urls auth.URLResolver) func
 func adminRoutes(a *admin) func(chi.Router) {
 	db := a.d.Store
 	return func(r chi.Router) {
-		r.Use(observe(a.d.Metrics, "admin"), adminHeaders, a.localOnly)
+		r.Use(httpobs.Observe(a.d.Metrics, "admin"), adminHeaders, a.localOnly)
 
 		// Open to anyone who may see the admin at all (the login page needs CSS).
 		r.Method(http.MethodGet, "/static/*", adminStatic())

@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,14 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
 	"github.com/ivr-project/ivr/internal/publish"
@@ -44,7 +42,7 @@ type Deps struct {
 	// insights (nil: only the in-memory metrics count them).
 	Failures *store.FailureCounter
 	Nonces   auth.NonceStore
-	Metrics  *Metrics
+	Metrics  *httpobs.Metrics
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
@@ -82,14 +80,14 @@ func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	d.Logger = slog.New(capLogs(d.Logger.Handler())) // what a request sends is logged capped
+	d.Logger = slog.New(httpobs.CapLogs(d.Logger.Handler())) // what a request sends is logged capped
 	if d.Metrics == nil {
-		d.Metrics = NewMetrics(nil, nil)
+		d.Metrics = httpobs.NewMetrics(nil, nil)
 	}
 	if d.Build == (buildinfo.Info{}) {
 		d.Build = buildinfo.Read()
 	}
-	d.Metrics.registerBuild(d.Build)
+	d.Metrics.RegisterBuild(d.Build)
 	if d.Publisher == nil {
 		d.Publisher = publish.New(d.Flows, d.Store, d.Logger)
 	}
@@ -186,100 +184,4 @@ func randomToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// newRequestID returns a short random id for logs.
-func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// reqInfo travels in the request context so that the outermost middleware
-// can count the outcome decided deep inside.
-type reqInfo struct {
-	id      string
-	outcome string
-}
-
-type ctxKey struct{}
-
-// reqCtx is the context observe hands down: it carries the reqInfo itself
-// (one allocation for both, instead of a context.WithValue node and a reqInfo).
-type reqCtx struct {
-	context.Context
-	ri reqInfo
-}
-
-func (c *reqCtx) Value(key any) any {
-	if key == (ctxKey{}) {
-		return &c.ri
-	}
-	return c.Context.Value(key)
-}
-
-func info(ctx context.Context) *reqInfo {
-	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
-		return ri
-	}
-	return &reqInfo{}
-}
-
-// routeLabels caches chi's RoutePattern() (a string built on every call) by
-// the matched patterns. Its keys come from the registered routes, never from
-// the request, so it stays as small as the route table.
-type routeLabels struct {
-	mu     sync.RWMutex
-	labels map[routeKey]string
-}
-
-// routeKey is the matched pattern list of a route nested at most 4 deep.
-type routeKey [4]string
-
-// label is rc.RoutePattern(), or "unmatched" when that is empty.
-func (l *routeLabels) label(rc *chi.Context) string {
-	if rc == nil {
-		return "unmatched"
-	}
-	if len(rc.RoutePatterns) > len(routeKey{}) {
-		return patternLabel(rc)
-	}
-	var k routeKey
-	copy(k[:], rc.RoutePatterns)
-	l.mu.RLock()
-	s, ok := l.labels[k]
-	l.mu.RUnlock()
-	if ok {
-		return s
-	}
-	s = patternLabel(rc)
-	l.mu.Lock()
-	if l.labels == nil {
-		l.labels = make(map[routeKey]string)
-	}
-	l.labels[k] = s
-	l.mu.Unlock()
-	return s
-}
-
-func patternLabel(rc *chi.Context) string {
-	if p := rc.RoutePattern(); p != "" {
-		return p
-	}
-	return "unmatched"
-}
-
-// observe gives each request an id, then counts and times it by route and outcome.
-func observe(m *Metrics, providerName string) func(http.Handler) http.Handler {
-	routes := &routeLabels{}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ctx := &reqCtx{Context: r.Context(), ri: reqInfo{id: newRequestID(), outcome: "ok"}}
-			next.ServeHTTP(w, r.WithContext(ctx))
-			route := routes.label(chi.RouteContext(r.Context()))
-			m.Requests.WithLabelValues(providerName, route, ctx.ri.outcome).Inc()
-			m.Latency.WithLabelValues(providerName, route).Observe(time.Since(start).Seconds())
-		})
-	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -80,7 +81,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		Store:   db,
 		Events:  events,
 		Nonces:  auth.NewMemoryNonces(1000, time.Hour),
-		Metrics: NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) }),
+		Metrics: httpobs.NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) }),
 	}
 	for _, o := range opts {
 		o(&d)
