@@ -24,6 +24,7 @@ import (
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/web"
 )
 
@@ -54,7 +55,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // newAdminFor is the admin's state for the routes: the "Try it" calls are
 // signed with the same tokens the signature middleware verifies with (see
 // tokens in server.go) and play on the enabled providers only.
-func newAdminFor(d Deps, t tokens, providers map[string]*provider) *admin {
+func newAdminFor(d Deps, t voice.Tokens, providers map[string]*voice.Provider) *admin {
 	a := newAdmin(d)
 	a.tokens = t
 	a.providers = providers
@@ -77,8 +78,8 @@ func adminStatic() http.Handler {
 // admin is the state shared by the admin handlers, fixed at start.
 type admin struct {
 	d          Deps
-	tokens     tokens
-	providers  map[string]*provider // parameter names and fallback documents, by name
+	tokens     voice.Tokens
+	providers  map[string]*voice.Provider // parameter names and fallback documents, by name
 	token      string
 	sessionKey []byte // HMAC key of the session cookie, derived from the token
 	secure     bool   // IVR_PUBLIC_URL is https: cookies are always Secure

@@ -17,6 +17,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -132,8 +133,8 @@ func handleTry(a *admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: a.d.LivePublicURL}
 	signers := map[string]carrier.Signer{
-		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.twilio},
-		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.plivo},
+		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.Twilio},
+		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.Plivo},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tr, p, target, err := decodeTry(w, r, a.providers)
@@ -180,7 +181,7 @@ func handleTry(a *admin) http.Handler {
 // decodeTry reads and checks the page's request: the provider, and the
 // path and query it is sent to (the provider's end-of-call callback for a
 // hang-up).
-func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*provider) (tryRequest, *provider, string, error) {
+func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*voice.Provider) (tryRequest, *voice.Provider, string, error) {
 	var tr tryRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFlowBody)) // a draft flow may ride along
 	dec.DisallowUnknownFields()
@@ -318,14 +319,14 @@ func (a *answer) code() int {
 
 // readAnswer is what the page shows of the webhook's answer: its XML read
 // as a phone would play it, and whether it was the fallback.
-func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tryResponse {
+func readAnswer(tr tryRequest, p *voice.Provider, view tryRequestView, ans *answer) tryResponse {
 	body := ans.body.Bytes()
 	res := tryResponse{
 		Provider: tr.Provider, CallID: tr.CallID, Request: view,
 		Status: ans.code(), ContentType: ans.header.Get("Content-Type"), XML: string(body),
 	}
 	reason := ans.header.Get(carrier.HeaderFallback)
-	res.Fallback = reason != "" || (len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback)))
+	res.Fallback = reason != "" || (len(p.Fallback()) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.Fallback())))
 	if res.Status != http.StatusOK {
 		res.Error = fmt.Sprintf("the webhook answered HTTP %d", res.Status)
 	}

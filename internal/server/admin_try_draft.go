@@ -5,21 +5,13 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/voice"
 )
 
 // "Try the draft": the editor's keypad plays the draft it sends with each
 // step instead of the live flow. The draft rides in the in-process
 // request's context (set only here, never from a request), the voice
 // handler plays it, and records nothing for it.
-
-type draftKey struct{}
-
-// draftFlow is the draft flow a Try request asked to play, or nil.
-func draftFlow(ctx context.Context) *ivr.Flow {
-	f, _ := ctx.Value(draftKey{}).(*ivr.Flow)
-	return f
-}
 
 // tryDraft checks tr's draft and returns ctx carrying it. It answers the
 // request itself (done) when the draft does not pass check, and for the
@@ -39,5 +31,5 @@ func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryReque
 			End: &tryEnd{Kind: "end", Text: "Hung up (calls on the draft are not recorded)."}})
 		return ctx, true
 	}
-	return context.WithValue(ctx, draftKey{}, f), false
+	return voice.WithDraft(ctx, f), false
 }

@@ -4,14 +4,10 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -22,8 +18,8 @@ import (
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
 	"github.com/ivr-project/ivr/internal/publish"
-	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -91,97 +87,28 @@ func New(d Deps) (http.Handler, error) {
 	if d.Publisher == nil {
 		d.Publisher = publish.New(d.Flows, d.Store, d.Logger)
 	}
-	twilio, plivo, err := newProviders(xml.FallbackConfig{
+	twilio, plivo, err := voice.NewProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,
 		Language: d.Config.FallbackLanguage,
 		Number:   d.Config.CallCenter,
-	})
+	}, d.Render)
 	if err != nil {
 		return nil, fmt.Errorf("render fallback: %w", err)
 	}
-	if d.Render != nil {
-		for _, p := range []*provider{twilio, plivo} {
-			name := p.Provider
-			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
-		}
-	}
-	lk, err := newLookups(d)
+	lk, err := voice.NewLookups(voice.LookupDeps{Config: d.Config, Logger: d.Logger, Metrics: d.Metrics,
+		Client: d.Lookups, Sealer: d.Sealer, DemoAPI: d.DemoAPI})
 	if err != nil {
 		return nil, err
 	}
 	r := chi.NewRouter()
-	addRoutes(r, deps{Deps: d, tokens: signingTokens(d.Config), lookups: lk}, twilio, plivo)
+	addRoutes(r, deps{Deps: d, tokens: voice.SigningTokens(d.Config), lookups: lk}, twilio, plivo)
 	return r, nil
 }
 
 // deps is Deps plus what New derives from it.
 type deps struct {
 	Deps
-	tokens  tokens
-	lookups *lookups
-}
-
-// newLookups builds the voice routes' lookup runner from d.
-func newLookups(d Deps) (*lookups, error) {
-	client := d.Lookups
-	if client == nil {
-		client = lookup.New(lookup.Options{Logger: d.Logger, OnBreaker: func(request, _, to string) {
-			d.Metrics.Breakers.WithLabelValues(request, to).Inc()
-		}})
-	}
-	sealer := d.Sealer
-	if sealer == nil {
-		var err error
-		if d.Config.StateKey != nil {
-			sealer, err = seal.New(d.Config.StateKey)
-		} else if d.Config.Production {
-			err = errors.New("production: set IVR_STATE_KEY")
-		} else {
-			d.Logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
-				"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
-			sealer, err = seal.NewRandom()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("state key: %w", err)
-		}
-	}
-	lk := &lookups{client: client, metrics: d.Metrics, logger: d.Logger, sealer: sealer,
-		budget: lookupBudget(d.Config.VoiceDeadline)}
-	if d.Config.Secrets != nil {
-		lk.secrets = d.Config.Secrets.Get
-	}
-	if !d.Config.Production {
-		lk.demoAPI = strings.TrimRight(d.DemoAPI, "/")
-	}
-	return lk, nil
-}
-
-// tokens are the auth tokens each provider's routes verify with. A provider
-// with no token configured gets a random in-process secret instead: nothing
-// from outside can sign with it (its routes accept nothing, as the contract
-// says), while the admin "Try it" can still play calls through the real
-// signed path. It is never printed.
-type tokens struct {
-	twilio, twilioSecondary, plivo string
-}
-
-func signingTokens(cfg config.Config) tokens {
-	t := tokens{twilio: randomToken(), plivo: randomToken()}
-	if len(cfg.TwilioTokens) > 0 {
-		t.twilio = cfg.TwilioTokens[0]
-	}
-	if len(cfg.TwilioTokens) > 1 {
-		t.twilioSecondary = cfg.TwilioTokens[1]
-	}
-	if cfg.PlivoToken != "" {
-		t.plivo = cfg.PlivoToken
-	}
-	return t
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	tokens  voice.Tokens
+	lookups *voice.Lookups
 }

@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"context"
@@ -20,11 +20,11 @@ import (
 	"github.com/ivr-project/ivr/internal/store"
 )
 
-// handleVoice answers the answer URL and every action URL under
+// HandleVoice answers the answer URL and every action URL under
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *lookups, fail failer, logger *slog.Logger) http.Handler {
+func HandleVoice(p *Provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -132,9 +132,9 @@ func attachRecording(evs []store.Event, url, duration string) {
 	}
 }
 
-// handleStatus stores a Twilio status callback or a Plivo hangup callback and
+// HandleStatus stores a Twilio status callback or a Plivo hangup callback and
 // acknowledges it only once the record is committed: a 200 means stored.
-func handleStatus(p *provider, db *store.DB, fail failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
+func HandleStatus(p *Provider, db *store.DB, fail Failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, note, err := statusUpdate(p, r)
 		if err != nil {
@@ -168,7 +168,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *httpobs.Metri
 // statusUpdate reads a status or hangup callback. A field that cannot be
 // stored as sent is adjusted or dropped, and note says so (for the log): it
 // never costs the rest of the callback.
-func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
+func statusUpdate(p *Provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
 	params := auth.Params(r.Context())
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		// Twilio's JSON callbacks: the body is covered by bodySHA256.
@@ -264,9 +264,9 @@ func firstOf(v url.Values, names ...string) string {
 	return ""
 }
 
-// handleMessage answers an SMS with the flow's keyword reply and keeps both
+// HandleMessage answers an SMS with the flow's keyword reply and keeps both
 // messages. A refused or unanswerable message gets an empty document.
-func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail failer, metrics *httpobs.Metrics) http.Handler {
+func HandleMessage(p *Provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail Failer, metrics *httpobs.Metrics) http.Handler {
 	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -306,9 +306,9 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up, and which build it is, as JSON:
+// HandleHealthz says the process is up, and which build it is, as JSON:
 // {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
-func handleHealthz(build buildinfo.Info) http.Handler {
+func HandleHealthz(build buildinfo.Info) http.Handler {
 	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
 		Status string `json:"status"`
 		buildinfo.Info
@@ -320,10 +320,10 @@ func handleHealthz(build buildinfo.Info) http.Handler {
 	})
 }
 
-// handleReadyz says whether calls can be answered: a flow is loaded and the
+// HandleReadyz says whether calls can be answered: a flow is loaded and the
 // store is reachable (or its writer is buffering for it), and the process is
 // not shutting down (draining, when draining is not nil).
-func handleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
+func HandleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		type check struct {
 			Flow     string `json:"flow"`

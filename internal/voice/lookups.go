@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"context"
@@ -15,12 +15,12 @@ import (
 	"github.com/ivr-project/ivr/internal/lookup"
 )
 
-// lookups runs a voice step's engine loop: Step, and while the engine needs
+// Lookups runs a voice step's engine loop: Step, and while the engine needs
 // a lookup, perform it (inside what is left of the voice deadline), hand the
 // result back and Step again. It also gives every request what the engine
 // needs for lookups and sealed state: the secrets, the sealer and the demo
 // API's base URL.
-type lookups struct {
+type Lookups struct {
 	client  *lookup.Client
 	metrics *httpobs.Metrics
 	logger  *slog.Logger
@@ -39,7 +39,7 @@ func lookupBudget(deadline time.Duration) time.Duration {
 }
 
 // prepare fills in what every ivr.Request carries for lookups and sealing.
-func (l *lookups) prepare(req *ivr.Request) {
+func (l *Lookups) prepare(req *ivr.Request) {
 	req.Secrets = l.secrets
 	req.Sealer = l.sealer
 	req.DemoAPI = l.demoAPI
@@ -48,7 +48,7 @@ func (l *lookups) prepare(req *ivr.Request) {
 // step is flow.Step with the lookups it asks for performed. The lookups'
 // outcomes go into the result's events: the request name, outcome, status
 // and duration, never a value or a body.
-func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
+func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
 	res, err := flow.Step(req)
 	if err != nil || res.Need == nil {
 		return res, err
@@ -80,7 +80,7 @@ func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 // observe counts, times and logs one lookup: its name, host, outcome,
 // status and duration (the lookup's LogValue leaves out the URL's path,
 // headers and body).
-func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
+func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
 	l.metrics.Lookups.WithLabelValues(need.Request, o.Kind).Inc()
 	l.metrics.LookupLatency.WithLabelValues(need.Request).Observe(o.Duration.Seconds())
 	level := slog.LevelDebug
