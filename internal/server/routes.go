@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ivr-project/ivr/internal/admin"
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/httpobs"
@@ -63,7 +64,10 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 	if plivoOn {
 		enabled["plivo"] = plivo
 	}
-	r.Route("/admin", adminRoutes(newAdminFor(d.Deps, d.tokens, enabled)))
+	a := admin.New(admin.Deps{Config: cfg, Logger: d.Logger, Flows: d.Flows, Publisher: d.Publisher, Store: d.Store,
+		Events: d.Events, Failures: d.Failures, Metrics: d.Metrics, LivePublicURL: d.LivePublicURL,
+		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled})
+	r.Route("/admin", adminRoutes(d, a))
 }
 
 // twilioRoutes is /twilio/... Middleware order: count -> recover -> probes ->
@@ -117,51 +121,51 @@ func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLRe
 }
 
 // adminRoutes is /admin/... (the UI) and /admin/api/... (JSON).
-func adminRoutes(a *admin) func(chi.Router) {
-	db := a.d.Store
+func adminRoutes(d deps, a *admin.Admin) func(chi.Router) {
+	db := d.Store
 	return func(r chi.Router) {
-		r.Use(httpobs.Observe(a.d.Metrics, "admin"), adminHeaders, a.localOnly)
+		r.Use(httpobs.Observe(d.Metrics, "admin"), admin.Headers, a.LocalOnly)
 
 		// Open to anyone who may see the admin at all (the login page needs CSS).
-		r.Method(http.MethodGet, "/static/*", adminStatic())
-		r.Method(http.MethodGet, "/login", handleLoginPage(a))
-		r.With(a.csrf).Method(http.MethodPost, "/login", handleLogin(a))
+		r.Method(http.MethodGet, "/static/*", admin.Static())
+		r.Method(http.MethodGet, "/login", admin.HandleLoginPage(a))
+		r.With(a.CSRF).Method(http.MethodPost, "/login", admin.HandleLogin(a))
 
 		r.Group(func(r chi.Router) {
-			r.Use(a.authenticate)
+			r.Use(a.Authenticate)
 			r.Method(http.MethodGet, "/", http.RedirectHandler("/admin/flow", http.StatusSeeOther))
-			r.Method(http.MethodGet, "/flow", handleFlowMap(a))
-			r.Method(http.MethodGet, "/try", handleTryPage(a))
-			r.Method(http.MethodGet, "/calls", handleCallsPage(a))
-			r.Method(http.MethodGet, "/calls/{provider}/*", handleCallPage(a)) // a call id may hold "/"
-			r.Method(http.MethodGet, "/api/calls", handleAPICalls(db))
-			r.With(a.csrf).Method(http.MethodPost, "/logout", handleLogout(a))
-			r.With(a.csrf).Method(http.MethodPost, "/api/try", handleTry(a))
+			r.Method(http.MethodGet, "/flow", admin.HandleFlowMap(a))
+			r.Method(http.MethodGet, "/try", admin.HandleTryPage(a))
+			r.Method(http.MethodGet, "/calls", admin.HandleCallsPage(a))
+			r.Method(http.MethodGet, "/calls/{provider}/*", admin.HandleCallPage(a)) // a call id may hold "/"
+			r.Method(http.MethodGet, "/api/calls", admin.HandleAPICalls(db))
+			r.With(a.CSRF).Method(http.MethodPost, "/logout", admin.HandleLogout(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/try", admin.HandleTry(a))
 			// The event webhooks' outbox.
-			r.Method(http.MethodGet, "/webhooks", handleWebhooksPage(a))
-			r.Method(http.MethodGet, "/api/webhooks", handleAPIWebhooks(db))
-			r.With(a.csrf).Method(http.MethodPost, "/webhooks/{id}/retry", handleWebhookRetry(a))
+			r.Method(http.MethodGet, "/webhooks", admin.HandleWebhooksPage(a))
+			r.Method(http.MethodGet, "/api/webhooks", admin.HandleAPIWebhooks(db))
+			r.With(a.CSRF).Method(http.MethodPost, "/webhooks/{id}/retry", admin.HandleWebhookRetry(a))
 			// Insights and the voicemail inbox.
-			r.Method(http.MethodGet, "/insights", handleInsightsPage(a))
-			r.Method(http.MethodGet, "/api/insights", handleAPIInsights(db))
-			r.Method(http.MethodGet, "/api/insights/compare", handleAPIInsightsCompare(db))
-			r.Method(http.MethodGet, "/api/insights/export", handleAPIInsightsExport(db))
-			r.Method(http.MethodGet, "/voicemails", handleVoicemailsPage(a))
-			r.Method(http.MethodGet, "/api/voicemails", handleAPIVoicemails(db))
-			r.Method(http.MethodGet, "/voicemails/{id}/audio", handleVoicemailAudio(db, a.recordings, a.d.Logger))
-			r.With(a.csrf).Method(http.MethodPost, "/voicemails/{id}/handled", handleVoicemailHandled(db))
+			r.Method(http.MethodGet, "/insights", admin.HandleInsightsPage(a))
+			r.Method(http.MethodGet, "/api/insights", admin.HandleAPIInsights(db))
+			r.Method(http.MethodGet, "/api/insights/compare", admin.HandleAPIInsightsCompare(db))
+			r.Method(http.MethodGet, "/api/insights/export", admin.HandleAPIInsightsExport(db))
+			r.Method(http.MethodGet, "/voicemails", admin.HandleVoicemailsPage(a))
+			r.Method(http.MethodGet, "/api/voicemails", admin.HandleAPIVoicemails(db))
+			r.Method(http.MethodGet, "/voicemails/{id}/audio", admin.HandleVoicemailAudio(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/voicemails/{id}/handled", admin.HandleVoicemailHandled(db))
 			// Publishing flows: the live flow, publish, history, diff, rollback, check.
-			pub := a.d.Publisher
-			r.Method(http.MethodGet, "/api/flow", handleAPIFlow(pub))
-			r.With(a.csrf).Method(http.MethodPost, "/api/flow", handleAPIPublish(pub))
-			r.Method(http.MethodGet, "/api/flow/revisions", handleAPIRevisions(db))
-			r.Method(http.MethodGet, "/api/flow/revisions/{n}", handleAPIRevision(db))
-			r.Method(http.MethodGet, "/api/flow/diff", handleAPIDiff(db))
-			r.With(a.csrf).Method(http.MethodPost, "/api/flow/rollback", handleAPIRollback(pub))
-			r.With(a.csrf).Method(http.MethodPost, "/api/flow/check", handleAPICheck(pub))
-			r.With(a.csrf).Method(http.MethodPost, "/api/flow/map", handleAPIFlowMap(a))
-			r.With(a.csrf).Method(http.MethodPost, "/api/flow/replay", handleAPIReplay(pub, db))
-			r.Method(http.MethodGet, "/flow/edit", handleEditorPage(a))
+			pub := d.Publisher
+			r.Method(http.MethodGet, "/api/flow", admin.HandleAPIFlow(pub))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/flow", admin.HandleAPIPublish(pub))
+			r.Method(http.MethodGet, "/api/flow/revisions", admin.HandleAPIRevisions(db))
+			r.Method(http.MethodGet, "/api/flow/revisions/{n}", admin.HandleAPIRevision(db))
+			r.Method(http.MethodGet, "/api/flow/diff", admin.HandleAPIDiff(db))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/flow/rollback", admin.HandleAPIRollback(pub))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/flow/check", admin.HandleAPICheck(pub))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/flow/map", admin.HandleAPIFlowMap(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/flow/replay", admin.HandleAPIReplay(pub, db))
+			r.Method(http.MethodGet, "/flow/edit", admin.HandleEditorPage(a))
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such admin page", http.StatusNotFound)

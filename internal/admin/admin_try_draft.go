@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // tryDraft checks tr's draft and returns ctx carrying it. It answers the
 // request itself (done) when the draft does not pass check, and for the
 // hang-up of a draft call, which has no record to close.
-func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryRequest) (context.Context, bool) {
+func (a *Admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr TryRequest) (context.Context, bool) {
 	f, err := a.d.Publisher.Check([]byte(tr.Draft))
 	if err != nil {
 		var lines []string
@@ -27,7 +27,7 @@ func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryReque
 		return ctx, true
 	}
 	if tr.Hangup {
-		writeJSONLine(w, http.StatusOK, tryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
+		writeJSONLine(w, http.StatusOK, TryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
 			End: &tryEnd{Kind: "end", Text: "Hung up (calls on the draft are not recorded)."}})
 		return ctx, true
 	}
