@@ -10,6 +10,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 
 	"github.com/ivr-project/ivr/internal/flowgraph"
 )
@@ -226,7 +227,7 @@ func textOf(t ivr.Text) string {
 
 // FlowProblems lists the last failed reload's problems, one per line
 // ("file:line:col: message"), or nil when the flow on disk is good.
-func FlowProblems(src *ivr.Source) []string {
+func FlowProblems(src *publish.Source) []string {
 	if src == nil {
 		return nil
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/httpobs"
-	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/voice"
@@ -22,7 +21,7 @@ import (
 type Deps struct {
 	Config    config.Config
 	Logger    *slog.Logger
-	Flows     *ivr.Source
+	Flows     *publish.Source
 	Publisher *publish.Service
 	Store     *store.DB
 	Events    *store.Writer

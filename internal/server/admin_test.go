@@ -20,7 +20,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/httpobs"
-	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -35,7 +35,7 @@ type adminEnv struct {
 	h       http.Handler
 	deps    Deps
 	db      *store.DB
-	flows   *ivr.Source
+	flows   *publish.Source
 	metrics *httpobs.Metrics
 }
 
@@ -61,7 +61,7 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 	if testing.Verbose() && os.Getenv("IVR_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	flows, err := ivr.NewSource(flowPath, logger)
+	flows, err := publish.NewSource(flowPath, logger)
 	if err != nil {
 		t.Fatalf("flow: %v", err)
 	}

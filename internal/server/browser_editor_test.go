@@ -38,9 +38,9 @@ func serveT(t *testing.T, h http.Handler) string {
 
 // secondInstance is another server on e's store, with its own flow source
 // that only learns of publishes by polling the revisions table.
-func secondInstance(t *testing.T, e *adminEnv) (*ivr.Source, *publish.Service) {
+func secondInstance(t *testing.T, e *adminEnv) (*publish.Source, *publish.Service) {
 	t.Helper()
-	src, err := ivr.NewSource("", nil)
+	src, err := publish.NewSource("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -86,7 +87,7 @@ func withLookups(t *testing.T, api *accountAPI, logs io.Writer) appOption {
 
 // withLookupsFrom is withLookups serving the flow file at path.
 func withLookupsFrom(t *testing.T, path string, api *accountAPI, logs io.Writer) appOption {
-	flows, err := ivr.NewSource(path, nil)
+	flows, err := publish.NewSource(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ import (
 type Deps struct {
 	Config config.Config
 	Logger *slog.Logger
-	Flows  *ivr.Source
+	Flows  *publish.Source
 	// Publisher publishes flows and keeps the revisions (nil = one on
 	// Flows and Store; the caller runs its Follow to see other instances'
 	// publishes).

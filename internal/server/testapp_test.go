@@ -20,7 +20,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/httpobs"
-	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -50,7 +50,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows, err := ivr.NewSource("", nil)
+	flows, err := publish.NewSource("", nil)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

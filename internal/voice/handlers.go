@@ -17,6 +17,7 @@ import (
 	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -24,7 +25,7 @@ import (
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func HandleVoice(p *Provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
+func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -266,7 +267,7 @@ func firstOf(v url.Values, names ...string) string {
 
 // HandleMessage answers an SMS with the flow's keyword reply and keeps both
 // messages. A refused or unanswerable message gets an empty document.
-func HandleMessage(p *Provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail Failer, metrics *httpobs.Metrics) http.Handler {
+func HandleMessage(p *Provider, flows *publish.Source, db *store.DB, urls auth.URLResolver, fail Failer, metrics *httpobs.Metrics) http.Handler {
 	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -323,7 +324,7 @@ func HandleHealthz(build buildinfo.Info) http.Handler {
 // HandleReadyz says whether calls can be answered: a flow is loaded and the
 // store is reachable (or its writer is buffering for it), and the process is
 // not shutting down (draining, when draining is not nil).
-func HandleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
+func HandleReadyz(flows *publish.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		type check struct {
 			Flow     string `json:"flow"`
