@@ -1,6 +1,7 @@
-// Package server is the HTTP layer: every route (routes.go), the middleware
-// order, the handlers, and the fallback rule: whatever goes wrong on a voice
-// route, the answer is HTTP 200 with the provider's apology-and-dial XML.
+// Package server is the HTTP layer's wiring: New, every route and the
+// middleware order (routes.go). The provider side's handlers are in
+// internal/voice, the admin side's in internal/admin, what both share to
+// observe requests in internal/httpobs.
 package server
 
 import (
