@@ -85,6 +85,7 @@ func (c *varCheck) menu(m *Menu) {
 		c.walk(m.Options[i].Actions, in, m, fallMenu)
 	}
 	if col := m.Collect; col != nil {
+		c.walk(col.Confirm, in|c.bit(col.Into), m, -1)
 		c.walk(col.Actions, in|c.bit(col.Into), m, fallMenu)
 	}
 	c.walk(m.OnMaxFailures, in, m, fallHangup)
@@ -167,6 +168,9 @@ func (c *varCheck) list(as []Action, in varMask, cur *Menu) (varMask, bool) {
 			c.walk(a.Voicemail.Prompt, in, cur, -1)
 			c.walk(a.Voicemail.Thanks, in, cur, -1)
 			return in, false
+		case KindCallback:
+			c.walk(a.Callback.Thanks, in, cur, -1)
+			return in, false
 		case KindHangup:
 			return in, false
 		}
@@ -203,6 +207,16 @@ func (c *varCheck) reads(a *Action, in varMask) {
 				check(a.Line, a.Col, n, " (set "+s.Name+")")
 			}
 		}
+	case KindTransfer:
+		for _, n := range templateNames(a.Transfer.Whisper) {
+			check(a.Line, a.Col, n, " (by the whisper)")
+		}
+		contextReads(a, a.Transfer.Context, check)
+	case KindCallback:
+		if cb := a.Callback; cb.Number != "from" {
+			check(a.Line, a.Col, cb.Number, " (the callback number)")
+		}
+		contextReads(a, a.Callback.Context, check)
 	case KindFetch:
 		if r := c.f.requests[a.Request]; r != nil {
 			for _, n := range r.reads() {
@@ -217,12 +231,21 @@ func (c *varCheck) reads(a *Action, in varMask) {
 				continue
 			}
 			for _, n := range b.cond.names {
-				if !slices.Contains(callNames, n) {
+				if !slices.Contains(callNames, n) && n != ErrorName {
 					if in&c.bit(n) == 0 {
 						c.problem(b.Line, b.Col, fmt.Sprintf("the condition reads %s, but no path to here sets %s first: set it before (set:, a fetch's save: or a collect's into:)", n, n))
 					}
 				}
 			}
+		}
+	}
+}
+
+// contextReads checks the variables a context's values read.
+func contextReads(a *Action, ctx []ContextField, check func(line, col int, name, where string)) {
+	for _, f := range ctx {
+		for _, n := range templateNames(f.Value) {
+			check(a.Line, a.Col, n, " (context "+f.Name+")")
 		}
 	}
 }

@@ -29,6 +29,9 @@ func (f *Flow) Step(req Request) (Result, error) {
 	if st.BadVars {
 		return Result{}, fmt.Errorf("step %q: the sealed variables (v=) are not a token", req.Path)
 	}
+	if req.Path == PathWhisper && st.Call != "" {
+		r.call.ID = st.Call // the agent's leg speaks for the caller's call
+	}
 	if st.Vars != "" {
 		if err := r.openVars(st.Vars); err != nil {
 			return Result{}, fmt.Errorf("step %q: %w", req.Path, err)
@@ -50,6 +53,14 @@ func (f *Flow) Step(req Request) (Result, error) {
 		}
 	case req.Path == PathVoicemailDone:
 		r.voicemailDone(st, req.RecordingURL)
+	case req.Path == PathWhisper:
+		if err := r.whisper(st, req.Input); err != nil {
+			return Result{}, err
+		}
+	case req.Path == PathCallback:
+		if err := r.callbackAnswer(st, req.Input); err != nil {
+			return Result{}, err
+		}
 	default:
 		return Result{}, fmt.Errorf("step %q: unknown path", req.Path)
 	}
@@ -59,7 +70,11 @@ func (f *Flow) Step(req Request) (Result, error) {
 	case r.need != nil:
 		return Result{Need: r.need}, nil
 	}
-	return Result{Steps: r.steps, Events: r.events}, nil
+	res := Result{Steps: r.steps, Events: r.events, Callback: r.callbackReq}
+	if r.call.ID != req.Call.ID {
+		res.CallID = r.call.ID
+	}
+	return res, nil
 }
 
 // callLang is the call's language: the state's if the flow speaks it, else
@@ -105,12 +120,15 @@ type runner struct {
 	given   Sealer // the caller's; nil = an error when variables are kept
 	demoAPI string
 
-	vars   vars   // the call's variables
-	token  string // vars sealed; "" = not sealed since the last change
-	sealer Sealer
-	used   int     // lookups consumed
-	need   *Lookup // a lookup the step waits for
-	err    error   // the step fails
+	vars    vars   // the call's variables
+	token   string // vars sealed; "" = not sealed since the last change
+	sealer  Sealer
+	used    int     // lookups consumed
+	need    *Lookup // a lookup the step waits for
+	err     error   // the step fails
+	failure Failure // while a fetch's on_error runs: why it failed (the variable error)
+
+	callbackReq *CallbackRequest // a callback taken in this step
 }
 
 // halted reports whether the step stopped (a lookup is needed, or an error).
@@ -139,8 +157,6 @@ func (r *runner) enter(m *Menu) {
 // render emits m's Gather and the Redirect that brings a silent caller back
 // to the same URL as a timeout.
 func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
-	st.Lang, st.Trail = r.lang, r.trail
-	target := Target{Path: menuPrefix + m.ID, Query: r.encode(st)}
 	greeting := m.Greeting
 	if short && len(m.ShortGreeting) > 0 {
 		greeting = m.ShortGreeting
@@ -152,8 +168,19 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 	for i := range greeting {
 		prompts = append(prompts, r.prompt(&greeting[i], m))
 	}
+	g := r.gather(m, st, prompts)
+	if c := m.Collect; c != nil {
+		g.NumDigits, g.FinishOnKey = c.MaxDigits, c.FinishKey
+	}
+	r.steps = append(r.steps, g, Redirect{Target: g.Action})
+}
+
+// gather is m's Gather with prompts, its action URL carrying st: keys, and
+// speech unless the menu has none or st asks for keys only.
+func (r *runner) gather(m *Menu, st state, prompts []Step) Gather {
+	st.Lang, st.Trail = r.lang, r.trail
 	g := Gather{
-		Action:            target,
+		Action:            Target{Path: menuPrefix + m.ID, Query: r.encode(st)},
 		Prompts:           prompts,
 		NumDigits:         m.Digits,
 		TimeoutSeconds:    m.TimeoutSeconds,
@@ -161,10 +188,7 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 		FinishOnKey:       m.FinishKey,
 		DTMF:              true,
 	}
-	if c := m.Collect; c != nil {
-		g.NumDigits, g.FinishOnKey = c.MaxDigits, c.FinishKey
-	}
-	if m.Speech != nil {
+	if m.Speech != nil && !st.Keys {
 		g.Speech = true
 		g.SpeechHints = m.Speech.Hints
 		g.Language = m.Speech.Language
@@ -172,7 +196,7 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 			g.Language = r.lang
 		}
 	}
-	r.steps = append(r.steps, g, Redirect{Target: target})
+	return g
 }
 
 // prompt turns a say, play or pause action into its Step.
@@ -242,7 +266,16 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		r.enter(m)
 		return
 	}
-	next := state{Attempt: min(max(st.Attempt, 1)+1, maxCount), Invalid: st.Invalid, Timeouts: st.Timeouts}
+	next := state{Attempt: min(max(st.Attempt, 1)+1, maxCount), Invalid: st.Invalid, Timeouts: st.Timeouts, Keys: st.Keys}
+	if st.Confirm > 0 && m.Collect != nil && len(m.Collect.Confirm) > 0 {
+		r.confirmReply(m, st.Confirm, next, in)
+		return
+	}
+	if key, ok := m.repeat(in); ok {
+		r.event(m.ID, key, actRepeatKey)
+		r.render(m, next, nil, false)
+		return
+	}
 	if !hasInput {
 		next.Timeouts = min(next.Timeouts+1, maxCount)
 		r.event(m.ID, "timeout", "timeout")
@@ -254,22 +287,27 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		r.render(m, next, m.TimeoutPrompt, true)
 		return
 	}
+	if label, unsure := m.unsure(in); unsure {
+		next.Keys = true
+		r.invalid(m, next, label, m.Speech.KeypadPrompt)
+		return
+	}
 	if m.Collect != nil {
 		r.collect(m, next, in)
 		return
 	}
 	o, label := r.choose(m, in)
 	if o == nil {
-		r.invalid(m, next, label)
+		r.invalid(m, next, label, m.InvalidPrompt)
 		return
 	}
 	r.event(m.ID, label, "option "+o.Key)
 	r.run(o.Actions, m, fallMenu)
 }
 
-// invalid counts a wrong entry: the menu again after its invalid prompt, or
-// on_max_failures.
-func (r *runner) invalid(m *Menu, next state, label string) {
+// invalid counts a wrong entry: the menu again after lead (its invalid
+// prompt), or on_max_failures.
+func (r *runner) invalid(m *Menu, next state, label string, lead []Action) {
 	next.Invalid = min(next.Invalid+1, maxCount)
 	r.event(m.ID, label, "invalid")
 	if next.Invalid >= m.MaxFailures {
@@ -277,7 +315,7 @@ func (r *runner) invalid(m *Menu, next state, label string) {
 		r.run(m.OnMaxFailures, m, fallHangup)
 		return
 	}
-	r.render(m, next, m.InvalidPrompt, true)
+	r.render(m, next, lead, true)
 }
 
 // choose finds the option the input selects; label describes the input for
@@ -415,11 +453,9 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 		r.trail = nil
 		r.enter(r.entry())
 	case KindTransfer:
-		t := a.Transfer
-		st := state{Lang: r.lang, Trail: r.trail, Menu: id, Ref: a.ref}
-		target := Target{Path: PathDialDone, Query: r.encode(st)}
-		r.steps = append(r.steps, Dial{Numbers: t.Numbers, CallerID: t.CallerID, TimeoutSeconds: t.TimeoutSeconds, Action: &target})
-		r.event(id, "", "transfer "+strings.Join(t.Numbers, ","))
+		r.transfer(a, cur, 0)
+	case KindCallback:
+		r.callback(a, cur)
 	case KindVoicemail:
 		r.voicemail(a, cur)
 	case KindHangup:
@@ -478,6 +514,11 @@ func (r *runner) dialDone(st state, status string) error {
 	if connected(status) {
 		r.event(id, label, "hangup")
 		r.steps = append(r.steps, Hangup{})
+		return nil
+	}
+	if t := a.Transfer; t.Sequential && st.Ring+1 < len(t.Numbers) {
+		r.event(id, label, "next number")
+		r.transfer(a, cur, st.Ring+1)
 		return nil
 	}
 	r.event(id, label, "no_answer")
