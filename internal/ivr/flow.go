@@ -203,6 +203,7 @@ const (
 	KindSet         = "set"
 	KindFetch       = "fetch"
 	KindSwitch      = "switch"
+	KindSplit       = "split"
 )
 
 // Action is one thing a flow does. Kind says which fields matter.
@@ -221,7 +222,7 @@ type Action struct {
 	Set       []Assign   // set: in file order
 	Request   string     // fetch: the request's name
 	OnError   []Action   // fetch: run when the lookup fails
-	Branches  []Branch   // switch: if branches in order, then else (If == "")
+	Branches  []Branch   // switch: if branches in order, then else (If == ""); split: the variants
 	Line, Col int
 
 	ref string
@@ -231,10 +232,10 @@ type Action struct {
 }
 
 // Control reports whether the action always ends its action list
-// (everything but say, play, pause, set_language, set, fetch and switch).
+// (everything but say, play, pause, set_language, set, fetch, switch and split).
 func (a *Action) Control() bool {
 	switch a.Kind {
-	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch:
+	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch, KindSplit:
 		return false
 	}
 	return true
@@ -266,6 +267,7 @@ type Voicemail struct {
 	TimeoutSeconds   int
 	Beep             bool
 	Thanks           []Action
+	Transcribe       bool // ask the provider for a transcript (delivered to PathTranscription)
 }
 
 // SMSConfig holds keyword replies for text messages.

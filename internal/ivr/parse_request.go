@@ -275,7 +275,7 @@ func (p *parser) body(n *yaml.Node, depth int) *BodyValue {
 func (p *parser) varName(n *yaml.Node, name string) bool {
 	switch {
 	case isReserved(name):
-		p.errf(n, "%q is a reserved name (from, to, provider, language, call_center, secret, demo_api): choose another variable name", name)
+		p.errf(n, "%q is a reserved name (%s): choose another variable name", name, strings.Join(reservedNames, ", "))
 	case len(name) > MaxVarNameLen || !varNameRE.MatchString(name):
 		p.errf(n, "variable name %q: use 1 to %d letters, digits and _, not starting with a digit", truncate(name, 40), MaxVarNameLen)
 	default:

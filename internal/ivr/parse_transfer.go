@@ -4,7 +4,7 @@ import "gopkg.in/yaml.v3"
 
 var (
 	transferKeys = []string{"to", "caller_id", "timeout", "no_answer"}
-	vmKeys       = []string{"prompt", "max_length", "finish_key", "timeout", "beep", "thanks"}
+	vmKeys       = []string{"prompt", "max_length", "finish_key", "timeout", "beep", "thanks", "transcribe"}
 )
 
 func (p *parser) transfer(n *yaml.Node) *Transfer {
@@ -110,6 +110,10 @@ func (p *parser) voicemail(n *yaml.Node) *Voicemail {
 		case "beep":
 			if v, ok := p.boolean(kv.v, k); ok {
 				vm.Beep = v
+			}
+		case "transcribe":
+			if v, ok := p.boolean(kv.v, k); ok {
+				vm.Transcribe = v
 			}
 		}
 	}

@@ -28,8 +28,8 @@ const qVars = "v"
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // reservedNames cannot be variables: the call's details, the call center
-// number, secrets and the local demo API.
-var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api"}
+// number, secrets, the local demo API and the clock names conditions read.
+var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api", "open", "now_hour", "now_weekday"}
 
 // variable is one name and its value.
 type variable struct{ name, value string }

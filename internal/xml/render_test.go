@@ -84,6 +84,7 @@ func goldenCases() []goldenCase {
 		{"dial_attrs", []ivr.Step{ivr.Dial{Numbers: []string{"+15551230001", "+15551230002"}, CallerID: "+15550009999", TimeoutSeconds: 25, Action: &dialDone}}},
 		{"record", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done", Query: "menu=vm"}, MaxLengthSeconds: 60, FinishOnKey: "#", TimeoutSeconds: 4, PlayBeep: true}}},
 		{"record_defaults", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done"}}}},
+		{"record_transcribe", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done", Query: "menu=vm"}, PlayBeep: true, Transcription: &ivr.Target{Path: "action/transcription", Query: "menu=vm"}}}},
 		{"redirect", []ivr.Step{ivr.Redirect{Target: ivr.Target{Path: "menu/main", Query: "attempt=2&lang=es"}}}},
 		{"hangup", []ivr.Step{ivr.Hangup{}}},
 		{"message", []ivr.Step{ivr.Message{Text: "Our hours are 9-5 <Mon-Fri> & \"sometimes\" Sat.", To: "+15551112222", From: "+15553334444"}}},
