@@ -232,3 +232,54 @@ func TestControlsProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestClosure(t *testing.T) {
+	f := mustParse(t, `
+call_center: "+15550009999"
+menus:
+  main:
+    greeting: "Hello."
+    options: {"1": hangup}
+`)
+	for _, c := range []struct {
+		closure Closure
+		want    string
+	}{
+		{Closure{Message: "Closed for the storm.", Then: ClosureVoicemail}, "say(en-US) record(action/voicemail-done?lang=en-US) hangup"},
+		{Closure{Message: "Closed for the storm.", Then: ClosureHangup}, "say(en-US) hangup"},
+		{Closure{Message: "Closed.", Then: ClosureTransfer}, "say(en-US) dial(+15550009999) hangup"},
+		{Closure{Then: ClosureTransfer, To: "+15550001111"}, "dial(+15550001111) hangup"},
+	} {
+		s := newSim(t, f)
+		res, err := f.Step(Request{Call: s.call, Closure: &c.closure})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(summary(res.Steps), " "); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.closure, got, c.want)
+		}
+		if res.Events[0].Action != "closure "+c.closure.Then {
+			t.Errorf("first event %+v", res.Events[0])
+		}
+	}
+	// A call already in a menu goes on: only the answer URL is closed.
+	s := newSim(t, f)
+	s.answer()
+	g := s.gather()
+	q := map[string][]string{"attempt": {"1"}}
+	res, err := f.Step(Request{Call: s.call, Path: g.Action.Path, Query: q, Input: Input{Digits: "1"}, Closure: &Closure{Then: ClosureHangup, Message: "x"}})
+	if err != nil || strings.Join(actions(res.Events), ",") != "main|1|option 1,main||hangup" {
+		t.Errorf("in a menu during a closure: %v %v", actions(res.Events), err)
+	}
+	// The voicemail's return thanks the caller.
+	if got := summary(s.do(PathVoicemailDone, "", Input{}).Steps); strings.Join(got, " ") != "say(en-US) hangup" {
+		t.Errorf("voicemail done after a closure: %v", got)
+	}
+	if _, err := f.Step(Request{Call: s.call, Closure: &Closure{Then: "dance"}}); err == nil {
+		t.Error("closure with an unknown then: want an error")
+	}
+	g2 := mustParse(t, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
+	if _, err := g2.Step(Request{Call: s.call, Closure: &Closure{Then: ClosureTransfer}}); err == nil {
+		t.Error("closure transfer without any number: want an error")
+	}
+}

@@ -38,6 +38,10 @@ func (f *Flow) Step(req Request) (Result, error) {
 		}
 	}
 	switch {
+	case req.Path == "" && req.Closure != nil:
+		if err := r.closed(req.Closure); err != nil {
+			return Result{}, err
+		}
 	case req.Path == "":
 		r.answer()
 	case strings.HasPrefix(req.Path, menuPrefix):

@@ -57,6 +57,10 @@ type Request struct {
 	// anything else (busy, no-answer, failed, canceled, timeout, "") runs the
 	// transfer's no_answer actions.
 	DialStatus string
+	// Closure, when set, is the line's closure switch, on at Call.Now: a new
+	// call (the answer URL) hears its message and its next step instead of
+	// the flow. Other paths ignore it: calls already in a menu go on.
+	Closure *Closure
 	// RecordingURL is the provider's RecordingUrl on
 	// "action/voicemail-done"; it only goes into the call's events.
 	RecordingURL string
