@@ -73,6 +73,8 @@ func (r *runner) value(name string) string {
 		return r.f.CallCenterNumber
 	case "demo_api":
 		return r.demoAPI
+	case ErrorName:
+		return string(r.failure)
 	}
 	v, _ := r.vars.get(name)
 	return v
@@ -86,11 +88,16 @@ func (r *runner) collect(m *Menu, next state, in Input) {
 	c := m.Collect
 	d, label := c.read(m, in)
 	if d == "" || len(d) < c.MinDigits || len(d) > c.MaxDigits {
-		r.invalid(m, next, label)
+		r.invalid(m, next, label, m.InvalidPrompt)
 		return
 	}
 	r.setVar(c.Into, d)
 	r.event(m.ID, label, "collected "+c.Into)
+	if len(c.Confirm) > 0 {
+		next.Confirm = 1
+		r.askConfirm(m, next)
+		return
+	}
 	r.run(c.Actions, m, fallMenu)
 }
 
@@ -165,10 +172,11 @@ func setLine(set []Assign) string {
 // fetch runs a fetch action; it reports whether the turn ended. It records
 // one event per fetch, "fetch NAME: ok" or "fetch NAME: failed (why),
 // on_error"; the engine's caller adds the lookup's status and duration to it.
+// While on_error runs, the variable error names the failure.
 func (r *runner) fetch(a *Action, cur *Menu) bool {
 	id := curID(cur)
 	req := r.f.requests[a.Request]
-	res, why := r.lookup(req)
+	res, why, fail := r.lookup(req)
 	if r.halted() {
 		return true
 	}
@@ -180,40 +188,44 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 		return false
 	}
 	r.event(id, "", "fetch "+req.Name+": failed ("+why+"), on_error")
-	return r.exec(a.OnError, cur)
+	outer := r.failure
+	r.failure = fail
+	ended := r.exec(a.OnError, cur)
+	r.failure = outer
+	return ended
 }
 
 // lookup returns the result of req for this step: the next of
 // req.Lookups, or it asks for the lookup (r.need). why is "" when the
-// lookup succeeded, else a short reason.
-func (r *runner) lookup(req *HTTPRequest) (LookupResult, string) {
+// lookup succeeded, else a short reason, and fail its kind.
+func (r *runner) lookup(req *HTTPRequest) (LookupResult, string, Failure) {
 	if r.used < len(r.lookups) {
 		res := r.lookups[r.used]
 		r.used++
 		if res.Request != req.Name {
 			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)
-			return res, "error"
+			return res, "error", FailUnavailable
 		}
 		if !res.OK {
-			return res, "lookup failed"
+			return res, "lookup failed", res.failure()
 		}
 		for _, s := range req.Save {
 			if _, ok := res.Values[s.Var]; !ok {
-				return res, "no " + s.Var + " in the answer"
+				return res, "no " + s.Var + " in the answer", FailBadAnswer
 			}
 		}
-		return res, ""
+		return res, "", ""
 	}
-	l, why := r.build(req)
+	l, why, fail := r.build(req)
 	if why != "" {
-		return LookupResult{Request: req.Name}, why
+		return LookupResult{Request: req.Name}, why, fail
 	}
 	if r.used >= MaxLookupsPerStep {
 		r.err = fmt.Errorf("more than %d lookups in one step (request %q): the flow loops through fetch; put a menu between them", MaxLookupsPerStep, req.Name)
-		return LookupResult{}, "error"
+		return LookupResult{}, "error", FailUnavailable
 	}
 	r.need = &l
-	return LookupResult{}, ""
+	return LookupResult{}, "", ""
 }
 
 // switchOn runs the first branch whose condition holds (else: the else
@@ -253,6 +265,7 @@ func (r *runner) condEnv() map[string]any {
 		env[name] = cmpValue{v}
 	}
 	env["from"], env["to"], env["provider"], env["language"] = r.call.From, r.call.To, r.call.Provider, r.lang
+	env[ErrorName] = string(r.failure)
 	env["open"] = r.f.Hours.Open(r.call.Now)
 	lt := r.call.Now.In(r.f.Hours.Location())
 	env["now_hour"], env["now_weekday"] = lt.Hour(), isoWeekday(lt.Weekday())
