@@ -177,8 +177,10 @@ func sameMenus(path, entered []string) bool {
 }
 
 // replayOne plays one call through f and returns its path: the menus
-// entered, wrong entries ("main: invalid"), transfers, voicemails and
-// hang-ups in parentheses ("(hangup)", "(transfer +1555...)").
+// entered, wrong entries ("main: invalid"), read-backs answered
+// ("account: confirmed", "account: confirm rejected"), the repeat key
+// ("main: repeat_key"), transfers, voicemails and hang-ups in parentheses
+// ("(hangup)", "(transfer +1555...)").
 func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, recorded map[string][]bool) []string {
 	outcomes := map[string][]bool{}
 	for k, v := range recorded {
@@ -233,7 +235,8 @@ func appendPath(path []string, evs []ivr.Event) []string {
 		switch {
 		case a == "enter":
 			path = append(path, e.Menu)
-		case a == "invalid" || a == "max_failures" || a == "max_timeouts" || a == "closed":
+		case a == "invalid" || a == "max_failures" || a == "max_timeouts" || a == "closed",
+			a == "confirmed" || a == "confirm rejected" || a == "repeat_key":
 			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+a)
 		case strings.HasPrefix(a, "transfer ") || a == "voicemail" || a == "hangup" || a == "no_answer":
 			path = append(path, "("+strings.ReplaceAll(a, "_", " ")+")")

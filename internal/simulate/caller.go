@@ -17,7 +17,7 @@ type reply struct {
 	speech     string
 	confidence string // the recognizer's confidence in speech ("" = carrier.DefaultConfidence)
 	hangup     bool   // the caller hangs up
-	why    string // for the transcript when hangup
+	why        string // for the transcript when hangup
 }
 
 // caller answers gathers: from a script (--digits/--speech) or a terminal.
