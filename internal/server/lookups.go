@@ -56,14 +56,19 @@ func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 	defer cancel()
 	var done []ivr.Event
 	for res.Need != nil {
-		if len(req.Lookups) >= ivr.MaxLookupsPerStep {
-			return ivr.Result{}, fmt.Errorf("the step asks for more than %d lookups", ivr.MaxLookupsPerStep)
+		if len(req.Lookups) >= ivr.MaxFetchesPerStep {
+			return ivr.Result{}, fmt.Errorf("the step asks for more than %d fetches", ivr.MaxFetchesPerStep)
 		}
 		need := *res.Need
 		o := l.client.Do(ctx, need)
 		l.observe(ctx, req.Call, need, o)
-		// Input holds the start of the engine's line for this fetch while matching.
-		done = append(done, ivr.Event{At: time.Now(), Input: "fetch " + need.Request, Action: lookupAction(need.Request, o)})
+		// Input holds the start of the engine's line for this fetch while
+		// matching; an unsent lookup keeps the engine's line (Action "").
+		d := ivr.Event{At: time.Now(), Input: "fetch " + need.Request}
+		if need.Unsent == "" {
+			d.Action = lookupAction(need.Request, o)
+		}
+		done = append(done, d)
 		req.Lookups = append(req.Lookups, o.Result)
 		if res, err = flow.Step(req); err != nil {
 			return res, err
@@ -101,13 +106,20 @@ func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 // withLookupEvents gives each lookup's outcome to the engine's event for it,
 // so a lookup is one event: the i-th "fetch NAME: ..." event of the step is
 // the i-th lookup, and gets its status and duration (lookupAction); one the
-// engine did not record is added at the end.
+// engine did not record is added at the end. An unsent lookup (Action "")
+// keeps the engine's line, which says why.
 func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 	out := slices.Clone(evs)
 	from := 0
 	for _, d := range done {
 		prefix := d.Input + ": "
 		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return strings.HasPrefix(e.Action, prefix) })
+		if d.Action == "" { // unsent: the engine's line stays as it is
+			if i >= 0 {
+				from += i + 1
+			}
+			continue
+		}
 		if i < 0 {
 			menu := ""
 			if len(out) > 0 {
