@@ -40,6 +40,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 			Query: query(r.URL),
 			Input: ivr.Input{Digits: params.Get(p.Digits), Speech: params.Get(p.Speech)},
 		}
+		req.Input.Confidence, req.Input.HasConfidence = p.SpeechConfidence(params.Get)
 		req.DialStatus = firstOf(params, p.DialStatus...)
 		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
