@@ -1,8 +1,8 @@
 // Package ivr is the phone menu domain: the flow file format (YAML), its
 // loading and checking, the pure engine that turns a call's request into
-// provider-neutral Steps, the call state that rides in action URL queries, and
-// hot reload of the flow file. It does no I/O on the call path and never
-// imports net/http, the XML renderers, auth or the server.
+// provider-neutral Steps and the call state that rides in action URL queries.
+// It does no I/O (reading and watching the flow file is publish.Source's job)
+// and never imports net/http, the XML renderers, auth or the server.
 //
 // The flow format is described in FORMAT.md next to this file; Example returns
 // a bundled flow that uses every feature.

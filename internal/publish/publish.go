@@ -33,7 +33,7 @@ const FileAuthor = "file"
 
 // Service publishes flows and follows the store.
 type Service struct {
-	src    *ivr.Source
+	src    *Source
 	db     *store.DB
 	logger *slog.Logger
 
@@ -49,7 +49,7 @@ type Service struct {
 func (s *Service) Validate(fn func(*ivr.Flow) []string) { s.validate = fn }
 
 // New returns the service for src (file mode when src has a path) on db.
-func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
+func New(src *Source, db *store.DB, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +60,7 @@ func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
 func (s *Service) FileMode() bool { return s.src.Path() != "" }
 
 // Source is the live flow.
-func (s *Service) Source() *ivr.Source { return s.src }
+func (s *Service) Source() *Source { return s.src }
 
 // Sync brings the live flow and the store in step once: in store mode it
 // applies the newest revision (seeding an empty store with the live text);
@@ -173,7 +173,7 @@ func (s *Service) Live(ctx context.Context) (store.FlowRevision, error) {
 // Check parses text as a flow would be published; the error is
 // ivr.Problems when it does not pass `ivr check`.
 func (s *Service) Check(text []byte) (*ivr.Flow, error) {
-	name := ivr.PublishedName
+	name := PublishedName
 	if s.FileMode() {
 		name = filepath.Base(s.src.Path())
 	}

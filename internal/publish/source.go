@@ -1,15 +1,17 @@
-package ivr
+package publish
 
 import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/tick"
 )
 
@@ -20,7 +22,7 @@ import (
 type Source struct {
 	path   string
 	logger *slog.Logger
-	cur    atomic.Pointer[Flow]
+	cur    atomic.Pointer[ivr.Flow]
 
 	mu       sync.Mutex // serialises reloads; guards the fields below
 	lastErr  error
@@ -50,21 +52,21 @@ func NewSource(path string, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{path: path, logger: logger, text: exampleFlow}
+	s := &Source{path: path, logger: logger, text: ivr.Example()}
 	f, sig, err := s.load()
 	if err != nil {
 		return nil, err
 	}
 	s.cur.Store(f)
 	s.seen = sig
-	s.text = f.text
+	s.text = f.Text()
 	return s, nil
 }
 
-func (s *Source) load() (*Flow, fileSig, error) {
+func (s *Source) load() (*ivr.Flow, fileSig, error) {
 	if s.path == "" {
 		// The bundled example, or the text last Set (store mode).
-		f, err := Parse(s.name(), s.text)
+		f, err := ivr.Parse(s.name(), s.text)
 		return f, fileSig{}, err
 	}
 	var sig fileSig
@@ -76,7 +78,7 @@ func (s *Source) load() (*Flow, fileSig, error) {
 		return nil, sig, err
 	}
 	sig.sum = sha256.Sum256(data)
-	f, err := Parse(s.path, data)
+	f, err := ivr.Parse(s.path, data)
 	if err != nil {
 		return nil, sig, fmt.Errorf("load flow %s: %w", s.path, err)
 	}
@@ -84,7 +86,7 @@ func (s *Source) load() (*Flow, fileSig, error) {
 }
 
 // Flow returns the live flow; never nil.
-func (s *Source) Flow() *Flow { return s.cur.Load() }
+func (s *Source) Flow() *ivr.Flow { return s.cur.Load() }
 
 // Reload re-reads the flow file. On error the last good flow keeps serving,
 // the error is logged and remembered for LastError, and returned.
@@ -103,8 +105,8 @@ func (s *Source) Reload() error {
 	}
 	s.lastErr = nil
 	s.cur.Store(f)
-	s.text = f.text
-	s.logger.Info("flow reloaded", "path", s.path, "menus", len(f.order))
+	s.text = f.Text()
+	s.logger.Info("flow reloaded", "path", s.path, "menus", len(f.Menus()))
 	return nil
 }
 
@@ -134,7 +136,7 @@ func (s *Source) Set(text []byte) error {
 		return fmt.Errorf("the flow is read from %s: write that file instead", s.path)
 	}
 	s.set = true
-	f, err := Parse(PublishedName, text)
+	f, err := ivr.Parse(PublishedName, text)
 	if s.onReload != nil {
 		defer s.onReload(err)
 	}
@@ -145,8 +147,8 @@ func (s *Source) Set(text []byte) error {
 	}
 	s.lastErr = nil
 	s.cur.Store(f)
-	s.text = f.text
-	s.logger.Info("flow published", "revision", f.Revision(), "menus", len(f.order))
+	s.text = f.Text()
+	s.logger.Info("flow published", "revision", f.Revision(), "menus", len(f.Menus()))
 	return nil
 }
 
@@ -204,4 +206,29 @@ func (s *Source) changed() bool {
 		return true
 	}
 	return sha256.Sum256(data) != seen.sum
+}
+
+// Load reads and parses the flow file at path.
+func Load(path string) (*ivr.Flow, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ivr.Parse(path, data)
+}
+
+func readFile(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load flow %s: %w", path, err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, ivr.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load flow %s: %w", path, err)
+	}
+	if len(data) > ivr.MaxFileSize {
+		return nil, fmt.Errorf("load flow %s: file is more than the %d bytes allowed", path, ivr.MaxFileSize)
+	}
+	return data, nil
 }

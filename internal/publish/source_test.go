@@ -1,4 +1,4 @@
-package ivr
+package publish
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
 
@@ -41,9 +42,9 @@ menus:
       "1": {goto: nowhere}
 `
 
-func greetingText(t *testing.T, f *Flow) string {
+func greetingText(t *testing.T, f *ivr.Flow) string {
 	t.Helper()
-	return f.Menu("main").Greeting[0].Text.Plain
+	return menu(f, "main").Greeting[0].Text.Plain
 }
 
 func TestSourceReload(t *testing.T) {
@@ -65,7 +66,7 @@ func TestSourceReload(t *testing.T) {
 	}
 
 	// A call in progress holds a menu URL across reloads.
-	call := Request{Path: "menu/other"}
+	call := ivr.Request{Path: "menu/other"}
 
 	write(brokenFlow)
 	err = src.Reload()
@@ -168,7 +169,7 @@ func TestSourceWatch(t *testing.T) {
 		t.Error("broken file replaced the flow")
 	}
 	os.WriteFile(path, []byte(goodFlow2), 0o644)
-	waitFor("good reload", func() bool { return src.LastError() == nil && src.Flow().Menu("other") != nil })
+	waitFor("good reload", func() bool { return src.LastError() == nil && menu(src.Flow(), "other") != nil })
 }
 
 // Store mode: Set swaps the live flow; a bad text keeps the last good one;
@@ -178,23 +179,23 @@ func TestSourceSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(s.Text()) != string(Example()) {
-		t.Fatal("Text of the bundled example differs from Example()")
+	if string(s.Text()) != string(ivr.Example()) {
+		t.Fatal("Text of the bundled example differs from ivr.Example()")
 	}
 	if err := s.Set([]byte(goodFlow2)); err != nil {
 		t.Fatal(err)
 	}
-	if s.Flow().Menu("other") == nil || string(s.Text()) != goodFlow2 {
+	if menu(s.Flow(), "other") == nil || string(s.Text()) != goodFlow2 {
 		t.Fatal("Set did not make the text live")
 	}
-	var ps Problems
+	var ps ivr.Problems
 	if err := s.Set([]byte(brokenFlow)); !errors.As(err, &ps) || ps[0].File != PublishedName || ps[0].Line == 0 {
 		t.Fatalf("Set(broken) = %v, want problems with a line in %s", err, PublishedName)
 	}
-	if s.Flow().Menu("other") == nil || s.LastError() == nil {
+	if menu(s.Flow(), "other") == nil || s.LastError() == nil {
 		t.Fatal("a bad Set replaced the live flow or was not remembered")
 	}
-	if err := s.Reload(); err != nil || s.Flow().Menu("other") == nil {
+	if err := s.Reload(); err != nil || menu(s.Flow(), "other") == nil {
 		t.Fatalf("Reload in store mode lost the published flow: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "flow.yaml")
@@ -207,5 +208,21 @@ func TestSourceSet(t *testing.T) {
 	}
 	if err := fs.Set([]byte(goodFlow2)); err == nil {
 		t.Fatal("Set on a file source succeeded")
+	}
+}
+
+// menu is f's menu with that id, or nil.
+func menu(f *ivr.Flow, id string) *ivr.Menu {
+	for _, m := range f.Menus() {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func TestLoadErrors(t *testing.T) {
+	if _, err := Load("testdata/does-not-exist.yaml"); err == nil || !strings.Contains(err.Error(), "load flow") {
+		t.Errorf("missing file: %v", err)
 	}
 }

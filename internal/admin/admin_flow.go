@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 
 	"github.com/ivr-project/ivr/internal/flowgraph"
 )
@@ -224,9 +225,9 @@ func textOf(t ivr.Text) string {
 	return strings.Join(parts, " | ")
 }
 
-// flowProblems lists the last failed reload's problems, one per line
+// FlowProblems lists the last failed reload's problems, one per line
 // ("file:line:col: message"), or nil when the flow on disk is good.
-func flowProblems(src *ivr.Source) []string {
+func FlowProblems(src *publish.Source) []string {
 	if src == nil {
 		return nil
 	}
@@ -245,10 +246,10 @@ func flowProblems(src *ivr.Source) []string {
 	return strings.Split(strings.TrimSpace(err.Error()), "\n")
 }
 
-// handleFlowMap serves GET /admin/flow; ?since=&until=&to=&provider= (as
+// HandleFlowMap serves GET /admin/flow; ?since=&until=&to=&provider= (as
 // on the insights page, default the last 7 days) choose the period whose
 // counts are drawn on the diagram.
-func handleFlowMap(a *admin) http.Handler {
+func HandleFlowMap(a *Admin) http.Handler {
 	tmpl := a.page("flow.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := newFlowView(a.d.Flows.Flow())

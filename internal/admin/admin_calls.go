@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -97,16 +97,16 @@ type reasonCount struct {
 	Count  float64
 }
 
-// handleCallsPage serves GET /admin/calls: recent calls, newest first.
-func handleCallsPage(a *admin) http.Handler {
+// HandleCallsPage serves GET /admin/calls: recent calls, newest first.
+func HandleCallsPage(a *Admin) http.Handler {
 	tmpl := a.page("calls.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		var v callsView
 		v.Filter.Number, v.Filter.Status = q.Get("number"), q.Get("status")
 		v.Filter.Since, v.Filter.Until = q.Get("since"), q.Get("until")
-		v.Fallbacks, v.FallbackTotal = storedByReason(r.Context(), a.d, store.FailureFallback)
-		v.Refused, v.RefusedTotal = storedByReason(r.Context(), a.d, store.FailureRefused)
+		v.Fallbacks, v.FallbackTotal = StoredByReason(r.Context(), a.d, store.FailureFallback)
+		v.Refused, v.RefusedTotal = StoredByReason(r.Context(), a.d, store.FailureRefused)
 		status := http.StatusOK
 		opts, err := listOptions(q)
 		if err == nil {
@@ -162,10 +162,10 @@ func callPath(evs []store.Event) string {
 	return clip.Line(strings.Join(parts, " · "), 240)
 }
 
-// storedByReason sums the stored fallback or refusal counts (every
+// StoredByReason sums the stored fallback or refusal counts (every
 // instance, across restarts) by reason, largest first, with this
 // instance's counts not yet flushed to the store.
-func storedByReason(ctx context.Context, d Deps, kind string) ([]reasonCount, float64) {
+func StoredByReason(ctx context.Context, d Deps, kind string) ([]reasonCount, float64) {
 	totals, err := d.Store.FailureTotals(ctx, kind, time.Time{})
 	if err != nil {
 		d.Logger.Warn("stored failure counts not read", slog.String("error", err.Error()))
@@ -187,10 +187,10 @@ func storedByReason(ctx context.Context, d Deps, kind string) ([]reasonCount, fl
 	return out, total
 }
 
-// handleCallPage serves GET /admin/calls/{provider}/{id}. The id is
+// HandleCallPage serves GET /admin/calls/{provider}/{id}. The id is
 // everything after the provider in the decoded path: callHref escapes it
 // (a "/" in it too), and the router matches on the still-escaped path.
-func handleCallPage(a *admin) http.Handler {
+func HandleCallPage(a *Admin) http.Handler {
 	tmpl := a.page("call.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		provider, id, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/admin/calls/"), "/")

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"fmt"
@@ -78,8 +78,8 @@ type compareRow struct{ Label, A, B string }
 
 type exportLink struct{ Label, CSV, JSON string }
 
-// handleInsightsPage serves GET /admin/insights.
-func handleInsightsPage(a *admin) http.Handler {
+// HandleInsightsPage serves GET /admin/insights.
+func HandleInsightsPage(a *Admin) http.Handler {
 	tmpl := a.page("insights.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

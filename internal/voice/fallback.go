@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"context"
@@ -16,20 +16,21 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
-// failer turns every failure on a provider's routes into the answer the
+// Failer turns every failure on a provider's routes into the answer the
 // contract asks for, logs it once with its reason and counts it:
 //   - voice routes (and unknown paths, which may be a caller's): HTTP 200 with
 //     the fallback XML that apologises and dials the call center;
 //   - status/hangup callbacks and message routes: HTTP 200 with an empty
 //     document, so nothing is stored and no reply is sent.
-type failer struct {
-	p       *provider
+type Failer struct {
+	p       *Provider
 	logger  *slog.Logger
-	metrics *Metrics
+	metrics *httpobs.Metrics
 	noToken bool // no auth token is configured: every outside request is refused as no_token
 	// failures counts fallbacks and refusals in the store (nil: not counted);
 	// events gets a "fallback <reason>" event for a verified call (nil: none).
@@ -41,7 +42,7 @@ type failer struct {
 var errDeadline = fmt.Errorf("voice handler deadline: %w", context.DeadlineExceeded)
 
 // voice answers the fallback.
-func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err error) {
+func (f Failer) voice(w http.ResponseWriter, r *http.Request, reason string, err error) {
 	if errors.Is(context.Cause(r.Context()), errDeadline) {
 		return // past the deadline: the deadline's timer has answered the fallback
 	}
@@ -56,7 +57,7 @@ func (f failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 // request, so the call's outcome is a fallback; it carries the call.fallback
 // webhook event. A request whose signature was not verified changes no call
 // record.
-func (f failer) recordFallback(r *http.Request, reason string) {
+func (f Failer) recordFallback(r *http.Request, reason string) {
 	params := auth.Params(r.Context())
 	if f.events == nil || params == nil {
 		return
@@ -71,20 +72,20 @@ func (f failer) recordFallback(r *http.Request, reason string) {
 }
 
 // refused counts a request refused by signature, nonce or address checks.
-func (f failer) refused(reason string) {
+func (f Failer) Refused(reason string) {
 	f.metrics.Refused.WithLabelValues(f.p.Provider, reason).Inc()
 	f.failures.Add(f.p.Provider, store.FailureRefused, reason)
 }
 
 // quiet answers the empty document.
-func (f failer) quiet(w http.ResponseWriter, r *http.Request, reason string, err error) {
+func (f Failer) quiet(w http.ResponseWriter, r *http.Request, reason string, err error) {
 	w.Header().Set(carrier.HeaderRefused, reason)
 	f.write(w, r, reason, err, f.p.empty, "refused")
 }
 
 // byRoute picks voice or quiet from the path: only the status/hangup and
 // message routes are quiet; anything else under the provider may be a call.
-func (f failer) byRoute(w http.ResponseWriter, r *http.Request, reason string, err error) {
+func (f Failer) ByRoute(w http.ResponseWriter, r *http.Request, reason string, err error) {
 	if isCallback(f.p.Provider, r.URL.Path) {
 		f.quiet(w, r, reason, err)
 		return
@@ -97,15 +98,14 @@ func isCallback(provider, path string) bool {
 	return rest == "status" || rest == "hangup" || rest == "message"
 }
 
-func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err error, body []byte, outcome string) {
-	ri := info(r.Context())
-	ri.outcome = outcome
+func (f Failer) write(w http.ResponseWriter, r *http.Request, reason string, err error, body []byte, outcome string) {
+	httpobs.SetOutcome(r.Context(), outcome)
 	attrs := []any{
 		slog.String("provider", f.p.Provider),
 		slog.String("reason", reason),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.String("request_id", ri.id),
+		slog.String("request_id", httpobs.RequestID(r.Context())),
 	}
 	if id := callID(r, f.p); id != "" {
 		attrs = append(attrs, slog.String("call_id", id))
@@ -124,7 +124,7 @@ func (f failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 
 // callID is the call's id when the verified parameters carry it, else (for
 // logs only) what the query says.
-func callID(r *http.Request, p *provider) string {
+func callID(r *http.Request, p *Provider) string {
 	if params := auth.Params(r.Context()); params != nil {
 		if id := params.Get(p.CallID); id != "" {
 			return id
@@ -134,31 +134,31 @@ func callID(r *http.Request, p *provider) string {
 	return r.URL.Query().Get(p.CallID)
 }
 
-// authFailure adapts an auth.Failure to the failer, counting it as refused.
-func (f failer) authFailure(w http.ResponseWriter, r *http.Request, fail *auth.Failure) {
+// authFailure adapts an auth.Failure to the Failer, counting it as refused.
+func (f Failer) AuthFailure(w http.ResponseWriter, r *http.Request, fail *auth.Failure) {
 	if f.noToken {
-		// The routes verify with an in-process secret only (see tokens in
-		// server.go); say what is really wrong.
+		// The routes verify with an in-process secret only (see Tokens in
+		// voice.go); say what is really wrong.
 		fail = &auth.Failure{Reason: auth.ReasonNoToken, Scheme: fail.Scheme, URL: fail.URL,
 			Diagnosis: "no auth token is configured for " + f.p.Provider + ": set " + strings.ToUpper(f.p.Provider) + "_AUTH_TOKEN"}
 	}
-	f.refused(fail.Reason)
+	f.Refused(fail.Reason)
 	if fail.Reason == auth.ReasonNonceStore && isCallback(f.p.Provider, r.URL.Path) {
 		// Our failure, not the request's: a callback answered 200 would not
 		// be sent again, and its record would be lost. Voice routes keep the
 		// fallback (the caller is on the line).
-		info(r.Context()).outcome = "store_error"
+		httpobs.SetOutcome(r.Context(), "store_error")
 		f.logger.Error("webhook not checked: the nonce store failed; asking the provider to retry",
 			slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
-			slog.String("request_id", info(r.Context()).id), slog.String("error", fail.Error()))
+			slog.String("request_id", httpobs.RequestID(r.Context())), slog.String("error", fail.Error()))
 		http.Error(w, "nonce store unavailable, retry later", http.StatusServiceUnavailable)
 		return
 	}
-	f.byRoute(w, r, fail.Reason, fail) // fail.Error() carries the diagnosis
+	f.ByRoute(w, r, fail.Reason, fail) // fail.Error() carries the diagnosis
 }
 
 // recoverer turns a panic anywhere below into the failure answer.
-func (f failer) recoverer(next http.Handler) http.Handler {
+func (f Failer) Recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -166,7 +166,7 @@ func (f failer) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				f.logger.Error("panic in handler", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-				f.byRoute(w, r, "panic", fmt.Errorf("panic: %v", v))
+				f.ByRoute(w, r, "panic", fmt.Errorf("panic: %v", v))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -179,7 +179,7 @@ func (f failer) recoverer(next http.Handler) http.Handler {
 // handler writes the complete fallback (with its Content-Length, flushed) so
 // the provider has its answer while the handler is still stuck. Whichever
 // comes first, the handler's answer or the timer's, is the only one written.
-func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
+func (f Failer) Deadline(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// One timer per request: at d it cancels the handler's context
@@ -227,7 +227,7 @@ func (f failer) deadline(d time.Duration) func(http.Handler) http.Handler {
 			if r.Context().Err() != nil && context.Cause(ctx) != errDeadline {
 				f.logger.Info("voice answer written after the client closed its side of the connection",
 					slog.String("provider", f.p.Provider), slog.String("path", r.URL.Path),
-					slog.String("request_id", info(r.Context()).id))
+					slog.String("request_id", httpobs.RequestID(r.Context())))
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"bytes"
@@ -58,9 +58,9 @@ type webhooksView struct {
 	NextHref string
 }
 
-// handleWebhooksPage serves GET /admin/webhooks: events newest first with
+// HandleWebhooksPage serves GET /admin/webhooks: events newest first with
 // their delivery state.
-func handleWebhooksPage(a *admin) http.Handler {
+func HandleWebhooksPage(a *Admin) http.Handler {
 	tmpl := a.page("webhooks.html")
 	target := ""
 	if u, err := url.Parse(a.d.Config.WebhookURL); err == nil && a.d.Config.WebhookURL != "" {
@@ -109,9 +109,9 @@ func handleWebhooksPage(a *admin) http.Handler {
 	})
 }
 
-// handleAPIWebhooks serves GET /admin/api/webhooks: the same list as JSON,
+// HandleAPIWebhooks serves GET /admin/api/webhooks: the same list as JSON,
 // {"events": [...], "counts": {"pending": N, ...}, "next": "ID"}.
-func handleAPIWebhooks(db *store.DB) http.Handler {
+func HandleAPIWebhooks(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts, err := outboxOptions(r.URL.Query())
 		if err != nil {
@@ -139,10 +139,10 @@ func handleAPIWebhooks(db *store.DB) http.Handler {
 	})
 }
 
-// handleWebhookRetry serves POST /admin/webhooks/{id}/retry: the event is
+// HandleWebhookRetry serves POST /admin/webhooks/{id}/retry: the event is
 // due again now (a failed one is retried, a delivered one sent once more).
 // A form post is sent back to the list; a bearer request gets JSON.
-func handleWebhookRetry(a *admin) http.Handler {
+func HandleWebhookRetry(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bearer, _ := r.Context().Value(bearerKey{}).(bool)
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)

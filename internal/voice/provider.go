@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"github.com/ivr-project/ivr/internal/carrier"
@@ -6,10 +6,10 @@ import (
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
-// provider is what differs between Twilio and Plivo at the HTTP layer: the
+// Provider is what differs between Twilio and Plivo at the HTTP layer: the
 // names of their parameters, their XML and its content type. The fallback
 // and empty documents are rendered once, at start.
-type provider struct {
+type Provider struct {
 	contentType string
 	// contentTypeHeader and noStoreHeader are the Content-Type and
 	// Cache-Control header values of every voice answer, made once and
@@ -26,25 +26,34 @@ type provider struct {
 	carrier.Names
 }
 
-func newProviders(fb xml.FallbackConfig) (twilio, plivo *provider, err error) {
-	twilio = &provider{
+// NewProviders are Twilio's and Plivo's, with fb's fallback rendered.
+// render, when not nil, replaces the XML renderers (tests inject failures).
+func NewProviders(fb xml.FallbackConfig, render func(provider, base string, steps []ivr.Step) ([]byte, error)) (twilio, plivo *Provider, err error) {
+	twilio = &Provider{
 		contentType: xml.ContentTypeTwilio,
 		render:      xml.Twilio,
 		empty:       xml.Empty(carrier.Twilio),
 		Names:       carrier.TwilioNames,
 	}
-	plivo = &provider{
+	plivo = &Provider{
 		contentType: xml.ContentTypePlivo,
 		render:      xml.Plivo,
 		empty:       xml.Empty(carrier.Plivo),
 		Names:       carrier.PlivoNames,
 	}
-	for _, p := range []*provider{twilio, plivo} {
+	for _, p := range []*Provider{twilio, plivo} {
 		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}
 		p.fallback, err = xml.Fallback(p.Provider, fb)
 		if err != nil {
 			return nil, nil, err
 		}
+		if render != nil {
+			name := p.Provider
+			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return render(name, base, steps) }
+		}
 	}
 	return twilio, plivo, nil
 }
+
+// Fallback is the fallback document (apology + dial the call center).
+func (p *Provider) Fallback() []byte { return p.fallback }

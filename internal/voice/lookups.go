@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"context"
@@ -10,18 +10,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
 )
 
-// lookups runs a voice step's engine loop: Step, and while the engine needs
+// Lookups runs a voice step's engine loop: Step, and while the engine needs
 // a lookup, perform it (inside what is left of the voice deadline), hand the
 // result back and Step again. It also gives every request what the engine
 // needs for lookups and sealed state: the secrets, the sealer and the demo
 // API's base URL.
-type lookups struct {
+type Lookups struct {
 	client  *lookup.Client
-	metrics *Metrics
+	metrics *httpobs.Metrics
 	logger  *slog.Logger
 	secrets func(string) (string, bool)
 	sealer  ivr.Sealer
@@ -38,7 +39,7 @@ func lookupBudget(deadline time.Duration) time.Duration {
 }
 
 // prepare fills in what every ivr.Request carries for lookups and sealing.
-func (l *lookups) prepare(req *ivr.Request) {
+func (l *Lookups) prepare(req *ivr.Request) {
 	req.Secrets = l.secrets
 	req.Sealer = l.sealer
 	req.DemoAPI = l.demoAPI
@@ -47,7 +48,7 @@ func (l *lookups) prepare(req *ivr.Request) {
 // step is flow.Step with the lookups it asks for performed. The lookups'
 // outcomes go into the result's events: the request name, outcome, status
 // and duration, never a value or a body.
-func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
+func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
 	res, err := flow.Step(req)
 	if err != nil || res.Need == nil {
 		return res, err
@@ -84,7 +85,7 @@ func (l *lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 // observe counts, times and logs one lookup: its name, host, outcome,
 // status and duration (the lookup's LogValue leaves out the URL's path,
 // headers and body).
-func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
+func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
 	l.metrics.Lookups.WithLabelValues(need.Request, o.Kind).Inc()
 	l.metrics.LookupLatency.WithLabelValues(need.Request).Observe(o.Duration.Seconds())
 	level := slog.LevelDebug
@@ -95,7 +96,7 @@ func (l *lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 		return
 	}
 	attrs := []slog.Attr{slog.String("provider", call.Provider), slog.String("call_id", call.ID),
-		slog.String("request_id", info(ctx).id), slog.Any("lookup", need),
+		slog.String("request_id", httpobs.RequestID(ctx)), slog.Any("lookup", need),
 		slog.String("outcome", o.Kind), slog.Int("status", o.Status), slog.Duration("duration", o.Duration)}
 	if o.Err != nil {
 		attrs = append(attrs, slog.String("error", o.Err.Error()))

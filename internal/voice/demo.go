@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"encoding/json"
@@ -21,9 +21,9 @@ var demoAccounts = map[string]string{
 	"345678": `{"balance": 310.25, "account": {"status": "suspended", "balance": 310.25, "name": "Grace Hopper"}}` + "\n",
 }
 
-// handleDemoAccount answers GET /demo/accounts/{id}: the account as JSON,
+// HandleDemoAccount answers GET /demo/accounts/{id}: the account as JSON,
 // or 404.
-func handleDemoAccount() http.Handler {
+func HandleDemoAccount() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := demoAccounts[chi.URLParam(r, "id")]
 		if !ok {
@@ -34,10 +34,10 @@ func handleDemoAccount() http.Handler {
 	})
 }
 
-// handleDemoCallback answers POST /demo/callbacks with a JSON body naming
+// HandleDemoCallback answers POST /demo/callbacks with a JSON body naming
 // an account: a callback ticket, {"ticket": "4821"} (the same ticket for the
 // same request, so tests and demos can say what to expect).
-func handleDemoCallback() http.Handler {
+func HandleDemoCallback() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Account string `json:"account"`

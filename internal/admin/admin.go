@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"bytes"
@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/web"
 )
 
@@ -39,24 +41,24 @@ import (
 // as browsers never add that header by themselves.
 
 const (
-	sessionCookie = "ivr_admin"
-	csrfCookie    = "ivr_csrf"
-	csrfField     = "csrf_token"
-	csrfHeader    = "X-CSRF-Token"
-	sessionTTL    = 12 * time.Hour
+	SessionCookie = "ivr_admin"
+	CSRFCookie    = "ivr_csrf"
+	CSRFField     = "csrf_token"
+	CSRFHeader    = "X-CSRF-Token"
+	SessionTTL    = 12 * time.Hour
 )
 
 // contentSecurityPolicy: everything from our own origin, no inline script.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 
-// newAdminFor is the admin's state for the routes: the "Try it" calls are
-// signed with the same tokens the signature middleware verifies with (see
-// tokens in server.go) and play on the enabled providers only.
-func newAdminFor(d Deps, t tokens, providers map[string]*provider) *admin {
+// New is the admin's state for the routes: the "Try it" calls are signed
+// with the same tokens the signature middleware verifies with (d.Tokens)
+// and play on the enabled providers only (d.Providers).
+func New(d Deps) *Admin {
 	a := newAdmin(d)
-	a.tokens = t
-	a.providers = providers
+	a.tokens = d.Tokens
+	a.providers = d.Providers
 	a.recordings = newRecordings(firstToken(d.Config.TwilioTokens), d.Config.PlivoToken)
 	if d.MediaClient != nil {
 		a.recordings.client = d.MediaClient
@@ -67,17 +69,17 @@ func newAdminFor(d Deps, t tokens, providers map[string]*provider) *admin {
 	return a
 }
 
-// adminStatic serves the admin UI's CSS and scripts, without listings.
-func adminStatic() http.Handler {
+// Static serves the admin UI's CSS and scripts, without listings.
+func Static() http.Handler {
 	static, _ := fs.Sub(web.FS, "static")
 	return http.StripPrefix("/admin/static/", noListing(http.FileServerFS(static)))
 }
 
-// admin is the state shared by the admin handlers, fixed at start.
-type admin struct {
+// Admin is the state shared by the admin handlers, fixed at start.
+type Admin struct {
 	d          Deps
-	tokens     tokens
-	providers  map[string]*provider // parameter names and fallback documents, by name
+	tokens     voice.Tokens
+	providers  map[string]*voice.Provider // parameter names and fallback documents, by name
 	token      string
 	sessionKey []byte // HMAC key of the session cookie, derived from the token
 	secure     bool   // IVR_PUBLIC_URL is https: cookies are always Secure
@@ -86,19 +88,19 @@ type admin struct {
 	errors     *template.Template
 	recordings *recordings // fetches voicemail audio from the providers
 	// guesses limits wrong admin tokens per client address (login form and
-	// bearer token alike): adminMaxWrong in adminLockoutWindow, then locked out.
+	// bearer token alike): MaxWrongTokens in LockoutWindow, then locked out.
 	guesses *guard.Lockout
 }
 
-// A client that sends adminMaxWrong wrong admin tokens within
-// adminLockoutWindow is refused (429) until the window has passed.
+// A client that sends MaxWrongTokens wrong admin tokens within
+// LockoutWindow is refused (429) until the window has passed.
 const (
-	adminMaxWrong      = 10
-	adminLockoutWindow = 15 * time.Minute
+	MaxWrongTokens = 10
+	LockoutWindow  = 15 * time.Minute
 )
 
-func newAdmin(d Deps) *admin {
-	a := &admin{d: d, token: d.Config.AdminToken, guesses: guard.NewLockout(adminMaxWrong, adminLockoutWindow)}
+func newAdmin(d Deps) *Admin {
+	a := &Admin{d: d, token: d.Config.AdminToken, guesses: guard.NewLockout(MaxWrongTokens, LockoutWindow)}
 	if a.d.Logger == nil {
 		a.d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -136,7 +138,7 @@ func templateFuncs() template.FuncMap {
 }
 
 // page parses one page template on top of the layout (once, in a maker).
-func (a *admin) page(name string) *template.Template {
+func (a *Admin) page(name string) *template.Template {
 	return template.Must(template.Must(a.layout.Clone()).ParseFS(web.FS, "templates/"+name))
 }
 
@@ -151,17 +153,17 @@ type pageData struct {
 }
 
 // render writes a page (status 200) with the CSRF cookie set.
-func (a *admin) render(w http.ResponseWriter, r *http.Request, t *template.Template, active string, data any) {
+func (a *Admin) render(w http.ResponseWriter, r *http.Request, t *template.Template, active string, data any) {
 	a.renderStatus(w, r, t, http.StatusOK, active, data)
 }
 
-func (a *admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template.Template, status int, active string, data any) {
+func (a *Admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template.Template, status int, active string, data any) {
 	p := pageData{
 		Active:     active,
 		Nav:        active != "login",
 		LoggedIn:   a.token != "",
 		CSRF:       a.csrfToken(w, r),
-		FlowErrors: flowProblems(a.d.Flows),
+		FlowErrors: FlowProblems(a.d.Flows),
 		Data:       data,
 	}
 	var buf bytes.Buffer
@@ -175,12 +177,12 @@ func (a *admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template
 	w.Write(buf.Bytes())
 }
 
-func (a *admin) fail(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	a.renderStatus(w, r, a.errors, status, "", struct{ Title, Message string }{title, msg})
 }
 
-// adminHeaders sets the security headers of every admin response.
-func adminHeaders(next http.Handler) http.Handler {
+// Headers sets the security headers of every admin response.
+func Headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -196,7 +198,7 @@ func adminHeaders(next http.Handler) http.Handler {
 // and only under a loopback host name: a page on another site whose name
 // resolves to 127.0.0.1 (DNS rebinding) arrives from a loopback address too,
 // but with its own name in Host.
-func (a *admin) localOnly(next http.Handler) http.Handler {
+func (a *Admin) LocalOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" && !isLoopback(r.RemoteAddr) {
 			http.Error(w, "admin UI disabled: set IVR_ADMIN_TOKEN to use it from another machine", http.StatusForbidden)
@@ -240,7 +242,7 @@ type bearerKey struct{}
 // authenticate lets a request in with the bearer token or a valid session
 // cookie (or anyone, in local mode). Others get 401 on the API and on
 // POSTs, and a redirect to the login form on pages.
-func (a *admin) authenticate(next http.Handler) http.Handler {
+func (a *Admin) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" {
 			next.ServeHTTP(w, r)
@@ -259,7 +261,7 @@ func (a *admin) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			a.wrongToken(r, client)
-		} else if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value, time.Now()) {
+		} else if c, err := r.Cookie(SessionCookie); err == nil && a.validSession(c.Value, time.Now()) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -273,55 +275,55 @@ func (a *admin) authenticate(next http.Handler) http.Handler {
 }
 
 // client is the address wrong tokens are counted under.
-func (a *admin) client(r *http.Request) netip.Addr {
+func (a *Admin) client(r *http.Request) netip.Addr {
 	return guard.ClientIP(r, a.d.Config.TrustedProxies)
 }
 
 // lockedOut refuses a client that sent too many wrong tokens lately: it sets
 // Retry-After and the request's outcome, and returns the seconds to wait and
 // true. The caller writes the 429.
-func (a *admin) lockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr) (int, bool) {
+func (a *Admin) lockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr) (int, bool) {
 	left, blocked := a.guesses.Blocked(client)
 	if !blocked {
 		return 0, false
 	}
 	wait := int(left.Round(time.Second) / time.Second)
-	info(r.Context()).outcome = "locked_out"
+	httpobs.SetOutcome(r.Context(), "locked_out")
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
 	return wait, true
 }
 
 // wrongToken counts a wrong admin token and logs it (never the token).
-func (a *admin) wrongToken(r *http.Request, client netip.Addr) {
-	info(r.Context()).outcome = "wrong_token"
+func (a *Admin) wrongToken(r *http.Request, client netip.Addr) {
+	httpobs.SetOutcome(r.Context(), "wrong_token")
 	if a.guesses.Fail(client) {
 		a.d.Logger.Warn("admin token: too many wrong attempts; this address is locked out",
-			slog.String("client", client.String()), slog.Int("attempts", adminMaxWrong),
-			slog.Duration("for", adminLockoutWindow))
+			slog.String("client", client.String()), slog.Int("attempts", MaxWrongTokens),
+			slog.Duration("for", LockoutWindow))
 		return
 	}
 	a.d.Logger.Warn("admin token refused", slog.String("client", client.String()), slog.String("path", r.URL.Path))
 }
 
-func (a *admin) tokenMatches(got string) bool {
+func (a *Admin) tokenMatches(got string) bool {
 	want := sha256.Sum256([]byte(a.token))
 	sum := sha256.Sum256([]byte(got))
 	return got != "" && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
 }
 
-// newSession returns a session cookie value: expiry "." HMAC(expiry).
-func (a *admin) newSession(now time.Time) string {
-	exp := strconv.FormatInt(now.Add(sessionTTL).Unix(), 10)
+// NewSession returns a session cookie value: expiry "." HMAC(expiry).
+func (a *Admin) NewSession(now time.Time) string {
+	exp := strconv.FormatInt(now.Add(SessionTTL).Unix(), 10)
 	return exp + "." + a.sessionMAC(exp)
 }
 
-func (a *admin) sessionMAC(exp string) string {
+func (a *Admin) sessionMAC(exp string) string {
 	m := hmac.New(sha256.New, a.sessionKey)
 	m.Write([]byte("session|" + exp))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (a *admin) validSession(v string, now time.Time) bool {
+func (a *Admin) validSession(v string, now time.Time) bool {
 	exp, mac, ok := strings.Cut(v, ".")
 	if !ok || a.sessionKey == nil {
 		return false
@@ -334,7 +336,7 @@ func (a *admin) validSession(v string, now time.Time) bool {
 }
 
 // secureCookie reports whether cookies must be Secure for this request.
-func (a *admin) secureCookie(r *http.Request) bool {
+func (a *Admin) secureCookie(r *http.Request) bool {
 	if a.secure || r.TLS != nil {
 		return true
 	}
@@ -346,7 +348,7 @@ func firstHeaderValue(v string) string {
 	return strings.TrimSpace(v)
 }
 
-func (a *admin) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+func (a *Admin) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/admin", MaxAge: maxAge,
 		Secure: a.secureCookie(r), HttpOnly: true, SameSite: http.SameSiteStrictMode,
@@ -355,14 +357,14 @@ func (a *admin) setCookie(w http.ResponseWriter, r *http.Request, name, value st
 
 // csrfToken returns the request's CSRF token, setting the cookie when the
 // browser has none yet.
-func (a *admin) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && validCSRFValue(c.Value) {
+func (a *Admin) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(CSRFCookie); err == nil && validCSRFValue(c.Value) {
 		return c.Value
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := hex.EncodeToString(b)
-	a.setCookie(w, r, csrfCookie, v, 0)
+	a.setCookie(w, r, CSRFCookie, v, 0)
 	return v
 }
 
@@ -377,7 +379,7 @@ func validCSRFValue(v string) bool {
 // csrf refuses a state-changing request from another origin (403), or one
 // without the CSRF token matching its cookie (403). Bearer requests need
 // only a matching origin when they send one.
-func (a *admin) csrf(next http.Handler) http.Handler {
+func (a *Admin) CSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -396,12 +398,12 @@ func (a *admin) csrf(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got := r.Header.Get(csrfHeader)
+		got := r.Header.Get(CSRFHeader)
 		if got == "" {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			got = r.PostFormValue(csrfField)
+			got = r.PostFormValue(CSRFField)
 		}
-		c, err := r.Cookie(csrfCookie)
+		c, err := r.Cookie(CSRFCookie)
 		if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
 			http.Error(w, "CSRF token missing or wrong: reload the page and try again", http.StatusForbidden)
 			return
@@ -413,7 +415,7 @@ func (a *admin) csrf(next http.Handler) http.Handler {
 // sameOrigin reports whether an Origin or Referer names this server: the
 // request's Host, IVR_PUBLIC_URL's host, or (when proxy headers are
 // trusted) X-Forwarded-Host.
-func (a *admin) sameOrigin(r *http.Request, origin string) bool {
+func (a *Admin) sameOrigin(r *http.Request, origin string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
@@ -440,8 +442,8 @@ func localNext(next string) string {
 
 type loginView struct{ Next, Error string }
 
-// handleLoginPage serves GET /admin/login.
-func handleLoginPage(a *admin) http.Handler {
+// HandleLoginPage serves GET /admin/login.
+func HandleLoginPage(a *Admin) http.Handler {
 	tmpl := a.page("login.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" {
@@ -452,8 +454,8 @@ func handleLoginPage(a *admin) http.Handler {
 	})
 }
 
-// handleLogin serves POST /admin/login: the right token sets the session cookie.
-func handleLogin(a *admin) http.Handler {
+// HandleLogin serves POST /admin/login: the right token sets the session cookie.
+func HandleLogin(a *Admin) http.Handler {
 	tmpl := a.page("login.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next := localNext(r.PostFormValue("next"))
@@ -473,22 +475,22 @@ func handleLogin(a *admin) http.Handler {
 			return
 		}
 		a.guesses.Succeed(client)
-		a.setCookie(w, r, sessionCookie, a.newSession(time.Now()), int(sessionTTL/time.Second))
+		a.setCookie(w, r, SessionCookie, a.NewSession(time.Now()), int(SessionTTL/time.Second))
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})
 }
 
-// handleLogout serves POST /admin/logout.
-func handleLogout(a *admin) http.Handler {
+// HandleLogout serves POST /admin/logout.
+func HandleLogout(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.setCookie(w, r, sessionCookie, "", -1)
+		a.setCookie(w, r, SessionCookie, "", -1)
 		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 	})
 }
 
-// handleAPICalls answers GET /admin/api/calls?limit=N&cursor=C (and the
+// HandleAPICalls answers GET /admin/api/calls?limit=N&cursor=C (and the
 // filters number, status, since, until as YYYY-MM-DD).
-func handleAPICalls(db *store.DB) http.Handler {
+func HandleAPICalls(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts, err := listOptions(r.URL.Query())
 		if err != nil {

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -31,8 +31,8 @@ type voicemailsView struct {
 	Voicemails []store.Voicemail
 }
 
-// handleVoicemailsPage serves GET /admin/voicemails?handled=yes|no.
-func handleVoicemailsPage(a *admin) http.Handler {
+// HandleVoicemailsPage serves GET /admin/voicemails?handled=yes|no.
+func HandleVoicemailsPage(a *Admin) http.Handler {
 	tmpl := a.page("voicemails.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := voicemailsView{Handled: r.URL.Query().Get("handled")}
@@ -69,8 +69,8 @@ func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
 	return f, err
 }
 
-// handleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&limit=N.
-func handleAPIVoicemails(db *store.DB) http.Handler {
+// HandleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&limit=N.
+func HandleAPIVoicemails(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := voicemailFilter(r.URL.Query())
 		if err != nil {
@@ -88,10 +88,10 @@ func handleAPIVoicemails(db *store.DB) http.Handler {
 	})
 }
 
-// handleVoicemailHandled serves POST /admin/voicemails/{id}/handled with
+// HandleVoicemailHandled serves POST /admin/voicemails/{id}/handled with
 // handled=yes|no; a form gets redirected back to the inbox (keeping its
 // filter), an API client gets 204.
-func handleVoicemailHandled(db *store.DB) http.Handler {
+func HandleVoicemailHandled(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		handled := r.PostFormValue("handled")
@@ -185,9 +185,10 @@ func pathAfter(p, name string) string {
 	return ""
 }
 
-// handleVoicemailAudio serves GET /admin/voicemails/{id}/audio: the
+// HandleVoicemailAudio serves GET /admin/voicemails/{id}/audio: the
 // recording, fetched from the provider.
-func handleVoicemailAudio(db *store.DB, rec *recordings, logger *slog.Logger) http.Handler {
+func HandleVoicemailAudio(a *Admin) http.Handler {
+	db, rec, logger := a.d.Store, a.recordings, a.d.Logger
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		if err != nil {

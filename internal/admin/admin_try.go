@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -27,8 +28,8 @@ import (
 // all. The XML answer goes back to the page with a neutral reading of it:
 // what the caller hears, what input is awaited and where the call goes next.
 
-// tryRequest is POST /admin/api/try's body.
-type tryRequest struct {
+// TryRequest is POST /admin/api/try's body.
+type TryRequest struct {
 	Provider     string `json:"provider"`      // "twilio" | "plivo"
 	CallID       string `json:"call_id"`       // "" = a new call (the server makes an id)
 	From         string `json:"from"`          // caller
@@ -47,8 +48,8 @@ type tryRequest struct {
 	Draft string `json:"draft,omitempty"`
 }
 
-// tryResponse is what the page shows of one step.
-type tryResponse struct {
+// TryResponse is what the page shows of one step.
+type TryResponse struct {
 	Provider    string         `json:"provider"`
 	CallID      string         `json:"call_id"`
 	Request     tryRequestView `json:"request"`
@@ -56,9 +57,9 @@ type tryResponse struct {
 	ContentType string         `json:"content_type"`
 	XML         string         `json:"xml"`
 	Steps       []xmlStep      `json:"steps"`
-	Prompts     []tryPrompt    `json:"prompts"`
-	Gather      *tryGather     `json:"gather"` // the call waits for keys/speech
-	Next        *tryNext       `json:"next"`   // where the call goes without input
+	Prompts     []TryPrompt    `json:"prompts"`
+	Gather      *TryGather     `json:"gather"` // the call waits for keys/speech
+	Next        *TryNext       `json:"next"`   // where the call goes without input
 	End         *tryEnd        `json:"end"`    // the call ends here (transfer, voicemail, hangup)
 	Fallback    bool           `json:"fallback"`
 	Error       string         `json:"error,omitempty"`
@@ -71,15 +72,15 @@ type tryRequestView struct {
 	Signed string            `json:"signed"` // which signature header was added
 }
 
-// tryPrompt is one thing the caller hears.
-type tryPrompt struct {
+// TryPrompt is one thing the caller hears.
+type TryPrompt struct {
 	Kind     string `json:"kind"` // say, play, pause
 	Text     string `json:"text"`
 	Language string `json:"language,omitempty"`
 	URL      string `json:"url,omitempty"`
 }
 
-type tryGather struct {
+type TryGather struct {
 	Action    string `json:"action"`
 	Keys      bool   `json:"keys"`
 	Speech    bool   `json:"speech"`
@@ -88,7 +89,7 @@ type tryGather struct {
 	Language  string `json:"language,omitempty"`
 }
 
-type tryNext struct {
+type TryNext struct {
 	URL string `json:"url"`
 	Why string `json:"why"` // "redirect" (follow now) | "timeout" (if the caller stays silent)
 }
@@ -117,8 +118,8 @@ type xmlStep struct {
 	Children  []xmlStep `json:"children,omitempty"`
 }
 
-// handleTryPage serves GET /admin/try: the keypad.
-func handleTryPage(a *admin) http.Handler {
+// HandleTryPage serves GET /admin/try: the keypad.
+func HandleTryPage(a *Admin) http.Handler {
 	tmpl := a.page("try.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		twilio, plivo := a.providers["twilio"] != nil, a.providers["plivo"] != nil
@@ -126,14 +127,14 @@ func handleTryPage(a *admin) http.Handler {
 	})
 }
 
-// handleTry serves POST /admin/api/try: one step of a call, through the
+// HandleTry serves POST /admin/api/try: one step of a call, through the
 // application's own router (the chi mux serving this very request).
-func handleTry(a *admin) http.Handler {
+func HandleTry(a *Admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: a.d.LivePublicURL}
 	signers := map[string]carrier.Signer{
-		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.twilio},
-		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.plivo},
+		carrier.Twilio: {Provider: carrier.Twilio, Token: a.tokens.Twilio},
+		carrier.Plivo:  {Provider: carrier.Plivo, Token: a.tokens.Plivo},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tr, p, target, err := decodeTry(w, r, a.providers)
@@ -180,8 +181,8 @@ func handleTry(a *admin) http.Handler {
 // decodeTry reads and checks the page's request: the provider, and the
 // path and query it is sent to (the provider's end-of-call callback for a
 // hang-up).
-func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*provider) (tryRequest, *provider, string, error) {
-	var tr tryRequest
+func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*voice.Provider) (TryRequest, *voice.Provider, string, error) {
+	var tr TryRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFlowBody)) // a draft flow may ride along
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&tr); err != nil {
@@ -203,7 +204,7 @@ func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*pro
 
 // tryParams fills the call's defaults into tr (a new call id, made-up
 // numbers) and returns the parameters the provider would send for this step.
-func tryParams(tr *tryRequest) url.Values {
+func tryParams(tr *TryRequest) url.Values {
 	if tr.CallID == "" {
 		tr.CallID = carrier.NewCallID(tr.Provider)
 	}
@@ -318,14 +319,14 @@ func (a *answer) code() int {
 
 // readAnswer is what the page shows of the webhook's answer: its XML read
 // as a phone would play it, and whether it was the fallback.
-func readAnswer(tr tryRequest, p *provider, view tryRequestView, ans *answer) tryResponse {
+func readAnswer(tr TryRequest, p *voice.Provider, view tryRequestView, ans *answer) TryResponse {
 	body := ans.body.Bytes()
-	res := tryResponse{
+	res := TryResponse{
 		Provider: tr.Provider, CallID: tr.CallID, Request: view,
 		Status: ans.code(), ContentType: ans.header.Get("Content-Type"), XML: string(body),
 	}
 	reason := ans.header.Get(carrier.HeaderFallback)
-	res.Fallback = reason != "" || (len(p.fallback) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.fallback)))
+	res.Fallback = reason != "" || (len(p.Fallback()) > 0 && bytes.Equal(bytes.TrimSpace(body), bytes.TrimSpace(p.Fallback())))
 	if res.Status != http.StatusOK {
 		res.Error = fmt.Sprintf("the webhook answered HTTP %d", res.Status)
 	}
@@ -437,7 +438,7 @@ func stepOf(provider string, v xml.Verb) xmlStep {
 
 // readSteps plays the document as a phone would: prompts until the first
 // verb that waits for the caller or leaves the document.
-func readSteps(steps []xmlStep) (prompts []tryPrompt, gather *tryGather, next *tryNext, end *tryEnd) {
+func readSteps(steps []xmlStep) (prompts []TryPrompt, gather *TryGather, next *TryNext, end *tryEnd) {
 	for i, s := range steps {
 		switch s.Kind {
 		case "say", "play", "pause":
@@ -448,15 +449,15 @@ func readSteps(steps []xmlStep) (prompts []tryPrompt, gather *tryGather, next *t
 					prompts = append(prompts, promptOf(c))
 				}
 			}
-			gather = &tryGather{Action: s.Action, Keys: s.Keys, Speech: s.Speech, NumDigits: s.NumDigits, FinishKey: s.FinishKey, Language: s.Language}
+			gather = &TryGather{Action: s.Action, Keys: s.Keys, Speech: s.Speech, NumDigits: s.NumDigits, FinishKey: s.FinishKey, Language: s.Language}
 			for _, after := range steps[i+1:] {
 				if after.Kind == "redirect" {
-					return prompts, gather, &tryNext{URL: after.URL, Why: "timeout"}, nil
+					return prompts, gather, &TryNext{URL: after.URL, Why: "timeout"}, nil
 				}
 			}
 			return prompts, gather, nil, nil
 		case "redirect":
-			return prompts, nil, &tryNext{URL: s.URL, Why: "redirect"}, nil
+			return prompts, nil, &TryNext{URL: s.URL, Why: "redirect"}, nil
 		case "dial":
 			return prompts, nil, nil, &tryEnd{Kind: "transfer", Numbers: s.Numbers, After: s.Action,
 				Text: "Transferred to " + strings.Join(s.Numbers, ", ")}
@@ -469,12 +470,12 @@ func readSteps(steps []xmlStep) (prompts []tryPrompt, gather *tryGather, next *t
 	return prompts, nil, nil, &tryEnd{Kind: "end", Text: "The document ended: the call is over"}
 }
 
-func promptOf(s xmlStep) tryPrompt {
+func promptOf(s xmlStep) TryPrompt {
 	switch s.Kind {
 	case "play":
-		return tryPrompt{Kind: "play", Text: "[audio " + s.URL + "]", URL: s.URL}
+		return TryPrompt{Kind: "play", Text: "[audio " + s.URL + "]", URL: s.URL}
 	case "pause":
-		return tryPrompt{Kind: "pause", Text: fmt.Sprintf("[pause %d s]", s.Seconds)}
+		return TryPrompt{Kind: "pause", Text: fmt.Sprintf("[pause %d s]", s.Seconds)}
 	}
-	return tryPrompt{Kind: "say", Text: s.Text, Language: s.Language}
+	return TryPrompt{Kind: "say", Text: s.Text, Language: s.Language}
 }

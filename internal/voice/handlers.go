@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"context"
@@ -15,15 +15,17 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
-// handleVoice answers the answer URL and every action URL under
+// HandleVoice answers the answer URL and every action URL under
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth.URLResolver, lk *lookups, fail failer, logger *slog.Logger) http.Handler {
+func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -70,7 +72,7 @@ func handleVoice(p *provider, flows *ivr.Source, events *store.Writer, urls auth
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
-				slog.String("path", req.Path), slog.String("request_id", info(r.Context()).id))
+				slog.String("path", req.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
 		h := w.Header()
 		h["Content-Type"] = p.contentTypeHeader[:1:1]
@@ -132,9 +134,9 @@ func attachRecording(evs []store.Event, url, duration string) {
 	}
 }
 
-// handleStatus stores a Twilio status callback or a Plivo hangup callback and
+// HandleStatus stores a Twilio status callback or a Plivo hangup callback and
 // acknowledges it only once the record is committed: a 200 means stored.
-func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logger *slog.Logger) http.Handler {
+func HandleStatus(p *Provider, db *store.DB, fail Failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, note, err := statusUpdate(p, r)
 		if err != nil {
@@ -143,7 +145,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 		}
 		if note != "" {
 			logger.Warn("status callback field adjusted; the rest is stored", slog.String("provider", p.Provider),
-				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", info(r.Context()).id))
+				slog.String("call_id", u.CallID), slog.String("adjusted", note), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
 		// A callback that arrived whole is stored even if the client has
 		// closed its side of the connection since (it may still read the 200).
@@ -151,7 +153,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 		defer cancel()
 		if err := db.UpdateStatus(ctx, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
-			info(r.Context()).outcome = "store_error"
+			httpobs.SetOutcome(r.Context(), "store_error")
 			logger.Error("status not stored; asking the provider to retry",
 				slog.String("provider", p.Provider), slog.String("call_id", u.CallID), slog.String("error", err.Error()))
 			releaseNonce(r, logger)
@@ -168,7 +170,7 @@ func handleStatus(p *provider, db *store.DB, fail failer, metrics *Metrics, logg
 // statusUpdate reads a status or hangup callback. A field that cannot be
 // stored as sent is adjusted or dropped, and note says so (for the log): it
 // never costs the rest of the callback.
-func statusUpdate(p *provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
+func statusUpdate(p *Provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
 	params := auth.Params(r.Context())
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		// Twilio's JSON callbacks: the body is covered by bodySHA256.
@@ -251,7 +253,7 @@ func releaseNonce(r *http.Request, logger *slog.Logger) {
 	defer cancel()
 	if err := auth.ReleaseNonce(ctx); err != nil {
 		logger.Warn("nonce not released; a retry with the same nonce will be refused",
-			slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
+			slog.String("request_id", httpobs.RequestID(r.Context())), slog.String("error", err.Error()))
 	}
 }
 
@@ -264,9 +266,9 @@ func firstOf(v url.Values, names ...string) string {
 	return ""
 }
 
-// handleMessage answers an SMS with the flow's keyword reply and keeps both
+// HandleMessage answers an SMS with the flow's keyword reply and keeps both
 // messages. A refused or unanswerable message gets an empty document.
-func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLResolver, fail failer, metrics *Metrics) http.Handler {
+func HandleMessage(p *Provider, flows *publish.Source, db *store.DB, urls auth.URLResolver, fail Failer, metrics *httpobs.Metrics) http.Handler {
 	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -295,7 +297,7 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 		for _, m := range msgs {
 			if err := db.AddMessage(ctx, m); err != nil {
 				metrics.StoreError.WithLabelValues("add_message").Inc()
-				info(r.Context()).outcome = "store_error"
+				httpobs.SetOutcome(r.Context(), "store_error")
 				releaseNonce(r, fail.logger)
 				http.Error(w, "message not stored, retry later", http.StatusServiceUnavailable)
 				return
@@ -306,9 +308,9 @@ func handleMessage(p *provider, flows *ivr.Source, db *store.DB, urls auth.URLRe
 	})
 }
 
-// handleHealthz says the process is up, and which build it is, as JSON:
+// HandleHealthz says the process is up, and which build it is, as JSON:
 // {"status":"ok","version":...,"revision":...,"time":...,"modified":...,"go_version":...}.
-func handleHealthz(build buildinfo.Info) http.Handler {
+func HandleHealthz(build buildinfo.Info) http.Handler {
 	body, _ := json.Marshal(struct { // strings and a bool: cannot fail
 		Status string `json:"status"`
 		buildinfo.Info
@@ -320,10 +322,10 @@ func handleHealthz(build buildinfo.Info) http.Handler {
 	})
 }
 
-// handleReadyz says whether calls can be answered: a flow is loaded and the
+// HandleReadyz says whether calls can be answered: a flow is loaded and the
 // store is reachable (or its writer is buffering for it), and the process is
 // not shutting down (draining, when draining is not nil).
-func handleReadyz(flows *ivr.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
+func HandleReadyz(flows *publish.Source, db *store.DB, events *store.Writer, draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		type check struct {
 			Flow     string `json:"flow"`

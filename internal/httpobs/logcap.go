@@ -1,4 +1,4 @@
-package server
+package httpobs
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 // megabyte; a log line stays readable and a log store stays affordable.
 const maxLogValue = 512
 
-// capLogs wraps a slog handler so that every string value (and message) it
+// CapLogs wraps a slog handler so that every string value (and message) it
 // receives is cut to maxLogValue bytes, marked with how long it was. Stack
 // traces (the "stack" key, from our own panics) are kept whole.
-func capLogs(h slog.Handler) slog.Handler {
+func CapLogs(h slog.Handler) slog.Handler {
 	if c, ok := h.(capHandler); ok {
 		return c
 	}

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ type editorView struct {
 	Enabled, Twilio, Plivo bool
 }
 
-// handleEditorPage serves GET /admin/flow/edit: the live flow as the draft.
-func handleEditorPage(a *admin) http.Handler {
+// HandleEditorPage serves GET /admin/flow/edit: the live flow as the draft.
+func HandleEditorPage(a *Admin) http.Handler {
 	tmpl := a.page("editor.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rev, err := a.d.Publisher.Live(r.Context())
@@ -32,10 +32,10 @@ func handleEditorPage(a *admin) http.Handler {
 	})
 }
 
-// handleAPIFlowMap serves POST /admin/api/flow/map {"text"}: the draft's
+// HandleAPIFlowMap serves POST /admin/api/flow/map {"text"}: the draft's
 // diagram as an SVG document (422 with the problems when it does not pass
 // check).
-func handleAPIFlowMap(a *admin) http.Handler {
+func HandleAPIFlowMap(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Text string `json:"text"`

@@ -1,4 +1,4 @@
-package server
+package httpobs
 
 import (
 	"net/http"
@@ -108,9 +108,9 @@ func (m *Metrics) WatchOutbox(pending func() float64) {
 	}, pending))
 }
 
-// registerBuild adds ivr_build_info{version,revision,goversion} 1, the usual
+// RegisterBuild adds ivr_build_info{version,revision,goversion} 1, the usual
 // way to tell which build answers; registering it again is a no-op.
-func (m *Metrics) registerBuild(b buildinfo.Info) {
+func (m *Metrics) RegisterBuild(b buildinfo.Info) {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "ivr_build_info",
 		Help:        "Always 1; the labels say which build is running.",

@@ -1,4 +1,4 @@
-package server
+package voice
 
 import (
 	"log/slog"
@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 )
 
 // Webhook URLs as people paste them: a console URL with a doubled slash, a
@@ -16,18 +17,18 @@ import (
 // plain-text 404/405 (it would play its own "application error" to the
 // caller); what carries its signature is answered by its rules.
 
-// providerEnabled reports whether IVR_PROVIDERS enables name (every provider
+// ProviderEnabled reports whether IVR_PROVIDERS enables name (every provider
 // when the configuration does not say).
-func providerEnabled(cfg config.Config, name string) bool {
+func ProviderEnabled(cfg config.Config, name string) bool {
 	return cfg.Providers == nil || cfg.Providers[name]
 }
 
-// cleanSlashes routes a path that differs from ours only by repeated
+// CleanSlashes routes a path that differs from ours only by repeated
 // slashes ("//twilio/voice", "/twilio/voice//menu/main") as the path they
 // collapse to. Only the routing and the handlers see the cleaned path: the
 // signature is still checked against the raw request URI (r.RequestURI),
 // which is what the provider signed.
-func cleanSlashes(next http.Handler) http.Handler {
+func CleanSlashes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.Contains(r.URL.Path, "//") && !strings.Contains(r.URL.RawPath, "//") {
 			next.ServeHTTP(w, r)
@@ -74,13 +75,13 @@ func signedBy(r *http.Request, provider string) bool {
 	return false
 }
 
-// routeSigned sends a request signed by an enabled provider (a handler in
+// RouteSigned sends a request signed by an enabled provider (a handler in
 // elsewhere) to that handler when its path lies outside the provider's tree
 // (/Twilio/voice, /, /healthz, /plivo/voice with only a Twilio signature...).
 // A request that also carries the signature of the tree it is in stays
 // there. Browsers and monitors never send these headers; everything else
 // routes as usual.
-func routeSigned(elsewhere map[string]http.Handler) func(http.Handler) http.Handler {
+func RouteSigned(elsewhere map[string]http.Handler) func(http.Handler) http.Handler {
 	names := []string{"twilio", "plivo"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -106,29 +107,29 @@ func underTree(path, provider string) bool {
 	return ok && (rest == "" || rest[0] == '/')
 }
 
-// signedElsewhere is a provider's answer to a path outside its tree: the
+// SignedElsewhere is a provider's answer to a path outside its tree: the
 // failure answer of an unknown path (the fallback), counted and logged as
 // not_found; HEAD and OPTIONS are probes as in the tree.
-func signedElsewhere(f failer, m *Metrics) http.Handler {
-	return chi.Chain(observe(m, f.p.Provider), f.recoverer, probes(f.p, f.logger)).
-		HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.byRoute(w, r, "not_found", nil) })
+func SignedElsewhere(f Failer, m *httpobs.Metrics) http.Handler {
+	return chi.Chain(httpobs.Observe(m, f.p.Provider), f.Recoverer, Probes(f.p, f.logger)).
+		HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.ByRoute(w, r, "not_found", nil) })
 }
 
-// probes answers HEAD and OPTIONS on a provider's URLs (an uptime check, a
+// Probes answers HEAD and OPTIONS on a provider's URLs (an uptime check, a
 // browser's preflight, a curl -I) without the signature check: no provider
 // sends them, so they are not a call. Nothing is stored or counted as a
 // failure, and the log line is at debug level.
-func probes(p *provider, logger *slog.Logger) func(http.Handler) http.Handler {
+func Probes(p *Provider, logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodHead && r.Method != http.MethodOptions {
 				next.ServeHTTP(w, r)
 				return
 			}
-			info(r.Context()).outcome = "probe"
+			httpobs.SetOutcome(r.Context(), "probe")
 			if logger.Enabled(r.Context(), slog.LevelDebug) {
 				logger.Debug("webhook probe", slog.String("provider", p.Provider), slog.String("method", r.Method),
-					slog.String("path", r.URL.Path), slog.String("request_id", info(r.Context()).id))
+					slog.String("path", r.URL.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 			}
 			h := w.Header()
 			h.Set("Allow", "GET, POST, HEAD, OPTIONS")

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"encoding/csv"
@@ -84,7 +84,7 @@ func (p period) query() url.Values {
 	return v
 }
 
-// menuFunnel and insightsJSON are the contract's shape.
+// menuFunnel and InsightsJSON are the contract's shape.
 type menuFunnel struct {
 	Entered int64 `json:"entered"`
 	Chose   int64 `json:"chose"`
@@ -93,7 +93,7 @@ type menuFunnel struct {
 	HungUp  int64 `json:"hung_up"`
 }
 
-type insightsJSON struct {
+type InsightsJSON struct {
 	Calls         int64                 `json:"calls"`
 	Contained     int64                 `json:"contained"`
 	Transferred   int64                 `json:"transferred"`
@@ -103,8 +103,8 @@ type insightsJSON struct {
 	Menus         map[string]menuFunnel `json:"menus"`
 }
 
-func contractInsights(in *store.Insights) insightsJSON {
-	out := insightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
+func contractInsights(in *store.Insights) InsightsJSON {
+	out := InsightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
 		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}}
 	for id, m := range in.Menus {
 		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp}
@@ -112,8 +112,8 @@ func contractInsights(in *store.Insights) insightsJSON {
 	return out
 }
 
-// handleAPIInsights answers GET /admin/api/insights.
-func handleAPIInsights(db *store.DB) http.Handler {
+// HandleAPIInsights answers GET /admin/api/insights.
+func HandleAPIInsights(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := parsePeriod(r.URL.Query(), time.Now())
 		if err != nil {
@@ -129,16 +129,16 @@ func handleAPIInsights(db *store.DB) http.Handler {
 	})
 }
 
-// revisionFigures is one side of a comparison: the contract's figures plus
+// RevisionFigures is one side of a comparison: the contract's figures plus
 // the rates.
-type revisionFigures struct {
+type RevisionFigures struct {
 	Revision string `json:"revision"`
-	insightsJSON
+	InsightsJSON
 	Rates rates `json:"rates"`
 }
 
-// handleAPIInsightsCompare answers GET /admin/api/insights/compare?a=REV&b=REV.
-func handleAPIInsightsCompare(db *store.DB) http.Handler {
+// HandleAPIInsightsCompare answers GET /admin/api/insights/compare?a=REV&b=REV.
+func HandleAPIInsightsCompare(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		p, err := parsePeriod(q, time.Now())
@@ -149,7 +149,7 @@ func handleAPIInsightsCompare(db *store.DB) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		out := map[string]revisionFigures{}
+		out := map[string]RevisionFigures{}
 		for _, side := range []string{"a", "b"} {
 			f := p.filter
 			f.Revision = q.Get(side)
@@ -158,7 +158,7 @@ func handleAPIInsightsCompare(db *store.DB) http.Handler {
 				http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
-			out[side] = revisionFigures{Revision: f.Revision, insightsJSON: contractInsights(in), Rates: ratesOf(in)}
+			out[side] = RevisionFigures{Revision: f.Revision, InsightsJSON: contractInsights(in), Rates: ratesOf(in)}
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
@@ -201,8 +201,8 @@ func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 // exportTables are the aggregates the export offers, by name.
 var exportTables = []string{"summary", "hours", "days", "menus", "options", "abandoned", "transfers", "failures", "calls"}
 
-// handleAPIInsightsExport answers GET /admin/api/insights/export?what=W&format=csv|json.
-func handleAPIInsightsExport(db *store.DB) http.Handler {
+// HandleAPIInsightsExport answers GET /admin/api/insights/export?what=W&format=csv|json.
+func HandleAPIInsightsExport(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		p, err := parsePeriod(q, time.Now())

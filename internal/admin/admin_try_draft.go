@@ -1,11 +1,11 @@
-package server
+package admin
 
 import (
 	"context"
 	"net/http"
 	"strings"
 
-	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/voice"
 )
 
 // "Try the draft": the editor's keypad plays the draft it sends with each
@@ -13,18 +13,10 @@ import (
 // request's context (set only here, never from a request), the voice
 // handler plays it, and records nothing for it.
 
-type draftKey struct{}
-
-// draftFlow is the draft flow a Try request asked to play, or nil.
-func draftFlow(ctx context.Context) *ivr.Flow {
-	f, _ := ctx.Value(draftKey{}).(*ivr.Flow)
-	return f
-}
-
 // tryDraft checks tr's draft and returns ctx carrying it. It answers the
 // request itself (done) when the draft does not pass check, and for the
 // hang-up of a draft call, which has no record to close.
-func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryRequest) (context.Context, bool) {
+func (a *Admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr TryRequest) (context.Context, bool) {
 	f, err := a.d.Publisher.Check([]byte(tr.Draft))
 	if err != nil {
 		var lines []string
@@ -35,9 +27,9 @@ func (a *admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr tryReque
 		return ctx, true
 	}
 	if tr.Hangup {
-		writeJSONLine(w, http.StatusOK, tryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
+		writeJSONLine(w, http.StatusOK, TryResponse{Provider: tr.Provider, CallID: tr.CallID, Status: http.StatusOK,
 			End: &tryEnd{Kind: "end", Text: "Hung up (calls on the draft are not recorded)."}})
 		return ctx, true
 	}
-	return context.WithValue(ctx, draftKey{}, f), false
+	return voice.WithDraft(ctx, f), false
 }

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"encoding/json"
@@ -85,8 +85,8 @@ func storeError(w http.ResponseWriter, err error) {
 	}
 }
 
-// handleAPIFlow serves GET /admin/api/flow: the live revision and its text.
-func handleAPIFlow(pub *publish.Service) http.Handler {
+// HandleAPIFlow serves GET /admin/api/flow: the live revision and its text.
+func HandleAPIFlow(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rev, err := pub.Live(r.Context())
 		if err != nil {
@@ -109,8 +109,8 @@ type publishRequest struct {
 	Author       string `json:"author"` // who, as they typed it; "" = "admin"
 }
 
-// handleAPIPublish serves POST /admin/api/flow.
-func handleAPIPublish(pub *publish.Service) http.Handler {
+// HandleAPIPublish serves POST /admin/api/flow.
+func HandleAPIPublish(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req publishRequest
 		if !decodeFlowBody(w, r, &req, func() string { return req.Text }) {
@@ -134,8 +134,8 @@ func author(s string) string {
 	return s
 }
 
-// handleAPIRollback serves POST /admin/api/flow/rollback {"revision": N}.
-func handleAPIRollback(pub *publish.Service) http.Handler {
+// HandleAPIRollback serves POST /admin/api/flow/rollback {"revision": N}.
+func HandleAPIRollback(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Revision int64  `json:"revision"`
@@ -155,8 +155,8 @@ func handleAPIRollback(pub *publish.Service) http.Handler {
 	})
 }
 
-// handleAPIRevisions serves GET /admin/api/flow/revisions (newest first).
-func handleAPIRevisions(db *store.DB) http.Handler {
+// HandleAPIRevisions serves GET /admin/api/flow/revisions (newest first).
+func HandleAPIRevisions(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		revs, err := db.FlowRevisions(r.Context(), 200)
 		if err != nil {
@@ -169,8 +169,8 @@ func handleAPIRevisions(db *store.DB) http.Handler {
 	})
 }
 
-// handleAPIRevision serves GET /admin/api/flow/revisions/{n}: one with its text.
-func handleAPIRevision(db *store.DB) http.Handler {
+// HandleAPIRevision serves GET /admin/api/flow/revisions/{n}: one with its text.
+func HandleAPIRevision(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 64)
 		if err != nil {
@@ -186,9 +186,9 @@ func handleAPIRevision(db *store.DB) http.Handler {
 	})
 }
 
-// handleAPIDiff serves GET /admin/api/flow/diff?from=N&to=M: a unified
+// HandleAPIDiff serves GET /admin/api/flow/diff?from=N&to=M: a unified
 // line diff between two revisions.
-func handleAPIDiff(db *store.DB) http.Handler {
+func HandleAPIDiff(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var revs [2]store.FlowRevision
 		for i, name := range []string{"from", "to"} {
@@ -212,9 +212,9 @@ func handleAPIDiff(db *store.DB) http.Handler {
 
 func revName(n int64) string { return "revision " + strconv.FormatInt(n, 10) }
 
-// handleAPICheck serves POST /admin/api/flow/check {"text"}: check's
+// HandleAPICheck serves POST /admin/api/flow/check {"text"}: check's
 // problems as you type (200 with an empty list when the draft passes).
-func handleAPICheck(pub *publish.Service) http.Handler {
+func HandleAPICheck(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Text string `json:"text"`
@@ -235,10 +235,10 @@ func handleAPICheck(pub *publish.Service) http.Handler {
 // maxReplayCalls caps POST /admin/api/flow/replay's "calls".
 const maxReplayCalls = 1000
 
-// handleAPIReplay serves POST /admin/api/flow/replay {"text", "calls"}:
+// HandleAPIReplay serves POST /admin/api/flow/replay {"text", "calls"}:
 // the inputs of the last N recorded calls through the live flow and the
 // draft (see publish.Replay), with the text diff live → draft.
-func handleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
+func HandleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Text  string `json:"text"`
