@@ -21,7 +21,7 @@ func TestClosureAcrossInstances(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	instance := func() *Service {
-		src, err := ivr.NewSource("", nil)
+		src, err := NewSource("", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
