@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // openVars reads the call's variables from the sealed token of the URL.
@@ -281,5 +282,16 @@ func (r *runner) condEnv() map[string]any {
 	}
 	env["from"], env["to"], env["provider"], env["language"] = r.call.From, r.call.To, r.call.Provider, r.lang
 	env[ErrorName] = string(r.failure)
+	env["open"] = r.f.Hours.Open(r.call.Now)
+	lt := r.call.Now.In(r.f.Hours.Location())
+	env["now_hour"], env["now_weekday"] = lt.Hour(), isoWeekday(lt.Weekday())
 	return env
+}
+
+// isoWeekday numbers days from 1 = Monday to 7 = Sunday.
+func isoWeekday(d time.Weekday) int {
+	if d == time.Sunday {
+		return 7
+	}
+	return int(d)
 }

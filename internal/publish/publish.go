@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/clip"
@@ -39,6 +40,7 @@ type Service struct {
 	mu       sync.Mutex // serialises publishes and syncs of this process
 	applied  int64      // the revision the live flow is (0 = not known yet)
 	validate func(*ivr.Flow) []string
+	closure  atomic.Pointer[store.Closure] // the newest revision's closure (nil = off)
 }
 
 // Validate adds checks a flow must pass to be published beyond the file's
@@ -92,6 +94,11 @@ func (s *Service) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.closure.Store(rev.Closure)
+	if rev.Hash == s.src.Flow().Revision() && s.applied != 0 {
+		s.applied = rev.ID // a closure change: the text is the same
+		return nil
+	}
 	if err := s.src.Set([]byte(rev.Text)); err != nil {
 		// Logged by Set; an older binary may not read a newer flow.
 		s.applied = rev.ID
@@ -121,6 +128,7 @@ func (s *Service) recordFileLocked(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	s.closure.Store(latest.Closure)
 	if err == nil && latest.Hash == f.Revision() {
 		s.applied = latest.ID
 		return nil
@@ -196,9 +204,10 @@ func (s *Service) Publish(ctx context.Context, base int64, text []byte, author, 
 	if err := s.syncLocked(ctx); err != nil {
 		return store.FlowRevision{}, err
 	}
-	if base != s.applied {
+	if base != s.applied && !s.sameTextLocked(ctx, base) {
 		return store.FlowRevision{}, fmt.Errorf("%w (live revision %d, draft based on %d)", store.ErrConflict, s.applied, base)
 	}
+	base = s.applied
 	rev := store.FlowRevision{Author: author, Note: note, Hash: f.Revision(), Text: string(text)}
 	if s.FileMode() {
 		if err := writeAtomic(s.src.Path(), text); err != nil {
@@ -219,6 +228,54 @@ func (s *Service) Publish(ctx context.Context, base int64, text []byte, author, 
 	}
 	s.applied = rev.ID
 	s.logger.Info("flow published", "revision", rev.ID, "author", author, "note", clip.Runes(note, 201))
+	return rev, nil
+}
+
+// sameTextLocked reports whether revision base has the live text: the
+// revisions since are closure changes (or a round trip back to the same
+// text), so a draft based on it loses nobody's edit.
+func (s *Service) sameTextLocked(ctx context.Context, base int64) bool {
+	if base <= 0 || base > s.applied {
+		return false
+	}
+	rev, err := s.db.FlowRevisionByID(ctx, base)
+	return err == nil && rev.Hash == s.src.Flow().Revision()
+}
+
+// Closure is the closure switch on at t, or nil: the newest revision's as
+// of the last sync (Follow keeps it fresh), ended by itself at its Until.
+func (s *Service) Closure(t time.Time) *store.Closure {
+	c := s.closure.Load()
+	if !c.OnAt(t) {
+		return nil
+	}
+	return c
+}
+
+// SetClosure sets (c non-nil) or lifts (nil) the closure switch by author:
+// a new revision with the live text, so the change is in the history and
+// every instance applies it on its next sync.
+func (s *Service) SetClosure(ctx context.Context, c *store.Closure, author string) (store.FlowRevision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.syncLocked(ctx); err != nil {
+		return store.FlowRevision{}, err
+	}
+	note := "closure lifted"
+	if c != nil {
+		note = "closure set: then " + c.Then
+		if c.Until != nil {
+			note += ", until " + c.Until.UTC().Format(time.RFC3339)
+		}
+		note += ": " + clip.Line(c.Message, 120)
+	}
+	rev, err := s.db.SetClosure(ctx, c, author, note)
+	if err != nil {
+		return store.FlowRevision{}, err
+	}
+	s.closure.Store(c)
+	s.applied = rev.ID
+	s.logger.Info("closure switch changed", "revision", rev.ID, "author", author, "on", c != nil)
 	return rev, nil
 }
 
