@@ -338,8 +338,8 @@ func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, calls []CallEvents, r
 		}
 		for i, r := range rows {
 			refCol[i], atCol[i] = r.ref, at(r.e).UTC().Truncate(time.Microsecond)
-			texts[0][i], texts[1][i], texts[2][i] = txt(r.e.Menu), txt(r.e.Input), txt(r.e.Action)
-			texts[3][i], texts[4][i] = txt(r.e.Revision), txt(eventNode(*r.e))
+			texts[0][i], texts[1][i], texts[2][i] = txt(r.e.Menu), txt(r.e.Input()), txt(r.e.Action())
+			texts[3][i], texts[4][i] = txt(r.e.Revision), txt(eventNode(r.e))
 		}
 		st, err := d.stmt(ctx, tx, insertEventsPostgres)
 		if err != nil {
@@ -358,7 +358,7 @@ func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, calls []CallEvents, r
 		}
 		args = args[:0]
 		for _, r := range rows[lo:hi] {
-			args = append(args, r.ref, d.tv(at(r.e)), txt(r.e.Menu), txt(r.e.Input), txt(r.e.Action), txt(r.e.Revision), txt(eventNode(*r.e)))
+			args = append(args, r.ref, d.tv(at(r.e)), txt(r.e.Menu), txt(r.e.Input()), txt(r.e.Action()), txt(r.e.Revision), txt(eventNode(r.e)))
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert events: %w", err)

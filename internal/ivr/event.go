@@ -1,0 +1,340 @@
+package ivr
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event is one thing that happened during a call, for call records. Kind
+// says what happened and which fields are set; the text people read (the
+// call page, the calls API's "input" and "action", exports) is rendered
+// from them by Input and Action. Readers switch on Kind and read the
+// fields: they never parse the rendered text.
+//
+// Slices and maps in an Event may be shared with the flow (a transfer's
+// Numbers, a set's Vars): treat them as read-only.
+type Event struct {
+	At       time.Time
+	Kind     EventKind
+	Heard    HeardKind // what the caller (or the provider) sent that led to the event
+	Error    ErrorKind // fetch: what kind of failure the lookup was (issue 26); ErrorNone = none or not classified
+	Accepted bool      // whisper: the agent accepted; confirm: the caller accepted the value read back
+
+	Menu   string // the menu it happened in ("" outside menus)
+	Entry  string // HeardKeys: the keys; HeardSpeech: the transcript (cut); HeardDial: the dial status; HeardKeyword: the SMS keyword; HeardText: the input as stored
+	Digits int    // HeardDigits, HeardSpokenDigits: how many digits came (never which)
+
+	Key     string   // option: the option's key; repeat_key: the key pressed; sms: the keyword ("" = the default reply)
+	Target  string   // goto, redirect, back: the menu gone to; set_language: the language
+	Var     string   // collected, confirm: the variable
+	Vars    []string // set: the variables set, in file order
+	Numbers []string // transfer: the numbers dialled; callback_requested: the number to call back; whisper: the agent's number
+
+	// fetch: Request is the request's name. Outcome is the lookup's outcome
+	// as the lookup package names it ("ok", "timeout", "status", ...), with
+	// its HTTP Status (0 = none) and Duration; Outcome "" = no lookup was
+	// sent (or its details were not recorded). Reason is why the flow
+	// counted the fetch as failed ("lookup failed", "no x in the answer",
+	// ...): "" = it succeeded; a failed fetch ran its on_error.
+	Request  string
+	Outcome  string
+	Status   int
+	Duration time.Duration
+
+	Reason string // fetch: see above; fallback: the reason; closure: the closure's message or name; step_limit: what limit
+	Branch int    // switch, switch_failed: the branch's position (1 = the first)
+	Cond   string // switch: the branch's condition (cut to 60 characters)
+	URL    string // voicemail_done: the recording's URL (cut to 200 characters)
+	Label  string // variant: the split's variant
+	Text   string // text: the action as stored; voicemail_transcribed: the transcript
+
+	Context map[string]string // transfer: the context handed to the agent (name -> value)
+}
+
+// EventKind says what an event records and which of Event's fields are
+// set. Kinds are stored by number (EncodeEvents): never renumber or reuse
+// one; add a new kind at the end of the list, with its name in eventNames.
+type EventKind uint8
+
+// Event kinds. Each comment names the fields the kind sets (beside At,
+// Menu and the Heard fields) and the action text it renders.
+const (
+	EventText          EventKind = iota // Text (and Heard = HeardText): a record older than typed events that could not be read; renders Text
+	EventEnter                          // a menu was entered: "enter"
+	EventOption                         // Key: the option chosen: "option KEY"
+	EventCollected                      // Var: a collect menu's entry was saved: "collected VAR"
+	EventInvalid                        // an entry that matched nothing: "invalid"
+	EventTimeout                        // no entry before the timeout: "timeout"
+	EventMaxTimeouts                    // the menu's timeouts ran out: "max_timeouts"
+	EventMaxFailures                    // the menu's wrong entries ran out: "max_failures"
+	EventRepeat                         // actions ended without a control action: the menu again: "repeat"
+	EventSay                            // "say"
+	EventPlay                           // "play"
+	EventPause                          // "pause"
+	EventSetLanguage                    // Target: the language: "set_language LANG"
+	EventSet                            // Vars: "set a,b"
+	EventFetch                          // Request, Outcome, Status, Duration, Reason, Error: "fetch NAME: ok, HTTP 200, 35ms"
+	EventSwitch                         // Branch, Cond: the branch taken: "switch: 2 COND"
+	EventSwitchElse                     // the else branch taken: "switch: else"
+	EventSwitchFailed                   // Branch: its condition could not run, counted false: "switch: condition 2 failed, counted false"
+	EventSwitchNone                     // no branch taken: "switch: no branch"
+	EventGoto                           // Target: "goto MENU"
+	EventRedirect                       // Target: "redirect MENU"
+	EventBack                           // Target: "back MENU"
+	EventTop                            // "top"
+	EventTransfer                       // Numbers, Context: a transfer started: "transfer +1555,+1666"
+	EventNoAnswer                       // Heard = HeardDial: the transfer was not answered: "no_answer"
+	EventVoicemail                      // a voicemail recording started: "voicemail"
+	EventVoicemailDone                  // URL (Heard = HeardRecording): a recording came back: "voicemail done"
+	EventHangup                         // the flow hung up (Heard = HeardDial after a connected transfer): "hangup"
+	EventClosed                         // a call outside business hours: "closed"
+	EventFallback                       // Reason: the server answered the provider's fallback: "fallback REASON"
+	EventSMS                            // Key (Heard = HeardKeyword): an SMS answered by keyword ("" = default): "sms KEY" / "sms default"
+	EventSMSNoReply                     // Key: as sms, with no reply sent: "sms KEY (no reply)"
+
+	// Kinds the features in progress record (issues 24-27).
+	EventCallbackRequested    // Numbers (one): the caller asked to be called back: "callback_requested NUMBER"
+	EventWhisper              // Accepted, Numbers (the agent's): "whisper accepted NUMBER" / "whisper declined NUMBER"
+	EventVariant              // Label: the split variant the call takes: "variant LABEL"
+	EventConfirm              // Var, Accepted: the value read back was accepted or rejected: "confirm accepted VAR"
+	EventRepeatKey            // Key: the caller asked for the prompt again: "repeat_key KEY"
+	EventClosure              // Reason: the line's closure switch answered the call: "closure REASON"
+	EventStepLimit            // Reason: the call's step limit was reached: "step_limit"
+	EventVoicemailTranscribed // Text: the provider's transcript came back: "voicemail transcribed"
+
+	eventKinds // the number of kinds; not a kind
+)
+
+var eventNames = [eventKinds]string{
+	EventText: "text", EventEnter: "enter", EventOption: "option", EventCollected: "collected",
+	EventInvalid: "invalid", EventTimeout: "timeout", EventMaxTimeouts: "max_timeouts",
+	EventMaxFailures: "max_failures", EventRepeat: "repeat", EventSay: "say", EventPlay: "play",
+	EventPause: "pause", EventSetLanguage: "set_language", EventSet: "set", EventFetch: "fetch",
+	EventSwitch: "switch", EventSwitchElse: "switch_else", EventSwitchFailed: "switch_failed",
+	EventSwitchNone: "switch_none", EventGoto: "goto", EventRedirect: "redirect", EventBack: "back",
+	EventTop: "top", EventTransfer: "transfer", EventNoAnswer: "no_answer", EventVoicemail: "voicemail",
+	EventVoicemailDone: "voicemail_done", EventHangup: "hangup", EventClosed: "closed",
+	EventFallback: "fallback", EventSMS: "sms", EventSMSNoReply: "sms_no_reply",
+	EventCallbackRequested: "callback_requested", EventWhisper: "whisper", EventVariant: "variant",
+	EventConfirm: "confirm", EventRepeatKey: "repeat_key", EventClosure: "closure",
+	EventStepLimit: "step_limit", EventVoicemailTranscribed: "voicemail_transcribed",
+}
+
+// String is the kind's stable lower-case name ("enter", "option", ...);
+// a kind this version does not know is "kind(N)".
+func (k EventKind) String() string {
+	if k < eventKinds {
+		return eventNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// ParseEventKind is the kind named name (as String gives it).
+func ParseEventKind(name string) (EventKind, bool) {
+	for k, n := range eventNames {
+		if n == name {
+			return EventKind(k), true
+		}
+	}
+	return 0, false
+}
+
+// HeardKind says what the caller (or the provider) sent that led to an
+// event, and how Event.Input renders it. Stored by number: append only.
+type HeardKind uint8
+
+const (
+	HeardNothing        HeardKind = iota // ""
+	HeardKeys                            // Entry: the keys pressed: "42"
+	HeardBadKeys                         // keys other than digits, * and #: "unreadable keys"
+	HeardSpeech                          // Entry: the transcript, cut to 100 characters: "speech: TEXT"
+	HeardDigits                          // Digits: a collect menu's keys, counted: "6 digits"
+	HeardSpokenDigits                    // Digits: a collect menu's spoken digits, counted: "speech: 6 digits"
+	HeardSpeechIgnored                   // speech in a collect menu that takes none: "speech"
+	HeardSpeechNoDigits                  // speech without digits in a collect menu: "speech (no digits)"
+	HeardSilence                         // nothing before the timeout: "timeout"
+	HeardDial                            // Entry: how a transfer ended (lower case, cut to 20): "dial no-answer"
+	HeardRecording                       // a voicemail recording (Event.URL): "recording URL"
+	HeardKeyword                         // Entry: an SMS keyword: "HELP"
+	HeardText                            // Entry: an input as stored by a version older than typed events
+
+	heardKinds
+)
+
+// ErrorKind names what kind of failure a lookup was, for the flow's
+// on_error (issue 26). Stored by number: append only.
+type ErrorKind uint8
+
+const (
+	ErrorNone        ErrorKind = iota // no failure, or not classified
+	ErrorNotFound                     // the API says there is no such thing (404)
+	ErrorTimeout                      // no answer in time
+	ErrorUnavailable                  // the API failed or is not asked for a while (5xx, breaker open)
+	ErrorBadAnswer                    // an answer without what the flow saves (bad JSON, missing field, too large)
+	ErrorRefused                      // the request could not be made or was refused (connection, 4xx other than 404)
+)
+
+var errorNames = [...]string{"", "not_found", "timeout", "unavailable", "bad_answer", "refused"}
+
+// String is the error kind's name as flows read it ("not_found", ...); ""
+// for ErrorNone.
+func (k ErrorKind) String() string {
+	if int(k) < len(errorNames) {
+		return errorNames[k]
+	}
+	return "error(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Input is the text people read for what the caller did ("2",
+// "speech: billing", "timeout", "dial busy", ...): the calls API's "input".
+func (e *Event) Input() string {
+	switch e.Heard {
+	case HeardKeys, HeardKeyword, HeardText:
+		return e.Entry
+	case HeardBadKeys:
+		return "unreadable keys"
+	case HeardSpeech:
+		return "speech: " + e.Entry
+	case HeardDigits:
+		return strconv.Itoa(e.Digits) + " digits"
+	case HeardSpokenDigits:
+		return "speech: " + strconv.Itoa(e.Digits) + " digits"
+	case HeardSpeechIgnored:
+		return "speech"
+	case HeardSpeechNoDigits:
+		return "speech (no digits)"
+	case HeardSilence:
+		return "timeout"
+	case HeardDial:
+		return "dial " + e.Entry
+	case HeardRecording:
+		if e.URL == "" {
+			return "recording"
+		}
+		return "recording " + e.URL
+	}
+	return ""
+}
+
+// Action is the text people read for what the flow did ("enter",
+// "option 2", "goto billing", "fetch account: ok, HTTP 200, 35ms", ...):
+// the calls API's "action".
+func (e *Event) Action() string {
+	switch e.Kind {
+	case EventText:
+		return e.Text
+	case EventOption:
+		return "option " + e.Key
+	case EventCollected:
+		return "collected " + e.Var
+	case EventSetLanguage:
+		return "set_language " + e.Target
+	case EventSet:
+		return "set " + strings.Join(e.Vars, ",")
+	case EventFetch:
+		return e.fetchAction()
+	case EventSwitch:
+		return "switch: " + strconv.Itoa(e.Branch) + " " + e.Cond
+	case EventSwitchElse:
+		return "switch: else"
+	case EventSwitchFailed:
+		return "switch: condition " + strconv.Itoa(e.Branch) + " failed, counted false"
+	case EventSwitchNone:
+		return "switch: no branch"
+	case EventGoto, EventRedirect, EventBack:
+		return e.Kind.String() + " " + e.Target
+	case EventTransfer:
+		return "transfer " + strings.Join(e.Numbers, ",")
+	case EventVoicemailDone:
+		return "voicemail done"
+	case EventFallback:
+		if e.Reason == "" {
+			return "fallback"
+		}
+		return "fallback " + e.Reason
+	case EventSMS, EventSMSNoReply:
+		s := "sms default"
+		if e.Key != "" {
+			s = "sms " + e.Key
+		}
+		if e.Kind == EventSMSNoReply {
+			s += " (no reply)"
+		}
+		return s
+	}
+	return e.newAction()
+}
+
+// newAction renders the kinds the features in progress record, and the
+// kinds that are their own name.
+func (e *Event) newAction() string {
+	switch e.Kind {
+	case EventCallbackRequested:
+		return "callback_requested " + strings.Join(e.Numbers, ",")
+	case EventWhisper:
+		return "whisper " + acceptedWord(e.Accepted, "declined") + " " + strings.Join(e.Numbers, ",")
+	case EventVariant:
+		return "variant " + e.Label
+	case EventConfirm:
+		return "confirm " + acceptedWord(e.Accepted, "rejected") + " " + e.Var
+	case EventRepeatKey:
+		return "repeat_key " + e.Key
+	case EventClosure:
+		return "closure " + e.Reason
+	case EventVoicemailTranscribed:
+		return "voicemail transcribed"
+	}
+	return e.Kind.String()
+}
+
+func acceptedWord(ok bool, no string) string {
+	if ok {
+		return "accepted"
+	}
+	return no
+}
+
+// fetchAction renders a fetch: the engine's own line when no lookup was
+// sent ("fetch NAME: ok", "fetch NAME: failed (WHY), on_error"), else
+// the lookup's outcome, status and duration, with what the flow did about
+// it ("fetch NAME: timeout, 3000ms, on_error"; a lookup that answered but
+// lacked a value: "fetch NAME: failed (WHY), HTTP 200, 35ms, on_error").
+func (e *Event) fetchAction() string {
+	s := "fetch " + e.Request + ": "
+	if e.Outcome == "" {
+		if e.Reason == "" {
+			return s + "ok"
+		}
+		return s + "failed (" + e.Reason + "), on_error"
+	}
+	if e.Reason != "" && e.Outcome == "ok" {
+		s += "failed (" + e.Reason + ")"
+	} else {
+		s += e.Outcome
+	}
+	if e.Status != 0 {
+		s += ", HTTP " + strconv.Itoa(e.Status)
+	}
+	s += ", " + strconv.FormatInt(e.Duration.Milliseconds(), 10) + "ms"
+	if e.Reason != "" {
+		s += ", on_error"
+	}
+	return s
+}
+
+// FetchOK reports whether a fetch event's lookup succeeded as far as the
+// flow is concerned (its values were saved; on_error did not run).
+func (e *Event) FetchOK() bool {
+	return e.Kind == EventFetch && e.Reason == "" && (e.Outcome == "" || e.Outcome == "ok")
+}
+
+// Terminal reports whether the flow ended the call with this event: a
+// hangup, a voicemail (started or done) or a fallback.
+func (e *Event) Terminal() bool {
+	switch e.Kind {
+	case EventHangup, EventVoicemail, EventVoicemailDone, EventFallback:
+		return true
+	}
+	return false
+}
