@@ -156,6 +156,7 @@ func boxes(f *ivr.Flow) []*box {
 				rows = append(rows, r)
 			}
 		}
+		rows = append(rows, inputRows(m)...)
 		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxFailures, "invalid"), "exhaust", m.OnMaxFailures)...)
 		rows = append(rows, actionRows(f, m.ID, exhaustLabel(m.MaxTimeouts, "silent"), "exhaust", m.OnMaxTimeouts)...)
 		add("m:"+m.ID, kind, m.ID, m.Label, rows)

@@ -33,6 +33,9 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 		digits = fmt.Sprintf("%d digits", c.MinDigits)
 	}
 	rows := []rowSpec{{Key: "collect", Text: c.Into + ", " + digits, Class: "collect"}}
+	if len(c.Confirm) > 0 {
+		rows = append(rows, rowSpec{Key: "read back", Text: "1 accepts · 2 asks again", Class: "collect"})
+	}
 	for _, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
 		r.Menu, r.Option = m.ID, CollectOption
 		rows = append(rows, r)
@@ -72,5 +75,18 @@ func labelled(rows []rowSpec, prefix string) []rowSpec {
 		rows[0].Text = "↓"
 	}
 	rows[0].Text = prefix + rows[0].Text
+	return rows
+}
+
+// inputRows are a menu's input controls: its repeat key, and what a spoken
+// answer below its min_confidence does.
+func inputRows(m *ivr.Menu) []rowSpec {
+	var rows []rowSpec
+	if m.RepeatKey != "" {
+		rows = append(rows, rowSpec{Key: m.RepeatKey, Text: "repeat the prompt ↻", Class: "option"})
+	}
+	if s := m.Speech; s != nil && s.MinConfidence > 0 {
+		rows = append(rows, rowSpec{Key: fmt.Sprintf("speech < %g", s.MinConfidence), Text: "invalid, then keypad only ↻", Class: "exhaust"})
+	}
 	return rows
 }

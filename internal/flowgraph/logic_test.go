@@ -75,3 +75,37 @@ func TestLayoutLogic(t *testing.T) {
 		t.Errorf("edges by class: %v", classes)
 	}
 }
+
+// TestLayoutInput: the repeat key, a read-back and min_confidence get rows,
+// and a switch on error in on_error shows each failure's branch.
+func TestLayoutInput(t *testing.T) {
+	src := strings.Replace(logicFlow, "menus:", "repeat_key: \"*\"\nmenus:", 1)
+	src = strings.Replace(src, "      do:\n        - fetch: account\n          on_error: {goto: sorry}",
+		`      confirm: "You entered {{account | digits}}. Press 1 if that is right, 2 to try again."
+      do:
+        - fetch: account
+          on_error:
+            - switch:
+                - if: 'error == "not_found"'
+                  do: {goto: sorry}
+                - else: hangup`, 1)
+	src = strings.Replace(src, `greeting: "Active."`, "greeting: \"Active.\"\n    speech: {min_confidence: 0.4}", 1)
+	g := Layout(parse(t, src))
+	var rows []string
+	for _, id := range []string{"m:accounts", "m:active"} {
+		for _, r := range nodeByID(g, id).Rows {
+			rows = append(rows, r.Class+"|"+r.Key+"|"+r.Text)
+		}
+	}
+	got := strings.Join(rows, "\n")
+	for _, want := range []string{
+		"collect|read back|1 accepts · 2 asks again",
+		"option|*|repeat the prompt ↻",
+		`branch||if error == "not_found": → sorry`,
+		"exhaust|speech < 0.4|invalid, then keypad only ↻",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no row %q in:\n%s", want, got)
+		}
+	}
+}

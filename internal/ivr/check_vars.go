@@ -85,6 +85,7 @@ func (c *varCheck) menu(m *Menu) {
 		c.walk(m.Options[i].Actions, in, m, fallMenu)
 	}
 	if col := m.Collect; col != nil {
+		c.walk(col.Confirm, in|c.bit(col.Into), m, -1)
 		c.walk(col.Actions, in|c.bit(col.Into), m, fallMenu)
 	}
 	c.walk(m.OnMaxFailures, in, m, fallHangup)
@@ -217,7 +218,7 @@ func (c *varCheck) reads(a *Action, in varMask) {
 				continue
 			}
 			for _, n := range b.cond.names {
-				if !slices.Contains(callNames, n) {
+				if !slices.Contains(callNames, n) && n != ErrorName {
 					if in&c.bit(n) == 0 {
 						c.problem(b.Line, b.Col, fmt.Sprintf("the condition reads %s, but no path to here sets %s first: set it before (set:, a fetch's save: or a collect's into:)", n, n))
 					}

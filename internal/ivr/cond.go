@@ -3,6 +3,7 @@ package ivr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,8 +56,9 @@ func (e *condError) Error() string { return e.msg }
 // compilation when the flow loads).
 const maxConditions = 256
 
-// compileCond checks and compiles src. vars are the flow's variable names.
-func compileCond(src string, vars []string) (c *condition, err error) {
+// compileCond checks and compiles src. vars are the flow's variable names;
+// onError: src is in a fetch's on_error, where it may read error.
+func compileCond(src string, vars []string, onError bool) (c *condition, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c, err = nil, &condError{0, fmt.Sprintf("condition: cannot compile: %v", r)}
@@ -73,12 +75,15 @@ func compileCond(src string, vars []string) (c *condition, err error) {
 		return nil, exprError(src, err)
 	}
 	c = &condition{}
-	v := &condVisitor{src: src, known: vars, c: c}
+	v := &condVisitor{src: src, known: vars, c: c, onError: onError}
 	ast.Walk(&tree.Node, v)
 	if v.err != nil {
 		return nil, v.err
 	}
 	env := condEnv(vars)
+	if onError {
+		env[ErrorName] = ""
+	}
 	prog, err := expr.Compile(src, append(condOptions(), expr.Env(env), expr.AsBool())...)
 	if err != nil {
 		return nil, exprError(src, err)
@@ -140,10 +145,11 @@ func runeOffset(s string, runes int) int {
 }
 
 type condVisitor struct {
-	src   string
-	known []string
-	c     *condition
-	err   *condError
+	src     string
+	known   []string
+	onError bool
+	c       *condition
+	err     *condError
 }
 
 func (v *condVisitor) fail(n ast.Node, format string, args ...any) {
@@ -156,7 +162,11 @@ func (v *condVisitor) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
 		name := n.Value
-		if !isCondName(name, v.known) {
+		if name == ErrorName && !v.onError {
+			v.fail(n, "condition: error is only known in a fetch's on_error, where it says why the fetch failed (%s)", failureList())
+			return
+		}
+		if name != ErrorName && !isCondName(name, v.known) {
 			all := append(append([]string(nil), v.known...), callNames...)
 			v.fail(n, "condition: unknown name %q: conditions read the flow's variables and from, to, provider, language%s", name, suggest(name, all))
 			return
@@ -171,6 +181,7 @@ func (v *condVisitor) Visit(node *ast.Node) {
 		if !condOps[n.Operator] {
 			v.fail(n, "condition: %q is not allowed: use == != < <= > >=, && || !", n.Operator)
 		}
+		v.failureLiteral(n)
 	case *ast.UnaryNode:
 		if !condOps[n.Operator] {
 			v.fail(n, "condition: %q is not allowed: use == != < <= > >=, && || !", n.Operator)
@@ -329,4 +340,30 @@ func (c *condition) eval(env map[string]any) (bool, error) {
 	}
 	b, _ := out.(bool)
 	return b, nil
+}
+
+// failureLiteral reports a comparison of error with a text that is not a
+// Failure: such a branch would never (or always) be taken.
+func (v *condVisitor) failureLiteral(n *ast.BinaryNode) {
+	if n.Operator != "==" && n.Operator != "!=" {
+		return
+	}
+	for _, pair := range [][2]ast.Node{{n.Left, n.Right}, {n.Right, n.Left}} {
+		id, isID := pair[0].(*ast.IdentifierNode)
+		lit, isLit := pair[1].(*ast.StringNode)
+		if isID && isLit && id.Value == ErrorName && !slices.Contains(Failures, Failure(lit.Value)) {
+			v.fail(lit, "condition: error is never %q: it is one of %s%s", lit.Value, failureList(), suggest(lit.Value, failureNames()))
+		}
+	}
+}
+
+// failureList is the Failures for messages: "not_found, timeout, ...".
+func failureList() string { return strings.Join(failureNames(), ", ") }
+
+func failureNames() []string {
+	out := make([]string, len(Failures))
+	for i, f := range Failures {
+		out[i] = string(f)
+	}
+	return out
 }

@@ -36,7 +36,7 @@ func TestConditions(t *testing.T) {
 		{`true && !false`, "", "", "", true},
 	}
 	for _, tt := range tests {
-		c, err := compileCond(tt.cond, vars)
+		c, err := compileCond(tt.cond, vars, false)
 		if err != nil {
 			t.Errorf("%s: %v", tt.cond, err)
 			continue
@@ -69,7 +69,7 @@ func TestConditionErrors(t *testing.T) {
 		{`[1] == 1`, 0},
 		{`status == "a" ? true : false`, 27},
 	} {
-		_, err := compileCond(tt.cond, vars)
+		_, err := compileCond(tt.cond, vars, false)
 		ce, ok := err.(*condError)
 		if !ok {
 			t.Errorf("%q: error %v, want a condError", tt.cond, err)
@@ -95,7 +95,7 @@ func TestConditionSyntaxHints(t *testing.T) {
 		{`status == "a" status == "b"`, `joined by && or ||`},
 		{`status equals "a"`, `unexpected name "equals": write comparisons joined by && or ||, e.g. status == "active" && balance > 0`},
 	} {
-		_, err := compileCond(tt.cond, vars)
+		_, err := compileCond(tt.cond, vars, false)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want a message with %q", tt.cond, err, tt.want)
 		}

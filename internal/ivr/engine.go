@@ -105,12 +105,13 @@ type runner struct {
 	given   Sealer // the caller's; nil = an error when variables are kept
 	demoAPI string
 
-	vars   vars   // the call's variables
-	token  string // vars sealed; "" = not sealed since the last change
-	sealer Sealer
-	used   int     // lookups consumed
-	need   *Lookup // a lookup the step waits for
-	err    error   // the step fails
+	vars    vars   // the call's variables
+	token   string // vars sealed; "" = not sealed since the last change
+	sealer  Sealer
+	used    int     // lookups consumed
+	need    *Lookup // a lookup the step waits for
+	err     error   // the step fails
+	failure Failure // while a fetch's on_error runs: why it failed (the variable error)
 }
 
 // halted reports whether the step stopped (a lookup is needed, or an error).
@@ -149,8 +150,6 @@ func (r *runner) enter(m *Menu) {
 // render emits m's Gather and the Redirect that brings a silent caller back
 // to the same URL as a timeout.
 func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
-	st.Lang, st.Trail = r.lang, r.trail
-	target := Target{Path: menuPrefix + m.ID, Query: r.encode(st)}
 	greeting := m.Greeting
 	if short && len(m.ShortGreeting) > 0 {
 		greeting = m.ShortGreeting
@@ -162,8 +161,19 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 	for i := range greeting {
 		prompts = append(prompts, r.prompt(&greeting[i], m))
 	}
+	g := r.gather(m, st, prompts)
+	if c := m.Collect; c != nil {
+		g.NumDigits, g.FinishOnKey = c.MaxDigits, c.FinishKey
+	}
+	r.steps = append(r.steps, g, Redirect{Target: g.Action})
+}
+
+// gather is m's Gather with prompts, its action URL carrying st: keys, and
+// speech unless the menu has none or st asks for keys only.
+func (r *runner) gather(m *Menu, st state, prompts []Step) Gather {
+	st.Lang, st.Trail = r.lang, r.trail
 	g := Gather{
-		Action:            target,
+		Action:            Target{Path: menuPrefix + m.ID, Query: r.encode(st)},
 		Prompts:           prompts,
 		NumDigits:         m.Digits,
 		TimeoutSeconds:    m.TimeoutSeconds,
@@ -171,10 +181,7 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 		FinishOnKey:       m.FinishKey,
 		DTMF:              true,
 	}
-	if c := m.Collect; c != nil {
-		g.NumDigits, g.FinishOnKey = c.MaxDigits, c.FinishKey
-	}
-	if m.Speech != nil {
+	if m.Speech != nil && !st.Keys {
 		g.Speech = true
 		g.SpeechHints = m.Speech.Hints
 		g.Language = m.Speech.Language
@@ -182,7 +189,7 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 			g.Language = r.lang
 		}
 	}
-	r.steps = append(r.steps, g, Redirect{Target: target})
+	return g
 }
 
 // prompt turns a say, play or pause action into its Step.
@@ -252,7 +259,16 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		r.enter(m)
 		return
 	}
-	next := state{Attempt: min(max(st.Attempt, 1)+1, maxCount), Invalid: st.Invalid, Timeouts: st.Timeouts}
+	next := state{Attempt: min(max(st.Attempt, 1)+1, maxCount), Invalid: st.Invalid, Timeouts: st.Timeouts, Keys: st.Keys}
+	if st.Confirm > 0 && m.Collect != nil && len(m.Collect.Confirm) > 0 {
+		r.confirmReply(m, st.Confirm, next, in)
+		return
+	}
+	if key, ok := m.repeat(in); ok {
+		r.add(Event{Kind: EventRepeatKey, Menu: m.ID, Heard: HeardKeys, Entry: key})
+		r.render(m, next, nil, false)
+		return
+	}
 	if !hasInput {
 		next.Timeouts = min(next.Timeouts+1, maxCount)
 		r.add(Event{Kind: EventTimeout, Menu: m.ID, Heard: HeardSilence})
@@ -264,13 +280,18 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		r.render(m, next, m.TimeoutPrompt, true)
 		return
 	}
+	if heard, unsure := m.unsure(in); unsure {
+		next.Keys = true
+		r.invalid(m, next, heard, m.Speech.KeypadPrompt)
+		return
+	}
 	if m.Collect != nil {
 		r.collect(m, next, in)
 		return
 	}
 	o, heard := r.choose(m, in)
 	if o == nil {
-		r.invalid(m, next, heard)
+		r.invalid(m, next, heard, m.InvalidPrompt)
 		return
 	}
 	heard.Kind, heard.Menu, heard.Key = EventOption, m.ID, o.Key
@@ -279,8 +300,8 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 }
 
 // invalid counts a wrong entry (heard: what the caller entered): the menu
-// again after its invalid prompt, or on_max_failures.
-func (r *runner) invalid(m *Menu, next state, heard Event) {
+// again after lead (its invalid prompt), or on_max_failures.
+func (r *runner) invalid(m *Menu, next state, heard Event, lead []Action) {
 	next.Invalid = min(next.Invalid+1, maxCount)
 	heard.Kind, heard.Menu = EventInvalid, m.ID
 	r.add(heard)
@@ -289,7 +310,7 @@ func (r *runner) invalid(m *Menu, next state, heard Event) {
 		r.run(m.OnMaxFailures, m, fallHangup)
 		return
 	}
-	r.render(m, next, m.InvalidPrompt, true)
+	r.render(m, next, lead, true)
 }
 
 // choose finds the option the input selects; heard is an event with the

@@ -71,6 +71,8 @@ func (r *runner) value(name string) string {
 		return r.f.CallCenterNumber
 	case "demo_api":
 		return r.demoAPI
+	case ErrorName:
+		return string(r.failure)
 	}
 	v, _ := r.vars.get(name)
 	return v
@@ -84,12 +86,17 @@ func (r *runner) collect(m *Menu, next state, in Input) {
 	c := m.Collect
 	d, heard := c.read(m, in)
 	if d == "" || len(d) < c.MinDigits || len(d) > c.MaxDigits {
-		r.invalid(m, next, heard)
+		r.invalid(m, next, heard, m.InvalidPrompt)
 		return
 	}
 	r.setVar(c.Into, d)
 	heard.Kind, heard.Menu, heard.Var = EventCollected, m.ID, c.Into
 	r.add(heard)
+	if len(c.Confirm) > 0 {
+		next.Confirm = 1
+		r.askConfirm(m, next)
+		return
+	}
 	r.run(c.Actions, m, fallMenu)
 }
 
@@ -163,12 +170,14 @@ func setNames(set []Assign) []string {
 }
 
 // fetch runs a fetch action; it reports whether the turn ended. It records
-// one fetch event (Reason: why it failed, "" when it did not); the
-// engine's caller adds the lookup's outcome, status and duration to it.
+// one fetch event (Reason: why it failed, "" when it did not; Error: the
+// kind of failure); the engine's caller adds the lookup's outcome, status
+// and duration to it. While on_error runs, the variable error names the
+// failure.
 func (r *runner) fetch(a *Action, cur *Menu) bool {
 	id := curID(cur)
 	req := r.f.requests[a.Request]
-	res, why := r.lookup(req)
+	res, why, fail := r.lookup(req)
 	if r.halted() {
 		return true
 	}
@@ -179,41 +188,45 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 		r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name})
 		return false
 	}
-	r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name, Reason: why})
-	return r.exec(a.OnError, cur)
+	r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name, Reason: why, Error: fail})
+	outer := r.failure
+	r.failure = fail
+	ended := r.exec(a.OnError, cur)
+	r.failure = outer
+	return ended
 }
 
 // lookup returns the result of req for this step: the next of
 // req.Lookups, or it asks for the lookup (r.need). why is "" when the
-// lookup succeeded, else a short reason.
-func (r *runner) lookup(req *HTTPRequest) (LookupResult, string) {
+// lookup succeeded, else a short reason, and fail its kind.
+func (r *runner) lookup(req *HTTPRequest) (LookupResult, string, Failure) {
 	if r.used < len(r.lookups) {
 		res := r.lookups[r.used]
 		r.used++
 		if res.Request != req.Name {
 			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)
-			return res, "error"
+			return res, "error", FailUnavailable
 		}
 		if !res.OK {
-			return res, "lookup failed"
+			return res, "lookup failed", res.failure()
 		}
 		for _, s := range req.Save {
 			if _, ok := res.Values[s.Var]; !ok {
-				return res, "no " + s.Var + " in the answer"
+				return res, "no " + s.Var + " in the answer", FailBadAnswer
 			}
 		}
-		return res, ""
+		return res, "", ""
 	}
-	l, why := r.build(req)
+	l, why, fail := r.build(req)
 	if why != "" {
-		return LookupResult{Request: req.Name}, why
+		return LookupResult{Request: req.Name}, why, fail
 	}
 	if r.used >= MaxLookupsPerStep {
 		r.err = fmt.Errorf("more than %d lookups in one step (request %q): the flow loops through fetch; put a menu between them", MaxLookupsPerStep, req.Name)
-		return LookupResult{}, "error"
+		return LookupResult{}, "error", FailUnavailable
 	}
 	r.need = &l
-	return LookupResult{}, ""
+	return LookupResult{}, "", ""
 }
 
 // switchOn runs the first branch whose condition holds (else: the else
@@ -253,5 +266,6 @@ func (r *runner) condEnv() map[string]any {
 		env[name] = cmpValue{v}
 	}
 	env["from"], env["to"], env["provider"], env["language"] = r.call.From, r.call.To, r.call.Provider, r.lang
+	env[ErrorName] = string(r.failure)
 	return env
 }

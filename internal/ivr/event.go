@@ -18,16 +18,17 @@ type Event struct {
 	At       time.Time
 	Kind     EventKind
 	Heard    HeardKind // what the caller (or the provider) sent that led to the event
-	Error    ErrorKind // fetch: what kind of failure the lookup was (issue 26); ErrorNone = none or not classified
-	Accepted bool      // whisper: the agent accepted; confirm: the caller accepted the value read back
+	Accepted bool      // whisper: the agent accepted
 
 	Menu   string // the menu it happened in ("" outside menus)
 	Entry  string // HeardKeys: the keys; HeardSpeech: the transcript (cut); HeardDial: the dial status; HeardKeyword: the SMS keyword; HeardText: the input as stored
 	Digits int    // HeardDigits, HeardSpokenDigits: how many digits came (never which)
 
-	Key     string   // option: the option's key; repeat_key: the key pressed; sms: the keyword ("" = the default reply)
+	Confidence float64 // HeardUnsureSpeech: the recognizer's confidence (0-1)
+
+	Key     string   // option: the option's key; sms: the keyword ("" = the default reply)
 	Target  string   // goto, redirect, back: the menu gone to; set_language: the language
-	Var     string   // collected, confirm: the variable
+	Var     string   // collected: the variable
 	Vars    []string // set: the variables set, in file order
 	Numbers []string // transfer: the numbers dialled; callback_requested: the number to call back; whisper: the agent's number
 
@@ -41,6 +42,7 @@ type Event struct {
 	Outcome  string
 	Status   int
 	Duration time.Duration
+	Error    Failure // fetch: the kind of failure on_error sees as the variable error ("" = none)
 
 	Reason string // fetch: see above; fallback: the reason; closure: the closure's message or name; step_limit: what limit
 	Branch int    // switch, switch_failed: the branch's position (1 = the first)
@@ -93,12 +95,15 @@ const (
 	EventSMS                            // Key (Heard = HeardKeyword): an SMS answered by keyword ("" = default): "sms KEY" / "sms default"
 	EventSMSNoReply                     // Key: as sms, with no reply sent: "sms KEY (no reply)"
 
-	// Kinds the features in progress record (issues 24-27).
+	EventRepeatKey                      // (Heard: the key) the repeat key said the prompt again, no failure counted: "repeat_key"
+	EventConfirm                        // a collect's read-back was said: "confirm"
+	EventConfirmed                      // (Heard: the answer) the caller accepted the value read back: "confirmed"
+	EventConfirmRejected                // (Heard: the answer, or silence twice) the entry is asked again: "confirm rejected"
+
+	// Kinds the features in progress record (issues 24, 25, 27).
 	EventCallbackRequested    // Numbers (one): the caller asked to be called back: "callback_requested NUMBER"
 	EventWhisper              // Accepted, Numbers (the agent's): "whisper accepted NUMBER" / "whisper declined NUMBER"
 	EventVariant              // Label: the split variant the call takes: "variant LABEL"
-	EventConfirm              // Var, Accepted: the value read back was accepted or rejected: "confirm accepted VAR"
-	EventRepeatKey            // Key: the caller asked for the prompt again: "repeat_key KEY"
 	EventClosure              // Reason: the line's closure switch answered the call: "closure REASON"
 	EventStepLimit            // Reason: the call's step limit was reached: "step_limit"
 	EventVoicemailTranscribed // Text: the provider's transcript came back: "voicemail transcribed"
@@ -116,8 +121,10 @@ var eventNames = [eventKinds]string{
 	EventTop: "top", EventTransfer: "transfer", EventNoAnswer: "no_answer", EventVoicemail: "voicemail",
 	EventVoicemailDone: "voicemail_done", EventHangup: "hangup", EventClosed: "closed",
 	EventFallback: "fallback", EventSMS: "sms", EventSMSNoReply: "sms_no_reply",
+	EventRepeatKey: "repeat_key", EventConfirm: "confirm", EventConfirmed: "confirmed",
+	EventConfirmRejected: "confirm_rejected",
 	EventCallbackRequested: "callback_requested", EventWhisper: "whisper", EventVariant: "variant",
-	EventConfirm: "confirm", EventRepeatKey: "repeat_key", EventClosure: "closure",
+	EventClosure: "closure",
 	EventStepLimit: "step_limit", EventVoicemailTranscribed: "voicemail_transcribed",
 }
 
@@ -158,33 +165,10 @@ const (
 	HeardRecording                       // a voicemail recording (Event.URL): "recording URL"
 	HeardKeyword                         // Entry: an SMS keyword: "HELP"
 	HeardText                            // Entry: an input as stored by a version older than typed events
+	HeardUnsureSpeech                    // Confidence: speech below the menu's min_confidence (no words): "speech (confidence 0.20)"
 
 	heardKinds
 )
-
-// ErrorKind names what kind of failure a lookup was, for the flow's
-// on_error (issue 26). Stored by number: append only.
-type ErrorKind uint8
-
-const (
-	ErrorNone        ErrorKind = iota // no failure, or not classified
-	ErrorNotFound                     // the API says there is no such thing (404)
-	ErrorTimeout                      // no answer in time
-	ErrorUnavailable                  // the API failed or is not asked for a while (5xx, breaker open)
-	ErrorBadAnswer                    // an answer without what the flow saves (bad JSON, missing field, too large)
-	ErrorRefused                      // the request could not be made or was refused (connection, 4xx other than 404)
-)
-
-var errorNames = [...]string{"", "not_found", "timeout", "unavailable", "bad_answer", "refused"}
-
-// String is the error kind's name as flows read it ("not_found", ...); ""
-// for ErrorNone.
-func (k ErrorKind) String() string {
-	if int(k) < len(errorNames) {
-		return errorNames[k]
-	}
-	return "error(" + strconv.Itoa(int(k)) + ")"
-}
 
 // Input is the text people read for what the caller did ("2",
 // "speech: billing", "timeout", "dial busy", ...): the calls API's "input".
@@ -204,6 +188,8 @@ func (e *Event) Input() string {
 		return "speech"
 	case HeardSpeechNoDigits:
 		return "speech (no digits)"
+	case HeardUnsureSpeech:
+		return "speech (confidence " + strconv.FormatFloat(e.Confidence, 'f', 2, 64) + ")"
 	case HeardSilence:
 		return "timeout"
 	case HeardDial:
@@ -273,26 +259,20 @@ func (e *Event) newAction() string {
 	case EventCallbackRequested:
 		return "callback_requested " + strings.Join(e.Numbers, ",")
 	case EventWhisper:
-		return "whisper " + acceptedWord(e.Accepted, "declined") + " " + strings.Join(e.Numbers, ",")
+		if e.Accepted {
+			return "whisper accepted " + strings.Join(e.Numbers, ",")
+		}
+		return "whisper declined " + strings.Join(e.Numbers, ",")
 	case EventVariant:
 		return "variant " + e.Label
-	case EventConfirm:
-		return "confirm " + acceptedWord(e.Accepted, "rejected") + " " + e.Var
-	case EventRepeatKey:
-		return "repeat_key " + e.Key
+	case EventConfirmRejected:
+		return "confirm rejected"
 	case EventClosure:
 		return "closure " + e.Reason
 	case EventVoicemailTranscribed:
 		return "voicemail transcribed"
 	}
 	return e.Kind.String()
-}
-
-func acceptedWord(ok bool, no string) string {
-	if ok {
-		return "accepted"
-	}
-	return no
 }
 
 // fetchAction renders a fetch: the engine's own line when no lookup was

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -24,13 +25,13 @@ import (
 //	12 Request   13 Outcome   14 Status   15 Duration (ns)   16 Reason
 //	17 Branch   18 Cond   19 URL   20 Label   21 Text
 //	22 Context (one field per pair: name length:uvarint, name, value)
-//	23 Error   24 Accepted (1)
+//	23 Error (its name)   24 Accepted (1)   25 Confidence (IEEE 754 bits)
 //
 // Zero values are left out. At is nanoseconds since the Unix epoch, as the
 // difference from the previous event's At in the blob (the first from 0):
 // a request's events share their time, so after the first it takes a byte.
 // A zero At is left out (and does not move the base). Times decode in UTC.
-// Kinds, HeardKinds and ErrorKinds are their numbers: a kind this version
+// Kinds and HeardKinds are their numbers: a kind this version
 // does not know decodes as that number (its String is "kind(N)").
 
 // eventsVersion is the first byte of an encoded list of events.
@@ -61,6 +62,7 @@ const (
 	tagContext
 	tagError
 	tagAccepted
+	tagConfidence
 )
 
 const (
@@ -132,9 +134,12 @@ func appendEvent(b []byte, e *Event, base *int64) []byte {
 	if len(e.Context) > 0 {
 		b = appendContext(b, e.Context)
 	}
-	b = putInt(b, tagError, int64(e.Error))
+	b = putStr(b, tagError, string(e.Error))
 	if e.Accepted {
 		b = putInt(b, tagAccepted, 1)
+	}
+	if e.Confidence != 0 {
+		b = putInt(b, tagConfidence, int64(math.Float64bits(e.Confidence)))
 	}
 	return b
 }
@@ -268,10 +273,10 @@ func setInt(e *Event, tag uint64, v int64, base *int64) {
 		e.Duration = time.Duration(v)
 	case tagBranch:
 		e.Branch = int(v)
-	case tagError:
-		e.Error = ErrorKind(v)
 	case tagAccepted:
 		e.Accepted = v != 0
+	case tagConfidence:
+		e.Confidence = math.Float64frombits(uint64(v))
 	}
 }
 
@@ -305,6 +310,8 @@ func setStr(e *Event, tag uint64, v string) error {
 		e.Label = v
 	case tagText:
 		e.Text = v
+	case tagError:
+		e.Error = Failure(v)
 	case tagContext:
 		kl, n := uvarint(v)
 		if n <= 0 || kl > uint64(len(v)-n) {

@@ -39,6 +39,11 @@ type Call struct {
 type Input struct {
 	Digits string // keys pressed (Twilio Digits, Plivo Digits)
 	Speech string // transcript (Twilio SpeechResult, Plivo Speech)
+	// Confidence is the recognizer's confidence in Speech, 0 to 1 (Twilio
+	// Confidence, Plivo SpeechConfidenceScore), when HasConfidence: an
+	// answer without one is never judged by a menu's min_confidence.
+	Confidence    float64
+	HasConfidence bool
 }
 
 // Request is one webhook of a call, reduced to what the engine needs.
@@ -112,6 +117,7 @@ type Flow struct {
 	Numbers          []Number       // per-number entry menus, file order
 	Requests         []*HTTPRequest // requests:, file order
 	Variables        []string       // every variable the flow names, sorted
+	RepeatKey        string         // repeat_key: the key that replays a menu's prompt, "" = none
 
 	revision string // see Revision
 	text     []byte // the text parsed
@@ -158,6 +164,9 @@ type Menu struct {
 	OnMaxFailures     []Action
 	OnMaxTimeouts     []Action
 	Collect           *Collect // non-nil: the menu collects a value instead of offering options
+	// RepeatKey replays the menu's prompt without counting a failure: the
+	// menu's repeat_key, else the flow's ("" = none).
+	RepeatKey string
 
 	col int
 }
@@ -166,7 +175,16 @@ type Menu struct {
 type Speech struct {
 	Hints    []string // when the file gives none, every option's words (filled in by Parse)
 	Language string   // "" = the call language
+	// MinConfidence: an answer the recognizer is less sure of counts as a
+	// wrong entry, and the menu asks again with KeypadPrompt, keys only.
+	// 0 = every answer is taken.
+	MinConfidence float64
+	KeypadPrompt  []Action // default: DefaultKeypadPrompt
 }
+
+// DefaultKeypadPrompt is said when a spoken answer is below a menu's
+// min_confidence and the flow gives no keypad_prompt.
+const DefaultKeypadPrompt = "Sorry, I did not catch that. Please use your keypad."
 
 // Option is one choice of a menu.
 type Option struct {

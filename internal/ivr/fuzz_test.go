@@ -145,7 +145,7 @@ func FuzzCondition(f *testing.F) {
 	}
 	vars := []string{"status", "balance"}
 	f.Fuzz(func(t *testing.T, src, v1, v2 string) {
-		c, err := compileCond(src, vars)
+		c, err := compileCond(src, vars, false)
 		if err != nil {
 			var ce *condError
 			if !errors.As(err, &ce) || ce.off < 0 || ce.off > len(src) || ce.msg == "" {

@@ -20,8 +20,12 @@ type Collect struct {
 	Into                 string // variable name
 	MinDigits, MaxDigits int
 	FinishKey            string // "" = none (a pause or MaxDigits ends the entry)
-	Actions              []Action
-	Line, Col            int
+	// Confirm, when set, is said after a valid entry (it may read the value
+	// back: {{into | digits}}): 1 accepts and Actions run, 2 or silence
+	// twice asks for the entry again.
+	Confirm   []Action
+	Actions   []Action
+	Line, Col int
 
 	finishSet bool
 }

@@ -50,6 +50,33 @@ type LookupResult struct {
 	Request string            // = Lookup.Request
 	OK      bool              // false: the fetch's on_error runs
 	Values  map[string]string // variable -> value; every Save variable present when OK
+	// Failure says what went wrong when not OK; on_error reads it as the
+	// variable error. "" when not OK reads as FailUnavailable.
+	Failure Failure
+}
+
+// Failure is why a fetch failed: the value of the variable error in its
+// on_error.
+type Failure string
+
+// The failures a fetch's on_error can tell apart.
+const (
+	FailNotFound    Failure = "not_found"   // the API answered 404
+	FailTimeout     Failure = "timeout"     // no answer within the request's timeout or the call's deadline
+	FailUnavailable Failure = "unavailable" // no connection, a 5xx answer, or the API's breaker is open
+	FailBadAnswer   Failure = "bad_answer"  // not JSON, too large, or a saved field missing
+	FailRefused     Failure = "refused"     // another 4xx answer, or the request could not be made (a secret not set)
+)
+
+// Failures lists every Failure, in the order FORMAT.md gives them.
+var Failures = []Failure{FailNotFound, FailTimeout, FailUnavailable, FailBadAnswer, FailRefused}
+
+// failure is r's failure for on_error: unavailable when it gives none.
+func (r LookupResult) failure() Failure {
+	if r.Failure == "" {
+		return FailUnavailable
+	}
+	return r.Failure
 }
 
 // Sealer seals the call's variables into one query value of the action URLs

@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms", "numbers", "requests"}
+	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms", "numbers", "requests", "repeat_key"}
 	defaultsKeys = []string{"timeout", "inter_digit_timeout", "finish_key", "max_failures", "max_timeouts", "invalid_prompt", "timeout_prompt", "on_max_failures", "on_max_timeouts"}
 	langKeys     = []string{"voice", "name"}
 )
@@ -133,11 +133,13 @@ type parser struct {
 	vars      map[string]bool // variables set anywhere
 	varNodes  []use           // where each variable is first set
 	reads     []use           // variables read by templates
+	onError   int             // > 0: reading a fetch's on_error (error is known)
 }
 
 type condUse struct {
-	b *Branch
-	n *yaml.Node
+	b       *Branch
+	n       *yaml.Node
+	onError bool // in a fetch's on_error: the condition may read error
 }
 
 type menuDefaults struct {
@@ -203,6 +205,9 @@ func (p *parser) flow(root *yaml.Node) {
 	p.languages(top["languages"])
 	if n := top["call_center"]; n != nil {
 		f.CallCenterNumber, _ = p.phone(n, "call_center")
+	}
+	if n := top["repeat_key"]; n != nil {
+		f.RepeatKey, _ = p.finishKey(n, "repeat_key")
 	}
 	p.defaults(top["defaults"])
 	if n := top["hours"]; n != nil {

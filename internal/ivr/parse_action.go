@@ -94,7 +94,9 @@ func (p *parser) action(n *yaml.Node, what string, prompt bool) (Action, bool) {
 		switch {
 		case kv.k == kind.k:
 		case k == "on_error" && a.Kind == KindFetch:
+			p.onError++ // {{error}} and conditions on error are known in here
 			a.OnError = p.actions(kv.v, "on_error", false)
+			p.onError--
 		case (k == "voice" || k == "language") && a.Kind == KindSay,
 			k == "loop" && (a.Kind == KindSay || a.Kind == KindPlay):
 			switch k {

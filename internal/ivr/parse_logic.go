@@ -12,7 +12,7 @@ import (
 // accepts numDigits up to 32.
 const maxCollectDigits = 32
 
-var collectKeys = []string{"into", "min_digits", "max_digits", "finish_key", "do"}
+var collectKeys = []string{"into", "min_digits", "max_digits", "finish_key", "confirm", "do"}
 
 // set reads set: {name: "text with {{...}}", ...}.
 func (p *parser) set(n *yaml.Node) []Assign {
@@ -101,7 +101,7 @@ func (p *parser) branches(n *yaml.Node) []Branch {
 	}
 	for i := range out { // compiled in resolve, once every variable is known
 		if out[i].If != "" {
-			p.conds = append(p.conds, condUse{&out[i], condNode(n.Content, out[i].Line, out[i].Col)})
+			p.conds = append(p.conds, condUse{&out[i], condNode(n.Content, out[i].Line, out[i].Col), p.onError > 0})
 			out[i].shown = truncate(out[i].If, 60)
 		}
 	}
@@ -129,7 +129,7 @@ func (p *parser) compileConds() {
 			p.errf(c.n, "the flow has %d switch conditions, at most %d", len(p.conds), maxConditions)
 			return
 		}
-		cond, err := compileCond(c.b.If, p.f.Variables)
+		cond, err := compileCond(c.b.If, p.f.Variables, c.onError)
 		if err != nil {
 			p.condProblem(c.n, err)
 			continue
@@ -179,6 +179,8 @@ func (p *parser) collect(m *Menu, kn, n *yaml.Node) *Collect {
 			if v, ok := p.finishKey(kv.v, "finish_key"); ok {
 				c.FinishKey, c.finishSet = v, true
 			}
+		case "confirm":
+			c.Confirm = p.actions(kv.v, "confirm", true)
 		case "do":
 			doNode = kv.v
 			c.Actions = p.actions(kv.v, "collect do", false)

@@ -2,15 +2,16 @@ package ivr
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
 var (
-	menuKeys   = []string{"label", "greeting", "short_greeting", "invalid_prompt", "timeout_prompt", "digits", "timeout", "inter_digit_timeout", "finish_key", "speech", "voice", "language", "options", "collect", "max_failures", "max_timeouts", "on_max_failures", "on_max_timeouts"}
+	menuKeys   = []string{"label", "greeting", "short_greeting", "invalid_prompt", "timeout_prompt", "digits", "timeout", "inter_digit_timeout", "finish_key", "speech", "voice", "language", "options", "collect", "max_failures", "max_timeouts", "on_max_failures", "on_max_timeouts", "repeat_key"}
 	optionKeys = []string{"do", "words", "label"}
-	speechKeys = []string{"hints", "language"}
+	speechKeys = []string{"hints", "language", "min_confidence", "keypad_prompt"}
 )
 
 // menuSetting reads one of the keys menus share with defaults.
@@ -74,10 +75,11 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		MaxFailures: d.maxFailures, MaxTimeouts: d.maxTimeouts,
 		InvalidPrompt: d.invalidPrompt, TimeoutPrompt: d.timeoutPrompt,
 		OnMaxFailures: d.onMaxFailures, OnMaxTimeouts: d.onMaxTimeouts,
+		RepeatKey: p.f.RepeatKey,
 	}
 	what := fmt.Sprintf("menu %q", id)
 	digits := -1
-	var optionsNode, collectNode, digitsNode *yaml.Node
+	var optionsNode, collectNode, digitsNode, repeatNode *yaml.Node
 	for _, kv := range p.mapping(n, what, menuKeys) {
 		k := kv.k.Value
 		switch k {
@@ -106,6 +108,9 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		case "collect":
 			collectNode = kv.v
 			m.Collect = p.collect(m, kv.k, kv.v)
+		case "repeat_key":
+			repeatNode = kv.v
+			m.RepeatKey, _ = p.finishKey(kv.v, k)
 		default:
 			p.menuSetting(kv, &m.TimeoutSeconds, &m.InterDigitSeconds, &m.MaxFailures, &m.MaxTimeouts, &m.FinishKey,
 				&m.InvalidPrompt, &m.TimeoutPrompt, &m.OnMaxFailures, &m.OnMaxTimeouts)
@@ -119,6 +124,7 @@ func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 		p.errf(kn, "menu %q has no greeting: add greeting: \"...\" telling callers what to press", id)
 	}
 	p.menuDigits(m, digits)
+	p.menuRepeat(m, kn, repeatNode)
 	if m.Speech != nil && m.Speech.Hints == nil {
 		for _, o := range m.Options {
 			m.Speech.Hints = append(m.Speech.Hints, o.Words...)
@@ -186,6 +192,7 @@ func (p *parser) speech(n *yaml.Node) *Speech {
 		return nil
 	}
 	s := &Speech{}
+	var keypadNode *yaml.Node
 	for _, kv := range p.mapping(n, "speech", speechKeys) {
 		switch kv.k.Value {
 		case "hints":
@@ -197,9 +204,57 @@ func (p *parser) speech(n *yaml.Node) *Speech {
 			if l, ok := p.langRef(kv.v, "speech language"); ok {
 				s.Language = l
 			}
+		case "min_confidence":
+			s.MinConfidence, _ = p.confidence(kv.v)
+		case "keypad_prompt":
+			keypadNode = kv.v
+			s.KeypadPrompt = p.actions(kv.v, "keypad_prompt", true)
 		}
 	}
+	switch {
+	case keypadNode != nil && s.MinConfidence == 0:
+		p.errf(keypadNode, "keypad_prompt is said when a spoken answer is below min_confidence: set min_confidence (e.g. 0.4) or remove keypad_prompt")
+	case s.MinConfidence > 0 && len(s.KeypadPrompt) == 0:
+		s.KeypadPrompt = []Action{{Kind: KindSay, Text: Text{Plain: DefaultKeypadPrompt}, Line: n.Line, Col: n.Column}}
+	}
 	return s
+}
+
+// confidence reads speech min_confidence: a number above 0 and below 1.
+func (p *parser) confidence(n *yaml.Node) (float64, bool) {
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || err != nil || !(v > 0 && v < 1) {
+		p.errf(n, "min_confidence must be a number between 0 and 1 (the recognizer's confidence: Twilio Confidence, Plivo SpeechConfidenceScore), e.g. 0.4, not %q", truncate(n.Value, 20))
+		return 0, false
+	}
+	return v, true
+}
+
+// menuRepeat checks m's repeat key (its own, else the flow's) against what
+// the caller can enter at m; at is where the key is set (nil = the flow's).
+func (p *parser) menuRepeat(m *Menu, kn, at *yaml.Node) {
+	key := m.RepeatKey
+	if key == "" {
+		return
+	}
+	where, fix := "the flow's repeat_key", fmt.Sprintf("set repeat_key: \"\" in menu %q or choose another key", m.ID)
+	if at == nil {
+		at = kn
+	} else {
+		where, fix = "its repeat_key", "choose another key"
+	}
+	switch {
+	case key == m.finish():
+		p.errf(at, "menu %q: %s %s is also the key that ends an entry (finish_key), so it never repeats; %s", m.ID, where, key, fix)
+	case m.Collect != nil && len(m.Collect.Confirm) > 0 && (key == confirmAccept || key == confirmReject):
+		p.errf(at, "menu %q: %s %s answers the read-back (1 accepts, 2 asks again); %s", m.ID, where, key, fix)
+	case m.Collect != nil && allDigits(key) && m.Collect.MinDigits <= 1:
+		p.errf(at, "menu %q: %s %s is also a one-digit entry the collect takes; %s, or raise min_digits", m.ID, where, key, fix)
+	case m.Collect == nil:
+		if o := m.byKeys(key); o != nil {
+			p.errf(at, "menu %q: %s %s also chooses option %q; %s", m.ID, where, key, o.Key, fix)
+		}
+	}
 }
 
 func (p *parser) options(menuID string, n *yaml.Node) []Option {

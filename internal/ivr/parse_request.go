@@ -274,6 +274,8 @@ func (p *parser) body(n *yaml.Node, depth int) *BodyValue {
 // varName checks a variable name where it is set.
 func (p *parser) varName(n *yaml.Node, name string) bool {
 	switch {
+	case name == ErrorName:
+		p.errf(n, "%q is a reserved name: in a fetch's on_error it says why the fetch failed; choose another variable name", name)
 	case isReserved(name):
 		p.errf(n, "%q is a reserved name (from, to, provider, language, call_center, secret, demo_api): choose another variable name", name)
 	case len(name) > MaxVarNameLen || !varNameRE.MatchString(name):

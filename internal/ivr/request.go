@@ -8,9 +8,10 @@ import (
 )
 
 // build expands req into a Lookup for this call. why is non-empty when the
-// lookup cannot be sent (then the fetch fails without asking): a URL that is
-// not absolute http(s) once expanded, or a secret that is not set.
-func (r *runner) build(req *HTTPRequest) (Lookup, string) {
+// lookup cannot be sent (then the fetch fails without asking, as fail): a
+// URL that is not absolute http(s) once expanded, or a secret that is not
+// set (refused), or no demo API here (unavailable).
+func (r *runner) build(req *HTTPRequest) (Lookup, string, Failure) {
 	missing := ""
 	secret := func(name string) string {
 		if r.secrets != nil {
@@ -51,18 +52,18 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string) {
 		l.Save[s.Var] = s.Path
 	}
 	if missing != "" {
-		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")"
+		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")", FailRefused
 	}
 	if !segOK {
-		return Lookup{}, "a value makes a segment of the URL's path empty, . or .."
+		return Lookup{}, "a value makes a segment of the URL's path empty, . or ..", FailRefused
 	}
 	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
 		if strings.HasPrefix(req.URL, "{{demo_api}}") && r.demoAPI == "" {
-			return Lookup{}, "no demo API here (local mode only)"
+			return Lookup{}, "no demo API here (local mode only)", FailUnavailable
 		}
-		return Lookup{}, "the URL is not http(s)"
+		return Lookup{}, "the URL is not http(s)", FailRefused
 	}
-	return l, ""
+	return l, "", ""
 }
 
 // expandURL expands a request's URL template. Values are URL-encoded, so

@@ -25,6 +25,8 @@ const (
 	qTrail    = "trail"
 	qMenu     = "menu"
 	qRef      = "ref"
+	qConfirm  = "confirm" // 1: a collect's read-back waits for 1 or 2; 2: after one silence
+	qKeys     = "keys"    // 1: the menu takes keys only (speech was not understood)
 )
 
 var (
@@ -44,6 +46,8 @@ type state struct {
 	Ref      string   // action reference (transfer, voicemail)
 	Vars     string   // the sealed variables (a Sealer token), "" = none
 	BadVars  bool     // a v= that cannot be a token: the step fails
+	Confirm  int      // 0, or the read-back's answer is awaited (2: after a silence)
+	Keys     bool     // keys only: a spoken answer was below min_confidence
 }
 
 // parseCount reads a non-negative count; anything unreadable is 0 and large
@@ -74,6 +78,8 @@ func parseState(q url.Values) state {
 	s.Attempt = parseCount(q.Get(qAttempt))
 	s.Invalid = parseCount(q.Get(qInvalid))
 	s.Timeouts = parseCount(q.Get(qTimeouts))
+	s.Confirm = min(parseCount(q.Get(qConfirm)), 2)
+	s.Keys = q.Get(qKeys) == "1"
 	if l := q.Get(qLang); len(l) <= 35 && langRE.MatchString(l) {
 		s.Lang = l
 	}
@@ -135,12 +141,18 @@ func (s state) encode() string {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(v))
 	}
-	// keys in sorted order: attempt, invalid, lang, menu, ref, timeouts, trail, v
+	// keys in sorted order: attempt, confirm, invalid, keys, lang, menu, ref, timeouts, trail, v
 	if s.Attempt > 0 {
 		add(qAttempt, strconv.Itoa(s.Attempt))
 	}
+	if s.Confirm > 0 {
+		add(qConfirm, strconv.Itoa(s.Confirm))
+	}
 	if s.Invalid > 0 {
 		add(qInvalid, strconv.Itoa(s.Invalid))
+	}
+	if s.Keys {
+		add(qKeys, "1")
 	}
 	if s.Lang != "" {
 		add(qLang, s.Lang)

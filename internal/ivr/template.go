@@ -99,6 +99,12 @@ func (p *parser) template(n *yaml.Node, s string, where int) []string {
 			p.errf(n, "{{%s}} is not a name: write {{variable}}, {{from}}, {{to}}, {{call_center}} or, in a request's url or headers, {{secret.NAME}}", truncate(name, 40))
 			continue
 		}
+		if name == ErrorName {
+			if p.onError == 0 {
+				p.errf(n, "{{error}} is only known in a fetch's on_error, where it says why the fetch failed (%s); to use it later, keep it there: set: {why: \"{{error}}\"}", failureList())
+			}
+			continue
+		}
 		if !slices.Contains(readable, name) {
 			p.reads = append(p.reads, use{name, n})
 		}

@@ -27,9 +27,13 @@ const qVars = "v"
 
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ErrorName is the variable a fetch's on_error reads: why the fetch failed
+// (a Failure).
+const ErrorName = "error"
+
 // reservedNames cannot be variables: the call's details, the call center
-// number, secrets and the local demo API.
-var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api"}
+// number, secrets, the local demo API and a failed fetch's error.
+var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api", ErrorName}
 
 // variable is one name and its value.
 type variable struct{ name, value string }

@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // Outcome kinds: "ok", or why the fetch's on_error runs.
@@ -139,7 +141,7 @@ type Outcome struct {
 func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	start := time.Now()
 	if ctx.Err() != nil { // no time left before asking: not the API's failure
-		return Outcome{Result: LookupResult{Request: l.Request}, Kind: KindTimeout,
+		return Outcome{Result: LookupResult{Request: l.Request, Failure: ivr.FailTimeout}, Kind: KindTimeout,
 			Err: errors.New("no time left in the call's deadline"), Duration: time.Since(start)}
 	}
 	o, err := c.breakers.get(l.Request).Execute(func() (Outcome, error) {
@@ -153,8 +155,35 @@ func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	o.Duration = time.Since(start)
 	if o.Kind != KindOK {
 		o.Result.OK, o.Result.Values = false, nil
+		o.Result.Failure = Failure(o.Kind, o.Status)
 	}
 	return o
+}
+
+// Failure is what the flow's on_error sees (the variable error) for an
+// outcome kind and HTTP status: not_found for a 404, timeout, unavailable
+// (no connection, a 5xx answer, the breaker open), bad_answer (not JSON,
+// too large, a field missing, a redirect) and refused (another 4xx).
+func Failure(kind string, status int) ivr.Failure {
+	switch kind {
+	case KindOK:
+		return ""
+	case KindTimeout:
+		return ivr.FailTimeout
+	case KindTooLarge, KindBadJSON, KindMissingField:
+		return ivr.FailBadAnswer
+	case KindStatus:
+		switch {
+		case status == 404:
+			return ivr.FailNotFound
+		case status >= 400 && status < 500:
+			return ivr.FailRefused
+		case status >= 500:
+			return ivr.FailUnavailable
+		}
+		return ivr.FailBadAnswer // 1xx, 3xx: redirects are not followed
+	}
+	return ivr.FailUnavailable // breaker open, no connection
 }
 
 // do sends the request and reads the answer.

@@ -23,7 +23,7 @@ func legacyEvent(at time.Time, menu, input, action string) ivr.Event {
 		e.Status, e.Duration, e.Reason, e.Branch, e.Cond = 0, 0, "", 0, ""
 	}
 	if e.Input() != input {
-		e.Heard, e.Entry, e.Digits = ivr.HeardText, input, 0
+		e.Heard, e.Entry, e.Digits, e.Confidence = ivr.HeardText, input, 0, 0
 		if e.Kind != ivr.EventVoicemailDone {
 			e.URL = ""
 		}
@@ -51,6 +51,12 @@ func legacyHeard(e *ivr.Event, in string) {
 		return
 	case "recording":
 		e.Heard = ivr.HeardRecording
+		return
+	}
+	if c, ok := strings.CutPrefix(in, "speech (confidence "); ok {
+		c, _ = strings.CutSuffix(c, ")")
+		e.Heard = ivr.HeardUnsureSpeech
+		e.Confidence, _ = strconv.ParseFloat(c, 64)
 		return
 	}
 	if rest, ok := strings.CutPrefix(in, "speech: "); ok {
@@ -97,6 +103,8 @@ var legacyKinds = map[string]ivr.EventKind{
 	"no_answer": ivr.EventNoAnswer, "voicemail": ivr.EventVoicemail, "voicemail done": ivr.EventVoicemailDone,
 	"hangup": ivr.EventHangup, "closed": ivr.EventClosed, "switch: else": ivr.EventSwitchElse,
 	"switch: no branch": ivr.EventSwitchNone, "fallback": ivr.EventFallback,
+	"repeat_key": ivr.EventRepeatKey, "confirm": ivr.EventConfirm, "confirmed": ivr.EventConfirmed,
+	"confirm rejected": ivr.EventConfirmRejected,
 }
 
 // legacyAction reads a stored action ("option 2", "goto billing",
