@@ -54,16 +54,24 @@ func (c Call) Params() url.Values {
 	return v
 }
 
+// DefaultConfidence is the recognizer's confidence Input reports when the
+// caller's speech gives none.
+const DefaultConfidence = "0.92"
+
 // Input is a gather's answer: keys pressed (digits, and the finish key
-// that ended them) or speech. element is the gather's XML element; Plivo's
+// that ended them) or speech, with the recognizer's confidence in it
+// ("" = DefaultConfidence). element is the gather's XML element; Plivo's
 // GetInput says which kind of input it got.
-func (c Call) Input(element, digits, finished, speech string) url.Values {
+func (c Call) Input(element, digits, finished, speech, confidence string) url.Values {
 	n := c.Names()
 	v := url.Values{}
+	if confidence == "" {
+		confidence = DefaultConfidence
+	}
 	switch {
 	case c.Provider == Twilio && speech != "":
 		v.Set(n.Speech, speech)
-		v.Set("Confidence", "0.92")
+		v.Set(n.Confidence, confidence)
 	case c.Provider == Twilio:
 		if digits != "" {
 			v.Set(n.Digits, digits)
@@ -72,7 +80,7 @@ func (c Call) Input(element, digits, finished, speech string) url.Values {
 	case element == "GetInput" && speech != "":
 		v.Set("InputType", "speech")
 		v.Set(n.Speech, speech)
-		v.Set("SpeechConfidenceScore", "0.92")
+		v.Set(n.Confidence, confidence)
 	case element == "GetInput":
 		if digits != "" {
 			v.Set("InputType", "dtmf")

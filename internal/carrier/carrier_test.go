@@ -94,11 +94,18 @@ func TestCall(t *testing.T) {
 		if got := c.Params().Get("CallStatus"); got != "in-progress" {
 			t.Errorf("%s later request: CallStatus %q", c.Provider, got)
 		}
-		if got := c.Input("GetDigits", "12", "#", ""); got.Get(n.Digits) != "12" {
+		if got := c.Input("GetDigits", "12", "#", "", ""); got.Get(n.Digits) != "12" {
 			t.Errorf("%s input %v", c.Provider, got)
 		}
-		if got := c.Input("GetInput", "", "", "sales"); got.Get(n.Speech) != "sales" {
+		if got := c.Input("GetInput", "", "", "sales", ""); got.Get(n.Speech) != "sales" {
 			t.Errorf("%s speech %v", c.Provider, got)
+		}
+		got := c.Input("GetInput", "", "", "sales", "0.2")
+		if conf, ok := n.SpeechConfidence(got.Get); !ok || conf != 0.2 {
+			t.Errorf("%s confidence %v: %v %v", c.Provider, got, conf, ok)
+		}
+		if conf, ok := n.SpeechConfidence(c.Input("GetInput", "", "", "sales", "").Get); !ok || conf != 0.92 {
+			t.Errorf("%s default confidence %v %v", c.Provider, conf, ok)
 		}
 		if got := c.DialResult("no-answer"); got.Get(n.DialStatus[0]) != "no-answer" {
 			t.Errorf("%s dial result %v", c.Provider, got)
@@ -113,5 +120,24 @@ func TestCall(t *testing.T) {
 	}
 	if n := NewNonce(); !regexp.MustCompile(`^[0-9]{20}$`).MatchString(n) {
 		t.Errorf("nonce %q", n)
+	}
+}
+
+// TestSpeechConfidence: Twilio's Confidence and Plivo's
+// SpeechConfidenceScore are read as numbers from 0 to 1; anything else is
+// no confidence at all.
+func TestSpeechConfidence(t *testing.T) {
+	for _, n := range []Names{TwilioNames, PlivoNames} {
+		for in, want := range map[string]float64{"0.2": 0.2, "0": 0, "1": 1, " 0.9 ": 0.9, "": -1, "abc": -1, "1.5": -1, "-0.1": -1, "NaN": -1, "0x1p-2": -1} {
+			got, ok := n.SpeechConfidence(func(name string) string {
+				if name == n.Confidence {
+					return in
+				}
+				return ""
+			})
+			if want < 0 && ok || want >= 0 && (!ok || got != want) {
+				t.Errorf("%s %s=%q: %v %v, want %v", n.Provider, n.Confidence, in, got, ok, want)
+			}
+		}
 	}
 }

@@ -1,5 +1,10 @@
 package carrier
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Providers.
 const (
 	Twilio = "twilio"
@@ -9,10 +14,13 @@ const (
 // Names are the request parameters and paths that differ between the
 // providers.
 type Names struct {
-	Provider     string   // Twilio | Plivo; also the route prefix
-	CallID       string   // the call's id
-	Digits       string   // keys pressed at a gather
-	Speech       string   // the transcript at a gather
+	Provider string // Twilio | Plivo; also the route prefix
+	CallID   string // the call's id
+	Digits   string // keys pressed at a gather
+	Speech   string // the transcript at a gather
+	// Confidence is the recognizer's confidence in Speech, 0.0 to 1.0
+	// (Twilio Confidence; Plivo's GetInput SpeechConfidenceScore).
+	Confidence   string
 	DialStatus   []string // a transfer's outcome: the first one present wins
 	RecordingURL string   // the voicemail's recording
 	// RecordingDuration is the voicemail's length in seconds.
@@ -30,6 +38,7 @@ var (
 		CallID:            "CallSid",
 		Digits:            "Digits",
 		Speech:            "SpeechResult",
+		Confidence:        "Confidence",
 		DialStatus:        []string{"DialCallStatus"},
 		RecordingURL:      "RecordingUrl",
 		RecordingDuration: "RecordingDuration",
@@ -44,6 +53,7 @@ var (
 		CallID:            "CallUUID",
 		Digits:            "Digits",
 		Speech:            "Speech",
+		Confidence:        "SpeechConfidenceScore",
 		DialStatus:        []string{"DialStatus", "DialBLegStatus"},
 		RecordingURL:      "RecordUrl",
 		RecordingDuration: "RecordingDuration",
@@ -53,3 +63,18 @@ var (
 		Duration:          "Duration",
 	}
 )
+
+// SpeechConfidence reads the recognizer's confidence in a gather's
+// transcript with get (a request parameter by name): false when the
+// provider sent none, or something that is not a number from 0 to 1.
+func (n Names) SpeechConfidence(get func(string) string) (float64, bool) {
+	s := strings.TrimSpace(get(n.Confidence))
+	if s == "" || len(s) > 32 || strings.Trim(s, "0123456789.") != "" {
+		return 0, false // plain decimals only: no sign, exponent, hex, NaN
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, false
+	}
+	return v, true
+}

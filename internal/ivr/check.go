@@ -6,7 +6,7 @@ import "fmt"
 type exits struct {
 	menus    []string // menus it can go to (goto, redirect, top, fall-through to a menu)
 	back     bool     // it can go back
-	terminal bool     // it can end the call: hangup, transfer or voicemail
+	terminal bool     // it can end the call: hangup, transfer, voicemail or callback
 }
 
 // Where an action list goes when it does not end in a control action.
@@ -59,7 +59,7 @@ func (f *Flow) flowOf(as []Action) (exits, bool) {
 			// The no-answer path can lead on to menus too.
 			merge(f.exitsOf(a.Transfer.NoAnswer, "", fallHangup))
 			return e, false
-		case KindVoicemail, KindHangup:
+		case KindVoicemail, KindHangup, KindCallback:
 			e.terminal = true
 			return e, false
 		case KindFetch:

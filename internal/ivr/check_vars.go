@@ -168,6 +168,9 @@ func (c *varCheck) list(as []Action, in varMask, cur *Menu) (varMask, bool) {
 			c.walk(a.Voicemail.Prompt, in, cur, -1)
 			c.walk(a.Voicemail.Thanks, in, cur, -1)
 			return in, false
+		case KindCallback:
+			c.walk(a.Callback.Thanks, in, cur, -1)
+			return in, false
 		case KindHangup:
 			return in, false
 		}
@@ -204,6 +207,16 @@ func (c *varCheck) reads(a *Action, in varMask) {
 				check(a.Line, a.Col, n, " (set "+s.Name+")")
 			}
 		}
+	case KindTransfer:
+		for _, n := range templateNames(a.Transfer.Whisper) {
+			check(a.Line, a.Col, n, " (by the whisper)")
+		}
+		contextReads(a, a.Transfer.Context, check)
+	case KindCallback:
+		if cb := a.Callback; cb.Number != "from" {
+			check(a.Line, a.Col, cb.Number, " (the callback number)")
+		}
+		contextReads(a, a.Callback.Context, check)
 	case KindFetch:
 		if r := c.f.requests[a.Request]; r != nil {
 			for _, n := range r.reads() {
@@ -224,6 +237,15 @@ func (c *varCheck) reads(a *Action, in varMask) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// contextReads checks the variables a context's values read.
+func contextReads(a *Action, ctx []ContextField, check func(line, col int, name, where string)) {
+	for _, f := range ctx {
+		for _, n := range templateNames(f.Value) {
+			check(a.Line, a.Col, n, " (context "+f.Name+")")
 		}
 	}
 }

@@ -29,6 +29,9 @@ func (f *Flow) Step(req Request) (Result, error) {
 	if st.BadVars {
 		return Result{}, fmt.Errorf("step %q: the sealed variables (v=) are not a token", req.Path)
 	}
+	if req.Path == PathWhisper && st.Call != "" {
+		r.call.ID = st.Call // the agent's leg speaks for the caller's call
+	}
 	if st.Vars != "" {
 		if err := r.openVars(st.Vars); err != nil {
 			return Result{}, fmt.Errorf("step %q: %w", req.Path, err)
@@ -50,6 +53,14 @@ func (f *Flow) Step(req Request) (Result, error) {
 		}
 	case req.Path == PathVoicemailDone:
 		r.voicemailDone(st, req.RecordingURL)
+	case req.Path == PathWhisper:
+		if err := r.whisper(st, req.Input); err != nil {
+			return Result{}, err
+		}
+	case req.Path == PathCallback:
+		if err := r.callbackAnswer(st, req.Input); err != nil {
+			return Result{}, err
+		}
 	default:
 		return Result{}, fmt.Errorf("step %q: unknown path", req.Path)
 	}
@@ -59,7 +70,11 @@ func (f *Flow) Step(req Request) (Result, error) {
 	case r.need != nil:
 		return Result{Need: r.need}, nil
 	}
-	return Result{Steps: r.steps, Events: r.events}, nil
+	res := Result{Steps: r.steps, Events: r.events, Callback: r.callbackReq}
+	if r.call.ID != req.Call.ID {
+		res.CallID = r.call.ID
+	}
+	return res, nil
 }
 
 // callLang is the call's language: the state's if the flow speaks it, else
@@ -112,6 +127,8 @@ type runner struct {
 	need    *Lookup // a lookup the step waits for
 	err     error   // the step fails
 	failure Failure // while a fetch's on_error runs: why it failed (the variable error)
+
+	callbackReq *CallbackRequest // a callback taken in this step
 }
 
 // halted reports whether the step stopped (a lookup is needed, or an error).
@@ -448,11 +465,9 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 		r.trail = nil
 		r.enter(r.entry())
 	case KindTransfer:
-		t := a.Transfer
-		st := state{Lang: r.lang, Trail: r.trail, Menu: id, Ref: a.ref}
-		target := Target{Path: PathDialDone, Query: r.encode(st)}
-		r.steps = append(r.steps, Dial{Numbers: t.Numbers, CallerID: t.CallerID, TimeoutSeconds: t.TimeoutSeconds, Action: &target})
-		r.add(Event{Kind: EventTransfer, Menu: id, Numbers: t.Numbers})
+		r.transfer(a, cur, 0)
+	case KindCallback:
+		r.callback(a, cur)
 	case KindVoicemail:
 		r.voicemail(a, cur)
 	case KindHangup:
@@ -522,6 +537,11 @@ func (r *runner) dialDone(st state, status string) error {
 	if connected(status) {
 		r.add(Event{Kind: EventHangup, Menu: id, Heard: HeardDial, Entry: dial})
 		r.steps = append(r.steps, Hangup{})
+		return nil
+	}
+	if t := a.Transfer; t.Sequential && st.Ring+1 < len(t.Numbers) {
+		r.add(Event{Kind: EventNextNumber, Menu: id, Heard: HeardDial, Entry: dial, Numbers: t.Numbers[st.Ring+1 : st.Ring+2]})
+		r.transfer(a, cur, st.Ring+1)
 		return nil
 	}
 	r.add(Event{Kind: EventNoAnswer, Menu: id, Heard: HeardDial, Entry: dial})

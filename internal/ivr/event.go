@@ -15,10 +15,9 @@ import (
 // Slices and maps in an Event may be shared with the flow (a transfer's
 // Numbers, a set's Vars): treat them as read-only.
 type Event struct {
-	At       time.Time
-	Kind     EventKind
-	Heard    HeardKind // what the caller (or the provider) sent that led to the event
-	Accepted bool      // whisper: the agent accepted
+	At    time.Time
+	Kind  EventKind
+	Heard HeardKind // what the caller (or the provider) sent that led to the event
 
 	Menu   string // the menu it happened in ("" outside menus)
 	Entry  string // HeardKeys: the keys; HeardSpeech: the transcript (cut); HeardDial: the dial status; HeardKeyword: the SMS keyword; HeardText: the input as stored
@@ -30,7 +29,7 @@ type Event struct {
 	Target  string   // goto, redirect, back: the menu gone to; set_language: the language
 	Var     string   // collected: the variable
 	Vars    []string // set: the variables set, in file order
-	Numbers []string // transfer: the numbers dialled; callback_requested: the number to call back; whisper: the agent's number
+	Numbers []string // transfer, next_number: the numbers dialled; callback_requested: the number to call back
 
 	// fetch: Request is the request's name. Outcome is the lookup's outcome
 	// as the lookup package names it ("ok", "timeout", "status", ...), with
@@ -51,7 +50,7 @@ type Event struct {
 	Label  string // variant: the split's variant
 	Text   string // text: the action as stored; voicemail_transcribed: the transcript
 
-	Context map[string]string // transfer: the context handed to the agent (name -> value)
+	Context []ContextValue // transfer: the context handed to the agent; callback_requested: the callback's
 }
 
 // EventKind says what an event records and which of Event's fields are
@@ -87,6 +86,7 @@ const (
 	EventTop                            // "top"
 	EventTransfer                       // Numbers, Context: a transfer started: "transfer +1555,+1666"
 	EventNoAnswer                       // Heard = HeardDial: the transfer was not answered: "no_answer"
+	EventNextNumber                     // Numbers (Heard = HeardDial): a sequential transfer rings its next number: "next number"
 	EventVoicemail                      // a voicemail recording started: "voicemail"
 	EventVoicemailDone                  // URL (Heard = HeardRecording): a recording came back: "voicemail done"
 	EventHangup                         // the flow hung up (Heard = HeardDial after a connected transfer): "hangup"
@@ -95,14 +95,22 @@ const (
 	EventSMS                            // Key (Heard = HeardKeyword): an SMS answered by keyword ("" = default): "sms KEY" / "sms default"
 	EventSMSNoReply                     // Key: as sms, with no reply sent: "sms KEY (no reply)"
 
-	EventRepeatKey                      // (Heard: the key) the repeat key said the prompt again, no failure counted: "repeat_key"
-	EventConfirm                        // a collect's read-back was said: "confirm"
-	EventConfirmed                      // (Heard: the answer) the caller accepted the value read back: "confirmed"
-	EventConfirmRejected                // (Heard: the answer, or silence twice) the entry is asked again: "confirm rejected"
+	EventRepeatKey         // (Heard: the key) the repeat key said the prompt again, no failure counted: "repeat_key"
+	EventConfirm           // a collect's read-back was said: "confirm"
+	EventConfirmed         // (Heard: the answer) the caller accepted the value read back: "confirmed"
+	EventConfirmRejected   // (Heard: the answer, or silence twice) the entry is asked again: "confirm rejected"
+	EventWhisper           // the whisper was said to the answering agent: "whisper"
+	EventWhisperAccepted   // (Heard = HeardAgent) the agent took the call: "whisper accepted"
+	EventWhisperDeclined   // (Heard = HeardAgent) the agent did not: "whisper declined"
+	EventCallbackConfirm   // the number to call back was read back, 1 or 2 asked for: "callback confirm"
+	EventCallbackEnter     // the caller was asked to enter a number: "callback enter"
+	EventCallbackConfirmed // (Heard: the key) the caller confirmed the number: "callback confirmed"
+	EventCallbackAnother   // (Heard: the key) the caller will enter another number: "callback another number"
+	EventCallbackEntered   // (Heard = HeardDigits) the caller entered a number: "callback number entered"
+	EventCallbackNotTaken  // (Heard) no usable number after the tries: "callback not taken"
+	EventCallbackRequested // Numbers (one), Context: the callback is requested: "callback requested"
 
-	// Kinds the features in progress record (issues 24, 25, 27).
-	EventCallbackRequested    // Numbers (one): the caller asked to be called back: "callback_requested NUMBER"
-	EventWhisper              // Accepted, Numbers (the agent's): "whisper accepted NUMBER" / "whisper declined NUMBER"
+	// Kinds the features in progress record (issues 25, 27).
 	EventVariant              // Label: the split variant the call takes: "variant LABEL"
 	EventClosure              // Reason: the line's closure switch answered the call: "closure REASON"
 	EventStepLimit            // Reason: the call's step limit was reached: "step_limit"
@@ -122,9 +130,13 @@ var eventNames = [eventKinds]string{
 	EventVoicemailDone: "voicemail_done", EventHangup: "hangup", EventClosed: "closed",
 	EventFallback: "fallback", EventSMS: "sms", EventSMSNoReply: "sms_no_reply",
 	EventRepeatKey: "repeat_key", EventConfirm: "confirm", EventConfirmed: "confirmed",
-	EventConfirmRejected: "confirm_rejected",
-	EventCallbackRequested: "callback_requested", EventWhisper: "whisper", EventVariant: "variant",
-	EventClosure: "closure",
+	EventConfirmRejected: "confirm_rejected", EventNextNumber: "next_number", EventWhisper: "whisper",
+	EventWhisperAccepted: "whisper_accepted", EventWhisperDeclined: "whisper_declined",
+	EventCallbackConfirm: "callback_confirm", EventCallbackEnter: "callback_enter",
+	EventCallbackConfirmed: "callback_confirmed", EventCallbackAnother: "callback_another",
+	EventCallbackEntered: "callback_entered", EventCallbackNotTaken: "callback_not_taken",
+	EventCallbackRequested: "callback_requested", EventVariant: "variant",
+	EventClosure:   "closure",
 	EventStepLimit: "step_limit", EventVoicemailTranscribed: "voicemail_transcribed",
 }
 
@@ -166,6 +178,7 @@ const (
 	HeardKeyword                         // Entry: an SMS keyword: "HELP"
 	HeardText                            // Entry: an input as stored by a version older than typed events
 	HeardUnsureSpeech                    // Confidence: speech below the menu's min_confidence (no words): "speech (confidence 0.20)"
+	HeardAgent                           // Entry: the agent's keys at a whisper (cut to 8), "" = none in time: "agent 1", "agent timeout"
 
 	heardKinds
 )
@@ -190,6 +203,11 @@ func (e *Event) Input() string {
 		return "speech (no digits)"
 	case HeardUnsureSpeech:
 		return "speech (confidence " + strconv.FormatFloat(e.Confidence, 'f', 2, 64) + ")"
+	case HeardAgent:
+		if e.Entry == "" {
+			return "agent timeout"
+		}
+		return "agent " + e.Entry
 	case HeardSilence:
 		return "timeout"
 	case HeardDial:
@@ -256,13 +274,26 @@ func (e *Event) Action() string {
 // kinds that are their own name.
 func (e *Event) newAction() string {
 	switch e.Kind {
+	case EventNextNumber:
+		return "next number"
+	case EventWhisperAccepted:
+		return "whisper accepted"
+	case EventWhisperDeclined:
+		return "whisper declined"
+	case EventCallbackConfirm:
+		return "callback confirm"
+	case EventCallbackEnter:
+		return "callback enter"
+	case EventCallbackConfirmed:
+		return "callback confirmed"
+	case EventCallbackAnother:
+		return "callback another number"
+	case EventCallbackEntered:
+		return "callback number entered"
+	case EventCallbackNotTaken:
+		return "callback not taken"
 	case EventCallbackRequested:
-		return "callback_requested " + strings.Join(e.Numbers, ",")
-	case EventWhisper:
-		if e.Accepted {
-			return "whisper accepted " + strings.Join(e.Numbers, ",")
-		}
-		return "whisper declined " + strings.Join(e.Numbers, ",")
+		return "callback requested"
 	case EventVariant:
 		return "variant " + e.Label
 	case EventConfirmRejected:

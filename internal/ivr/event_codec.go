@@ -24,8 +24,8 @@ import (
 //	9 Var   10 Vars (one field per name)   11 Numbers (one per number)
 //	12 Request   13 Outcome   14 Status   15 Duration (ns)   16 Reason
 //	17 Branch   18 Cond   19 URL   20 Label   21 Text
-//	22 Context (one field per pair: name length:uvarint, name, value)
-//	23 Error (its name)   24 Accepted (1)   25 Confidence (IEEE 754 bits)
+//	22 Context (one field per pair, in order: name length:uvarint, name, value)
+//	23 Error (its name)   25 Confidence (IEEE 754 bits)   (24: unused)
 //
 // Zero values are left out. At is nanoseconds since the Unix epoch, as the
 // difference from the previous event's At in the blob (the first from 0):
@@ -61,7 +61,7 @@ const (
 	tagText
 	tagContext
 	tagError
-	tagAccepted
+	_ // 24: unused
 	tagConfidence
 )
 
@@ -135,29 +135,20 @@ func appendEvent(b []byte, e *Event, base *int64) []byte {
 		b = appendContext(b, e.Context)
 	}
 	b = putStr(b, tagError, string(e.Error))
-	if e.Accepted {
-		b = putInt(b, tagAccepted, 1)
-	}
 	if e.Confidence != 0 {
 		b = putInt(b, tagConfidence, int64(math.Float64bits(e.Confidence)))
 	}
 	return b
 }
 
-// appendContext writes the pairs in name order (the same events give the
-// same bytes).
-func appendContext(b []byte, ctx map[string]string) []byte {
-	names := make([]string, 0, len(ctx))
-	for k := range ctx {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		v := ctx[k]
+// appendContext writes the pairs in order.
+func appendContext(b []byte, ctx []ContextValue) []byte {
+	for _, c := range ctx {
+		var kl [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(kl[:], uint64(len(c.Name)))
 		b = binary.AppendUvarint(b, tagContext<<1|typeBytes)
-		kl := binary.AppendUvarint(nil, uint64(len(k)))
-		b = binary.AppendUvarint(b, uint64(len(kl)+len(k)+len(v)))
-		b = append(append(append(b, kl...), k...), v...)
+		b = binary.AppendUvarint(b, uint64(n+len(c.Name)+len(c.Value)))
+		b = append(append(append(b, kl[:n]...), c.Name...), c.Value...)
 	}
 	return b
 }
@@ -273,8 +264,6 @@ func setInt(e *Event, tag uint64, v int64, base *int64) {
 		e.Duration = time.Duration(v)
 	case tagBranch:
 		e.Branch = int(v)
-	case tagAccepted:
-		e.Accepted = v != 0
 	case tagConfidence:
 		e.Confidence = math.Float64frombits(uint64(v))
 	}
@@ -317,10 +306,7 @@ func setStr(e *Event, tag uint64, v string) error {
 		if n <= 0 || kl > uint64(len(v)-n) {
 			return errors.New("context: bad name")
 		}
-		if e.Context == nil {
-			e.Context = map[string]string{}
-		}
-		e.Context[v[n:n+int(kl)]] = v[n+int(kl):]
+		e.Context = append(e.Context, ContextValue{Name: v[n : n+int(kl)], Value: v[n+int(kl):]})
 	}
 	return nil
 }

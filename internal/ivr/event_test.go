@@ -43,7 +43,7 @@ var eventCases = []struct {
 	{Event{Kind: EventRedirect, Target: "billing"}, "", "redirect billing"},
 	{Event{Kind: EventBack, Target: "main"}, "", "back main"},
 	{Event{Kind: EventTop}, "", "top"},
-	{Event{Kind: EventTransfer, Numbers: []string{"+15005550006", "+15005550007"}, Context: map[string]string{"account": "42"}}, "", "transfer +15005550006,+15005550007"},
+	{Event{Kind: EventTransfer, Numbers: []string{"+15005550006", "+15005550007"}, Context: []ContextValue{{Name: "account", Value: "42"}, {Name: "plan", Value: "gold"}}}, "", "transfer +15005550006,+15005550007"},
 	{Event{Kind: EventNoAnswer, Heard: HeardDial, Entry: "busy"}, "dial busy", "no_answer"},
 	{Event{Kind: EventHangup, Heard: HeardDial, Entry: "completed"}, "dial completed", "hangup"},
 	{Event{Kind: EventVoicemail}, "", "voicemail"},
@@ -59,9 +59,17 @@ var eventCases = []struct {
 	{Event{Kind: EventConfirm}, "", "confirm"},
 	{Event{Kind: EventConfirmed, Heard: HeardSpeech, Entry: "yes"}, "speech: yes", "confirmed"},
 	{Event{Kind: EventConfirmRejected, Heard: HeardKeys, Entry: "2"}, "2", "confirm rejected"},
-	{Event{Kind: EventCallbackRequested, Numbers: []string{"+15551234567"}}, "", "callback_requested +15551234567"},
-	{Event{Kind: EventWhisper, Accepted: true, Numbers: []string{"+15005550006"}}, "", "whisper accepted +15005550006"},
-	{Event{Kind: EventWhisper, Numbers: []string{"+15005550006"}}, "", "whisper declined +15005550006"},
+	{Event{Kind: EventCallbackRequested, Numbers: []string{"+15551234567"}, Context: []ContextValue{{Name: "account", Value: "42"}}}, "", "callback requested"},
+	{Event{Kind: EventNextNumber, Heard: HeardDial, Entry: "no-answer", Numbers: []string{"+15005550007"}}, "dial no-answer", "next number"},
+	{Event{Kind: EventWhisper}, "", "whisper"},
+	{Event{Kind: EventWhisperAccepted, Heard: HeardAgent, Entry: "1"}, "agent 1", "whisper accepted"},
+	{Event{Kind: EventWhisperDeclined, Heard: HeardAgent}, "agent timeout", "whisper declined"},
+	{Event{Kind: EventCallbackConfirm}, "", "callback confirm"},
+	{Event{Kind: EventCallbackEnter}, "", "callback enter"},
+	{Event{Kind: EventCallbackConfirmed, Heard: HeardKeys, Entry: "1"}, "1", "callback confirmed"},
+	{Event{Kind: EventCallbackAnother, Heard: HeardKeys, Entry: "2"}, "2", "callback another number"},
+	{Event{Kind: EventCallbackEntered, Heard: HeardDigits, Digits: 11}, "11 digits", "callback number entered"},
+	{Event{Kind: EventCallbackNotTaken, Heard: HeardSilence}, "timeout", "callback not taken"},
 	{Event{Kind: EventVariant, Label: "B"}, "", "variant B"},
 	{Event{Kind: EventClosure, Reason: "storm"}, "", "closure storm"},
 	{Event{Kind: EventStepLimit, Reason: "200 steps"}, "", "step_limit"},
@@ -112,7 +120,7 @@ func TestEventsRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	// The same events give the same bytes (context pairs in name order).
+	// The same events give the same bytes.
 	if again := AppendEvents(nil, got); !bytes.Equal(again, b) {
 		t.Error("re-encoding the decoded events gives other bytes")
 	}

@@ -91,6 +91,13 @@ type Result struct {
 	// engine runs again deterministically and continues past it. At most
 	// MaxLookupsPerStep per step.
 	Need *Lookup
+	// Callback is a callback the caller asked for in this step; the caller
+	// of Step stores it.
+	Callback *CallbackRequest
+	// CallID, when set, is the call the Events belong to when it is not
+	// the request's: the whisper route answers the agent's leg for the
+	// caller's call.
+	CallID string
 }
 
 // SMS is an inbound text message.
@@ -213,6 +220,7 @@ const (
 	KindSet         = "set"
 	KindFetch       = "fetch"
 	KindSwitch      = "switch"
+	KindCallback    = "callback"
 )
 
 // Action is one thing a flow does. Kind says which fields matter.
@@ -232,6 +240,7 @@ type Action struct {
 	Request   string     // fetch: the request's name
 	OnError   []Action   // fetch: run when the lookup fails
 	Branches  []Branch   // switch: if branches in order, then else (If == "")
+	Callback  *Callback  // callback
 	Line, Col int
 
 	ref string
@@ -259,13 +268,34 @@ type Text struct {
 // LangText is the text of one language.
 type LangText struct{ Lang, Text string }
 
-// Transfer dials one or more numbers at once.
+// Transfer dials one or more numbers or SIP URIs: all at once, or in turn.
 type Transfer struct {
-	To             []string // as written: "call_center" or E.164 numbers
-	Numbers        []string // resolved E.164
+	To             []string // as written: "call_center", E.164 numbers or sip: URIs
+	Numbers        []string // resolved: E.164 numbers and sip: URIs, no repeats
 	CallerID       string
-	TimeoutSeconds int
-	NoAnswer       []Action
+	TimeoutSeconds int  // how long each dial rings
+	Sequential     bool // ring: sequential (one number after the other)
+	// Whisper is spoken to the agent who answers before the caller is
+	// connected (a template: {{account | digits}}); "" = none.
+	Whisper string
+	// AcceptKey is the key the agent presses to take the call; "" = the
+	// call connects after the whisper.
+	AcceptKey string
+	Context   []ContextField // SIP headers on SIP targets; the transfer.started event's data
+	NoAnswer  []Action
+}
+
+// ContextField is one named value handed to the agent: Value is a template.
+type ContextField struct{ Name, Value string }
+
+// Callback asks the call center to call the caller back instead of waiting.
+type Callback struct {
+	// Number is where to call back: "from" (the caller's number) or the
+	// name of a variable holding a collected number.
+	Number  string
+	Confirm bool           // read the number back: 1 yes, 2 enter another
+	Thanks  []Action       // prompt after the request is taken; then the call ends
+	Context []ContextField // stored with the request; none = the call's variables
 }
 
 // Voicemail records a message, then thanks the caller and hangs up.

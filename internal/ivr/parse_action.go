@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage, KindSet, KindFetch, KindSwitch}
+	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage, KindSet, KindFetch, KindSwitch, KindCallback}
 	actionKeys = append(slices.Clone(kindKeys), "voice", "language", "loop", "on_error")
 )
 
@@ -52,10 +52,13 @@ func (p *parser) action(n *yaml.Node, what string, prompt bool) (Action, bool) {
 			return a, true
 		}
 		switch n.Value {
-		case KindBack, KindTop, KindHangup, KindVoicemail:
+		case KindBack, KindTop, KindHangup, KindVoicemail, KindCallback:
 			a.Kind = n.Value
-			if a.Kind == KindVoicemail {
+			switch a.Kind {
+			case KindVoicemail:
 				a.Voicemail = defaultVoicemail()
+			case KindCallback:
+				a.Callback = p.callback(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column})
 			}
 			return a, true
 		}
@@ -168,6 +171,9 @@ func (p *parser) actionValue(a *Action, kind *pair, ok bool) bool {
 	case KindVoicemail:
 		a.Voicemail = p.voicemail(v)
 		ok = ok && a.Voicemail != nil
+	case KindCallback:
+		a.Callback = p.callback(v)
+		ok = ok && a.Callback != nil
 	case KindSet:
 		a.Set = p.set(v)
 		ok = ok && a.Set != nil

@@ -25,6 +25,9 @@ const (
 	qTrail    = "trail"
 	qMenu     = "menu"
 	qRef      = "ref"
+	qCall     = "call"    // whisper URLs: the caller's call (the agent leg has its own id)
+	qRing     = "ring"    // sequential transfers: the index of the number ringing
+	qStep     = "step"    // whisper and callback URLs: which answer this is
 	qConfirm  = "confirm" // 1: a collect's read-back waits for 1 or 2; 2: after one silence
 	qKeys     = "keys"    // 1: the menu takes keys only (speech was not understood)
 )
@@ -45,6 +48,9 @@ type state struct {
 	Menu     string   // menu an action URL was issued from
 	Ref      string   // action reference (transfer, voicemail)
 	Vars     string   // the sealed variables (a Sealer token), "" = none
+	Call     string   // whisper URLs: the caller's call id
+	Ring     int      // sequential transfers: index of the number rung
+	Step     string   // whisper/callback: "answer", "confirm", "enter"; "" = first request
 	BadVars  bool     // a v= that cannot be a token: the step fails
 	Confirm  int      // 0, or the read-back's answer is awaited (2: after a silence)
 	Keys     bool     // keys only: a spoken answer was below min_confidence
@@ -88,6 +94,13 @@ func parseState(q url.Values) state {
 	}
 	if r := q.Get(qRef); len(r) <= maxRefLen && printable(r) {
 		s.Ref = r
+	}
+	if c := q.Get(qCall); len(c) <= maxRefLen && printable(c) {
+		s.Call = c
+	}
+	s.Ring = parseCount(q.Get(qRing))
+	if st := q.Get(qStep); idRE.MatchString(st) {
+		s.Step = st
 	}
 	if v := q.Get(qVars); v != "" {
 		if len(v) <= maxTokenLen && isToken(v) {
@@ -141,9 +154,12 @@ func (s state) encode() string {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(v))
 	}
-	// keys in sorted order: attempt, confirm, invalid, keys, lang, menu, ref, timeouts, trail, v
+	// keys in sorted order: attempt, call, confirm, invalid, keys, lang, menu, ref, ring, step, timeouts, trail, v
 	if s.Attempt > 0 {
 		add(qAttempt, strconv.Itoa(s.Attempt))
+	}
+	if s.Call != "" {
+		add(qCall, s.Call)
 	}
 	if s.Confirm > 0 {
 		add(qConfirm, strconv.Itoa(s.Confirm))
@@ -162,6 +178,12 @@ func (s state) encode() string {
 	}
 	if s.Ref != "" {
 		add(qRef, s.Ref)
+	}
+	if s.Ring > 0 {
+		add(qRing, strconv.Itoa(s.Ring))
+	}
+	if s.Step != "" {
+		add(qStep, s.Step)
 	}
 	if s.Timeouts > 0 {
 		add(qTimeouts, strconv.Itoa(s.Timeouts))

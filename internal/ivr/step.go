@@ -40,13 +40,28 @@ type Gather struct {
 	Language          string // speech recognition language
 }
 
-// Dial connects the caller to one or more numbers (rung at once; first to
-// answer wins). After the dial ends the provider requests Action when set.
+// Dial connects the caller to one or more numbers or SIP URIs (rung at
+// once; first to answer wins). After the dial ends the provider requests
+// Action when set.
 type Dial struct {
-	Numbers        []string // E.164
+	Numbers        []string // E.164 numbers and "sip:" / "sips:" URIs
 	CallerID       string   // "" = the caller's number / provider default
 	TimeoutSeconds int
 	Action         *Target // where to go after the dial ends; nil = continue with next steps
+	// Whisper is the URL the answering agent's leg requests before the
+	// caller is connected (Twilio <Number url>, Plivo confirmSound); nil = none.
+	Whisper *Target
+	// AcceptKey is the key the agent presses to take the call (Plivo
+	// confirmKey; on Twilio the whisper's own Gather asks for it); "" = none.
+	AcceptKey string
+	// Context is sent as SIP headers X-IVR-<Name> to the SIP targets.
+	Context []ContextValue
+}
+
+// ContextValue is a context field with its value filled in.
+type ContextValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Record records a voicemail.

@@ -97,14 +97,14 @@ func heardInput(e *ivr.Event) (input, bool) {
 		return input{kind: "speech", value: zeros(e.Digits)}, true
 	case ivr.HeardSpeech:
 		return input{kind: "speech", value: e.Entry}, true
-	case ivr.HeardSpeechIgnored, ivr.HeardSpeechNoDigits: // speech without usable words
+	case ivr.HeardSpeechIgnored, ivr.HeardSpeechNoDigits, ivr.HeardUnsureSpeech: // speech without usable words
 		return input{kind: "speech", value: "…"}, true
 	case ivr.HeardDigits:
 		return input{kind: "keys", value: zeros(e.Digits)}, true
 	case ivr.HeardBadKeys:
 		return input{kind: "keys", value: "?"}, true
 	}
-	return input{kind: "keys", value: e.Entry}, true
+	return input{kind: "keys", value: e.Input()}, true
 }
 
 // zeros stands for a collect's entry, of which only the length is stored.
@@ -167,8 +167,10 @@ func sameMenus(path, entered []string) bool {
 }
 
 // replayOne plays one call through f and returns its path: the menus
-// entered, wrong entries ("main: invalid"), transfers, voicemails and
-// hang-ups in parentheses ("(hangup)", "(transfer +1555...)").
+// entered, wrong entries ("main: invalid"), read-backs answered
+// ("account: confirmed", "account: confirm rejected"), the repeat key
+// ("main: repeat_key"), transfers, voicemails and hang-ups in parentheses
+// ("(hangup)", "(transfer +1555...)").
 func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, recorded map[string][]bool) []string {
 	outcomes := map[string][]bool{}
 	for k, v := range recorded {
@@ -223,8 +225,9 @@ func appendPath(path []string, evs []ivr.Event) []string {
 		switch e.Kind {
 		case ivr.EventEnter:
 			path = append(path, e.Menu)
-		case ivr.EventInvalid, ivr.EventMaxFailures, ivr.EventMaxTimeouts, ivr.EventClosed:
-			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+e.Kind.String())
+		case ivr.EventInvalid, ivr.EventMaxFailures, ivr.EventMaxTimeouts, ivr.EventClosed,
+			ivr.EventConfirmed, ivr.EventConfirmRejected, ivr.EventRepeatKey:
+			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+e.Action())
 		case ivr.EventTransfer, ivr.EventVoicemail, ivr.EventHangup, ivr.EventNoAnswer:
 			path = append(path, "("+strings.ReplaceAll(e.Action(), "_", " ")+")")
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ivr-project/ivr/internal/xml"
@@ -12,10 +13,11 @@ import (
 
 // reply is what the caller does at a gather.
 type reply struct {
-	keys   string // pressed keys, raw (finishOnKey included)
-	speech string
-	hangup bool   // the caller hangs up
-	why    string // for the transcript when hangup
+	keys       string // pressed keys, raw (finishOnKey included)
+	speech     string
+	confidence string // the recognizer's confidence in speech ("" = carrier.DefaultConfidence)
+	hangup     bool   // the caller hangs up
+	why        string // for the transcript when hangup
 }
 
 // caller answers gathers: from a script (--digits/--speech) or a terminal.
@@ -68,9 +70,19 @@ func (s *script) respond(_ context.Context, g xml.Gather) (reply, error) {
 	case entry == "hangup":
 		return reply{hangup: true, why: "scripted"}, nil
 	case speech:
-		return reply{speech: entry}, nil
+		return said(entry), nil
 	}
 	return reply{keys: entry}, nil
+}
+
+// said is speech that may end in "@confidence" ("billing@0.2"): the
+// recognizer's confidence the provider reports with the transcript.
+func said(entry string) reply {
+	text, conf, ok := strings.Cut(entry, "@")
+	if v, err := strconv.ParseFloat(strings.TrimSpace(conf), 64); ok && err == nil && v >= 0 && v <= 1 && strings.TrimSpace(text) != "" {
+		return reply{speech: strings.TrimSpace(text), confidence: strings.TrimSpace(conf)}
+	}
+	return reply{speech: entry}
 }
 
 // terminal asks a person: one line per gather. Keys (0-9 * #) are pressed,
@@ -129,7 +141,7 @@ func (t *terminal) respond(ctx context.Context, g xml.Gather) (reply, error) {
 		case g.DTMF && onlyKeys(line):
 			return reply{keys: line}, nil
 		case g.Speech:
-			return reply{speech: line}, nil
+			return said(line), nil
 		}
 		fmt.Fprintln(t.prompt, "keys are 0-9, * and #")
 	}

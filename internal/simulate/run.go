@@ -294,6 +294,8 @@ func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next 
 	}
 	digits, finished := press(v, rep.keys)
 	switch {
+	case rep.speech != "" && rep.confidence != "":
+		fmt.Fprintf(r.out, "  caller says %q (confidence %s)\n", rep.speech, rep.confidence)
 	case rep.speech != "":
 		fmt.Fprintf(r.out, "  caller says %q\n", rep.speech)
 	case rep.keys != "":
@@ -312,7 +314,7 @@ func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next 
 		fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
 		return nil, false, nil
 	}
-	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech), v.Follow)
+	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech, rep.confidence), v.Follow)
 	return next, false, err
 }
 

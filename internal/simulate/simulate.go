@@ -31,7 +31,9 @@ pressed, other text is said, an empty line is silence, end of input hangs up.
 A script gives one comma-separated entry per gather: a gather takes the next
 --digits entry when it accepts keys, else the next --speech entry; "" or
 "timeout" is silence, "hangup" hangs up; when the script runs out the caller
-hangs up.
+hangs up. Speech may end in @confidence, the recognizer's confidence the
+provider reports (0 to 1; default 0.92): "billing@0.2" tests a menu's
+speech min_confidence.
 
 --expect checks how the call ended: hangup (the server hung up),
 caller-hangup, voicemail (a <Record> took a message), transfer, or
@@ -61,7 +63,7 @@ func parseSimulateFlags(args []string, stderr io.Writer) (simulateFlags, error) 
 	fs.StringVar(&f.from, "from", "+14155550100", "caller's number (E.164; Plivo gets it without +)")
 	fs.StringVar(&f.to, "to", "+14155550199", "number called (E.164; Plivo gets it without +)")
 	digits := fs.String("digits", "", "scripted keys, one comma-separated entry per gather, e.g. 1,2,timeout,#")
-	speech := fs.String("speech", "", "scripted speech, one comma-separated entry per speech gather, e.g. billing,sales")
+	speech := fs.String("speech", "", "scripted speech, one comma-separated entry per speech gather, e.g. billing,sales@0.3 (@ the recognizer's confidence)")
 	fs.StringVar(&f.dialStatus, "dial-status", "completed", "how every <Dial> ends: completed, no-answer, busy or failed")
 	expect := fs.String("expect", "", "how the call must end: hangup, caller-hangup, voicemail, transfer or transfer:NUMBER[,NUMBER]")
 	fs.Func("expect-say", "text the caller must hear (case-insensitive substring; repeatable)", func(s string) error {

@@ -530,3 +530,43 @@ func TestSimulateInterrupt(t *testing.T) {
 		t.Errorf("requests = %q", got)
 	}
 }
+
+// TestSimulateSpeechConfidence: a scripted "words@0.2" sends the
+// recognizer's confidence the provider would (Twilio Confidence, Plivo
+// SpeechConfidenceScore); plain speech sends the default.
+func TestSimulateSpeechConfidence(t *testing.T) {
+	for _, tc := range []struct {
+		provider, path, args, param, want, say string
+	}{
+		{"twilio", "/twilio/voice/speech", "billing please@0.2", "Confidence", "0.2", `caller says "billing please" (confidence 0.2)`},
+		{"twilio", "/twilio/voice/speech", "billing please", "Confidence", "0.92", `caller says "billing please"`},
+		{"plivo", "/plivo/voice", "agent@0.35", "SpeechConfidenceScore", "0.35", `caller says "agent" (confidence 0.35)`},
+	} {
+		t.Run(tc.provider+" "+tc.args, func(t *testing.T) {
+			srv := newFakeServer(t)
+			args := []string{"--provider", tc.provider, "--speech", tc.args}
+			if tc.provider == "plivo" {
+				args = append(args, "--digits", "1")
+			}
+			out, err := runSim(t, srv, simCase{path: tc.path, args: args})
+			if err != nil {
+				t.Fatalf("Simulate: %v\n%s", err, out)
+			}
+			if !strings.Contains(out, tc.say) {
+				t.Errorf("transcript lacks %q:\n%s", tc.say, out)
+			}
+			found := false
+			for _, s := range srv.all() {
+				if v := s.Params.Get(tc.param); v != "" {
+					found = true
+					if v != tc.want {
+						t.Errorf("%s %s=%q, want %q", s.Path, tc.param, v, tc.want)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no request carried %s", tc.param)
+			}
+		})
+	}
+}

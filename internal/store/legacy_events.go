@@ -53,6 +53,13 @@ func legacyHeard(e *ivr.Event, in string) {
 		e.Heard = ivr.HeardRecording
 		return
 	}
+	if d, ok := strings.CutPrefix(in, "agent "); ok {
+		e.Heard, e.Entry = ivr.HeardAgent, d
+		if d == "timeout" {
+			e.Entry = ""
+		}
+		return
+	}
 	if c, ok := strings.CutPrefix(in, "speech (confidence "); ok {
 		c, _ = strings.CutSuffix(c, ")")
 		e.Heard = ivr.HeardUnsureSpeech
@@ -104,7 +111,12 @@ var legacyKinds = map[string]ivr.EventKind{
 	"hangup": ivr.EventHangup, "closed": ivr.EventClosed, "switch: else": ivr.EventSwitchElse,
 	"switch: no branch": ivr.EventSwitchNone, "fallback": ivr.EventFallback,
 	"repeat_key": ivr.EventRepeatKey, "confirm": ivr.EventConfirm, "confirmed": ivr.EventConfirmed,
-	"confirm rejected": ivr.EventConfirmRejected,
+	"confirm rejected": ivr.EventConfirmRejected, "next number": ivr.EventNextNumber, "whisper": ivr.EventWhisper,
+	"whisper accepted": ivr.EventWhisperAccepted, "whisper declined": ivr.EventWhisperDeclined,
+	"callback confirm": ivr.EventCallbackConfirm, "callback enter": ivr.EventCallbackEnter,
+	"callback confirmed": ivr.EventCallbackConfirmed, "callback another number": ivr.EventCallbackAnother,
+	"callback number entered": ivr.EventCallbackEntered, "callback not taken": ivr.EventCallbackNotTaken,
+	"callback requested": ivr.EventCallbackRequested,
 }
 
 // legacyAction reads a stored action ("option 2", "goto billing",

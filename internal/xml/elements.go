@@ -94,32 +94,6 @@ func (d dialect) gatherPrompts(w *writer, name string, prompts []ivr.Step) error
 	return nil
 }
 
-// dial writes a transfer to one or more numbers.
-func (d dialect) dial(w *writer, base string, s ivr.Dial) error {
-	if err := checkDial(s); err != nil {
-		return err
-	}
-	sp := &spellings[d]
-	w.open("Dial")
-	if s.CallerID != "" {
-		w.attr("callerId", sp.number(s.CallerID))
-	}
-	if s.TimeoutSeconds > 0 {
-		w.attrInt("timeout", sp.dialTimeout(s.TimeoutSeconds))
-	}
-	if s.Action != nil {
-		w.attrURL("action", base, *s.Action)
-		w.attr("method", "POST")
-	}
-	w.endParent()
-	for _, n := range s.Numbers {
-		w.open("Number")
-		w.endText("Number", sp.number(n))
-	}
-	w.closeParent("Dial")
-	return nil
-}
-
 // record writes a voicemail recording; both dialects spell it alike.
 func record(w *writer, base string, s ivr.Record) error {
 	if err := checkRecord(s); err != nil {

@@ -83,6 +83,13 @@ type Dial struct {
 	Action  string   // requested when the dial ends; "" = none
 	Method  string   // "GET" or "POST"
 	Follow  bool     // the action's answer is played (false: Plivo redirect="false")
+	// Whisper is the URL the answering party's leg requests before it is
+	// connected (Twilio: the first <Number url>/<Sip url>; Plivo:
+	// confirmSound); "" = none.
+	Whisper string
+	// AcceptKey is the key the answering party must press (Plivo
+	// confirmKey); "" = none (Twilio asks for it in the whisper's document).
+	AcceptKey string
 }
 
 // Record records a message: Twilio and Plivo <Record>.
@@ -348,6 +355,9 @@ func twilioVerb(e *element, nested bool) Verb {
 			if t := dialTarget(k); t != "" {
 				d.Numbers = append(d.Numbers, t)
 			}
+			if u := k.attrOr("url", ""); u != "" && d.Whisper == "" && (k.name == "Number" || k.name == "Sip") {
+				d.Whisper = u
+			}
 		}
 		if len(e.kids) == 0 && e.text != "" {
 			d.Numbers = []string{e.text}
@@ -431,7 +441,8 @@ func plivoVerb(e *element, nested bool) Verb {
 		}
 		return g
 	case "Dial":
-		d := Dial{Action: e.attrOr("action", ""), Method: httpMethod(e.attrOr("method", "POST")), Follow: !isFalse(e.attrOr("redirect", "true"))}
+		d := Dial{Action: e.attrOr("action", ""), Method: httpMethod(e.attrOr("method", "POST")), Follow: !isFalse(e.attrOr("redirect", "true")),
+			Whisper: e.attrOr("confirmSound", ""), AcceptKey: e.attrOr("confirmKey", "")}
 		for _, k := range e.kids {
 			if t := dialTarget(k); t != "" {
 				d.Numbers = append(d.Numbers, t)

@@ -248,6 +248,14 @@ func checkDial(d ivr.Dial) error {
 			return err
 		}
 	}
+	for _, c := range d.Context {
+		if c.Name == "" {
+			return fmt.Errorf("context field without a name")
+		}
+	}
+	if err := checkAcceptKey(d.AcceptKey); err != nil {
+		return err
+	}
 	return checkNonNegative("timeout", d.TimeoutSeconds)
 }
 
@@ -334,8 +342,14 @@ func stepSize(base int, s ivr.Step) int {
 		if s.Action != nil {
 			n += base + len(s.Action.Path) + len(s.Action.Query)
 		}
+		if s.Whisper != nil {
+			n += len(s.Numbers) * (base + len(s.Whisper.Path) + len(s.Whisper.Query) + 32)
+		}
 		for _, num := range s.Numbers {
 			n += 32 + len(num)
+		}
+		for _, c := range s.Context {
+			n += len(s.Numbers) * (3 * (len(c.Name) + len(c.Value) + 8))
 		}
 		return n
 	case ivr.Record:
