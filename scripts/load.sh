@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # Load test of ivr against a minimal baseline (bench/baseline: HMAC check +
-# constant TwiML) on DISTINCT calls: every request belongs to a call of its
-# own (pre-signed requests with different CallSids, rotated by wrk's Lua), so
-# the store has a real call to record per answer. For each store (SQLite,
-# PostgreSQL) it runs, with the baseline measured in the same run:
+# constant TwiML) and the apps a user would write instead (the peers), on
+# DISTINCT calls: every request belongs to a call of its own (pre-signed
+# requests with different CallSids, rotated by wrk's Lua), so the store has a
+# real call to record per answer. The peers (PEERS):
 #
-#   1. answers: saturation, wrk on the signed answer URL of distinct calls;
-#   2. mixed: saturation on whole calls, 1 answer : 2 menu steps : 1 status;
-#   3. flat out: ivr alone at saturation for FLAT s on distinct calls, RSS
+#   sdk      bench/sdkapp: chi + twilio-go's RequestValidator + its twiml
+#            package, storing nothing;
+#   sdklog   the same keeping a plain call log in the run's store (database/sql,
+#            one transaction per request: SQLite WAL, or PostgreSQL);
+#   express  bench/express: Express + twilio.webhook() + VoiceResponse, storing
+#            nothing (needs node and npm; `npm ci` when node_modules is missing).
+#
+# For each store (SQLite, PostgreSQL) it runs, all measured in the same run:
+#
+#   1. answers: saturation, wrk on the signed answer URL of distinct calls,
+#      the baseline, each peer, then ivr;
+#   2. repeat: saturation on the answer URL of ONE call (the same CallSid
+#      every time), the baseline then ivr;
+#   3. mixed: saturation on whole calls, 1 answer : 2 menu steps : 1 status;
+#   4. flat out: ivr alone at saturation for FLAT s on distinct calls, RSS
 #      sampled; afterwards every answered call must be in the store;
-#   4. half of saturation: the baseline (control) and ivr at the same fixed
+#   5. half of saturation: the baseline (control) and ivr at the same fixed
 #      rate, open loop (bench/loadgen), for p50/p99.
 #
 # Each prints requests/s, each server's CPU µs per request (user + system
@@ -24,7 +36,9 @@
 # default 10), WARMUP (s, 2), FLAT (s, the flat-out run, 60; 0 skips it),
 # SOAK (s, the fixed-rate run, 20; 0 skips it), RATE (req/s of the fixed-rate
 # run; default half of ivr's answer saturation), THREADS and CONNS (wrk -t/-c,
-# 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases).
+# 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases),
+# PEERS ("sdk sdklog express"; "" for none), REPEAT (1; 0 skips the repeat run),
+# IVR_BIN (an ivr binary to measure instead of building this tree's).
 #
 # Installs what it needs when running as root with apt-get: wrk, and
 # PostgreSQL through scripts/with-postgres.sh (which starts a throwaway
@@ -40,6 +54,8 @@ SOAK=${SOAK:-20}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 RSS_EVERY=${RSS_EVERY:-5}
+PEERS=${PEERS-sdk sdklog express}
+REPEAT=${REPEAT:-1}
 TOKEN=load-test-token-$RANDOM$RANDOM
 
 cd "$(dirname "$0")/.."
@@ -83,13 +99,27 @@ set -E
 
 echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2 " RAM, " $7 " available"}'), $(go version | cut -d' ' -f3-), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== building ivr, baseline and loadgen"
-go build -o "$tmp/ivr" ./cmd/ivr
+if [ -n "${IVR_BIN:-}" ]; then
+	cp "$IVR_BIN" "$tmp/ivr" # another build of ivr (e.g. main's, for before/after figures)
+else
+	go build -o "$tmp/ivr" ./cmd/ivr
+fi
 go build -o "$tmp/baseline" ./bench/baseline
 go build -o "$tmp/loadgen" ./bench/loadgen
+go build -o "$tmp/sdkapp" ./bench/sdkapp
+if [[ " $PEERS " == *" express "* ]]; then
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "!!! node and npm are not installed: skipping the express peer" >&2
+		PEERS=${PEERS//express/}
+	elif [ ! -d bench/express/node_modules ]; then
+		echo "== installing bench/express (npm ci)"
+		(cd bench/express && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	fi
+fi
 
 # wait_url FILE: the URL a server printed as "... listening on URL".
 wait_url() {
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		if u=$(grep -o 'listening on http://[^ ]*' "$1" 2>/dev/null | head -1 | cut -d' ' -f3) && [ -n "$u" ]; then
 			echo "$u"
 			return 0
@@ -106,6 +136,21 @@ cd "$tmp"
 baseline_pid=$!
 pids+=($baseline_pid)
 baseline_url=$(wait_url "$tmp/baseline.out")
+# url[NAME], pid[NAME]: every server the runs drive (sdklog and ivr start per store).
+declare -A url pid
+url[baseline]=$baseline_url pid[baseline]=$baseline_pid
+if [[ " $PEERS " == *" sdk "* ]]; then
+	"$tmp/sdkapp" -addr 127.0.0.1:0 -token "$TOKEN" >"$tmp/sdk.out" 2>&1 &
+	pid[sdk]=$!
+	pids+=("${pid[sdk]}")
+	url[sdk]=$(wait_url "$tmp/sdk.out")
+fi
+if [[ " $PEERS " == *" express "* ]]; then
+	TWILIO_AUTH_TOKEN=$TOKEN node "$root/bench/express/server.js" 127.0.0.1:0 >"$tmp/express.out" 2>&1 &
+	pid[express]=$!
+	pids+=("${pid[express]}")
+	url[express]=$(wait_url "$tmp/express.out")
+fi
 
 # cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -168,14 +213,14 @@ wrk_run() {
 	[ "$4" = "$ivr_pid" ] && drained
 	t1=$(cpu_ticks "$4") d1=$(db_ticks)
 	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
-	if [ "$4" = "$ivr_pid" ] && [ "$store" = postgres ]; then
+	if { [ "$4" = "$ivr_pid" ] || [ "$4" = "${pid[sdklog]:-}" ]; } && [ "$store" = postgres ]; then
 		awk -v t="$((d1 - d0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.dbcpu"
 	fi
 	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
 		echo "$1: errors during the run:" >&2
 		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
 	fi
-	if [ "$4" = "$ivr_pid" ] && grep -q calls_repeated "$tmp/$1.wrk"; then
+	if [ "$4" = "$ivr_pid" ] && [[ "$1" != *repeat* ]] && grep -q calls_repeated "$tmp/$1.wrk"; then
 		echo "$1: wrk went round its calls (some calls were sent twice)" >&2
 	fi
 }
@@ -186,42 +231,50 @@ line() { # line NAME LABEL
 		"$([ -f "$tmp/$1.dbcpu" ] && echo " (+ PostgreSQL $(cat "$tmp/$1.dbcpu") µs)")"
 }
 
-# saturate KIND MIX: the baseline then ivr at saturation on distinct calls.
+# saturate KIND MIX SERVERS: each server (ivr last) at saturation on the
+# mix's calls; every other server's figures are set beside ivr's.
 saturate() {
-	local per_s=50000 # more calls than either server answers in a second
+	local per_s=50000 # more calls than any server answers in a second
 	[ "$2" = mixed ] && per_s=14000
-	for s in baseline ivr; do
-		local url=$baseline_url pid=$baseline_pid
-		[ $s = ivr ] && url=$ivr_url pid=$ivr_pid
-		if [ "$WARMUP" -gt 0 ]; then
-			calls "$s-$1-warm" "$url" "$2" "$((WARMUP * per_s))"
-			wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$tmp/$s-$1-warm.lua" "$url" -- "$THREADS" >"$tmp/warm.out" 2>&1 ||
+	[ "$2" = repeat ] && per_s=200 # the same call: a short file wrk goes round
+	for s in $3; do
+		local warm=$WARMUP
+		[ $s = express ] && [ "$warm" -gt 0 ] && warm=$((warm < 5 ? 5 : warm)) # node's JIT needs longer
+		if [ "$warm" -gt 0 ]; then
+			calls "$s-$1-warm" "${url[$s]}" "$2" "$((warm * per_s))"
+			wrk -t"$THREADS" -c"$CONNS" -d"${warm}s" -s "$tmp/$s-$1-warm.lua" "${url[$s]}" -- "$THREADS" >"$tmp/warm.out" 2>&1 ||
 				{ echo "warm-up: wrk failed:" >&2; tail -5 "$tmp/warm.out" >&2; return 1; }
 			rm -f "$tmp/$s-$1-warm.txt"
 		fi
-		calls "$s-$1" "$url" "$2" "$((DURATION * per_s))"
+		calls "$s-$1" "${url[$s]}" "$2" "$((DURATION * per_s))"
 		[ $s = ivr ] && a0=$(answered) && d0=$(dropped) && l0=$(lost) && w0=$(waits)
-		wrk_run "$s-$1" "$url" "$DURATION" "$pid"
+		wrk_run "$s-$1" "${url[$s]}" "$DURATION" "${pid[$s]}"
 		rm -f "$tmp/$s-$1.txt"
 	done
-	line "baseline-$1" baseline
-	line "ivr-$1" ivr
-	awk -v a="$(cat "$tmp/ivr-$1.cpu")" -v b="$(cat "$tmp/baseline-$1.cpu")" -v i="$(rps "ivr-$1")" -v j="$(rps "baseline-$1")" \
-		'BEGIN {printf "  ivr/baseline: requests/s %.2f, CPU per request %.2fx\n", i / j, a / b}'
-	stored_line "ivr-$1" "$a0" "$d0" "$l0" "$w0"
+	for s in $3; do
+		line "$s-$1" "$s"
+	done
+	for s in $3; do
+		[ $s = ivr ] && continue
+		awk -v a="$(cat "$tmp/ivr-$1.cpu")" -v b="$(cat "$tmp/$s-$1.cpu")" -v i="$(rps "ivr-$1")" -v j="$(rps "$s-$1")" \
+			-v ad="$(cat "$tmp/ivr-$1.dbcpu" 2>/dev/null || echo 0)" -v bd="$(cat "$tmp/$s-$1.dbcpu" 2>/dev/null || echo 0)" -v s="$s" \
+			'BEGIN {printf "  ivr/%s: requests/s %.2f, CPU per request %.2fx%s\n", s, i / j, a / b, (ad + bd > 0) ? sprintf(" (with the database'"'"'s %.2fx)", (a + ad) / (b + bd)) : ""}'
+	done
+	stored_line "ivr-$1" "$a0" "$d0" "$l0" "$w0" "$2"
 }
 
-# stored_line NAME ANSWERED0 DROPPED0 LOST0 WAITS0: calls sent, answered, in the store.
+# stored_line NAME ANSWERED0 DROPPED0 LOST0 WAITS0 [MIX]: calls sent, answered, in the store.
 stored_line() {
 	local sent ans st
 	sent=$(awk '/^calls_sent/ {print $2}' "$tmp/$1.wrk")
+	[ "${6:-}" = repeat ] && sent=1
 	ans=$(($(answered) - $2))
 	st=$("$tmp/loadgen" -count "$dsn" -prefix "$(cat "$tmp/$1.prefix")" | tr '\n' ' ')
 	printf '  ivr records: calls sent %s, answered %s, in the store: %s(events dropped %s, calls lost %s; requests that waited for the writer %s; fallbacks %s)\n' \
-		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s events ", $2, $4}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(($(waits) - $5))" "$(metric ivr_fallbacks_total)"
+		"$sent" "$ans" "$(echo "$st" | awk '{printf "%s calls, %s rows of %s ", $2, $4, $5}')" "$(($(dropped) - $3))" "$(($(lost) - $4))" "$(($(waits) - $5))" "$(metric ivr_fallbacks_total)"
 	local have want=$ans
 	have=$(echo "$st" | awk '{print $2}')
-	if grep -q calls_repeated "$tmp/$1.wrk" && [ "$sent" -lt "$ans" ]; then
+	if { [ "${6:-}" = repeat ] || grep -q calls_repeated "$tmp/$1.wrk"; } && [ "$sent" -lt "$ans" ]; then
 		want=$sent # wrk went round: some calls were answered more than once
 	fi
 	if [ "$have" -lt "$want" ]; then
@@ -298,15 +351,37 @@ for store in $STORES; do
 	ivr_pid=$!
 	pids+=($ivr_pid)
 	ivr_url=$(wait_url "$tmp/ivr-$store.out")
+	url[ivr]=$ivr_url pid[ivr]=$ivr_pid
+	servers="baseline"
+	for p in $PEERS; do
+		if [ "$p" = sdklog ]; then
+			sdb="sqlite:$tmp/sdklog.db"
+			[ "$store" = postgres ] && sdb=$dsn
+			"$tmp/sdkapp" -addr 127.0.0.1:0 -token "$TOKEN" -db "$sdb" >"$tmp/sdklog-$store.out" 2>&1 &
+			pid[sdklog]=$!
+			pids+=("${pid[sdklog]}")
+			url[sdklog]=$(wait_url "$tmp/sdklog-$store.out")
+		fi
+		servers="$servers $p"
+	done
 	echo
 	echo "=== store: $store (ivr pid $ivr_pid on $ivr_url; baseline on $baseline_url; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	echo "== answers: saturation, wrk -t$THREADS -c$CONNS -d${DURATION}s after a ${WARMUP}s warm-up, distinct calls"
-	saturate answers answer
+	saturate answers answer "$servers ivr"
+	if [ "$REPEAT" = 1 ]; then
+		echo "== repeat: saturation on the answer URL of one call (the same CallSid every time), same settings"
+		saturate repeat repeat "baseline ivr"
+	fi
 	echo "== mixed calls (1 answer : 2 menu steps : 1 status callback): saturation, same settings"
-	saturate mixed mixed
+	saturate mixed mixed "baseline ivr"
 	[ "$FLAT" -gt 0 ] && flat
 	[ "$SOAK" -gt 0 ] && soak
 	echo "  ivr log lines: $(wc -l <"$tmp/ivr-$store.log")"
 	kill "$ivr_pid"
 	wait "$ivr_pid" 2>/dev/null || true
+	if [ -n "${pid[sdklog]:-}" ]; then
+		kill "${pid[sdklog]}"
+		wait "${pid[sdklog]}" 2>/dev/null || true
+		unset 'pid[sdklog]'
+	fi
 done

@@ -18,10 +18,12 @@ import (
 
 // A mix is the requests one call sends, in order. "answer" is the answer
 // URL alone; "mixed" is what a real call looks like: 1 answer, 2 menu
-// steps, 1 status callback.
+// steps, 1 status callback. "repeat" is the answer URL of one and the same
+// call every time (one CallSid answered thousands of times).
 var mixes = map[string][]callRequest{
 	"answer": {answerRequest},
 	"mixed":  {answerRequest, menuRequest("1"), menuRequest("3"), statusRequest},
+	"repeat": {answerRequest},
 }
 
 type callRequest struct {
@@ -72,13 +74,17 @@ func callID(prefix string, i int) string {
 // for the server at base (http://host:port), one per line with every CRLF
 // written as a tab (no header or form-encoded body holds one), grouped by
 // call and in the mix's order within a call.
-func writeCalls(w io.Writer, base, token, prefix string, calls int, mix []callRequest) error {
+// With same, every call is the first one (the same CallSid and caller).
+func writeCalls(w io.Writer, base, token, prefix string, calls int, mix []callRequest, same bool) error {
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("-base %q: want http://host:port", base)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for i := range calls {
+		if same {
+			i = 0
+		}
 		id := callID(prefix, i)
 		from := fmt.Sprintf("+1%010d", 2000000000+i%8000000000)
 		for _, r := range mix {
@@ -144,7 +150,8 @@ end
 }
 
 // countCalls prints how many calls whose id starts with "CA"+prefix the
-// store at dsn (sqlite:PATH or postgres://...) holds, and their events.
+// store at dsn (sqlite:PATH or postgres://...) holds, and their record rows
+// (and the table they are in).
 func countCalls(w io.Writer, dsn, prefix string) error {
 	driver, name := "pgx", dsn
 	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
@@ -156,14 +163,22 @@ func countCalls(w io.Writer, dsn, prefix string) error {
 	}
 	defer db.Close()
 	like := "CA" + prefix + "%"
-	var calls, events int64
+	var calls, rows int64
 	if err := db.QueryRow(`SELECT count(*) FROM calls WHERE call_id LIKE $1`, like).Scan(&calls); err != nil {
 		return fmt.Errorf("count calls: %w", err)
 	}
-	if err := db.QueryRow(`SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_ref WHERE c.call_id LIKE $1`, like).Scan(&events); err != nil {
-		return fmt.Errorf("count events: %w", err)
+	// One row per request (call_requests), or per event in a store of
+	// the old shape (call_events).
+	table := "call_requests"
+	for _, t := range []string{"call_requests", "call_events"} {
+		if err := db.QueryRow(`SELECT count(*) FROM `+t+` e JOIN calls c ON c.id = e.call_ref WHERE c.call_id LIKE $1`, like).Scan(&rows); err == nil {
+			table = t
+			break
+		} else if t == "call_events" {
+			return fmt.Errorf("count records: %w", err)
+		}
 	}
-	_, err = fmt.Fprintf(w, "calls_stored %d\nevents_stored %d\n", calls, events)
+	_, err = fmt.Fprintf(w, "calls_stored %d\nrows_stored %d %s\n", calls, rows, table)
 	return err
 }
 
@@ -174,7 +189,7 @@ func callsMain(calls int, count, base, token, prefix, mixName, out string) error
 	}
 	mix, ok := mixes[mixName]
 	if !ok {
-		return fmt.Errorf("-mix %q: want answer or mixed", mixName)
+		return fmt.Errorf("-mix %q: want answer, mixed or repeat", mixName)
 	}
 	if token == "" || out == "" || prefix == "" {
 		return fmt.Errorf("-calls needs -token, -prefix and -out")
@@ -183,7 +198,7 @@ func callsMain(calls int, count, base, token, prefix, mixName, out string) error
 	if err != nil {
 		return err
 	}
-	if err := writeCalls(f, base, token, prefix, calls, mix); err != nil {
+	if err := writeCalls(f, base, token, prefix, calls, mix, mixName == "repeat"); err != nil {
 		f.Close()
 		return err
 	}

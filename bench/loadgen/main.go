@@ -57,7 +57,7 @@ func main() {
 	base := flag.String("base", "", "-calls: the server's base URL (http://host:port)")
 	token := flag.String("token", "", "-calls: the Twilio auth token to sign with")
 	prefix := flag.String("prefix", "", "-calls, -count: the run's call id prefix (hex)")
-	mix := flag.String("mix", "answer", "-calls: answer (answer URL only) or mixed (1 answer : 2 menu steps : 1 status callback)")
+	mix := flag.String("mix", "answer", "-calls: answer (answer URL only), mixed (1 answer : 2 menu steps : 1 status callback) or repeat (the answer URL of one call, every time)")
 	out := flag.String("out", "", "-calls: the file the requests go to")
 	flag.Parse()
 

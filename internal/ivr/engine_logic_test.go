@@ -422,6 +422,9 @@ func TestExampleAccountLookup(t *testing.T) {
 			return LookupResult{Request: l.Request, OK: true, Values: map[string]string{"ticket": "T-7"}}
 		}
 		v, ok := demo[l.URL[strings.LastIndex(l.URL, "/")+1:]]
+		if !ok {
+			return LookupResult{Request: l.Request, Failure: FailNotFound} // the demo API answers 404
+		}
 		return LookupResult{Request: l.Request, OK: ok, Values: v}
 	}
 	for _, tt := range []struct {

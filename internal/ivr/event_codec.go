@@ -27,10 +27,11 @@ import (
 //	22 Context (one field per pair, in order: name length:uvarint, name, value)
 //	23 Error (its name)   25 Confidence (IEEE 754 bits)   (24: unused)
 //
-// Zero values are left out. At is nanoseconds since the Unix epoch, as the
-// difference from the previous event's At in the blob (the first from 0):
-// a request's events share their time, so after the first it takes a byte.
-// A zero At is left out (and does not move the base). Times decode in UTC.
+// Zero values are left out. At is kept to the microsecond (as the stores
+// keep times): microseconds since the Unix epoch, as the difference from
+// the previous event's At in the blob (the first from 0): a request's
+// events share their time, so after the first it takes a byte. A zero At
+// is left out (and does not move the base). Times decode in UTC.
 // Kinds and HeardKinds are their numbers: a kind this version
 // does not know decodes as that number (its String is "kind(N)").
 
@@ -73,15 +74,21 @@ const (
 // AppendEvents appends the stored form of evs to dst (see above) and
 // returns it; with a dst of enough capacity it does not allocate.
 func AppendEvents(dst []byte, evs []Event) []byte {
+	return AppendEventsOf(dst, len(evs), func(i int) *Event { return &evs[i] })
+}
+
+// AppendEventsOf is AppendEvents of the n events ev returns, in order
+// (events held in the caller's own type, without copying them).
+func AppendEventsOf(dst []byte, n int, ev func(i int) *Event) []byte {
 	dst = append(dst, eventsVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(evs)))
+	dst = binary.AppendUvarint(dst, uint64(n))
 	var base int64
-	for i := range evs {
+	for i := range n {
 		// Encode the event after a 1-byte length and move it if the
 		// length takes more (events are rarely 128 bytes long).
 		start := len(dst)
 		dst = append(dst, 0)
-		dst = appendEvent(dst, &evs[i], &base)
+		dst = appendEvent(dst, ev(i), &base)
 		n := len(dst) - start - 1
 		if n < 0x80 {
 			dst[start] = byte(n)
@@ -103,10 +110,10 @@ func EncodeEvents(evs []Event) []byte {
 func appendEvent(b []byte, e *Event, base *int64) []byte {
 	b = putInt(b, tagKind, int64(e.Kind))
 	if !e.At.IsZero() {
-		ns := e.At.UnixNano()
+		us := e.At.UnixMicro()
 		b = binary.AppendUvarint(b, tagAt<<1|typeVarint)
-		b = binary.AppendVarint(b, ns-*base)
-		*base = ns
+		b = binary.AppendVarint(b, us-*base)
+		*base = us
 	}
 	b = putStr(b, tagMenu, e.Menu)
 	b = putInt(b, tagHeard, int64(e.Heard))
@@ -253,7 +260,7 @@ func setInt(e *Event, tag uint64, v int64, base *int64) {
 		e.Kind = EventKind(v)
 	case tagAt:
 		*base += v
-		e.At = time.Unix(0, *base).UTC()
+		e.At = time.UnixMicro(*base).UTC()
 	case tagHeard:
 		e.Heard = HeardKind(v)
 	case tagDigits:

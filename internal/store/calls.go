@@ -189,7 +189,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err != nil {
 			return err
 		}
-		if err := d.insertEvents(ctx, tx, calls, refs, now); err != nil {
+		if err := d.insertRequests(ctx, tx, calls, refs, now); err != nil {
 			return err
 		}
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
@@ -460,45 +460,6 @@ func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, erro
 		return nil, "", fmt.Errorf("list calls: %w", err)
 	}
 	return calls, next, nil
-}
-
-// loadEvents fills calls[i].Events for the call with row id ids[i].
-func (d *DB) loadEvents(ctx context.Context, ids []int64, calls []Call) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	index := make(map[int64]int, len(ids))
-	args := make([]any, len(ids))
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		index[id] = i
-		args[i] = id
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT call_ref, at, menu, input, action, revision, node FROM call_events WHERE call_ref IN (`+
-		strings.Join(ph, ", ")+`) ORDER BY call_ref, id`, args...)
-	if err != nil {
-		return fmt.Errorf("load events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			ref                 int64
-			at                  timeCol
-			menu, input, action string
-			e                   Event
-		)
-		if err := rows.Scan(&ref, &at, &menu, &input, &action, &e.Revision, &e.Node); err != nil {
-			return fmt.Errorf("load events: scan: %w", err)
-		}
-		e.Event = legacyEvent(at.T, menu, input, action)
-		i := index[ref]
-		calls[i].Events = append(calls[i].Events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load events: %w", err)
-	}
-	return nil
 }
 
 // A cursor is base64url("v1.<started_at unix µs>.<row id>"): the position

@@ -92,10 +92,6 @@ WHERE calls.from_number = v.column1 AND calls.started_at >= v.column2 AND calls.
     AND calls.id <> v.column4 AND calls.repeated = 0`
 }
 
-const insertEventsPostgres = `INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)
-SELECT c, a, m, i, x, r, d FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-    WITH ORDINALITY AS t(c, a, m, i, x, r, d, n) ORDER BY n`
-
 // sqliteValues is "INSERT ... VALUES (?, ...), ..." with n rows of cols.
 func sqliteValues(head string, cols, n int) string {
 	return head + " VALUES " + valueRows(cols, n)
@@ -117,10 +113,10 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 func preparedQueries(driver string) []string {
 	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL}
 	if driver == DriverPostgres {
-		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertEventsPostgres, markRepeatsPostgres)
+		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
 	}
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
-		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertEvents(size), sqliteMarkRepeats(size))
+		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertRequests(size), sqliteMarkRepeats(size))
 	}
 	return qs
 }
@@ -150,10 +146,6 @@ func sqliteFlowBucket(secs string) string {
 	}
 	fmt.Fprintf(&b, " ELSE %d END", len(flowBuckets))
 	return b.String()
-}
-
-func sqliteInsertEvents(n int) string {
-	return sqliteValues(`INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)`, 7, n)
 }
 
 // prepare prepares preparedQueries once, at Open (a
@@ -299,72 +291,6 @@ func postgresCallColumns(rows []callRow) []any {
 		}
 	}
 	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], ints[0], ints[1], ints[2], texts[5], lasts}
-}
-
-// insertEvents inserts every call's events, calls in batch order and each
-// call's events in order (row ids follow insertion order).
-func (d *DB) insertEvents(ctx context.Context, tx *sql.Tx, calls []CallEvents, refs map[callKey]int64, now time.Time) error {
-	n := 0
-	for _, c := range calls {
-		n += len(c.Events)
-	}
-	if n == 0 {
-		return nil
-	}
-	type row struct {
-		ref int64
-		e   *Event
-	}
-	rows := make([]row, 0, n)
-	for i := range calls {
-		c := &calls[i]
-		ref := refs[callKey{txt(c.Provider), txt(c.CallID)}]
-		for j := range c.Events {
-			rows = append(rows, row{ref, &c.Events[j]})
-		}
-	}
-	at := func(e *Event) time.Time {
-		if e.At.IsZero() {
-			return now
-		}
-		return e.At
-	}
-	if d.driver == DriverPostgres {
-		refCol := make([]int64, n)
-		atCol := make([]time.Time, n)
-		var texts [5][]string
-		for i := range texts {
-			texts[i] = make([]string, n)
-		}
-		for i, r := range rows {
-			refCol[i], atCol[i] = r.ref, at(r.e).UTC().Truncate(time.Microsecond)
-			texts[0][i], texts[1][i], texts[2][i] = txt(r.e.Menu), txt(r.e.Input()), txt(r.e.Action())
-			texts[3][i], texts[4][i] = txt(r.e.Revision), txt(eventNode(r.e))
-		}
-		st, err := d.stmt(ctx, tx, insertEventsPostgres)
-		if err != nil {
-			return fmt.Errorf("prepare event insert: %w", err)
-		}
-		if _, err := st.ExecContext(ctx, refCol, atCol, texts[0], texts[1], texts[2], texts[3], texts[4]); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		return nil
-	}
-	args := make([]any, 0, 7<<maxRowsLog2)
-	return chunks(n, func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteInsertEvents(hi-lo))
-		if err != nil {
-			return fmt.Errorf("prepare event insert: %w", err)
-		}
-		args = args[:0]
-		for _, r := range rows[lo:hi] {
-			args = append(args, r.ref, d.tv(at(r.e)), txt(r.e.Menu), txt(r.e.Input()), txt(r.e.Action()), txt(r.e.Revision), txt(eventNode(r.e)))
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		return nil
-	})
 }
 
 // repeat is one query row of the repeat marking: the calls of caller from

@@ -62,3 +62,30 @@ func ctxT(t testing.TB) context.Context {
 func at(sec int) time.Time {
 	return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
 }
+
+// storedEvents counts every event of every call the store holds (decoded
+// from their call_requests rows).
+func storedEvents(t *testing.T, d *DB) int {
+	t.Helper()
+	rows, err := d.sql.QueryContext(ctxT(t), `SELECT events FROM call_requests`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := decodeEvents(nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(evs)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -102,15 +102,17 @@ func seedBench(ctx context.Context, d *DB, n int) error {
 	}
 	// Event k of call i: main enter, main option, enter the last menu,
 	// invalid or silent there, then how the call ended.
-	eventCols := `c.id, AT,
-        CASE WHEN k.v < 2 THEN 'main' ELSE c.last_menu END,
-        CASE k.v WHEN 1 THEN '' || (c.id % 4 + 1) WHEN 3 THEN CASE WHEN c.id % 2 = 0 THEN 'timeout' ELSE '9' END ELSE '' END,
-        CASE k.v WHEN 0 THEN 'enter' WHEN 1 THEN 'option ' || (c.id % 4 + 1) WHEN 2 THEN 'enter'
+	// Stored as one call_requests row per event, in the JSON form
+	// (requests.go): AT is the event's time in µs on both databases.
+	eventCols := `'t', AT_US,
+        'm', CASE WHEN k.v < 2 THEN 'main' ELSE c.last_menu END,
+        'i', CASE k.v WHEN 1 THEN '' || (c.id % 4 + 1) WHEN 3 THEN CASE WHEN c.id % 2 = 0 THEN 'timeout' ELSE '9' END ELSE '' END,
+        'a', CASE k.v WHEN 0 THEN 'enter' WHEN 1 THEN 'option ' || (c.id % 4 + 1) WHEN 2 THEN 'enter'
             WHEN 3 THEN CASE WHEN c.id % 2 = 0 THEN 'timeout' ELSE 'invalid' END
             ELSE CASE WHEN c.ended_in_flow = 1 THEN 'hangup' WHEN c.transferred = 1 THEN 'transfer +15550000000'
                  WHEN c.fallback = 1 THEN 'fallback flow' ELSE 'say' END END,
-        c.revision,
-        CASE WHEN k.v = 1 THEN 'main/' || (c.id % 4 + 1) WHEN k.v = 0 THEN 'main' ELSE c.last_menu END`
+        'r', c.revision,
+        'n', CASE WHEN k.v = 1 THEN 'main/' || (c.id % 4 + 1) WHEN k.v = 0 THEN 'main' ELSE c.last_menu END`
 	if d.driver == DriverSQLite {
 		base := benchBase.UnixMicro()
 		ts := func(off string) string {
@@ -119,15 +121,17 @@ func seedBench(ctx context.Context, d *DB, n int) error {
 		callsSQL = fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d)
 INSERT INTO calls (%s) SELECT %s FROM seq`, n, common, values(ts))
 		eventsSQL = `WITH k(v) AS (VALUES (0), (1), (2), (3), (4))
-INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)
-SELECT ` + strings.Replace(eventCols, "AT", "c.started_at + k.v * 2000000", 1) + ` FROM calls c CROSS JOIN k ORDER BY c.id, k.v`
+INSERT INTO call_requests (call_ref, at, events)
+SELECT c.id, c.started_at + k.v * 2000000, CAST(json_array(json_object(` + strings.Replace(eventCols, "AT_US", "c.started_at + k.v * 2000000", 1) + `)) AS BLOB)
+FROM calls c CROSS JOIN k ORDER BY c.id, k.v`
 	} else {
 		ts := func(off string) string {
 			return fmt.Sprintf("to_timestamp(%d + i::bigint * %d / %d + %s)", benchBase.Unix(), span, n, off)
 		}
 		callsSQL = fmt.Sprintf(`INSERT INTO calls (%s) SELECT %s FROM generate_series(1::bigint, %d) AS s(i)`, common, values(ts), n)
-		eventsSQL = `INSERT INTO call_events (call_ref, at, menu, input, action, revision, node)
-SELECT ` + strings.Replace(eventCols, "AT", "c.started_at + k.v * interval '2 seconds'", 1) + `
+		eventsSQL = `INSERT INTO call_requests (call_ref, at, events)
+SELECT c.id, c.started_at + k.v * interval '2 seconds', convert_to(json_build_array(json_build_object(` +
+			strings.Replace(eventCols, "AT_US", "(extract(epoch FROM c.started_at) * 1000000)::bigint + k.v * 2000000", 1) + `))::text, 'UTF8')
 FROM calls c CROSS JOIN (VALUES (0), (1), (2), (3), (4)) AS k(v) ORDER BY c.id, k.v`
 	}
 	for _, q := range []string{callsSQL, eventsSQL} {

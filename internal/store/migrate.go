@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,10 +61,14 @@ func migrations(driver string) ([]migration, error) {
 // safe: on PostgreSQL they serialise on an advisory lock keyed by the
 // current schema; on SQLite every write transaction is BEGIN IMMEDIATE, and
 // the applied versions are read inside it.
-func (d *DB) migrate(ctx context.Context) error {
+// Migrations after version upTo are left out (0: none is).
+func (d *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations(d.driver)
 	if err != nil {
 		return err
+	}
+	if upTo > 0 {
+		ms = slices.DeleteFunc(ms, func(m migration) bool { return m.Version > upTo })
 	}
 	if d.driver == DriverPostgres {
 		return d.migratePostgres(ctx, ms)

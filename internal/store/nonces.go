@@ -67,7 +67,7 @@ func (d *DB) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 		}{
 			// Events first: the cascade would do it, but this does not
 			// depend on SQLite's foreign_keys setting of the connection.
-			{`DELETE FROM call_events WHERE call_ref IN (SELECT id FROM calls WHERE started_at < $1)`, d.tv(t), false},
+			{`DELETE FROM call_requests WHERE call_ref IN (SELECT id FROM calls WHERE started_at < $1)`, d.tv(t), false},
 			{`DELETE FROM calls WHERE started_at < $1`, d.tv(t), true},
 			{`DELETE FROM messages WHERE at < $1`, d.tv(t), true},
 			// Webhook events still to deliver are kept whatever their age.

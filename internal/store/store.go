@@ -72,6 +72,22 @@ type DB struct {
 //	postgres://... postgresql://...   a PostgreSQL URL as understood by pgx
 //	                       (runtime parameters such as search_path may be given in the query)
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	d, err := openSchema(ctx, dsn, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.prepare(ctx); err != nil {
+		d.sql.Close()
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
+	}
+	return d, nil
+}
+
+// openSchema connects to the store and applies the migrations up to
+// version upTo (0: all of them). Only Open's store, with every migration
+// and its statements prepared, serves the methods; the upgrade test opens
+// an older schema with it.
+func openSchema(ctx context.Context, dsn string, upTo int) (*DB, error) {
 	var (
 		d   *DB
 		err error
@@ -91,11 +107,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
-	if err := d.migrate(ctx); err != nil {
-		d.sql.Close()
-		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
-	}
-	if err := d.prepare(ctx); err != nil {
+	if err := d.migrate(ctx, upTo); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}

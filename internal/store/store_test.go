@@ -501,10 +501,7 @@ func testRetention(t *testing.T, newDSN newDSN) {
 	if len(calls) != 2 || calls[0].CallID != "C3" || calls[1].CallID != "C2" {
 		t.Errorf("calls left: %+v", calls)
 	}
-	var events int
-	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM call_events`).Scan(&events); err != nil {
-		t.Fatal(err)
-	}
+	events := storedEvents(t, d)
 	if events != 4 {
 		t.Errorf("%d events left, want 4", events)
 	}
