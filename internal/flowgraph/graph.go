@@ -290,8 +290,8 @@ func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec
 		case ivr.KindFetch:
 			said = append(said, "fetch "+a.Request)
 			extra = append(extra, labelled(actionRows(f, menu, "", "lookup", a.OnError), a.Request+" fails: ")...)
-		case ivr.KindSwitch:
-			said = append(said, "switch")
+		case ivr.KindSwitch, ivr.KindSplit:
+			said = append(said, a.Kind)
 			extra = append(extra, branchRows(f, menu, a.Branches)...)
 		case ivr.KindGoto, ivr.KindRedirect:
 			if a.Menu == menu {

@@ -43,7 +43,7 @@ type Event struct {
 	Duration time.Duration
 	Error    Failure // fetch: the kind of failure on_error sees as the variable error ("" = none)
 
-	Reason string // fetch: see above; fallback: the reason; closure: the closure's message or name; step_limit: what limit
+	Reason string // fetch: see above; fallback: the reason; closure: what follows its message (voicemail, hangup, transfer); step_limit: what limit
 	Branch int    // switch, switch_failed: the branch's position (1 = the first)
 	Cond   string // switch: the branch's condition (cut to 60 characters)
 	URL    string // voicemail_done: the recording's URL (cut to 200 characters)

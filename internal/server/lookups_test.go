@@ -19,6 +19,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -86,7 +87,7 @@ func withLookups(t *testing.T, api *accountAPI, logs io.Writer) appOption {
 
 // withLookupsFrom is withLookups serving the flow file at path.
 func withLookupsFrom(t *testing.T, path string, api *accountAPI, logs io.Writer) appOption {
-	flows, err := ivr.NewSource(path, nil)
+	flows, err := publish.NewSource(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,25 +352,5 @@ func TestTooManyLookups(t *testing.T) {
 	}
 	if api.hits() != ivr.MaxLookupsPerStep {
 		t.Fatalf("the API was asked %d times, want %d", api.hits(), ivr.MaxLookupsPerStep)
-	}
-}
-
-func TestWithLookupEvents(t *testing.T) {
-	fetch := ivr.EventFetch
-	ms := time.Millisecond
-	evs := []ivr.Event{{Menu: "m", Kind: ivr.EventEnter}, {Menu: "m", Kind: fetch, Request: "a"}, {Menu: "m", Kind: fetch, Request: "b", Reason: "lookup failed"},
-		{Menu: "m", Kind: fetch, Request: "d", Reason: "no x in the answer"}, {Menu: "m", Kind: ivr.EventSay}}
-	done := []ivr.Event{{Kind: fetch, Request: "a", Outcome: "ok", Status: 200, Duration: 5 * ms}, {Kind: fetch, Request: "b", Outcome: "timeout", Duration: 300 * ms},
-		{Kind: fetch, Request: "d", Outcome: "ok", Status: 200, Duration: 7 * ms}, {Kind: fetch, Request: "c", Outcome: "ok", Duration: ms}}
-	var got []string
-	for _, e := range withLookupEvents(evs, done) {
-		got = append(got, e.Menu+":"+e.Action())
-	}
-	want := "m:enter|m:fetch a: ok, HTTP 200, 5ms|m:fetch b: timeout, 300ms, on_error|m:fetch d: failed (no x in the answer), HTTP 200, 7ms, on_error|m:say|m:fetch c: ok, 1ms"
-	if strings.Join(got, "|") != want {
-		t.Fatalf("got  %s\nwant %s", strings.Join(got, "|"), want)
-	}
-	if evs[1].Action() != "fetch a: ok" {
-		t.Fatal("the engine's events were changed in place")
 	}
 }

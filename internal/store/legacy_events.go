@@ -20,7 +20,7 @@ func legacyEvent(at time.Time, menu, input, action string) ivr.Event {
 	if e.Action() != action {
 		e.Kind, e.Text = ivr.EventText, action
 		e.Key, e.Target, e.Var, e.Vars, e.Numbers, e.Request, e.Outcome = "", "", "", nil, nil, "", ""
-		e.Status, e.Duration, e.Reason, e.Branch, e.Cond = 0, 0, "", 0, ""
+		e.Status, e.Duration, e.Reason, e.Branch, e.Cond, e.Label = 0, 0, "", 0, "", ""
 	}
 	if e.Input() != input {
 		e.Heard, e.Entry, e.Digits, e.Confidence = ivr.HeardText, input, 0, 0
@@ -146,6 +146,10 @@ func legacyAction(e *ivr.Event, a string) {
 		e.Kind, e.Numbers = ivr.EventTransfer, strings.Split(rest, ",")
 	case "fallback":
 		e.Kind, e.Reason = ivr.EventFallback, rest
+	case "closure":
+		e.Kind, e.Reason = ivr.EventClosure, rest
+	case "variant":
+		e.Kind, e.Label = ivr.EventVariant, rest
 	case "switch:":
 		legacySwitch(e, rest)
 	case "fetch":

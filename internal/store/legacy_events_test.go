@@ -58,6 +58,8 @@ func TestLegacyEvent(t *testing.T) {
 		{"dial busy", "next number", ivr.Event{Kind: ivr.EventNextNumber, Heard: ivr.HeardDial, Entry: "busy"}},
 		{"11 digits", "callback number entered", ivr.Event{Kind: ivr.EventCallbackEntered, Heard: ivr.HeardDigits, Digits: 11}},
 		{"", "callback requested", ivr.Event{Kind: ivr.EventCallbackRequested}},
+		{"", "closure voicemail", ivr.Event{Kind: ivr.EventClosure, Reason: "voicemail"}},
+		{"", "variant B", ivr.Event{Kind: ivr.EventVariant, Label: "B"}},
 		{"", "fetch account: ok", ivr.Event{Kind: ivr.EventFetch, Request: "account"}},
 		{"", "fetch account: failed (secret CRM is not set (IVR_SECRET_CRM)), on_error", ivr.Event{Kind: ivr.EventFetch, Request: "account", Reason: "secret CRM is not set (IVR_SECRET_CRM)"}},
 		{"", "fetch account: ok, HTTP 200, 35ms", ivr.Event{Kind: ivr.EventFetch, Request: "account", Outcome: "ok", Status: 200, Duration: 35 * ms}},
