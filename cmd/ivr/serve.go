@@ -175,7 +175,7 @@ func openPublisher(ctx context.Context, cfg *config.Config, flows *publish.Sourc
 	if cfg.Production { // as at start: a flow whose secrets are not set here is refused
 		pub.Validate(func(f *ivr.Flow) []string {
 			var msgs []string
-			for _, err := range cfg.Secrets.Check(f.Secrets()) {
+			for _, err := range append(cfg.Secrets.Check(f.Secrets()), flowCallbackProblems(*cfg, f)...) {
 				msgs = append(msgs, err.Error())
 			}
 			return msgs
