@@ -142,7 +142,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			}
 		}
 		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
-			sum: summarise(b.Events, now)}
+			revision: firstRevision(b.Events), ends: endsCall(b.Events)}
 	}
 	// Call rows are locked and written in one order by every batch (see
 	// lockCallsPostgres); events still go in in batch order.
@@ -155,11 +155,14 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
 			return err
 		}
-		refs, err := d.upsertCalls(ctx, tx, sorted)
+		refs, final, err := d.upsertCalls(ctx, tx, sorted)
 		if err != nil {
 			return err
 		}
 		if err := d.insertRequests(ctx, tx, calls, refs, now); err != nil {
+			return err
+		}
+		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs, final)); err != nil {
 			return err
 		}
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
@@ -295,6 +298,9 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 		}
 		if reported != 0 {
 			return nil // a repeat: call.completed was written already
+		}
+		if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
+			return err
 		}
 		return d.completeCall(ctx, tx, ref, "provider")
 	})
