@@ -203,6 +203,7 @@ func coalesce(batch []CallEvents) []CallEvents {
 	type key struct{ provider, callID string }
 	at := make(map[key]int, len(batch))
 	out := make([]CallEvents, 0, len(batch))
+	var owned []bool // out[i].Events is a copy of ours (appending to it is safe)
 	for _, b := range batch {
 		k := key{b.Provider, b.CallID}
 		i, seen := at[k]
@@ -213,8 +214,17 @@ func coalesce(batch []CallEvents) []CallEvents {
 		}
 		o := &out[i]
 		if len(b.Events) > 0 {
-			// Copy before the first append: the caller's slice stays as it was.
-			o.Events = append(o.Events[:len(o.Events):len(o.Events)], b.Events...)
+			// Copy once, before the first append: the caller's slice stays
+			// as it was (copying at every append made a call with thousands
+			// of entries in a batch quadratic).
+			if owned == nil {
+				owned = make([]bool, len(batch))
+			}
+			if !owned[i] {
+				o.Events = append(make([]Event, 0, 2*(len(o.Events)+len(b.Events))), o.Events...)
+				owned[i] = true
+			}
+			o.Events = append(o.Events, b.Events...)
 		}
 		if o.From == "" {
 			o.From = b.From
