@@ -12,20 +12,34 @@ import (
 )
 
 // checkSecrets checks that every {{secret.NAME}} the flow's requests use is
-// set (IVR_SECRET_NAME or IVR_SECRET_NAME_FILE): production refuses to start
-// without one; local mode warns (those lookups fail, and their on_error runs).
+// set (IVR_SECRET_NAME or IVR_SECRET_NAME_FILE), and that a flow with
+// callback has the providers' REST credentials: production refuses to start
+// without one; local mode warns (those lookups fail, and their on_error
+// runs; callbacks are stored but cannot be placed).
 func checkSecrets(cfg config.Config, f *ivr.Flow, logger *slog.Logger) error {
 	errs := cfg.Secrets.Check(f.Secrets())
-	if len(errs) == 0 {
+	callbacks := flowCallbackProblems(cfg, f)
+	if len(errs) == 0 && len(callbacks) == 0 {
 		return nil
 	}
 	if cfg.Production {
-		return fmt.Errorf("flow secrets: %w", errors.Join(errs...))
+		return fmt.Errorf("flow secrets: %w", errors.Join(append(errs, callbacks...)...))
 	}
 	for _, err := range errs {
 		logger.Warn(err.Error() + " (until then its lookups fail and run their on_error)")
 	}
+	for _, err := range callbacks {
+		logger.Warn(err.Error() + " (until then callbacks are stored but cannot be placed)")
+	}
 	return nil
+}
+
+// flowCallbackProblems: what a flow with callback misses to place calls.
+func flowCallbackProblems(cfg config.Config, f *ivr.Flow) []error {
+	if !f.UsesCallback() {
+		return nil
+	}
+	return cfg.CallbackProblems()
 }
 
 // demoAPI is the base URL at which this process's own demo API answers

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/simulate"
 )
 
@@ -83,7 +84,7 @@ func check(args []string, getenv func(string) string, stdout io.Writer) error {
 		path = "example.yaml (bundled)"
 		_, err = ivr.Parse(path, ivr.Example())
 	} else {
-		_, err = ivr.Load(path)
+		_, err = publish.Load(path)
 	}
 	var problems ivr.Problems
 	if errors.As(err, &problems) {

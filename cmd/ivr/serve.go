@@ -21,6 +21,7 @@ import (
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/guard"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/ngrok"
 	"github.com/ivr-project/ivr/internal/publish"
@@ -117,13 +118,13 @@ func tuneGC() {
 // services are what the server and its background work share: the flow,
 // the store and its queues, the nonce store, the metrics and the webhooks.
 type services struct {
-	flows    *ivr.Source
+	flows    *publish.Source
 	db       *store.DB
 	pub      *publish.Service // the flow revisions, in step with flows
 	events   *store.Writer
 	failures *store.FailureCounter
 	nonces   auth.NonceStore
-	metrics  *server.Metrics
+	metrics  *httpobs.Metrics
 	hooks    *webhook.Worker // nil without IVR_WEBHOOK_URL
 }
 
@@ -134,7 +135,7 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	if err := (auth.URLResolver{PublicBase: cfg.PublicURL}).Validate(); err != nil {
 		return nil, fmt.Errorf("IVR_PUBLIC_URL: %w", err)
 	}
-	flows, err := ivr.NewSource(cfg.FlowPath, logger)
+	flows, err := publish.NewSource(cfg.FlowPath, logger)
 	if err != nil {
 		return nil, fmt.Errorf("load flow: %w (run `ivr check %s` to see every problem)", err, cfg.FlowPath)
 	}
@@ -156,7 +157,7 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	if db.Driver() == "postgres" {
 		s.nonces = db // shared by every instance on this database
 	}
-	s.metrics = server.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
+	s.metrics = httpobs.NewMetrics(func() float64 { return float64(s.events.Depth()) }, func() float64 { return float64(s.events.Dropped()) })
 	if s.hooks, err = newWebhooks(*cfg, db, s.metrics, logger); err != nil {
 		db.Close()
 		return nil, err
@@ -169,12 +170,12 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 // mode: the newest published flow goes live; file mode: the file is
 // recorded), then fills in the call center from the live flow when unset
 // and checks the secrets it names.
-func openPublisher(ctx context.Context, cfg *config.Config, flows *ivr.Source, db *store.DB, logger *slog.Logger) (*publish.Service, error) {
+func openPublisher(ctx context.Context, cfg *config.Config, flows *publish.Source, db *store.DB, logger *slog.Logger) (*publish.Service, error) {
 	pub := publish.New(flows, db, logger)
 	if cfg.Production { // as at start: a flow whose secrets are not set here is refused
 		pub.Validate(func(f *ivr.Flow) []string {
 			var msgs []string
-			for _, err := range cfg.Secrets.Check(f.Secrets()) {
+			for _, err := range append(cfg.Secrets.Check(f.Secrets()), flowCallbackProblems(*cfg, f)...) {
 				msgs = append(msgs, err.Error())
 			}
 			return msgs
@@ -377,7 +378,7 @@ func refreshSecrets(ctx context.Context, secrets *config.Secrets, every time.Dur
 }
 
 // reloadOnHUP re-reads the flow file on SIGHUP (Reload logs and counts the result).
-func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *ivr.Source) {
+func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, flows *publish.Source) {
 	for {
 		select {
 		case <-ctx.Done():

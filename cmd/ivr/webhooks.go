@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/config"
-	"github.com/ivr-project/ivr/internal/server"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/tick"
 	"github.com/ivr-project/ivr/internal/webhook"
@@ -16,7 +16,7 @@ import (
 
 // newWebhooks turns the outbox on and returns its delivery worker when
 // IVR_WEBHOOK_URL is set; nil otherwise.
-func newWebhooks(cfg config.Config, db *store.DB, metrics *server.Metrics, logger *slog.Logger) (*webhook.Worker, error) {
+func newWebhooks(cfg config.Config, db *store.DB, metrics *httpobs.Metrics, logger *slog.Logger) (*webhook.Worker, error) {
 	if cfg.WebhookURL == "" {
 		return nil, nil
 	}

@@ -59,6 +59,13 @@ type Config struct {
 	PlivoToken       string   // PLIVO_AUTH_TOKEN
 	PlivoMasterToken string   // PLIVO_MASTER_AUTH_TOKEN
 
+	// Outbound calls (callbacks) through the providers' REST APIs.
+	TwilioAccountSID string // TWILIO_ACCOUNT_SID
+	PlivoAuthID      string // PLIVO_AUTH_ID
+	TwilioAPIURL     string // IVR_TWILIO_API_URL (default https://api.twilio.com)
+	PlivoAPIURL      string // IVR_PLIVO_API_URL (default https://api.plivo.com)
+	CallbackFrom     string // IVR_CALLBACK_FROM: caller ID of callbacks ("" = the number the caller called)
+
 	// Defense in depth.
 	TLSCertFile       string
 	TLSKeyFile        string
@@ -154,10 +161,16 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookURL:        e.str("IVR_WEBHOOK_URL", ""),
 		WebhookSecret:     e.secret("IVR_WEBHOOK_SECRET"),
 		WebhookTimeout:    e.duration("IVR_WEBHOOK_TIMEOUT", 10*time.Second),
+		TwilioAccountSID:  e.str("TWILIO_ACCOUNT_SID", ""),
+		PlivoAuthID:       e.str("PLIVO_AUTH_ID", ""),
+		TwilioAPIURL:      strings.TrimRight(e.str("IVR_TWILIO_API_URL", "https://api.twilio.com"), "/"),
+		PlivoAPIURL:       strings.TrimRight(e.str("IVR_PLIVO_API_URL", "https://api.plivo.com"), "/"),
+		CallbackFrom:      e.str("IVR_CALLBACK_FROM", ""),
 	}
 	e.readMore(&c)
 	errs := append(e.errs, c.pairProblems()...)
 	errs = append(errs, c.webhookProblems()...)
+	errs = append(errs, c.outboundProblems()...)
 	if c.Production {
 		errs = append(errs, c.productionProblems()...)
 	}
@@ -374,6 +387,36 @@ func (c Config) productionProblems() []error {
 	}
 	if c.PublicURL == "" && !c.TrustProxy {
 		errs = append(errs, errors.New("production: set IVR_PUBLIC_URL to the https URL the providers call (or IVR_TRUST_PROXY_HEADERS=true behind a proxy you run)"))
+	}
+	return errs
+}
+
+// outboundProblems checks the settings of outbound calls that are set.
+func (c Config) outboundProblems() []error {
+	var errs []error
+	if c.CallbackFrom != "" && !ValidE164(c.CallbackFrom) {
+		errs = append(errs, fmt.Errorf("IVR_CALLBACK_FROM=%q: write the caller ID of callbacks in E.164, like +15551234567", c.CallbackFrom))
+	}
+	for name, v := range map[string]string{"IVR_TWILIO_API_URL": c.TwilioAPIURL, "IVR_PLIVO_API_URL": c.PlivoAPIURL} {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s=%q: write an absolute http(s) URL (the default is the provider's own API)", name, v))
+		} else if c.Production && u.Scheme != "https" {
+			errs = append(errs, fmt.Errorf("production: %s must be https (requests carry the account's credentials)", name))
+		}
+	}
+	return errs
+}
+
+// CallbackProblems lists what outbound calls miss on the enabled
+// providers: a flow with callback needs them (production refuses the flow
+// without them).
+func (c Config) CallbackProblems() []error {
+	var errs []error
+	if c.Providers["twilio"] && (c.TwilioAccountSID == "" || len(c.TwilioTokens) == 0) {
+		errs = append(errs, errors.New("the flow has callback: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN so callbacks can be placed through Twilio's API (or leave twilio out of IVR_PROVIDERS)"))
+	}
+	if c.Providers["plivo"] && (c.PlivoAuthID == "" || c.PlivoToken == "") {
+		errs = append(errs, errors.New("the flow has callback: set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN so callbacks can be placed through Plivo's API (or leave plivo out of IVR_PROVIDERS)"))
 	}
 	return errs
 }

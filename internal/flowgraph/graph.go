@@ -290,8 +290,8 @@ func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec
 		case ivr.KindFetch:
 			said = append(said, "fetch "+a.Request)
 			extra = append(extra, labelled(actionRows(f, menu, "", "lookup", a.OnError), a.Request+" fails: ")...)
-		case ivr.KindSwitch:
-			said = append(said, "switch")
+		case ivr.KindSwitch, ivr.KindSplit:
+			said = append(said, a.Kind)
 			extra = append(extra, branchRows(f, menu, a.Branches)...)
 		case ivr.KindGoto, ivr.KindRedirect:
 			if a.Menu == menu {
@@ -307,11 +307,13 @@ func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec
 			row.Text = "✖ hang up"
 		case ivr.KindVoicemail:
 			row.Text = "✉ voicemail"
+		case ivr.KindCallback:
+			row.Text = CallbackText(a.Callback)
 		case ivr.KindTransfer:
 			if a.Transfer == nil {
 				continue
 			}
-			row.Text = "☎ " + strings.Join(TransferNumbers(a.Transfer), ", ")
+			row.Text = TransferText(a.Transfer)
 			if na := a.Transfer.NoAnswer; len(na) > 0 {
 				for _, r := range actionRows(f, menu, "", "noanswer", na) {
 					r.Text = "no answer: " + r.Text
@@ -364,4 +366,42 @@ func TransferNumbers(t *ivr.Transfer) []string {
 		return t.Numbers
 	}
 	return t.To
+}
+
+// TransferText is a transfer's row: what it dials, in turn or at once,
+// whether the agent hears a whisper (and must press a key) and what context
+// goes with it.
+func TransferText(t *ivr.Transfer) string {
+	sep := ", "
+	if t.Sequential {
+		sep = " → "
+	}
+	text := "☎ " + strings.Join(TransferNumbers(t), sep)
+	if t.Whisper != "" {
+		text += " · whisper"
+		if t.AcceptKey != "" {
+			text += " (accept " + t.AcceptKey + ")"
+		}
+	}
+	if len(t.Context) > 0 {
+		names := make([]string, len(t.Context))
+		for i, c := range t.Context {
+			names[i] = c.Name
+		}
+		text += " · context " + strings.Join(names, ", ")
+	}
+	return text
+}
+
+// CallbackText is a callback's row: whom it calls back, and whether the
+// number is read back first.
+func CallbackText(c *ivr.Callback) string {
+	if c == nil {
+		return "☏ callback"
+	}
+	text := "☏ callback " + c.Number
+	if c.Confirm {
+		text += " (confirmed)"
+	}
+	return text
 }

@@ -49,13 +49,17 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 const CollectOption = "collect"
 
 // branchRows are a switch's rows: each condition (else last) and what its
-// branch does; a branch that ends neither the call nor the menu goes on
-// with the actions after the switch (↓).
+// branch does, or a split's: each variant's label (weight) and what it
+// does; a branch that ends neither the call nor the menu goes on with the
+// actions after the switch or split (↓).
 func branchRows(f *ivr.Flow, menu string, branches []ivr.Branch) []rowSpec {
 	var rows []rowSpec
 	for _, b := range branches {
 		label := "if " + b.If + ": "
-		if b.If == "" {
+		switch {
+		case b.Label != "":
+			label = fmt.Sprintf("%s (%d): ", b.Label, b.Weight)
+		case b.If == "":
 			label = "else: "
 		}
 		rows = append(rows, labelled(actionRows(f, menu, "", "branch", b.Actions), label)...)

@@ -109,3 +109,29 @@ func TestLayoutInput(t *testing.T) {
 		}
 	}
 }
+
+func TestLayoutSplit(t *testing.T) {
+	g := Layout(parse(t, `
+menus:
+  main:
+    greeting: "Hi."
+    options:
+      "1":
+        split:
+          - {label: short, weight: 30, do: {goto: billing}}
+          - {label: long, weight: 70, do: [{say: "More."}]}
+  billing:
+    greeting: "Billing."
+    options: {"1": hangup}
+`))
+	var rows []string
+	for _, r := range nodeByID(g, "m:main").Rows {
+		rows = append(rows, r.Class+"|"+r.Key+"|"+r.Text)
+	}
+	got := strings.Join(rows, "\n")
+	for _, want := range []string{"option|1|split ↻", "branch||short (30): → billing", "branch||long (70): say ↓"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no row %q in:\n%s", want, got)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (f *Flow) flowOf(as []Action) (exits, bool) {
 		case KindFetch:
 			n, _ := f.flowOf(a.OnError) // on_error that reaches its end goes on after the fetch
 			merge(n)
-		case KindSwitch:
+		case KindSwitch, KindSplit: // a split's variants have no If: one always runs
 			ends := false
 			for j := range a.Branches {
 				n, falls := f.flowOf(a.Branches[j].Actions)

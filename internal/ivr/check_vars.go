@@ -131,7 +131,7 @@ func (c *varCheck) list(as []Action, in varMask, cur *Menu) (varMask, bool) {
 			if falls {
 				in |= out
 			}
-		case KindSwitch:
+		case KindSwitch, KindSplit: // a split's variants have no If: one always runs
 			acc, ends := varMask(0), true
 			hasElse := false
 			for j := range a.Branches {

@@ -25,7 +25,10 @@ import (
 // otherwise as text. Compared with a string literal (status == "active",
 // account == "00123") it compares as text. A variable compared with a number
 // literal that does not read as a number is never equal, never less and never
-// greater. from, to, provider and language are plain text.
+// greater. from, to, provider and language are plain text; open is true or
+// false (within the flow's hours now); now_hour (0-23) and now_weekday (1 =
+// Monday .. 7 = Sunday) are whole numbers in the hours' time zone (UTC
+// without hours). The time is the request's (Call.Now): the engine reads no clock.
 
 // cmpValue is a variable's value as conditions see it.
 type cmpValue struct{ s string }
@@ -168,7 +171,7 @@ func (v *condVisitor) Visit(node *ast.Node) {
 		}
 		if name != ErrorName && !isCondName(name, v.known) {
 			all := append(append([]string(nil), v.known...), callNames...)
-			v.fail(n, "condition: unknown name %q: conditions read the flow's variables and from, to, provider, language%s", name, suggest(name, all))
+			v.fail(n, "condition: unknown name %q: conditions read the flow's variables and %s%s", name, strings.Join(callNames, ", "), suggest(name, all))
 			return
 		}
 		for _, s := range v.c.names {
@@ -193,7 +196,10 @@ func (v *condVisitor) Visit(node *ast.Node) {
 }
 
 // callNames are the call details conditions may read.
-var callNames = []string{"from", "to", "provider", "language"}
+var callNames = []string{"from", "to", "provider", "language", "open", "now_hour", "now_weekday"}
+
+// callTypes are the types of callNames that are not text.
+var callTypes = map[string]any{"open": true, "now_hour": 0, "now_weekday": 0}
 
 func isCondName(name string, vars []string) bool {
 	for _, s := range callNames {
@@ -217,6 +223,9 @@ func condEnv(vars []string) map[string]any {
 	}
 	for _, n := range callNames {
 		env[n] = ""
+		if t, ok := callTypes[n]; ok {
+			env[n] = t
+		}
 	}
 	return env
 }

@@ -10,6 +10,9 @@ import (
 const (
 	PathDialDone      = "action/dial-done"
 	PathVoicemailDone = "action/voicemail-done"
+	// PathTranscription receives a voicemail's transcript from the provider;
+	// the server answers it (the engine has no step there).
+	PathTranscription = "action/transcription"
 	menuPrefix        = "menu/"
 )
 
@@ -38,6 +41,10 @@ func (f *Flow) Step(req Request) (Result, error) {
 		}
 	}
 	switch {
+	case req.Path == "" && req.Closure != nil:
+		if err := r.closed(req.Closure); err != nil {
+			return Result{}, err
+		}
 	case req.Path == "":
 		r.answer()
 	case strings.HasPrefix(req.Path, menuPrefix):
@@ -431,6 +438,8 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 		return r.fetch(a, cur)
 	case KindSwitch:
 		return r.switchOn(a, cur)
+	case KindSplit:
+		return r.split(a, cur)
 	case KindGoto:
 		r.event(id, "", "goto "+a.Menu)
 		if cur != nil && cur.ID != a.Menu {
@@ -471,13 +480,18 @@ func (r *runner) voicemail(a *Action, cur *Menu) {
 		r.steps = append(r.steps, r.prompt(&vm.Prompt[j], cur))
 	}
 	st := state{Lang: r.lang, Menu: curID(cur), Ref: a.ref}
-	r.steps = append(r.steps, Record{
+	rec := Record{
 		Action:           Target{Path: PathVoicemailDone, Query: r.encode(st)},
 		MaxLengthSeconds: vm.MaxLengthSeconds,
 		FinishOnKey:      vm.FinishKey,
 		TimeoutSeconds:   vm.TimeoutSeconds,
 		PlayBeep:         vm.Beep,
-	}, Hangup{})
+	}
+	if vm.Transcribe {
+		// No variables: the transcript is stored, never spoken or branched on.
+		rec.Transcription = &Target{Path: PathTranscription, Query: state{Menu: curID(cur)}.encode()}
+	}
+	r.steps = append(r.steps, rec, Hangup{})
 	r.event(curID(cur), "", "voicemail")
 }
 

@@ -252,3 +252,14 @@ func (r *runner) parentContext(ref string) []ContextValue {
 	}
 	return nil
 }
+
+// UsesCallback reports whether an action of the flow is a callback (the
+// server then needs the providers' REST credentials).
+func (f *Flow) UsesCallback() bool {
+	for _, a := range f.refs {
+		if a.Kind == KindCallback {
+			return true
+		}
+	}
+	return false
+}

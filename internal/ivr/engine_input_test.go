@@ -300,3 +300,30 @@ menus:
 		}
 	})
 }
+
+// TestExampleTellsFailuresApart: the example's account lookup tells "no
+// such account" (a 404) from a system that does not answer.
+func TestExampleTellsFailuresApart(t *testing.T) {
+	for _, tt := range []struct {
+		fail Failure
+		say  string
+		last string
+	}{
+		{FailNotFound, "Sorry, we could not find that account.", "redirect"},
+		{FailTimeout, "Our account system is not answering right now. Let me connect you with someone who can help.", "dial"},
+		{FailUnavailable, "Our account system is not answering right now. Let me connect you with someone who can help.", "dial"},
+	} {
+		t.Run(string(tt.fail), func(t *testing.T) {
+			c := &caller{t: t, f: mustExample(t), sealer: testSealer(t), call: Call{Provider: "twilio", ID: "x", From: "+15551234567", To: "+15550100001", Now: openTime},
+				fn: func(l Lookup) LookupResult { return LookupResult{Request: l.Request, Failure: tt.fail} }}
+			c.step("", Input{})
+			res := c.step(c.next(), Input{Digits: "999999#"})
+			if got := says(res); len(got) == 0 || got[0] != tt.say {
+				t.Errorf("says %q, want %q first", got, tt.say)
+			}
+			if got := summary(res.Steps); !strings.HasPrefix(got[len(got)-1], tt.last) {
+				t.Errorf("steps %v, want the last to be %s", got, tt.last)
+			}
+		})
+	}
+}

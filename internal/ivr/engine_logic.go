@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // openVars reads the call's variables from the sealed token of the URL.
@@ -195,8 +196,9 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 }
 
 // lookup returns the result of req for this step: the next of
-// req.Lookups, or it asks for the lookup (r.need). why is "" when the
-// lookup succeeded, else a short reason, and fail its kind.
+// req.Lookups, or it asks for the lookup (r.need), even one that cannot be
+// sent (Lookup.Unsent). why is "" when the lookup succeeded, else a short
+// reason, and fail its kind.
 func (r *runner) lookup(req *HTTPRequest) (LookupResult, string, Failure) {
 	if r.used < len(r.lookups) {
 		res := r.lookups[r.used]
@@ -204,6 +206,9 @@ func (r *runner) lookup(req *HTTPRequest) (LookupResult, string, Failure) {
 		if res.Request != req.Name {
 			r.err = fmt.Errorf("lookup %d is for request %q, the flow asked for %q", r.used, res.Request, req.Name)
 			return res, "error", FailUnavailable
+		}
+		if res.Unsent != "" {
+			return res, res.Unsent, res.failure()
 		}
 		if !res.OK {
 			return res, "lookup failed", res.failure()
@@ -217,14 +222,26 @@ func (r *runner) lookup(req *HTTPRequest) (LookupResult, string, Failure) {
 	}
 	l, why, fail := r.build(req)
 	if why != "" {
-		return LookupResult{Request: req.Name}, why, fail
+		// Asked for like any other lookup, so the results never shift.
+		l = Lookup{Request: req.Name, Method: req.Method, Timeout: req.Timeout, Save: req.saveMap(), Unsent: why, unsentFail: fail}
 	}
-	if r.used >= MaxLookupsPerStep {
+	if r.used >= MaxFetchesPerStep || l.Unsent == "" && r.sent() >= MaxLookupsPerStep {
 		r.err = fmt.Errorf("more than %d lookups in one step (request %q): the flow loops through fetch; put a menu between them", MaxLookupsPerStep, req.Name)
 		return LookupResult{}, "error", FailUnavailable
 	}
 	r.need = &l
 	return LookupResult{}, "", ""
+}
+
+// sent counts the step's lookups so far that were sent.
+func (r *runner) sent() int {
+	n := 0
+	for _, res := range r.lookups[:r.used] {
+		if res.Unsent == "" {
+			n++
+		}
+	}
+	return n
 }
 
 // switchOn runs the first branch whose condition holds (else: the else
@@ -265,5 +282,16 @@ func (r *runner) condEnv() map[string]any {
 	}
 	env["from"], env["to"], env["provider"], env["language"] = r.call.From, r.call.To, r.call.Provider, r.lang
 	env[ErrorName] = string(r.failure)
+	env["open"] = r.f.Hours.Open(r.call.Now)
+	lt := r.call.Now.In(r.f.Hours.Location())
+	env["now_hour"], env["now_weekday"] = lt.Hour(), isoWeekday(lt.Weekday())
 	return env
+}
+
+// isoWeekday numbers days from 1 = Monday to 7 = Sunday.
+func isoWeekday(d time.Weekday) int {
+	if d == time.Sunday {
+		return 7
+	}
+	return int(d)
 }

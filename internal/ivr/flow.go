@@ -1,8 +1,8 @@
 // Package ivr is the phone menu domain: the flow file format (YAML), its
 // loading and checking, the pure engine that turns a call's request into
-// provider-neutral Steps, the call state that rides in action URL queries, and
-// hot reload of the flow file. It does no I/O on the call path and never
-// imports net/http, the XML renderers, auth or the server.
+// provider-neutral Steps and the call state that rides in action URL queries.
+// It does no I/O (reading and watching the flow file is publish.Source's job)
+// and never imports net/http, the XML renderers, auth or the server.
 //
 // The flow format is described in FORMAT.md next to this file; Example returns
 // a bundled flow that uses every feature.
@@ -62,6 +62,10 @@ type Request struct {
 	// anything else (busy, no-answer, failed, canceled, timeout, "") runs the
 	// transfer's no_answer actions.
 	DialStatus string
+	// Closure, when set, is the line's closure switch, on at Call.Now: a new
+	// call (the answer URL) hears its message and its next step instead of
+	// the flow. Other paths ignore it: calls already in a menu go on.
+	Closure *Closure
 	// RecordingURL is the provider's RecordingUrl on
 	// "action/voicemail-done"; it only goes into the call's events.
 	RecordingURL string
@@ -229,6 +233,7 @@ const (
 	KindFetch       = "fetch"
 	KindSwitch      = "switch"
 	KindCallback    = "callback"
+	KindSplit       = "split"
 )
 
 // Action is one thing a flow does. Kind says which fields matter.
@@ -247,7 +252,7 @@ type Action struct {
 	Set       []Assign   // set: in file order
 	Request   string     // fetch: the request's name
 	OnError   []Action   // fetch: run when the lookup fails
-	Branches  []Branch   // switch: if branches in order, then else (If == "")
+	Branches  []Branch   // switch: if branches in order, then else (If == ""); split: the variants
 	Callback  *Callback  // callback
 	Line, Col int
 
@@ -258,10 +263,10 @@ type Action struct {
 }
 
 // Control reports whether the action always ends its action list
-// (everything but say, play, pause, set_language, set, fetch and switch).
+// (everything but say, play, pause, set_language, set, fetch, switch and split).
 func (a *Action) Control() bool {
 	switch a.Kind {
-	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch:
+	case KindSay, KindPlay, KindPause, KindSetLanguage, KindSet, KindFetch, KindSwitch, KindSplit:
 		return false
 	}
 	return true
@@ -314,6 +319,7 @@ type Voicemail struct {
 	TimeoutSeconds   int
 	Beep             bool
 	Thanks           []Action
+	Transcribe       bool // ask the provider for a transcript (delivered to PathTranscription)
 }
 
 // SMSConfig holds keyword replies for text messages.

@@ -78,8 +78,12 @@ func stepThrough(fl *Flow, req Request) (Result, error) {
 		if err != nil || res.Need == nil {
 			return res, err
 		}
-		if len(res.Steps) > 0 || len(res.Events) > 0 || i > MaxLookupsPerStep {
+		if len(res.Steps) > 0 || len(res.Events) > 0 || i > MaxFetchesPerStep {
 			return res, errors.New("a lookup result did not move the step on")
+		}
+		if res.Need.Unsent != "" {
+			req.Lookups = append(req.Lookups, res.Need.UnsentResult())
+			continue
 		}
 		r := LookupResult{Request: res.Need.Request, OK: i%2 == 1, Values: map[string]string{}}
 		for v := range res.Need.Save {

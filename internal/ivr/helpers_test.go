@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,14 @@ func testSealer(t testing.TB) Sealer {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// Load parses the flow file at path for a test (the engine reads no files:
+// publish.Load does for the program).
+func Load(path string) (*Flow, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
 }

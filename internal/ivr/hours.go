@@ -13,13 +13,22 @@ type Hours struct {
 	TimeZone string
 	Weekly   [7][]Span // indexed by time.Weekday; empty = closed all day
 	Holidays []Holiday
-	Closed   []Action
+	// Overrides replace a date's weekly hours (and its holiday): shorter
+	// hours, or closed all day. At most one per date.
+	Overrides []Override
+	Closed    []Action
 
 	loc *time.Location
 }
 
 // Span is an opening span in minutes since local midnight, [From, To).
 type Span struct{ From, To int }
+
+// Override is one date's own hours: Spans (empty = closed all day).
+type Override struct {
+	Date  Holiday // Year 0 = every year
+	Spans []Span
+}
 
 // Holiday is a closed date; Year 0 = every year.
 type Holiday struct {
@@ -30,23 +39,56 @@ type Holiday struct {
 
 // Open reports whether the business is open at t. A zero t (unknown time)
 // counts as open so that callers are never shut out by a missing clock.
+// A date's override wins over its holiday and its weekly hours; an override
+// for one year wins over an every-year one.
 func (h *Hours) Open(t time.Time) bool {
 	if h == nil || t.IsZero() {
 		return true
 	}
-	loc := h.loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	lt := t.In(loc)
+	lt := t.In(h.Location())
 	y, m, d := lt.Date()
+	min := lt.Hour()*60 + lt.Minute()
+	if o := h.override(y, m, d); o != nil {
+		return inSpans(o.Spans, min)
+	}
 	for _, hd := range h.Holidays {
-		if hd.Month == m && hd.Day == d && (hd.Year == 0 || hd.Year == y) {
+		if hd.on(y, m, d) {
 			return false
 		}
 	}
-	min := lt.Hour()*60 + lt.Minute()
-	for _, s := range h.Weekly[lt.Weekday()] {
+	return inSpans(h.Weekly[lt.Weekday()], min)
+}
+
+// Location is the hours' time zone (UTC when unset).
+func (h *Hours) Location() *time.Location {
+	if h == nil || h.loc == nil {
+		return time.UTC
+	}
+	return h.loc
+}
+
+// override is the date's override: a dated one first, else an every-year one.
+func (h *Hours) override(y int, m time.Month, d int) *Override {
+	var yearly *Override
+	for i := range h.Overrides {
+		o := &h.Overrides[i]
+		if !o.Date.on(y, m, d) {
+			continue
+		}
+		if o.Date.Year != 0 {
+			return o
+		}
+		yearly = o
+	}
+	return yearly
+}
+
+func (hd Holiday) on(y int, m time.Month, d int) bool {
+	return hd.Month == m && hd.Day == d && (hd.Year == 0 || hd.Year == y)
+}
+
+func inSpans(spans []Span, min int) bool {
+	for _, s := range spans {
 		if min >= s.From && min < s.To {
 			return true
 		}

@@ -37,8 +37,11 @@ type Assign struct {
 }
 
 // Branch is one branch of a switch: If is the condition's text, "" for else.
+// A split's variants are Branches too, with a Label and a Weight and no If.
 type Branch struct {
 	If        string
+	Label     string // split variant
+	Weight    int    // split variant: its share of the calls
 	Actions   []Action
 	Line, Col int
 

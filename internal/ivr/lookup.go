@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
-// MaxLookupsPerStep is how many lookups one webhook step may ask for; a step
+// MaxLookupsPerStep is how many lookups one webhook step may send; a step
 // that needs more is an error (the server answers the fallback).
-const MaxLookupsPerStep = 5
+// MaxFetchesPerStep also counts the lookups that cannot be sent (Unsent),
+// which the step asks for too: a caller's loop never needs more rounds.
+const (
+	MaxLookupsPerStep = 5
+	MaxFetchesPerStep = 4 * MaxLookupsPerStep
+)
 
 // Lookup is one of the flow's HTTP requests, ready to send: templates
 // expanded in one pass (a substituted value is never expanded again), values
@@ -23,6 +28,18 @@ type Lookup struct {
 	Body    []byte            // POST: JSON; nil for GET
 	Timeout time.Duration     // default 3s, at most 10s (checked at load)
 	Save    map[string]string // variable name -> path in the JSON answer ("account.status", "items.0.id")
+	// Unsent is why the lookup cannot be sent ("" = send it): a secret that
+	// is not set, a URL that is not http(s) once expanded, an empty path
+	// segment. The caller sends nothing and hands back UnsentResult: a
+	// local failure is an outcome like any other, so the step's results,
+	// matched by position, never shift.
+	Unsent     string
+	unsentFail Failure // the on_error's error for Unsent
+}
+
+// UnsentResult is the result of a lookup that was not sent (Unsent != "").
+func (l Lookup) UnsentResult() LookupResult {
+	return LookupResult{Request: l.Request, Unsent: l.Unsent, Failure: l.unsentFail}
 }
 
 // LogValue implements slog.LogValuer: name, method and host only, never the
@@ -53,6 +70,7 @@ type LookupResult struct {
 	// Failure says what went wrong when not OK; on_error reads it as the
 	// variable error. "" when not OK reads as FailUnavailable.
 	Failure Failure
+	Unsent  string // the Lookup's Unsent: it failed before it was sent
 }
 
 // Failure is why a fetch failed: the value of the variable error in its

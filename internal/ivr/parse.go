@@ -2,8 +2,6 @@ package ivr
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,31 +33,6 @@ const (
 	defaultVMThanks        = "Thank you for your message. Goodbye."
 	maxTransferNumbers     = 10
 )
-
-// Load reads and parses the flow file at path.
-func Load(path string) (*Flow, error) {
-	data, err := readFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data)
-}
-
-func readFile(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load flow %s: %w", path, err)
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("load flow %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("load flow %s: file is more than the %d bytes allowed", path, MaxFileSize)
-	}
-	return data, nil
-}
 
 // Parse reads a flow file. name is used in problem positions. A bad file
 // gives an error of type Problems listing every problem found.

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage, KindSet, KindFetch, KindSwitch, KindCallback}
+	kindKeys   = []string{KindSay, KindPlay, KindPause, KindGoto, KindBack, KindTop, KindRedirect, KindTransfer, KindVoicemail, KindHangup, KindSetLanguage, KindSet, KindFetch, KindSwitch, KindCallback, KindSplit}
 	actionKeys = append(slices.Clone(kindKeys), "voice", "language", "loop", "on_error")
 )
 
@@ -31,8 +31,8 @@ func (p *parser) actions(n *yaml.Node, what string, prompt bool) []Action {
 		}
 		if i < len(items)-1 && a.Control() {
 			p.errf(items[i+1], "%s: nothing after %s is ever run; move it before %s or remove it", what, a.Kind, a.Kind)
-		} else if i < len(items)-1 && a.Kind == KindSwitch && endsAll([]Action{a}) {
-			p.errf(items[i+1], "%s: every branch of the switch before this (else included) ends the call or moves on, so this is never run; move it into a branch or remove it", what)
+		} else if i < len(items)-1 && (a.Kind == KindSwitch || a.Kind == KindSplit) && endsAll([]Action{a}) {
+			p.errf(items[i+1], "%s: every branch of the %s before this (else included) ends the call or moves on, so this is never run; move it into a branch or remove it", what, a.Kind)
 		}
 		out = append(out, a)
 	}
@@ -188,6 +188,9 @@ func (p *parser) actionValue(a *Action, kind *pair, ok bool) bool {
 	case KindSwitch:
 		a.Branches = p.branches(v)
 		ok = ok && a.Branches != nil
+	case KindSplit:
+		a.Branches = p.variants(v)
+		ok = ok && a.Branches != nil
 	}
 	return ok
 }
@@ -225,15 +228,16 @@ func (p *parser) text(n *yaml.Node, ok bool) (Text, bool) {
 	return t, ok
 }
 
-// endsAll reports whether as can never reach its end: a control action, or a
-// switch with else whose every branch ends.
+// endsAll reports whether as can never reach its end: a control action, a
+// switch with else whose every branch ends, or a split whose every variant
+// ends (a split's variants have no If, like an else: one always runs).
 func endsAll(as []Action) bool {
 	for i := range as {
 		a := &as[i]
 		if a.Control() {
 			return true
 		}
-		if a.Kind != KindSwitch {
+		if a.Kind != KindSwitch && a.Kind != KindSplit {
 			continue
 		}
 		hasElse, all := false, true

@@ -277,7 +277,7 @@ func (p *parser) varName(n *yaml.Node, name string) bool {
 	case name == ErrorName:
 		p.errf(n, "%q is a reserved name: in a fetch's on_error it says why the fetch failed; choose another variable name", name)
 	case isReserved(name):
-		p.errf(n, "%q is a reserved name (from, to, provider, language, call_center, secret, demo_api): choose another variable name", name)
+		p.errf(n, "%q is a reserved name (%s): choose another variable name", name, strings.Join(reservedNames, ", "))
 	case len(name) > MaxVarNameLen || !varNameRE.MatchString(name):
 		p.errf(n, "variable name %q: use 1 to %d letters, digits and _, not starting with a digit", truncate(name, 40), MaxVarNameLen)
 	default:

@@ -9,7 +9,7 @@ import (
 
 var (
 	transferKeys = []string{"to", "caller_id", "timeout", "no_answer", "ring", "whisper", "accept_key", "context"}
-	vmKeys       = []string{"prompt", "max_length", "finish_key", "timeout", "beep", "thanks"}
+	vmKeys       = []string{"prompt", "max_length", "finish_key", "timeout", "beep", "thanks", "transcribe"}
 )
 
 func (p *parser) transfer(n *yaml.Node) *Transfer {
@@ -218,6 +218,10 @@ func (p *parser) voicemail(n *yaml.Node) *Voicemail {
 		case "beep":
 			if v, ok := p.boolean(kv.v, k); ok {
 				vm.Beep = v
+			}
+		case "transcribe":
+			if v, ok := p.boolean(kv.v, k); ok {
+				vm.Transcribe = v
 			}
 		}
 	}

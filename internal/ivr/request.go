@@ -33,7 +33,7 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string, Failure) {
 		}
 		return urlEscape(r.value(name))
 	})
-	l := Lookup{Request: req.Name, Method: req.Method, URL: u, Timeout: req.Timeout, Save: make(map[string]string, len(req.Save))}
+	l := Lookup{Request: req.Name, Method: req.Method, URL: u, Timeout: req.Timeout, Save: req.saveMap()}
 	if len(req.Headers) > 0 {
 		l.Headers = make(map[string]string, len(req.Headers))
 		for _, h := range req.Headers {
@@ -48,9 +48,6 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string, Failure) {
 	if req.Body != nil {
 		l.Body = r.body(nil, req.Body)
 	}
-	for _, s := range req.Save {
-		l.Save[s.Var] = s.Path
-	}
 	if missing != "" {
 		return Lookup{}, "secret " + missing + " is not set (IVR_SECRET_" + missing + ")", FailRefused
 	}
@@ -64,6 +61,15 @@ func (r *runner) build(req *HTTPRequest) (Lookup, string, Failure) {
 		return Lookup{}, "the URL is not http(s)", FailRefused
 	}
 	return l, "", ""
+}
+
+// saveMap is the Lookup's Save: variable name -> path in the answer.
+func (req *HTTPRequest) saveMap() map[string]string {
+	m := make(map[string]string, len(req.Save))
+	for _, s := range req.Save {
+		m[s.Var] = s.Path
+	}
+	return m
 }
 
 // expandURL expands a request's URL template. Values are URL-encoded, so

@@ -17,3 +17,6 @@ func contentRevision(text []byte) string {
 	sum := sha256.Sum256(text)
 	return hex.EncodeToString(sum[:6])
 }
+
+// Text is the flow's text as it was parsed.
+func (f *Flow) Text() []byte { return f.text }

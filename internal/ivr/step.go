@@ -71,6 +71,10 @@ type Record struct {
 	FinishOnKey      string
 	TimeoutSeconds   int // silence that ends the recording
 	PlayBeep         bool
+	// Transcription, when set, asks the provider to transcribe the
+	// recording and deliver the text to this URL (Twilio transcribe +
+	// transcribeCallback, Plivo transcriptionType=auto + transcriptionUrl).
+	Transcription *Target
 }
 
 // Redirect sends the call to another of our URLs.

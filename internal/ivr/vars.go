@@ -32,8 +32,9 @@ var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 const ErrorName = "error"
 
 // reservedNames cannot be variables: the call's details, the call center
-// number, secrets, the local demo API and a failed fetch's error.
-var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api", ErrorName}
+// number, secrets, the local demo API, a failed fetch's error and the clock
+// names conditions read.
+var reservedNames = []string{"from", "to", "provider", "language", "call_center", "secret", "demo_api", ErrorName, "open", "now_hour", "now_weekday"}
 
 // variable is one name and its value.
 type variable struct{ name, value string }

@@ -35,10 +35,11 @@ const (
 	KindMissingField = "missing_field" // a save path names nothing (or null, an object, an array)
 	KindBreakerOpen  = "breaker_open"  // the API failed repeatedly: not asked for a while
 	KindError        = "error"         // the request could not be made (DNS, refused, TLS, ...)
+	KindUnsent       = "unsent"        // the engine could not build it (a secret not set, a bad URL): not sent
 )
 
 // Kinds lists every outcome kind (for metrics that should exist at zero).
-var Kinds = []string{KindOK, KindTimeout, KindStatus, KindTooLarge, KindBadJSON, KindMissingField, KindBreakerOpen, KindError}
+var Kinds = []string{KindOK, KindTimeout, KindStatus, KindTooLarge, KindBadJSON, KindMissingField, KindBreakerOpen, KindError, KindUnsent}
 
 // Limits and defaults.
 const (
@@ -140,6 +141,9 @@ type Outcome struct {
 // timeout. It never fails: a failure is an Outcome whose Result is not OK.
 func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	start := time.Now()
+	if l.Unsent != "" { // the engine's own failure: nothing to send, not the API's fault
+		return Outcome{Result: l.UnsentResult(), Kind: KindUnsent, Err: errors.New(l.Unsent)}
+	}
 	if ctx.Err() != nil { // no time left before asking: not the API's failure
 		return Outcome{Result: LookupResult{Request: l.Request, Failure: ivr.FailTimeout}, Kind: KindTimeout,
 			Err: errors.New("no time left in the call's deadline"), Duration: time.Since(start)}

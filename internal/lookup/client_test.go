@@ -325,3 +325,24 @@ func TestErrorsKeepSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestDoUnsent: a lookup the engine could not build (Unsent) is not sent,
+// does not count against its breaker, and hands back its own result.
+func TestDoUnsent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c := New(Options{Failures: 1})
+	for range 3 {
+		o := c.Do(context.Background(), Lookup{Request: "a", Method: "GET", URL: srv.URL, Unsent: "secret X is not set (IVR_SECRET_X)"})
+		if o.Kind != KindUnsent || o.Result.OK || o.Result.Request != "a" || o.Result.Unsent == "" || o.Err == nil {
+			t.Fatalf("outcome %+v", o)
+		}
+	}
+	if o := c.Do(context.Background(), Lookup{Request: "a", Method: "GET", URL: srv.URL}); o.Kind != KindStatus && o.Kind != KindBadJSON {
+		t.Errorf("after unsent lookups the request is %s (breaker counted them?)", o.Kind)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the API was asked %d times, want 1 (unsent lookups sent)", n)
+	}
+}

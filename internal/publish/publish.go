@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/clip"
@@ -32,13 +33,14 @@ const FileAuthor = "file"
 
 // Service publishes flows and follows the store.
 type Service struct {
-	src    *ivr.Source
+	src    *Source
 	db     *store.DB
 	logger *slog.Logger
 
 	mu       sync.Mutex // serialises publishes and syncs of this process
 	applied  int64      // the revision the live flow is (0 = not known yet)
 	validate func(*ivr.Flow) []string
+	closure  atomic.Pointer[store.Closure] // the newest revision's closure (nil = off)
 }
 
 // Validate adds checks a flow must pass to be published beyond the file's
@@ -47,7 +49,7 @@ type Service struct {
 func (s *Service) Validate(fn func(*ivr.Flow) []string) { s.validate = fn }
 
 // New returns the service for src (file mode when src has a path) on db.
-func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
+func New(src *Source, db *store.DB, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,7 +60,7 @@ func New(src *ivr.Source, db *store.DB, logger *slog.Logger) *Service {
 func (s *Service) FileMode() bool { return s.src.Path() != "" }
 
 // Source is the live flow.
-func (s *Service) Source() *ivr.Source { return s.src }
+func (s *Service) Source() *Source { return s.src }
 
 // Sync brings the live flow and the store in step once: in store mode it
 // applies the newest revision (seeding an empty store with the live text);
@@ -92,6 +94,11 @@ func (s *Service) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.closure.Store(rev.Closure)
+	if rev.Hash == s.src.Flow().Revision() && s.applied != 0 {
+		s.applied = rev.ID // a closure change: the text is the same
+		return nil
+	}
 	if err := s.src.Set([]byte(rev.Text)); err != nil {
 		// Logged by Set; an older binary may not read a newer flow.
 		s.applied = rev.ID
@@ -121,6 +128,7 @@ func (s *Service) recordFileLocked(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	s.closure.Store(latest.Closure)
 	if err == nil && latest.Hash == f.Revision() {
 		s.applied = latest.ID
 		return nil
@@ -165,7 +173,7 @@ func (s *Service) Live(ctx context.Context) (store.FlowRevision, error) {
 // Check parses text as a flow would be published; the error is
 // ivr.Problems when it does not pass `ivr check`.
 func (s *Service) Check(text []byte) (*ivr.Flow, error) {
-	name := ivr.PublishedName
+	name := PublishedName
 	if s.FileMode() {
 		name = filepath.Base(s.src.Path())
 	}
@@ -196,9 +204,10 @@ func (s *Service) Publish(ctx context.Context, base int64, text []byte, author, 
 	if err := s.syncLocked(ctx); err != nil {
 		return store.FlowRevision{}, err
 	}
-	if base != s.applied {
+	if base != s.applied && !s.sameTextLocked(ctx, base) {
 		return store.FlowRevision{}, fmt.Errorf("%w (live revision %d, draft based on %d)", store.ErrConflict, s.applied, base)
 	}
+	base = s.applied
 	rev := store.FlowRevision{Author: author, Note: note, Hash: f.Revision(), Text: string(text)}
 	if s.FileMode() {
 		if err := writeAtomic(s.src.Path(), text); err != nil {
@@ -219,6 +228,54 @@ func (s *Service) Publish(ctx context.Context, base int64, text []byte, author, 
 	}
 	s.applied = rev.ID
 	s.logger.Info("flow published", "revision", rev.ID, "author", author, "note", clip.Runes(note, 201))
+	return rev, nil
+}
+
+// sameTextLocked reports whether revision base has the live text: the
+// revisions since are closure changes (or a round trip back to the same
+// text), so a draft based on it loses nobody's edit.
+func (s *Service) sameTextLocked(ctx context.Context, base int64) bool {
+	if base <= 0 || base > s.applied {
+		return false
+	}
+	rev, err := s.db.FlowRevisionByID(ctx, base)
+	return err == nil && rev.Hash == s.src.Flow().Revision()
+}
+
+// Closure is the closure switch on at t, or nil: the newest revision's as
+// of the last sync (Follow keeps it fresh), ended by itself at its Until.
+func (s *Service) Closure(t time.Time) *store.Closure {
+	c := s.closure.Load()
+	if !c.OnAt(t) {
+		return nil
+	}
+	return c
+}
+
+// SetClosure sets (c non-nil) or lifts (nil) the closure switch by author:
+// a new revision with the live text, so the change is in the history and
+// every instance applies it on its next sync.
+func (s *Service) SetClosure(ctx context.Context, c *store.Closure, author string) (store.FlowRevision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.syncLocked(ctx); err != nil {
+		return store.FlowRevision{}, err
+	}
+	note := "closure lifted"
+	if c != nil {
+		note = "closure set: then " + c.Then
+		if c.Until != nil {
+			note += ", until " + c.Until.UTC().Format(time.RFC3339)
+		}
+		note += ": " + clip.Line(c.Message, 120)
+	}
+	rev, err := s.db.SetClosure(ctx, c, author, note)
+	if err != nil {
+		return store.FlowRevision{}, err
+	}
+	s.closure.Store(c)
+	s.applied = rev.ID
+	s.logger.Info("closure switch changed", "revision", rev.ID, "author", author, "on", c != nil)
 	return rev, nil
 }
 

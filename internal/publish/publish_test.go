@@ -29,7 +29,7 @@ func TestStoreModeSaysWhenItServesARecordedFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("name: Account line\nmenus:\n  main:\n    greeting: Hi.\n    options: {\"1\": hangup}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fileSrc, err := ivr.NewSource(path, nil)
+	fileSrc, err := NewSource(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestStoreModeSaysWhenItServesARecordedFile(t *testing.T) {
 	}
 
 	var log bytes.Buffer
-	src, err := ivr.NewSource("", nil)
+	src, err := NewSource("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestPublishValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	src, err := ivr.NewSource("", nil)
+	src, err := NewSource("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

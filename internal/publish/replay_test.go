@@ -177,3 +177,23 @@ func TestCallInputsLookups(t *testing.T) {
 		t.Fatalf("lookups = %v, want %v", lookups, want)
 	}
 }
+
+// TestReplayLookupWithSecret: replay has no secrets, so a request that
+// needs one cannot be built; it still replays the outcome the call recorded
+// (it used to run on_error whatever the call did, and a sent fetch after it
+// took its recorded outcome).
+func TestReplayLookupWithSecret(t *testing.T) {
+	recorded := record(t, mustParse(t, replayLive), "CA1", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}})
+	live := mustParse(t, replaceAll(replayLive, map[string]string{
+		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
+	}))
+	changed, unfaithful := Replay(live, live, []store.Call{recorded})
+	if len(changed) != 0 || unfaithful != 0 {
+		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
+	}
+	draft := mustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
+	changed, _ = Replay(live, draft, []store.Call{recorded})
+	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
+		t.Errorf("changed %+v; want live main, account, (hangup)", changed)
+	}
+}

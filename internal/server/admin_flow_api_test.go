@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
@@ -55,7 +56,7 @@ func forEachFlowStore(t *testing.T, flowPath func(t *testing.T) string, fn func(
 				}
 				t.Cleanup(func() { db.Close() })
 				d := e.deps
-				d.Store, d.Publisher, d.Metrics, d.Failures = db, nil, NewMetrics(nil, nil), nil
+				d.Store, d.Publisher, d.Metrics, d.Failures = db, nil, httpobs.NewMetrics(nil, nil), nil
 				h, err := New(d)
 				if err != nil {
 					t.Fatal(err)

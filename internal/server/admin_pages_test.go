@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ivr-project/ivr/internal/admin"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 )
@@ -236,7 +237,7 @@ func TestAdminFallbackCounts(t *testing.T) {
 		f.Add("plivo", store.FailureRefused, "replayed_nonce")
 	}
 
-	falls, total := storedByReason(context.Background(), e.deps, store.FailureFallback)
+	falls, total := admin.StoredByReason(context.Background(), admin.Deps{Store: e.deps.Store, Failures: e.deps.Failures, Logger: e.deps.Logger}, store.FailureFallback)
 	byReason := map[string]float64{}
 	for _, f := range falls {
 		byReason[f.Reason] = f.Count

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ivr-project/ivr/internal/auth"
+	"github.com/ivr-project/ivr/internal/httpobs"
 )
 
 // The benchmarks below drive one request at a time through the real router
@@ -128,7 +127,7 @@ func noFallbacks(b *testing.B, e *opsEnv) {
 }
 
 // counterSum adds every sample of a counter family in the registry.
-func counterSum(m *Metrics, name string) float64 {
+func counterSum(m *httpobs.Metrics, name string) float64 {
 	mfs, err := m.Registry.Gather()
 	if err != nil {
 		panic(err)
@@ -342,50 +341,4 @@ func BenchmarkTwilioStatusDistinct(b *testing.B) {
 	})
 	b.StopTimer()
 	reportCPU(b, cpu0)
-}
-
-// BenchmarkRouteLabel is the metric label of a matched route: chi's
-// RoutePattern (joins the patterns on every call) against routeLabels'
-// cache of it, which observe uses on every request.
-func BenchmarkRouteLabel(b *testing.B) {
-	rc := chi.NewRouteContext()
-	rc.RoutePatterns = []string{"/twilio/*", "/voice/menu/{id}"}
-	b.Run("RoutePattern", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			_ = patternLabel(rc)
-		}
-	})
-	b.Run("cached", func(b *testing.B) {
-		l := &routeLabels{}
-		b.ReportAllocs()
-		for b.Loop() {
-			_ = l.label(rc)
-		}
-	})
-}
-
-// BenchmarkVoiceHeaders is setting the answer's two headers: Header().Set
-// (canonicalises the key, allocates a slice) against assigning the
-// provider's preallocated slices, as handleVoice does.
-func BenchmarkVoiceHeaders(b *testing.B) {
-	ct, ns := []string{"text/xml"}, []string{"no-store"}
-	b.Run("Set", func(b *testing.B) {
-		h := http.Header{}
-		b.ReportAllocs()
-		for b.Loop() {
-			clear(h)
-			h.Set("Content-Type", "text/xml")
-			h.Set("Cache-Control", "no-store")
-		}
-	})
-	b.Run("assigned", func(b *testing.B) {
-		h := http.Header{}
-		b.ReportAllocs()
-		for b.Loop() {
-			clear(h)
-			h["Content-Type"] = ct[:1:1]
-			h["Cache-Control"] = ns[:1:1]
-		}
-	})
 }

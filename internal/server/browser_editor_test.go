@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/testutil"
@@ -37,15 +38,15 @@ func serveT(t *testing.T, h http.Handler) string {
 
 // secondInstance is another server on e's store, with its own flow source
 // that only learns of publishes by polling the revisions table.
-func secondInstance(t *testing.T, e *adminEnv) (*ivr.Source, *publish.Service) {
+func secondInstance(t *testing.T, e *adminEnv) (*publish.Source, *publish.Service) {
 	t.Helper()
-	src, err := ivr.NewSource("", nil)
+	src, err := publish.NewSource("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub := publish.New(src, e.db, nil)
 	d := e.deps
-	d.Flows, d.Publisher, d.Metrics, d.Failures = src, pub, NewMetrics(nil, nil), nil
+	d.Flows, d.Publisher, d.Metrics, d.Failures = src, pub, httpobs.NewMetrics(nil, nil), nil
 	h, err := New(d)
 	if err != nil {
 		t.Fatal(err)

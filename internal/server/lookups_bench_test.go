@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
+	"github.com/ivr-project/ivr/internal/publish"
 )
 
 // The lookup benchmarks compare one webhook step, a caller entering an
@@ -70,7 +70,7 @@ func benchCollectStep(b *testing.B, withLookup bool) (*opsEnv, *http.Request, st
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	flows, err := ivr.NewSource(path, nil)
+	flows, err := publish.NewSource(path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

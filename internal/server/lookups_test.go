@@ -19,6 +19,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -86,7 +87,7 @@ func withLookups(t *testing.T, api *accountAPI, logs io.Writer) appOption {
 
 // withLookupsFrom is withLookups serving the flow file at path.
 func withLookupsFrom(t *testing.T, path string, api *accountAPI, logs io.Writer) appOption {
-	flows, err := ivr.NewSource(path, nil)
+	flows, err := publish.NewSource(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,23 +352,5 @@ func TestTooManyLookups(t *testing.T) {
 	}
 	if api.hits() != ivr.MaxLookupsPerStep {
 		t.Fatalf("the API was asked %d times, want %d", api.hits(), ivr.MaxLookupsPerStep)
-	}
-}
-
-func TestWithLookupEvents(t *testing.T) {
-	evs := []ivr.Event{{Menu: "m", Action: "enter"}, {Menu: "m", Action: "fetch a: ok"}, {Menu: "m", Action: "fetch b: failed (lookup failed), on_error"},
-		{Menu: "m", Action: "fetch d: failed (no x in the answer), on_error"}, {Menu: "m", Action: "say"}}
-	done := []ivr.Event{{Input: "fetch a", Action: "fetch a: ok, HTTP 200, 5ms"}, {Input: "fetch b", Action: "fetch b: timeout, 300ms"},
-		{Input: "fetch d", Action: "fetch d: ok, HTTP 200, 7ms"}, {Input: "fetch c", Action: "fetch c: ok, 1ms"}}
-	var got []string
-	for _, e := range withLookupEvents(evs, done) {
-		got = append(got, e.Menu+":"+e.Action)
-	}
-	want := "m:enter|m:fetch a: ok, HTTP 200, 5ms|m:fetch b: timeout, 300ms, on_error|m:fetch d: failed (no x in the answer), HTTP 200, 7ms, on_error|m:say|m:fetch c: ok, 1ms"
-	if strings.Join(got, "|") != want {
-		t.Fatalf("got  %s\nwant %s", strings.Join(got, "|"), want)
-	}
-	if evs[1].Action != "fetch a: ok" {
-		t.Fatal("the engine's events were changed in place")
 	}
 }

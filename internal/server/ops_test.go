@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/buildinfo"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -31,7 +32,7 @@ type opsEnv struct {
 	h       http.Handler
 	db      *store.DB
 	events  *store.Writer
-	metrics *Metrics
+	metrics *httpobs.Metrics
 }
 
 // newOpsEnv builds it on newTestApp; noEvents leaves the Writer out
@@ -45,7 +46,7 @@ func newOpsEnv(tb testing.TB, noEvents bool) *opsEnv {
 		d.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 		if noEvents {
 			d.Events = nil
-			d.Metrics = NewMetrics(nil, nil)
+			d.Metrics = httpobs.NewMetrics(nil, nil)
 		}
 	})
 	return &opsEnv{h: a.handler, db: a.db, events: a.deps.Events, metrics: a.deps.Metrics}

@@ -1,31 +1,26 @@
-// Package server is the HTTP layer: every route (routes.go), the middleware
-// order, the handlers, and the fallback rule: whatever goes wrong on a voice
-// route, the answer is HTTP 200 with the provider's apology-and-dial XML.
+// Package server is the HTTP layer's wiring: New, every route and the
+// middleware order (routes.go). The provider side's handlers are in
+// internal/voice, the admin side's in internal/admin, what both share to
+// observe requests in internal/httpobs.
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/buildinfo"
 	"github.com/ivr-project/ivr/internal/config"
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
 	"github.com/ivr-project/ivr/internal/publish"
-	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/voice"
 	"github.com/ivr-project/ivr/internal/xml"
 )
 
@@ -33,7 +28,7 @@ import (
 type Deps struct {
 	Config config.Config
 	Logger *slog.Logger
-	Flows  *ivr.Source
+	Flows  *publish.Source
 	// Publisher publishes flows and keeps the revisions (nil = one on
 	// Flows and Store; the caller runs its Follow to see other instances'
 	// publishes).
@@ -44,7 +39,7 @@ type Deps struct {
 	// insights (nil: only the in-memory metrics count them).
 	Failures *store.FailureCounter
 	Nonces   auth.NonceStore
-	Metrics  *Metrics
+	Metrics  *httpobs.Metrics
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 so a load balancer stops sending new calls. nil: never.
 	Draining func() bool
@@ -82,204 +77,39 @@ func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	d.Logger = slog.New(capLogs(d.Logger.Handler())) // what a request sends is logged capped
+	d.Logger = slog.New(httpobs.CapLogs(d.Logger.Handler())) // what a request sends is logged capped
 	if d.Metrics == nil {
-		d.Metrics = NewMetrics(nil, nil)
+		d.Metrics = httpobs.NewMetrics(nil, nil)
 	}
 	if d.Build == (buildinfo.Info{}) {
 		d.Build = buildinfo.Read()
 	}
-	d.Metrics.registerBuild(d.Build)
+	d.Metrics.RegisterBuild(d.Build)
 	if d.Publisher == nil {
 		d.Publisher = publish.New(d.Flows, d.Store, d.Logger)
 	}
-	twilio, plivo, err := newProviders(xml.FallbackConfig{
+	twilio, plivo, err := voice.NewProviders(xml.FallbackConfig{
 		Text:     d.Config.FallbackText,
 		Voice:    d.Config.FallbackVoice,
 		Language: d.Config.FallbackLanguage,
 		Number:   d.Config.CallCenter,
-	})
+	}, d.Render)
 	if err != nil {
 		return nil, fmt.Errorf("render fallback: %w", err)
 	}
-	if d.Render != nil {
-		for _, p := range []*provider{twilio, plivo} {
-			name := p.Provider
-			p.render = func(base string, steps []ivr.Step) ([]byte, error) { return d.Render(name, base, steps) }
-		}
-	}
-	lk, err := newLookups(d)
+	lk, err := voice.NewLookups(voice.LookupDeps{Config: d.Config, Logger: d.Logger, Metrics: d.Metrics,
+		Client: d.Lookups, Sealer: d.Sealer, DemoAPI: d.DemoAPI})
 	if err != nil {
 		return nil, err
 	}
 	r := chi.NewRouter()
-	addRoutes(r, deps{Deps: d, tokens: signingTokens(d.Config), lookups: lk}, twilio, plivo)
+	addRoutes(r, deps{Deps: d, tokens: voice.SigningTokens(d.Config), lookups: lk}, twilio, plivo)
 	return r, nil
 }
 
 // deps is Deps plus what New derives from it.
 type deps struct {
 	Deps
-	tokens  tokens
-	lookups *lookups
-}
-
-// newLookups builds the voice routes' lookup runner from d.
-func newLookups(d Deps) (*lookups, error) {
-	client := d.Lookups
-	if client == nil {
-		client = lookup.New(lookup.Options{Logger: d.Logger, OnBreaker: func(request, _, to string) {
-			d.Metrics.Breakers.WithLabelValues(request, to).Inc()
-		}})
-	}
-	sealer := d.Sealer
-	if sealer == nil {
-		var err error
-		if d.Config.StateKey != nil {
-			sealer, err = seal.New(d.Config.StateKey)
-		} else if d.Config.Production {
-			err = errors.New("production: set IVR_STATE_KEY")
-		} else {
-			d.Logger.Info("IVR_STATE_KEY is not set: call state is sealed with a key made for this process " +
-				"(calls in progress do not survive a restart or move to another instance; production mode requires the key)")
-			sealer, err = seal.NewRandom()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("state key: %w", err)
-		}
-	}
-	lk := &lookups{client: client, metrics: d.Metrics, logger: d.Logger, sealer: sealer,
-		budget: lookupBudget(d.Config.VoiceDeadline)}
-	if d.Config.Secrets != nil {
-		lk.secrets = d.Config.Secrets.Get
-	}
-	if !d.Config.Production {
-		lk.demoAPI = strings.TrimRight(d.DemoAPI, "/")
-	}
-	return lk, nil
-}
-
-// tokens are the auth tokens each provider's routes verify with. A provider
-// with no token configured gets a random in-process secret instead: nothing
-// from outside can sign with it (its routes accept nothing, as the contract
-// says), while the admin "Try it" can still play calls through the real
-// signed path. It is never printed.
-type tokens struct {
-	twilio, twilioSecondary, plivo string
-}
-
-func signingTokens(cfg config.Config) tokens {
-	t := tokens{twilio: randomToken(), plivo: randomToken()}
-	if len(cfg.TwilioTokens) > 0 {
-		t.twilio = cfg.TwilioTokens[0]
-	}
-	if len(cfg.TwilioTokens) > 1 {
-		t.twilioSecondary = cfg.TwilioTokens[1]
-	}
-	if cfg.PlivoToken != "" {
-		t.plivo = cfg.PlivoToken
-	}
-	return t
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// newRequestID returns a short random id for logs.
-func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// reqInfo travels in the request context so that the outermost middleware
-// can count the outcome decided deep inside.
-type reqInfo struct {
-	id      string
-	outcome string
-}
-
-type ctxKey struct{}
-
-// reqCtx is the context observe hands down: it carries the reqInfo itself
-// (one allocation for both, instead of a context.WithValue node and a reqInfo).
-type reqCtx struct {
-	context.Context
-	ri reqInfo
-}
-
-func (c *reqCtx) Value(key any) any {
-	if key == (ctxKey{}) {
-		return &c.ri
-	}
-	return c.Context.Value(key)
-}
-
-func info(ctx context.Context) *reqInfo {
-	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
-		return ri
-	}
-	return &reqInfo{}
-}
-
-// routeLabels caches chi's RoutePattern() (a string built on every call) by
-// the matched patterns. Its keys come from the registered routes, never from
-// the request, so it stays as small as the route table.
-type routeLabels struct {
-	mu     sync.RWMutex
-	labels map[routeKey]string
-}
-
-// routeKey is the matched pattern list of a route nested at most 4 deep.
-type routeKey [4]string
-
-// label is rc.RoutePattern(), or "unmatched" when that is empty.
-func (l *routeLabels) label(rc *chi.Context) string {
-	if rc == nil {
-		return "unmatched"
-	}
-	if len(rc.RoutePatterns) > len(routeKey{}) {
-		return patternLabel(rc)
-	}
-	var k routeKey
-	copy(k[:], rc.RoutePatterns)
-	l.mu.RLock()
-	s, ok := l.labels[k]
-	l.mu.RUnlock()
-	if ok {
-		return s
-	}
-	s = patternLabel(rc)
-	l.mu.Lock()
-	if l.labels == nil {
-		l.labels = make(map[routeKey]string)
-	}
-	l.labels[k] = s
-	l.mu.Unlock()
-	return s
-}
-
-func patternLabel(rc *chi.Context) string {
-	if p := rc.RoutePattern(); p != "" {
-		return p
-	}
-	return "unmatched"
-}
-
-// observe gives each request an id, then counts and times it by route and outcome.
-func observe(m *Metrics, providerName string) func(http.Handler) http.Handler {
-	routes := &routeLabels{}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ctx := &reqCtx{Context: r.Context(), ri: reqInfo{id: newRequestID(), outcome: "ok"}}
-			next.ServeHTTP(w, r.WithContext(ctx))
-			route := routes.label(chi.RouteContext(r.Context()))
-			m.Requests.WithLabelValues(providerName, route, ctx.ri.outcome).Inc()
-			m.Latency.WithLabelValues(providerName, route).Observe(time.Since(start).Seconds())
-		})
-	}
+	tokens  voice.Tokens
+	lookups *voice.Lookups
 }

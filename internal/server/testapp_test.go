@@ -19,7 +19,8 @@ import (
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/config"
-	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/httpobs"
+	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -49,7 +50,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows, err := ivr.NewSource("", nil)
+	flows, err := publish.NewSource("", nil)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		Store:   db,
 		Events:  events,
 		Nonces:  auth.NewMemoryNonces(1000, time.Hour),
-		Metrics: NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) }),
+		Metrics: httpobs.NewMetrics(func() float64 { return float64(events.Depth()) }, func() float64 { return float64(events.Dropped()) }),
 	}
 	for _, o := range opts {
 		o(&d)

@@ -23,6 +23,9 @@ type FlowRevision struct {
 	Note   string    `json:"note"`
 	Hash   string    `json:"hash"`
 	Text   string    `json:"text,omitempty"`
+	// Closure is the closure switch as of this revision (nil = off); a
+	// publish carries the newest revision's on.
+	Closure *Closure `json:"closure,omitempty"`
 }
 
 // ErrConflict is returned by PublishFlow when base is not the newest
@@ -32,17 +35,16 @@ var ErrConflict = errors.New("store: the flow was published since this draft was
 // PublishFlow stores rev (its Author, Note, Hash and Text) as revision
 // base+1 if base is the newest revision (0 = none yet); otherwise it returns
 // ErrConflict (wrapped) and stores nothing. Concurrent publishes on one
-// database serialise: exactly one of two with the same base wins.
+// database serialise: exactly one of two with the same base wins. The
+// closure switch of revision base carries on (rev.Closure is ignored).
 func (d *DB) PublishFlow(ctx context.Context, base int64, rev FlowRevision) (FlowRevision, error) {
 	if rev.At.IsZero() {
 		rev.At = d.now()
 	}
 	rev.At = rev.At.UTC().Truncate(time.Microsecond)
 	err := d.write(ctx, func(tx *sql.Tx) error {
-		if d.driver == DriverPostgres {
-			if _, err := tx.ExecContext(ctx, `LOCK TABLE flow_revisions IN EXCLUSIVE MODE`); err != nil {
-				return err
-			}
+		if err := d.lockRevisions(ctx, tx); err != nil {
+			return err
 		}
 		var latest sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM flow_revisions`).Scan(&latest); err != nil {
@@ -51,9 +53,19 @@ func (d *DB) PublishFlow(ctx context.Context, base int64, rev FlowRevision) (Flo
 		if latest.Int64 != base {
 			return fmt.Errorf("%w (live revision %d, draft based on %d)", ErrConflict, latest.Int64, base)
 		}
-		rev.ID = base + 1
-		_, err := tx.ExecContext(ctx, `INSERT INTO flow_revisions (id, at, author, note, hash, text) VALUES ($1, $2, $3, $4, $5, $6)`,
-			rev.ID, d.tv(rev.At), txt(rev.Author), txt(rev.Note), rev.Hash, txt(rev.Text))
+		closure := ""
+		if base > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT closure FROM flow_revisions WHERE id = $1`, base).Scan(&closure); err != nil {
+				return err
+			}
+		}
+		c, err := decodeClosure(closure)
+		if err != nil {
+			return err
+		}
+		rev.ID, rev.Closure = base+1, c
+		_, err = tx.ExecContext(ctx, `INSERT INTO flow_revisions (id, at, author, note, hash, text, closure) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			rev.ID, d.tv(rev.At), txt(rev.Author), txt(rev.Note), rev.Hash, txt(rev.Text), closure)
 		return err
 	})
 	if err != nil {
@@ -65,18 +77,19 @@ func (d *DB) PublishFlow(ctx context.Context, base int64, rev FlowRevision) (Flo
 // LatestFlow returns the newest revision with its text, or ErrNotFound when
 // none was ever published.
 func (d *DB) LatestFlow(ctx context.Context) (FlowRevision, error) {
-	return d.flowRevision(ctx, `SELECT id, at, author, note, hash, text FROM flow_revisions ORDER BY id DESC LIMIT 1`)
+	return d.flowRevision(ctx, `SELECT id, at, author, note, hash, text, closure FROM flow_revisions ORDER BY id DESC LIMIT 1`)
 }
 
 // FlowRevisionByID returns revision id with its text, or ErrNotFound.
 func (d *DB) FlowRevisionByID(ctx context.Context, id int64) (FlowRevision, error) {
-	return d.flowRevision(ctx, `SELECT id, at, author, note, hash, text FROM flow_revisions WHERE id = $1`, id)
+	return d.flowRevision(ctx, `SELECT id, at, author, note, hash, text, closure FROM flow_revisions WHERE id = $1`, id)
 }
 
 func (d *DB) flowRevision(ctx context.Context, q string, args ...any) (FlowRevision, error) {
 	var r FlowRevision
 	var at timeCol
-	err := d.sql.QueryRowContext(ctx, q, args...).Scan(&r.ID, &at, &r.Author, &r.Note, &r.Hash, &r.Text)
+	var closure string
+	err := d.sql.QueryRowContext(ctx, q, args...).Scan(&r.ID, &at, &r.Author, &r.Note, &r.Hash, &r.Text, &closure)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FlowRevision{}, fmt.Errorf("flow revision: %w", ErrNotFound)
 	}
@@ -84,6 +97,9 @@ func (d *DB) flowRevision(ctx context.Context, q string, args ...any) (FlowRevis
 		return FlowRevision{}, fmt.Errorf("read flow revision: %w", err)
 	}
 	r.At = at.T
+	if r.Closure, err = decodeClosure(closure); err != nil {
+		return FlowRevision{}, fmt.Errorf("read flow revision %d: %w", r.ID, err)
+	}
 	return r, nil
 }
 

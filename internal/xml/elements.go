@@ -94,8 +94,9 @@ func (d dialect) gatherPrompts(w *writer, name string, prompts []ivr.Step) error
 	return nil
 }
 
-// record writes a voicemail recording; both dialects spell it alike.
-func record(w *writer, base string, s ivr.Record) error {
+// record writes a voicemail recording; the dialects differ only in how
+// they ask for a transcript.
+func (d dialect) record(w *writer, base string, s ivr.Record) error {
 	if err := checkRecord(s); err != nil {
 		return err
 	}
@@ -112,6 +113,16 @@ func record(w *writer, base string, s ivr.Record) error {
 		w.attrInt("timeout", s.TimeoutSeconds)
 	}
 	w.attrBool("playBeep", s.PlayBeep)
+	if t := s.Transcription; t != nil {
+		if d == dialectPlivo {
+			w.attr("transcriptionType", "auto")
+			w.attrURL("transcriptionUrl", base, *t)
+			w.attr("transcriptionMethod", "POST")
+		} else {
+			w.attr("transcribe", "true")
+			w.attrURL("transcribeCallback", base, *t)
+		}
+	}
 	w.endEmpty()
 	return nil
 }

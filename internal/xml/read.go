@@ -99,6 +99,10 @@ type Record struct {
 	Method      string // "GET" or "POST"
 	Follow      bool   // the action's answer is played (false: Plivo redirect="false")
 	FinishOnKey string
+	// Transcription is where the provider posts the recording's transcript
+	// ("" = none asked): Twilio transcribeCallback with transcribe="true",
+	// Plivo transcriptionUrl.
+	Transcription string
 }
 
 // Redirect continues the call with the document at URL.
@@ -365,13 +369,17 @@ func twilioVerb(e *element, nested bool) Verb {
 		return d
 	case "Record":
 		// Without an action Twilio requests the current document again.
-		return Record{
+		r := Record{
 			Action:      e.attrOr("action", ""),
 			Post:        true,
 			Method:      httpMethod(e.attrOr("method", "POST")),
 			Follow:      true,
 			FinishOnKey: e.attrOr("finishOnKey", "1234567890*#"),
 		}
+		if !isFalse(e.attrOr("transcribe", "false")) {
+			r.Transcription = e.attrOr("transcribeCallback", "")
+		}
+		return r
 	case "Redirect":
 		return Redirect{URL: e.text, Method: httpMethod(e.attrOr("method", "POST"))}
 	case "Hangup":
@@ -452,11 +460,12 @@ func plivoVerb(e *element, nested bool) Verb {
 	case "Record":
 		action := e.attrOr("action", "")
 		return Record{
-			Action:      action,
-			Post:        action != "",
-			Method:      httpMethod(e.attrOr("method", "POST")),
-			Follow:      !isFalse(e.attrOr("redirect", "true")),
-			FinishOnKey: e.attrOr("finishOnKey", "1234567890*#"),
+			Action:        action,
+			Post:          action != "",
+			Method:        httpMethod(e.attrOr("method", "POST")),
+			Follow:        !isFalse(e.attrOr("redirect", "true")),
+			FinishOnKey:   e.attrOr("finishOnKey", "1234567890*#"),
+			Transcription: e.attrOr("transcriptionUrl", ""),
 		}
 	case "Redirect":
 		return Redirect{URL: e.text, Method: httpMethod(e.attrOr("method", "POST"))}

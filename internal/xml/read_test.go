@@ -2,6 +2,8 @@ package xml
 
 import (
 	"reflect"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 	"strings"
 	"testing"
 )
@@ -234,6 +236,39 @@ func BenchmarkReadTwiML(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseTwiML(doc); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestReadTranscription: the reader finds the transcript URL the renderer
+// asked for, in each dialect, and none when none was asked.
+func TestReadTranscription(t *testing.T) {
+	rec := ivr.Record{Action: ivr.Target{Path: "action/voicemail-done"}, Transcription: &ivr.Target{Path: "action/transcription", Query: "menu=vm"}}
+	for _, c := range []struct {
+		provider string
+		render   func(string, []ivr.Step) ([]byte, error)
+		read     func([]byte) ([]Verb, error)
+	}{
+		{ProviderTwilio, Twilio, ParseTwiML},
+		{ProviderPlivo, Plivo, ParsePlivo},
+	} {
+		base := "https://ivr.example.com/" + c.provider + "/voice/"
+		for _, step := range []ivr.Record{rec, {Action: rec.Action}} {
+			doc, err := c.render(base, []ivr.Step{step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			verbs, err := c.read(doc)
+			if err != nil || len(verbs) != 1 {
+				t.Fatalf("%s: read %s: %v %v", c.provider, doc, verbs, err)
+			}
+			want := ""
+			if step.Transcription != nil {
+				want = base + "action/transcription?menu=vm"
+			}
+			if got := verbs[0].(Record).Transcription; got != want {
+				t.Errorf("%s: Transcription = %q, want %q", c.provider, got, want)
+			}
 		}
 	}
 }

@@ -69,7 +69,7 @@ func (d dialect) step(w *writer, base string, s ivr.Step) error {
 	case ivr.Dial:
 		return d.dial(w, base, s)
 	case ivr.Record:
-		return record(w, base, s)
+		return d.record(w, base, s)
 	case ivr.Redirect:
 		w.open("Redirect")
 		w.attr("method", "POST")
@@ -353,7 +353,11 @@ func stepSize(base int, s ivr.Step) int {
 		}
 		return n
 	case ivr.Record:
-		return 2*tag + base + len(s.Action.Path) + len(s.Action.Query)
+		n := 2*tag + base + len(s.Action.Path) + len(s.Action.Query)
+		if t := s.Transcription; t != nil {
+			n += 2*tag + base + len(t.Path) + len(t.Query)
+		}
+		return n
 	case ivr.Redirect:
 		return tag + base + len(s.Target.Path) + len(s.Target.Query)
 	case ivr.Message:

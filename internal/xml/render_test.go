@@ -88,6 +88,7 @@ func goldenCases() []goldenCase {
 			Prompts: []ivr.Step{ivr.Say{Text: "Billing call, account 1 2 3 4 5 6"}, ivr.Say{Text: "Press 1 to take this call."}}}, ivr.Hangup{}}},
 		{"record", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done", Query: "menu=vm"}, MaxLengthSeconds: 60, FinishOnKey: "#", TimeoutSeconds: 4, PlayBeep: true}}},
 		{"record_defaults", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done"}}}},
+		{"record_transcribe", []ivr.Step{ivr.Record{Action: ivr.Target{Path: "action/voicemail-done", Query: "menu=vm"}, PlayBeep: true, Transcription: &ivr.Target{Path: "action/transcription", Query: "menu=vm"}}}},
 		{"redirect", []ivr.Step{ivr.Redirect{Target: ivr.Target{Path: "menu/main", Query: "attempt=2&lang=es"}}}},
 		{"hangup", []ivr.Step{ivr.Hangup{}}},
 		{"message", []ivr.Step{ivr.Message{Text: "Our hours are 9-5 <Mon-Fri> & \"sometimes\" Sat.", To: "+15551112222", From: "+15553334444"}}},

@@ -1,0 +1,250 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ivr-project/ivr/internal/clip"
+	"github.com/ivr-project/ivr/internal/store"
+)
+
+// The voicemail inbox: every recording with its caller, time, duration and
+// menu; played in the page through /admin/voicemails/{id}/audio, which
+// fetches the recording from the provider with the account's credentials
+// from the environment (they never reach the browser); marked handled or
+// not.
+
+type voicemailsView struct {
+	Handled    string // "", "yes", "no"
+	Error      string
+	Voicemails []store.Voicemail
+}
+
+// HandleVoicemailsPage serves GET /admin/voicemails?handled=yes|no.
+func HandleVoicemailsPage(a *Admin) http.Handler {
+	tmpl := a.page("voicemails.html")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := voicemailsView{Handled: r.URL.Query().Get("handled")}
+		f, err := voicemailFilter(r.URL.Query())
+		if err != nil {
+			v.Error = err.Error()
+			a.renderStatus(w, r, tmpl, http.StatusBadRequest, "voicemails", v)
+			return
+		}
+		if f.Limit == 0 {
+			f.Limit = 200
+		}
+		vms, err := a.d.Store.ListVoicemails(r.Context(), f)
+		if err != nil {
+			a.fail(w, r, http.StatusServiceUnavailable, "Store unavailable", "The voicemails could not be read: "+err.Error())
+			return
+		}
+		v.Voicemails = vms
+		a.render(w, r, tmpl, "voicemails", v)
+	})
+}
+
+// voicemailFilter reads the inbox's query: handled (yes, no or empty: all)
+// and limit.
+func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
+	f := store.VoicemailFilter{Handled: strings.TrimSpace(q.Get("handled"))}
+	switch f.Handled {
+	case "", "yes", "no":
+	default:
+		return f, fmt.Errorf("handled: write yes, no or leave it out for all (got %q)", clip.Line(f.Handled, 40))
+	}
+	limit, err := queryLimit(q)
+	f.Limit = limit
+	return f, err
+}
+
+// HandleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&limit=N.
+func HandleAPIVoicemails(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := voicemailFilter(r.URL.Query())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		vms, err := db.ListVoicemails(r.Context(), f)
+		if err != nil {
+			http.Error(w, err.Error()+": try again shortly", http.StatusServiceUnavailable)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Voicemails []store.Voicemail `json:"voicemails"`
+		}{vms})
+	})
+}
+
+// HandleVoicemailHandled serves POST /admin/voicemails/{id}/handled with
+// handled=yes|no; a form gets redirected back to the inbox (keeping its
+// filter), an API client gets 204.
+func HandleVoicemailHandled(db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+		handled := r.PostFormValue("handled")
+		if err != nil || (handled != "yes" && handled != "no") {
+			http.Error(w, "give a voicemail id and handled=yes or handled=no", http.StatusBadRequest)
+			return
+		}
+		if err := db.SetVoicemailHandled(r.Context(), id, handled == "yes"); err != nil {
+			status := http.StatusInternalServerError
+			if errors.Is(err, store.ErrNotFound) {
+				status = http.StatusNotFound
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		if bearer, _ := r.Context().Value(bearerKey{}).(bool); bearer {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		back := "/admin/voicemails"
+		if f := r.PostFormValue("filter"); f == "yes" || f == "no" {
+			back += "?handled=" + f
+		}
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	})
+}
+
+// recordings fetches voicemail audio from the providers.
+type recordings struct {
+	client *http.Client
+	// allowed says whether the admin may fetch u for provider: only the
+	// providers' own media hosts, so a stored URL cannot make the server
+	// fetch anything else (tests widen it).
+	allowed func(provider string, u *url.URL) bool
+	// credentials returns the basic-auth user and password for u ("" = none).
+	credentials func(provider string, u *url.URL) (user, pass string)
+}
+
+// maxRecordingBytes caps a proxied recording (an hour of MP3 is ~60 MiB).
+const maxRecordingBytes = 100 << 20
+
+func newRecordings(twilioToken, plivoToken string) *recordings {
+	return &recordings{
+		client: &http.Client{
+			Timeout: 60 * time.Second,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if req.URL.Scheme != "https" || len(via) > 5 {
+					return errors.New("recording redirect refused: not https or too many")
+				}
+				return nil // net/http drops Authorization on a redirect to another host
+			},
+		},
+		allowed: providerMediaHost,
+		credentials: func(provider string, u *url.URL) (string, string) {
+			switch {
+			case provider == "twilio" && twilioToken != "":
+				return pathAfter(u.Path, "Accounts"), twilioToken
+			case provider == "plivo" && plivoToken != "":
+				return pathAfter(u.Path, "Account"), plivoToken
+			}
+			return "", ""
+		},
+	}
+}
+
+// providerMediaHost accepts https URLs on Twilio's or Plivo's own hosts.
+func providerMediaHost(provider string, u *url.URL) bool {
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme != "https" {
+		return false
+	}
+	switch provider {
+	case "twilio":
+		return host == "api.twilio.com" || strings.HasSuffix(host, ".twilio.com")
+	case "plivo":
+		return host == "plivo.com" || strings.HasSuffix(host, ".plivo.com")
+	}
+	return false
+}
+
+// pathAfter is the path segment after name: the account in a recording
+// URL, Twilio's /2010-04-01/Accounts/AC.../Recordings/RE... (the account
+// SID) or Plivo's /v1/Account/MA.../Recording/... (the auth id).
+func pathAfter(p, name string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if s == name && i+1 < len(parts) {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+// HandleVoicemailAudio serves GET /admin/voicemails/{id}/audio: the
+// recording, fetched from the provider.
+func HandleVoicemailAudio(a *Admin) http.Handler {
+	db, rec, logger := a.d.Store, a.recordings, a.d.Logger
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+		if err != nil {
+			http.Error(w, "no such voicemail", http.StatusNotFound)
+			return
+		}
+		vm, err := db.GetVoicemail(r.Context(), id)
+		if err != nil {
+			http.Error(w, "no such voicemail", http.StatusNotFound)
+			return
+		}
+		u, err := url.Parse(vm.URL)
+		if err != nil || !rec.allowed(vm.Provider, u) {
+			http.Error(w, "this recording's URL is not on the provider's media host; open it from the provider's console", http.StatusBadGateway)
+			return
+		}
+		if vm.Provider == "twilio" && path.Ext(u.Path) == "" {
+			u.Path += ".mp3" // Twilio serves WAV without an extension; MP3 is a tenth of it
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			http.Error(w, "recording URL unusable", http.StatusBadGateway)
+			return
+		}
+		if user, pass := rec.credentials(vm.Provider, u); user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := rec.client.Do(req)
+		if err != nil {
+			logger.Warn("voicemail recording not fetched", slog.Int64("voicemail", id), slog.String("call_id", vm.CallID), slog.String("error", err.Error()))
+			http.Error(w, "the provider did not answer for this recording; try again", http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			logger.Warn("voicemail recording refused by the provider", slog.Int64("voicemail", id), slog.String("call_id", vm.CallID), slog.Int("status", resp.StatusCode))
+			http.Error(w, fmt.Sprintf("the provider answered %d for this recording (check %s_AUTH_TOKEN)", resp.StatusCode, strings.ToUpper(vm.Provider)), http.StatusBadGateway)
+			return
+		}
+		ct := resp.Header.Get("Content-Type")
+		if !strings.HasPrefix(ct, "audio/") {
+			ct = "audio/mpeg"
+		}
+		w.Header().Set("Content-Type", ct)
+		if n := resp.Header.Get("Content-Length"); n != "" {
+			w.Header().Set("Content-Length", n)
+		}
+		io.Copy(w, io.LimitReader(resp.Body, maxRecordingBytes))
+	})
+}
+
+func firstToken(tokens []string) string {
+	if len(tokens) == 0 {
+		return ""
+	}
+	return tokens[0]
+}

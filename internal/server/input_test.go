@@ -1,0 +1,281 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ivr-project/ivr/internal/carrier"
+)
+
+// inputFlow exercises the caller's input controls through the real
+// application: a flow-wide repeat key, speech judged by its confidence, a
+// read-back of the account number, and lookups whose on_error (WHY)
+// switches on error. CLOSED is a local address nothing listens on.
+const inputFlow = `
+entry: main
+repeat_key: "*"
+requests:
+  account:
+    url: "{{demo_api}}/accounts/{{account}}"
+    timeout: 300ms
+    save: {status: account.status}
+  backup:
+    url: "http://CLOSED/accounts/{{account}}"
+    save: {status: account.status}
+menus:
+  main:
+    greeting: "Press 1 for your account, 2 for the backup system, or say account."
+    speech: {min_confidence: 0.4}
+    max_failures: 2
+    on_max_failures: hangup
+    options:
+      "1": {do: {goto: account}, words: [account]}
+      "2": {do: {goto: backup}, words: [backup]}
+  account:
+    greeting: "Enter your account number."
+    on_max_failures: hangup
+    on_max_timeouts: hangup
+    collect:
+      into: account
+      min_digits: 6
+      max_digits: 6
+      confirm: "You entered {{account | digits}}. Press 1 if that is right, 2 to try again."
+      do:
+        - fetch: account
+          on_error: WHY
+        - say: "Account {{status}}."
+        - hangup
+  backup:
+    greeting: "Enter your account number for the backup system."
+    on_max_failures: hangup
+    on_max_timeouts: hangup
+    collect:
+      into: account
+      min_digits: 6
+      max_digits: 6
+      do:
+        - fetch: backup
+          on_error: WHY
+        - hangup
+`
+
+// inputWhy is the on_error of both fetches: one branch per failure.
+const inputWhy = `
+            - switch:
+                - if: 'error == "not_found"'
+                  do: [{say: "No such account."}, hangup]
+                - if: 'error == "timeout"'
+                  do: [{say: "The system is slow."}, hangup]
+                - if: 'error == "unavailable"'
+                  do: [{say: "The system is down."}, hangup]
+                - else: [{say: "Sorry, {{error}}."}, hangup]`
+
+// inputApp serves inputFlow with api as its {{demo_api}}.
+func inputApp(t *testing.T, api *accountAPI) *testApp {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	src := strings.NewReplacer("CLOSED", closed, " WHY", inputWhy).Replace(inputFlow)
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return newTestApp(t, withLookupsFrom(t, path, api, nil))
+}
+
+// phone plays one call against the test app as provider would.
+type phone struct {
+	t        *testing.T
+	a        *testApp
+	provider string
+	names    carrier.Names
+	doc      *node
+	body     string
+}
+
+func dial(t *testing.T, a *testApp, provider string) *phone {
+	p := &phone{t: t, a: a, provider: provider, names: carrier.TwilioNames}
+	if provider == "plivo" {
+		p.names = carrier.PlivoNames
+	}
+	p.post("/"+provider+"/voice", nil)
+	return p
+}
+
+func (p *phone) post(path string, in url.Values) {
+	p.t.Helper()
+	form := callForm(p.provider)
+	for k, v := range in {
+		form[k] = v
+	}
+	p.body = p.a.serve(p.a.request(p.provider, http.MethodPost, strings.TrimPrefix(path, testPublic), form)).Body.String()
+	p.doc = parseXML(p.t, p.body)
+	if n := testutilCount(p.a); n != 0 {
+		p.t.Fatalf("answered the fallback:\n%s", p.body)
+	}
+}
+
+func (p *phone) action() string {
+	p.t.Helper()
+	next := gatherAction(p.doc)
+	if next == "" {
+		p.t.Fatalf("no gather in:\n%s", p.body)
+	}
+	return next
+}
+
+func (p *phone) press(keys string) {
+	p.t.Helper()
+	p.post(p.action(), url.Values{p.names.Digits: {keys}})
+}
+
+// say answers with speech and the recognizer's confidence.
+func (p *phone) say(words, confidence string) {
+	p.t.Helper()
+	in := url.Values{p.names.Speech: {words}, p.names.Confidence: {confidence}}
+	if p.provider == "plivo" {
+		in.Set("InputType", "speech")
+	}
+	p.post(p.action(), in)
+}
+
+// silence follows the Redirect after the gather, as the provider does when
+// the caller enters nothing.
+func (p *phone) silence() {
+	p.t.Helper()
+	next := firstText(p.doc, "Response/Redirect")
+	if next == "" {
+		p.t.Fatalf("no redirect in:\n%s", p.body)
+	}
+	p.post(next, nil)
+}
+
+func (p *phone) hears(want string) {
+	p.t.Helper()
+	if !strings.Contains(allText(p.doc), want) {
+		p.t.Fatalf("does not say %q:\n%s", want, p.body)
+	}
+}
+
+func (p *phone) query() string {
+	u, err := url.Parse(p.action())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return u.RawQuery
+}
+
+func eachProviderApp(t *testing.T, fn func(t *testing.T, a *testApp, api *accountAPI, provider string)) {
+	for _, provider := range []string{"twilio", "plivo"} {
+		t.Run(provider, func(t *testing.T) {
+			api := newAccountAPI(t)
+			fn(t, inputApp(t, api), api, provider)
+		})
+	}
+}
+
+func TestVoiceConfirm(t *testing.T) {
+	eachProviderApp(t, func(t *testing.T, a *testApp, api *accountAPI, provider string) {
+		t.Run("accept", func(t *testing.T) {
+			p := dial(t, a, provider)
+			p.press("1")
+			p.press("123456")
+			p.hears("You entered 1 2 3 4 5 6. Press 1 if that is right, 2 to try again.")
+			if api.hits() != 0 {
+				t.Fatal("looked up before the value was confirmed")
+			}
+			p.press("1")
+			p.hears("Account active.")
+		})
+		t.Run("reject", func(t *testing.T) {
+			p := dial(t, a, provider)
+			p.press("1")
+			p.press("654321")
+			p.press("2")
+			p.hears("Enter your account number.")
+			if q := p.query(); strings.Contains(q, "invalid=") {
+				t.Errorf("a rejection counted a failure: %s", q)
+			}
+			p.press("123456")
+			p.press("1")
+			p.hears("Account active.")
+		})
+		t.Run("silence", func(t *testing.T) {
+			p := dial(t, a, provider)
+			p.press("1")
+			p.press("123456")
+			p.silence()
+			p.hears("You entered 1 2 3 4 5 6.")
+			p.silence()
+			p.hears("Enter your account number.")
+			if q := p.query(); strings.Contains(q, "invalid=") || strings.Contains(q, "timeouts=") || strings.Contains(q, "confirm=") {
+				t.Errorf("silence at the read-back counted against the menu: %s", q)
+			}
+		})
+	})
+}
+
+func TestVoiceRepeatKey(t *testing.T) {
+	eachProviderApp(t, func(t *testing.T, a *testApp, _ *accountAPI, provider string) {
+		p := dial(t, a, provider)
+		for range 3 { // max_failures is 2: a counted failure would have hung up
+			p.press("*")
+			p.hears("Press 1 for your account")
+			if q := p.query(); strings.Contains(q, "invalid=") {
+				t.Fatalf("the repeat key counted a failure: %s", q)
+			}
+		}
+		p.press("7")
+		if q := p.query(); !strings.Contains(q, "invalid=1") {
+			t.Fatalf("a wrong key is still a failure: %s", q)
+		}
+	})
+}
+
+func TestVoiceSpeechConfidence(t *testing.T) {
+	eachProviderApp(t, func(t *testing.T, a *testApp, _ *accountAPI, provider string) {
+		p := dial(t, a, provider)
+		p.say("account", "0.2")
+		p.hears("Please use your keypad.")
+		if q := p.query(); !strings.Contains(q, "invalid=1") || !strings.Contains(q, "keys=1") {
+			t.Errorf("a 0.2 answer at min_confidence 0.4 is a wrong entry, then keys only: %s", q)
+		}
+		if p.doc.has("GetInput") || firstAttr(p.doc, "Response/Gather", "input") == "dtmf speech" {
+			t.Errorf("the menu still listens for speech:\n%s", p.body)
+		}
+		p = dial(t, a, provider)
+		p.say("account", "0.9")
+		p.hears("Enter your account number.")
+	})
+}
+
+func TestVoiceOnErrorKinds(t *testing.T) {
+	eachProviderApp(t, func(t *testing.T, a *testApp, _ *accountAPI, provider string) {
+		for _, tc := range []struct{ option, account, says string }{
+			{"1", "404404", "No such account."},    // the API answers 404
+			{"1", "777777", "The system is slow."}, // no answer within 300ms
+			{"2", "123456", "The system is down."}, // connection refused
+			{"1", "500500", "The system is down."}, // 500
+			{"1", "999999", "Sorry, bad_answer."},  // cut JSON
+		} {
+			t.Run(tc.account+"/"+tc.option, func(t *testing.T) {
+				p := dial(t, a, provider)
+				p.press(tc.option)
+				p.press(tc.account)
+				if tc.option == "1" {
+					p.press("1") // the read-back
+				}
+				p.hears(tc.says)
+			})
+		}
+	})
+}

@@ -1,0 +1,161 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ivr-project/ivr/internal/httpobs"
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/lookup"
+)
+
+// Lookups runs a voice step's engine loop: Step, and while the engine needs
+// a lookup, perform it (inside what is left of the voice deadline), hand the
+// result back and Step again. It also gives every request what the engine
+// needs for lookups and sealed state: the secrets, the sealer and the demo
+// API's base URL.
+type Lookups struct {
+	client  *lookup.Client
+	metrics *httpobs.Metrics
+	logger  *slog.Logger
+	secrets func(string) (string, bool)
+	sealer  ivr.Sealer
+	demoAPI string
+	// budget is how long after a webhook arrived its lookups may still run:
+	// the voice deadline less a margin to render the answer (and on_error),
+	// so a slow API ends in the flow's own on_error, not the fallback.
+	budget time.Duration
+}
+
+// lookupBudget leaves an eighth of the deadline (at most a second) to answer.
+func lookupBudget(deadline time.Duration) time.Duration {
+	return deadline - min(deadline/8, time.Second)
+}
+
+// prepare fills in what every ivr.Request carries for lookups and sealing.
+func (l *Lookups) prepare(req *ivr.Request) {
+	req.Secrets = l.secrets
+	req.Sealer = l.sealer
+	req.DemoAPI = l.demoAPI
+}
+
+// step is flow.Step with the lookups it asks for performed. The lookups'
+// outcomes go into the result's events: the request name, outcome, status
+// and duration, never a value or a body.
+func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
+	res, err := flow.Step(req)
+	if err != nil || res.Need == nil {
+		return res, err
+	}
+	ctx, cancel := context.WithDeadline(ctx, req.Call.Now.Add(l.budget))
+	defer cancel()
+	var done []ivr.Event
+	for res.Need != nil {
+		if len(req.Lookups) >= ivr.MaxFetchesPerStep {
+			return ivr.Result{}, fmt.Errorf("the step asks for more than %d fetches", ivr.MaxFetchesPerStep)
+		}
+		need := *res.Need
+		o := l.client.Do(ctx, need)
+		l.observe(ctx, req.Call, need, o)
+		// Input holds the start of the engine's line for this fetch while
+		// matching; an unsent lookup keeps the engine's line (Action "").
+		d := ivr.Event{At: time.Now(), Input: "fetch " + need.Request}
+		if need.Unsent == "" {
+			d.Action = lookupAction(need.Request, o)
+		}
+		done = append(done, d)
+		req.Lookups = append(req.Lookups, o.Result)
+		if res, err = flow.Step(req); err != nil {
+			return res, err
+		}
+	}
+	if err := context.Cause(ctx); errors.Is(err, errDeadline) {
+		return ivr.Result{}, err // the deadline's fallback has answered
+	}
+	res.Events = withLookupEvents(res.Events, done)
+	return res, nil
+}
+
+// observe counts, times and logs one lookup: its name, host, outcome,
+// status and duration (the lookup's LogValue leaves out the URL's path,
+// headers and body).
+func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
+	l.metrics.Lookups.WithLabelValues(need.Request, o.Kind).Inc()
+	l.metrics.LookupLatency.WithLabelValues(need.Request).Observe(o.Duration.Seconds())
+	level := slog.LevelDebug
+	if o.Kind != lookup.KindOK {
+		level = slog.LevelWarn
+	}
+	if !l.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("provider", call.Provider), slog.String("call_id", call.ID),
+		slog.String("request_id", httpobs.RequestID(ctx)), slog.Any("lookup", need),
+		slog.String("outcome", o.Kind), slog.Int("status", o.Status), slog.Duration("duration", o.Duration)}
+	if o.Err != nil {
+		attrs = append(attrs, slog.String("error", o.Err.Error()))
+	}
+	l.logger.LogAttrs(ctx, level, "lookup", attrs...)
+}
+
+// withLookupEvents gives each lookup's outcome to the engine's event for it,
+// so a lookup is one event: the i-th "fetch NAME: ..." event of the step is
+// the i-th lookup, and gets its status and duration (lookupAction); one the
+// engine did not record is added at the end. An unsent lookup (Action "")
+// keeps the engine's line, which says why.
+func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
+	out := slices.Clone(evs)
+	from := 0
+	for _, d := range done {
+		prefix := d.Input + ": "
+		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return strings.HasPrefix(e.Action, prefix) })
+		if d.Action == "" { // unsent: the engine's line stays as it is
+			if i >= 0 {
+				from += i + 1
+			}
+			continue
+		}
+		if i < 0 {
+			menu := ""
+			if len(out) > 0 {
+				menu = out[len(out)-1].Menu
+			}
+			out = append(out, ivr.Event{At: d.At, Menu: menu, Action: d.Action})
+			continue
+		}
+		out[from+i].Action = mergeLookupAction(d.Action, out[from+i].Action)
+		from += i + 1
+	}
+	return out
+}
+
+// mergeLookupAction is the server's line for a lookup (lookupAction) with
+// what the engine did about it: ", on_error" when the fetch failed, and the
+// engine's reason when the lookup itself answered ok.
+func mergeLookupAction(server, engine string) string {
+	if !strings.HasSuffix(engine, ", on_error") {
+		return server
+	}
+	name, details, _ := strings.Cut(server, ": ")
+	if kind, rest, _ := strings.Cut(details, ", "); kind == lookup.KindOK {
+		why, _, _ := strings.Cut(strings.TrimPrefix(engine, name+": "), ", on_error")
+		details = why + ", " + rest
+	}
+	return name + ": " + details + ", on_error"
+}
+
+// lookupAction is the call record's line for a lookup, e.g.
+// "fetch account: ok, HTTP 200, 35ms" (no value, body or secret).
+func lookupAction(name string, o lookup.Outcome) string {
+	s := "fetch " + name + ": " + o.Kind
+	if o.Status != 0 {
+		s += ", HTTP " + strconv.Itoa(o.Status)
+	}
+	return s + ", " + strconv.FormatInt(o.Duration.Milliseconds(), 10) + "ms"
+}
