@@ -18,7 +18,7 @@ import (
 // batch of events of a call that has ended already computes it again. Until
 // then the call is "not summarised" (SQLite: hour = 0; PostgreSQL:
 // summarised = 0): outside the rollup and calls_insight, counted by
-// Insights as in progress (insights_open.go). See migration 0071.
+// Insights as in progress (insights_open.go). See migration 0095.
 
 // firstRevision is the revision of the first event that has one.
 func firstRevision(events []Event) string {

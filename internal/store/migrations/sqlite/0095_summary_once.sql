@@ -1,4 +1,4 @@
--- 0071_summary_once (SQLite). Keep in step with ../postgres/0071_summary_once.sql.
+-- 0095_summary_once (SQLite). Keep in step with ../postgres/0095_summary_once.sql.
 -- A call's summary (revision aside) is computed once, when the call ends:
 -- its final status, closing it as stale, or an event of the flow that ends
 -- it (summary.go); not on every request. Until then a new call is inserted

@@ -1,4 +1,4 @@
--- 0071_summary_once (PostgreSQL). Keep in step with ../sqlite/0071_summary_once.sql,
+-- 0095_summary_once (PostgreSQL). Keep in step with ../sqlite/0095_summary_once.sql,
 -- which explains it. PostgreSQL's hour is a generated column, so
 -- "summarised" says whether the call is in the rollup and calls_insight;
 -- the rollup trigger appends deltas for summarised calls only.
