@@ -24,8 +24,8 @@ import (
 // "Try it": the admin plays a call through the real webhook handlers, in
 // process. Each step is a request built exactly as the provider would send
 // it (form body, call id, From, To, Digits/SpeechResult...), signed with
-// Deps.TryToken, and served by the whole application router, middleware and
-// all. The XML answer goes back to the page with a neutral reading of it:
+// Deps.Tokens, and served by Deps.Voice (the application's router),
+// middleware and all. The XML answer goes back to the page with a neutral reading of it:
 // what the caller hears, what input is awaited and where the call goes next.
 
 // TryRequest is POST /admin/api/try's body.
@@ -128,7 +128,7 @@ func HandleTryPage(a *Admin) http.Handler {
 }
 
 // HandleTry serves POST /admin/api/try: one step of a call, through the
-// application's own router (the chi mux serving this very request).
+// provider routes' handler passed in Deps.Voice.
 func HandleTry(a *Admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: a.d.LivePublicURL}
@@ -142,12 +142,9 @@ func HandleTry(a *Admin) http.Handler {
 			writeJSONError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		var root http.Handler
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			root, _ = rc.Routes.(http.Handler)
-		}
+		root := a.d.Voice
 		if root == nil {
-			writeJSONError(w, http.StatusInternalServerError, "try: no application router")
+			writeJSONError(w, http.StatusInternalServerError, "try: no handler for the provider routes")
 			return
 		}
 		params := tryParams(&tr)

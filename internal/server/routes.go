@@ -66,7 +66,8 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 	}
 	a := admin.New(admin.Deps{Config: cfg, Logger: d.Logger, Flows: d.Flows, Publisher: d.Publisher, Store: d.Store,
 		Events: d.Events, Failures: d.Failures, Metrics: d.Metrics, LivePublicURL: d.LivePublicURL,
-		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled})
+		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled,
+		Voice: r}) // Try plays calls through this very router
 	r.Route("/admin", adminRoutes(d, a))
 }
 
