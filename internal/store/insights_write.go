@@ -32,6 +32,9 @@ const (
 	KindVoicemail = "voicemail" // a voicemail recording was started
 	KindRecording = "recording" // a voicemail recording came back
 	KindFallback  = "fallback"  // detail: the reason
+	KindConfirmed = "confirmed" // a collect's read-back was accepted
+	KindRejected  = "rejected"  // a collect's read-back was rejected (2, or silence twice)
+	KindRepeat    = "repeat"    // the repeat key replayed the prompt
 )
 
 // CollectOption is the option key under which a collect menu's valid
@@ -61,6 +64,12 @@ func classify(e Event) (kind, detail string, terminal bool) {
 		return KindOption, CollectOption, false
 	case a == "invalid":
 		return KindInvalid, "", false
+	case a == "confirmed":
+		return KindConfirmed, "", false
+	case a == "confirm rejected":
+		return KindRejected, "", false
+	case a == "repeat_key":
+		return KindRepeat, "", false
 	case a == "timeout":
 		return KindSilent, "", false
 	case strings.HasPrefix(a, "transfer"):
