@@ -113,6 +113,7 @@ type pageData struct {
 	LoggedIn   bool // with a token: show the logout button
 	CSRF       string
 	FlowErrors []string
+	Closure    *closureJSON // the line's closure switch while it is on: a banner on every page
 	Data       any
 }
 
@@ -129,6 +130,10 @@ func (a *Admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template
 		CSRF:       a.csrfToken(w, r),
 		FlowErrors: FlowProblems(a.d.Flows),
 		Data:       data,
+	}
+	if c := a.d.Flows.Closure(time.Now()); c != nil && active != "login" {
+		j := toClosureJSON(c, 0)
+		p.Closure = &j
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

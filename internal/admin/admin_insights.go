@@ -91,6 +91,11 @@ type menuFunnel struct {
 	Invalid int64 `json:"invalid"`
 	Silent  int64 `json:"silent"`
 	HungUp  int64 `json:"hung_up"`
+	// The caller's input controls: read-backs accepted and rejected, and
+	// the repeat key.
+	Confirmed int64 `json:"confirmed"`
+	Rejected  int64 `json:"rejected"`
+	Repeats   int64 `json:"repeats"`
 }
 
 type InsightsJSON struct {
@@ -107,7 +112,8 @@ func contractInsights(in *store.Insights) InsightsJSON {
 	out := InsightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
 		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}}
 	for id, m := range in.Menus {
-		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp}
+		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
+			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats}
 	}
 	return out
 }

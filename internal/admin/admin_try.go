@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,15 +31,19 @@ import (
 
 // TryRequest is POST /admin/api/try's body.
 type TryRequest struct {
-	Provider     string `json:"provider"`      // "twilio" | "plivo"
-	CallID       string `json:"call_id"`       // "" = a new call (the server makes an id)
-	From         string `json:"from"`          // caller
-	To           string `json:"to"`            // our number
-	URL          string `json:"url"`           // "" = the answer URL; else a URL from the last answer
-	Digits       string `json:"digits"`        // keys pressed
-	Speech       string `json:"speech"`        // what the caller said
-	DialStatus   string `json:"dial_status"`   // the transfer's outcome, on a dial action URL
-	RecordingURL string `json:"recording_url"` // the recording, on a record action URL
+	Provider string `json:"provider"` // "twilio" | "plivo"
+	CallID   string `json:"call_id"`  // "" = a new call (the server makes an id)
+	From     string `json:"from"`     // caller
+	To       string `json:"to"`       // our number
+	URL      string `json:"url"`      // "" = the answer URL; else a URL from the last answer
+	Digits   string `json:"digits"`   // keys pressed
+	Speech   string `json:"speech"`   // what the caller said
+	// Confidence is the recognizer's confidence in Speech the provider
+	// reports (Twilio Confidence, Plivo SpeechConfidenceScore), 0 to 1;
+	// nil = 0.9.
+	Confidence   *float64 `json:"confidence,omitempty"`
+	DialStatus   string   `json:"dial_status"`   // the transfer's outcome, on a dial action URL
+	RecordingURL string   `json:"recording_url"` // the recording, on a record action URL
 	// Hangup sends the provider's end-of-call callback (Twilio status,
 	// Plivo hangup) with status completed instead of a voice request.
 	Hangup   bool `json:"hangup"`
@@ -189,6 +194,9 @@ func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*voi
 	if p == nil {
 		return tr, nil, "", errors.New(`try: provider must be "twilio" or "plivo", and enabled in IVR_PROVIDERS`)
 	}
+	if c := tr.Confidence; c != nil && !(*c >= 0 && *c <= 1) {
+		return tr, nil, "", errors.New("try: confidence is the recognizer's confidence in the speech, from 0 to 1")
+	}
 	target, err := tryTarget(tr.Provider, tr.URL)
 	if err != nil {
 		return tr, nil, "", err
@@ -223,8 +231,12 @@ func tryParams(tr *TryRequest) url.Values {
 			params.Set(name, v)
 		}
 	}
-	if tr.Speech != "" && tr.Provider == carrier.Twilio {
-		params.Set("Confidence", "0.9")
+	if tr.Speech != "" {
+		conf := "0.9"
+		if tr.Confidence != nil {
+			conf = strconv.FormatFloat(*tr.Confidence, 'f', -1, 64)
+		}
+		params.Set(n.Confidence, conf)
 	}
 	return params
 }

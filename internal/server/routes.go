@@ -11,6 +11,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/httpobs"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/voice"
 )
 
@@ -87,6 +88,7 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 			r.Method(http.MethodPost, "/voice/menu/{id}", vh)
 			r.Method(http.MethodGet, "/voice/*", vh) // the app's own action URLs (dial-done, voicemail-done, ...)
 			r.Method(http.MethodPost, "/voice/*", vh)
+			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/status", voice.HandleStatus(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/message", voice.HandleMessage(twilio, d.Flows, d.Store, urls, tf, d.Metrics))
 		})
@@ -112,6 +114,7 @@ func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLRe
 			r.Method(http.MethodPost, "/voice/menu/{id}", vh)
 			r.Method(http.MethodGet, "/voice/*", vh)
 			r.Method(http.MethodPost, "/voice/*", vh)
+			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(plivo, d.Store, pf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/hangup", voice.HandleStatus(plivo, d.Store, pf, d.Metrics, d.Logger))
 		})
 		r.With(auth.PlivoV2Middleware(plivoAuth, pf.AuthFailure)).
@@ -157,6 +160,11 @@ func adminRoutes(d deps, a *admin.Admin) func(chi.Router) {
 			r.With(a.CSRF).Method(http.MethodPost, "/voicemails/{id}/handled", admin.HandleVoicemailHandled(db))
 			// Publishing flows: the live flow, publish, history, diff, rollback, check.
 			pub := d.Publisher
+			r.Method(http.MethodGet, "/closure", admin.HandleClosurePage(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/closure", admin.HandleClosureForm(a))
+			r.Method(http.MethodGet, "/api/closure", admin.HandleAPIClosure(d.Flows))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/closure", admin.HandleAPISetClosure(pub))
+			r.With(a.CSRF).Method(http.MethodDelete, "/api/closure", admin.HandleAPILiftClosure(pub))
 			r.Method(http.MethodGet, "/api/flow", admin.HandleAPIFlow(pub))
 			r.With(a.CSRF).Method(http.MethodPost, "/api/flow", admin.HandleAPIPublish(pub))
 			r.Method(http.MethodGet, "/api/flow/revisions", admin.HandleAPIRevisions(db))

@@ -49,6 +49,8 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls 
 		flow, draft := flows.Flow(), draftFlow(r.Context())
 		if draft != nil {
 			flow = draft
+		} else if req.Path == "" {
+			req.Closure = closureOf(flows, call.Now)
 		}
 		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
@@ -79,6 +81,15 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls 
 		h["Cache-Control"] = p.noStoreHeader[:1:1]
 		w.Write(body)
 	})
+}
+
+// closureOf is the line's closure switch for a new call at t, or nil.
+func closureOf(flows *publish.Source, t time.Time) *ivr.Closure {
+	c := flows.Closure(t)
+	if c == nil {
+		return nil
+	}
+	return &ivr.Closure{Message: c.Message, Then: c.Then}
 }
 
 // voiceBase is the absolute URL the provider's next requests go to, on the
@@ -121,12 +132,12 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 }
 
 // attachRecording puts the provider's recording (URL, duration in seconds)
-// on the "voicemail done" event, for the voicemail inbox, and asks for its
+// on the voicemail_done event, for the voicemail inbox, and asks for its
 // voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
 	secs, _ := callDuration(duration) // cleaned up, or 0 (unknown) when it cannot be a length
 	for i := range evs {
-		if evs[i].Action == "voicemail done" {
+		if evs[i].Kind == ivr.EventVoicemailDone {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
 			evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated,
 				Data: map[string]any{"recording_url": url, "recording_duration_seconds": secs}}
