@@ -70,8 +70,8 @@ type actionView struct {
 }
 
 type hoursView struct {
-	TimeZone string
-	Days     []dayView
+	TimeZone  string
+	Days      []dayView
 	Holidays  []string
 	Overrides []string // "December 24, 2026: 09:00–13:00", "December 31 (every year): closed"
 	Closed    []actionView
