@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -132,7 +133,10 @@ func zeros(n int) string {
 // whose paths differ, and how many calls' live replay did not enter the
 // menus the call really entered (recorded on another flow, or steered by
 // looked-up values).
-func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
+//
+// It stops between calls once ctx is done (the client left): the caller
+// then checks ctx.Err() and answers nothing.
+func Replay(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
 	changed = []ReplayedCall{}
 	// The replayed calls' variables are sealed with a key of this replay's
 	// own: the tokens never leave it. On failure (no randomness) a flow
@@ -142,6 +146,9 @@ func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, 
 		sealer = box
 	}
 	for _, c := range calls {
+		if ctx.Err() != nil {
+			break
+		}
 		ins, lookups, entered := callInputs(c)
 		lp := replayOne(live, sealer, c, ins, lookups)
 		dp := replayOne(draft, sealer, c, ins, lookups)

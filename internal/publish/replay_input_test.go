@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestReplayInputControls(t *testing.T) {
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
 		record(t, live, "CA3", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                      // untouched
 	}
-	changed, unfaithful := Replay(live, testflow.MustParse(t, replayInput), calls)
+	changed, unfaithful := Replay(context.Background(), live, testflow.MustParse(t, replayInput), calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -55,10 +56,10 @@ func TestReplayRecordedConfirm(t *testing.T) {
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "2"}, {kind: "keys", value: "1234"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {false}}),
 		record(t, live, "CA3", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),
 	}
-	if changed, unfaithful := Replay(live, live, calls); len(changed) != 0 || unfaithful != 0 {
+	if changed, unfaithful := Replay(context.Background(), live, live, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
-	changed, _ := Replay(live, testflow.MustParse(t, replayLive), calls)
+	changed, _ := Replay(context.Background(), live, testflow.MustParse(t, replayLive), calls)
 	if len(changed) != 3 {
 		t.Fatalf("changed = %+v, want all three", changed)
 	}

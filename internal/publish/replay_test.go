@@ -1,7 +1,9 @@
 package publish
 
 import (
+	"context"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,7 +92,7 @@ func TestReplay(t *testing.T) {
 		t.Fatal("no events recorded")
 	}
 	// The same flow: nothing changes, every replay follows its recording.
-	changed, unfaithful := Replay(live, live, calls)
+	changed, unfaithful := Replay(context.Background(), live, live, calls)
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
@@ -100,7 +102,7 @@ func TestReplay(t *testing.T) {
 		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
 		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
 	}))
-	changed, unfaithful = Replay(live, draft, calls)
+	changed, unfaithful = Replay(context.Background(), live, draft, calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -154,7 +156,7 @@ func FuzzReplay(f *testing.F) {
 			c.Events = append(c.Events, store.Event{Event: e})
 		}
 		c.Events[2].Kind = ivr.EventFetch
-		changed, _ := Replay(live, live, []store.Call{c})
+		changed, _ := Replay(context.Background(), live, live, []store.Call{c})
 		if len(changed) != 0 {
 			t.Fatalf("the same flow replayed two ways: %+v", changed)
 		}
@@ -207,13 +209,32 @@ func TestReplayLookupWithSecret(t *testing.T) {
 	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
-	changed, unfaithful := Replay(live, live, []store.Call{recorded})
+	changed, unfaithful := Replay(context.Background(), live, live, []store.Call{recorded})
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
 	}
 	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
-	changed, _ = Replay(live, draft, []store.Call{recorded})
+	changed, _ = Replay(context.Background(), live, draft, []store.Call{recorded})
 	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("changed %+v; want live main, account, (hangup)", changed)
+	}
+}
+
+// TestReplayStopsWhenTheClientLeaves: a done context stops the replay
+// between calls (it used to run every call after the client had gone).
+func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
+	live := testflow.MustParse(t, replayLive)
+	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
+	var calls []store.Call
+	for i := range 50 {
+		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{"keys", "1"}, {"keys", "9"}}, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if changed, _ := Replay(ctx, live, draft, calls); len(changed) != len(calls) {
+		t.Fatalf("changed %d of %d calls", len(changed), len(calls))
+	}
+	cancel()
+	if changed, unfaithful := Replay(ctx, live, draft, calls); len(changed) != 0 || unfaithful != 0 {
+		t.Fatalf("after the client left: changed %d, unfaithful %d; want nothing replayed", len(changed), unfaithful)
 	}
 }
