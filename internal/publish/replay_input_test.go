@@ -23,7 +23,7 @@ var replayInput = replaceAll(replayLive, map[string]string{
 func TestReplayInputControls(t *testing.T) {
 	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                       // * was a wrong entry
+		record(t, live, "CA1", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),          // * was a wrong entry
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
 		record(t, live, "CA3", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                      // untouched
 	}
@@ -83,7 +83,7 @@ func TestReplayErrorKinds(t *testing.T) {
 	}
 	draft := testflow.MustParse(t, replaceOnce(replayLive, `on_error: [{say: "Sorry."}, {goto: billing}]`,
 		`on_error: [{switch: [{if: 'error == "not_found"', do: {goto: billing}}, {else: hangup}]}]`))
-	changed, unfaithful := Replay(live, draft, calls)
+	changed, unfaithful := Replay(context.Background(), live, draft, calls)
 	if unfaithful != 0 || len(changed) != 1 || changed[0].CallID != "CA2" {
 		t.Fatalf("changed = %+v (unfaithful %d), want CA2 only", changed, unfaithful)
 	}
@@ -106,14 +106,14 @@ func hasFetchError(evs []store.Event, f ivr.Failure) bool {
 // the calls whose answers it would now refuse.
 func TestReplaySpeechConfidence(t *testing.T) {
 	src := replaceAll(replayLive, map[string]string{
-		`      "1": {goto: billing}`: "      \"1\": {do: {goto: billing}, words: [billing]}",
+		`      "1": {goto: billing}`:                           "      \"1\": {do: {goto: billing}, words: [billing]}",
 		"    greeting: \"1 billing, 2 support, 3 account.\"\n": "    greeting: \"1 billing, 2 support, 3 account.\"\n    speech: true\n",
 	})
 	live := testflow.MustParse(t, src)
 	sure := recordSpeech(t, live, "CA1", 0.9)
 	unsure := recordSpeech(t, live, "CA2", 0.2)
 	draft := testflow.MustParse(t, replaceOnce(src, "speech: true", "speech: {min_confidence: 0.4}"))
-	changed, _ := Replay(live, draft, []store.Call{sure, unsure})
+	changed, _ := Replay(context.Background(), live, draft, []store.Call{sure, unsure})
 	if len(changed) != 1 || changed[0].CallID != "CA2" {
 		t.Fatalf("changed = %+v, want CA2 only", changed)
 	}

@@ -84,9 +84,9 @@ func TestReplay(t *testing.T) {
 	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                       // billing, hang up
-		record(t, live, "CA2", []input{{kind: "keys", value: "2"}, {kind: "dial", value: "no-answer"}, {kind: "silence", value: ""}}, nil),              // transfer not answered
+		record(t, live, "CA2", []input{{kind: "keys", value: "2"}, {kind: "dial", value: "no-answer"}, {kind: "silence", value: ""}}, nil), // transfer not answered
 		record(t, live, "CA3", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
-		record(t, live, "CA4", []input{{kind: "speech", value: "billing"}}, nil),                                              // speech, no speech in menu: invalid
+		record(t, live, "CA4", []input{{kind: "speech", value: "billing"}}, nil),                                                           // speech, no speech in menu: invalid
 	}
 	if got := calls[2].Events; got[len(got)-1].Action() == "" {
 		t.Fatal("no events recorded")
