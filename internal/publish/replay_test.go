@@ -227,7 +227,7 @@ func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
 	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
 	var calls []store.Call
 	for i := range 50 {
-		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{"keys", "1"}, {"keys", "9"}}, nil))
+		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if changed, _ := Replay(ctx, live, draft, calls); len(changed) != len(calls) {
