@@ -74,6 +74,9 @@ type MenuCounts struct {
 	Options   map[string]int64 `json:"options"` // by option key
 	Transfers int64            `json:"transfers"`
 	Voicemail int64            `json:"voicemail"`
+	Confirmed int64            `json:"confirmed"` // read-backs accepted (collect confirm)
+	Rejected  int64            `json:"rejected"`  // read-backs rejected: 2, or silence twice
+	Repeats   int64            `json:"repeats"`   // the repeat key pressed
 }
 
 // FailureCount is how often the server answered with the fallback or
@@ -107,6 +110,11 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 		func() error { return wrap("failures", d.insightFailures(ctx, f, in)) },
 	}
 	parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
+	var open []openCount
+	parts = append(parts, func() (err error) {
+		open, err = d.insightOpen(ctx, f)
+		return err
+	})
 	if f.short() {
 		parts = append(parts, func() error { return wrap("calls per hour", d.insightHours(ctx, f, c)) })
 	}
@@ -123,6 +131,7 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("insights: %w", err)
 	}
+	c.addOpen(open, f)
 	for menu, n := range c.abandoned {
 		if menu != "" { // "" = hung up before reaching a menu
 			in.menu(menu).HungUp += n
@@ -263,6 +272,12 @@ func (d *DB) insightMenus(ctx context.Context, f InsightFilter, in *Insights) er
 			m.Transfers += n
 		case KindVoicemail:
 			m.Voicemail += n
+		case KindConfirmed:
+			m.Confirmed += n
+		case KindRejected:
+			m.Rejected += n
+		case KindRepeat:
+			m.Repeats += n
 		}
 	}
 	sort.Strings(in.Revisions)

@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // schemaBeforeRequests is the last migration of the old shape: one
@@ -32,12 +30,18 @@ func TestUpgradeKeepsOldCalls(t *testing.T) {
 		seedOldShape(t, old)
 		want := oldShapeCalls(t, old)
 		day := InsightFilter{Since: at(-3600), Until: at(86400)}
-		wantIn, err := old.Insights(ctx, day)
-		if err != nil {
-			t.Fatal(err)
+		// What the old store's insights said: its calls per outcome (the
+		// rollup matched them: TestInsightsRollupMatchesCalls) and, on
+		// SQLite, whose reads did not change shape, its whole answer.
+		wantCounts := directCounts(t, old)
+		var wantIn *Insights
+		if old.Driver() == DriverSQLite {
+			if wantIn, err = old.Insights(ctx, day); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if wantIn.Calls != 4 || len(want) != 4 || len(want[0].Events) == 0 {
-			t.Fatalf("the old store holds %d calls (insights: %d), want 4 with events: the check would prove little", len(want), wantIn.Calls)
+		if len(want) != 4 || len(want[0].Events) == 0 || wantCounts[OutcomeInProgress] != 2 {
+			t.Fatalf("the old store holds %d calls (%v), want 4 with events, 2 in progress: the check would prove little", len(want), wantCounts)
 		}
 		old.Close()
 
@@ -62,12 +66,17 @@ func TestUpgradeKeepsOldCalls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(gotIn, wantIn) {
+		gotCounts := map[int64]int64{OutcomeContained: gotIn.Contained, OutcomeTransferred: gotIn.Transferred, OutcomeAbandoned: gotIn.Abandoned,
+			OutcomeFallback: gotIn.Fallbacks, OutcomeInProgress: gotIn.InProgress, -1: gotIn.RepeatCallers, -2: gotIn.FlowCalls}
+		if !reflect.DeepEqual(gotCounts, wantCounts) {
+			t.Errorf("insights after the upgrade: outcomes %v, want %v", gotCounts, wantCounts)
+		}
+		if wantIn != nil && !reflect.DeepEqual(gotIn, wantIn) {
 			t.Errorf("insights after the upgrade:\n%+v\nwant\n%+v", gotIn, wantIn)
 		}
 
 		// The old call goes on: its new events come after its old ones.
-		more := Event{Event: ivr.Event{At: at(30), Menu: "sales", Input: "2", Action: "option 2"}, Revision: "r1"}
+		more := Event{Event: legacyEvent(at(30), "sales", "2", "option 2"), Revision: "r1"}
 		if err := d.AddEvents(ctx, "twilio", "CAold1", "", "", []Event{more}); err != nil {
 			t.Fatal(err)
 		}
@@ -178,14 +187,15 @@ FROM call_events e JOIN calls c ON c.id = e.call_ref ORDER BY e.call_ref, e.id`)
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id string
-			tc timeCol
-			e  Event
+			id                  string
+			tc                  timeCol
+			menu, input, action string
+			e                   Event
 		)
-		if err := rows.Scan(&id, &tc, &e.Menu, &e.Input, &e.Action, &e.Revision, &e.Node); err != nil {
+		if err := rows.Scan(&id, &tc, &menu, &input, &action, &e.Revision, &e.Node); err != nil {
 			t.Fatal(err)
 		}
-		e.At = tc.T
+		e.Event = legacyEvent(tc.T, menu, input, action)
 		for i := range calls {
 			if calls[i].CallID == id {
 				calls[i].Events = append(calls[i].Events, e)
