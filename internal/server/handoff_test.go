@@ -315,6 +315,15 @@ func TestCallbackEndToEnd(t *testing.T) {
 			if got, _ := e.db.GetCallback(t.Context(), cb.ID); got.State != store.CallbackDone || got.Attempts != 1 {
 				t.Errorf("after the caller was reached: %+v", got)
 			}
+			// Insights count the callback requested and made.
+			day := time.Now().UTC().Format("2006-01-02")
+			w = e.api(t, "GET", "/admin/api/insights?since="+day+"&until="+day+"&provider="+provider, "")
+			var in struct {
+				Callbacks struct{ Requested, Made int } `json:"callbacks"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &in); err != nil || in.Callbacks.Requested != 1 || in.Callbacks.Made != 1 {
+				t.Errorf("insights: %d %s", w.Code, w.Body.String())
+			}
 		})
 	}
 }
