@@ -151,7 +151,13 @@ func inputOf(m *ivr.Menu) string {
 		if m.Speech.Language != "" {
 			s += " (" + m.Speech.Language + ")"
 		}
+		if m.Speech.MinConfidence > 0 {
+			s += fmt.Sprintf(" (confidence at least %g, else keys only)", m.Speech.MinConfidence)
+		}
 		parts = append(parts, s)
+	}
+	if m.RepeatKey != "" {
+		parts = append(parts, "· "+m.RepeatKey+" repeats")
 	}
 	if m.TimeoutSeconds > 0 {
 		parts = append(parts, fmt.Sprintf("· waits %d s", m.TimeoutSeconds))

@@ -23,6 +23,7 @@ type requestView struct {
 
 type collectView struct {
 	Into, Digits, FinishKey string
+	Confirm                 []actionView // the read-back, said before Actions (1 accepts, 2 asks again)
 	Actions                 []actionView
 }
 
@@ -61,7 +62,7 @@ func describeCollect(f *ivr.Flow, c *ivr.Collect) *collectView {
 	if c == nil {
 		return nil
 	}
-	v := &collectView{Into: c.Into, FinishKey: c.FinishKey, Actions: describeActions(f, c.Actions)}
+	v := &collectView{Into: c.Into, FinishKey: c.FinishKey, Confirm: describeActions(f, c.Confirm), Actions: describeActions(f, c.Actions)}
 	v.Digits = fmt.Sprintf("%d to %d digits", c.MinDigits, c.MaxDigits)
 	if c.MinDigits == c.MaxDigits {
 		v.Digits = fmt.Sprintf("%d digits", c.MinDigits)

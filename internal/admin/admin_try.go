@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,21 +25,25 @@ import (
 // "Try it": the admin plays a call through the real webhook handlers, in
 // process. Each step is a request built exactly as the provider would send
 // it (form body, call id, From, To, Digits/SpeechResult...), signed with
-// Deps.TryToken, and served by the whole application router, middleware and
-// all. The XML answer goes back to the page with a neutral reading of it:
+// Deps.Tokens, and served by Deps.Voice (the application's router),
+// middleware and all. The XML answer goes back to the page with a neutral reading of it:
 // what the caller hears, what input is awaited and where the call goes next.
 
 // TryRequest is POST /admin/api/try's body.
 type TryRequest struct {
-	Provider     string `json:"provider"`      // "twilio" | "plivo"
-	CallID       string `json:"call_id"`       // "" = a new call (the server makes an id)
-	From         string `json:"from"`          // caller
-	To           string `json:"to"`            // our number
-	URL          string `json:"url"`           // "" = the answer URL; else a URL from the last answer
-	Digits       string `json:"digits"`        // keys pressed
-	Speech       string `json:"speech"`        // what the caller said
-	DialStatus   string `json:"dial_status"`   // the transfer's outcome, on a dial action URL
-	RecordingURL string `json:"recording_url"` // the recording, on a record action URL
+	Provider string `json:"provider"` // "twilio" | "plivo"
+	CallID   string `json:"call_id"`  // "" = a new call (the server makes an id)
+	From     string `json:"from"`     // caller
+	To       string `json:"to"`       // our number
+	URL      string `json:"url"`      // "" = the answer URL; else a URL from the last answer
+	Digits   string `json:"digits"`   // keys pressed
+	Speech   string `json:"speech"`   // what the caller said
+	// Confidence is the recognizer's confidence in Speech the provider
+	// reports (Twilio Confidence, Plivo SpeechConfidenceScore), 0 to 1;
+	// nil = 0.9.
+	Confidence   *float64 `json:"confidence,omitempty"`
+	DialStatus   string   `json:"dial_status"`   // the transfer's outcome, on a dial action URL
+	RecordingURL string   `json:"recording_url"` // the recording, on a record action URL
 	// Hangup sends the provider's end-of-call callback (Twilio status,
 	// Plivo hangup) with status completed instead of a voice request.
 	Hangup   bool `json:"hangup"`
@@ -128,7 +133,7 @@ func HandleTryPage(a *Admin) http.Handler {
 }
 
 // HandleTry serves POST /admin/api/try: one step of a call, through the
-// application's own router (the chi mux serving this very request).
+// provider routes' handler passed in Deps.Voice.
 func HandleTry(a *Admin) http.Handler {
 	cfg := a.d.Config
 	urls := auth.URLResolver{PublicBase: cfg.PublicURL, TrustProxy: cfg.TrustProxy, Live: a.d.LivePublicURL}
@@ -142,12 +147,9 @@ func HandleTry(a *Admin) http.Handler {
 			writeJSONError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		var root http.Handler
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			root, _ = rc.Routes.(http.Handler)
-		}
+		root := a.d.Voice
 		if root == nil {
-			writeJSONError(w, http.StatusInternalServerError, "try: no application router")
+			writeJSONError(w, http.StatusInternalServerError, "try: no handler for the provider routes")
 			return
 		}
 		params := tryParams(&tr)
@@ -192,6 +194,9 @@ func decodeTry(w http.ResponseWriter, r *http.Request, providers map[string]*voi
 	if p == nil {
 		return tr, nil, "", errors.New(`try: provider must be "twilio" or "plivo", and enabled in IVR_PROVIDERS`)
 	}
+	if c := tr.Confidence; c != nil && !(*c >= 0 && *c <= 1) {
+		return tr, nil, "", errors.New("try: confidence is the recognizer's confidence in the speech, from 0 to 1")
+	}
 	target, err := tryTarget(tr.Provider, tr.URL)
 	if err != nil {
 		return tr, nil, "", err
@@ -226,8 +231,12 @@ func tryParams(tr *TryRequest) url.Values {
 			params.Set(name, v)
 		}
 	}
-	if tr.Speech != "" && tr.Provider == carrier.Twilio {
-		params.Set("Confidence", "0.9")
+	if tr.Speech != "" {
+		conf := "0.9"
+		if tr.Confidence != nil {
+			conf = strconv.FormatFloat(*tr.Confidence, 'f', -1, 64)
+		}
+		params.Set(n.Confidence, conf)
 	}
 	return params
 }

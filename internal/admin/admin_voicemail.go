@@ -27,6 +27,7 @@ import (
 
 type voicemailsView struct {
 	Handled    string // "", "yes", "no"
+	Search     string // q: words in the transcript or the caller's number
 	Error      string
 	Voicemails []store.Voicemail
 }
@@ -35,7 +36,7 @@ type voicemailsView struct {
 func HandleVoicemailsPage(a *Admin) http.Handler {
 	tmpl := a.page("voicemails.html")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := voicemailsView{Handled: r.URL.Query().Get("handled")}
+		v := voicemailsView{Handled: r.URL.Query().Get("handled"), Search: r.URL.Query().Get("q")}
 		f, err := voicemailFilter(r.URL.Query())
 		if err != nil {
 			v.Error = err.Error()
@@ -55,10 +56,10 @@ func HandleVoicemailsPage(a *Admin) http.Handler {
 	})
 }
 
-// voicemailFilter reads the inbox's query: handled (yes, no or empty: all)
-// and limit.
+// voicemailFilter reads the inbox's query: handled (yes, no or empty: all),
+// q (text the transcript or the caller's number contains) and limit.
 func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
-	f := store.VoicemailFilter{Handled: strings.TrimSpace(q.Get("handled"))}
+	f := store.VoicemailFilter{Handled: strings.TrimSpace(q.Get("handled")), Search: clip.Runes(strings.TrimSpace(q.Get("q")), 100)}
 	switch f.Handled {
 	case "", "yes", "no":
 	default:
@@ -69,7 +70,7 @@ func voicemailFilter(q url.Values) (store.VoicemailFilter, error) {
 	return f, err
 }
 
-// HandleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&limit=N.
+// HandleAPIVoicemails answers GET /admin/api/voicemails?handled=yes|no&q=TEXT&limit=N.
 func HandleAPIVoicemails(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := voicemailFilter(r.URL.Query())

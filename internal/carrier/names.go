@@ -29,6 +29,11 @@ type Names struct {
 	MessageText       string // an incoming SMS's text
 	StatusPath        string // the end-of-call callback
 	Duration          string // the call's length in seconds, on that callback
+	// A voicemail transcript's callback (Twilio transcribeCallback, Plivo
+	// transcriptionUrl): the call's id there, the text, and the field that
+	// says it failed (Twilio TranscriptionStatus "failed", Plivo a
+	// non-empty error).
+	TranscriptCallID, Transcript, TranscriptFailed string
 }
 
 var (
@@ -46,6 +51,9 @@ var (
 		MessageText:       "Body",
 		StatusPath:        "/twilio/status",
 		Duration:          "CallDuration",
+		TranscriptCallID:  "CallSid",
+		Transcript:        "TranscriptionText",
+		TranscriptFailed:  "TranscriptionStatus",
 	}
 	// PlivoNames are Plivo's.
 	PlivoNames = Names{
@@ -61,6 +69,9 @@ var (
 		MessageText:       "Text",
 		StatusPath:        "/plivo/hangup",
 		Duration:          "Duration",
+		TranscriptCallID:  "call_uuid",
+		Transcript:        "transcription",
+		TranscriptFailed:  "error",
 	}
 )
 
@@ -77,4 +88,14 @@ func (n Names) SpeechConfidence(get func(string) string) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// TranscriptOK reports whether a transcript callback's failure field value
+// says the transcription worked.
+func (n Names) TranscriptOK(v string) bool {
+	v = strings.TrimSpace(v)
+	if n.Provider == Twilio {
+		return v == "" || strings.EqualFold(v, "completed")
+	}
+	return v == ""
 }

@@ -41,19 +41,19 @@ func TestClosureAcrossInstances(t *testing.T) {
 	if _, err := a.SetClosure(ctx, &store.Closure{Message: "Storm.", Then: ivr.ClosureHangup, Until: &until, By: "ann", At: now}, "ann"); err != nil {
 		t.Fatal(err)
 	}
-	if a.Closure(now) == nil {
+	if a.Source().Closure(now) == nil {
 		t.Fatal("closure not on where it was set")
 	}
-	if b.Closure(now) != nil {
+	if b.Source().Closure(now) != nil {
 		t.Fatal("closure on the other instance before it synced")
 	}
 	if err := b.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if c := b.Closure(now); c == nil || c.Message != "Storm." || c.Then != ivr.ClosureHangup {
+	if c := b.Source().Closure(now); c == nil || c.Message != "Storm." || c.Then != ivr.ClosureHangup {
 		t.Fatalf("other instance after sync: %+v", c)
 	}
-	if b.Closure(until) != nil || b.Closure(until.Add(time.Minute)) != nil {
+	if b.Source().Closure(until) != nil || b.Source().Closure(until.Add(time.Minute)) != nil {
 		t.Error("closure still on at its end time")
 	}
 	// A draft based on the revision before the closure still publishes.
@@ -74,7 +74,7 @@ func TestClosureAcrossInstances(t *testing.T) {
 	if err := b.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b.Closure(now) != nil {
+	if b.Source().Closure(now) != nil {
 		t.Error("lifted closure still on")
 	}
 	hist, err := db.FlowRevisions(ctx, 10)

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/clip"
@@ -40,7 +39,6 @@ type Service struct {
 	mu       sync.Mutex // serialises publishes and syncs of this process
 	applied  int64      // the revision the live flow is (0 = not known yet)
 	validate func(*ivr.Flow) []string
-	closure  atomic.Pointer[store.Closure] // the newest revision's closure (nil = off)
 }
 
 // Validate adds checks a flow must pass to be published beyond the file's
@@ -94,7 +92,7 @@ func (s *Service) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.closure.Store(rev.Closure)
+	s.src.closure.Store(rev.Closure)
 	if rev.Hash == s.src.Flow().Revision() && s.applied != 0 {
 		s.applied = rev.ID // a closure change: the text is the same
 		return nil
@@ -128,7 +126,7 @@ func (s *Service) recordFileLocked(ctx context.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	s.closure.Store(latest.Closure)
+	s.src.closure.Store(latest.Closure)
 	if err == nil && latest.Hash == f.Revision() {
 		s.applied = latest.ID
 		return nil
@@ -242,16 +240,6 @@ func (s *Service) sameTextLocked(ctx context.Context, base int64) bool {
 	return err == nil && rev.Hash == s.src.Flow().Revision()
 }
 
-// Closure is the closure switch on at t, or nil: the newest revision's as
-// of the last sync (Follow keeps it fresh), ended by itself at its Until.
-func (s *Service) Closure(t time.Time) *store.Closure {
-	c := s.closure.Load()
-	if !c.OnAt(t) {
-		return nil
-	}
-	return c
-}
-
 // SetClosure sets (c non-nil) or lifts (nil) the closure switch by author:
 // a new revision with the live text, so the change is in the history and
 // every instance applies it on its next sync.
@@ -273,7 +261,7 @@ func (s *Service) SetClosure(ctx context.Context, c *store.Closure, author strin
 	if err != nil {
 		return store.FlowRevision{}, err
 	}
-	s.closure.Store(c)
+	s.src.closure.Store(c)
 	s.applied = rev.ID
 	s.logger.Info("closure switch changed", "revision", rev.ID, "author", author, "on", c != nil)
 	return rev, nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil/testflow"
 )
 
 // replayInput is replayLive with the caller's input controls: a flow-wide
@@ -18,13 +19,13 @@ var replayInput = replaceAll(replayLive, map[string]string{
 // adds a repeat key or a read-back report the calls whose path changes; the
 // calls the draft does not touch are not reported.
 func TestReplayInputControls(t *testing.T) {
-	live := mustParse(t, replayLive)
+	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{"keys", "*"}, {"keys", "1"}, {"keys", "9"}}, nil),                       // * was a wrong entry
 		record(t, live, "CA2", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
 		record(t, live, "CA3", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                      // untouched
 	}
-	changed, unfaithful := Replay(live, mustParse(t, replayInput), calls)
+	changed, unfaithful := Replay(live, testflow.MustParse(t, replayInput), calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -47,7 +48,7 @@ func TestReplayInputControls(t *testing.T) {
 // a repeat key replay faithfully through it, and a draft without them
 // reports them.
 func TestReplayRecordedConfirm(t *testing.T) {
-	live := mustParse(t, replayInput)
+	live := testflow.MustParse(t, replayInput)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{"keys", "3"}, {"keys", "12345"}, {"keys", "1"}}, map[string][]bool{"account": {true}}),
 		record(t, live, "CA2", []input{{"keys", "3"}, {"keys", "12345"}, {"keys", "2"}, {"keys", "1234"}, {"keys", "1"}}, map[string][]bool{"account": {false}}),
@@ -56,7 +57,7 @@ func TestReplayRecordedConfirm(t *testing.T) {
 	if changed, unfaithful := Replay(live, live, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
-	changed, _ := Replay(live, mustParse(t, replayLive), calls)
+	changed, _ := Replay(live, testflow.MustParse(t, replayLive), calls)
 	if len(changed) != 3 {
 		t.Fatalf("changed = %+v, want all three", changed)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/testutil/testflow"
 )
 
 const replayLive = `requests:
@@ -66,7 +67,7 @@ func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[strin
 }
 
 func TestReplay(t *testing.T) {
-	live := mustParse(t, replayLive)
+	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                       // billing, hang up
 		record(t, live, "CA2", []input{{"keys", "2"}, {"dial", "no-answer"}, {"silence", ""}}, nil),              // transfer not answered
@@ -82,7 +83,7 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
 	// The draft sends 1 to support and makes the failed lookup hang up.
-	draft := mustParse(t, replaceAll(replayLive, map[string]string{
+	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`"1": {goto: billing}`:                         `"1": {goto: support}`,
 		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
 		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
@@ -104,15 +105,6 @@ func TestReplay(t *testing.T) {
 	if c := got["CA3"]; !reflect.DeepEqual(c.LivePath, []string{"main", "account", "billing"}) || !reflect.DeepEqual(c.DraftPath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("CA3 = %+v", c)
 	}
-}
-
-func mustParse(t *testing.T, text string) *ivr.Flow {
-	t.Helper()
-	f, err := ivr.Parse("t.yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 func replaceAll(s string, m map[string]string) string {
@@ -183,15 +175,15 @@ func TestCallInputsLookups(t *testing.T) {
 // (it used to run on_error whatever the call did, and a sent fetch after it
 // took its recorded outcome).
 func TestReplayLookupWithSecret(t *testing.T) {
-	recorded := record(t, mustParse(t, replayLive), "CA1", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}})
-	live := mustParse(t, replaceAll(replayLive, map[string]string{
+	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}})
+	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
 	changed, unfaithful := Replay(live, live, []store.Call{recorded})
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
 	}
-	draft := mustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
+	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
 	changed, _ = Replay(live, draft, []store.Call{recorded})
 	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("changed %+v; want live main, account, (hangup)", changed)

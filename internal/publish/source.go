@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/tick"
 )
 
@@ -30,6 +31,21 @@ type Source struct {
 	seen     fileSig     // the file as last read, good or bad
 	set      bool        // the text came from Set
 	onReload func(error) // told of every reload's result (metrics)
+
+	// closure is the closure switch of the newest flow revision (nil =
+	// off), kept by the Service as it syncs with the store.
+	closure atomic.Pointer[store.Closure]
+}
+
+// Closure is the closure switch on at t, or nil: the newest revision's as
+// of the last sync (the Service's Follow keeps it fresh), ended by itself
+// at its Until.
+func (s *Source) Closure(t time.Time) *store.Closure {
+	c := s.closure.Load()
+	if !c.OnAt(t) {
+		return nil
+	}
+	return c
 }
 
 // OnReload registers fn to be told the result of every reload (nil = good),

@@ -14,6 +14,7 @@ import (
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
+	"github.com/ivr-project/ivr/internal/testutil/testflow"
 )
 
 const apiFlowV1 = `menus:
@@ -132,20 +133,11 @@ func TestFlowAPIPublish(t *testing.T) {
 		if rev, text := e.liveFlow(t); rev != 3 || text != apiFlowV2 {
 			t.Fatalf("live flow after publishing = %d %q", rev, text)
 		}
-		if e.deps.Flows.Flow().Revision() != mustParse(t, apiFlowV2).Revision() {
+		if e.deps.Flows.Flow().Revision() != testflow.MustParse(t, apiFlowV2).Revision() {
 			t.Fatal("the published flow does not serve")
 		}
 		e.checkHistory(t)
 	})
-}
-
-func mustParse(t testing.TB, text string) *ivr.Flow {
-	t.Helper()
-	f, err := ivr.Parse("t.yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // checkHistory: the revisions list, one revision, a diff, rollback.
@@ -241,7 +233,7 @@ func TestFlowAPIFileMode(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 {
 			t.Errorf("the file's mode after publishing: %v, %v", st.Mode(), err)
 		}
-		if e.flows.Flow().Revision() != mustParse(t, apiFlowV2).Revision() {
+		if e.flows.Flow().Revision() != testflow.MustParse(t, apiFlowV2).Revision() {
 			t.Fatal("the published file is not live")
 		}
 		edited := strings.Replace(apiFlowV1, "Version one.", "Edited on disk.", 1)
@@ -322,7 +314,7 @@ func TestFlowAPIDraftTools(t *testing.T) {
 // replayEvents are the events of a call on the example: main, 2, support, 1, transfer.
 func replayEvents(t *testing.T) []store.Event {
 	t.Helper()
-	f := mustParse(t, string(ivr.Example()))
+	f := testflow.MustParse(t, string(ivr.Example()))
 	var out []store.Event
 	for _, e := range []ivr.Event{
 		{Menu: "main", Action: "enter"},
@@ -350,7 +342,7 @@ func TestInsightsNameRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken))
-	want := "revision 1 · " + mustParse(t, string(ivr.Example())).Revision()
+	want := "revision 1 · " + testflow.MustParse(t, string(ivr.Example())).Revision()
 	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
 		t.Errorf("insights page: %d, want an option %q", w.Code, want)
 	}

@@ -9,12 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/httpobs"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // The benchmarks below drive one request at a time through the real router
@@ -271,7 +271,7 @@ func BenchmarkTwilioAnswerDistinct(b *testing.B) {
 			w := &benchWriter{h: http.Header{}}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := testutil.ProcessCPU()
 			for i := range b.N {
 				serve(e.h, w, reqs[i], bodies[i])
 			}
@@ -293,21 +293,9 @@ func BenchmarkTwilioAnswerDistinct(b *testing.B) {
 	}
 }
 
-// processCPU is the CPU time (user + system) this process has used. On this
-// shared machine it is a steadier figure than wall time: a benchmark's
-// cpu-ns/op counts every goroutine's work for the requests (the writer's
-// included) and not the time spent waiting for a core.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the process CPU time since cpu0 per operation.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkTwilioStatusDistinct is the status callback of b.N distinct
@@ -327,7 +315,7 @@ func BenchmarkTwilioStatusDistinct(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := testutil.ProcessCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		w := &benchWriter{h: http.Header{}}
 		for pb.Next() {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -278,4 +279,71 @@ func TestVoiceOnErrorKinds(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestTryInputControls: the admin's Try page plays the input controls on
+// both providers: a speech answer's confidence, the read-back and the
+// repeat key.
+func TestTryInputControls(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	src := strings.NewReplacer("CLOSED", "127.0.0.1:9", " WHY", inputWhy).Replace(inputFlow)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	low, high := 0.2, 0.9
+	for _, provider := range []string{"twilio", "plivo"} {
+		t.Run(provider, func(t *testing.T) {
+			e := newAdminEnv(t, path, nil)
+			res := e.tryStep(t, tryRequest{Provider: provider})
+			id := res.CallID
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: id, URL: res.Gather.Action, Speech: "account", Confidence: &low})
+			if !promptsContain(res.Prompts, "Please use your keypad.") || res.Gather == nil || res.Gather.Speech {
+				t.Fatalf("0.2 at min_confidence 0.4: %+v %+v\n%s", res.Prompts, res.Gather, res.XML)
+			}
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: id, URL: res.Gather.Action, Digits: "*"})
+			if !promptsContain(res.Prompts, "Press 1 for your account") || strings.Contains(res.Gather.Action, "invalid=2") {
+				t.Fatalf("repeat key: %+v %s", res.Prompts, res.Gather.Action)
+			}
+			res = e.tryStep(t, tryRequest{Provider: provider})
+			id = res.CallID
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: id, URL: res.Gather.Action, Speech: "account", Confidence: &high})
+			if !promptsContain(res.Prompts, "Enter your account number.") {
+				t.Fatalf("0.9 is taken: %+v\n%s", res.Prompts, res.XML)
+			}
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: id, URL: res.Gather.Action, Digits: "123456"})
+			if !promptsContain(res.Prompts, "You entered 1 2 3 4 5 6. Press 1 if that is right") || res.Gather == nil || res.Gather.NumDigits != 1 {
+				t.Fatalf("read-back: %+v %+v\n%s", res.Prompts, res.Gather, res.XML)
+			}
+			bad := 1.5
+			b, _ := json.Marshal(tryRequest{Provider: provider, CallID: id, URL: res.Gather.Action, Speech: "yes", Confidence: &bad})
+			if w := e.do(t, "POST", "/admin/api/try", string(b), withBearer(adminTestToken)); w.Code != http.StatusBadRequest {
+				t.Errorf("confidence 1.5: %d %s", w.Code, w.Body.String())
+			}
+		})
+	}
+}
+
+// TestFlowPageInputControls: the flow map and the menu cards show the
+// repeat key, the read-back and min_confidence.
+func TestFlowPageInputControls(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	src := strings.NewReplacer("CLOSED", "127.0.0.1:9", " WHY", inputWhy).Replace(inputFlow)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newAdminEnv(t, path, nil)
+	w := e.do(t, "GET", "/admin/flow", "", withBearer(adminTestToken))
+	page := w.Body.String()
+	if w.Code != 200 {
+		t.Fatalf("%d\n%s", w.Code, page)
+	}
+	for _, want := range []string{
+		"repeat the prompt ↻", "1 accepts · 2 asks again", "speech &lt; 0.4",
+		"confidence at least 0.4, else keys only", "* repeats", "read back (1 accepts, 2 or silence twice asks again)",
+		"You entered {{account | digits}}", `if error == &#34;not_found&#34;`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the flow page lacks %q", want)
+		}
+	}
 }

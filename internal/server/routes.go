@@ -11,6 +11,7 @@ import (
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/guard"
 	"github.com/ivr-project/ivr/internal/httpobs"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/voice"
 )
 
@@ -66,7 +67,8 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 	}
 	a := admin.New(admin.Deps{Config: cfg, Logger: d.Logger, Flows: d.Flows, Publisher: d.Publisher, Store: d.Store,
 		Events: d.Events, Failures: d.Failures, Metrics: d.Metrics, LivePublicURL: d.LivePublicURL,
-		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled, Outbound: d.Outbound})
+		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled, Outbound: d.Outbound,
+		Voice: r}) // Try plays calls through this very router
 	r.Route("/admin", adminRoutes(d, a))
 }
 
@@ -88,6 +90,7 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 			r.Method(http.MethodPost, "/voice/*", vh)
 			// A callback's outbound call: the agent's answer URL, the dial's outcome, its status callback.
 			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(twilio, d.Store, cfg.CallbackFrom, urls, tf))
+			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/status", voice.HandleStatus(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/message", voice.HandleMessage(twilio, d.Flows, d.Store, urls, tf, d.Metrics))
 		})
@@ -114,6 +117,7 @@ func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLRe
 			r.Method(http.MethodGet, "/voice/*", vh)
 			r.Method(http.MethodPost, "/voice/*", vh)
 			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(plivo, d.Store, cfg.CallbackFrom, urls, pf))
+			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(plivo, d.Store, pf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/hangup", voice.HandleStatus(plivo, d.Store, pf, d.Metrics, d.Logger))
 		})
 		r.With(auth.PlivoV2Middleware(plivoAuth, pf.AuthFailure)).
@@ -166,6 +170,11 @@ func adminRoutes(d deps, a *admin.Admin) func(chi.Router) {
 			r.With(a.CSRF).Method(http.MethodPost, "/api/callbacks/{id}/done", admin.HandleCallbackDone(db))
 			// Publishing flows: the live flow, publish, history, diff, rollback, check.
 			pub := d.Publisher
+			r.Method(http.MethodGet, "/closure", admin.HandleClosurePage(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/closure", admin.HandleClosureForm(a))
+			r.Method(http.MethodGet, "/api/closure", admin.HandleAPIClosure(d.Flows))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/closure", admin.HandleAPISetClosure(pub))
+			r.With(a.CSRF).Method(http.MethodDelete, "/api/closure", admin.HandleAPILiftClosure(pub))
 			r.Method(http.MethodGet, "/api/flow", admin.HandleAPIFlow(pub))
 			r.With(a.CSRF).Method(http.MethodPost, "/api/flow", admin.HandleAPIPublish(pub))
 			r.Method(http.MethodGet, "/api/flow/revisions", admin.HandleAPIRevisions(db))

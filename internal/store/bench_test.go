@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
@@ -68,7 +70,7 @@ func BenchmarkAddEventBatchDistinct(b *testing.B) {
 		const calls = 1024
 		n := 0
 		b.ReportAllocs()
-		cpu0 := processCPU()
+		cpu0 := testutil.ProcessCPU()
 		for b.Loop() {
 			batch := make([]CallEvents, calls)
 			for i := range batch {
@@ -83,7 +85,7 @@ func BenchmarkAddEventBatchDistinct(b *testing.B) {
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
 		// CPU of this process per call (SQLite's work; on PostgreSQL only
 		// the client's): steadier than wall time on a shared machine.
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/call")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(n), "cpu-ns/call")
 	})
 }
 

@@ -142,7 +142,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			}
 		}
 		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
-			sum: summarise(b.Events, now)}
+			revision: firstRevision(b.Events), ends: endsCall(b.Events)}
 	}
 	// Call rows are locked and written in one order by every batch (see
 	// lockCallsPostgres); events still go in in batch order.
@@ -155,11 +155,14 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
 			return err
 		}
-		refs, err := d.upsertCalls(ctx, tx, sorted)
+		refs, final, err := d.upsertCalls(ctx, tx, sorted)
 		if err != nil {
 			return err
 		}
 		if err := d.insertRequests(ctx, tx, calls, refs, now); err != nil {
+			return err
+		}
+		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs, final)); err != nil {
 			return err
 		}
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
@@ -200,6 +203,7 @@ func coalesce(batch []CallEvents) []CallEvents {
 	type key struct{ provider, callID string }
 	at := make(map[key]int, len(batch))
 	out := make([]CallEvents, 0, len(batch))
+	var owned []bool // out[i].Events is a copy of ours (appending to it is safe)
 	for _, b := range batch {
 		k := key{b.Provider, b.CallID}
 		i, seen := at[k]
@@ -210,8 +214,17 @@ func coalesce(batch []CallEvents) []CallEvents {
 		}
 		o := &out[i]
 		if len(b.Events) > 0 {
-			// Copy before the first append: the caller's slice stays as it was.
-			o.Events = append(o.Events[:len(o.Events):len(o.Events)], b.Events...)
+			// Copy once, before the first append: the caller's slice stays
+			// as it was (copying at every append made a call with thousands
+			// of entries in a batch quadratic).
+			if owned == nil {
+				owned = make([]bool, len(batch))
+			}
+			if !owned[i] {
+				o.Events = append(make([]Event, 0, 2*(len(o.Events)+len(b.Events))), o.Events...)
+				owned[i] = true
+			}
+			o.Events = append(o.Events, b.Events...)
 		}
 		if o.From == "" {
 			o.From = b.From
@@ -295,6 +308,9 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 		}
 		if reported != 0 {
 			return nil // a repeat: call.completed was written already
+		}
+		if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
+			return err
 		}
 		return d.completeCall(ctx, tx, ref, "provider")
 	})

@@ -23,7 +23,8 @@ import (
 type callRow struct {
 	provider, callID, from, to string
 	start                      time.Time
-	sum                        callSummary // from this batch's events
+	revision                   string // of the batch's first event that has one
+	ends                       bool   // one of the batch's events ends the call
 }
 
 // callKey identifies a call in the returned refs.
@@ -33,32 +34,31 @@ type callKey struct{ provider, callID string }
 // parameters, far below SQLite's 32766).
 const maxRowsLog2 = 7
 
-// The call upsert also sets the call's summary from the batch's events
-// (insights_write.go): a new call is written once, complete. A call-only
-// entry (no events: last_event_at NULL) changes no summary column.
-const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at,
-    revision, transferred, fallback, ended_in_flow, last_menu, last_event_at)`
+// The call upsert writes a new call once, without its summary (computed
+// when the call ends: summary.go). An existing call's row is touched only
+// when something a reader needs changes (a number or revision still empty,
+// an earlier start): the DO UPDATE's WHERE leaves it alone otherwise, and
+// then RETURNING leaves it out (upsertCalls reads its id).
+const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision)`
 
 const upsertCallsSet = `
 ON CONFLICT (provider, call_id) DO UPDATE SET
     from_number   = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
     to_number     = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
     started_at    = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
-    revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END,
-    transferred   = CASE WHEN excluded.transferred = 1 THEN 1 ELSE calls.transferred END,
-    fallback      = CASE WHEN excluded.fallback = 1 THEN 1 ELSE calls.fallback END,
-    ended_in_flow = CASE WHEN excluded.last_event_at IS NULL THEN calls.ended_in_flow ELSE excluded.ended_in_flow END,
-    last_menu     = CASE WHEN excluded.last_menu <> '' THEN excluded.last_menu ELSE calls.last_menu END,
-    last_event_at = CASE WHEN calls.last_event_at IS NULL OR calls.last_event_at < excluded.last_event_at
-                         THEN excluded.last_event_at ELSE calls.last_event_at END
-RETURNING id, provider, call_id`
+    revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END
+WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_number = '' AND excluded.to_number <> '')
+    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')
+RETURNING id, provider, call_id, final`
+
+// callRefSQL reads the id of a call the upsert did not touch.
+const callRefSQL = `SELECT id, final FROM calls WHERE provider = $1 AND call_id = $2`
 
 // The rows go in in array order (the batch's, sorted by provider and call
 // id: see lockCallsPostgres).
 const upsertCallsPostgres = upsertCallsColumns + `
-SELECT p, i, f, t, s, r, x, b, e, m, l FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-    $6::text[], $7::integer[], $8::integer[], $9::integer[], $10::text[], $11::timestamptz[])
-    WITH ORDINALITY AS u(p, i, f, t, s, r, x, b, e, m, l, n) ORDER BY n` + upsertCallsSet
+SELECT p, i, f, t, s, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+    WITH ORDINALITY AS u(p, i, f, t, s, r, n) ORDER BY n` + upsertCallsSet
 
 // Lock order on PostgreSQL. Two instances' batches (or one batch and
 // another's repeat marking) used to lock call rows in different orders:
@@ -111,7 +111,7 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL}
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver)}
 	if driver == DriverPostgres {
 		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
 	}
@@ -121,31 +121,10 @@ func preparedQueries(driver string) []string {
 	return qs
 }
 
-// sqliteUpsertCalls also sets a new call's hour, outcome, flow_seconds and
-// flow_bucket (what migration 0021's trigger used to set by updating the row
-// again; see 0060): a new call is not final, so its outcome is 4, 2, 1 or 0.
 // "WHERE true" keeps SQLite from reading ON CONFLICT as a join clause.
 func sqliteUpsertCalls(n int) string {
-	return `INSERT INTO calls (provider, call_id, from_number, to_number, started_at,
-    revision, transferred, fallback, ended_in_flow, last_menu, last_event_at, hour, outcome, flow_seconds, flow_bucket)
-SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10, column11,
-    column5 / 3600000000,
-    CASE WHEN column8 = 1 THEN 4 WHEN column7 = 1 THEN 2 WHEN column9 = 1 THEN 1 ELSE 0 END,
-    (column11 - column5) / 1000000,
-    ` + sqliteFlowBucket("(column11 - column5) / 1000000") + `
-FROM (VALUES ` + valueRows(11, n) + `) WHERE true` + upsertCallsSet
-}
-
-// sqliteFlowBucket is the flow_bucket of a flow_seconds expression (bounds:
-// flowBuckets in insights_read.go; -1 when NULL).
-func sqliteFlowBucket(secs string) string {
-	var b strings.Builder
-	b.WriteString("CASE WHEN " + secs + " IS NULL THEN -1")
-	for i, bound := range flowBuckets {
-		fmt.Fprintf(&b, " WHEN %s < %d THEN %d", secs, bound, i)
-	}
-	fmt.Fprintf(&b, " ELSE %d END", len(flowBuckets))
-	return b.String()
+	return upsertCallsColumns + `
+SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` + valueRows(6, n) + `) WHERE true` + upsertCallsSet
 }
 
 // prepare prepares preparedQueries once, at Open (a
@@ -183,6 +162,15 @@ func (d *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...a
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
+// txQuery is tx.QueryContext, on the statement prepared at Open when query
+// is one of preparedQueries.
+func (d *DB) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := d.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
 // closeStmts closes the prepared statements (at Close).
 func (d *DB) closeStmts() {
 	for _, st := range d.stmts {
@@ -206,9 +194,11 @@ func chunks(n int, fn func(lo, hi int) error) error {
 	return nil
 }
 
-// upsertCalls creates or completes the batch's calls and returns their row ids.
-func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]int64, error) {
+// upsertCalls creates the batch's new calls and completes the others
+// (upsertCallsSet); it returns every call's row id and which are final.
+func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]int64, map[callKey]bool, error) {
 	refs := make(map[callKey]int64, len(rows))
+	final := map[callKey]bool{}
 	read := func(r *sql.Rows, err error) error {
 		if err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
@@ -216,13 +206,16 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		defer r.Close()
 		for r.Next() {
 			var (
-				id int64
-				k  callKey
+				id, f int64
+				k     callKey
 			)
-			if err := r.Scan(&id, &k.provider, &k.callID); err != nil {
+			if err := r.Scan(&id, &k.provider, &k.callID, &f); err != nil {
 				return fmt.Errorf("upsert calls: %w", err)
 			}
 			refs[k] = id
+			if f != 0 {
+				final[k] = true
+			}
 		}
 		if err := r.Err(); err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
@@ -232,13 +225,13 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 	if d.driver == DriverPostgres {
 		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
 		if err != nil {
-			return nil, fmt.Errorf("prepare call upsert: %w", err)
+			return nil, nil, fmt.Errorf("prepare call upsert: %w", err)
 		}
 		if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
-		args := make([]any, 0, 11<<maxRowsLog2)
+		args := make([]any, 0, 6<<maxRowsLog2)
 		err := chunks(len(rows), func(lo, hi int) error {
 			st, err := d.stmt(ctx, tx, sqliteUpsertCalls(hi-lo))
 			if err != nil {
@@ -246,51 +239,45 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 			}
 			args = args[:0]
 			for _, r := range rows[lo:hi] {
-				var last *time.Time
-				if !r.sum.last.IsZero() {
-					last = &r.sum.last
-				}
-				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start),
-					txt(r.sum.revision), r.sum.transferred, r.sum.fallback, r.sum.ends, txt(r.sum.lastMenu), d.tvNull(last))
+				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision))
 			}
 			return read(st.QueryContext(ctx, args...))
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	// The calls whose row needed no change.
 	for _, r := range rows {
-		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
-			return nil, fmt.Errorf("upsert calls: no row id returned for %s/%s", r.provider, r.callID)
+		k := callKey{r.provider, r.callID}
+		if _, ok := refs[k]; ok {
+			continue
+		}
+		var id, f int64
+		if err := d.txQueryRow(ctx, tx, callRefSQL, r.provider, r.callID).Scan(&id, &f); err != nil {
+			return nil, nil, fmt.Errorf("upsert calls: row id of %s/%s: %w", r.provider, r.callID, err)
+		}
+		refs[k] = id
+		if f != 0 {
+			final[k] = true
 		}
 	}
-	return refs, nil
+	return refs, final, nil
 }
 
 // postgresCallColumns are upsertCallsPostgres's arguments: one array per column.
 func postgresCallColumns(rows []callRow) []any {
 	n := len(rows)
-	var texts [6][]string
+	var texts [5][]string
 	for i := range texts {
 		texts[i] = make([]string, n)
 	}
-	var ints [3][]int32
-	for i := range ints {
-		ints[i] = make([]int32, n)
-	}
 	starts := make([]time.Time, n)
-	lasts := make([]*time.Time, n) // nil: no events (NULL)
 	for i, r := range rows {
-		texts[0][i], texts[1][i], texts[2][i], texts[3][i] = r.provider, r.callID, r.from, r.to
-		texts[4][i], texts[5][i] = txt(r.sum.revision), txt(r.sum.lastMenu)
-		ints[0][i], ints[1][i], ints[2][i] = int32(r.sum.transferred), int32(r.sum.fallback), int32(r.sum.ends)
+		texts[0][i], texts[1][i], texts[2][i], texts[3][i], texts[4][i] = r.provider, r.callID, r.from, r.to, txt(r.revision)
 		starts[i] = r.start.UTC().Truncate(time.Microsecond)
-		if !r.sum.last.IsZero() {
-			t := r.sum.last.UTC().Truncate(time.Microsecond)
-			lasts[i] = &t
-		}
 	}
-	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], ints[0], ints[1], ints[2], texts[5], lasts}
+	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4]}
 }
 
 // repeat is one query row of the repeat marking: the calls of caller from

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,17 +9,13 @@ import (
 )
 
 // newDSN returns the DSN of a fresh, empty, isolated store.
-type newDSN func(t testing.TB) string
+type newDSN = func(t testing.TB) string
 
-// forEachStore runs fn once on SQLite and once on PostgreSQL.
-func forEachStore(t *testing.T, fn func(t *testing.T, dsn newDSN)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteDSN) })
-	t.Run("postgres", func(t *testing.T) {
-		testutil.PostgresBase(t)
-		fn(t, testutil.PostgresURL)
-	})
-}
+// The stores of each kind, from testutil.
+var (
+	forEachStore = testutil.ForEachStore
+	sqliteDSN    = testutil.SQLiteDSN
+)
 
 // forEachStoreB runs a benchmark on a fresh store of each kind.
 func forEachStoreB(b *testing.B, fn func(b *testing.B, d *DB)) {
@@ -31,10 +26,6 @@ func forEachStoreB(b *testing.B, fn func(b *testing.B, d *DB)) {
 	}{{"sqlite", sqliteDSN}, {"postgres", testutil.PostgresURL}} {
 		b.Run(dsn.name, func(b *testing.B) { fn(b, openT(b, dsn.make(b))) })
 	}
-}
-
-func sqliteDSN(t testing.TB) string {
-	return "sqlite:" + filepath.Join(t.TempDir(), "ivr.db")
 }
 
 func openT(t testing.TB, dsn string) *DB {

@@ -7,9 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // BenchmarkInsights measures the dashboard's query (Insights: every figure
@@ -49,7 +50,7 @@ func BenchmarkInsights(b *testing.B) {
 		} {
 			b.Run(c.name, func(b *testing.B) {
 				var calls int64
-				cpu0 := processCPU()
+				cpu0 := testutil.ProcessCPU()
 				for b.Loop() {
 					in, err := d.Insights(ctx, c.f)
 					if err != nil {
@@ -62,19 +63,10 @@ func BenchmarkInsights(b *testing.B) {
 				// a figure the other loads of a shared machine do not
 				// inflate as they do ns/op (PostgreSQL's work is in its
 				// own processes and not in it).
-				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64((testutil.ProcessCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 	})
-}
-
-// processCPU is the user+system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 var benchBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

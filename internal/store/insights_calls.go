@@ -134,6 +134,16 @@ func (d *DB) insightCallDays(ctx context.Context, f InsightFilter, c *callPart) 
 // insightHours reads the hourly series of a short period from the calls.
 func (d *DB) insightHours(ctx context.Context, f InsightFilter, c *callPart) error {
 	where, args := f.where("hour", time.Hour, true, true)
+	// The summarised calls only (the index is partial; insightOpen counts the others).
+	summarised := "hour > 0"
+	if d.driver == DriverPostgres {
+		summarised = "summarised = 1"
+	}
+	if where == "" {
+		where = " WHERE " + summarised
+	} else {
+		where += " AND " + summarised
+	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT hour, outcome, count(*) FROM calls`+where+
 		` GROUP BY hour, outcome ORDER BY hour, outcome`, args...)
 	if err != nil {

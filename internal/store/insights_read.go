@@ -107,6 +107,11 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 		func() error { return wrap("failures", d.insightFailures(ctx, f, in)) },
 	}
 	parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
+	var open []openCount
+	parts = append(parts, func() (err error) {
+		open, err = d.insightOpen(ctx, f)
+		return err
+	})
 	if f.short() {
 		parts = append(parts, func() error { return wrap("calls per hour", d.insightHours(ctx, f, c)) })
 	}
@@ -123,6 +128,7 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("insights: %w", err)
 	}
+	c.addOpen(open, f)
 	for menu, n := range c.abandoned {
 		if menu != "" { // "" = hung up before reaching a menu
 			in.menu(menu).HungUp += n

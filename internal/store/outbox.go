@@ -222,6 +222,9 @@ WHERE id = $1 AND final = 0`, id, StatusUnknown, d.tv(d.now()))
 				return err // closed meanwhile by its final callback or another instance
 			}
 			did = true
+			if err := d.summariseCalls(ctx, tx, []int64{id}); err != nil {
+				return err
+			}
 			return d.completeCall(ctx, tx, id, "ivr")
 		})
 		if err != nil {

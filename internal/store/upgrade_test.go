@@ -32,12 +32,18 @@ func TestUpgradeKeepsOldCalls(t *testing.T) {
 		seedOldShape(t, old)
 		want := oldShapeCalls(t, old)
 		day := InsightFilter{Since: at(-3600), Until: at(86400)}
-		wantIn, err := old.Insights(ctx, day)
-		if err != nil {
-			t.Fatal(err)
+		// What the old store's insights said: its calls per outcome (the
+		// rollup matched them: TestInsightsRollupMatchesCalls) and, on
+		// SQLite, whose reads did not change shape, its whole answer.
+		wantCounts := directCounts(t, old)
+		var wantIn *Insights
+		if old.Driver() == DriverSQLite {
+			if wantIn, err = old.Insights(ctx, day); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if wantIn.Calls != 4 || len(want) != 4 || len(want[0].Events) == 0 {
-			t.Fatalf("the old store holds %d calls (insights: %d), want 4 with events: the check would prove little", len(want), wantIn.Calls)
+		if len(want) != 4 || len(want[0].Events) == 0 || wantCounts[OutcomeInProgress] != 2 {
+			t.Fatalf("the old store holds %d calls (%v), want 4 with events, 2 in progress: the check would prove little", len(want), wantCounts)
 		}
 		old.Close()
 
@@ -62,7 +68,12 @@ func TestUpgradeKeepsOldCalls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(gotIn, wantIn) {
+		gotCounts := map[int64]int64{OutcomeContained: gotIn.Contained, OutcomeTransferred: gotIn.Transferred, OutcomeAbandoned: gotIn.Abandoned,
+			OutcomeFallback: gotIn.Fallbacks, OutcomeInProgress: gotIn.InProgress, -1: gotIn.RepeatCallers, -2: gotIn.FlowCalls}
+		if !reflect.DeepEqual(gotCounts, wantCounts) {
+			t.Errorf("insights after the upgrade: outcomes %v, want %v", gotCounts, wantCounts)
+		}
+		if wantIn != nil && !reflect.DeepEqual(gotIn, wantIn) {
 			t.Errorf("insights after the upgrade:\n%+v\nwant\n%+v", gotIn, wantIn)
 		}
 

@@ -53,6 +53,8 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 		flow, draft := flows.Flow(), draftFlow(r.Context())
 		if draft != nil {
 			flow = draft
+		} else if req.Path == "" {
+			req.Closure = closureOf(flows, call.Now)
 		}
 		res, err := lk.step(r.Context(), flow, req)
 		if err != nil {
@@ -96,6 +98,15 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 		h["Cache-Control"] = p.noStoreHeader[:1:1]
 		w.Write(body)
 	})
+}
+
+// closureOf is the line's closure switch for a new call at t, or nil.
+func closureOf(flows *publish.Source, t time.Time) *ivr.Closure {
+	c := flows.Closure(t)
+	if c == nil {
+		return nil
+	}
+	return &ivr.Closure{Message: c.Message, Then: c.Then}
 }
 
 // voiceBase is the absolute URL the provider's next requests go to, on the

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +85,7 @@ func TestRotationSignsWithEverySecret(t *testing.T) {
 	if err != nil || len(prev) != 1 {
 		t.Fatalf("ParseSecrets: %v, %d previous", err, len(prev))
 	}
-	db := openDB(t, sqliteDSN(t))
+	db := openDB(t, testutil.SQLiteDSN(t))
 	db.EnableOutbox()
 	rcv := newReceiver(t, func(int, delivery) int { return http.StatusOK })
 	completeCall(t, db, "CA1")
@@ -204,7 +203,8 @@ func outbox(t *testing.T, db *store.DB) []store.OutboxEvent {
 // delivered on the third attempt, with the same id and body each time, and
 // every attempt verifies.
 func TestDeliveryFailsTimesOutRecovers(t *testing.T) {
-	forEachStore(t, func(t *testing.T, dsn string) {
+	testutil.ForEachStore(t, func(t *testing.T, newDSN func(testing.TB) string) {
+		dsn := newDSN(t)
 		db := openDB(t, dsn)
 		db.EnableOutbox()
 		rcv := newReceiver(t, func(n int, _ delivery) int {
@@ -252,7 +252,7 @@ func TestDeliveryFailsTimesOutRecovers(t *testing.T) {
 // An event that keeps failing past the give-up period is marked failed,
 // with its last error kept for the admin.
 func TestDeliveryGivesUp(t *testing.T) {
-	db := openDB(t, sqliteDSN(t))
+	db := openDB(t, testutil.SQLiteDSN(t))
 	db.EnableOutbox()
 	rcv := newReceiver(t, func(int, delivery) int { return http.StatusBadGateway })
 	completeCall(t, db, "CA1")
@@ -267,7 +267,7 @@ func TestDeliveryGivesUp(t *testing.T) {
 // A failed POST's error is logged and shown on /admin/webhooks: it does
 // not repeat the URL, whose query may carry the receiver's credentials.
 func TestDeliveryErrorLeavesOutTheURL(t *testing.T) {
-	db := openDB(t, sqliteDSN(t))
+	db := openDB(t, testutil.SQLiteDSN(t))
 	db.EnableOutbox()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -313,7 +313,8 @@ func TestBackoff(t *testing.T) {
 // Two instances on one database (each with its own connection pool, as two
 // processes would have) deliver every event exactly once.
 func TestTwoInstancesDeliverOnce(t *testing.T) {
-	forEachStore(t, func(t *testing.T, dsn string) {
+	testutil.ForEachStore(t, func(t *testing.T, newDSN func(testing.TB) string) {
+		dsn := newDSN(t)
 		a, b := openDB(t, dsn), openDB(t, dsn)
 		a.EnableOutbox()
 		rcv := newReceiver(t, func(int, delivery) int { return http.StatusOK })
@@ -350,15 +351,6 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 }
 
 // --- stores -------------------------------------------------------------
-
-// forEachStore runs fn on a fresh SQLite file and a fresh PostgreSQL schema
-// (skipped without a test database, failed with CI=true).
-func forEachStore(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteDSN(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, testutil.PostgresURL(t)) })
-}
-
-func sqliteDSN(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "ivr.db") }
 
 func openDB(t *testing.T, dsn string) *store.DB {
 	t.Helper()

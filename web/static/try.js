@@ -37,6 +37,7 @@
     keys.forEach((b) => { b.disabled = busy || !(g && g.keys); });
     $("send-keys").disabled = busy || !(g && g.keys) || typed === "";
     $("speech").disabled = busy || !(g && g.speech);
+    $("confidence").disabled = busy || !(g && g.speech);
     $("say").disabled = busy || !(g && g.speech);
     $("silent").disabled = busy || !g;
     $("hangup").disabled = busy || !live;
@@ -197,7 +198,9 @@
     if (!s || !call || !call.gather) return;
     $("speech").value = "";
     typed = "";
-    step({ url: call.gather.action, speech: s }, "You said “" + s + "”");
+    let c = parseFloat($("confidence").value);
+    if (!(c >= 0 && c <= 1)) c = 0.9;
+    step({ url: call.gather.action, speech: s, confidence: c }, "You said “" + s + "” (confidence " + c + ")");
   });
   $("speech").addEventListener("keydown", (e) => { if (e.key === "Enter") $("say").click(); });
   $("silent").addEventListener("click", () => {

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A call's summary (transferred, fallback, ended in the flow, last menu,
+// last event, and from them its outcome, hour and time in flow, which the
+// insights' rollup and hourly series read) is computed once, when the call
+// ends, from all its events: at its first final status (UpdateStatus), when
+// it is closed as stale (CloseStaleCalls), or when the flow ends it (an
+// event batch with a terminal event: hangup, voicemail, fallback, ...). A
+// batch of events of a call that has ended already computes it again. Until
+// then the call is "not summarised" (SQLite: hour = 0; PostgreSQL:
+// summarised = 0): outside the rollup and calls_insight, counted by
+// Insights as in progress (insights_open.go). See migration 0095.
+
+// firstRevision is the revision of the first event that has one.
+func firstRevision(events []Event) string {
+	for _, e := range events {
+		if e.Revision != "" {
+			return e.Revision
+		}
+	}
+	return ""
+}
+
+// endsCall reports whether one of events ends the call.
+func endsCall(events []Event) bool {
+	for _, e := range events {
+		if _, _, terminal := classify(e); terminal {
+			return true
+		}
+	}
+	return false
+}
+
+// ended returns the row ids of the batch's calls whose summary is due: the
+// flow ended them in this batch, or they were final already and got events
+// (rows[i] is calls[i]).
+func ended(rows []callRow, calls []CallEvents, refs map[callKey]int64, final map[callKey]bool) []int64 {
+	var ids []int64
+	for i, r := range rows {
+		k := callKey{r.provider, r.callID}
+		if r.ends || (final[k] && len(calls[i].Events) > 0) {
+			ids = append(ids, refs[k])
+		}
+	}
+	return ids
+}
+
+// summaryCallsSQL reads the calls to summarise with their requests' events
+// ($1: an array of row ids on PostgreSQL, a JSON array on SQLite).
+func summaryCallsSQL(driver string) string {
+	ids := `SELECT value FROM json_each($1)`
+	if driver == DriverPostgres {
+		ids = `SELECT unnest($1::bigint[])`
+	}
+	return `SELECT c.id, c.started_at, c.final, r.events FROM calls c LEFT JOIN call_requests r ON r.call_ref = c.id
+WHERE c.id IN (` + ids + `) ORDER BY c.id, r.id`
+}
+
+const summariseSQLite = `UPDATE calls SET revision = CASE WHEN revision = '' THEN $2 ELSE revision END,
+    transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7,
+    hour = $8, outcome = $9, flow_seconds = $10, flow_bucket = $11
+WHERE id = $1`
+
+// PostgreSQL computes hour, outcome, flow_seconds and flow_bucket itself
+// (generated columns).
+const summarisePostgres = `UPDATE calls SET revision = CASE WHEN revision = '' THEN $2 ELSE revision END,
+    transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7, summarised = 1
+WHERE id = $1`
+
+// endedCall is a call to summarise, with all its events.
+type endedCall struct {
+	id     int64
+	start  time.Time
+	final  bool
+	events []Event
+}
+
+// summariseCalls computes and stores the summary of the calls with row ids
+// ids, inside tx.
+func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	cs, err := d.endedCalls(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	q := summariseSQLite
+	if d.driver == DriverPostgres {
+		q = summarisePostgres
+	}
+	st, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("summarise calls: %w", err)
+	}
+	defer st.Close()
+	now := d.now()
+	for _, c := range cs {
+		s := summarise(c.events, now)
+		var last *time.Time
+		if !s.last.IsZero() {
+			last = &s.last
+		}
+		args := []any{c.id, txt(s.revision), s.transferred, s.fallback, s.ends, txt(s.lastMenu), d.tvNull(last)}
+		if d.driver != DriverPostgres {
+			hour, outcome, secs, bucket := sqliteSummaryColumns(c, s)
+			args = append(args, hour, outcome, secs, bucket)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("summarise call %d: %w", c.id, err)
+		}
+	}
+	return nil
+}
+
+// endedCalls reads the calls ids with all their events.
+func (d *DB) endedCalls(ctx context.Context, tx *sql.Tx, ids []int64) ([]endedCall, error) {
+	var arg any = ids
+	if d.driver != DriverPostgres {
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, id := range ids {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+		b.WriteByte(']')
+		arg = b.String()
+	}
+	rows, err := d.txQuery(ctx, tx, summaryCallsSQL(d.driver), arg)
+	if err != nil {
+		return nil, fmt.Errorf("read ended calls: %w", err)
+	}
+	defer rows.Close()
+	var cs []endedCall
+	for rows.Next() {
+		var (
+			id, final int64
+			start     timeCol
+			events    []byte
+		)
+		if err := rows.Scan(&id, &start, &final, &events); err != nil {
+			return nil, fmt.Errorf("read ended calls: %w", err)
+		}
+		if len(cs) == 0 || cs[len(cs)-1].id != id {
+			cs = append(cs, endedCall{id: id, start: start.T, final: final != 0})
+		}
+		if events != nil {
+			c := &cs[len(cs)-1]
+			if c.events, err = decodeEvents(c.events, events); err != nil {
+				return nil, fmt.Errorf("read events of call %d: %w", id, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ended calls: %w", err)
+	}
+	return cs, nil
+}
+
+// sqliteSummaryColumns are what SQLite stores beside the summary (and
+// PostgreSQL generates): the call's hour, outcome, seconds in the flow
+// (nil: no events) and its flow_bucket (-1: no events).
+func sqliteSummaryColumns(c endedCall, s callSummary) (hour, outcome int64, secs any, bucket int) {
+	hour = c.start.UnixMicro() / int64(time.Hour/time.Microsecond)
+	switch {
+	case s.fallback == 1:
+		outcome = OutcomeFallback
+	case s.transferred == 1:
+		outcome = OutcomeTransferred
+	case s.ends == 1:
+		outcome = OutcomeContained
+	case c.final:
+		outcome = OutcomeAbandoned
+	default:
+		outcome = OutcomeInProgress
+	}
+	bucket = -1
+	if !s.last.IsZero() {
+		n := (s.last.UTC().Truncate(time.Microsecond).UnixMicro() - c.start.UnixMicro()) / int64(time.Second/time.Microsecond)
+		secs = n
+		bucket = len(flowBuckets)
+		for i, b := range flowBuckets {
+			if n < int64(b) {
+				bucket = i
+				break
+			}
+		}
+	}
+	return hour, outcome, secs, bucket
+}
