@@ -148,10 +148,11 @@ func callHref(c store.Call) string {
 func callPath(evs []store.Event) string {
 	var parts []string
 	menu := ""
-	for _, e := range evs {
-		s := e.Action
-		if e.Input != "" {
-			s = "[" + e.Input + "] " + s
+	for i := range evs {
+		e := &evs[i]
+		s := e.Action()
+		if in := e.Input(); in != "" {
+			s = "[" + in + "] " + s
 		}
 		if e.Menu != "" && e.Menu != menu {
 			s = e.Menu + ": " + s

@@ -134,8 +134,8 @@ menus:
 func variantsOf(evs []Event) []string {
 	var out []string
 	for _, e := range evs {
-		if l, ok := strings.CutPrefix(e.Action, variantEvent); ok {
-			out = append(out, l)
+		if e.Kind == EventVariant {
+			out = append(out, e.Label)
 		}
 	}
 	return out
@@ -258,7 +258,7 @@ menus:
 		if got := strings.Join(summary(res.Steps), " "); got != c.want {
 			t.Errorf("%+v: %s, want %s", c.closure, got, c.want)
 		}
-		if res.Events[0].Action != "closure "+c.closure.Then {
+		if res.Events[0].Action() != "closure "+c.closure.Then {
 			t.Errorf("first event %+v", res.Events[0])
 		}
 	}

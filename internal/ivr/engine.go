@@ -141,14 +141,24 @@ type runner struct {
 // halted reports whether the step stopped (a lookup is needed, or an error).
 func (r *runner) halted() bool { return r.need != nil || r.err != nil }
 
-func (r *runner) event(menu, input, action string) {
-	r.events = append(r.events, Event{At: r.call.Now, Menu: menu, Input: input, Action: action})
+// add records e at the step's time.
+func (r *runner) add(e Event) {
+	e.At = r.call.Now
+	if r.events == nil {
+		r.events = make([]Event, 0, 4)
+	}
+	r.events = append(r.events, e)
+}
+
+// mark records an event of kind k in menu, with nothing else to say.
+func (r *runner) mark(k EventKind, menu string) {
+	r.add(Event{Kind: k, Menu: menu})
 }
 
 func (r *runner) answer() {
 	f := r.f
 	if f.Hours != nil && !f.Hours.Open(r.call.Now) {
-		r.event("", "", "closed")
+		r.mark(EventClosed, "")
 		r.run(f.Hours.Closed, nil, fallHangup)
 		return
 	}
@@ -157,7 +167,7 @@ func (r *runner) answer() {
 
 // enter renders m fresh (attempt 1, full greeting).
 func (r *runner) enter(m *Menu) {
-	r.event(m.ID, "", "enter")
+	r.mark(EventEnter, m.ID)
 	r.render(m, state{Attempt: 1}, nil, false)
 }
 
@@ -279,64 +289,66 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		return
 	}
 	if key, ok := m.repeat(in); ok {
-		r.event(m.ID, key, actRepeatKey)
+		r.add(Event{Kind: EventRepeatKey, Menu: m.ID, Heard: HeardKeys, Entry: key})
 		r.render(m, next, nil, false)
 		return
 	}
 	if !hasInput {
 		next.Timeouts = min(next.Timeouts+1, maxCount)
-		r.event(m.ID, "timeout", "timeout")
+		r.add(Event{Kind: EventTimeout, Menu: m.ID, Heard: HeardSilence})
 		if next.Timeouts >= m.MaxTimeouts {
-			r.event(m.ID, "", "max_timeouts")
+			r.mark(EventMaxTimeouts, m.ID)
 			r.run(m.OnMaxTimeouts, m, fallHangup)
 			return
 		}
 		r.render(m, next, m.TimeoutPrompt, true)
 		return
 	}
-	if label, unsure := m.unsure(in); unsure {
+	if heard, unsure := m.unsure(in); unsure {
 		next.Keys = true
-		r.invalid(m, next, label, m.Speech.KeypadPrompt)
+		r.invalid(m, next, heard, m.Speech.KeypadPrompt)
 		return
 	}
 	if m.Collect != nil {
 		r.collect(m, next, in)
 		return
 	}
-	o, label := r.choose(m, in)
+	o, heard := r.choose(m, in)
 	if o == nil {
-		r.invalid(m, next, label, m.InvalidPrompt)
+		r.invalid(m, next, heard, m.InvalidPrompt)
 		return
 	}
-	r.event(m.ID, label, "option "+o.Key)
+	heard.Kind, heard.Menu, heard.Key = EventOption, m.ID, o.Key
+	r.add(heard)
 	r.run(o.Actions, m, fallMenu)
 }
 
-// invalid counts a wrong entry: the menu again after lead (its invalid
-// prompt), or on_max_failures.
-func (r *runner) invalid(m *Menu, next state, label string, lead []Action) {
+// invalid counts a wrong entry (heard: what the caller entered): the menu
+// again after lead (its invalid prompt), or on_max_failures.
+func (r *runner) invalid(m *Menu, next state, heard Event, lead []Action) {
 	next.Invalid = min(next.Invalid+1, maxCount)
-	r.event(m.ID, label, "invalid")
+	heard.Kind, heard.Menu = EventInvalid, m.ID
+	r.add(heard)
 	if next.Invalid >= m.MaxFailures {
-		r.event(m.ID, "", "max_failures")
+		r.mark(EventMaxFailures, m.ID)
 		r.run(m.OnMaxFailures, m, fallHangup)
 		return
 	}
 	r.render(m, next, lead, true)
 }
 
-// choose finds the option the input selects; label describes the input for
-// the call record.
-func (r *runner) choose(m *Menu, in Input) (*Option, string) {
+// choose finds the option the input selects; heard is an event with the
+// input for the call record (its Heard fields).
+func (r *runner) choose(m *Menu, in Input) (*Option, Event) {
 	if strings.TrimSpace(in.Digits) != "" {
 		d, ok := cleanDigits(in.Digits, m.FinishKey)
 		if !ok {
-			return nil, "unreadable keys"
+			return nil, Event{Heard: HeardBadKeys}
 		}
-		return m.byKeys(d), d
+		return m.byKeys(d), Event{Heard: HeardKeys, Entry: d}
 	}
 	s := strings.TrimSpace(in.Speech)
-	label := "speech: " + truncate(s, 100)
+	label := Event{Heard: HeardSpeech, Entry: truncate(s, 100)}
 	if m.Speech == nil {
 		return nil, label
 	}
@@ -399,14 +411,14 @@ func (r *runner) run(as []Action, cur *Menu, fall int) {
 	}
 	switch {
 	case fall == fallMenu && cur != nil:
-		r.event(cur.ID, "", "repeat")
+		r.mark(EventRepeat, cur.ID)
 		r.render(cur, state{Attempt: 1}, nil, true)
 	case fall == fallEntry:
 		r.trail = nil
 		r.enter(r.entry())
 	default:
 		r.steps = append(r.steps, Hangup{})
-		r.event(curID(cur), "", "hangup")
+		r.mark(EventHangup, curID(cur))
 	}
 }
 
@@ -428,10 +440,10 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 	switch a.Kind {
 	case KindSay, KindPlay, KindPause:
 		r.steps = append(r.steps, r.prompt(a, cur))
-		r.event(id, "", a.Kind)
+		r.mark(promptEvent(a.Kind), id)
 	case KindSetLanguage:
 		r.lang = a.Lang
-		r.event(id, "", "set_language "+a.Lang)
+		r.add(Event{Kind: EventSetLanguage, Menu: id, Target: a.Lang})
 	case KindSet:
 		r.set(a, id)
 	case KindFetch:
@@ -441,13 +453,13 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 	case KindSplit:
 		return r.split(a, cur)
 	case KindGoto:
-		r.event(id, "", "goto "+a.Menu)
+		r.add(Event{Kind: EventGoto, Menu: id, Target: a.Menu})
 		if cur != nil && cur.ID != a.Menu {
 			r.trail = push(r.trail, cur.ID)
 		}
 		r.enter(f.menus[a.Menu])
 	case KindRedirect:
-		r.event(id, "", "redirect "+a.Menu)
+		r.add(Event{Kind: EventRedirect, Menu: id, Target: a.Menu})
 		if cur != nil && cur.ID != a.Menu {
 			r.trail = push(r.trail, cur.ID)
 		}
@@ -455,10 +467,10 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 		r.steps = append(r.steps, Redirect{Target: Target{Path: menuPrefix + a.Menu, Query: r.encode(st)}})
 	case KindBack:
 		to := r.pop()
-		r.event(id, "", "back "+to.ID)
+		r.add(Event{Kind: EventBack, Menu: id, Target: to.ID})
 		r.enter(to)
 	case KindTop:
-		r.event(id, "", "top")
+		r.mark(EventTop, id)
 		r.trail = nil
 		r.enter(r.entry())
 	case KindTransfer:
@@ -469,9 +481,20 @@ func (r *runner) action(a *Action, cur *Menu) bool {
 		r.voicemail(a, cur)
 	case KindHangup:
 		r.steps = append(r.steps, Hangup{})
-		r.event(id, "", "hangup")
+		r.mark(EventHangup, id)
 	}
 	return a.Control()
+}
+
+// promptEvent is the event kind of a say, play or pause action.
+func promptEvent(kind string) EventKind {
+	switch kind {
+	case KindPlay:
+		return EventPlay
+	case KindPause:
+		return EventPause
+	}
+	return EventSay
 }
 
 func (r *runner) voicemail(a *Action, cur *Menu) {
@@ -492,7 +515,7 @@ func (r *runner) voicemail(a *Action, cur *Menu) {
 		rec.Transcription = &Target{Path: PathTranscription, Query: state{Menu: curID(cur)}.encode()}
 	}
 	r.steps = append(r.steps, rec, Hangup{})
-	r.event(curID(cur), "", "voicemail")
+	r.mark(EventVoicemail, curID(cur))
 }
 
 // pop takes the last menu of the back-trail that still exists; an empty
@@ -524,18 +547,18 @@ func (r *runner) dialDone(st state, status string) error {
 	}
 	cur := r.f.menus[st.Menu]
 	id := curID(cur)
-	label := "dial " + truncate(strings.ToLower(strings.TrimSpace(status)), 20)
+	dial := truncate(strings.ToLower(strings.TrimSpace(status)), 20)
 	if connected(status) {
-		r.event(id, label, "hangup")
+		r.add(Event{Kind: EventHangup, Menu: id, Heard: HeardDial, Entry: dial})
 		r.steps = append(r.steps, Hangup{})
 		return nil
 	}
 	if t := a.Transfer; t.Sequential && st.Ring+1 < len(t.Numbers) {
-		r.event(id, label, "next number")
+		r.add(Event{Kind: EventNextNumber, Menu: id, Heard: HeardDial, Entry: dial, Numbers: t.Numbers[st.Ring+1 : st.Ring+2]})
 		r.transfer(a, cur, st.Ring+1)
 		return nil
 	}
-	r.event(id, label, "no_answer")
+	r.add(Event{Kind: EventNoAnswer, Menu: id, Heard: HeardDial, Entry: dial})
 	r.run(a.Transfer.NoAnswer, cur, fallHangup)
 	return nil
 }
@@ -543,11 +566,7 @@ func (r *runner) dialDone(st state, status string) error {
 func (r *runner) voicemailDone(st state, recording string) {
 	cur := r.f.menus[st.Menu]
 	id := curID(cur)
-	input := "recording"
-	if recording != "" {
-		input += " " + truncate(recording, 200)
-	}
-	r.event(id, input, "voicemail done")
+	r.add(Event{Kind: EventVoicemailDone, Menu: id, Heard: HeardRecording, URL: truncate(recording, 200)})
 	thanks := []Action{{Kind: KindSay, Text: Text{Plain: defaultVMThanks}}}
 	if a := r.f.refs[st.Ref]; a != nil && a.Kind == KindVoicemail {
 		thanks = a.Voicemail.Thanks
@@ -556,7 +575,7 @@ func (r *runner) voicemailDone(st state, recording string) {
 		r.steps = append(r.steps, r.prompt(&thanks[i], cur))
 	}
 	r.steps = append(r.steps, Hangup{})
-	r.event(id, "", "hangup")
+	r.mark(EventHangup, id)
 }
 
 // Reply answers an inbound SMS by keyword: the first word of the text,
@@ -568,20 +587,17 @@ func (f *Flow) Reply(m SMS) (Result, error) {
 	if len(ws) > 0 {
 		first = strings.ToUpper(ws[0])
 	}
-	reply, action := f.SMS.Default, "sms default"
+	reply, ev := f.SMS.Default, Event{At: m.Now, Kind: EventSMS}
 	for _, k := range f.SMS.Keywords {
 		if k.Word == first {
-			reply, action = k.Reply, "sms "+k.Word
+			reply, ev.Key, ev.Heard, ev.Entry = k.Reply, k.Word, HeardKeyword, first
 			break
 		}
 	}
-	input := ""
-	if action != "sms default" {
-		input = first
-	}
 	res := Result{}
 	if reply == "" {
-		res.Events = []Event{{At: m.Now, Input: input, Action: action + " (no reply)"}}
+		ev.Kind = EventSMSNoReply
+		res.Events = []Event{ev}
 		return res, nil
 	}
 	text := expand(reply, func(name string) string {
@@ -596,6 +612,6 @@ func (f *Flow) Reply(m SMS) (Result, error) {
 		return ""
 	})
 	res.Steps = []Step{Message{Text: text, To: m.From, From: m.To}}
-	res.Events = []Event{{At: m.Now, Input: input, Action: action}}
+	res.Events = []Event{ev}
 	return res, nil
 }

@@ -2,7 +2,6 @@ package ivr
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -57,7 +56,7 @@ func (r *runner) transfer(a *Action, cur *Menu, ring int) {
 		d.Whisper = &Target{Path: PathWhisper, Query: r.encode(w)}
 	}
 	r.steps = append(r.steps, d)
-	r.event(id, "", "transfer "+strings.Join(nums, ","))
+	r.add(Event{Kind: EventTransfer, Menu: id, Numbers: nums, Context: d.Context})
 }
 
 // contextValues fills in a context's templates.
@@ -86,19 +85,15 @@ func (r *runner) whisper(st state, in Input) error {
 	if st.Step == stepAnswer {
 		d := strings.TrimSpace(in.Digits)
 		if d == t.AcceptKey {
-			r.event(id, "agent "+d, "whisper accepted")
+			r.add(Event{Kind: EventWhisperAccepted, Menu: id, Heard: HeardAgent, Entry: d})
 			return nil // an empty answer connects the call
 		}
-		label := "agent timeout"
-		if d != "" {
-			label = "agent " + truncate(d, 8)
-		}
-		r.event(id, label, "whisper declined")
+		r.add(Event{Kind: EventWhisperDeclined, Menu: id, Heard: HeardAgent, Entry: truncate(d, 8)})
 		r.steps = append(r.steps, Hangup{})
 		return nil
 	}
 	say := r.prompt(&Action{Kind: KindSay, Text: Text{Plain: t.Whisper}}, cur)
-	r.event(id, "", "whisper")
+	r.mark(EventWhisper, id)
 	if t.AcceptKey == "" {
 		r.steps = append(r.steps, say)
 		return nil
@@ -171,7 +166,11 @@ func (r *runner) callbackAsk(a *Action, cur *Menu, step string, try int, num str
 	}
 	g.Prompts = []Step{r.prompt(&Action{Kind: KindSay, Text: Text{Plain: text}}, cur)}
 	r.steps = append(r.steps, g, Redirect{Target: target})
-	r.event(id, "", "callback "+step)
+	if step == stepConfirm {
+		r.mark(EventCallbackConfirm, id)
+	} else {
+		r.mark(EventCallbackEnter, id)
+	}
 }
 
 // callbackAnswer continues a callback with the caller's answer to its
@@ -185,35 +184,37 @@ func (r *runner) callbackAnswer(st state, in Input) error {
 	d, _ := cleanDigits(in.Digits, "#")
 	switch {
 	case st.Step == stepConfirm && d == "1":
-		r.event(curID(cur), "1", "callback confirmed")
+		r.add(Event{Kind: EventCallbackConfirmed, Menu: curID(cur), Heard: HeardKeys, Entry: d})
 		r.callbackTake(a, cur, r.callbackNumber(a.Callback))
 	case st.Step == stepConfirm && d == "2":
-		r.event(curID(cur), "2", "callback another number")
+		r.add(Event{Kind: EventCallbackAnother, Menu: curID(cur), Heard: HeardKeys, Entry: d})
 		r.callbackAsk(a, cur, stepEnter, 1, "")
 	case st.Step == stepEnter && phoneNumber(d) != "":
 		r.setVar(CallbackNumberVar, phoneNumber(d))
-		r.event(curID(cur), strconv.Itoa(len(d))+" digits", "callback number entered")
+		r.add(Event{Kind: EventCallbackEntered, Menu: curID(cur), Heard: HeardDigits, Digits: len(d)})
 		if a.Callback.Confirm {
 			r.callbackAsk(a, cur, stepConfirm, 1, phoneNumber(d))
 		} else {
 			r.callbackTake(a, cur, phoneNumber(d))
 		}
 	case st.Attempt >= maxCallbackTries:
-		r.event(curID(cur), inputLabel(d), "callback not taken")
+		r.add(callbackHeard(EventCallbackNotTaken, curID(cur), d))
 		r.steps = append(r.steps, r.prompt(&Action{Kind: KindSay, Text: Text{Plain: callbackGoodbye}}, cur), Hangup{})
-		r.event(curID(cur), "", "hangup")
+		r.mark(EventHangup, curID(cur))
 	default:
-		r.event(curID(cur), inputLabel(d), "invalid")
+		r.add(callbackHeard(EventInvalid, curID(cur), d))
 		r.callbackAsk(a, cur, st.Step, st.Attempt+1, r.callbackNumber(a.Callback))
 	}
 	return nil
 }
 
-func inputLabel(d string) string {
+// callbackHeard is an event of kind k with the keys entered at a callback's
+// question: how many (never which), or silence.
+func callbackHeard(k EventKind, menu, d string) Event {
 	if d == "" {
-		return "timeout"
+		return Event{Kind: k, Menu: menu, Heard: HeardSilence}
 	}
-	return strconv.Itoa(len(d)) + " digits"
+	return Event{Kind: k, Menu: menu, Heard: HeardDigits, Digits: len(d)}
 }
 
 // callbackTake records the request, thanks the caller and ends the call.
@@ -232,12 +233,12 @@ func (r *runner) callbackTake(a *Action, cur *Menu, num string) {
 		}
 	}
 	r.callbackReq = &CallbackRequest{Number: num, Context: ctx}
-	r.event(id, "", "callback requested")
+	r.add(Event{Kind: EventCallbackRequested, Menu: id, Numbers: []string{num}, Context: ctx})
 	for i := range cb.Thanks {
 		r.steps = append(r.steps, r.prompt(&cb.Thanks[i], cur))
 	}
 	r.steps = append(r.steps, Hangup{})
-	r.event(id, "", "hangup")
+	r.mark(EventHangup, id)
 }
 
 // parentContext is the context of the transfer whose no_answer holds the

@@ -110,7 +110,7 @@ func TestWhisperTwilioAcceptDecline(t *testing.T) {
 			t.Fatal(err)
 		}
 		hung := len(res.Steps) == 1 && reflect.DeepEqual(res.Steps[0], Hangup{})
-		if hung != tc.hangup || len(res.Steps) > 1 || len(res.Events) != 1 || res.Events[0].Action != tc.action {
+		if hung != tc.hangup || len(res.Steps) > 1 || len(res.Events) != 1 || res.Events[0].Action() != tc.action {
 			t.Errorf("agent pressed %q: steps %v events %v", tc.digits, summary(res.Steps), actions(res.Events))
 		}
 	}

@@ -1,16 +1,7 @@
 package ivr
 
 import (
-	"strconv"
 	"strings"
-)
-
-// Call-record lines of the caller's input controls.
-const (
-	actRepeatKey     = "repeat_key"       // the repeat key replayed the prompt (no failure counted)
-	actConfirm       = "confirm"          // a collect's read-back was said
-	actConfirmed     = "confirmed"        // the caller accepted the value (1)
-	actConfirmReject = "confirm rejected" // 2, or silence twice: the entry is asked again
 )
 
 // Keys that answer a collect's read-back.
@@ -48,17 +39,17 @@ func (m *Menu) repeat(in Input) (string, bool) {
 }
 
 // unsure reports whether in is speech the recognizer is less sure of than
-// m's min_confidence, and the call record's label for it (no words).
-func (m *Menu) unsure(in Input) (string, bool) {
+// m's min_confidence, and an event with what was heard (no words).
+func (m *Menu) unsure(in Input) (Event, bool) {
 	sp := m.Speech
 	if sp == nil || sp.MinConfidence <= 0 || !in.HasConfidence ||
 		strings.TrimSpace(in.Digits) != "" || strings.TrimSpace(in.Speech) == "" {
-		return "", false
+		return Event{}, false
 	}
 	if in.Confidence >= sp.MinConfidence {
-		return "", false
+		return Event{}, false
 	}
-	return "speech (confidence " + strconv.FormatFloat(in.Confidence, 'f', 2, 64) + ")", true
+	return Event{Heard: HeardUnsureSpeech, Confidence: in.Confidence}, true
 }
 
 // askConfirm says m's read-back and waits for 1 or 2 (st.Confirm > 0).
@@ -74,7 +65,7 @@ func (r *runner) askConfirm(m *Menu, st state) {
 		g.SpeechHints = confirmHints
 	}
 	r.steps = append(r.steps, g, Redirect{Target: g.Action})
-	r.event(m.ID, "", actConfirm)
+	r.mark(EventConfirm, m.ID)
 }
 
 // confirmReply reads the answer to m's read-back: 1 runs the collect's
@@ -83,28 +74,34 @@ func (r *runner) askConfirm(m *Menu, st state) {
 // anything else is a wrong entry, then the read-back again.
 func (r *runner) confirmReply(m *Menu, waited int, next state, in Input) {
 	if key, ok := m.repeat(in); ok {
-		r.event(m.ID, key, actRepeatKey)
+		r.add(Event{Kind: EventRepeatKey, Menu: m.ID, Heard: HeardKeys, Entry: key})
 		next.Confirm = waited
 		r.askConfirm(m, next)
 		return
 	}
-	answer, label := m.confirmAnswer(in)
+	answer, heard := m.confirmAnswer(in)
+	heard.Menu = m.ID
+	silent := heard.Heard == HeardSilence
 	switch {
 	case answer == confirmAccept:
-		r.event(m.ID, label, actConfirmed)
+		heard.Kind = EventConfirmed
+		r.add(heard)
 		r.run(m.Collect.Actions, m, fallMenu)
-	case answer == confirmReject, label == "timeout" && waited >= 2:
-		r.event(m.ID, label, actConfirmReject)
+	case answer == confirmReject, silent && waited >= 2:
+		heard.Kind = EventConfirmRejected
+		r.add(heard)
 		r.render(m, next, nil, false)
-	case label == "timeout":
-		r.event(m.ID, label, "timeout")
+	case silent:
+		heard.Kind = EventTimeout
+		r.add(heard)
 		next.Confirm = 2
 		r.askConfirm(m, next)
 	default:
 		next.Invalid = min(next.Invalid+1, maxCount)
-		r.event(m.ID, label, "invalid")
+		heard.Kind = EventInvalid
+		r.add(heard)
 		if next.Invalid >= m.MaxFailures {
-			r.event(m.ID, "", "max_failures")
+			r.mark(EventMaxFailures, m.ID)
 			r.run(m.OnMaxFailures, m, fallHangup)
 			return
 		}
@@ -114,30 +111,30 @@ func (r *runner) confirmReply(m *Menu, waited int, next state, in Input) {
 }
 
 // confirmAnswer reads a reply to a read-back: "1", "2" or "" (anything
-// else), and the call record's label ("timeout" for no input).
-func (m *Menu) confirmAnswer(in Input) (string, string) {
+// else), and an event with what was heard (HeardSilence for no input).
+func (m *Menu) confirmAnswer(in Input) (string, Event) {
 	if strings.TrimSpace(in.Digits) != "" {
 		d, ok := cleanDigits(in.Digits, "")
 		if !ok {
-			return "", "unreadable keys"
+			return "", Event{Heard: HeardBadKeys}
 		}
 		if d == confirmAccept || d == confirmReject {
-			return d, d
+			return d, Event{Heard: HeardKeys, Entry: d}
 		}
-		return "", d
+		return "", Event{Heard: HeardKeys, Entry: d}
 	}
 	s := strings.TrimSpace(in.Speech)
 	if s == "" {
-		return "", "timeout"
+		return "", Event{Heard: HeardSilence}
 	}
-	if label, unsure := m.unsure(in); unsure || m.Speech == nil {
+	if heard, unsure := m.unsure(in); unsure || m.Speech == nil {
 		if m.Speech == nil {
-			label = "speech"
+			heard = Event{Heard: HeardSpeechIgnored}
 		}
-		return "", label
+		return "", heard
 	}
-	// The label is the answer, never the transcript: a caller may say the
-	// value again ("no, it is 1 2 3").
+	// What is recorded is the answer, never the transcript: a caller may
+	// say the value again ("no, it is 1 2 3").
 	ws := words(s)
 	for _, w := range ws {
 		if a, ok := confirmWords[w]; ok {
@@ -147,12 +144,12 @@ func (m *Menu) confirmAnswer(in Input) (string, string) {
 	if d := spokenDigits(ws); d == confirmAccept || d == confirmReject {
 		return d, spokenAnswer(d)
 	}
-	return "", "speech"
+	return "", Event{Heard: HeardSpeechIgnored}
 }
 
-func spokenAnswer(a string) string {
+func spokenAnswer(a string) Event {
 	if a == confirmAccept {
-		return "speech: yes"
+		return Event{Heard: HeardSpeech, Entry: "yes"}
 	}
-	return "speech: no"
+	return Event{Heard: HeardSpeech, Entry: "no"}
 }

@@ -59,7 +59,7 @@ func eachProvider(t *testing.T, fn func(t *testing.T, c *caller)) {
 func lastActions(res Result) []string {
 	out := make([]string, 0, len(res.Events))
 	for _, e := range res.Events {
-		out = append(out, e.Input+"|"+e.Action)
+		out = append(out, e.Input()+"|"+e.Action())
 	}
 	return out
 }

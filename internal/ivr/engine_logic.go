@@ -3,7 +3,6 @@ package ivr
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -86,13 +85,14 @@ func (r *runner) value(name string) string {
 // digits came, never which.
 func (r *runner) collect(m *Menu, next state, in Input) {
 	c := m.Collect
-	d, label := c.read(m, in)
+	d, heard := c.read(m, in)
 	if d == "" || len(d) < c.MinDigits || len(d) > c.MaxDigits {
-		r.invalid(m, next, label, m.InvalidPrompt)
+		r.invalid(m, next, heard, m.InvalidPrompt)
 		return
 	}
 	r.setVar(c.Into, d)
-	r.event(m.ID, label, "collected "+c.Into)
+	heard.Kind, heard.Menu, heard.Var = EventCollected, m.ID, c.Into
+	r.add(heard)
 	if len(c.Confirm) > 0 {
 		next.Confirm = 1
 		r.askConfirm(m, next)
@@ -101,23 +101,24 @@ func (r *runner) collect(m *Menu, next state, in Input) {
 	r.run(c.Actions, m, fallMenu)
 }
 
-// read returns the digits entered ("" = none readable) and a label without them.
-func (c *Collect) read(m *Menu, in Input) (string, string) {
+// read returns the digits entered ("" = none readable) and an event with
+// what was heard, without them (how many, never which).
+func (c *Collect) read(m *Menu, in Input) (string, Event) {
 	if strings.TrimSpace(in.Digits) != "" {
 		d, ok := cleanDigits(in.Digits, c.FinishKey)
 		if !ok || !allDigits(d) {
-			return "", "unreadable keys"
+			return "", Event{Heard: HeardBadKeys}
 		}
-		return d, strconv.Itoa(len(d)) + " digits"
+		return d, Event{Heard: HeardDigits, Digits: len(d)}
 	}
 	if m.Speech == nil {
-		return "", "speech"
+		return "", Event{Heard: HeardSpeechIgnored}
 	}
 	d := collectedDigits(words(in.Speech))
 	if d == "" {
-		return "", "speech (no digits)"
+		return "", Event{Heard: HeardSpeechNoDigits}
 	}
-	return d, "speech: " + strconv.Itoa(len(d)) + " digits"
+	return d, Event{Heard: HeardSpokenDigits, Digits: len(d)}
 }
 
 // digitWords are spoken digits a transcript may spell out (English and
@@ -153,26 +154,27 @@ func (r *runner) set(a *Action, menu string) {
 	for _, s := range a.Set {
 		r.setVar(s.Name, expand(s.Value, r.value))
 	}
-	line := a.setLine
-	if line == "" { // an Action not made by the parser
-		line = setLine(a.Set)
+	names := a.setNames
+	if names == nil { // an Action not made by the parser
+		names = setNames(a.Set)
 	}
-	r.event(menu, "", line)
+	r.add(Event{Kind: EventSet, Menu: menu, Vars: names})
 }
 
-// setLine is the call-record line of a set action: "set " and its names.
-func setLine(set []Assign) string {
+// setNames are the names a set action sets, for its event.
+func setNames(set []Assign) []string {
 	names := make([]string, 0, len(set))
 	for _, s := range set {
 		names = append(names, s.Name)
 	}
-	return "set " + strings.Join(names, ",")
+	return names
 }
 
 // fetch runs a fetch action; it reports whether the turn ended. It records
-// one event per fetch, "fetch NAME: ok" or "fetch NAME: failed (why),
-// on_error"; the engine's caller adds the lookup's status and duration to it.
-// While on_error runs, the variable error names the failure.
+// one fetch event (Reason: why it failed, "" when it did not; Error: the
+// kind of failure); the engine's caller adds the lookup's outcome, status
+// and duration to it. While on_error runs, the variable error names the
+// failure.
 func (r *runner) fetch(a *Action, cur *Menu) bool {
 	id := curID(cur)
 	req := r.f.requests[a.Request]
@@ -184,10 +186,10 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 		for _, s := range req.Save {
 			r.setVar(s.Var, res.Values[s.Var])
 		}
-		r.event(id, "", "fetch "+req.Name+": ok")
+		r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name})
 		return false
 	}
-	r.event(id, "", "fetch "+req.Name+": failed ("+why+"), on_error")
+	r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name, Reason: why, Error: fail})
 	outer := r.failure
 	r.failure = fail
 	ended := r.exec(a.OnError, cur)
@@ -252,7 +254,7 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 	for j := range a.Branches {
 		b := &a.Branches[j]
 		if b.If == "" {
-			r.event(id, "", "switch: else")
+			r.mark(EventSwitchElse, id)
 			return r.exec(b.Actions, cur)
 		}
 		if env == nil {
@@ -260,15 +262,15 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.event(id, "", b.failed)
+			r.add(Event{Kind: EventSwitchFailed, Menu: id, Branch: j + 1})
 			continue
 		}
 		if ok {
-			r.event(id, "", b.taken)
+			r.add(Event{Kind: EventSwitch, Menu: id, Branch: j + 1, Cond: b.shown})
 			return r.exec(b.Actions, cur)
 		}
 	}
-	r.event(id, "", "switch: no branch")
+	r.mark(EventSwitchNone, id)
 	return false
 }
 

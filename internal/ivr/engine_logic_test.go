@@ -252,8 +252,8 @@ func TestCollectFetchSwitch(t *testing.T) {
 			}
 			var acts []string
 			for _, e := range res.Events {
-				acts = append(acts, e.Action)
-				if strings.Contains(e.Input+e.Action, "1234567") {
+				acts = append(acts, e.Action())
+				if strings.Contains(e.Input()+e.Action(), "1234567") {
 					t.Errorf("event shows the collected value: %+v", e)
 				}
 			}
@@ -324,7 +324,7 @@ func TestLookupLocalFailures(t *testing.T) {
 		t.Errorf("without secrets: %v %+v, sent %v", err, res, c.asked)
 	}
 	for _, e := range res.Events {
-		if strings.Contains(e.Action, "tok-SECRET") {
+		if strings.Contains(e.Action(), "tok-SECRET") {
 			t.Errorf("event shows a secret: %+v", e)
 		}
 	}
@@ -346,27 +346,27 @@ func TestCollectWrongLengths(t *testing.T) {
 	if got := says(res); !reflect.DeepEqual(got, []string{"That is not an account number.", "Account . Another?"} /* unset = empty */) {
 		t.Errorf("says %q", got)
 	}
-	if e := res.Events[0]; e.Input != "3 digits" || e.Action != "invalid" {
+	if e := res.Events[0]; e.Input() != "3 digits" || e.Action() != "invalid" {
 		t.Errorf("event %+v", e)
 	}
 	if !strings.Contains(c.next(), "invalid=1") {
 		t.Errorf("next %s", c.next())
 	}
 	res = c.step(c.next(), Input{Digits: "12*34567"})
-	if got := says(res); !reflect.DeepEqual(got, []string{"Goodbye."}) || res.Events[0].Input != "unreadable keys" {
+	if got := says(res); !reflect.DeepEqual(got, []string{"Goodbye."}) || res.Events[0].Input() != "unreadable keys" {
 		t.Errorf("second wrong entry: %q %+v", got, res.Events)
 	}
 	// Spoken digits: numerals and digit words.
 	for in, want := range map[string]string{"1 2 3 4 5 6": "6 digits", "one two three four five six seven": "7 digits", "cero uno 2 3 4 5": "6 digits", "123456": "6 digits"} {
 		res = c.step("menu/accounts?attempt=1", Input{Speech: in})
-		if e := res.Events[0]; e.Input != "speech: "+want || e.Action != "collected account" {
+		if e := res.Events[0]; e.Input() != "speech: "+want || e.Action() != "collected account" {
 			t.Errorf("speech %q: event %+v", in, e)
 		}
 	}
 	// Too long; and speech with no digits.
 	for _, in := range []Input{{Digits: "123456789"}, {Speech: "my account please"}} {
 		res = c.step("menu/accounts?attempt=1", in)
-		if res.Events[0].Action != "invalid" {
+		if res.Events[0].Action() != "invalid" {
 			t.Errorf("%+v: events %+v", in, res.Events)
 		}
 	}

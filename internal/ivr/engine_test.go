@@ -40,9 +40,9 @@ func TestExampleAnswer(t *testing.T) {
 		t.Errorf("answer steps:\n got %#v\nwant %#v", res.Steps, want)
 	}
 	wantEv := []Event{
-		{At: openTime, Action: "play"},
-		{At: openTime, Action: "say"},
-		{At: openTime, Menu: "main", Action: "enter"},
+		{At: openTime, Kind: EventPlay},
+		{At: openTime, Kind: EventSay},
+		{At: openTime, Menu: "main", Kind: EventEnter},
 	}
 	if !reflect.DeepEqual(res.Events, wantEv) {
 		t.Errorf("answer events:\n got %#v\nwant %#v", res.Events, wantEv)
@@ -406,8 +406,8 @@ func TestSpeech(t *testing.T) {
 	s := newSim(t, mustExample(t))
 	s.answer()
 	res := s.speak("billing")
-	if res.Events[0].Input != "speech: billing" {
-		t.Errorf("event input = %q", res.Events[0].Input)
+	if res.Events[0].Input() != "speech: billing" {
+		t.Errorf("event input = %q", res.Events[0].Input())
 	}
 	res = s.speak("balance") // billing has no speech
 	eqStrings(t, "events", actions(res.Events), []string{"billing|speech: balance|invalid"})
@@ -416,7 +416,7 @@ func TestSpeech(t *testing.T) {
 	s.answer()
 	g := s.gather()
 	res = s.do(g.Action.Path, g.Action.Query, Input{Digits: "2", Speech: "billing"})
-	if res.Events[0].Action != "option 2" {
+	if res.Events[0].Action() != "option 2" {
 		t.Errorf("events = %v", actions(res.Events))
 	}
 }
@@ -553,7 +553,7 @@ func TestSMSReply(t *testing.T) {
 			if !reflect.DeepEqual(res.Steps, tc.want) {
 				t.Errorf("steps = %#v", res.Steps)
 			}
-			if len(res.Events) != 1 || res.Events[0].Action != tc.action || !res.Events[0].At.Equal(now) {
+			if len(res.Events) != 1 || res.Events[0].Action() != tc.action || !res.Events[0].At.Equal(now) {
 				t.Errorf("events = %#v", res.Events)
 			}
 		})

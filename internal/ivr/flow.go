@@ -85,14 +85,6 @@ type Request struct {
 	DemoAPI string
 }
 
-// Event is one thing that happened during a call, for call records.
-type Event struct {
-	At     time.Time `json:"at"`
-	Menu   string    `json:"menu"`   // menu the event happened in ("" outside menus)
-	Input  string    `json:"input"`  // caller input: digits, "speech: ...", "timeout", ...
-	Action string    `json:"action"` // what the flow did: "enter", "goto billing", "transfer +1...", ...
-}
-
 // Result is the engine's answer to a Request: Steps to render, Events to record.
 type Result struct {
 	Steps  []Step
@@ -257,9 +249,9 @@ type Action struct {
 	Line, Col int
 
 	ref string
-	// setLine is a set action's call-record line ("set a,b"): made once at
-	// load, not on every step.
-	setLine string
+	// setNames are a set action's names for its event: made once at load,
+	// not on every step.
+	setNames []string
 }
 
 // Control reports whether the action always ends its action list

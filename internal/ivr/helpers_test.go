@@ -77,7 +77,7 @@ func summarize(s Step) string {
 func actions(evs []Event) []string {
 	var out []string
 	for _, e := range evs {
-		out = append(out, e.Menu+"|"+e.Input+"|"+e.Action)
+		out = append(out, e.Menu+"|"+e.Input()+"|"+e.Action())
 	}
 	return out
 }

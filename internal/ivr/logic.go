@@ -46,9 +46,9 @@ type Branch struct {
 	Line, Col int
 
 	cond *condition
-	// The call record's lines when the branch is taken, or its condition
-	// fails to run; made once at load, not on every step.
-	taken, failed string
+	// shown is the condition as the call record shows it (cut to 60
+	// characters): made once at load, not on every step.
+	shown string
 }
 
 // HTTPRequest is one of the flow's requests:.

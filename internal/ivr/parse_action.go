@@ -177,7 +177,7 @@ func (p *parser) actionValue(a *Action, kind *pair, ok bool) bool {
 	case KindSet:
 		a.Set = p.set(v)
 		ok = ok && a.Set != nil
-		a.setLine = setLine(a.Set)
+		a.setNames = setNames(a.Set)
 	case KindFetch:
 		s, good := p.str(v, "fetch")
 		if good {

@@ -3,7 +3,6 @@ package ivr
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -103,9 +102,7 @@ func (p *parser) branches(n *yaml.Node) []Branch {
 	for i := range out { // compiled in resolve, once every variable is known
 		if out[i].If != "" {
 			p.conds = append(p.conds, condUse{&out[i], condNode(n.Content, out[i].Line, out[i].Col), p.onError > 0})
-			num := strconv.Itoa(i + 1)
-			out[i].taken = "switch: " + num + " " + truncate(out[i].If, 60)
-			out[i].failed = "switch: condition " + num + " failed, counted false"
+			out[i].shown = truncate(out[i].If, 60)
 		}
 	}
 	return out

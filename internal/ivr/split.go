@@ -15,10 +15,9 @@ import (
 // it; the call record says which (a "variant LABEL" event).
 
 const (
-	maxVariants  = 10
-	maxWeight    = 10000
-	maxLabelLen  = 32
-	variantEvent = "variant "
+	maxVariants = 10
+	maxWeight   = 10000
+	maxLabelLen = 32
 )
 
 var labelRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -123,6 +122,6 @@ func (r *runner) split(a *Action, cur *Menu) bool {
 	if b == nil {
 		return false
 	}
-	r.event(curID(cur), "", variantEvent+b.Label)
+	r.add(Event{Kind: EventVariant, Menu: curID(cur), Label: b.Label})
 	return r.exec(b.Actions, cur)
 }

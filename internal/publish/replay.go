@@ -52,77 +52,67 @@ type input struct {
 func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered []string) {
 	lookups = map[string][]bool{}
 	legacy, legacyOK := "", false // the last event: a lookup as older calls recorded it
-	for _, e := range c.Events {
-		if name, ok, detailed, isFetch := fetchOutcome(e.Action); isFetch {
-			// Older calls recorded a lookup twice: the server's line (no
-			// on_error) then the engine's ("ok", or "failed" after a failed
-			// lookup). Count that lookup once.
-			if !detailed && name == legacy && (ok || !legacyOK) {
+	for i := range c.Events {
+		e := &c.Events[i].Event
+		if e.Kind == ivr.EventFetch {
+			// Older calls recorded a lookup twice: the server's details
+			// (without on_error) then the engine's fetch ("ok", or "failed"
+			// after a failed lookup). Count that lookup once.
+			ok, detailed := e.FetchOK(), e.Outcome != ""
+			if !detailed && e.Request == legacy && (ok || !legacyOK) {
 				legacy = ""
 				continue
 			}
-			lookups[name] = append(lookups[name], ok)
+			lookups[e.Request] = append(lookups[e.Request], ok)
 			legacy, legacyOK = "", false
-			if detailed && !strings.HasSuffix(e.Action, ", on_error") {
-				legacy, legacyOK = name, ok
+			if detailed && e.Reason == "" {
+				legacy, legacyOK = e.Request, ok
 			}
 			continue
 		}
 		legacy = ""
-		if e.Action == "enter" {
+		if e.Kind == ivr.EventEnter {
 			entered = append(entered, e.Menu)
 		}
-		in := e.Input
-		switch {
-		case in == "":
-		case in == "timeout":
-			ins = append(ins, input{kind: "silence"})
-		case strings.HasPrefix(in, "dial "):
-			ins = append(ins, input{kind: "dial", value: strings.TrimPrefix(in, "dial ")})
-		case strings.HasPrefix(in, "recording"):
-			ins = append(ins, input{kind: "recording", value: "https://replay.invalid/recording"})
-		case strings.HasPrefix(in, "speech: ") && strings.HasSuffix(in, " digits"):
-			ins = append(ins, input{kind: "speech", value: zeros(strings.TrimSuffix(strings.TrimPrefix(in, "speech: "), " digits"))})
-		case strings.HasPrefix(in, "speech: "):
-			ins = append(ins, input{kind: "speech", value: strings.TrimPrefix(in, "speech: ")})
-		case strings.HasPrefix(in, "speech"): // speech without usable words
-			ins = append(ins, input{kind: "speech", value: "…"})
-		case strings.HasSuffix(in, " digits"):
-			ins = append(ins, input{kind: "keys", value: zeros(strings.TrimSuffix(in, " digits"))})
-		case in == "unreadable keys":
-			ins = append(ins, input{kind: "keys", value: "?"})
-		default:
-			ins = append(ins, input{kind: "keys", value: in})
+		if in, ok := heardInput(e); ok {
+			ins = append(ins, in)
 		}
 	}
 	return ins, lookups, entered
 }
 
-// fetchOutcome reads a lookup's event: "fetch NAME: ok, HTTP 200, 35ms",
-// "fetch NAME: timeout, 3000ms, on_error" (the server's details: detailed),
-// or the engine's own "fetch NAME: ok" / "fetch NAME: failed (why),
-// on_error" for a fetch that failed without asking.
-func fetchOutcome(action string) (name string, ok, detailed, isFetch bool) {
-	rest, isFetch := strings.CutPrefix(action, "fetch ")
-	if !isFetch {
-		return "", false, false, false
+// heardInput is what the caller (or the provider) did for e, as replay
+// sends it again; false when e has no input.
+func heardInput(e *ivr.Event) (input, bool) {
+	switch e.Heard {
+	case ivr.HeardNothing:
+		return input{}, false
+	case ivr.HeardSilence:
+		return input{kind: "silence"}, true
+	case ivr.HeardDial:
+		return input{kind: "dial", value: e.Entry}, true
+	case ivr.HeardRecording:
+		return input{kind: "recording", value: "https://replay.invalid/recording"}, true
+	case ivr.HeardSpokenDigits:
+		return input{kind: "speech", value: zeros(e.Digits)}, true
+	case ivr.HeardSpeech:
+		return input{kind: "speech", value: e.Entry}, true
+	case ivr.HeardSpeechIgnored, ivr.HeardSpeechNoDigits, ivr.HeardUnsureSpeech: // speech without usable words
+		return input{kind: "speech", value: "…"}, true
+	case ivr.HeardDigits:
+		return input{kind: "keys", value: zeros(e.Digits)}, true
+	case ivr.HeardBadKeys:
+		return input{kind: "keys", value: "?"}, true
 	}
-	name, rest, isFetch = strings.Cut(rest, ": ")
-	if !isFetch {
-		return "", false, false, false
-	}
-	kind, details, _ := strings.Cut(rest, ", ")
-	ok = kind == "ok" && !strings.HasSuffix(rest, ", on_error")
-	detailed = strings.HasSuffix(strings.TrimSuffix(details, ", on_error"), "ms")
-	return name, ok, detailed, true
+	return input{kind: "keys", value: e.Input()}, true
 }
 
-func zeros(n string) string {
-	k, err := strconv.Atoi(n)
-	if err != nil || k < 0 || k > 64 {
+// zeros stands for a collect's entry, of which only the length is stored.
+func zeros(n int) string {
+	if n < 0 || n > 64 {
 		return "0"
 	}
-	return strings.Repeat("0", k)
+	return strings.Repeat("0", n)
 }
 
 // Replay plays each call through live and draft and returns the calls
@@ -232,16 +222,16 @@ func stepWithLookups(f *ivr.Flow, req ivr.Request, outcomes map[string][]bool) (
 }
 
 func appendPath(path []string, evs []ivr.Event) []string {
-	for _, e := range evs {
-		a := e.Action
-		switch {
-		case a == "enter":
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case ivr.EventEnter:
 			path = append(path, e.Menu)
-		case a == "invalid" || a == "max_failures" || a == "max_timeouts" || a == "closed",
-			a == "confirmed" || a == "confirm rejected" || a == "repeat_key":
-			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+a)
-		case strings.HasPrefix(a, "transfer ") || a == "voicemail" || a == "hangup" || a == "no_answer":
-			path = append(path, "("+strings.ReplaceAll(a, "_", " ")+")")
+		case ivr.EventInvalid, ivr.EventMaxFailures, ivr.EventMaxTimeouts, ivr.EventClosed,
+			ivr.EventConfirmed, ivr.EventConfirmRejected, ivr.EventRepeatKey:
+			path = append(path, strings.TrimPrefix(e.Menu+": ", ": ")+e.Action())
+		case ivr.EventTransfer, ivr.EventVoicemail, ivr.EventHangup, ivr.EventNoAnswer:
+			path = append(path, "("+strings.ReplaceAll(e.Action(), "_", " ")+")")
 		}
 	}
 	return path

@@ -74,7 +74,7 @@ func TestReplay(t *testing.T) {
 		record(t, live, "CA3", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
 		record(t, live, "CA4", []input{{"speech", "billing"}}, nil),                                              // speech, no speech in menu: invalid
 	}
-	if got := calls[2].Events; got[len(got)-1].Action == "" {
+	if got := calls[2].Events; got[len(got)-1].Action() == "" {
 		t.Fatal("no events recorded")
 	}
 	// The same flow: nothing changes, every replay follows its recording.
@@ -126,18 +126,22 @@ func replaceOnce(s, old, nw string) string {
 // FuzzReplay: whatever a call's stored events say (their inputs come from
 // callers and providers), replaying them neither panics nor runs away.
 func FuzzReplay(f *testing.F) {
-	for _, s := range []string{"1", "speech: billing", "timeout", "dial no-answer", "6 digits", "speech: 4 digits", "recording x", "unreadable keys", "fetch account: ok", "fetch account: failed (timeout), on_error"} {
-		f.Add("main", s, "option 1")
+	for _, h := range []ivr.HeardKind{ivr.HeardKeys, ivr.HeardSpeech, ivr.HeardSilence, ivr.HeardDial, ivr.HeardDigits, ivr.HeardSpokenDigits, ivr.HeardRecording, ivr.HeardBadKeys} {
+		f.Add("main", uint8(h), "1", 4, uint8(ivr.EventOption), "1")
 	}
+	f.Add("main", uint8(ivr.HeardNothing), "", 0, uint8(ivr.EventFetch), "account")
 	live, err := ivr.Parse("t.yaml", []byte(replayLive))
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, menu, in, action string) {
+	f.Fuzz(func(t *testing.T, menu string, heard uint8, entry string, digits int, kind uint8, name string) {
 		c := store.Call{Provider: "twilio", CallID: "CA1", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-		for _, e := range []ivr.Event{{Menu: "main", Action: "enter"}, {Menu: menu, Input: in, Action: action}, {Menu: menu, Input: in, Action: "fetch " + in}} {
+		in := ivr.Event{Menu: menu, Heard: ivr.HeardKind(heard), Entry: entry, Digits: digits}
+		for _, e := range []ivr.Event{{Menu: "main", Kind: ivr.EventEnter}, in, in} {
+			e.Kind, e.Key, e.Request, e.Target = ivr.EventKind(kind), name, name, name
 			c.Events = append(c.Events, store.Event{Event: e})
 		}
+		c.Events[2].Kind = ivr.EventFetch
 		changed, _ := Replay(live, live, []store.Call{c})
 		if len(changed) != 0 {
 			t.Fatalf("the same flow replayed two ways: %+v", changed)
@@ -151,17 +155,23 @@ func FuzzReplay(f *testing.F) {
 // (the server's line, then the engine's) all replay one outcome per lookup.
 func TestCallInputsLookups(t *testing.T) {
 	c := store.Call{}
-	for _, a := range []string{
-		"fetch account: ok, HTTP 200, 35ms",
-		"fetch account: timeout, 3000ms, on_error",
-		"fetch account: failed (no status in the answer), HTTP 200, 4ms, on_error",
-		"fetch account: failed (missing secret CRM_TOKEN), on_error",
-		"fetch account: ok, HTTP 200, 0ms", "fetch account: ok", // recorded twice
-		"fetch note: status, HTTP 500, 12ms", "fetch note: failed (lookup failed), on_error", // recorded twice
-		"fetch account: ok, HTTP 200, 2ms", "fetch account: failed (missing secret CRM_TOKEN), on_error", // a second fetch
-		"say",
+	ms := time.Millisecond
+	secret := "missing secret CRM_TOKEN"
+	for _, e := range []ivr.Event{
+		{Request: "account", Outcome: "ok", Status: 200, Duration: 35 * ms},
+		{Request: "account", Outcome: "timeout", Duration: 3000 * ms, Reason: "lookup failed"},
+		{Request: "account", Outcome: "ok", Status: 200, Duration: 4 * ms, Reason: "no status in the answer"},
+		{Request: "account", Reason: secret},
+		{Request: "account", Outcome: "ok", Status: 200}, {Request: "account"}, // recorded twice
+		{Request: "note", Outcome: "status", Status: 500, Duration: 12 * ms}, {Request: "note", Reason: "lookup failed"}, // recorded twice
+		{Request: "account", Outcome: "ok", Status: 200, Duration: 2 * ms}, {Request: "account", Reason: secret}, // a second fetch
+		{Kind: ivr.EventSay},
 	} {
-		c.Events = append(c.Events, store.Event{Event: ivr.Event{Menu: "account", Action: a}})
+		if e.Request != "" {
+			e.Kind = ivr.EventFetch
+		}
+		e.Menu = "account"
+		c.Events = append(c.Events, store.Event{Event: e})
 	}
 	_, lookups, _ := callInputs(c)
 	want := map[string][]bool{"account": {true, false, false, false, true, true, false}, "note": {false}}

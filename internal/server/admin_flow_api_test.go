@@ -317,11 +317,11 @@ func replayEvents(t *testing.T) []store.Event {
 	f := testflow.MustParse(t, string(ivr.Example()))
 	var out []store.Event
 	for _, e := range []ivr.Event{
-		{Menu: "main", Action: "enter"},
-		{Menu: "main", Input: "2", Action: "option 2"},
-		{Menu: "support", Action: "enter"},
-		{Menu: "support", Input: "1", Action: "option 1"},
-		{Menu: "support", Action: "transfer +15005550006"},
+		{Menu: "main", Kind: ivr.EventEnter},
+		{Menu: "main", Heard: ivr.HeardKeys, Entry: "2", Kind: ivr.EventOption, Key: "2"},
+		{Menu: "support", Kind: ivr.EventEnter},
+		{Menu: "support", Heard: ivr.HeardKeys, Entry: "1", Kind: ivr.EventOption, Key: "1"},
+		{Menu: "support", Kind: ivr.EventTransfer, Numbers: []string{"+15005550006"}},
 	} {
 		e.At = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 		out = append(out, store.Event{Event: e, Revision: f.Revision()})

@@ -104,7 +104,8 @@ func seedCalls(t *testing.T, db *store.DB, base time.Time, n int) {
 		id := fmt.Sprintf("CA%032d", i)
 		from := fmt.Sprintf("+1555000000%d", i)
 		at := base.Add(time.Duration(i) * time.Minute)
-		evs := []store.Event{{Event: ivr.Event{At: at, Menu: "main", Action: "enter"}}, {Event: ivr.Event{At: at.Add(time.Second), Menu: "main", Input: "2", Action: "goto support"}}}
+		evs := []store.Event{{Event: ivr.Event{At: at, Menu: "main", Kind: ivr.EventEnter}},
+			{Event: ivr.Event{At: at.Add(time.Second), Menu: "main", Heard: ivr.HeardKeys, Entry: "2", Kind: ivr.EventGoto, Target: "support"}}}
 		if err := db.AddEvents(ctx, "twilio", id, from, "+15559870000", evs); err != nil {
 			t.Fatal(err)
 		}

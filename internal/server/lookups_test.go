@@ -230,8 +230,8 @@ func TestLookupKeepsSecrets(t *testing.T) {
 		events.Reset()
 		n := 0
 		for _, e := range calls[0].Events {
-			events.WriteString(e.Menu + " " + e.Input + " " + e.Action + "\n")
-			if strings.HasPrefix(e.Action, "fetch account: ") && strings.Contains(e.Action, "ms") {
+			events.WriteString(e.Menu + " " + e.Input() + " " + e.Action() + "\n")
+			if strings.HasPrefix(e.Action(), "fetch account: ") && strings.Contains(e.Action(), "ms") {
 				n++
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,6 +45,35 @@ type Event struct {
 	// Notice, when set, writes an outbox event in the same transaction as
 	// this event (while the outbox is enabled). Not stored with the event.
 	Notice *Notice `json:"-"`
+}
+
+// eventJSON is an event as the calls API shows it.
+type eventJSON struct {
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Menu     string    `json:"menu"`
+	Input    string    `json:"input"`  // the text people read
+	Action   string    `json:"action"` // the text people read
+	Revision string    `json:"revision,omitempty"`
+	Node     string    `json:"node,omitempty"`
+}
+
+// MarshalJSON writes the event as the calls API shows it: at, kind, menu,
+// input and action (the text people read), revision and node.
+func (e Event) MarshalJSON() ([]byte, error) {
+	return json.Marshal(eventJSON{e.At, e.Kind.String(), e.Menu, e.Input(), e.Action(), e.Revision, e.Node})
+}
+
+// UnmarshalJSON reads an event of the calls API back (a client of the API):
+// its typed fields come from its text, as for records older than typed
+// events.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var j eventJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Event{Event: legacyEvent(j.At, j.Menu, j.Input, j.Action), Revision: j.Revision, Node: j.Node}
+	return nil
 }
 
 // Recording is a voicemail the provider recorded.

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // TestAddEventBatchInterleavedCalls: a batch in which calls interleave (as
@@ -21,7 +19,7 @@ func TestAddEventBatchInterleavedCalls(t *testing.T) {
 	defer db.Close()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ev := func(i int) Event {
-		return Event{Event: ivr.Event{At: t0.Add(time.Duration(i) * time.Second), Menu: "m", Action: string(rune('a' + i%26))}}
+		return Event{Event: legacyEvent(t0.Add(time.Duration(i)*time.Second), "m", "", string(rune('a'+i%26)))}
 	}
 	var batch []CallEvents
 	var wantA []Event
@@ -43,7 +41,7 @@ func TestAddEventBatchInterleavedCalls(t *testing.T) {
 		t.Fatalf("call A has %d events, want %d", len(a.Events), len(wantA))
 	}
 	for i, e := range a.Events {
-		if !e.At.Equal(wantA[i].At) || e.Action != wantA[i].Action {
+		if !e.At.Equal(wantA[i].At) || e.Action() != wantA[i].Action() {
 			t.Fatalf("event %d = %+v, want %+v", i, e, wantA[i])
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 func TestClosureRevisions(t *testing.T) {
@@ -82,7 +80,7 @@ func TestTranscripts(t *testing.T) {
 			{"twilio", "CA1", "+15551110001", "Please call me back about the ROOF leak."},
 			{"plivo", "uuid-2", "15552220002", "Wrong number, sorry. 100% sure."},
 		} {
-			vm := Event{Event: ivr.Event{At: at(10), Menu: "main", Input: "recording", Action: "voicemail done"},
+			vm := Event{Event: legacyEvent(at(10), "main", "recording", "voicemail done"),
 				Recording: &Recording{URL: "https://rec.example.com/" + c.id, DurationSeconds: 12}}
 			if err := d.AddEvents(ctx, c.provider, c.id, c.from, "+15550000000", []Event{vm}); err != nil {
 				t.Fatal(err)

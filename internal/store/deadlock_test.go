@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/testutil"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -54,7 +53,7 @@ func concurrentBatches(t *testing.T, shared bool) {
 			// Seed the latest call first: no call is marked yet.
 			for i := len(all) - 1; i >= 0; i-- {
 				c := all[i]
-				ev := Event{Event: ivr.Event{At: c.start, Menu: "main", Action: "enter"}, Revision: "r"}
+				ev := Event{Event: legacyEvent(c.start, "main", "", "enter"), Revision: "r"}
 				if err := dbs[0].AddEvents(ctx, "twilio", c.id, from, "+1999", []Event{ev}); err != nil {
 					t.Fatal(err)
 				}
@@ -65,7 +64,7 @@ func concurrentBatches(t *testing.T, shared bool) {
 				var batch []CallEvents
 				for _, c := range all {
 					if (shared && c.id[0] == 'S') || c.id[1] == byte('0'+w) {
-						ev := Event{Event: ivr.Event{At: c.start.Add(time.Second), Menu: "main", Action: "option 1"}, Revision: "r"}
+						ev := Event{Event: legacyEvent(c.start.Add(time.Second), "main", "", "option 1"), Revision: "r"}
 						batch = append(batch, CallEvents{Provider: "twilio", CallID: c.id, From: from, To: "+1999", Events: []Event{ev}})
 					}
 				}
@@ -186,7 +185,7 @@ func TestMixedWritersDoNotDeadlock(t *testing.T) {
 					var b []CallEvents
 					for range 1 + r.IntN(30) {
 						id, from, start := call(r)
-						ev := Event{Event: ivr.Event{At: start.Add(time.Duration(r.IntN(60)) * time.Second), Menu: "main", Action: "option 1"}, Revision: "r"}
+						ev := Event{Event: legacyEvent(start.Add(time.Duration(r.IntN(60))*time.Second), "main", "", "option 1"), Revision: "r"}
 						if r.IntN(5) == 0 {
 							ev.Notice = &Notice{Type: "call.menu"}
 						}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // A duration that cannot be a call's length is stored as unknown, the same
@@ -58,7 +56,7 @@ func TestVoicemailOddDuration(t *testing.T) {
 		ctx := ctxT(t)
 		for i, dur := range []int{1 << 31, 9999999999, -5} {
 			id := fmt.Sprintf("CAvm%d", i)
-			vm := Event{Event: ivr.Event{At: at(i), Menu: "main", Action: "voicemail done"},
+			vm := Event{Event: legacyEvent(at(i), "main", "", "voicemail done"),
 				Recording: &Recording{URL: "https://api.twilio.com/rec/" + id, DurationSeconds: dur}}
 			if err := d.AddEvents(ctx, "twilio", id, "+1", "+2", []Event{vm}); err != nil {
 				t.Errorf("recording of %d s: %v", dur, err)

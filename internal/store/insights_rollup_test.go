@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // TestInsightsRollupMatchesCalls writes calls from two instances at once
@@ -81,7 +79,7 @@ func randomCalls(ctx context.Context, d *DB, w, n int) error {
 		from := fmt.Sprintf("+1555%03d", r.IntN(20))
 		start := at(i*60 + w)
 		ev := func(sec int, menu, action string) Event {
-			return Event{Event: ivr.Event{At: start.Add(time.Duration(sec) * time.Second), Menu: menu, Action: action}, Revision: "r"}
+			return Event{Event: legacyEvent(start.Add(time.Duration(sec)*time.Second), menu, "", action), Revision: "r"}
 		}
 		batches := [][]Event{{ev(0, "main", "enter")}, {ev(5, "main", "option 1"), ev(5, "sales", "enter")}}
 		switch r.IntN(4) {

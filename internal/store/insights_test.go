@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 func TestInsights(t *testing.T) {
@@ -28,7 +26,7 @@ func TestInsights(t *testing.T) {
 func seedInsightCalls(t *testing.T, d *DB) {
 	ctx := ctxT(t)
 	ev := func(sec int, rev, menu, input, action string) Event {
-		return Event{Event: ivr.Event{At: at(sec), Menu: menu, Input: input, Action: action}, Revision: rev}
+		return Event{Event: legacyEvent(at(sec), menu, input, action), Revision: rev}
 	}
 	add := func(provider, id, from string, evs ...Event) {
 		t.Helper()
@@ -49,7 +47,7 @@ func seedInsightCalls(t *testing.T, d *DB) {
 		t.Fatal(err)
 	}
 	add("plivo", "CA4", "+1004", ev(400, "r2", "main", "", "enter"))
-	add("plivo", "CA4", "+1004", Event{Event: ivr.Event{At: at(401), Action: "fallback flow"}, Revision: "r2"})
+	add("plivo", "CA4", "+1004", Event{Event: legacyEvent(at(401), "", "", "fallback flow"), Revision: "r2"})
 	add("twilio", "CA5", "+1001", ev(3600, "r2", "main", "", "enter"), ev(3610, "r2", "main", "3", "option 3"), ev(3610, "r2", "main", "", "voicemail"))
 	vm := ev(3650, "r2", "main", "recording https://api.twilio.com/rec/RE1", "voicemail done")
 	vm.Recording = &Recording{URL: "https://api.twilio.com/rec/RE1", DurationSeconds: 38}
@@ -184,7 +182,7 @@ func testVoicemails(t *testing.T, newDSN newDSN) {
 	seedInsightCalls(t, d)
 	ctx := ctxT(t)
 	// A provider retrying the same webhook does not add a second row.
-	vm := Event{Event: ivr.Event{At: at(3650), Menu: "main", Input: "recording", Action: "voicemail done"},
+	vm := Event{Event: legacyEvent(at(3650), "main", "recording", "voicemail done"),
 		Recording: &Recording{URL: "https://api.twilio.com/rec/RE1", DurationSeconds: 38}}
 	if err := d.AddEvents(ctx, "twilio", "CA5", "", "", []Event{vm}); err != nil {
 		t.Fatal(err)
@@ -229,7 +227,7 @@ func testInsightCollect(t *testing.T, newDSN newDSN) {
 	d := openT(t, newDSN(t))
 	ctx := ctxT(t)
 	ev := func(sec int, menu, input, action string) Event {
-		return Event{Event: ivr.Event{At: at(sec), Menu: menu, Input: input, Action: action}, Revision: "r1"}
+		return Event{Event: legacyEvent(at(sec), menu, input, action), Revision: "r1"}
 	}
 	if err := d.AddEvents(ctx, "twilio", "CA1", "+1001", "+1999", []Event{
 		ev(0, "account", "", "enter"), ev(5, "account", "3 digits", "invalid"),

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // What the insights read is kept up to date as events are written, in the
@@ -43,54 +45,50 @@ const CollectOption = "collect"
 // count as a repeat (not really helped).
 const RepeatWindow = 24 * time.Hour
 
-// FallbackAction is the Action of the event the server records when it
-// answers a call's request with the fallback: "fallback <reason>".
-const FallbackAction = "fallback"
-
 // classify maps an event to its kind and detail ("" = not counted), and
 // says whether the flow ended the call with it.
-func classify(e Event) (kind, detail string, terminal bool) {
-	a := e.Action
-	switch {
-	case a == "enter":
+func classify(e *Event) (kind, detail string, terminal bool) {
+	switch e.Kind {
+	case ivr.EventEnter:
 		return KindEnter, "", false
-	case strings.HasPrefix(a, "option "):
-		return KindOption, strings.TrimPrefix(a, "option "), false
-	case strings.HasPrefix(a, "collected "):
+	case ivr.EventOption:
+		return KindOption, e.Key, false
+	case ivr.EventCollected:
 		// A collect menu's valid entry is its one choice.
 		return KindOption, CollectOption, false
-	case a == "invalid":
+	case ivr.EventInvalid:
 		return KindInvalid, "", false
-	case a == "timeout":
+	case ivr.EventTimeout:
 		return KindSilent, "", false
-	case strings.HasPrefix(a, "transfer"):
+	case ivr.EventTransfer:
 		return KindTransfer, "", false
-	case strings.HasPrefix(e.Input, "dial ") && (a == "hangup" || a == "no_answer"):
-		status := strings.TrimPrefix(e.Input, "dial ")
+	case ivr.EventHangup, ivr.EventNoAnswer:
+		if e.Heard != ivr.HeardDial {
+			return "", "", e.Terminal()
+		}
+		status := e.Entry
 		if status == "" {
 			status = "unknown"
 		}
-		return KindDial, status, a == "hangup"
-	case a == "voicemail":
+		return KindDial, status, e.Terminal()
+	case ivr.EventVoicemail:
 		return KindVoicemail, "", true
-	case a == "voicemail done":
+	case ivr.EventVoicemailDone:
 		return KindRecording, "", true
-	case a == "hangup":
-		return "", "", true
-	case a == FallbackAction || strings.HasPrefix(a, FallbackAction+" "):
-		return KindFallback, strings.TrimSpace(strings.TrimPrefix(a, FallbackAction)), true
+	case ivr.EventFallback:
+		return KindFallback, strings.TrimSpace(e.Reason), true
 	}
 	return "", "", false
 }
 
 // eventNode is e's stable node id: its Node, else "menu/key" for an option,
 // else the menu.
-func eventNode(e Event) string {
+func eventNode(e *Event) string {
 	if e.Node != "" {
 		return e.Node
 	}
-	if key, ok := strings.CutPrefix(e.Action, "option "); ok && e.Menu != "" {
-		return e.Menu + "/" + key
+	if e.Kind == ivr.EventOption && e.Menu != "" {
+		return e.Menu + "/" + e.Key
 	}
 	return e.Menu
 }
@@ -122,7 +120,8 @@ type callSummary struct {
 // order after its earlier ones); now stands in for events without a time.
 func summarise(events []Event, now time.Time) callSummary {
 	var s callSummary
-	for _, e := range events {
+	for i := range events {
+		e := &events[i]
 		at := e.At
 		if at.IsZero() {
 			at = now
@@ -184,7 +183,8 @@ func (s *summariser) close() {
 // call counts the kinds of call ref's new events b.Events and adds the
 // voicemails among them.
 func (s *summariser) call(ctx context.Context, ref int64, b CallEvents) error {
-	for _, e := range b.Events {
+	for i := range b.Events {
+		e := &b.Events[i]
 		at := e.At
 		if at.IsZero() {
 			at = s.d.now()

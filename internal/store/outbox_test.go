@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // payloadOf decodes an outbox event's body.
@@ -150,11 +148,11 @@ func TestCloseStaleCalls(t *testing.T) {
 		d.now = clk.now
 		d.EnableOutbox()
 		ctx := ctxT(t)
-		if err := d.AddEvents(ctx, "twilio", "CAold", "+1555", "+1666", []Event{{Event: ivr.Event{At: at(0), Menu: "main", Action: "enter"}}}); err != nil {
+		if err := d.AddEvents(ctx, "twilio", "CAold", "+1555", "+1666", []Event{{Event: legacyEvent(at(0), "main", "", "enter")}}); err != nil {
 			t.Fatal(err)
 		}
 		clk.t = at(3000)
-		if err := d.AddEvents(ctx, "twilio", "CAnew", "+1555", "+1666", []Event{{Event: ivr.Event{At: at(3000), Menu: "main", Action: "enter"}}}); err != nil {
+		if err := d.AddEvents(ctx, "twilio", "CAnew", "+1555", "+1666", []Event{{Event: legacyEvent(at(3000), "main", "", "enter")}}); err != nil {
 			t.Fatal(err)
 		}
 		mustStatus(t, d, StatusUpdate{Provider: "twilio", CallID: "CAdone", Status: "completed", Final: true, At: at(10)})
@@ -198,10 +196,10 @@ func TestOutboxNotice(t *testing.T) {
 		d := openT(t, dsn(t))
 		d.EnableOutbox()
 		ctx := ctxT(t)
-		vm := Event{Event: ivr.Event{At: at(5), Menu: "sales", Action: "voicemail done"},
+		vm := Event{Event: legacyEvent(at(5), "sales", "", "voicemail done"),
 			Notice: &Notice{Type: EventVoicemailCreated, Data: map[string]any{"recording_url": "https://r.example/1"}}}
 		err := d.AddEventBatch(ctx, []CallEvents{
-			{Provider: "plivo", CallID: "u1", From: "+1555", To: "+1666", Events: []Event{{Event: ivr.Event{At: at(1), Menu: "main", Action: "enter"}}, vm}},
+			{Provider: "plivo", CallID: "u1", From: "+1555", To: "+1666", Events: []Event{{Event: legacyEvent(at(1), "main", "", "enter")}, vm}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -326,7 +324,7 @@ func TestCloseStaleCallsTwoInstances(t *testing.T) {
 		ctx := ctxT(t)
 		const n = 40
 		for i := range n {
-			if err := a.AddEvents(ctx, "plivo", "u"+padNum(i), "", "", []Event{{Event: ivr.Event{At: at(0), Menu: "main", Action: "enter"}}}); err != nil {
+			if err := a.AddEvents(ctx, "plivo", "u"+padNum(i), "", "", []Event{{Event: legacyEvent(at(0), "main", "", "enter")}}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // What a webhook request did is one call_requests row (migration 0070): the
@@ -19,7 +17,8 @@ import (
 
 // eventCodec encodes a request's events for call_requests.events and
 // decodes them back. The first byte tells the encodings apart: '[' is the
-// JSON form (jsonEvents, what migration 0070 converted the old rows to).
+// JSON form (jsonEvents, what migration 0070 converted the old rows to),
+// typedRowVersion the typed form (typedEvents, events_codec.go).
 type eventCodec interface {
 	// append appends events, encoded, to dst; now stands in for an
 	// event's zero At.
@@ -29,7 +28,7 @@ type eventCodec interface {
 }
 
 // requestCodec is the encoding new rows are written in.
-var requestCodec eventCodec = jsonEvents{}
+var requestCodec eventCodec = typedEvents{}
 
 // decodeEvents appends the events of one call_requests row to dst, in
 // whichever encoding the row was written.
@@ -40,8 +39,10 @@ func decodeEvents(dst []Event, src []byte) ([]Event, error) {
 	return requestCodec.decode(dst, src)
 }
 
-// jsonEvents is the JSON form: an array of {"t": unix µs, "m": menu,
-// "i": input, "a": action, "r": revision, "n": node}, empty strings left out.
+// jsonEvents is the JSON form of rows converted from the old shape: an
+// array of {"t": unix µs, "m": menu, "i": input, "a": action, "r":
+// revision, "n": node}, empty strings left out. Its text becomes typed
+// events through legacyEvent; nothing writes it any more.
 type jsonEvents struct{}
 
 type jsonEvent struct {
@@ -53,29 +54,13 @@ type jsonEvent struct {
 	N string `json:"n,omitempty"`
 }
 
-func (jsonEvents) append(dst []byte, events []Event, now time.Time) ([]byte, error) {
-	w := make([]jsonEvent, len(events))
-	for i, e := range events {
-		at := e.At
-		if at.IsZero() {
-			at = now
-		}
-		w[i] = jsonEvent{T: at.UnixMicro(), M: txt(e.Menu), I: txt(e.Input), A: txt(e.Action), R: txt(e.Revision), N: txt(eventNode(e))}
-	}
-	b, err := json.Marshal(w)
-	if err != nil {
-		return dst, fmt.Errorf("encode events: %w", err)
-	}
-	return append(dst, b...), nil
-}
-
 func (jsonEvents) decode(dst []Event, src []byte) ([]Event, error) {
 	var w []jsonEvent
 	if err := json.Unmarshal(src, &w); err != nil {
 		return dst, fmt.Errorf("decode events: %w", err)
 	}
 	for _, e := range w {
-		dst = append(dst, Event{Event: ivr.Event{At: time.UnixMicro(e.T).UTC(), Menu: e.M, Input: e.I, Action: e.A}, Revision: e.R, Node: e.N})
+		dst = append(dst, Event{Event: legacyEvent(time.UnixMicro(e.T).UTC(), e.M, e.I, e.A), Revision: e.R, Node: e.N})
 	}
 	return dst, nil
 }

@@ -136,8 +136,8 @@ func testEventsAndGetCall(t *testing.T, newDSN newDSN) {
 	if _, err := d.GetCall(ctx, "twilio", "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetCall unknown: err = %v, want ErrNotFound", err)
 	}
-	first := []Event{{Event: ivr.Event{At: at(10), Menu: "main", Action: "say"}}, {Event: ivr.Event{At: at(12), Menu: "main", Input: "1", Action: "menu billing"}}}
-	second := []Event{{Event: ivr.Event{At: at(15), Menu: "billing", Input: "", Action: "timeout"}}, {Event: ivr.Event{At: at(16), Menu: "billing", Input: "#", Action: "hangup"}}}
+	first := []Event{{Event: legacyEvent(at(10), "main", "", "say")}, {Event: legacyEvent(at(12), "main", "1", "menu billing")}}
+	second := []Event{{Event: legacyEvent(at(15), "billing", "", "timeout")}, {Event: legacyEvent(at(16), "billing", "#", "hangup")}}
 	if err := d.AddEvents(ctx, "twilio", "CA1", "+15550001", "+15550002", first); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func testUpdateStatus(t *testing.T, newDSN newDSN) {
 		}
 		return c
 	}
-	if err := d.AddEvents(ctx, "twilio", "CA1", "+1", "+2", []Event{{Event: ivr.Event{At: at(0), Menu: "main", Action: "answer"}}}); err != nil {
+	if err := d.AddEvents(ctx, "twilio", "CA1", "+1", "+2", []Event{{Event: legacyEvent(at(0), "main", "", "answer")}}); err != nil {
 		t.Fatal(err)
 	}
 	must(StatusUpdate{Provider: "twilio", CallID: "CA1", Status: "in-progress", At: at(1)})
@@ -552,7 +552,7 @@ func testText(t *testing.T, newDSN newDSN) {
 	ctx := ctxT(t)
 	loc := time.FixedZone("X", -5*3600)
 	when := time.Date(2026, 3, 1, 7, 0, 0, 123456789, loc)
-	ev := []Event{{Event: ivr.Event{At: when, Menu: "m\x00enu", Input: "\xff\xfe", Action: "ünïcødé ☎"}}}
+	ev := []Event{{Event: legacyEvent(when, "m\x00enu", "\xff\xfe", "ünïcødé ☎")}}
 	if err := d.AddEvents(ctx, "twilio", "CAx", "+1", "+2", ev); err != nil {
 		t.Fatal(err)
 	}
@@ -564,8 +564,8 @@ func testText(t *testing.T, newDSN newDSN) {
 	if !got.At.Equal(when.Truncate(time.Microsecond)) || got.At.Location() != time.UTC {
 		t.Errorf("time %v (%v), want %v in UTC", got.At, got.At.Location(), when)
 	}
-	if got.Menu != "menu" || got.Input != "\uFFFD" || got.Action != "ünïcødé ☎" {
-		t.Errorf("text = %q %q %q", got.Menu, got.Input, got.Action)
+	if got.Menu != "menu" || got.Input() != "\uFFFD" || got.Action() != "ünïcødé ☎" {
+		t.Errorf("text = %q %q %q", got.Menu, got.Input(), got.Action())
 	}
 }
 

@@ -32,8 +32,8 @@ func firstRevision(events []Event) string {
 
 // endsCall reports whether one of events ends the call.
 func endsCall(events []Event) bool {
-	for _, e := range events {
-		if _, _, terminal := classify(e); terminal {
+	for i := range events {
+		if _, _, terminal := classify(&events[i]); terminal {
 			return true
 		}
 	}

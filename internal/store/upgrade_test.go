@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // schemaBeforeRequests is the last migration of the old shape: one
@@ -78,7 +76,7 @@ func TestUpgradeKeepsOldCalls(t *testing.T) {
 		}
 
 		// The old call goes on: its new events come after its old ones.
-		more := Event{Event: ivr.Event{At: at(30), Menu: "sales", Input: "2", Action: "option 2"}, Revision: "r1"}
+		more := Event{Event: legacyEvent(at(30), "sales", "2", "option 2"), Revision: "r1"}
 		if err := d.AddEvents(ctx, "twilio", "CAold1", "", "", []Event{more}); err != nil {
 			t.Fatal(err)
 		}
@@ -189,14 +187,15 @@ FROM call_events e JOIN calls c ON c.id = e.call_ref ORDER BY e.call_ref, e.id`)
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id string
-			tc timeCol
-			e  Event
+			id                  string
+			tc                  timeCol
+			menu, input, action string
+			e                   Event
 		)
-		if err := rows.Scan(&id, &tc, &e.Menu, &e.Input, &e.Action, &e.Revision, &e.Node); err != nil {
+		if err := rows.Scan(&id, &tc, &menu, &input, &action, &e.Revision, &e.Node); err != nil {
 			t.Fatal(err)
 		}
-		e.At = tc.T
+		e.Event = legacyEvent(tc.T, menu, input, action)
 		for i := range calls {
 			if calls[i].CallID == id {
 				calls[i].Events = append(calls[i].Events, e)

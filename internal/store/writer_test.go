@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/ivr-project/ivr/internal/testutil"
-
-	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // flakySink stores batches in memory and fails while down, or for entries
@@ -77,7 +75,7 @@ func fastWriter(sink EventSink, capacity int, log *slog.Logger) *Writer {
 func seqEvents(call, n int) []Event {
 	ev := make([]Event, n)
 	for i := range ev {
-		ev[i] = Event{Event: ivr.Event{At: at(i), Menu: fmt.Sprint("call", call), Input: fmt.Sprint(i), Action: "say"}}
+		ev[i] = Event{Event: legacyEvent(at(i), fmt.Sprint("call", call), fmt.Sprint(i), "say")}
 	}
 	return ev
 }
@@ -165,7 +163,7 @@ func TestWriterFullQueueKeepsCalls(t *testing.T) {
 		// No Run while enqueueing: the queue only fills.
 		const calls = 30
 		for i := range calls {
-			ev := []Event{{Event: ivr.Event{At: at(i), Menu: "main", Action: "answer"}}, {Event: ivr.Event{At: at(i + 1), Menu: "main", Action: "gather"}}}
+			ev := []Event{{Event: legacyEvent(at(i), "main", "", "answer")}, {Event: legacyEvent(at(i+1), "main", "", "gather")}}
 			w.EnqueueOwned("twilio", fmt.Sprint("CAfull", i), "+1555", "+1666", ev)
 		}
 		if err := w.Flush(ctxT(t)); err != nil {
@@ -260,7 +258,7 @@ func TestWriterRealStore(t *testing.T) {
 		enqueue := func(from, to int) {
 			for i := from; i < to; i++ {
 				for c := range calls {
-					ev := []Event{{Event: ivr.Event{At: at(i), Menu: "m", Input: fmt.Sprint(i), Action: "a"}}}
+					ev := []Event{{Event: legacyEvent(at(i), "m", fmt.Sprint(i), "a")}}
 					if !w.EnqueueOwned("twilio", fmt.Sprint("W", c), "+1", "+2", ev) {
 						t.Fatal("Enqueue refused")
 					}
@@ -316,8 +314,8 @@ func TestWriterRealStore(t *testing.T) {
 				t.Errorf("W%d has %d events, want %d", c, len(call.Events), perCall)
 			}
 			for i, e := range call.Events {
-				if e.Input != fmt.Sprint(i) {
-					t.Errorf("W%d event %d is %q: out of order", c, i, e.Input)
+				if e.Input() != fmt.Sprint(i) {
+					t.Errorf("W%d event %d is %q: out of order", c, i, e.Input())
 					break
 				}
 			}

@@ -40,7 +40,7 @@ func FuzzCallDuration(f *testing.F) {
 // A recording's duration is read like a call's: cleaned up, or unknown.
 func TestAttachRecordingOddDuration(t *testing.T) {
 	for in, want := range map[string]int{"38": 38, " 38": 38, "37.6": 38, "-5": 0, "9999999999": 0, "x": 0} {
-		evs := []store.Event{{Event: ivr.Event{Action: "voicemail done"}}}
+		evs := []store.Event{{Event: ivr.Event{Kind: ivr.EventVoicemailDone}}}
 		attachRecording(evs, "https://api.twilio.com/rec/RE1", in)
 		if evs[0].Recording == nil || evs[0].Recording.DurationSeconds != want {
 			t.Errorf("RecordingDuration %q: recording %+v, want %d s", in, evs[0].Recording, want)

@@ -53,7 +53,7 @@ func (f Failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 	f.recordFallback(r, reason)
 }
 
-// recordFallback adds a "fallback <reason>" event to the call of a verified
+// recordFallback adds a fallback event to the call of a verified
 // request, so the call's outcome is a fallback; it carries the call.fallback
 // webhook event. A request whose signature was not verified changes no call
 // record.
@@ -67,7 +67,7 @@ func (f Failer) recordFallback(r *http.Request, reason string) {
 		return
 	}
 	f.events.EnqueueOwned(f.p.Provider, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{Event: ivr.Event{At: time.Now(), Action: store.FallbackAction + " " + reason},
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Kind: ivr.EventFallback, Reason: reason},
 			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 

@@ -149,12 +149,12 @@ func toStoreEvents(evs []ivr.Event, revision string) []store.Event {
 }
 
 // attachRecording puts the provider's recording (URL, duration in seconds)
-// on the "voicemail done" event, for the voicemail inbox, and asks for its
+// on the voicemail_done event, for the voicemail inbox, and asks for its
 // voicemail.created webhook event.
 func attachRecording(evs []store.Event, url, duration string) {
 	secs, _ := callDuration(duration) // cleaned up, or 0 (unknown) when it cannot be a length
 	for i := range evs {
-		if evs[i].Action == "voicemail done" {
+		if evs[i].Kind == ivr.EventVoicemailDone {
 			evs[i].Recording = &store.Recording{URL: url, DurationSeconds: secs}
 			evs[i].Notice = &store.Notice{Type: store.EventVoicemailCreated,
 				Data: map[string]any{"recording_url": url, "recording_duration_seconds": secs}}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/httpobs"
@@ -63,11 +61,11 @@ func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 		need := *res.Need
 		o := l.client.Do(ctx, need)
 		l.observe(ctx, req.Call, need, o)
-		// Input holds the start of the engine's line for this fetch while
-		// matching; an unsent lookup keeps the engine's line (Action "").
-		d := ivr.Event{At: time.Now(), Input: "fetch " + need.Request}
+		// An unsent lookup has no outcome (Outcome ""): the engine's event
+		// says why.
+		d := ivr.Event{At: time.Now(), Kind: ivr.EventFetch, Request: need.Request}
 		if need.Unsent == "" {
-			d.Action = lookupAction(need.Request, o)
+			d.Outcome, d.Status, d.Duration = o.Kind, o.Status, o.Duration
 		}
 		done = append(done, d)
 		req.Lookups = append(req.Lookups, o.Result)
@@ -105,57 +103,32 @@ func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 }
 
 // withLookupEvents gives each lookup's outcome to the engine's event for it,
-// so a lookup is one event: the i-th "fetch NAME: ..." event of the step is
-// the i-th lookup, and gets its status and duration (lookupAction); one the
-// engine did not record is added at the end. An unsent lookup (Action "")
-// keeps the engine's line, which says why.
+// so a lookup is one event: the i-th fetch event of the step is the i-th
+// lookup, and gets its outcome, status and duration (the engine's Reason
+// stays: what the flow did about it); one the engine did not record is
+// added at the end. An unsent lookup (Outcome "") keeps the engine's
+// event, which says why.
 func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 	out := slices.Clone(evs)
 	from := 0
 	for _, d := range done {
-		prefix := d.Input + ": "
-		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return strings.HasPrefix(e.Action, prefix) })
-		if d.Action == "" { // unsent: the engine's line stays as it is
+		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return e.Kind == ivr.EventFetch && e.Request == d.Request })
+		if d.Outcome == "" { // unsent: the engine's event stays as it is
 			if i >= 0 {
 				from += i + 1
 			}
 			continue
 		}
 		if i < 0 {
-			menu := ""
 			if len(out) > 0 {
-				menu = out[len(out)-1].Menu
+				d.Menu = out[len(out)-1].Menu
 			}
-			out = append(out, ivr.Event{At: d.At, Menu: menu, Action: d.Action})
+			out = append(out, d)
 			continue
 		}
-		out[from+i].Action = mergeLookupAction(d.Action, out[from+i].Action)
+		e := &out[from+i]
+		e.Outcome, e.Status, e.Duration = d.Outcome, d.Status, d.Duration
 		from += i + 1
 	}
 	return out
-}
-
-// mergeLookupAction is the server's line for a lookup (lookupAction) with
-// what the engine did about it: ", on_error" when the fetch failed, and the
-// engine's reason when the lookup itself answered ok.
-func mergeLookupAction(server, engine string) string {
-	if !strings.HasSuffix(engine, ", on_error") {
-		return server
-	}
-	name, details, _ := strings.Cut(server, ": ")
-	if kind, rest, _ := strings.Cut(details, ", "); kind == lookup.KindOK {
-		why, _, _ := strings.Cut(strings.TrimPrefix(engine, name+": "), ", on_error")
-		details = why + ", " + rest
-	}
-	return name + ": " + details + ", on_error"
-}
-
-// lookupAction is the call record's line for a lookup, e.g.
-// "fetch account: ok, HTTP 200, 35ms" (no value, body or secret).
-func lookupAction(name string, o lookup.Outcome) string {
-	s := "fetch " + name + ": " + o.Kind
-	if o.Status != 0 {
-		s += ", HTTP " + strconv.Itoa(o.Status)
-	}
-	return s + ", " + strconv.FormatInt(o.Duration.Milliseconds(), 10) + "ms"
 }
