@@ -440,3 +440,40 @@ func httptestServe(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	h.ServeHTTP(w, r)
 	return w
 }
+
+// TestHandoffWebhookEvents: a transfer sends transfer.started with its
+// context, a callback sends callback.requested with the stored request's
+// id, number and context, through the outbox.
+func TestHandoffWebhookEvents(t *testing.T) {
+	for _, provider := range []string{"twilio", "plivo"} {
+		t.Run(provider, func(t *testing.T) {
+			e := newHandoffEnv(t)
+			e.db.EnableOutbox()
+			call, doc := e.toAgents(t, provider)
+			doc, _ = e.voice(t, provider, nextAction(t, doc), call, url.Values{"Digits": {"0"}})
+			status := url.Values{providerNames(provider).DialStatus[0]: {"busy"}}
+			doc, _ = e.voice(t, provider, relative(t, doc.find("Response/Dial")[0].Attr["action"]), call, status)
+			e.voice(t, provider, relative(t, doc.find("Response/Dial")[0].Attr["action"]), call, status)
+			cb := waitCallbacks(t, e.db, 1)[0]
+
+			started := outboxEvents(t, e.db, store.EventTransferStarted, 2)
+			if len(started) != 2 {
+				t.Fatalf("transfer.started events: %d, want 2 (one per number rung)", len(started))
+			}
+			d := eventData(t, started[len(started)-1]) // the oldest: the first number
+			ctx, _ := d["context"].(map[string]any)
+			if ctx["account"] != "123456" || ctx["intent"] != "billing" || d["call_id"] != call.Get(providerNames(provider).CallID) {
+				t.Errorf("transfer.started data: %v", d)
+			}
+			req := outboxEvents(t, e.db, store.EventCallbackRequested, 1)
+			if len(req) != 1 {
+				t.Fatalf("callback.requested events: %d", len(req))
+			}
+			d = eventData(t, req[0])
+			ctx, _ = d["context"].(map[string]any)
+			if d["number"] != cb.Number || d["callback_id"] != float64(cb.ID) || ctx["account"] != "123456" {
+				t.Errorf("callback.requested data: %v (callback %+v)", d, cb)
+			}
+		})
+	}
+}

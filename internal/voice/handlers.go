@@ -86,7 +86,7 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
-			_ = callbackID // TODO(events): the callback.requested notice carries it
+			handoffNotices(evs, callbackID)
 			events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off

@@ -47,6 +47,38 @@ func e164(n string) string {
 	return n
 }
 
+// handoffNotices asks for the hand-off's webhook events on the events that
+// report them: transfer.started and callback.requested (with the stored
+// callback's id).
+func handoffNotices(evs []store.Event, callbackID int64) {
+	for i := range evs {
+		e := &evs[i].Event
+		switch e.Kind {
+		case ivr.EventTransfer:
+			evs[i].Notice = &store.Notice{Type: store.EventTransferStarted,
+				Data: map[string]any{"numbers": e.Numbers, "context": contextData(e.Context)}}
+		case ivr.EventCallbackRequested:
+			data := map[string]any{"number": "", "context": contextData(e.Context)}
+			if len(e.Numbers) > 0 {
+				data["number"] = e.Numbers[0]
+			}
+			if callbackID > 0 {
+				data["callback_id"] = callbackID
+			}
+			evs[i].Notice = &store.Notice{Type: store.EventCallbackRequested, Data: data}
+		}
+	}
+}
+
+// contextData is a context as the event's JSON object.
+func contextData(cs []ivr.ContextValue) map[string]string {
+	m := make(map[string]string, len(cs))
+	for _, c := range cs {
+		m[c.Name] = c.Value
+	}
+	return m
+}
+
 // HandleCallbackLeg answers the requests of a callback's outbound call
 // (CallbackAgentPath, CallbackDialedPath, CallbackStatusPath with ?id=N),
 // signed by the provider like every webhook. from is IVR_CALLBACK_FROM
