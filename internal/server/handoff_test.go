@@ -477,3 +477,36 @@ func TestHandoffWebhookEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestTryWhisper: the Try page plays the agent's side: the transfer's end
+// names the whisper URL (and Plivo's accept key); requested, it says the
+// whisper; on Twilio its gather takes the agent's key.
+func TestTryWhisper(t *testing.T) {
+	for _, provider := range []string{"twilio", "plivo"} {
+		t.Run(provider, func(t *testing.T) {
+			e := newHandoffEnv(t)
+			res := e.tryStep(t, tryRequest{Provider: provider})
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: res.CallID, URL: res.Gather.Action, Digits: "123456"})
+			res = e.tryStep(t, tryRequest{Provider: provider, CallID: res.CallID, URL: res.Gather.Action, Digits: "0"})
+			if res.End == nil || res.End.Kind != "transfer" || !strings.Contains(res.End.Whisper, "/whisper?") {
+				t.Fatalf("transfer end: %+v", res.End)
+			}
+			if provider == "plivo" && res.End.AcceptKey != "1" {
+				t.Errorf("plivo accept key %q", res.End.AcceptKey)
+			}
+			w := e.tryStep(t, tryRequest{Provider: provider, CallID: res.CallID, URL: res.End.Whisper})
+			if len(w.Prompts) == 0 || w.Prompts[0].Text != "Billing call, account 1 2 3 4 5 6" {
+				t.Fatalf("the agent hears %+v", w.Prompts)
+			}
+			if provider == "twilio" {
+				if w.Gather == nil {
+					t.Fatal("no gather for the accept key")
+				}
+				acc := e.tryStep(t, tryRequest{Provider: provider, CallID: res.CallID, URL: w.Gather.Action, Digits: "1"})
+				if acc.End == nil || acc.End.Kind != "end" {
+					t.Errorf("accepting: %+v", acc.End)
+				}
+			}
+		})
+	}
+}
