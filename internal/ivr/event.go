@@ -23,7 +23,7 @@ type Event struct {
 	Entry  string // HeardKeys: the keys; HeardSpeech: the transcript (cut); HeardDial: the dial status; HeardKeyword: the SMS keyword; HeardText: the input as stored
 	Digits int    // HeardDigits, HeardSpokenDigits: how many digits came (never which)
 
-	Confidence float64 // HeardUnsureSpeech: the recognizer's confidence (0-1)
+	Confidence float64 // HeardUnsureSpeech, HeardSpeech, HeardSpokenDigits: the recognizer's confidence (0-1; 0 = none reported)
 
 	Key     string   // option: the option's key; sms: the keyword ("" = the default reply)
 	Target  string   // goto, redirect, back: the menu gone to; set_language: the language
