@@ -179,8 +179,6 @@ const (
 	HeardText                            // Entry: an input as stored by a version older than typed events
 	HeardUnsureSpeech                    // Confidence: speech below the menu's min_confidence (no words): "speech (confidence 0.20)"
 	HeardAgent                           // Entry: the agent's keys at a whisper (cut to 8), "" = none in time: "agent 1", "agent timeout"
-
-	heardKinds
 )
 
 // Input is the text people read for what the caller did ("2",
