@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -244,9 +243,12 @@ func HandleAPIInsightsExport(db *store.DB) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		cw.Write(header)
-		cw.WriteAll(rows)
+		for _, row := range rows {
+			cw.Write(row)
+		}
+		cw.Flush()
 	})
 }
 
@@ -347,13 +349,13 @@ func exportCalls(w http.ResponseWriter, r *http.Request, db *store.DB, p period,
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	var (
-		cw    *csv.Writer
+		cw    *safeCSV
 		enc   *json.Encoder
 		first = true
 	)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw = csv.NewWriter(w)
+		cw = newCSV(w)
 		cw.Write([]string{"provider", "call_id", "from", "to", "status", "started_at", "ended_at", "duration_seconds", "path"})
 	} else {
 		w.Header().Set("Content-Type", "application/json")

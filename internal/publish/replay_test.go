@@ -44,6 +44,18 @@ menus:
 // recorded events, as the server stores them.
 func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
 	t.Helper()
+	outcomes := map[string][]outcome{}
+	for name, oks := range lookups {
+		for _, ok := range oks {
+			outcomes[name] = append(outcomes[name], outcome{ok: ok})
+		}
+	}
+	return recordOutcomes(t, f, id, ins, outcomes)
+}
+
+// recordOutcomes is record with each lookup's outcome, failures included.
+func recordOutcomes(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]outcome) store.Call {
+	t.Helper()
 	c := store.Call{Provider: "twilio", CallID: id, From: "+15551230000", To: "+15559870000", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	box, err := seal.NewRandom()
 	if err != nil {
@@ -71,10 +83,10 @@ func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[strin
 func TestReplay(t *testing.T) {
 	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                       // billing, hang up
-		record(t, live, "CA2", []input{{"keys", "2"}, {"dial", "no-answer"}, {"silence", ""}}, nil),              // transfer not answered
-		record(t, live, "CA3", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
-		record(t, live, "CA4", []input{{"speech", "billing"}}, nil),                                              // speech, no speech in menu: invalid
+		record(t, live, "CA1", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                       // billing, hang up
+		record(t, live, "CA2", []input{{kind: "keys", value: "2"}, {kind: "dial", value: "no-answer"}, {kind: "silence", value: ""}}, nil), // transfer not answered
+		record(t, live, "CA3", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
+		record(t, live, "CA4", []input{{kind: "speech", value: "billing"}}, nil),                                                           // speech, no speech in menu: invalid
 	}
 	if got := calls[2].Events; got[len(got)-1].Action() == "" {
 		t.Fatal("no events recorded")
@@ -175,7 +187,13 @@ func TestCallInputsLookups(t *testing.T) {
 		e.Menu = "account"
 		c.Events = append(c.Events, store.Event{Event: e})
 	}
-	_, lookups, _ := callInputs(c)
+	_, outcomes, _ := callInputs(c)
+	lookups := map[string][]bool{}
+	for name, os := range outcomes {
+		for _, o := range os {
+			lookups[name] = append(lookups[name], o.ok)
+		}
+	}
 	want := map[string][]bool{"account": {true, false, false, false, true, true, false}, "note": {false}}
 	if !reflect.DeepEqual(lookups, want) {
 		t.Fatalf("lookups = %v, want %v", lookups, want)
@@ -187,7 +205,7 @@ func TestCallInputsLookups(t *testing.T) {
 // (it used to run on_error whatever the call did, and a sent fetch after it
 // took its recorded outcome).
 func TestReplayLookupWithSecret(t *testing.T) {
-	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}})
+	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}})
 	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
@@ -209,7 +227,7 @@ func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
 	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
 	var calls []store.Call
 	for i := range 50 {
-		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{"keys", "1"}, {"keys", "9"}}, nil))
+		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if changed, _ := Replay(ctx, live, draft, calls); len(changed) != len(calls) {
