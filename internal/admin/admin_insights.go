@@ -105,11 +105,13 @@ type InsightsJSON struct {
 	Fallbacks     int64                 `json:"fallbacks"`
 	RepeatCallers int64                 `json:"repeat_callers"`
 	Menus         map[string]menuFunnel `json:"menus"`
+	// Variants are the split variants' calls by label (calls that ended).
+	Variants map[string]*store.VariantCounts `json:"variants"`
 }
 
 func contractInsights(in *store.Insights) InsightsJSON {
 	out := InsightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
-		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}}
+		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}, Variants: in.Variants}
 	for id, m := range in.Menus {
 		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
 			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats}

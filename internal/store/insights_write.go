@@ -121,6 +121,8 @@ type summariser struct {
 // callSummary is what a batch's events of one call set on its row.
 type callSummary struct {
 	revision, lastMenu          string
+	variant                     string // the first split variant the call took
+
 	transferred, fallback, ends int
 	last                        time.Time // zero: no events (nothing to change)
 }
@@ -143,6 +145,9 @@ func summarise(events []Event, now time.Time) callSummary {
 		}
 		if e.Menu != "" {
 			s.lastMenu = e.Menu
+		}
+		if e.Kind == ivr.EventVariant && s.variant == "" {
+			s.variant = e.Label
 		}
 		kind, _, terminal := classify(e)
 		s.ends = 0
