@@ -120,8 +120,8 @@ type summariser struct {
 
 // callSummary is what a batch's events of one call set on its row.
 type callSummary struct {
-	revision, lastMenu          string
-	variant                     string // the first split variant the call took
+	revision, lastMenu string
+	variant            string // the first split variant the call took
 
 	transferred, fallback, ends int
 	last                        time.Time // zero: no events (nothing to change)
