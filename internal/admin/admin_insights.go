@@ -107,6 +107,9 @@ type InsightsJSON struct {
 	Menus         map[string]menuFunnel `json:"menus"`
 	// Variants are the split variants' calls by label (calls that ended).
 	Variants map[string]*store.VariantCounts `json:"variants"`
+	// Callbacks counts the callbacks requested in the period and those for
+	// which a call was placed (absent in comparisons by revision).
+	Callbacks *store.CallbackCounts `json:"callbacks,omitempty"`
 }
 
 func contractInsights(in *store.Insights) InsightsJSON {
@@ -132,7 +135,14 @@ func HandleAPIInsights(db *store.DB) http.Handler {
 			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, http.StatusOK, contractInsights(in))
+		out := contractInsights(in)
+		cbs, err := db.CountCallbacks(r.Context(), p.filter.Since, p.filter.Until, p.filter.To, p.filter.Provider)
+		if err != nil {
+			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out.Callbacks = &cbs
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 
