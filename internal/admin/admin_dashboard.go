@@ -94,7 +94,7 @@ func HandleInsightsPage(a *Admin) http.Handler {
 		}
 		in, err := a.d.Store.Insights(r.Context(), p.filter)
 		if err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Insights not loaded", err.Error()))
 			return
 		}
 		a.d.Failures.AddPending(in, p.filter) // this instance's last seconds
@@ -105,7 +105,7 @@ func HandleInsightsPage(a *Admin) http.Handler {
 		v.RevisionOptions = revisionOptions(r, a.d.Store, in.Revisions)
 		if v.RevisionSel.A != "" && v.RevisionSel.B != "" {
 			if v.Compare, err = compareRevisions(r, a.d.Store, p, v.RevisionSel.A, v.RevisionSel.B); err != nil {
-				a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())
+				a.fail(w, r, pageFailure(kindStore, "Insights not loaded", err.Error()))
 				return
 			}
 		}
@@ -311,7 +311,7 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 		for j := range n.Rows {
 			row := &n.Rows[j]
 			if row.Menu != "" && row.Option != "" {
-				row.Count = fmt.Sprint(in.Menu(row.Menu).Options[row.Option])
+				row.Count = rowCount(in.Menu(row.Menu), row.Option)
 			}
 		}
 	}
@@ -324,4 +324,17 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 			e.Count = fmt.Sprint(in.Calls)
 		}
 	}
+}
+
+// rowCount is the figure on a flow-map row of menu m: how often its option
+// was chosen, or for the input controls' rows how often the read-back was
+// accepted and rejected, or the repeat key pressed.
+func rowCount(m store.MenuCounts, option string) string {
+	switch option {
+	case flowgraph.ConfirmOption:
+		return fmt.Sprintf("%d ✓ %d ✗", m.Confirmed, m.Rejected)
+	case flowgraph.RepeatOption:
+		return fmt.Sprint(m.Repeats)
+	}
+	return fmt.Sprint(m.Options[option])
 }
