@@ -60,7 +60,7 @@ func HandleAPICallbacks(db *store.DB) http.Handler {
 		}
 		cbs, err := db.ListCallbacks(r.Context(), state, limit)
 		if err != nil {
-			apiFail(w, storeFailure("list callbacks", err))
+			apiFail(w, storeFailure("callbacks", err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -163,7 +163,7 @@ func (a *Admin) callBack(r *http.Request, rawID, agent string) (string, error) {
 	case errors.Is(err, store.ErrCallbackBusy):
 		return "", failure(kindConflict, fmt.Sprintf("callback %d is being called or is done", id))
 	case err != nil:
-		return "", storeFailure("call back", err)
+		return "", failure(kindStore, err.Error())
 	}
 	if a.d.Outbound == nil {
 		err = errors.New("outbound calls are not configured")
@@ -218,10 +218,8 @@ func HandleCallbackDone(db *store.DB) http.Handler {
 		form := !strings.HasPrefix(r.URL.Path, "/admin/api/")
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		var cb store.Callback
-		if err != nil || id <= 0 {
-			err = failure(kindNotFound, "no such callback")
-		} else if cb, err = db.CallbackDone(r.Context(), id); err != nil {
-			err = storeFailure("close the callback", err)
+		if err == nil {
+			cb, err = db.CallbackDone(r.Context(), id)
 		}
 		if form {
 			back := "/admin/callbacks"
@@ -232,7 +230,11 @@ func HandleCallbackDone(db *store.DB) http.Handler {
 			return
 		}
 		if err != nil {
-			apiFail(w, err)
+			k := kindOf(err) // the store's not found: 404, else its failure: 503
+			if id <= 0 {
+				k = kindNotFound
+			}
+			apiFail(w, failure(k, err.Error()))
 			return
 		}
 		writeJSON(w, http.StatusOK, cb)
