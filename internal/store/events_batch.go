@@ -111,7 +111,7 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver)}
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver), summariseSQL(driver)}
 	if driver == DriverPostgres {
 		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
 	}
