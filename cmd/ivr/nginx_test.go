@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,14 +51,18 @@ func TestNginxTerminatesTLS(t *testing.T) {
 	var servers []nginxServer
 	publics := make([]string, len(cases))
 	for i, c := range cases {
-		port := freePort(t)
+		ln, err := net.Listen("tcp", "127.0.0.1:0") // handed to nginx as it is, never re-bound
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
 		publics[i] = fmt.Sprintf("https://127.0.0.1:%d", port)
 		env := map[string]string{"TWILIO_AUTH_TOKEN": token}
 		for k, v := range c.env(publics[i]) {
 			env[k] = v
 		}
 		upstream, _, _ := startServer(t, env)
-		servers = append(servers, nginxServer{port: port, upstream: strings.TrimPrefix(upstream, "http://")})
+		servers = append(servers, nginxServer{ln: ln.(*net.TCPListener), port: port, upstream: strings.TrimPrefix(upstream, "http://")})
 	}
 	startNginx(t, nginx, certFile, keyFile, pool, servers)
 
@@ -106,22 +111,41 @@ func postThroughNginx(t *testing.T, client *http.Client, target, signedFor, toke
 
 // nginxServer is one TLS listener of the test nginx and the ivr behind it.
 type nginxServer struct {
+	ln       *net.TCPListener // bound here on port 0; nginx inherits it
 	port     int
 	upstream string // host:port of ivr
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
+// inheritListeners hands each server's bound listener to cmd the way nginx
+// takes sockets over from an old binary: as extra files named in the NGINX
+// environment variable ("3;4;"), matched to the listen directives by
+// address. Nothing is re-bound, so no other process can take the port in
+// between. The parent's copies are closed once nginx has started. (nginx
+// 1.22 takes inherited sockets over only with its master process: without
+// one it crashes.)
+func inheritListeners(t *testing.T, cmd *exec.Cmd, servers []nginxServer) (closeParent func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var fds strings.Builder
+	var files []*os.File
+	for i, s := range servers {
+		f, err := s.ln.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+		fmt.Fprintf(&fds, "%d;", 3+i)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	cmd.ExtraFiles = files
+	cmd.Env = append(os.Environ(), "NGINX="+fds.String())
+	return func() {
+		for i, f := range files {
+			f.Close()
+			servers[i].ln.Close()
+		}
+	}
 }
 
-// startNginx runs nginx in the foreground (one process, no master) with
+// startNginx runs nginx in the foreground (its master and one worker) with
 // everything under a temporary prefix, and waits until each listener answers
 // /healthz over TLS. It is stopped when the test ends.
 func startNginx(t *testing.T, nginx, certFile, keyFile string, pool *x509.CertPool, servers []nginxServer) {
@@ -129,7 +153,7 @@ func startNginx(t *testing.T, nginx, certFile, keyFile string, pool *x509.CertPo
 	dir := t.TempDir()
 	var conf strings.Builder
 	fmt.Fprintf(&conf, `daemon off;
-master_process off;
+master_process on;
 worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log stderr warn;
@@ -164,14 +188,24 @@ http {
 	stderr := &testutil.Buffer{}
 	cmd := exec.Command(nginx, "-p", dir, "-c", confFile, "-e", "stderr")
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	closeParent := inheritListeners(t, cmd, servers)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start nginx: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	closeParent()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
+		// The master stops its worker on SIGTERM; a killed master would
+		// leave the worker holding the ports.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 	})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 2 * time.Second}
 	for _, s := range servers {
@@ -179,8 +213,7 @@ http {
 		var lastErr error
 		ok := testutil.Eventually(15*time.Second, func() bool {
 			select {
-			case err := <-exited:
-				exited <- err
+			case <-exited:
 				return true
 			default:
 			}
@@ -194,8 +227,8 @@ http {
 			return resp.StatusCode == 200
 		})
 		select {
-		case err := <-exited:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+		case <-exited:
+			t.Fatalf("nginx exited: %v\n%s", waitErr, stderr.String())
 		default:
 		}
 		if !ok {

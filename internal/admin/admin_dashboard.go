@@ -61,6 +61,7 @@ type menuRow struct {
 	ID                                         string
 	Entered, Chose, Invalid, Silent, HungUp    int64
 	ChosePct, InvalidPct, SilentPct, HungUpPct float64
+	Confirmed, Rejected, Repeats               int64
 	Options                                    template.HTML
 }
 
@@ -151,6 +152,7 @@ func (v *dashboardView) fillCharts(p period, in *store.Insights) {
 	for _, id := range menuIDs(in) {
 		m := in.Menus[id]
 		row := menuRow{ID: id, Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
+			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats,
 			ChosePct: pct(m.Chose, m.Entered), InvalidPct: pct(m.Invalid, m.Entered), SilentPct: pct(m.Silent, m.Entered), HungUpPct: pct(m.HungUp, m.Entered)}
 		var ob []chart.Bar
 		for _, k := range sortedKeys(m.Options) {

@@ -262,7 +262,10 @@ func HandleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 			return
 		}
 		live := pub.Source().Flow()
-		changed, unfaithful := publish.Replay(live, draft, calls)
+		changed, unfaithful := publish.Replay(r.Context(), live, draft, calls)
+		if r.Context().Err() != nil {
+			return // the client left: nobody reads the answer
+		}
 		writeJSON(w, http.StatusOK, struct {
 			Replayed   int                    `json:"replayed"`
 			Changed    []publish.ReplayedCall `json:"changed"`

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +90,11 @@ type menuFunnel struct {
 	Invalid int64 `json:"invalid"`
 	Silent  int64 `json:"silent"`
 	HungUp  int64 `json:"hung_up"`
+	// The caller's input controls: read-backs accepted and rejected, and
+	// the repeat key.
+	Confirmed int64 `json:"confirmed"`
+	Rejected  int64 `json:"rejected"`
+	Repeats   int64 `json:"repeats"`
 }
 
 type InsightsJSON struct {
@@ -107,7 +111,8 @@ func contractInsights(in *store.Insights) InsightsJSON {
 	out := InsightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
 		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}}
 	for id, m := range in.Menus {
-		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp}
+		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
+			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats}
 	}
 	return out
 }
@@ -238,9 +243,12 @@ func HandleAPIInsightsExport(db *store.DB) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		cw.Write(header)
-		cw.WriteAll(rows)
+		for _, row := range rows {
+			cw.Write(row)
+		}
+		cw.Flush()
 	})
 }
 
@@ -341,13 +349,13 @@ func exportCalls(w http.ResponseWriter, r *http.Request, db *store.DB, p period,
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	var (
-		cw    *csv.Writer
+		cw    *safeCSV
 		enc   *json.Encoder
 		first = true
 	)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw = csv.NewWriter(w)
+		cw = newCSV(w)
 		cw.Write([]string{"provider", "call_id", "from", "to", "status", "started_at", "ended_at", "duration_seconds", "path"})
 	} else {
 		w.Header().Set("Content-Type", "application/json")

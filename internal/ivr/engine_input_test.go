@@ -194,6 +194,9 @@ func TestMinConfidence(t *testing.T) {
 		c.step("", Input{})
 		res = c.step(c.next(), Input{Speech: "account", Confidence: 0.9, HasConfidence: true})
 		eqStrings(t, "confident", lastActions(res)[:1], []string{"speech: account|option 1"})
+		if c := res.Events[0].Confidence; c != 0.9 {
+			t.Errorf("the speech event keeps confidence %v, want 0.9 (replay judges it again)", c)
+		}
 		c.step("", Input{})
 		res = c.step(c.next(), Input{Speech: "account"})
 		eqStrings(t, "no confidence reported", lastActions(res)[:1], []string{"speech: account|option 1"})

@@ -23,7 +23,7 @@ type Event struct {
 	Entry  string // HeardKeys: the keys; HeardSpeech: the transcript (cut); HeardDial: the dial status; HeardKeyword: the SMS keyword; HeardText: the input as stored
 	Digits int    // HeardDigits, HeardSpokenDigits: how many digits came (never which)
 
-	Confidence float64 // HeardUnsureSpeech: the recognizer's confidence (0-1)
+	Confidence float64 // HeardUnsureSpeech, HeardSpeech, HeardSpokenDigits: the recognizer's confidence (0-1; 0 = none reported)
 
 	Key     string   // option: the option's key; sms: the keyword ("" = the default reply)
 	Target  string   // goto, redirect, back: the menu gone to; set_language: the language
@@ -179,8 +179,6 @@ const (
 	HeardText                            // Entry: an input as stored by a version older than typed events
 	HeardUnsureSpeech                    // Confidence: speech below the menu's min_confidence (no words): "speech (confidence 0.20)"
 	HeardAgent                           // Entry: the agent's keys at a whisper (cut to 8), "" = none in time: "agent 1", "agent timeout"
-
-	heardKinds
 )
 
 // Input is the text people read for what the caller did ("2",

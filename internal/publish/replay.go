@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,8 +20,11 @@ import (
 //     as that many zeros, so the same length rules apply;
 //   - transfer outcomes ("dial no-answer") and voicemails left;
 //   - lookups: each fetch replays the outcome the call recorded, in order
-//     (ok or failed); the values it saved are never stored, so they replay
-//     empty, and a fetch the call never made replays as failed.
+//     (ok, or failed with the error its on_error saw: not_found, timeout,
+//     ...); the values it saved are never stored, so they replay empty, and
+//     a fetch the call never made replays as failed (unavailable);
+//   - a spoken answer's confidence, when the provider reported one, so a
+//     menu's min_confidence judges it again.
 // Both flows get the same inputs and the same lookup outcomes, so a path
 // that differs comes from the change; a switch on looked-up values cannot
 // be told apart, and Faithful says whether the live flow's replay took the
@@ -43,14 +47,22 @@ type ReplayedCall struct {
 
 // input is one thing the caller (or the provider) did.
 type input struct {
-	kind  string // keys, speech, silence, dial, recording
-	value string
+	kind       string // keys, speech, silence, dial, recording
+	value      string
+	confidence float64 // speech: the recognizer's confidence; 0 = none reported
+}
+
+// outcome is a recorded lookup's result: ok, or the failure on_error saw
+// ("" = recorded before failures were: unavailable).
+type outcome struct {
+	ok   bool
+	fail ivr.Failure
 }
 
 // callInputs reads a recorded call's inputs and lookup outcomes (by
 // request name, in order) from its events, and the menus it entered.
-func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered []string) {
-	lookups = map[string][]bool{}
+func callInputs(c store.Call) (ins []input, lookups map[string][]outcome, entered []string) {
+	lookups = map[string][]outcome{}
 	legacy, legacyOK := "", false // the last event: a lookup as older calls recorded it
 	for i := range c.Events {
 		e := &c.Events[i].Event
@@ -63,7 +75,7 @@ func callInputs(c store.Call) (ins []input, lookups map[string][]bool, entered [
 				legacy = ""
 				continue
 			}
-			lookups[e.Request] = append(lookups[e.Request], ok)
+			lookups[e.Request] = append(lookups[e.Request], outcome{ok: ok, fail: e.Error})
 			legacy, legacyOK = "", false
 			if detailed && e.Reason == "" {
 				legacy, legacyOK = e.Request, ok
@@ -94,10 +106,12 @@ func heardInput(e *ivr.Event) (input, bool) {
 	case ivr.HeardRecording:
 		return input{kind: "recording", value: "https://replay.invalid/recording"}, true
 	case ivr.HeardSpokenDigits:
-		return input{kind: "speech", value: zeros(e.Digits)}, true
+		return input{kind: "speech", value: zeros(e.Digits), confidence: e.Confidence}, true
 	case ivr.HeardSpeech:
-		return input{kind: "speech", value: e.Entry}, true
-	case ivr.HeardSpeechIgnored, ivr.HeardSpeechNoDigits, ivr.HeardUnsureSpeech: // speech without usable words
+		return input{kind: "speech", value: e.Entry, confidence: e.Confidence}, true
+	case ivr.HeardUnsureSpeech: // below min_confidence: no words kept
+		return input{kind: "speech", value: "…", confidence: e.Confidence}, true
+	case ivr.HeardSpeechIgnored, ivr.HeardSpeechNoDigits: // speech without usable words
 		return input{kind: "speech", value: "…"}, true
 	case ivr.HeardDigits:
 		return input{kind: "keys", value: zeros(e.Digits)}, true
@@ -119,7 +133,10 @@ func zeros(n int) string {
 // whose paths differ, and how many calls' live replay did not enter the
 // menus the call really entered (recorded on another flow, or steered by
 // looked-up values).
-func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
+//
+// It stops between calls once ctx is done (the client left): the caller
+// then checks ctx.Err() and answers nothing.
+func Replay(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
 	changed = []ReplayedCall{}
 	// The replayed calls' variables are sealed with a key of this replay's
 	// own: the tokens never leave it. On failure (no randomness) a flow
@@ -129,6 +146,9 @@ func Replay(live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, 
 		sealer = box
 	}
 	for _, c := range calls {
+		if ctx.Err() != nil {
+			break
+		}
 		ins, lookups, entered := callInputs(c)
 		lp := replayOne(live, sealer, c, ins, lookups)
 		dp := replayOne(draft, sealer, c, ins, lookups)
@@ -171,10 +191,10 @@ func sameMenus(path, entered []string) bool {
 // ("account: confirmed", "account: confirm rejected"), the repeat key
 // ("main: repeat_key"), transfers, voicemails and hang-ups in parentheses
 // ("(hangup)", "(transfer +1555...)").
-func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, recorded map[string][]bool) []string {
-	outcomes := map[string][]bool{}
+func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, recorded map[string][]outcome) []string {
+	outcomes := map[string][]outcome{}
 	for k, v := range recorded {
-		outcomes[k] = append([]bool(nil), v...)
+		outcomes[k] = append([]outcome(nil), v...)
 	}
 	path := []string{}
 	req := ivr.Request{Call: ivr.Call{Provider: c.Provider, ID: c.CallID, From: c.From, To: c.To, Now: c.StartedAt}, Sealer: sealer}
@@ -195,7 +215,7 @@ func replayOne(f *ivr.Flow, sealer ivr.Sealer, c store.Call, ins []input, record
 
 // stepWithLookups runs Step, answering the lookups it asks for with the
 // recorded outcomes.
-func stepWithLookups(f *ivr.Flow, req ivr.Request, outcomes map[string][]bool) (ivr.Result, error) {
+func stepWithLookups(f *ivr.Flow, req ivr.Request, outcomes map[string][]outcome) (ivr.Result, error) {
 	req.Lookups = nil
 	for range ivr.MaxFetchesPerStep + 1 {
 		res, err := f.Step(req)
@@ -203,14 +223,14 @@ func stepWithLookups(f *ivr.Flow, req ivr.Request, outcomes map[string][]bool) (
 			return res, err
 		}
 		name := res.Need.Request
-		ok := false
+		var o outcome
 		if q := outcomes[name]; len(q) > 0 {
-			ok, outcomes[name] = q[0], q[1:]
+			o, outcomes[name] = q[0], q[1:]
 		}
 		// Replay has no secrets: a lookup it cannot build (Unsent) takes
 		// the recorded outcome too, as every fetch recorded one.
-		lr := ivr.LookupResult{Request: name, OK: ok}
-		if ok {
+		lr := ivr.LookupResult{Request: name, OK: o.ok, Failure: o.fail}
+		if o.ok {
 			lr.Values = map[string]string{}
 			for v := range res.Need.Save {
 				lr.Values[v] = ""
@@ -268,6 +288,7 @@ func nextRequest(prev ivr.Request, steps []ivr.Step, ins *[]input) (ivr.Request,
 				req.Input.Digits = in.value
 			case "speech":
 				req.Input.Speech = in.value
+				req.Input.Confidence, req.Input.HasConfidence = in.confidence, in.confidence > 0
 			}
 			return req, true
 		case ivr.Dial:

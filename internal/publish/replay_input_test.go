@@ -1,9 +1,11 @@
 package publish
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
+	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil/testflow"
 )
@@ -21,11 +23,11 @@ var replayInput = replaceAll(replayLive, map[string]string{
 func TestReplayInputControls(t *testing.T) {
 	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{"keys", "*"}, {"keys", "1"}, {"keys", "9"}}, nil),                       // * was a wrong entry
-		record(t, live, "CA2", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
-		record(t, live, "CA3", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                      // untouched
+		record(t, live, "CA1", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),          // * was a wrong entry
+		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
+		record(t, live, "CA3", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                      // untouched
 	}
-	changed, unfaithful := Replay(live, testflow.MustParse(t, replayInput), calls)
+	changed, unfaithful := Replay(context.Background(), live, testflow.MustParse(t, replayInput), calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -50,15 +52,79 @@ func TestReplayInputControls(t *testing.T) {
 func TestReplayRecordedConfirm(t *testing.T) {
 	live := testflow.MustParse(t, replayInput)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{"keys", "3"}, {"keys", "12345"}, {"keys", "1"}}, map[string][]bool{"account": {true}}),
-		record(t, live, "CA2", []input{{"keys", "3"}, {"keys", "12345"}, {"keys", "2"}, {"keys", "1234"}, {"keys", "1"}}, map[string][]bool{"account": {false}}),
-		record(t, live, "CA3", []input{{"keys", "*"}, {"keys", "1"}, {"keys", "9"}}, nil),
+		record(t, live, "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {true}}),
+		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "2"}, {kind: "keys", value: "1234"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {false}}),
+		record(t, live, "CA3", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),
 	}
-	if changed, unfaithful := Replay(live, live, calls); len(changed) != 0 || unfaithful != 0 {
+	if changed, unfaithful := Replay(context.Background(), live, live, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
-	changed, _ := Replay(live, testflow.MustParse(t, replayLive), calls)
+	changed, _ := Replay(context.Background(), live, testflow.MustParse(t, replayLive), calls)
 	if len(changed) != 3 {
 		t.Fatalf("changed = %+v, want all three", changed)
 	}
+}
+
+// TestReplayErrorKinds: a recorded lookup replays with the failure its
+// on_error saw, so a draft that switches on error takes the branch the
+// call's failure takes: the 404 keeps going to billing, the timeout now
+// hangs up.
+func TestReplayErrorKinds(t *testing.T) {
+	live := testflow.MustParse(t, replayLive)
+	notFound := map[string][]outcome{"account": {{fail: ivr.FailNotFound}}}
+	timeout := map[string][]outcome{"account": {{fail: ivr.FailTimeout}}}
+	ins := []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}
+	calls := []store.Call{
+		recordOutcomes(t, live, "CA1", ins, notFound),
+		recordOutcomes(t, live, "CA2", ins, timeout),
+	}
+	if e := calls[1].Events; !hasFetchError(e, ivr.FailTimeout) {
+		t.Fatalf("the fetch's event does not keep its error: %+v", e)
+	}
+	draft := testflow.MustParse(t, replaceOnce(replayLive, `on_error: [{say: "Sorry."}, {goto: billing}]`,
+		`on_error: [{switch: [{if: 'error == "not_found"', do: {goto: billing}}, {else: hangup}]}]`))
+	changed, unfaithful := Replay(context.Background(), live, draft, calls)
+	if unfaithful != 0 || len(changed) != 1 || changed[0].CallID != "CA2" {
+		t.Fatalf("changed = %+v (unfaithful %d), want CA2 only", changed, unfaithful)
+	}
+	if got := changed[0].DraftPath; !reflect.DeepEqual(got, []string{"main", "account", "(hangup)"}) {
+		t.Errorf("CA2 draft path %q", got)
+	}
+}
+
+func hasFetchError(evs []store.Event, f ivr.Failure) bool {
+	for _, e := range evs {
+		if e.Kind == ivr.EventFetch && e.Error == f {
+			return true
+		}
+	}
+	return false
+}
+
+// TestReplaySpeechConfidence: a spoken answer keeps the recognizer's
+// confidence in the call's events, so a draft adding min_confidence reports
+// the calls whose answers it would now refuse.
+func TestReplaySpeechConfidence(t *testing.T) {
+	src := replaceAll(replayLive, map[string]string{
+		`      "1": {goto: billing}`:                           "      \"1\": {do: {goto: billing}, words: [billing]}",
+		"    greeting: \"1 billing, 2 support, 3 account.\"\n": "    greeting: \"1 billing, 2 support, 3 account.\"\n    speech: true\n",
+	})
+	live := testflow.MustParse(t, src)
+	sure := recordSpeech(t, live, "CA1", 0.9)
+	unsure := recordSpeech(t, live, "CA2", 0.2)
+	draft := testflow.MustParse(t, replaceOnce(src, "speech: true", "speech: {min_confidence: 0.4}"))
+	changed, _ := Replay(context.Background(), live, draft, []store.Call{sure, unsure})
+	if len(changed) != 1 || changed[0].CallID != "CA2" {
+		t.Fatalf("changed = %+v, want CA2 only", changed)
+	}
+	if got := changed[0].DraftPath; len(got) < 2 || got[1] != "main: invalid" {
+		t.Errorf("CA2 draft path %q", got)
+	}
+}
+
+// recordSpeech records a call that says "billing" at main with the
+// recognizer's confidence conf, then 9.
+func recordSpeech(t *testing.T, f *ivr.Flow, id string, conf float64) store.Call {
+	t.Helper()
+	return record(t, f, id, []input{{kind: "speech", value: "billing", confidence: conf}, {kind: "keys", value: "9"}}, nil)
 }

@@ -1,7 +1,9 @@
 package publish
 
 import (
+	"context"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,6 +44,18 @@ menus:
 // recorded events, as the server stores them.
 func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
 	t.Helper()
+	outcomes := map[string][]outcome{}
+	for name, oks := range lookups {
+		for _, ok := range oks {
+			outcomes[name] = append(outcomes[name], outcome{ok: ok})
+		}
+	}
+	return recordOutcomes(t, f, id, ins, outcomes)
+}
+
+// recordOutcomes is record with each lookup's outcome, failures included.
+func recordOutcomes(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]outcome) store.Call {
+	t.Helper()
 	c := store.Call{Provider: "twilio", CallID: id, From: "+15551230000", To: "+15559870000", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	box, err := seal.NewRandom()
 	if err != nil {
@@ -69,16 +83,16 @@ func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[strin
 func TestReplay(t *testing.T) {
 	live := testflow.MustParse(t, replayLive)
 	calls := []store.Call{
-		record(t, live, "CA1", []input{{"keys", "1"}, {"keys", "9"}}, nil),                                       // billing, hang up
-		record(t, live, "CA2", []input{{"keys", "2"}, {"dial", "no-answer"}, {"silence", ""}}, nil),              // transfer not answered
-		record(t, live, "CA3", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
-		record(t, live, "CA4", []input{{"speech", "billing"}}, nil),                                              // speech, no speech in menu: invalid
+		record(t, live, "CA1", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                       // billing, hang up
+		record(t, live, "CA2", []input{{kind: "keys", value: "2"}, {kind: "dial", value: "no-answer"}, {kind: "silence", value: ""}}, nil), // transfer not answered
+		record(t, live, "CA3", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}}), // lookup failed
+		record(t, live, "CA4", []input{{kind: "speech", value: "billing"}}, nil),                                                           // speech, no speech in menu: invalid
 	}
 	if got := calls[2].Events; got[len(got)-1].Action() == "" {
 		t.Fatal("no events recorded")
 	}
 	// The same flow: nothing changes, every replay follows its recording.
-	changed, unfaithful := Replay(live, live, calls)
+	changed, unfaithful := Replay(context.Background(), live, live, calls)
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
@@ -88,7 +102,7 @@ func TestReplay(t *testing.T) {
 		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
 		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
 	}))
-	changed, unfaithful = Replay(live, draft, calls)
+	changed, unfaithful = Replay(context.Background(), live, draft, calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -142,7 +156,7 @@ func FuzzReplay(f *testing.F) {
 			c.Events = append(c.Events, store.Event{Event: e})
 		}
 		c.Events[2].Kind = ivr.EventFetch
-		changed, _ := Replay(live, live, []store.Call{c})
+		changed, _ := Replay(context.Background(), live, live, []store.Call{c})
 		if len(changed) != 0 {
 			t.Fatalf("the same flow replayed two ways: %+v", changed)
 		}
@@ -173,7 +187,13 @@ func TestCallInputsLookups(t *testing.T) {
 		e.Menu = "account"
 		c.Events = append(c.Events, store.Event{Event: e})
 	}
-	_, lookups, _ := callInputs(c)
+	_, outcomes, _ := callInputs(c)
+	lookups := map[string][]bool{}
+	for name, os := range outcomes {
+		for _, o := range os {
+			lookups[name] = append(lookups[name], o.ok)
+		}
+	}
 	want := map[string][]bool{"account": {true, false, false, false, true, true, false}, "note": {false}}
 	if !reflect.DeepEqual(lookups, want) {
 		t.Fatalf("lookups = %v, want %v", lookups, want)
@@ -185,17 +205,36 @@ func TestCallInputsLookups(t *testing.T) {
 // (it used to run on_error whatever the call did, and a sent fetch after it
 // took its recorded outcome).
 func TestReplayLookupWithSecret(t *testing.T) {
-	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{"keys", "3"}, {"keys", "12345"}}, map[string][]bool{"account": {true}})
+	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}})
 	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
-	changed, unfaithful := Replay(live, live, []store.Call{recorded})
+	changed, unfaithful := Replay(context.Background(), live, live, []store.Call{recorded})
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
 	}
 	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
-	changed, _ = Replay(live, draft, []store.Call{recorded})
+	changed, _ = Replay(context.Background(), live, draft, []store.Call{recorded})
 	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("changed %+v; want live main, account, (hangup)", changed)
+	}
+}
+
+// TestReplayStopsWhenTheClientLeaves: a done context stops the replay
+// between calls (it used to run every call after the client had gone).
+func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
+	live := testflow.MustParse(t, replayLive)
+	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
+	var calls []store.Call
+	for i := range 50 {
+		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if changed, _ := Replay(ctx, live, draft, calls); len(changed) != len(calls) {
+		t.Fatalf("changed %d of %d calls", len(changed), len(calls))
+	}
+	cancel()
+	if changed, unfaithful := Replay(ctx, live, draft, calls); len(changed) != 0 || unfaithful != 0 {
+		t.Fatalf("after the client left: changed %d, unfaithful %d; want nothing replayed", len(changed), unfaithful)
 	}
 }

@@ -55,3 +55,38 @@ func TestAdminLocalModeRefusesForeignHost(t *testing.T) {
 		t.Errorf("token mode under a public host = %d, want 200", w.Code)
 	}
 }
+
+// Without IVR_ADMIN_TOKEN a page on another site can still make the
+// browser GET http://localhost:8080/admin/api/... (an image, a no-cors
+// fetch): the admin APIs refuse what the browser says comes from another
+// site (Sec-Fetch-Site, or an Origin that is not this server), and still
+// answer the admin's own pages, a typed URL and tools such as curl.
+func TestAdminLocalModeRefusesCrossSiteAPI(t *testing.T) {
+	e := newAdminEnv(t, "", map[string]string{"IVR_ADMIN_TOKEN": ""})
+	local := []reqOpt{withRemote("127.0.0.1:4000"), withHost("localhost:8080")}
+	for _, tc := range []struct {
+		name string
+		opts []reqOpt
+		want int
+	}{
+		{"curl", nil, http.StatusOK},
+		{"same origin", []reqOpt{withHeader("Sec-Fetch-Site", "same-origin")}, http.StatusOK},
+		{"typed URL", []reqOpt{withHeader("Sec-Fetch-Site", "none")}, http.StatusOK},
+		{"own Origin", []reqOpt{withHeader("Origin", "http://localhost:8080")}, http.StatusOK},
+		{"cross-site", []reqOpt{withHeader("Sec-Fetch-Site", "cross-site")}, http.StatusForbidden},
+		{"same site, other port", []reqOpt{withHeader("Sec-Fetch-Site", "same-site")}, http.StatusForbidden},
+		{"foreign Origin", []reqOpt{withHeader("Origin", "http://attacker.example")}, http.StatusForbidden},
+		{"null Origin", []reqOpt{withHeader("Origin", "null")}, http.StatusForbidden},
+	} {
+		for _, path := range []string{"/admin/api/calls", "/admin/api/flow/diff?from=1&to=1", "/admin/api/insights/export?what=calls&format=csv"} {
+			w := e.do(t, "GET", path, "", append(local, tc.opts...)...)
+			if (w.Code == http.StatusForbidden) != (tc.want == http.StatusForbidden) {
+				t.Errorf("%s: GET %s = %d, want %d", tc.name, path, w.Code, tc.want)
+			}
+		}
+	}
+	// A link from another site to an admin page still opens it.
+	if w := e.do(t, "GET", "/admin/calls", "", append(local, withHeader("Sec-Fetch-Site", "cross-site"), withHeader("Sec-Fetch-Mode", "navigate"))...); w.Code != http.StatusOK {
+		t.Errorf("a cross-site link to a page = %d, want 200", w.Code)
+	}
+}

@@ -10,8 +10,6 @@ import (
 type (
 	tryRequest      = admin.TryRequest
 	tryResponse     = admin.TryResponse
-	tryNext         = admin.TryNext
-	tryGather       = admin.TryGather
 	tryPrompt       = admin.TryPrompt
 	insightsJSON    = admin.InsightsJSON
 	revisionFigures = admin.RevisionFigures

@@ -32,12 +32,12 @@ func findChrome() string {
 	return ""
 }
 
-// artifactsDir is where screenshots go: $IVR_TEST_ARTIFACTS, else the
-// repository's artifacts/ (git-ignored).
+// artifactsDir is where screenshots go: $IVR_TEST_ARTIFACTS when set (to
+// look at them), else a temporary directory removed with the test.
 func artifactsDir(t *testing.T) string {
 	dir := os.Getenv("IVR_TEST_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "artifacts")
+		return t.TempDir()
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {

@@ -347,3 +347,53 @@ func TestFlowPageInputControls(t *testing.T) {
 		}
 	}
 }
+
+// TestInsightsInputControls: insights count, per menu, the read-backs
+// accepted and rejected and the repeat key, on calls of both providers.
+func TestInsightsInputControls(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	src := strings.NewReplacer("CLOSED", "127.0.0.1:9", " WHY", inputWhy).Replace(inputFlow)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newAdminEnv(t, path, nil)
+	for _, provider := range []string{"twilio", "plivo"} {
+		res := e.tryStep(t, tryRequest{Provider: provider})
+		id := res.CallID
+		next := func(req tryRequest) {
+			req.Provider, req.CallID = provider, id
+			if req.URL == "" {
+				req.URL = res.Gather.Action
+			}
+			res = e.tryStep(t, req)
+		}
+		next(tryRequest{Digits: "*"}) // repeats: 2 in main
+		next(tryRequest{Digits: "*"})
+		next(tryRequest{Digits: "1"})
+		next(tryRequest{Digits: "123456"})
+		next(tryRequest{Digits: "2"}) // rejected
+		next(tryRequest{Digits: "123456"})
+		next(tryRequest{URL: res.Next.URL}) // silence twice: rejected
+		next(tryRequest{URL: res.Next.URL})
+		next(tryRequest{Digits: "123456"})
+		next(tryRequest{Digits: "*"}) // a repeat at the read-back: 1 in account
+		next(tryRequest{Digits: "1"}) // confirmed
+		e.tryStep(t, tryRequest{Provider: provider, CallID: id, Hangup: true})
+	}
+	waitCalls(t, e, 2)
+	var got insightsJSON
+	r := e.do(t, "GET", "/admin/api/insights?since="+today()+"&until="+today(), "", withBearer(adminTestToken))
+	if err := json.Unmarshal(r.Body.Bytes(), &got); r.Code != 200 || err != nil {
+		t.Fatalf("insights: %d %v %s", r.Code, err, r.Body.String())
+	}
+	if m := got.Menus["main"]; m.Repeats != 4 || m.Invalid != 0 {
+		t.Errorf("main = %+v; want 4 repeats, no invalid entry", m)
+	}
+	if m := got.Menus["account"]; m.Confirmed != 2 || m.Rejected != 4 || m.Repeats != 2 {
+		t.Errorf("account = %+v; want 2 confirmed, 4 rejected, 2 repeats", m)
+	}
+	page := e.do(t, "GET", "/admin/insights?since="+today()+"&until="+today(), "", withBearer(adminTestToken)).Body.String()
+	if !strings.Contains(page, "<td class=\"num\">2 / 4</td><td class=\"num\">2</td>") {
+		t.Errorf("the dashboard's funnel lacks the account's read-backs and repeats")
+	}
+}

@@ -354,3 +354,27 @@ func TestTooManyLookups(t *testing.T) {
 		t.Fatalf("the API was asked %d times, want %d", api.hits(), ivr.MaxLookupsPerStep)
 	}
 }
+
+// TestLookupChainLocalFailure: the first fetch answers 404, so the second's
+// URL has an empty segment and is not sent, and the third is sent. Each
+// runs its own on_error or saves its own value (the third's result used to
+// be taken by the second, and the caller heard the fallback).
+func TestLookupChainLocalFailure(t *testing.T) {
+	for _, provider := range []string{"twilio", "plivo"} {
+		api := newAccountAPI(t)
+		a := newTestApp(t, withLookupsFrom(t, "testdata/lookup/chain.yaml", api, nil))
+		bodies := lookupCall(t, a, provider, "404404#")
+		got := allText(parseXML(t, bodies[1]))
+		for _, want := range []string{"Account not_found.", "Status refused.", "Pinged active."} {
+			if !strings.Contains(got, want) {
+				t.Fatalf("%s: does not say %q:\n%s", provider, want, bodies[1])
+			}
+		}
+		if strings.Contains(got, "Ping ") || testutilCount(a) != 0 {
+			t.Fatalf("%s: the ping fetch failed or the fallback answered:\n%s", provider, bodies[1])
+		}
+		if api.hits() != 2 {
+			t.Fatalf("%s: the API was asked %d times, want 2 (account, ping)", provider, api.hits())
+		}
+	}
+}

@@ -74,6 +74,9 @@ type MenuCounts struct {
 	Options   map[string]int64 `json:"options"` // by option key
 	Transfers int64            `json:"transfers"`
 	Voicemail int64            `json:"voicemail"`
+	Confirmed int64            `json:"confirmed"` // read-backs accepted (collect confirm)
+	Rejected  int64            `json:"rejected"`  // read-backs rejected: 2, or silence twice
+	Repeats   int64            `json:"repeats"`   // the repeat key pressed
 }
 
 // FailureCount is how often the server answered with the fallback or
@@ -269,6 +272,12 @@ func (d *DB) insightMenus(ctx context.Context, f InsightFilter, in *Insights) er
 			m.Transfers += n
 		case KindVoicemail:
 			m.Voicemail += n
+		case KindConfirmed:
+			m.Confirmed += n
+		case KindRejected:
+			m.Rejected += n
+		case KindRepeat:
+			m.Repeats += n
 		}
 	}
 	sort.Strings(in.Revisions)

@@ -34,6 +34,9 @@ const (
 	KindVoicemail = "voicemail" // a voicemail recording was started
 	KindRecording = "recording" // a voicemail recording came back
 	KindFallback  = "fallback"  // detail: the reason
+	KindConfirmed = "confirmed" // a collect's read-back was accepted
+	KindRejected  = "rejected"  // a collect's read-back was rejected (2, or silence twice)
+	KindRepeat    = "repeat"    // the repeat key replayed the prompt
 )
 
 // CollectOption is the option key under which a collect menu's valid
@@ -58,6 +61,12 @@ func classify(e *Event) (kind, detail string, terminal bool) {
 		return KindOption, CollectOption, false
 	case ivr.EventInvalid:
 		return KindInvalid, "", false
+	case ivr.EventConfirmed:
+		return KindConfirmed, "", false
+	case ivr.EventConfirmRejected:
+		return KindRejected, "", false
+	case ivr.EventRepeatKey:
+		return KindRepeat, "", false
 	case ivr.EventTimeout:
 		return KindSilent, "", false
 	case ivr.EventTransfer:

@@ -107,7 +107,8 @@ func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o
 // lookup, and gets its outcome, status and duration (the engine's Reason
 // stays: what the flow did about it); one the engine did not record is
 // added at the end. An unsent lookup (Outcome "") keeps the engine's
-// event, which says why.
+// event, which says why. A lookup's event is timed when it ended, and the
+// events after it no earlier.
 func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 	out := slices.Clone(evs)
 	from := 0
@@ -128,7 +129,14 @@ func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 		}
 		e := &out[from+i]
 		e.Outcome, e.Status, e.Duration = d.Outcome, d.Status, d.Duration
+		e.At = d.At // when the lookup ended, not when the step began
 		from += i + 1
+	}
+	// What the step did after a lookup happened after it ended.
+	for k := 1; k < len(out); k++ {
+		if out[k].At.Before(out[k-1].At) {
+			out[k].At = out[k-1].At
+		}
 	}
 	return out
 }

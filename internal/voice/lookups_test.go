@@ -27,3 +27,18 @@ func TestWithLookupEvents(t *testing.T) {
 		t.Fatal("the engine's events were changed in place")
 	}
 }
+
+// TestLookupEventTimes: a fetch's event is timed when its lookup ended, not
+// when the step began, and what the step did after it is not earlier.
+func TestLookupEventTimes(t *testing.T) {
+	start := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	end := start.Add(800 * time.Millisecond)
+	evs := []ivr.Event{{At: start, Menu: "m", Kind: ivr.EventCollected}, {At: start, Menu: "m", Kind: ivr.EventFetch, Request: "a"},
+		{At: start, Menu: "m", Kind: ivr.EventSay}}
+	got := withLookupEvents(evs, []ivr.Event{{At: end, Kind: ivr.EventFetch, Request: "a", Outcome: "ok", Status: 200, Duration: 800 * time.Millisecond}})
+	for i, want := range []time.Time{start, end, end} {
+		if !got[i].At.Equal(want) {
+			t.Errorf("event %d (%s) at %s, want %s", i, got[i].Action(), got[i].At.Format(time.StampMilli), want.Format(time.StampMilli))
+		}
+	}
+}

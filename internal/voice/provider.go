@@ -15,7 +15,9 @@ type Provider struct {
 	// Cache-Control header values of every voice answer, made once and
 	// shared by all of them: header values are only ever replaced, never
 	// written in place, and handlers set them capped at length 1 so an Add
-	// copies instead of appending into the shared array.
+	// copies instead of appending into the shared array. What it saves on
+	// every voice answer (BenchmarkVoiceHeaders): Header().Set's 2
+	// allocations (32 B) and about half the time.
 	contentTypeHeader, noStoreHeader []string
 	render                           func(base string, steps []ivr.Step) ([]byte, error)
 	fallback                         []byte // apology + dial the call center
