@@ -70,13 +70,24 @@ type actionView struct {
 }
 
 type hoursView struct {
-	TimeZone string
-	Days     []dayView
-	Holidays []string
-	Closed   []actionView
+	TimeZone  string
+	Days      []dayView
+	Holidays  []string
+	Overrides []string // "December 24, 2026: 09:00–13:00", "December 31 (every year): closed"
+	Closed    []actionView
 }
 
 type dayView struct{ Name, Spans string }
+
+// dateText is a holiday's or override's date: "December 24, 2026" or
+// "December 24 (every year)".
+func dateText(hd ivr.Holiday) string {
+	s := fmt.Sprintf("%s %d", hd.Month, hd.Day)
+	if hd.Year != 0 {
+		return s + fmt.Sprintf(", %d", hd.Year)
+	}
+	return s + " (every year)"
+}
 
 func newFlowView(f *ivr.Flow) flowView {
 	v := flowView{
@@ -99,13 +110,18 @@ func newFlowView(f *ivr.Flow) flowView {
 			h.Days = append(h.Days, dayView{Name: d.String(), Spans: text})
 		}
 		for _, hd := range f.Hours.Holidays {
-			s := fmt.Sprintf("%s %d", hd.Month, hd.Day)
-			if hd.Year != 0 {
-				s += fmt.Sprintf(", %d", hd.Year)
-			} else {
-				s += " (every year)"
+			h.Holidays = append(h.Holidays, dateText(hd))
+		}
+		for _, o := range f.Hours.Overrides {
+			var spans []string
+			for _, s := range o.Spans {
+				spans = append(spans, clock(s.From)+"–"+clock(s.To))
 			}
-			h.Holidays = append(h.Holidays, s)
+			text := strings.Join(spans, ", ")
+			if text == "" {
+				text = "closed"
+			}
+			h.Overrides = append(h.Overrides, dateText(o.Date)+": "+text)
 		}
 		v.Hours = h
 	}
@@ -206,13 +222,16 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 			if vm.MaxLengthSeconds > 0 {
 				v.Text += fmt.Sprintf(" (up to %d s)", vm.MaxLengthSeconds)
 			}
+			if vm.Transcribe {
+				v.Text += ", transcribed"
+			}
 			v.Sub, v.SubLabel = describeActions(f, append(append([]ivr.Action(nil), vm.Prompt...), vm.Thanks...)), "prompt and thanks"
 		}
 	case ivr.KindHangup:
 		v.Text = "hang up"
 	case ivr.KindSetLanguage:
 		v.Text = "switch language to " + a.Lang
-	case ivr.KindSet, ivr.KindFetch, ivr.KindSwitch:
+	case ivr.KindSet, ivr.KindFetch, ivr.KindSwitch, ivr.KindSplit:
 		describeLogic(f, a, &v)
 	default:
 		v.Text = a.Kind

@@ -70,7 +70,7 @@ func describeCollect(f *ivr.Flow, c *ivr.Collect) *collectView {
 	return v
 }
 
-// describeLogic fills v for a set, fetch or switch action.
+// describeLogic fills v for a set, fetch, switch or split action.
 func describeLogic(f *ivr.Flow, a *ivr.Action, v *actionView) {
 	switch a.Kind {
 	case ivr.KindSet:
@@ -82,6 +82,11 @@ func describeLogic(f *ivr.Flow, a *ivr.Action, v *actionView) {
 	case ivr.KindFetch:
 		v.Text = "fetch " + a.Request
 		v.Sub, v.SubLabel = describeActions(f, a.OnError), "on error (timeout, not 2xx, over 64 KiB, bad JSON, missing field, breaker open)"
+	case ivr.KindSplit:
+		v.Text = "split: each call takes one variant, by weight, for the whole call"
+		for _, b := range a.Branches {
+			v.Branches = append(v.Branches, branchView{Label: fmt.Sprintf("%s (weight %d)", b.Label, b.Weight), Actions: describeActions(f, b.Actions)})
+		}
 	case ivr.KindSwitch:
 		v.Text = "switch: the first true condition wins"
 		for _, b := range a.Branches {

@@ -130,6 +130,18 @@ func (c Call) Recording(finishKey string) url.Values {
 	}
 }
 
+// Transcript is the provider's callback with a voicemail's transcript
+// (Twilio transcribeCallback, Plivo transcriptionUrl).
+func (c Call) Transcript(text string) url.Values {
+	n := c.Names()
+	if c.Provider == Twilio {
+		return url.Values{n.TranscriptCallID: {c.ID}, "AccountSid": {c.Account}, n.Transcript: {text}, n.TranscriptFailed: {"completed"},
+			"TranscriptionSid": {"TR" + RandomHex(16)}, "RecordingSid": {"RE" + RandomHex(16)}}
+	}
+	return url.Values{n.TranscriptCallID: {c.ID}, n.Transcript: {text}, n.TranscriptFailed: {""}, "recording_id": {NewUUID()},
+		"duration": {"7"}, "transcription_charge": {"0.05"}, "transcription_rate": {"0.05"}}
+}
+
 // Hangup is the provider's end-of-call callback: its path and parameters.
 // byServer tells who hung up (Plivo says so).
 func (c Call) Hangup(seconds int, byServer bool) (path string, v url.Values) {

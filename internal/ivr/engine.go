@@ -27,7 +27,7 @@ const (
 // was in a menu removed by a reload lands there, and the server falls back.
 func (f *Flow) Step(req Request) (Result, error) {
 	st := parseState(req.Query)
-	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail,
+	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail, steps: make([]Step, 0, 4),
 		lookups: req.Lookups, secrets: req.Secrets, given: req.Sealer, demoAPI: req.DemoAPI}
 	if req.Input.HasConfidence && req.Input.Confidence > 0 && req.Input.Confidence <= 1 {
 		r.confidence = req.Input.Confidence
@@ -108,6 +108,14 @@ func (f *Flow) number(to string) *Number {
 	return f.numbers[strings.TrimPrefix(strings.TrimSpace(to), "+")]
 }
 
+// urlPath is the menu's URL path ("menu/ID").
+func (m *Menu) urlPath() string {
+	if m.path == "" { // a Menu not made by the parser
+		return menuPrefix + m.ID
+	}
+	return m.path
+}
+
 // entry is the call's entry menu: its number's, else the flow's.
 func (r *runner) entry() *Menu {
 	if n := r.f.number(r.call.To); n != nil {
@@ -147,7 +155,8 @@ type runner struct {
 // halted reports whether the step stopped (a lookup is needed, or an error).
 func (r *runner) halted() bool { return r.need != nil || r.err != nil }
 
-// add records e at the step's time.
+// add records e at the step's time (most steps record at most four
+// events: one allocation).
 func (r *runner) add(e Event) {
 	e.At = r.call.Now
 	if e.Confidence == 0 && (e.Heard == HeardSpeech || e.Heard == HeardSpokenDigits) {
@@ -206,7 +215,7 @@ func (r *runner) render(m *Menu, st state, lead []Action, short bool) {
 func (r *runner) gather(m *Menu, st state, prompts []Step) Gather {
 	st.Lang, st.Trail = r.lang, r.trail
 	g := Gather{
-		Action:            Target{Path: menuPrefix + m.ID, Query: r.encode(st)},
+		Action:            Target{Path: m.urlPath(), Query: r.encode(st)},
 		Prompts:           prompts,
 		NumDigits:         m.Digits,
 		TimeoutSeconds:    m.TimeoutSeconds,

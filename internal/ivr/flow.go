@@ -179,7 +179,8 @@ type Menu struct {
 	// menu's repeat_key, else the flow's ("" = none).
 	RepeatKey string
 
-	col int
+	col  int
+	path string // "menu/ID": its URL path, made once at load
 }
 
 // Speech enables speech input on a menu.

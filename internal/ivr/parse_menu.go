@@ -70,7 +70,7 @@ func (p *parser) menus(n *yaml.Node) {
 func (p *parser) menu(id string, kn, n *yaml.Node) *Menu {
 	d := p.defs
 	m := &Menu{
-		ID: id, Line: kn.Line, col: kn.Column,
+		ID: id, Line: kn.Line, col: kn.Column, path: menuPrefix + id,
 		TimeoutSeconds: d.timeout, InterDigitSeconds: d.interDigit, FinishKey: d.finishKey,
 		MaxFailures: d.maxFailures, MaxTimeouts: d.maxTimeouts,
 		InvalidPrompt: d.invalidPrompt, TimeoutPrompt: d.timeoutPrompt,

@@ -145,14 +145,15 @@ func printable(s string) bool {
 // encode writes the state as a query in stable (sorted) key order, leaving
 // out zero fields.
 func (s state) encode() string {
-	var b strings.Builder
+	var buf [160]byte // most states fit: one allocation, for the string
+	b := buf[:0]
 	add := func(k, v string) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
+		if len(b) > 0 {
+			b = append(b, '&')
 		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(v))
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, url.QueryEscape(v)...) // v itself when nothing needs escaping
 	}
 	// keys in sorted order: attempt, call, confirm, invalid, keys, lang, menu, ref, ring, step, timeouts, trail, v
 	if s.Attempt > 0 {
@@ -188,13 +189,18 @@ func (s state) encode() string {
 	if s.Timeouts > 0 {
 		add(qTimeouts, strconv.Itoa(s.Timeouts))
 	}
-	if len(s.Trail) > 0 {
-		add(qTrail, strings.Join(s.Trail, ","))
+	for i, id := range s.Trail { // the ids joined by ",", escaped as one value
+		if i == 0 {
+			add(qTrail, id)
+			continue
+		}
+		b = append(b, "%2C"...)
+		b = append(b, url.QueryEscape(id)...)
 	}
 	if s.Vars != "" {
 		add(qVars, s.Vars)
 	}
-	return b.String()
+	return string(b)
 }
 
 // push returns the trail with id appended (capped, oldest dropped).

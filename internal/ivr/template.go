@@ -120,7 +120,7 @@ func expand(s string, value func(name string) string) string {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) + 16)
+	b.Grow(len(s) + 32) // a spoken phone number fits
 	for i >= 0 {
 		start, end, inner := nextPlaceholder(s, i)
 		if start < 0 {
@@ -170,6 +170,7 @@ func spokenNumber(s string) string {
 	t := strings.TrimPrefix(s, "+")
 	if t != "" && len(t) <= 20 && allDigits(t) {
 		var b strings.Builder
+		b.Grow(2*len(t) - 1)
 		for i := 0; i < len(t); i++ {
 			if i > 0 {
 				b.WriteByte(' ')

@@ -55,6 +55,11 @@ func (s seen) String() string {
 	if _, ok := s.Params["RecordUrl"]; ok {
 		keys = append(keys, "RecordUrl")
 	}
+	for _, k := range []string{"TranscriptionText", "transcription"} {
+		if v, ok := s.Params[k]; ok {
+			keys = append(keys, k+"="+v[0])
+		}
+	}
 	sort.Strings(keys)
 	if len(keys) > 0 {
 		line += " " + strings.Join(keys, " ")
@@ -152,6 +157,8 @@ func twilioDoc(path string, q, p url.Values) (string, int) {
 			return response(`<Say>Connecting you to sales.</Say><Dial action="../action/dial-done?menu=sales" timeout="20"><Number>+15005550006</Number></Dial>`)
 		case digits == "3":
 			return response(`<Say>Leave a message after the beep.</Say><Record action="/twilio/voice/action/voicemail-done" maxLength="60"/>`)
+		case digits == "4":
+			return response(`<Record action="../action/voicemail-done" transcribe="true" transcribeCallback="../action/transcription?menu=main"/>`)
 		case digits != "":
 			return response(`<Say>That is not an option.</Say><Redirect>main</Redirect>`)
 		case attempt == "":
@@ -194,6 +201,8 @@ func twilioDoc(path string, q, p url.Values) (string, int) {
 		return "<Response><Say>unclosed", http.StatusOK
 	case "/twilio/voice/error":
 		return "boom", http.StatusInternalServerError
+	case "/twilio/voice/action/transcription":
+		return response("")
 	case "/twilio/status":
 		return response("")
 	}
@@ -214,6 +223,8 @@ func plivoDoc(path string, q, p url.Values) (string, int) {
 				`<Redirect>billing?attempt=1</Redirect>`)
 		case digits == "2":
 			return response(`<Dial action="/plivo/voice/action/dial-done"><Number>15005550006</Number></Dial>`)
+		case digits == "4":
+			return response(`<Record action="../action/voicemail-done" transcriptionType="auto" transcriptionUrl="../action/transcription?menu=main"/>`)
 		case attempt != "":
 			return response(`<Speak>Goodbye.</Speak><Hangup/>`)
 		}
@@ -233,7 +244,7 @@ func plivoDoc(path string, q, p url.Values) (string, int) {
 			return "no recording", http.StatusBadRequest
 		}
 		return response(`<Speak>Thanks.</Speak><Hangup/>`)
-	case "/plivo/hangup":
+	case "/plivo/hangup", "/plivo/voice/action/transcription":
 		return response("")
 	}
 	return "not found", http.StatusNotFound

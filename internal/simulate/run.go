@@ -343,10 +343,21 @@ func (r *runner) dial(ctx context.Context, v xml.Dial, docURL string) (next *req
 	return nil, false, nil
 }
 
-// record takes a voicemail and posts it to the record's action URL.
+// SimulatedTranscript is the text of a simulated voicemail's transcript.
+const SimulatedTranscript = "This is a simulated voicemail from ivr simulate."
+
+// record takes a voicemail and posts it to the record's action URL, and its
+// transcript to the transcription URL when the record asks for one.
 func (r *runner) record(ctx context.Context, v xml.Record, docURL string) (next *request, done bool, err error) {
 	fmt.Fprintln(r.out, "  [records voicemail]")
 	r.outcome = outcomeVoicemail
+	if v.Transcription != "" {
+		// The provider posts the transcript later; here, at once.
+		fmt.Fprintln(r.out, "  [the provider sends its transcript]")
+		if _, err := r.next(ctx, docURL, v.Transcription, "POST", r.call.Transcript(SimulatedTranscript), false); err != nil {
+			return nil, false, err
+		}
+	}
 	if !v.Post {
 		return nil, false, nil
 	}

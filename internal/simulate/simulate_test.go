@@ -112,6 +112,18 @@ func TestSimulateTwilio(t *testing.T) {
 		},
 		out: []string{"  [dial busy]\n", "  [records voicemail]\n", "call ended: voicemail"},
 	}, {
+		name: "voicemail with a transcript: the transcription callback, then the record's action",
+		path: "/twilio/voice",
+		args: []string{"--digits", "4", "--expect", "voicemail"},
+		requests: []string{
+			"POST /twilio/voice",
+			"POST /twilio/voice/menu/main Digits=4",
+			"POST /twilio/voice/action/transcription?menu=main TranscriptionText=" + SimulatedTranscript,
+			"POST /twilio/voice/action/voicemail-done Digits=# RecordingUrl",
+			"POST /twilio/status CallStatus=completed",
+		},
+		out: []string{"  [the provider sends its transcript]\n"},
+	}, {
 		name: "silence twice: redirects after gathers, then goodbye",
 		path: "/twilio/voice",
 		args: []string{"--digits", "timeout,", "--expect", "hangup", "--expect-say", "goodbye"},
@@ -281,6 +293,17 @@ func TestSimulatePlivo(t *testing.T) {
 			"POST /plivo/hangup CallStatus=completed HangupCause=NORMAL_CLEARING",
 		},
 		out: []string{"  [pause 1s]\n", "  Sales is busy. Leave a message.\n"},
+	}, {
+		name: "voicemail with a transcript (transcriptionUrl)",
+		path: "/plivo/voice",
+		args: []string{"--provider", "plivo", "--digits", "4", "--expect", "voicemail"},
+		requests: []string{
+			"POST /plivo/voice",
+			"POST /plivo/voice/menu/main Digits=4",
+			"POST /plivo/voice/action/transcription?menu=main transcription=" + SimulatedTranscript,
+			"POST /plivo/voice/action/voicemail-done RecordUrl",
+			"POST /plivo/hangup CallStatus=completed HangupCause=NORMAL_CLEARING",
+		},
 	}, {
 		name: "silence: redirect, goodbye",
 		path: "/plivo/voice",

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -27,6 +28,7 @@ type typedEvents struct{}
 const typedRowVersion = 1
 
 func (typedEvents) append(dst []byte, events []Event, now time.Time) ([]byte, error) {
+	dst = slices.Grow(dst, 24+64*len(events)) // one allocation for most rows
 	dst = append(dst, typedRowVersion)
 	runs := 0
 	for i := range events {
@@ -46,18 +48,21 @@ func (typedEvents) append(dst []byte, events []Event, now time.Time) ([]byte, er
 		dst = append(dst, rev...)
 		i = j
 	}
-	var scratch ivr.Event
+	var scratch *ivr.Event // made for the rare event to change
 	return ivr.AppendEventsOf(dst, len(events), func(i int) *ivr.Event {
 		e := &events[i].Event
 		if !e.At.IsZero() && clean(e) {
 			return e
 		}
-		scratch = *e
+		if scratch == nil {
+			scratch = new(ivr.Event)
+		}
+		*scratch = *e
 		if scratch.At.IsZero() {
 			scratch.At = now
 		}
-		cleanText(&scratch)
-		return &scratch
+		cleanText(scratch)
+		return scratch
 	}), nil
 }
 
