@@ -85,3 +85,33 @@ func TestREADMEHandoffExample(t *testing.T) {
 		t.Error("the example has no callback")
 	}
 }
+
+// TestSimulateWhisper: `ivr simulate` plays the agent's side of the
+// example's whisper transfer (support, 4) on both providers: the agent hears
+// the whisper, --agent 1 takes the call; agents who decline move the call
+// to the next number, then to the callback, which is stored.
+func TestSimulateWhisper(t *testing.T) {
+	env := simEnv()
+	base, _, serverLog := startServer(t, env)
+	for _, provider := range simProviders {
+		t.Run(provider, func(t *testing.T) {
+			out, _, err := simulateCall(t, env, base, provider, "--digits", "2,4", "--agent", "1", "--expect", "transfer")
+			if err != nil {
+				t.Fatalf("accept: %v\n%s\nserver log:\n%s", err, out, tail(serverLog.String(), 20))
+			}
+			for _, want := range []string{"agent hears: Support call from 1 4 1 5 5 5 5 0 1 0 0.", "agent presses", "[the agent takes the call]", "[dial completed]"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("accept: no %q in\n%s", want, out)
+				}
+			}
+			out, _, err = simulateCall(t, env, base, provider, "--digits", "2,4,1", "--agent", "2,", "--expect", "hangup",
+				"--expect-say", "We will call you back at 1 4 1 5 5 5 5 0 1 0 0")
+			if err != nil {
+				t.Fatalf("decline: %v\n%s", err, out)
+			}
+			if strings.Count(out, "[dial no-answer]") != 2 || !strings.Contains(out, "sip:support@pbx.example.com") {
+				t.Errorf("decline: want both numbers rung and declined:\n%s", out)
+			}
+		})
+	}
+}

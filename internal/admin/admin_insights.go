@@ -105,6 +105,9 @@ type InsightsJSON struct {
 	Fallbacks     int64                 `json:"fallbacks"`
 	RepeatCallers int64                 `json:"repeat_callers"`
 	Menus         map[string]menuFunnel `json:"menus"`
+	// Callbacks counts the callbacks requested in the period and those for
+	// which a call was placed (absent in comparisons by revision).
+	Callbacks *store.CallbackCounts `json:"callbacks,omitempty"`
 }
 
 func contractInsights(in *store.Insights) InsightsJSON {
@@ -130,7 +133,14 @@ func HandleAPIInsights(db *store.DB) http.Handler {
 			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, http.StatusOK, contractInsights(in))
+		out := contractInsights(in)
+		cbs, err := db.CountCallbacks(r.Context(), p.filter.Since, p.filter.Until, p.filter.To, p.filter.Provider)
+		if err != nil {
+			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out.Callbacks = &cbs
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 

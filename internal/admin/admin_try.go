@@ -104,6 +104,11 @@ type tryEnd struct {
 	Numbers []string `json:"numbers,omitempty"`
 	After   string   `json:"after,omitempty"` // the action URL the provider calls when the dial/recording ends
 	Text    string   `json:"text"`
+	// Whisper is the URL the answering agent's leg requests before the
+	// caller is connected, AcceptKey the key Plivo's confirmKey waits for
+	// (the page plays the agent's side with them).
+	Whisper   string `json:"whisper,omitempty"`
+	AcceptKey string `json:"accept_key,omitempty"`
 }
 
 // xmlStep is the neutral reading of one TwiML / Plivo XML element.
@@ -120,6 +125,8 @@ type xmlStep struct {
 	Speech    bool      `json:"speech,omitempty"`
 	NumDigits int       `json:"num_digits,omitempty"`
 	FinishKey string    `json:"finish_key,omitempty"`
+	Whisper   string    `json:"whisper,omitempty"`    // dial: the agent's whisper URL
+	AcceptKey string    `json:"accept_key,omitempty"` // dial: Plivo's confirmKey
 	Children  []xmlStep `json:"children,omitempty"`
 }
 
@@ -429,7 +436,7 @@ func stepOf(provider string, v xml.Verb) xmlStep {
 		}
 		return s
 	case xml.Dial:
-		return xmlStep{Verb: name, Kind: "dial", Numbers: v.Numbers, Action: v.Action}
+		return xmlStep{Verb: name, Kind: "dial", Numbers: v.Numbers, Action: v.Action, Whisper: v.Whisper, AcceptKey: v.AcceptKey}
 	case xml.Record:
 		return xmlStep{Verb: name, Kind: "record", Action: v.Action}
 	case xml.Redirect:
@@ -469,7 +476,7 @@ func readSteps(steps []xmlStep) (prompts []TryPrompt, gather *TryGather, next *T
 			return prompts, nil, &TryNext{URL: s.URL, Why: "redirect"}, nil
 		case "dial":
 			return prompts, nil, nil, &tryEnd{Kind: "transfer", Numbers: s.Numbers, After: s.Action,
-				Text: "Transferred to " + strings.Join(s.Numbers, ", ")}
+				Text: "Transferred to " + strings.Join(s.Numbers, ", "), Whisper: s.Whisper, AcceptKey: s.AcceptKey}
 		case "record":
 			return prompts, nil, nil, &tryEnd{Kind: "voicemail", After: s.Action, Text: "Voicemail: the caller leaves a message"}
 		case "hangup":

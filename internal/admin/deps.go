@@ -41,4 +41,7 @@ type Deps struct {
 	Tokens voice.Tokens
 	// Providers are the enabled providers, by name: Try plays calls on these only.
 	Providers map[string]*voice.Provider
+	// Outbound places callbacks' calls through the providers' REST APIs
+	// (nil: "Call back" answers that outbound calls are not configured).
+	Outbound Placer
 }

@@ -43,6 +43,12 @@ type adminEnv struct {
 // variables (IVR_ADMIN_TOKEN is set unless env sets it, even to "").
 func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv {
 	t.Helper()
+	return newAdminEnvWith(t, flowPath, env)
+}
+
+// newAdminEnvWith is newAdminEnv with opts changing the dependencies last.
+func newAdminEnvWith(t testing.TB, flowPath string, env map[string]string, opts ...appOption) *adminEnv {
+	t.Helper()
 	vars := map[string]string{
 		"IVR_ADMIN_TOKEN":        adminTestToken,
 		"TWILIO_AUTH_TOKEN":      adminTryToken,
@@ -66,11 +72,11 @@ func newAdminEnv(t testing.TB, flowPath string, env map[string]string) *adminEnv
 		t.Fatalf("flow: %v", err)
 	}
 	metrics := httpobs.NewMetrics(nil, nil)
-	a := newTestApp(t, func(d *Deps) {
+	a := newTestApp(t, append([]appOption{func(d *Deps) {
 		d.Config, d.Logger, d.Flows, d.Metrics = cfg, logger, flows, metrics
 		d.Nonces = auth.NewMemoryNonces(10000, time.Hour)
 		d.Failures = store.NewFailureCounter(d.Store, logger)
-	})
+	}}, opts...)...)
 	return &adminEnv{h: a.handler, deps: a.deps, db: a.db, flows: flows, metrics: metrics}
 }
 

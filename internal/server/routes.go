@@ -67,7 +67,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 	}
 	a := admin.New(admin.Deps{Config: cfg, Logger: d.Logger, Flows: d.Flows, Publisher: d.Publisher, Store: d.Store,
 		Events: d.Events, Failures: d.Failures, Metrics: d.Metrics, LivePublicURL: d.LivePublicURL,
-		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled,
+		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled, Outbound: d.Outbound,
 		Voice: r}) // Try plays calls through this very router
 	r.Route("/admin", adminRoutes(d, a))
 }
@@ -81,13 +81,15 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 		r.Use(providerGuards(cfg.TwilioAllow, cfg.TrustedProxies, cfg.TwilioBasicUser, cfg.TwilioBasicPass, "twilio", tf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.Twilio, SecondaryAuthToken: d.tokens.TwilioSecondary, URL: urls}, tf.AuthFailure))
-			vh := tf.Deadline(cfg.VoiceDeadline)(voice.HandleVoice(twilio, d.Flows, d.Events, urls, d.lookups, tf, d.Logger))
+			vh := tf.Deadline(cfg.VoiceDeadline)(voice.HandleVoice(twilio, d.Flows, d.Events, d.Store, urls, d.lookups, tf, d.Logger))
 			r.Method(http.MethodGet, "/voice", vh)
 			r.Method(http.MethodPost, "/voice", vh)
 			r.Method(http.MethodGet, "/voice/menu/{id}", vh)
 			r.Method(http.MethodPost, "/voice/menu/{id}", vh)
-			r.Method(http.MethodGet, "/voice/*", vh) // the app's own action URLs (dial-done, voicemail-done, ...)
+			r.Method(http.MethodGet, "/voice/*", vh) // the app's own action URLs (dial-done, voicemail-done, whisper, ...)
 			r.Method(http.MethodPost, "/voice/*", vh)
+			// A callback's outbound call: the agent's answer URL, the dial's outcome, its status callback.
+			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(twilio, d.Store, cfg.CallbackFrom, urls, tf))
 			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/status", voice.HandleStatus(twilio, d.Store, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/message", voice.HandleMessage(twilio, d.Flows, d.Store, urls, tf, d.Metrics))
@@ -107,13 +109,14 @@ func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLRe
 		r.Use(providerGuards(cfg.PlivoAllow, cfg.TrustedProxies, cfg.PlivoBasicUser, cfg.PlivoBasicPass, "plivo", pf)...)
 		r.Group(func(r chi.Router) {
 			r.Use(auth.PlivoV3Middleware(plivoAuth, pf.AuthFailure))
-			vh := pf.Deadline(cfg.VoiceDeadline)(voice.HandleVoice(plivo, d.Flows, d.Events, urls, d.lookups, pf, d.Logger))
+			vh := pf.Deadline(cfg.VoiceDeadline)(voice.HandleVoice(plivo, d.Flows, d.Events, d.Store, urls, d.lookups, pf, d.Logger))
 			r.Method(http.MethodGet, "/voice", vh)
 			r.Method(http.MethodPost, "/voice", vh)
 			r.Method(http.MethodGet, "/voice/menu/{id}", vh)
 			r.Method(http.MethodPost, "/voice/menu/{id}", vh)
 			r.Method(http.MethodGet, "/voice/*", vh)
 			r.Method(http.MethodPost, "/voice/*", vh)
+			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(plivo, d.Store, cfg.CallbackFrom, urls, pf))
 			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(plivo, d.Store, pf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/hangup", voice.HandleStatus(plivo, d.Store, pf, d.Metrics, d.Logger))
 		})
@@ -158,6 +161,13 @@ func adminRoutes(d deps, a *admin.Admin) func(chi.Router) {
 			r.Method(http.MethodGet, "/api/voicemails", admin.HandleAPIVoicemails(db))
 			r.Method(http.MethodGet, "/voicemails/{id}/audio", admin.HandleVoicemailAudio(a))
 			r.With(a.CSRF).Method(http.MethodPost, "/voicemails/{id}/handled", admin.HandleVoicemailHandled(db))
+			// Callbacks: the requests, "Call back" (an outbound call through the provider's REST API) and done.
+			r.Method(http.MethodGet, "/callbacks", admin.HandleCallbacksPage(a))
+			r.Method(http.MethodGet, "/api/callbacks", admin.HandleAPICallbacks(db))
+			r.With(a.CSRF).Method(http.MethodPost, "/callbacks/{id}/call", admin.HandleCallbackCall(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/callbacks/{id}/call", admin.HandleCallbackCall(a))
+			r.With(a.CSRF).Method(http.MethodPost, "/callbacks/{id}/done", admin.HandleCallbackDone(db))
+			r.With(a.CSRF).Method(http.MethodPost, "/api/callbacks/{id}/done", admin.HandleCallbackDone(db))
 			// Publishing flows: the live flow, publish, history, diff, rollback, check.
 			pub := d.Publisher
 			r.Method(http.MethodGet, "/closure", admin.HandleClosurePage(a))

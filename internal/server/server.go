@@ -18,6 +18,7 @@ import (
 	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/lookup"
+	"github.com/ivr-project/ivr/internal/outbound"
 	"github.com/ivr-project/ivr/internal/publish"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/voice"
@@ -68,6 +69,10 @@ type Deps struct {
 	MediaClient  *http.Client
 	MediaAllowed func(provider string, u *url.URL) bool
 
+	// Outbound places callbacks' calls through the providers' REST APIs;
+	// nil = a client on Config's accounts and API URLs.
+	Outbound *outbound.Client
+
 	// Render overrides the XML renderers (tests inject failures); nil = xml.Twilio / xml.Plivo.
 	Render func(provider, base string, steps []ivr.Step) ([]byte, error)
 }
@@ -103,8 +108,22 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	r := chi.NewRouter()
+	if d.Outbound == nil {
+		d.Outbound = newOutbound(d.Config)
+	}
 	addRoutes(r, deps{Deps: d, tokens: voice.SigningTokens(d.Config), lookups: lk}, twilio, plivo)
 	return r, nil
+}
+
+// newOutbound is the REST client callbacks are placed with: the accounts
+// and API URLs of cfg (a provider without its id or token places nothing).
+func newOutbound(cfg config.Config) *outbound.Client {
+	oc := outbound.Config{TwilioAccountSID: cfg.TwilioAccountSID, TwilioAPIURL: cfg.TwilioAPIURL,
+		PlivoAuthID: cfg.PlivoAuthID, PlivoAuthToken: cfg.PlivoToken, PlivoAPIURL: cfg.PlivoAPIURL}
+	if len(cfg.TwilioTokens) > 0 {
+		oc.TwilioAuthToken = cfg.TwilioTokens[0]
+	}
+	return outbound.New(oc)
 }
 
 // deps is Deps plus what New derives from it.

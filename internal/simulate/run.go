@@ -42,8 +42,9 @@ func finishKey(keys string) string {
 // request is one webhook the simulated provider makes.
 type request struct {
 	method string
-	url    string     // absolute; for GET the parameters are added to its query
-	extra  url.Values // parameters beyond the call's own (Digits, DialCallStatus, ...)
+	url    string        // absolute; for GET the parameters are added to its query
+	extra  url.Values    // parameters beyond the call's own (Digits, DialCallStatus, ...)
+	as     *carrier.Call // the leg it is about (the agent's at a whisper); nil = the caller's
 }
 
 // runner plays one call.
@@ -53,6 +54,7 @@ type runner struct {
 	client     *http.Client
 	out        io.Writer
 	caller     caller
+	agent      caller // answers a whisper's accept key as the agent (nil: silence)
 	dialStatus string
 	maxSteps   int
 
@@ -111,8 +113,12 @@ func (r *runner) send(ctx context.Context, req request) ([]byte, error) {
 		return nil, fmt.Errorf("call did not end after %d steps", r.maxSteps)
 	}
 	r.steps++
-	params := r.call.Params()
-	r.call.Answered = true
+	leg := &r.call
+	if req.as != nil {
+		leg = req.as
+	}
+	params := leg.Params()
+	leg.Answered = true
 	for k, v := range req.extra {
 		params[k] = v
 	}
@@ -326,13 +332,23 @@ func (r *runner) dial(ctx context.Context, v xml.Dial, docURL string) (next *req
 		who = "nobody"
 	}
 	fmt.Fprintf(r.out, "  [transfer to %s]\n", who)
-	fmt.Fprintf(r.out, "  [dial %s]\n", r.dialStatus)
-	completed := r.dialStatus == "completed"
+	status := r.dialStatus
+	if v.Whisper != "" && status == "completed" {
+		accepted, err := r.whisper(ctx, v, docURL)
+		if err != nil {
+			return nil, false, err
+		}
+		if !accepted {
+			status = "no-answer"
+		}
+	}
+	fmt.Fprintf(r.out, "  [dial %s]\n", status)
+	completed := status == "completed"
 	if completed {
 		r.outcome, r.dialed = outcomeTransfer, v.Numbers
 	}
 	if v.Action != "" {
-		next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.DialResult(r.dialStatus), v.Follow)
+		next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.DialResult(status), v.Follow)
 		return next, false, err
 	}
 	if completed {

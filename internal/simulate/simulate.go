@@ -35,6 +35,10 @@ hangs up. Speech may end in @confidence, the recognizer's confidence the
 provider reports (0 to 1; default 0.92): "billing@0.2" tests a menu's
 speech min_confidence.
 
+A transfer with a whisper plays the agent's side too: what the agent hears,
+then the agent's key (--agent 1 takes the call; silence or another key
+declines it, and the next number rings).
+
 --expect checks how the call ended: hangup (the server hung up),
 caller-hangup, voicemail (a <Record> took a message), transfer, or
 transfer:NUMBER[,NUMBER] (a completed <Dial> that rang those numbers).
@@ -50,6 +54,7 @@ type simulateFlags struct {
 	want                                  expectation
 	expectSay                             []string
 	script                                *script // nil: a person types at a terminal
+	agent                                 *script // --agent: the agent's keys at whispers; nil: unset
 }
 
 // parseSimulateFlags reads and checks the flags (flag.ErrHelp for -h).
@@ -65,6 +70,7 @@ func parseSimulateFlags(args []string, stderr io.Writer) (simulateFlags, error) 
 	digits := fs.String("digits", "", "scripted keys, one comma-separated entry per gather, e.g. 1,2,timeout,#")
 	speech := fs.String("speech", "", "scripted speech, one comma-separated entry per speech gather, e.g. billing,sales@0.3 (@ the recognizer's confidence)")
 	fs.StringVar(&f.dialStatus, "dial-status", "completed", "how every <Dial> ends: completed, no-answer, busy or failed")
+	agent := fs.String("agent", "", "the agent's keys at each whisper, comma-separated (e.g. 1 takes the call, \"\" or 2 declines); default: asked at the terminal, silence in scripts")
 	expect := fs.String("expect", "", "how the call must end: hangup, caller-hangup, voicemail, transfer or transfer:NUMBER[,NUMBER]")
 	fs.Func("expect-say", "text the caller must hear (case-insensitive substring; repeatable)", func(s string) error {
 		f.expectSay = append(f.expectSay, s)
@@ -101,6 +107,12 @@ func parseSimulateFlags(args []string, stderr io.Writer) (simulateFlags, error) 
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["agent"] {
+		f.agent = &script{}
+		if f.agent.digits, err = splitScript(*agent, true); err != nil {
+			return f, fmt.Errorf("--agent: %w", err)
+		}
+	}
 	if set["digits"] || set["speech"] {
 		f.script = &script{}
 		if set["digits"] {
@@ -135,8 +147,12 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	var who caller = &terminal{prompt: stderr, in: stdin}
+	agent := who // a person at the terminal answers for the agent too
 	if f.script != nil {
-		who = f.script
+		who, agent = f.script, nil
+	}
+	if f.agent != nil {
+		agent = f.agent
 	}
 	c := carrier.NewCall(f.provider, getenv("TWILIO_ACCOUNT_SID"), f.from, f.to)
 	if c.Provider == carrier.Plivo {
@@ -153,6 +169,7 @@ func Simulate(ctx context.Context, args []string, getenv func(string) string, st
 		},
 		out:        stdout,
 		caller:     who,
+		agent:      agent,
 		dialStatus: f.dialStatus,
 		maxSteps:   f.maxSteps,
 	}

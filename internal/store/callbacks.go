@@ -173,14 +173,15 @@ WHERE id = $1 AND state = 'calling'`, id, txt(truncateText(reason, 500)), d.tv(d
 
 // CallbackOutcome records how the call of the attempt with providerCallID
 // ended: reached = the caller was connected (done), else failed with
-// reason. A report about an older attempt changes nothing.
+// reason. A report about an older attempt changes nothing; providerCallID
+// "" matches the current attempt whatever its id.
 func (d *DB) CallbackOutcome(ctx context.Context, id int64, providerCallID string, reached bool, reason string) error {
 	state := CallbackFailed
 	if reached {
 		state, reason = CallbackDone, ""
 	}
 	_, err := d.sql.ExecContext(ctx, `UPDATE callbacks SET state = $3, last_error = $4, updated_at = $5
-WHERE id = $1 AND provider_call_id = $2 AND state = 'calling'`, id, txt(providerCallID), state, txt(truncateText(reason, 500)), d.tv(d.now()))
+WHERE id = $1 AND ($2 = '' OR provider_call_id = $2) AND state = 'calling'`, id, txt(providerCallID), state, txt(truncateText(reason, 500)), d.tv(d.now()))
 	if err != nil {
 		return fmt.Errorf("callback %d outcome: %w", id, err)
 	}

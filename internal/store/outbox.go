@@ -26,6 +26,11 @@ const (
 	EventCallCompleted    = "call.completed"
 	EventVoicemailCreated = "voicemail.created"
 	EventCallFallback     = "call.fallback"
+	// EventTransferStarted and EventCallbackRequested are the hand-off's:
+	// a transfer started (data: its numbers and context), a caller asked to
+	// be called back (data: the callback's id, number and context).
+	EventTransferStarted   = "transfer.started"
+	EventCallbackRequested = "callback.requested"
 )
 
 // Outbox states.

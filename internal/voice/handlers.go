@@ -25,7 +25,11 @@ import (
 // /{provider}/voice/: verified parameters and the call state in the query go
 // to the flow engine, its steps are rendered as the provider's XML, and what
 // happened is queued for the call record (never waiting on the store).
-func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
+//
+// A callback the flow took is stored in callbacks (nil: not stored) before
+// the answer goes out; the whisper route's events belong to the caller's
+// call (ivr.Result.CallID).
+func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callbacks *store.DB, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params := auth.Params(r.Context())
@@ -65,11 +69,24 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, urls 
 		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
+		var callbackID int64
+		if res.Callback != nil && callbacks != nil && draft == nil && call.ID != "" {
+			cb, err := storeCallback(r.Context(), callbacks, call, res.Callback)
+			if err != nil {
+				fail.voice(w, r, "store", fmt.Errorf("store the callback: %w", err))
+				return
+			}
+			callbackID = cb.ID
+		}
+		if res.CallID != "" {
+			call.ID = res.CallID // the whisper: the agent's leg reports the caller's call
+		}
 		if events != nil && call.ID != "" && len(res.Events) > 0 && draft == nil {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
+			handoffNotices(evs, callbackID)
 			events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off

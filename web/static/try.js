@@ -10,7 +10,7 @@
   // On the flow editor, every step plays the draft being edited.
   const draft = document.getElementById("editor");
 
-  let call = null; // {provider, id, from, to, gather, next, end, started, over}
+  let call = null; // {provider, id, from, to, gather, next, end, started, over, agent}
   let typed = "";
   let busy = false;
 
@@ -44,7 +44,10 @@
     $("start").disabled = busy || live;
     document.querySelectorAll('input[name="provider"]').forEach((r) => { r.disabled = !!live; });
     const end = call && call.end;
-    $("after-transfer").classList.toggle("hidden", !(end && end.kind === "transfer" && end.after && !call.over));
+    const transfer = end && end.kind === "transfer" && end.after && !call.over;
+    $("after-transfer").classList.toggle("hidden", !transfer || !!call.agent);
+    $("agent-answers").classList.toggle("hidden", !(transfer && end.whisper));
+    $("agent-choice").classList.toggle("hidden", !(call && call.agent && call.agent.choose));
     $("after-voicemail").classList.toggle("hidden", !(end && end.kind === "voicemail" && end.after && !call.over));
     $("typed").textContent = typed;
   }
@@ -180,7 +183,19 @@
     if (!call || !call.gather) return;
     const d = typed;
     typed = "";
+    if (call.agent) { agentKeys(d); return; }
     step({ url: call.gather.action, digits: d }, "You pressed " + (d || "(nothing)"));
+  }
+
+  // agentKeys sends the agent's key to the whisper's gather: an empty
+  // answer connects the call, a hang-up declines it.
+  async function agentKeys(d) {
+    const g = call.gather;
+    call.gather = null;
+    if (d === "") { await agentDone(false); return; }
+    const data = await agentPost({ url: g.action, digits: d }, "The agent pressed " + d);
+    if (!data) return;
+    await agentDone(!(data.end && data.end.kind === "hangup"));
   }
 
   keys.forEach((b) => b.addEventListener("click", () => {
@@ -206,9 +221,57 @@
   $("silent").addEventListener("click", () => {
     if (!call || !call.gather) return;
     typed = "";
+    if (call.agent) { agentKeys(""); return; }
     if (call.next) step({ url: call.next.url }, "You stayed silent");
     else { addTurn("You stayed silent", { error: "the document has nothing after the gather: the call ends" }); finish("Call over"); controls(); }
   });
+  // The agent's side of a whisper: the agent's leg requests the whisper
+  // URL; on Twilio its own gather asks for the accept key (the keypad, as
+  // the agent), on Plivo the dial's confirmKey does (the two buttons). The
+  // agent's answer then ends the dial: completed, or no-answer.
+  async function agentPost(body, label) {
+    busy = true;
+    controls();
+    try {
+      const data = await post(Object.assign({ provider: call.provider, call_id: call.id, from: call.from, to: call.to }, body));
+      addTurn(label, data);
+      if (!data.ok) { finish("Error: " + data.error); return null; }
+      return data;
+    } finally {
+      busy = false;
+      controls();
+    }
+  }
+
+  async function agentDone(took) {
+    const dial = call.agent.dial;
+    call.agent = null;
+    call.gather = null;
+    await step({ url: dial, dial_status: took ? "completed" : "no-answer" },
+      took ? "The agent took the call" : "The agent declined: the transfer goes on");
+  }
+
+  $("agent-answers").addEventListener("click", async () => {
+    if (!call || !call.end || !call.end.whisper) return;
+    call.agent = { dial: call.end.after, key: call.end.accept_key || "" };
+    const data = await agentPost({ url: call.end.whisper }, "The agent answers and hears the whisper");
+    if (!data) return;
+    if (data.gather) { // Twilio: press the key as the agent
+      call.gather = data.gather;
+      call.next = null;
+      setState("Agent: press the key to take the call (or stay silent)", "live");
+    } else if (data.end && data.end.kind === "hangup") {
+      await agentDone(false);
+      return;
+    } else {
+      call.agent.choose = true;
+      setState(call.agent.key ? "Agent: press " + call.agent.key + " to take the call?" : "The agent hears the whisper", "live");
+    }
+    controls();
+  });
+  $("agent-accept").addEventListener("click", () => { if (call && call.agent) agentDone(true); });
+  $("agent-decline").addEventListener("click", () => { if (call && call.agent) agentDone(false); });
+
   $("no-answer").addEventListener("click", () => {
     if (!call || !call.end) return;
     step({ url: call.end.after, dial_status: "no-answer" }, "Nobody answered the transfer");
