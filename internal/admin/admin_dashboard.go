@@ -311,7 +311,7 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 		for j := range n.Rows {
 			row := &n.Rows[j]
 			if row.Menu != "" && row.Option != "" {
-				row.Count = fmt.Sprint(in.Menu(row.Menu).Options[row.Option])
+				row.Count = rowCount(in.Menu(row.Menu), row.Option)
 			}
 		}
 	}
@@ -324,4 +324,17 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 			e.Count = fmt.Sprint(in.Calls)
 		}
 	}
+}
+
+// rowCount is the figure on a flow-map row of menu m: how often its option
+// was chosen, or for the input controls' rows how often the read-back was
+// accepted and rejected, or the repeat key pressed.
+func rowCount(m store.MenuCounts, option string) string {
+	switch option {
+	case flowgraph.ConfirmOption:
+		return fmt.Sprintf("%d ✓ %d ✗", m.Confirmed, m.Rejected)
+	case flowgraph.RepeatOption:
+		return fmt.Sprint(m.Repeats)
+	}
+	return fmt.Sprint(m.Options[option])
 }

@@ -34,7 +34,7 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 	}
 	rows := []rowSpec{{Key: "collect", Text: c.Into + ", " + digits, Class: "collect"}}
 	if len(c.Confirm) > 0 {
-		rows = append(rows, rowSpec{Key: "read back", Text: "1 accepts · 2 asks again", Class: "collect"})
+		rows = append(rows, rowSpec{Key: "read back", Text: "1 accepts · 2 asks again", Class: "collect", Menu: m.ID, Option: ConfirmOption})
 	}
 	for _, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
 		r.Menu, r.Option = m.ID, CollectOption
@@ -47,6 +47,14 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 // counted under (the store's insights use the same key), so the flow map
 // shows how often a value was collected.
 const CollectOption = "collect"
+
+// The Option of the rows of a menu's input controls, which the caller
+// counts apart from its options: a collect's read-back (confirmed and
+// rejected) and the repeat key. Neither can be an option's key.
+const (
+	ConfirmOption = "(read back)"
+	RepeatOption  = "(repeat key)"
+)
 
 // branchRows are a switch's rows: each condition (else last) and what its
 // branch does, or a split's: each variant's label (weight) and what it
@@ -87,7 +95,7 @@ func labelled(rows []rowSpec, prefix string) []rowSpec {
 func inputRows(m *ivr.Menu) []rowSpec {
 	var rows []rowSpec
 	if m.RepeatKey != "" {
-		rows = append(rows, rowSpec{Key: m.RepeatKey, Text: "repeat the prompt ↻", Class: "option"})
+		rows = append(rows, rowSpec{Key: m.RepeatKey, Text: "repeat the prompt ↻", Class: "option", Menu: m.ID, Option: RepeatOption})
 	}
 	if s := m.Speech; s != nil && s.MinConfidence > 0 {
 		rows = append(rows, rowSpec{Key: fmt.Sprintf("speech < %g", s.MinConfidence), Text: "invalid, then keypad only ↻", Class: "exhaust"})

@@ -27,7 +27,7 @@ const (
 // was in a menu removed by a reload lands there, and the server falls back.
 func (f *Flow) Step(req Request) (Result, error) {
 	st := parseState(req.Query)
-	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail, steps: make([]Step, 0, 4),
+	r := &runner{f: f, call: req.Call, lang: f.callLang(st.Lang, req.Call.To), trail: st.Trail, loops: st.Loops, steps: make([]Step, 0, 4),
 		lookups: req.Lookups, secrets: req.Secrets, given: req.Sealer, demoAPI: req.DemoAPI}
 	if req.Input.HasConfidence && req.Input.Confidence > 0 && req.Input.Confidence <= 1 {
 		r.confidence = req.Input.Confidence
@@ -129,6 +129,7 @@ type runner struct {
 	call   Call
 	lang   string
 	trail  []string
+	loops  int // menus the call left because their tries ran out (state: loops)
 	steps  []Step
 	events []Event
 
@@ -315,8 +316,7 @@ func (r *runner) menu(m *Menu, st state, in Input) {
 		next.Timeouts = min(next.Timeouts+1, maxCount)
 		r.add(Event{Kind: EventTimeout, Menu: m.ID, Heard: HeardSilence})
 		if next.Timeouts >= m.MaxTimeouts {
-			r.mark(EventMaxTimeouts, m.ID)
-			r.run(m.OnMaxTimeouts, m, fallHangup)
+			r.giveUp(m, EventMaxTimeouts, m.OnMaxTimeouts)
 			return
 		}
 		r.render(m, next, m.TimeoutPrompt, true)
@@ -348,8 +348,7 @@ func (r *runner) invalid(m *Menu, next state, heard Event, lead []Action) {
 	heard.Kind, heard.Menu = EventInvalid, m.ID
 	r.add(heard)
 	if next.Invalid >= m.MaxFailures {
-		r.mark(EventMaxFailures, m.ID)
-		r.run(m.OnMaxFailures, m, fallHangup)
+		r.giveUp(m, EventMaxFailures, m.OnMaxFailures)
 		return
 	}
 	r.render(m, next, lead, true)

@@ -101,8 +101,7 @@ func (r *runner) confirmReply(m *Menu, waited int, next state, in Input) {
 		heard.Kind = EventInvalid
 		r.add(heard)
 		if next.Invalid >= m.MaxFailures {
-			r.mark(EventMaxFailures, m.ID)
-			r.run(m.OnMaxFailures, m, fallHangup)
+			r.giveUp(m, EventMaxFailures, m.OnMaxFailures)
 			return
 		}
 		next.Confirm = 1

@@ -31,6 +31,7 @@ func (r *runner) openVars(token string) error {
 
 // encode writes st for an action URL with the variables sealed into it.
 func (r *runner) encode(st state) string {
+	st.Loops = r.loops
 	if len(r.vars) > 0 && r.err == nil {
 		if r.token == "" {
 			if r.sealer == nil {

@@ -225,7 +225,7 @@ func TestAlwaysWrongCaller(t *testing.T) {
 	}
 	s.press("8")
 	res = s.press("7")
-	eqStrings(t, "after 3rd", summary(res.Steps), []string{"say(en-US)", "dial(+15005550006 -> action/dial-done?lang=en-US&menu=main&ref=defaults.on_max_failures.1)"})
+	eqStrings(t, "after 3rd", summary(res.Steps), []string{"say(en-US)", "dial(+15005550006 -> action/dial-done?lang=en-US&loops=1&menu=main&ref=defaults.on_max_failures.1)"})
 	eqStrings(t, "events", actions(res.Events), []string{"main|7|invalid", "main||max_failures", "main||say", "main||transfer +15005550006"})
 
 	// Billing has its own max_failures: 2 and goes back to the top.
@@ -234,7 +234,8 @@ func TestAlwaysWrongCaller(t *testing.T) {
 	s.press("1")
 	s.press("9")
 	res = s.press("9")
-	eqStrings(t, "billing", summary(res.Steps), []string{"say(en-US)", gatherOf(mainQ, mainGreetingEN...), "redirect(" + mainQ + ")"})
+	mainQ1 := mainQ + "&loops=1" // the call's first give-up (step limit)
+	eqStrings(t, "billing", summary(res.Steps), []string{"say(en-US)", gatherOf(mainQ1, mainGreetingEN...), "redirect(" + mainQ1 + ")"})
 }
 
 func TestMixedTimeoutsAndFailures(t *testing.T) {

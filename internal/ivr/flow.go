@@ -129,6 +129,13 @@ type Flow struct {
 	Requests         []*HTTPRequest // requests:, file order
 	Variables        []string       // every variable the flow names, sorted
 	RepeatKey        string         // repeat_key: the key that replays a menu's prompt, "" = none
+	// StepLimit is how many times one call may leave a menu because its
+	// tries ran out (on_max_timeouts, on_max_failures); one more runs
+	// OnStepLimit instead (empty: the call center when the flow has one,
+	// else goodbye and hang up). A silent caller between two menus that
+	// send each other on_max_timeouts would loop forever otherwise.
+	StepLimit   int
+	OnStepLimit []Action
 
 	revision string // see Revision
 	text     []byte // the text parsed

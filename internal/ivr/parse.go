@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms", "numbers", "requests", "repeat_key"}
+	topKeys      = []string{"name", "description", "entry", "language", "voice", "languages", "call_center", "defaults", "hours", "answer", "menus", "sms", "numbers", "requests", "repeat_key", "step_limit", "on_step_limit"}
 	defaultsKeys = []string{"timeout", "inter_digit_timeout", "finish_key", "max_failures", "max_timeouts", "invalid_prompt", "timeout_prompt", "on_max_failures", "on_max_timeouts"}
 	langKeys     = []string{"voice", "name"}
 )
@@ -181,6 +181,17 @@ func (p *parser) flow(root *yaml.Node) {
 	}
 	if n := top["repeat_key"]; n != nil {
 		f.RepeatKey, _ = p.finishKey(n, "repeat_key")
+	}
+	f.StepLimit = DefaultStepLimit
+	if n := top["step_limit"]; n != nil {
+		if v, ok := p.num(n, "step_limit", 1, maxCount-1, "times"); ok {
+			f.StepLimit = v
+		}
+	}
+	if n := top["on_step_limit"]; n != nil {
+		f.OnStepLimit = p.actions(n, "on_step_limit", false)
+	} else {
+		f.OnStepLimit = defaultOnStepLimit(f.CallCenterNumber)
 	}
 	p.defaults(top["defaults"])
 	if n := top["hours"]; n != nil {

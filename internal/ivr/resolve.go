@@ -69,6 +69,7 @@ func (p *parser) fillRefs() {
 	if f.Hours != nil {
 		walk("closed", f.Hours.Closed)
 	}
+	walk("step_limit", f.OnStepLimit)
 	walk("defaults.on_max_failures", p.defs.onMaxFailures)
 	walk("defaults.on_max_timeouts", p.defs.onMaxTimeouts)
 	for _, m := range f.order {

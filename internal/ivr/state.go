@@ -30,6 +30,7 @@ const (
 	qStep     = "step"    // whisper and callback URLs: which answer this is
 	qConfirm  = "confirm" // 1: a collect's read-back waits for 1 or 2; 2: after one silence
 	qKeys     = "keys"    // 1: the menu takes keys only (speech was not understood)
+	qLoops    = "loops"   // menus the call left because their tries ran out (the step limit)
 )
 
 var (
@@ -54,6 +55,7 @@ type state struct {
 	BadVars  bool     // a v= that cannot be a token: the step fails
 	Confirm  int      // 0, or the read-back's answer is awaited (2: after a silence)
 	Keys     bool     // keys only: a spoken answer was below min_confidence
+	Loops    int      // the call's menus left because their tries ran out (Flow.StepLimit)
 }
 
 // parseCount reads a non-negative count; anything unreadable is 0 and large
@@ -86,6 +88,7 @@ func parseState(q url.Values) state {
 	s.Timeouts = parseCount(q.Get(qTimeouts))
 	s.Confirm = min(parseCount(q.Get(qConfirm)), 2)
 	s.Keys = q.Get(qKeys) == "1"
+	s.Loops = parseCount(q.Get(qLoops))
 	if l := q.Get(qLang); len(l) <= 35 && langRE.MatchString(l) {
 		s.Lang = l
 	}
@@ -155,7 +158,7 @@ func (s state) encode() string {
 		b = append(b, '=')
 		b = append(b, url.QueryEscape(v)...) // v itself when nothing needs escaping
 	}
-	// keys in sorted order: attempt, call, confirm, invalid, keys, lang, menu, ref, ring, step, timeouts, trail, v
+	// keys in sorted order: attempt, call, confirm, invalid, keys, lang, loops, menu, ref, ring, step, timeouts, trail, v
 	if s.Attempt > 0 {
 		add(qAttempt, strconv.Itoa(s.Attempt))
 	}
@@ -173,6 +176,9 @@ func (s state) encode() string {
 	}
 	if s.Lang != "" {
 		add(qLang, s.Lang)
+	}
+	if s.Loops > 0 {
+		add(qLoops, strconv.Itoa(s.Loops))
 	}
 	if s.Menu != "" {
 		add(qMenu, s.Menu)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -395,5 +396,10 @@ func TestInsightsInputControls(t *testing.T) {
 	page := e.do(t, "GET", "/admin/insights?since="+today()+"&until="+today(), "", withBearer(adminTestToken)).Body.String()
 	if !strings.Contains(page, "<td class=\"num\">2 / 4</td><td class=\"num\">2</td>") {
 		t.Errorf("the dashboard's funnel lacks the account's read-backs and repeats")
+	}
+	flowPage := e.do(t, "GET", "/admin/flow?since="+today()+"&until="+today(), "", withBearer(adminTestToken)).Body.String()
+	if !strings.Contains(flowPage, `class="row-count" text-anchor="end">2 ✓ 4 ✗</text>`) ||
+		!regexp.MustCompile(`repeat the prompt ↻</text><text [^>]*class="row-count"[^>]*>4</text>`).MatchString(flowPage) {
+		t.Errorf("the flow map lacks the read-back's and the repeat key's figures")
 	}
 }

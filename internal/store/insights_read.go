@@ -45,6 +45,9 @@ type Insights struct {
 	// FlowSecondsP90Under: the p90 falls in the histogram's first bucket, so
 	// all that is known is that it is under FlowSecondsP90 (its upper bound).
 	FlowSecondsP90Under bool `json:"flow_seconds_p90_under"`
+	// StepLimits counts calls the flow's step limit ended (a caller who kept
+	// running out of tries, such as a silent caller between two menus).
+	StepLimits int64 `json:"step_limits"`
 
 	Days      []HourCount            `json:"days"`      // days with calls, in order
 	Hours     []HourCount            `json:"hours"`     // hours with calls, in order; only for periods of at most HourlyMaxDays
@@ -77,6 +80,8 @@ type MenuCounts struct {
 	Confirmed int64            `json:"confirmed"` // read-backs accepted (collect confirm)
 	Rejected  int64            `json:"rejected"`  // read-backs rejected: 2, or silence twice
 	Repeats   int64            `json:"repeats"`   // the repeat key pressed
+	// StepLimits: calls whose step limit was reached in this menu.
+	StepLimits int64 `json:"step_limits"`
 }
 
 // FailureCount is how often the server answered with the fallback or
@@ -278,6 +283,9 @@ func (d *DB) insightMenus(ctx context.Context, f InsightFilter, in *Insights) er
 			m.Rejected += n
 		case KindRepeat:
 			m.Repeats += n
+		case KindStepLimit:
+			m.StepLimits += n
+			in.StepLimits += n
 		}
 	}
 	sort.Strings(in.Revisions)

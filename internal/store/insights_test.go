@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"github.com/ivr-project/ivr/internal/ivr"
 	"reflect"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ func TestInsights(t *testing.T) {
 		t.Run("Failures", func(t *testing.T) { testInsightFailures(t, dsn) })
 		t.Run("Voicemails", func(t *testing.T) { testVoicemails(t, dsn) })
 		t.Run("Collect", func(t *testing.T) { testInsightCollect(t, dsn) })
+		t.Run("StepLimit", func(t *testing.T) { testInsightStepLimit(t, dsn) })
 	})
 }
 
@@ -242,6 +244,30 @@ func testInsightCollect(t *testing.T, newDSN newDSN) {
 	m := in.Menus["account"]
 	if m == nil || m.Entered != 1 || m.Chose != 1 || m.Invalid != 1 || m.Options[CollectOption] != 1 || m.HungUp != 0 {
 		t.Errorf("collect menu = %+v, want entered 1, chose 1 (option collect), invalid 1, hung up 0", m)
+	}
+}
+
+// testInsightStepLimit: calls the step limit ended are counted in the menu
+// where it was reached.
+func testInsightStepLimit(t *testing.T, newDSN newDSN) {
+	d := openT(t, newDSN(t))
+	ctx := ctxT(t)
+	for _, id := range []string{"CA1", "CA2"} {
+		if err := d.AddEvents(ctx, "twilio", id, "+1001", "+1999", []Event{
+			{Event: ivr.Event{At: at(0), Kind: ivr.EventEnter, Menu: "b"}},
+			{Event: ivr.Event{At: at(9), Kind: ivr.EventMaxTimeouts, Menu: "b"}},
+			{Event: ivr.Event{At: at(9), Kind: ivr.EventStepLimit, Menu: "b", Reason: "11 menus ran out of tries"}},
+			{Event: ivr.Event{At: at(9), Kind: ivr.EventHangup, Menu: "b"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := d.Insights(ctx, InsightFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := in.Menus["b"]; m == nil || m.StepLimits != 2 || in.StepLimits != 2 {
+		t.Errorf("menu b = %+v, calls %d step-limited; want 2 and 2", m, in.StepLimits)
 	}
 }
 

@@ -26,17 +26,18 @@ import (
 // Kinds of event the insights count (insight_menu_days.kind).
 const (
 	KindEnter     = "enter"
-	KindOption    = "option"    // detail: the option's key
-	KindInvalid   = "invalid"   // an entry that matched no option
-	KindSilent    = "silent"    // no entry before the timeout
-	KindTransfer  = "transfer"  // a transfer was started
-	KindDial      = "dial"      // detail: how the transfer ended (completed, busy, no-answer, ...)
-	KindVoicemail = "voicemail" // a voicemail recording was started
-	KindRecording = "recording" // a voicemail recording came back
-	KindFallback  = "fallback"  // detail: the reason
-	KindConfirmed = "confirmed" // a collect's read-back was accepted
-	KindRejected  = "rejected"  // a collect's read-back was rejected (2, or silence twice)
-	KindRepeat    = "repeat"    // the repeat key replayed the prompt
+	KindOption    = "option"     // detail: the option's key
+	KindInvalid   = "invalid"    // an entry that matched no option
+	KindSilent    = "silent"     // no entry before the timeout
+	KindTransfer  = "transfer"   // a transfer was started
+	KindDial      = "dial"       // detail: how the transfer ended (completed, busy, no-answer, ...)
+	KindVoicemail = "voicemail"  // a voicemail recording was started
+	KindRecording = "recording"  // a voicemail recording came back
+	KindFallback  = "fallback"   // detail: the reason
+	KindConfirmed = "confirmed"  // a collect's read-back was accepted
+	KindRejected  = "rejected"   // a collect's read-back was rejected (2, or silence twice)
+	KindRepeat    = "repeat"     // the repeat key replayed the prompt
+	KindStepLimit = "step_limit" // the call's step limit was reached (ivr.EventStepLimit)
 )
 
 // CollectOption is the option key under which a collect menu's valid
@@ -67,6 +68,8 @@ func classify(e *Event) (kind, detail string, terminal bool) {
 		return KindRejected, "", false
 	case ivr.EventRepeatKey:
 		return KindRepeat, "", false
+	case ivr.EventStepLimit:
+		return KindStepLimit, "", false
 	case ivr.EventTimeout:
 		return KindSilent, "", false
 	case ivr.EventTransfer:
