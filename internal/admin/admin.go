@@ -138,16 +138,12 @@ func (a *Admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		a.d.Logger.Error("admin page", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		http.Error(w, "page failed to render (see the server log)", http.StatusInternalServerError)
+		http.Error(w, "page failed to render (see the server log)", statusOf[kindInternal])
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-func (a *Admin) fail(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	a.renderStatus(w, r, a.errors, status, "", struct{ Title, Message string }{title, msg})
 }
 
 // Headers sets the security headers of every admin response.
@@ -169,16 +165,16 @@ func HandleAPICalls(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts, err := listOptions(r.URL.Query())
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		calls, next, err := db.ListCalls(r.Context(), opts)
 		if errors.Is(err, store.ErrBadCursor) {
-			http.Error(w, "list calls: "+err.Error()+": use the next value of a previous page", http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, "list calls: "+err.Error()+": use the next value of a previous page"))
 			return
 		}
 		if err != nil {
-			http.Error(w, "list calls: "+err.Error()+": try again shortly", http.StatusServiceUnavailable)
+			apiFail(w, failure(kindStore, "list calls: "+err.Error()+": try again shortly"))
 			return
 		}
 		if calls == nil {

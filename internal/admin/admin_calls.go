@@ -197,11 +197,11 @@ func HandleCallPage(a *Admin) http.Handler {
 		provider, id, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/admin/calls/"), "/")
 		c, err := a.d.Store.GetCall(r.Context(), provider, id)
 		if errors.Is(err, store.ErrNotFound) {
-			a.fail(w, r, http.StatusNotFound, "No such call", "No call "+provider+"/"+id+" is stored (records may have been deleted by retention).")
+			a.fail(w, r, pageFailure(kindNotFound, "No such call", "No call "+provider+"/"+id+" is stored (records may have been deleted by retention)."))
 			return
 		}
 		if err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "Call not loaded", err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Call not loaded", err.Error()))
 			return
 		}
 		a.render(w, r, tmpl, "calls", c)

@@ -92,12 +92,12 @@ func HandleAPISetClosure(pub *publish.Service) http.Handler {
 		}
 		c, err := closureOf(req, time.Now())
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, err.Error())
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		rev, err := pub.SetClosure(r.Context(), c, c.By)
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, toClosureJSON(c, rev.ID))
@@ -109,7 +109,7 @@ func HandleAPILiftClosure(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rev, err := pub.SetClosure(r.Context(), nil, author(r.URL.Query().Get("author")))
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -147,7 +147,7 @@ func HandleClosureForm(a *Admin) http.Handler {
 		who := author(r.PostFormValue("author"))
 		if r.PostFormValue("action") == "lift" {
 			if _, err := a.d.Publisher.SetClosure(r.Context(), nil, who); err != nil {
-				a.fail(w, r, http.StatusServiceUnavailable, "Closure not lifted", err.Error())
+				a.fail(w, r, pageFailure(kindStore, "Closure not lifted", err.Error()))
 				return
 			}
 			http.Redirect(w, r, "/admin/closure", http.StatusSeeOther)

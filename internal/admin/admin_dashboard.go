@@ -94,7 +94,7 @@ func HandleInsightsPage(a *Admin) http.Handler {
 		}
 		in, err := a.d.Store.Insights(r.Context(), p.filter)
 		if err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Insights not loaded", err.Error()))
 			return
 		}
 		a.d.Failures.AddPending(in, p.filter) // this instance's last seconds
@@ -105,7 +105,7 @@ func HandleInsightsPage(a *Admin) http.Handler {
 		v.RevisionOptions = revisionOptions(r, a.d.Store, in.Revisions)
 		if v.RevisionSel.A != "" && v.RevisionSel.B != "" {
 			if v.Compare, err = compareRevisions(r, a.d.Store, p, v.RevisionSel.A, v.RevisionSel.B); err != nil {
-				a.fail(w, r, http.StatusInternalServerError, "Insights not loaded", err.Error())
+				a.fail(w, r, pageFailure(kindStore, "Insights not loaded", err.Error()))
 				return
 			}
 		}

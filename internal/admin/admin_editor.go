@@ -23,7 +23,7 @@ func HandleEditorPage(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rev, err := a.d.Publisher.Live(r.Context())
 		if err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "The flow revisions could not be read", err.Error())
+			a.fail(w, r, pageFailure(kindStore, "The flow revisions could not be read", err.Error()))
 			return
 		}
 		twilio, plivo := a.providers["twilio"] != nil, a.providers["plivo"] != nil
@@ -45,12 +45,12 @@ func HandleAPIFlowMap(a *Admin) http.Handler {
 		}
 		f, err := a.d.Publisher.Check([]byte(req.Text))
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		var buf bytes.Buffer
 		if err := a.layout.ExecuteTemplate(&buf, "flow-svg", flowgraph.Layout(f)); err != nil {
-			writeJSONError(w, http.StatusInternalServerError, "draw the map: "+err.Error())
+			apiFail(w, failure(kindInternal, "draw the map: "+err.Error()))
 			return
 		}
 		w.Header().Set("Content-Type", "image/svg+xml; charset=utf-8")

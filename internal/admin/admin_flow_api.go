@@ -53,36 +53,34 @@ func decodeFlowBody(w http.ResponseWriter, r *http.Request, v any, text func() s
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is over %d bytes: a flow may be at most %d bytes", maxFlowBody, ivr.MaxFileSize))
+			apiFail(w, failure(kindTooLarge, fmt.Sprintf("the request is over %d bytes: a flow may be at most %d bytes", maxFlowBody, ivr.MaxFileSize)))
 			return false
 		}
-		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		apiFail(w, failure(kindBadRequest, "bad JSON body: "+err.Error()))
 		return false
 	}
 	if n := len(text()); n > ivr.MaxFileSize {
-		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the flow is %d bytes, more than the %d allowed: split long prompts into recordings", n, ivr.MaxFileSize))
+		apiFail(w, failure(kindTooLarge, fmt.Sprintf("the flow is %d bytes, more than the %d allowed: split long prompts into recordings", n, ivr.MaxFileSize)))
 		return false
 	}
 	return true
 }
 
-// storeError answers a publishing error: 409 for a stale base, 404 for an
-// unknown revision, 422 for a flow that does not pass check, else 500.
-func storeError(w http.ResponseWriter, err error) {
+// flowError is a publishing error for fail: a flow that does not pass check
+// (422, its problems), a stale base (409), an unknown revision (404), else
+// the store's failure (503).
+func flowError(err error) error {
 	var ps ivr.Problems
 	switch {
 	case errors.As(err, &ps):
-		writeJSONLine(w, http.StatusUnprocessableEntity, struct {
-			Problems []flowProblem `json:"problems"`
-		}{problemsOf(err)})
+		return err
 	case errors.Is(err, store.ErrConflict):
-		writeJSONError(w, http.StatusConflict, "someone published the flow since this draft was opened: "+
+		return failure(kindConflict, "someone published the flow since this draft was opened: "+
 			"reload the live flow, apply your change to it, and publish again ("+err.Error()+")")
 	case errors.Is(err, store.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, "no such flow revision")
-	default:
-		writeJSONError(w, http.StatusInternalServerError, "flow revisions: "+err.Error())
+		return failure(kindNotFound, "no such flow revision")
 	}
+	return storeFailure("flow revisions", err)
 }
 
 // HandleAPIFlow serves GET /admin/api/flow: the live revision and its text.
@@ -90,7 +88,7 @@ func HandleAPIFlow(pub *publish.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rev, err := pub.Live(r.Context())
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -118,7 +116,7 @@ func HandleAPIPublish(pub *publish.Service) http.Handler {
 		}
 		rev, err := pub.Publish(r.Context(), req.BaseRevision, []byte(req.Text), author(req.Author), clip.Line(req.Note, 500))
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -146,7 +144,7 @@ func HandleAPIRollback(pub *publish.Service) http.Handler {
 		}
 		rev, err := pub.Rollback(r.Context(), req.Revision, author(req.Author))
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -160,7 +158,7 @@ func HandleAPIRevisions(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		revs, err := db.FlowRevisions(r.Context(), 200)
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -174,12 +172,12 @@ func HandleAPIRevision(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 64)
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, "the revision is a number")
+			apiFail(w, failure(kindBadRequest, "the revision is a number"))
 			return
 		}
 		rev, err := db.FlowRevisionByID(r.Context(), n)
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, rev)
@@ -194,11 +192,11 @@ func HandleAPIDiff(db *store.DB) http.Handler {
 		for i, name := range []string{"from", "to"} {
 			n, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
 			if err != nil {
-				writeJSONError(w, http.StatusBadRequest, "diff takes ?from=N&to=M, two revision numbers")
+				apiFail(w, failure(kindBadRequest, "diff takes ?from=N&to=M, two revision numbers"))
 				return
 			}
 			if revs[i], err = db.FlowRevisionByID(r.Context(), n); err != nil {
-				storeError(w, err)
+				apiFail(w, flowError(err))
 				return
 			}
 		}
@@ -248,17 +246,17 @@ func HandleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 			return
 		}
 		if req.Calls <= 0 || req.Calls > maxReplayCalls {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("calls must be 1 to %d", maxReplayCalls))
+			apiFail(w, failure(kindBadRequest, fmt.Sprintf("calls must be 1 to %d", maxReplayCalls)))
 			return
 		}
 		draft, err := pub.Check([]byte(req.Text))
 		if err != nil {
-			storeError(w, err)
+			apiFail(w, flowError(err))
 			return
 		}
 		calls, err := recentCalls(r, db, req.Calls)
 		if err != nil {
-			writeJSONError(w, http.StatusInternalServerError, "read recent calls: "+err.Error())
+			apiFail(w, storeFailure("read recent calls", err))
 			return
 		}
 		live := pub.Source().Flow()

@@ -125,12 +125,12 @@ func HandleAPIInsights(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := parsePeriod(r.URL.Query(), time.Now())
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		in, err := db.Insights(r.Context(), p.filter)
 		if err != nil {
-			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+			apiFail(w, storeFailure("insights", err))
 			return
 		}
 		out := contractInsights(in)
@@ -161,7 +161,7 @@ func HandleAPIInsightsCompare(db *store.DB) http.Handler {
 			err = errors.New("compare: give two flow revisions as a= and b=")
 		}
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		out := map[string]RevisionFigures{}
@@ -170,7 +170,7 @@ func HandleAPIInsightsCompare(db *store.DB) http.Handler {
 			f.Revision = q.Get(side)
 			in, err := db.Insights(r.Context(), f)
 			if err != nil {
-				http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+				apiFail(w, storeFailure("insights", err))
 				return
 			}
 			out[side] = RevisionFigures{Revision: f.Revision, InsightsJSON: contractInsights(in), Rates: ratesOf(in)}
@@ -233,7 +233,7 @@ func HandleAPIInsightsExport(db *store.DB) http.Handler {
 			err = fmt.Errorf("what: one of %s (got %q)", strings.Join(exportTables, ", "), what)
 		}
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		name := fmt.Sprintf("ivr-%s-%s-%s.%s", what, p.Since, p.Until, format)
@@ -243,7 +243,7 @@ func HandleAPIInsightsExport(db *store.DB) http.Handler {
 		}
 		in, err := db.Insights(r.Context(), p.filter)
 		if err != nil {
-			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+			apiFail(w, storeFailure("insights", err))
 			return
 		}
 		header, rows := exportRows(what, in, p)
@@ -354,7 +354,7 @@ func exportCalls(w http.ResponseWriter, r *http.Request, db *store.DB, p period,
 	opts := store.ListOptions{Limit: 500, Since: p.filter.Since, Until: p.filter.Until}
 	calls, next, err := db.ListCalls(r.Context(), opts)
 	if err != nil {
-		http.Error(w, "export calls: "+err.Error(), http.StatusInternalServerError)
+		apiFail(w, storeFailure("export calls", err))
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

@@ -15,13 +15,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) { sendJSON(w, status, v
 // writeJSONLine answers with v as JSON on one line.
 func writeJSONLine(w http.ResponseWriter, status int, v any) { sendJSON(w, status, v, "") }
 
-// writeJSONError answers with {"error": msg} on one line.
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	writeJSONLine(w, status, struct {
-		Error string `json:"error"`
-	}{msg})
-}
-
 func sendJSON(w http.ResponseWriter, status int, v any, indent string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -151,12 +151,12 @@ func HandleTry(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tr, p, target, err := decodeTry(w, r, a.providers)
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, err.Error())
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		root := a.d.Voice
 		if root == nil {
-			writeJSONError(w, http.StatusInternalServerError, "try: no handler for the provider routes")
+			apiFail(w, failure(kindInternal, "try: no handler for the provider routes"))
 			return
 		}
 		params := tryParams(&tr)
@@ -172,12 +172,12 @@ func HandleTry(a *Admin) http.Handler {
 		}
 		inner, err := innerRequest(ctx, r, cfg, tr.Provider, target, params)
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, "try: "+err.Error())
+			apiFail(w, failure(kindBadRequest, "try: "+err.Error()))
 			return
 		}
 		view, err := signInner(inner, urls.Resolve(inner), signers[tr.Provider], params)
 		if err != nil {
-			writeJSONError(w, http.StatusInternalServerError, "try: "+err.Error())
+			apiFail(w, failure(kindInternal, "try: "+err.Error()))
 			return
 		}
 		ans := &answer{header: http.Header{}}

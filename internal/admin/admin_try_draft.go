@@ -23,7 +23,7 @@ func (a *Admin) tryDraft(ctx context.Context, w http.ResponseWriter, tr TryReque
 		for _, p := range problemsOf(err) {
 			lines = append(lines, p.Text)
 		}
-		writeJSONError(w, http.StatusUnprocessableEntity, "the draft does not pass check; fix it first:\n"+strings.Join(lines, "\n"))
+		apiFail(w, failure(kindInvalid, "the draft does not pass check; fix it first:\n"+strings.Join(lines, "\n")))
 		return ctx, true
 	}
 	if tr.Hangup {

@@ -48,7 +48,7 @@ func HandleVoicemailsPage(a *Admin) http.Handler {
 		}
 		vms, err := a.d.Store.ListVoicemails(r.Context(), f)
 		if err != nil {
-			a.fail(w, r, http.StatusServiceUnavailable, "Store unavailable", "The voicemails could not be read: "+err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Store unavailable", "The voicemails could not be read: "+err.Error()))
 			return
 		}
 		v.Voicemails = vms
@@ -75,12 +75,12 @@ func HandleAPIVoicemails(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := voicemailFilter(r.URL.Query())
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		vms, err := db.ListVoicemails(r.Context(), f)
 		if err != nil {
-			http.Error(w, err.Error()+": try again shortly", http.StatusServiceUnavailable)
+			apiFail(w, failure(kindStore, err.Error()+": try again shortly"))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -97,15 +97,11 @@ func HandleVoicemailHandled(db *store.DB) http.Handler {
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		handled := r.PostFormValue("handled")
 		if err != nil || (handled != "yes" && handled != "no") {
-			http.Error(w, "give a voicemail id and handled=yes or handled=no", http.StatusBadRequest)
+			apiFail(w, failure(kindBadRequest, "give a voicemail id and handled=yes or handled=no"))
 			return
 		}
 		if err := db.SetVoicemailHandled(r.Context(), id, handled == "yes"); err != nil {
-			status := http.StatusInternalServerError
-			if errors.Is(err, store.ErrNotFound) {
-				status = http.StatusNotFound
-			}
-			http.Error(w, err.Error(), status)
+			apiFail(w, storeFailure("voicemail not marked", err)) // not found: 404
 			return
 		}
 		if bearer, _ := r.Context().Value(bearerKey{}).(bool); bearer {
@@ -193,17 +189,17 @@ func HandleVoicemailAudio(a *Admin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		if err != nil {
-			http.Error(w, "no such voicemail", http.StatusNotFound)
+			a.fail(w, r, failure(kindNotFound, "no such voicemail"))
 			return
 		}
 		vm, err := db.GetVoicemail(r.Context(), id)
 		if err != nil {
-			http.Error(w, "no such voicemail", http.StatusNotFound)
+			a.fail(w, r, failure(kindNotFound, "no such voicemail"))
 			return
 		}
 		u, err := url.Parse(vm.URL)
 		if err != nil || !rec.allowed(vm.Provider, u) {
-			http.Error(w, "this recording's URL is not on the provider's media host; open it from the provider's console", http.StatusBadGateway)
+			a.fail(w, r, failure(kindUpstream, "this recording's URL is not on the provider's media host; open it from the provider's console"))
 			return
 		}
 		if vm.Provider == "twilio" && path.Ext(u.Path) == "" {
@@ -213,7 +209,7 @@ func HandleVoicemailAudio(a *Admin) http.Handler {
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			http.Error(w, "recording URL unusable", http.StatusBadGateway)
+			a.fail(w, r, failure(kindUpstream, "recording URL unusable"))
 			return
 		}
 		if user, pass := rec.credentials(vm.Provider, u); user != "" {
@@ -222,13 +218,13 @@ func HandleVoicemailAudio(a *Admin) http.Handler {
 		resp, err := rec.client.Do(req)
 		if err != nil {
 			logger.Warn("voicemail recording not fetched", slog.Int64("voicemail", id), slog.String("call_id", vm.CallID), slog.String("error", err.Error()))
-			http.Error(w, "the provider did not answer for this recording; try again", http.StatusBadGateway)
+			a.fail(w, r, failure(kindUpstream, "the provider did not answer for this recording; try again"))
 			return
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			logger.Warn("voicemail recording refused by the provider", slog.Int64("voicemail", id), slog.String("call_id", vm.CallID), slog.Int("status", resp.StatusCode))
-			http.Error(w, fmt.Sprintf("the provider answered %d for this recording (check %s_AUTH_TOKEN)", resp.StatusCode, strings.ToUpper(vm.Provider)), http.StatusBadGateway)
+			a.fail(w, r, failure(kindUpstream, fmt.Sprintf("the provider answered %d for this recording (check %s_AUTH_TOKEN)", resp.StatusCode, strings.ToUpper(vm.Provider))))
 			return
 		}
 		ct := resp.Header.Get("Content-Type")

@@ -81,7 +81,7 @@ func HandleWebhooksPage(a *Admin) http.Handler {
 			v.Counts, err = a.d.Store.OutboxCounts(r.Context())
 		}
 		if err != nil {
-			a.fail(w, r, http.StatusServiceUnavailable, "Store unavailable", "The webhook outbox could not be read: "+err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Store unavailable", "The webhook outbox could not be read: "+err.Error()))
 			return
 		}
 		for _, e := range evs {
@@ -115,7 +115,7 @@ func HandleAPIWebhooks(db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts, err := outboxOptions(r.URL.Query())
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, err.Error())
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		evs, err := db.ListOutbox(r.Context(), opts)
@@ -124,7 +124,7 @@ func HandleAPIWebhooks(db *store.DB) http.Handler {
 			counts, err = db.OutboxCounts(r.Context())
 		}
 		if err != nil {
-			writeJSONError(w, http.StatusServiceUnavailable, "read the webhook outbox: "+err.Error())
+			apiFail(w, failure(kindStore, "read the webhook outbox: "+err.Error()))
 			return
 		}
 		next := ""
@@ -151,13 +151,12 @@ func HandleWebhookRetry(a *Admin) http.Handler {
 		}
 		switch {
 		case err != nil && bearer:
-			status := http.StatusServiceUnavailable
-			if errors.Is(err, store.ErrNotFound) || id == 0 {
-				status = http.StatusNotFound
+			if id == 0 {
+				err = failure(kindNotFound, err.Error())
 			}
-			writeJSONError(w, status, "retry: "+err.Error())
+			apiFail(w, storeFailure("retry", err)) // not found: 404
 		case err != nil:
-			a.fail(w, r, http.StatusNotFound, "Not retried", "That webhook event could not be retried: "+err.Error())
+			a.fail(w, r, pageFailure(kindNotFound, "Not retried", "That webhook event could not be retried: "+err.Error()))
 		case bearer:
 			writeJSONLine(w, http.StatusOK, map[string]int64{"retried": id})
 		default:
