@@ -55,12 +55,12 @@ func HandleAPICallbacks(db *store.DB) http.Handler {
 		state, err := callbackState(r)
 		limit, lerr := queryLimit(r.URL.Query())
 		if err = errors.Join(err, lerr); err != nil {
-			writeJSONError(w, http.StatusBadRequest, err.Error())
+			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
 		cbs, err := db.ListCallbacks(r.Context(), state, limit)
 		if err != nil {
-			writeJSONError(w, http.StatusServiceUnavailable, err.Error()+": try again shortly")
+			apiFail(w, storeFailure("callbacks", err))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
@@ -89,22 +89,13 @@ func HandleCallbacksPage(a *Admin) http.Handler {
 		}
 		cbs, err := a.d.Store.ListCallbacks(r.Context(), state, 200)
 		if err != nil {
-			a.fail(w, r, http.StatusServiceUnavailable, "Store unavailable", "The callbacks could not be read: "+err.Error())
+			a.fail(w, r, pageFailure(kindStore, "Store unavailable", "The callbacks could not be read: "+err.Error()))
 			return
 		}
 		v.Callbacks = cbs
 		a.render(w, r, tmpl, "callbacks", v)
 	})
 }
-
-// callbackError is a failed "Call back" or "Done": the HTTP status and what
-// to tell the person.
-type callbackError struct {
-	status int
-	msg    string
-}
-
-func (e *callbackError) Error() string { return e.msg }
 
 // HandleCallbackCall serves POST /admin/api/callbacks/{id}/call (JSON
 // {"agent": "+1..."}: 202 {"provider_call_id": ...}) and the page's form
@@ -128,12 +119,7 @@ func HandleCallbackCall(a *Admin) http.Handler {
 			return
 		}
 		if err != nil {
-			status := http.StatusInternalServerError
-			var ce *callbackError
-			if errors.As(err, &ce) {
-				status = ce.status
-			}
-			writeJSONError(w, status, err.Error())
+			apiFail(w, err)
 			return
 		}
 		writeJSONLine(w, http.StatusAccepted, struct {
@@ -152,13 +138,13 @@ func callbackAgent(w http.ResponseWriter, r *http.Request, form bool) (string, e
 			Agent string `json:"agent"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&body); err != nil {
-			return "", &callbackError{http.StatusBadRequest, `send {"agent": "+15551234567"}: the number to ring first`}
+			return "", failure(kindBadRequest, `send {"agent": "+15551234567"}: the number to ring first`)
 		}
 		agent = body.Agent
 	}
 	agent = strings.TrimSpace(agent)
 	if !config.ValidE164(agent) {
-		return agent, &callbackError{http.StatusBadRequest, fmt.Sprintf("agent %q: write the agent's number in E.164, like +15551234567", agent)}
+		return agent, failure(kindBadRequest, fmt.Sprintf("agent %q: write the agent's number in E.164, like +15551234567", agent))
 	}
 	return agent, nil
 }
@@ -167,17 +153,17 @@ func callbackAgent(w http.ResponseWriter, r *http.Request, form bool) (string, e
 func (a *Admin) callBack(r *http.Request, rawID, agent string) (string, error) {
 	id, err := strconv.ParseInt(rawID, 10, 64)
 	if err != nil || id <= 0 {
-		return "", &callbackError{http.StatusNotFound, "no such callback"}
+		return "", failure(kindNotFound, "no such callback")
 	}
 	db := a.d.Store
 	cb, err := db.ClaimCallback(r.Context(), id, agent)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return "", &callbackError{http.StatusNotFound, "no such callback"}
+		return "", failure(kindNotFound, "no such callback")
 	case errors.Is(err, store.ErrCallbackBusy):
-		return "", &callbackError{http.StatusConflict, fmt.Sprintf("callback %d is being called or is done", id)}
+		return "", failure(kindConflict, fmt.Sprintf("callback %d is being called or is done", id))
 	case err != nil:
-		return "", &callbackError{http.StatusServiceUnavailable, err.Error()}
+		return "", failure(kindStore, err.Error())
 	}
 	if a.d.Outbound == nil {
 		err = errors.New("outbound calls are not configured")
@@ -202,7 +188,7 @@ func (a *Admin) callBack(r *http.Request, rawID, agent string) (string, error) {
 	if nerr := db.CallbackNotPlaced(context.WithoutCancel(r.Context()), id, err.Error()); nerr != nil {
 		a.d.Logger.Error("callback not placed, and its state not restored", "callback", id, "error", nerr)
 	}
-	return "", &callbackError{http.StatusBadGateway, fmt.Sprintf("the call was not placed (the request stays open): %v", err)}
+	return "", failure(kindUpstream, fmt.Sprintf("the call was not placed (the request stays open): %v", err))
 }
 
 // voiceBase is the public base of provider's voice routes, as the provider
@@ -235,14 +221,6 @@ func HandleCallbackDone(db *store.DB) http.Handler {
 		if err == nil {
 			cb, err = db.CallbackDone(r.Context(), id)
 		}
-		status := http.StatusOK
-		switch {
-		case err == nil:
-		case errors.Is(err, store.ErrNotFound), id <= 0:
-			status = http.StatusNotFound
-		default:
-			status = http.StatusServiceUnavailable
-		}
 		if form {
 			back := "/admin/callbacks"
 			if err != nil {
@@ -252,9 +230,13 @@ func HandleCallbackDone(db *store.DB) http.Handler {
 			return
 		}
 		if err != nil {
-			writeJSONError(w, status, err.Error())
+			k := kindOf(err) // the store's not found: 404, else its failure: 503
+			if id <= 0 {
+				k = kindNotFound
+			}
+			apiFail(w, failure(k, err.Error()))
 			return
 		}
-		writeJSON(w, status, cb)
+		writeJSON(w, http.StatusOK, cb)
 	})
 }

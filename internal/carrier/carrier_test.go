@@ -141,3 +141,19 @@ func TestSpeechConfidence(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSpeechConfidence: whatever a provider sends as the confidence, the
+// reader never panics and only ever gives a number from 0 to 1.
+func FuzzSpeechConfidence(f *testing.F) {
+	for _, s := range []string{"0.92", "1", "0", "", "1e-3", "NaN", "-0", "0.9.9", "٠.٥"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, n := range []Names{TwilioNames, PlivoNames} {
+			v, ok := n.SpeechConfidence(func(string) string { return s })
+			if ok && !(v >= 0 && v <= 1) {
+				t.Fatalf("%q read as %v", s, v)
+			}
+		}
+	})
+}

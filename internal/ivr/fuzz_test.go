@@ -13,6 +13,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(Example())
 	f.Add([]byte(logicFlow))
+	f.Add([]byte(inputFlow))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fl, err := Parse("fuzz.yaml", data)
 		if err != nil {
@@ -102,10 +103,11 @@ func FuzzState(f *testing.F) {
 		"lang=%3Cx%3E&trail=,,a/b,main&menu=..&ref=main.1.0",
 		"ref=%ff%fe&attempt=1&attempt=2", "trail=" + "a,b,c,d,e,f,g,h,i,j,k,l,m",
 		"attempt=1&v=b_8yEgedrj6m3U0gQRfZevYeQDEJ4izGTLi4F3avaT5K6yi48Si9vk80Mvsc", "v=%21%21", "v=",
+		"attempt=2&confirm=1&keys=1", "confirm=99&keys=yes", "confirm=2&invalid=1",
 	} {
 		f.Add(s)
 	}
-	flow := mustExample(f)
+	flow, input := mustExample(f), mustParse(f, inputFlow)
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, _ := url.ParseQuery(raw)
 		s := parseState(q)
@@ -132,6 +134,11 @@ func FuzzState(f *testing.F) {
 		for _, path := range []string{"", "menu/main", "menu/directory", PathDialDone, PathVoicemailDone} {
 			for _, in := range []Input{{}, {Digits: "1"}, {Speech: "billing"}} {
 				flow.Step(Request{Path: path, Query: q, Input: in, DialStatus: "busy"})
+			}
+		}
+		for _, path := range []string{"menu/main", "menu/account"} { // the input controls
+			for _, in := range []Input{{}, {Digits: "*"}, {Digits: "2"}, {Speech: "yes", Confidence: 0.2, HasConfidence: true}} {
+				input.Step(Request{Path: path, Query: q, Input: in})
 			}
 		}
 	})
