@@ -105,6 +105,8 @@ type InsightsJSON struct {
 	Fallbacks     int64                 `json:"fallbacks"`
 	RepeatCallers int64                 `json:"repeat_callers"`
 	Menus         map[string]menuFunnel `json:"menus"`
+	// Variants are the split variants' calls by label (calls that ended).
+	Variants map[string]*store.VariantCounts `json:"variants"`
 	// Callbacks counts the callbacks requested in the period and those for
 	// which a call was placed (absent in comparisons by revision).
 	Callbacks *store.CallbackCounts `json:"callbacks,omitempty"`
@@ -112,7 +114,7 @@ type InsightsJSON struct {
 
 func contractInsights(in *store.Insights) InsightsJSON {
 	out := InsightsJSON{Calls: in.Calls, Contained: in.Contained, Transferred: in.Transferred, Abandoned: in.Abandoned,
-		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}}
+		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}, Variants: in.Variants}
 	for id, m := range in.Menus {
 		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
 			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats}

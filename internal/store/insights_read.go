@@ -49,12 +49,13 @@ type Insights struct {
 	// running out of tries, such as a silent caller between two menus).
 	StepLimits int64 `json:"step_limits"`
 
-	Days      []HourCount            `json:"days"`      // days with calls, in order
-	Hours     []HourCount            `json:"hours"`     // hours with calls, in order; only for periods of at most HourlyMaxDays
-	Menus     map[string]*MenuCounts `json:"menus"`     // by menu id
-	Transfers map[string]int64       `json:"transfers"` // how transfers ended, by dial status
-	Failures  []FailureCount         `json:"failures"`  // fallbacks and refusals by hour and reason
-	Revisions []string               `json:"revisions"` // flow revisions seen in the period
+	Days      []HourCount               `json:"days"`      // days with calls, in order
+	Hours     []HourCount               `json:"hours"`     // hours with calls, in order; only for periods of at most HourlyMaxDays
+	Menus     map[string]*MenuCounts    `json:"menus"`     // by menu id
+	Transfers map[string]int64          `json:"transfers"` // how transfers ended, by dial status
+	Failures  []FailureCount            `json:"failures"`  // fallbacks and refusals by hour and reason
+	Revisions []string                  `json:"revisions"` // flow revisions seen in the period
+	Variants  map[string]*VariantCounts `json:"variants"`  // by split variant label (ended calls)
 }
 
 // HourCount is one hour of calls by outcome.
@@ -104,7 +105,7 @@ var flowBuckets = []int{5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600}
 // insight_failures; each is one query.
 func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 	in := &Insights{Menus: map[string]*MenuCounts{}, Transfers: map[string]int64{}, Hours: []HourCount{}, Days: []HourCount{},
-		Failures: []FailureCount{}, Revisions: []string{}}
+		Failures: []FailureCount{}, Revisions: []string{}, Variants: map[string]*VariantCounts{}}
 	c := &callPart{in: in, hist: make([]int64, len(flowBuckets)+1), abandoned: map[string]int64{}}
 	// The parts read different tables and indexes and fill different
 	// fields: they run at once, each on its own connection (SQLite readers
@@ -113,6 +114,7 @@ func (d *DB) Insights(ctx context.Context, f InsightFilter) (*Insights, error) {
 	parts := []func() error{
 		func() error { return wrap("menus", d.insightMenus(ctx, f, in)) },
 		func() error { return wrap("failures", d.insightFailures(ctx, f, in)) },
+		func() error { return wrap("variants", d.insightVariants(ctx, f, in)) },
 	}
 	parts = append(parts, func() error { return wrap("calls per day", d.insightCallDays(ctx, f, c)) })
 	var open []openCount

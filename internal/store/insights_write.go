@@ -123,7 +123,9 @@ type summariser struct {
 
 // callSummary is what a batch's events of one call set on its row.
 type callSummary struct {
-	revision, lastMenu          string
+	revision, lastMenu string
+	variant            string // the first split variant the call took
+
 	transferred, fallback, ends int
 	last                        time.Time // zero: no events (nothing to change)
 }
@@ -146,6 +148,9 @@ func summarise(events []Event, now time.Time) callSummary {
 		}
 		if e.Menu != "" {
 			s.lastMenu = e.Menu
+		}
+		if e.Kind == ivr.EventVariant && s.variant == "" {
+			s.variant = e.Label
 		}
 		kind, _, terminal := classify(e)
 		s.ends = 0

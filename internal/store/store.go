@@ -60,6 +60,9 @@ type DB struct {
 	group commitGroup          // status callbacks committed together (group.go)
 	// outbox: write webhook events (EnableOutbox).
 	outbox atomic.Bool
+	// schema is the last migration applied when an older schema was opened
+	// on purpose (the upgrade test); 0 = all of them.
+	schema int
 }
 
 // Open connects to the store named by dsn and applies pending migrations.
@@ -111,8 +114,12 @@ func openSchema(ctx context.Context, dsn string, upTo int) (*DB, error) {
 		d.sql.Close()
 		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
 	}
+	d.schema = upTo
 	return d, nil
 }
+
+// has reports whether the store's schema includes migration version.
+func (d *DB) has(version int) bool { return d.schema == 0 || d.schema >= version }
 
 // ping checks the connection. On SQLite, a first connection can get
 // SQLITE_BUSY without waiting for the busy timeout while another process

@@ -122,6 +122,11 @@ func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error 
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("summarise call %d: %w", c.id, err)
 		}
+		if s.variant != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE calls SET variant = $1 WHERE id = $2`, txt(s.variant), c.id); err != nil {
+				return fmt.Errorf("summarise call %d: variant: %w", c.id, err)
+			}
+		}
 	}
 	return nil
 }
