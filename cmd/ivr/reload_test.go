@@ -96,3 +96,28 @@ func TestFlowReloadOnSIGHUP(t *testing.T) {
 		t.Fatal("SIGHUP did not reload the flow")
 	}
 }
+
+// TestReloadWarnsUnsetSecret: a reloaded flow that uses a secret the
+// environment does not set is warned about at the reload, as at start (it
+// used to be silent after a hot reload).
+func TestReloadWarnsUnsetSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	writeFile(t, path, strings.Replace(reloadFlow, "%s", "Version one.", 1))
+	_, _, stderr := startServer(t, map[string]string{
+		"IVR_FLOW": path, "IVR_FLOW_WATCH_INTERVAL": "30ms", "TWILIO_AUTH_TOKEN": "tok",
+	})
+	writeFile(t, path, `entry: main
+requests:
+  account:
+    url: "https://api.example.com/a?key={{secret.RELOADED_KEY}}"
+    save: {status: status}
+menus:
+  main:
+    greeting: "Version two."
+    options:
+      "1": [{fetch: account}, hangup]
+`)
+	if !testutil.Eventually(10*time.Second, func() bool { return strings.Contains(stderr.String(), "IVR_SECRET_RELOADED_KEY") }) {
+		t.Fatalf("the reload did not warn about the unset secret:\n%s", stderr.String())
+	}
+}

@@ -73,18 +73,23 @@ func helpIsNoError(err error) error {
 	return err
 }
 
-// check validates a flow file and prints every problem as file:line:col: message.
+// check validates a flow file and prints every problem as file:line:col:
+// message; for a flow that loads, its warnings and each secret it needs,
+// set or not in this environment.
 func check(args []string, getenv func(string) string, stdout io.Writer) error {
 	path := getenv("IVR_FLOW")
 	if len(args) > 0 {
 		path = args[0]
 	}
-	var err error
+	var (
+		f   *ivr.Flow
+		err error
+	)
 	if path == "" {
 		path = "example.yaml (bundled)"
-		_, err = ivr.Parse(path, ivr.Example())
+		f, err = ivr.Parse(path, ivr.Example())
 	} else {
-		_, err = publish.Load(path)
+		f, err = publish.Load(path)
 	}
 	var problems ivr.Problems
 	if errors.As(err, &problems) {
@@ -95,6 +100,18 @@ func check(args []string, getenv func(string) string, stdout io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	for _, w := range f.Warnings() {
+		w.Msg = "warning: " + w.Msg
+		fmt.Fprintln(stdout, w.String())
+	}
+	secrets := config.NewSecrets(getenv)
+	for _, name := range f.Secrets() {
+		state := "set"
+		if errs := secrets.Check([]string{name}); len(errs) > 0 {
+			state = fmt.Sprintf("not set (%s%s or %s%s_FILE): its lookups run their on_error", config.SecretPrefix, name, config.SecretPrefix, name)
+		}
+		fmt.Fprintf(stdout, "secret %s: %s\n", name, state)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil

@@ -345,3 +345,37 @@ func TestRunUsesNgrokTunnel(t *testing.T) {
 		t.Fatalf("a request signed for the ngrok URL should get the menu: %s", body)
 	}
 }
+
+// TestCheckSaysWarningsAndSecrets: `ivr check` prints the warnings of a flow
+// that loads (a silent cycle) and which secrets the flow needs, set or not
+// in its environment, and still succeeds.
+func TestCheckSaysWarningsAndSecrets(t *testing.T) {
+	dir := t.TempDir()
+	flow := filepath.Join(dir, "flow.yaml")
+	writeFile(t, flow, `entry: a
+requests:
+  account:
+    url: "https://api.example.com/{{secret.CRM_TOKEN}}/{{secret.TENANT}}"
+    save: {status: status}
+menus:
+  a:
+    greeting: "A."
+    options: {"1": [{fetch: account}, hangup]}
+    on_max_timeouts: {goto: b}
+  b:
+    greeting: "B."
+    options: {"1": hangup}
+    on_max_timeouts: {goto: a}
+`)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"ivr", "check", flow}, testEnv(t, map[string]string{"IVR_SECRET_CRM_TOKEN": "x"}), nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"flow.yaml:7:3: warning: a silent caller never leaves menus", "secret CRM_TOKEN: set",
+		"secret TENANT: not set (IVR_SECRET_TENANT or IVR_SECRET_TENANT_FILE)", "flow.yaml: ok"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

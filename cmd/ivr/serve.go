@@ -259,6 +259,11 @@ func (s *services) start(ctx context.Context, cfg config.Config, logger *slog.Lo
 			return
 		}
 		s.metrics.Reloads.WithLabelValues("ok").Inc()
+		// As at start: a secret the new flow needs and this environment
+		// lacks makes its lookups fail; say so now, not at the first call.
+		for _, err := range cfg.Secrets.Check(s.flows.Flow().Secrets()) {
+			logger.Warn(err.Error()+" (until then its lookups fail and run their on_error)", "event", "flow reloaded")
+		}
 	})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -1,6 +1,10 @@
 package ivr
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // exits is where an action list can lead.
 type exits struct {
@@ -176,10 +180,54 @@ func (p *parser) check() {
 			}
 		}
 	}
+	p.silentCycles(reached)
 	for _, m := range f.order {
 		if reached[m.ID] && !ends[m.ID] {
 			p.probs = append(p.probs, Problem{File: p.file, Line: m.Line, Col: m.col,
 				Msg: fmt.Sprintf("menu %q can never end the call: no option, on_max_failures or on_max_timeouts leads (through other menus) to hangup, transfer or voicemail; add one, e.g. on_max_failures: hangup", m.ID)})
+		}
+	}
+}
+
+// Warnings are what `ivr check` says about a flow that loads: menus a
+// silent caller never leaves (the step limit ends those calls).
+func (f *Flow) Warnings() Problems { return f.warnings }
+
+// silentCycles warns about the menus a silent caller never leaves: where
+// on_max_timeouts leads, menu after menu, never reaches a hangup, a
+// transfer, a voicemail or back. The flow still loads: the call's step
+// limit ends such a call (on_step_limit).
+func (p *parser) silentCycles(reached map[string]bool) {
+	f := p.f
+	silent := map[string]exits{}
+	for _, m := range f.order {
+		silent[m.ID] = f.exitsOf(m.OnMaxTimeouts, m.ID, fallHangup)
+	}
+	leaves := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, m := range f.order {
+			e := silent[m.ID]
+			ok := e.terminal || e.back
+			for _, s := range e.menus {
+				ok = ok || leaves[s]
+			}
+			if ok && !leaves[m.ID] {
+				leaves[m.ID], changed = true, true
+			}
+		}
+	}
+	var stuck []string
+	for _, m := range f.order {
+		if reached[m.ID] && !leaves[m.ID] {
+			stuck = append(stuck, strconv.Quote(m.ID))
+		}
+	}
+	for _, m := range f.order {
+		if reached[m.ID] && !leaves[m.ID] {
+			p.warns = append(p.warns, Problem{File: p.file, Line: m.Line, Col: m.col,
+				Msg: fmt.Sprintf("a silent caller never leaves menus %s: on_max_timeouts leads from one to another; the step limit (%d) ends such a call with on_step_limit. Add on_max_timeouts: hangup (or a transfer) to one of them",
+					strings.Join(stuck, ", "), f.StepLimit)})
 		}
 	}
 }

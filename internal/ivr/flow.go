@@ -137,8 +137,9 @@ type Flow struct {
 	StepLimit   int
 	OnStepLimit []Action
 
-	revision string // see Revision
-	text     []byte // the text parsed
+	warnings Problems // see Warnings
+	revision string   // see Revision
+	text     []byte   // the text parsed
 
 	numbers  map[string]*Number // by digits without "+"
 	requests map[string]*HTTPRequest

@@ -60,6 +60,8 @@ func Parse(name string, data []byte) (*Flow, error) {
 		p.probs.sort()
 		return nil, p.probs
 	}
+	p.warns.sort()
+	p.f.warnings = p.warns
 	return p.f, nil
 }
 
@@ -94,6 +96,7 @@ type use struct {
 type parser struct {
 	file  string
 	probs Problems
+	warns Problems // what check says about a flow that still loads
 	f     *Flow
 
 	menuUses []use // goto / redirect targets

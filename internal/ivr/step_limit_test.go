@@ -79,3 +79,25 @@ func TestStepLimitEndsSilentLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckWarnsSilentCycle: check warns about menus a silent caller never
+// leaves (the flow still loads: the step limit ends such calls).
+func TestCheckWarnsSilentCycle(t *testing.T) {
+	f := mustParse(t, strings.Replace(pingPong, "%s", "", 1))
+	ws := f.Warnings()
+	if len(ws) != 2 || !strings.Contains(ws[0].Msg, "silent caller") || ws[0].Line == 0 {
+		t.Fatalf("warnings %v; want one per menu of the silent cycle a -> b -> a", ws)
+	}
+	for _, w := range ws {
+		if !strings.Contains(w.Msg, `"a"`) || !strings.Contains(w.Msg, `"b"`) {
+			t.Errorf("warning %q does not name the cycle's menus", w.Msg)
+		}
+	}
+	if ws := mustExample(t).Warnings(); len(ws) != 0 {
+		t.Errorf("the example flow gets warnings: %v", ws)
+	}
+	fixed := strings.Replace(strings.Replace(pingPong, "%s", "", 1), "on_max_timeouts: {goto: a}", "on_max_timeouts: hangup", 1)
+	if ws := mustParse(t, fixed).Warnings(); len(ws) != 0 {
+		t.Errorf("a silent caller leaves b, yet: %v", ws)
+	}
+}

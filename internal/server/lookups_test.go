@@ -378,3 +378,26 @@ func TestLookupChainLocalFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsentLookupLoggedOncePerFlow: a lookup that cannot be sent (its
+// secret is not set) is warned about once per flow revision, not at every
+// call (and then at debug level).
+func TestUnsentLookupLoggedOncePerFlow(t *testing.T) {
+	api := newAccountAPI(t)
+	var logs testutil.Buffer
+	a := newTestApp(t, withLookups(t, api, &logs), func(d *Deps) {
+		d.Config.Secrets = config.NewSecrets(func(string) string { return "" })
+	})
+	for range 3 {
+		bodies := lookupCall(t, a, "twilio", "123456#")
+		if !strings.Contains(allText(parseXML(t, bodies[1])), "We cannot look that up now.") {
+			t.Fatalf("without its secret the lookup did not run on_error:\n%s", bodies[1])
+		}
+	}
+	if api.hits() != 0 {
+		t.Fatalf("the API was asked %d times without the secret", api.hits())
+	}
+	if n := strings.Count(logs.String(), "level=WARN msg=lookup"); n != 1 || !strings.Contains(logs.String(), "IVR_SECRET_CRM_TOKEN") {
+		t.Fatalf("%d warnings for the unsent lookup, want 1 naming the secret:\n%s", n, logs.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/httpobs"
@@ -19,6 +20,7 @@ import (
 // needs for lookups and sealed state: the secrets, the sealer and the demo
 // API's base URL.
 type Lookups struct {
+	unsent  sync.Map // flow revision + request name: an unsent lookup already warned about
 	client  *lookup.Client
 	metrics *httpobs.Metrics
 	logger  *slog.Logger
@@ -60,7 +62,7 @@ func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 		}
 		need := *res.Need
 		o := l.client.Do(ctx, need)
-		l.observe(ctx, req.Call, need, o)
+		l.observe(ctx, req.Call, flow.Revision(), need, o)
 		// An unsent lookup has no outcome (Outcome ""): the engine's event
 		// says why.
 		d := ivr.Event{At: time.Now(), Kind: ivr.EventFetch, Request: need.Request}
@@ -83,12 +85,19 @@ func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 // observe counts, times and logs one lookup: its name, host, outcome,
 // status and duration (the lookup's LogValue leaves out the URL's path,
 // headers and body).
-func (l *Lookups) observe(ctx context.Context, call ivr.Call, need ivr.Lookup, o lookup.Outcome) {
+func (l *Lookups) observe(ctx context.Context, call ivr.Call, rev string, need ivr.Lookup, o lookup.Outcome) {
 	l.metrics.Lookups.WithLabelValues(need.Request, o.Kind).Inc()
 	l.metrics.LookupLatency.WithLabelValues(need.Request).Observe(o.Duration.Seconds())
 	level := slog.LevelDebug
 	if o.Kind != lookup.KindOK {
 		level = slog.LevelWarn
+	}
+	// A lookup that cannot be sent (a secret not set) fails at every call
+	// alike: warned about once per flow revision, then at debug level.
+	if o.Kind == lookup.KindUnsent {
+		if _, seen := l.unsent.LoadOrStore(rev+"\x00"+need.Request, true); seen {
+			level = slog.LevelDebug
+		}
 	}
 	if !l.logger.Enabled(ctx, level) {
 		return
