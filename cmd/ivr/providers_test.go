@@ -46,10 +46,25 @@ func TestServeProvidersAndBanner(t *testing.T) {
 // With both providers on (the default), both are printed.
 func TestPrintWebhooksBoth(t *testing.T) {
 	var b strings.Builder
-	printWebhooks(&b, "https://x.example//", "http://localhost:8080", map[string]bool{"twilio": true, "plivo": true})
+	printWebhooks(&b, "https://x.example//", "http://localhost:8080", map[string]bool{"twilio": true, "plivo": true}, true)
 	for _, want := range []string{"https://x.example/twilio/voice", "https://x.example/plivo/hangup", "http://localhost:8080/admin/"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("banner lacks %s:\n%s", want, b.String())
 		}
+	}
+}
+
+// With IVR_NGROK_API=off nobody looked for an ngrok agent: the start-up
+// text does not say none was found.
+func TestPrintWebhooksNgrokOff(t *testing.T) {
+	var b strings.Builder
+	printWebhooks(&b, "", "http://localhost:8080", map[string]bool{"twilio": true}, false)
+	if strings.Contains(b.String(), "ngrok") || !strings.Contains(b.String(), "IVR_PUBLIC_URL is not set") {
+		t.Errorf("ngrok off:\n%s", b.String())
+	}
+	b.Reset()
+	printWebhooks(&b, "", "http://localhost:8080", map[string]bool{"twilio": true}, true)
+	if !strings.Contains(b.String(), "no ngrok agent was found") {
+		t.Errorf("ngrok looked for:\n%s", b.String())
 	}
 }

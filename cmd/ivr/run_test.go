@@ -379,3 +379,15 @@ menus:
 		}
 	}
 }
+
+// TestServeBrokenFlowSaysSoOnce: a broken flow at start is one "load flow
+// PATH:" (it was "load flow: load flow PATH:") and says how to see every
+// problem from the source too.
+func TestServeBrokenFlowSaysSoOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	writeFile(t, path, "entry: main\nmenus:\n  main:\n    greting: oops\n")
+	err := run(context.Background(), []string{"ivr"}, testEnv(t, map[string]string{"IVR_FLOW": path, "IVR_ADDR": "127.0.0.1:0", "TWILIO_AUTH_TOKEN": "tok"}), nil, io.Discard, io.Discard)
+	if err == nil || strings.Count(err.Error(), "load flow") != 1 || !strings.Contains(err.Error(), "go run ./cmd/ivr check "+path) {
+		t.Fatalf("start with a broken flow: %v", err)
+	}
+}

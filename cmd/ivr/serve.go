@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	local := fmt.Sprintf("%s://%s", web.scheme, displayAddr(web.ln.Addr()))
 	logger.Info("ivr starting", "version", build.Version, "revision", build.Revision, "go_version", build.GoVersion)
 	fmt.Fprintf(stdout, "ivr listening on %s\n", local)
-	printWebhooks(stdout, cfg.PublicURL, local, cfg.Providers)
+	printWebhooks(stdout, cfg.PublicURL, local, cfg.Providers, cfg.NgrokAPI != "off")
 
 	errc := web.serve()
 	select {
@@ -137,7 +137,8 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	}
 	flows, err := publish.NewSource(cfg.FlowPath, logger)
 	if err != nil {
-		return nil, fmt.Errorf("load flow: %w (run `ivr check %s` to see every problem)", err, cfg.FlowPath)
+		// err names the file already ("load flow PATH: ...").
+		return nil, fmt.Errorf("%w (run `ivr check %s`, or `go run ./cmd/ivr check %s` from the source, to see every problem)", err, cfg.FlowPath, cfg.FlowPath)
 	}
 	for name, tokenSet := range map[string]bool{"twilio": len(cfg.TwilioTokens) > 0, "plivo": cfg.PlivoToken != ""} {
 		if cfg.Providers[name] && !tokenSet {
@@ -421,11 +422,16 @@ func displayAddr(a net.Addr) string {
 
 // printWebhooks prints the exact URLs to paste into the providers' consoles,
 // for the providers IVR_PROVIDERS enables, never with a doubled slash.
-func printWebhooks(w io.Writer, public, local string, providers map[string]bool) {
+// ngrok says whether an ngrok agent was looked for (IVR_NGROK_API not off).
+func printWebhooks(w io.Writer, public, local string, providers map[string]bool, ngrok bool) {
 	base := strings.TrimRight(public, "/")
 	if base == "" {
 		base = local
-		fmt.Fprintln(w, "IVR_PUBLIC_URL is not set and no ngrok agent was found: signatures are checked against the URL each request arrives on.")
+		why := "IVR_PUBLIC_URL is not set"
+		if ngrok {
+			why += " and no ngrok agent was found"
+		}
+		fmt.Fprintln(w, why+": signatures are checked against the URL each request arrives on.")
 	}
 	fmt.Fprintln(w, "Webhook URLs (paste into the consoles):")
 	if providers["twilio"] {

@@ -209,8 +209,17 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 	case ivr.KindTransfer:
 		if t := a.Transfer; t != nil {
 			v.Text = "transfer to " + strings.Join(flowgraph.TransferNumbers(t), ", ")
+			if t.Sequential {
+				v.Text = "transfer to " + strings.Join(flowgraph.TransferNumbers(t), ", then ")
+			}
 			if t.TimeoutSeconds > 0 {
 				v.Text += fmt.Sprintf(" (rings %d s)", t.TimeoutSeconds)
+			}
+			if t.Whisper != "" {
+				v.Text += "; the agent hears “" + clip.Line(t.Whisper, 60) + "”"
+				if t.AcceptKey != "" {
+					v.Text += " and presses " + t.AcceptKey + " to take it"
+				}
 			}
 			v.Sub, v.SubLabel = describeActions(f, t.NoAnswer), "if nobody answers"
 		} else {
@@ -226,6 +235,15 @@ func describeAction(f *ivr.Flow, a *ivr.Action) actionView {
 				v.Text += ", transcribed"
 			}
 			v.Sub, v.SubLabel = describeActions(f, append(append([]ivr.Action(nil), vm.Prompt...), vm.Thanks...)), "prompt and thanks"
+		}
+	case ivr.KindCallback:
+		v.Text = "callback"
+		if c := a.Callback; c != nil {
+			v.Text = "take a callback request for " + c.Number
+			if c.Confirm {
+				v.Text += " (read back: 1 yes, 2 another number)"
+			}
+			v.Sub, v.SubLabel = describeActions(f, c.Thanks), "then"
 		}
 	case ivr.KindHangup:
 		v.Text = "hang up"

@@ -64,3 +64,38 @@ func BenchmarkRequestRow(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(row)), "bytes/row")
 }
+
+// FuzzDecodeRow: whatever bytes a call_requests row holds, reading it
+// never panics; what it reads writes back (its text cleaned once) and then
+// reads back the same.
+func FuzzDecodeRow(f *testing.F) {
+	row, _ := typedEvents{}.append(nil, oneAnswer(), time.Time{})
+	f.Add(row)
+	f.Add([]byte(`[{"t":1,"a":"enter","m":"main"}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		evs, err := decodeEvents(nil, b)
+		if err != nil || len(b) == 0 || b[0] != typedRowVersion {
+			return
+		}
+		once := rowRoundTrip(t, evs)
+		twice := rowRoundTrip(t, once)
+		for i := range once {
+			if twice[i].Revision != once[i].Revision || twice[i].Action() != once[i].Action() || twice[i].Input() != once[i].Input() {
+				t.Fatalf("event %d changed: %#v -> %#v", i, once[i], twice[i])
+			}
+		}
+	})
+}
+
+func rowRoundTrip(t *testing.T, evs []Event) []Event {
+	t.Helper()
+	b, err := typedEvents{}.append(nil, evs, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := decodeEvents(nil, b)
+	if err != nil || len(back) != len(evs) {
+		t.Fatalf("a read row does not write back: %v", err)
+	}
+	return back
+}

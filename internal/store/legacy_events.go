@@ -116,7 +116,7 @@ var legacyKinds = map[string]ivr.EventKind{
 	"callback confirm": ivr.EventCallbackConfirm, "callback enter": ivr.EventCallbackEnter,
 	"callback confirmed": ivr.EventCallbackConfirmed, "callback another number": ivr.EventCallbackAnother,
 	"callback number entered": ivr.EventCallbackEntered, "callback not taken": ivr.EventCallbackNotTaken,
-	"callback requested": ivr.EventCallbackRequested,
+	"callback requested": ivr.EventCallbackRequested, "step_limit": ivr.EventStepLimit,
 }
 
 // legacyAction reads a stored action ("option 2", "goto billing",
