@@ -109,4 +109,11 @@ func TestSplitInsights(t *testing.T) {
 			t.Errorf("variant %s: insights %+v, want %+v", l, g, *w)
 		}
 	}
+	// The dashboard shows them side by side.
+	session, _ := e.login(t)
+	page := e.do(t, "GET", "/admin/insights?since="+today()+"&until="+today(), "", withCookie(session)).Body.String()
+	wantRow := fmt.Sprintf(`<tr><th>Calls</th><td class="num">%d</td><td class="num">%d</td></tr>`, want["long"].Calls, want["short"].Calls)
+	if !strings.Contains(page, `id="variants"`) || !strings.Contains(page, wantRow) {
+		t.Errorf("the insights page does not show the variants side by side (want %s)", wantRow)
+	}
 }
