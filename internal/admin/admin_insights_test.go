@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -81,5 +83,45 @@ func TestAnnotateGraphCollect(t *testing.T) {
 	}
 	if !found {
 		t.Error("the account menu's collect row shows no count")
+	}
+}
+
+// TestRecordingFetchPolicy: only the providers' media hosts on port 443,
+// every redirect hop checked again, and no Referer sent along.
+func TestRecordingFetchPolicy(t *testing.T) {
+	for _, c := range []struct {
+		provider, url string
+		ok            bool
+	}{
+		{"twilio", "https://api.twilio.com:443/2010-04-01/Accounts/AC1/Recordings/RE1", true},
+		{"twilio", "https://api.twilio.com:8443/x", false},
+		{"twilio", "https://anything.twilio.com/x", false},
+		{"plivo", "https://media.plivo.com:444/x", false},
+		{"plivo", "https://evil.plivo.com/x", false},
+	} {
+		u, _ := url.Parse(c.url)
+		if got := providerMediaHost(c.provider, u); got != c.ok {
+			t.Errorf("providerMediaHost(%s, %s) = %v", c.provider, c.url, got)
+		}
+	}
+	rec := newRecordings("tok", "tok")
+	from, _ := http.NewRequest("GET", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.mp3", nil)
+	for _, c := range []struct {
+		to string
+		ok bool
+	}{
+		{"https://127.0.0.1/x", false},
+		{"https://api.twilio.com:8443/x", false},
+		{"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.wav", true},
+	} {
+		req, _ := http.NewRequestWithContext(withProvider(context.Background(), "twilio"), "GET", c.to, nil)
+		req.Header.Set("Referer", from.URL.String())
+		err := rec.client.CheckRedirect(req, []*http.Request{from})
+		if (err == nil) != c.ok {
+			t.Errorf("redirect to %s: %v, want ok %v", c.to, err, c.ok)
+		}
+		if req.Header.Get("Referer") != "" {
+			t.Errorf("redirect to %s keeps a Referer", c.to)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,16 +132,7 @@ type recordings struct {
 const maxRecordingBytes = 100 << 20
 
 func newRecordings(twilioToken, plivoToken string) *recordings {
-	return &recordings{
-		client: &http.Client{
-			Timeout: 60 * time.Second,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if req.URL.Scheme != "https" || len(via) > 5 {
-					return errors.New("recording redirect refused: not https or too many")
-				}
-				return nil // net/http drops Authorization on a redirect to another host
-			},
-		},
+	rec := &recordings{
 		allowed: providerMediaHost,
 		credentials: func(provider string, u *url.URL) (string, string) {
 			switch {
@@ -152,21 +144,45 @@ func newRecordings(twilioToken, plivoToken string) *recordings {
 			return "", ""
 		},
 	}
+	rec.client = &http.Client{
+		Timeout: 60 * time.Second,
+		// Every hop is checked again as the first was (the provider's
+		// media hosts on 443), and no Referer tells the next host where
+		// the request came from.
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			req.Header.Del("Referer")
+			provider, _ := req.Context().Value(providerKey{}).(string)
+			if len(via) > 5 || !rec.allowed(provider, req.URL) {
+				return errors.New("recording redirect refused: not to the provider's media host, or too many")
+			}
+			return nil // net/http drops Authorization on a redirect to another host
+		},
+	}
+	return rec
 }
 
-// providerMediaHost accepts https URLs on Twilio's or Plivo's own hosts.
+type providerKey struct{}
+
+// withProvider marks a recording request's context with the provider whose
+// media hosts its redirects may go to.
+func withProvider(ctx context.Context, provider string) context.Context {
+	return context.WithValue(ctx, providerKey{}, provider)
+}
+
+// mediaHosts are the providers' recording hosts, served on 443 only.
+var mediaHosts = map[string][]string{
+	"twilio": {"api.twilio.com", "media.twiliocdn.com"},
+	"plivo":  {"media.plivo.com", "api.plivo.com"},
+}
+
+// providerMediaHost accepts https URLs on Twilio's or Plivo's recording
+// hosts (mediaHosts), on port 443: not any name under the provider's
+// domain, and not another port.
 func providerMediaHost(provider string, u *url.URL) bool {
-	host := strings.ToLower(u.Hostname())
-	if u.Scheme != "https" {
+	if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") || u.User != nil {
 		return false
 	}
-	switch provider {
-	case "twilio":
-		return host == "api.twilio.com" || strings.HasSuffix(host, ".twilio.com")
-	case "plivo":
-		return host == "plivo.com" || strings.HasSuffix(host, ".plivo.com")
-	}
-	return false
+	return slices.Contains(mediaHosts[provider], strings.ToLower(u.Hostname()))
 }
 
 // pathAfter is the path segment after name: the account in a recording
@@ -205,7 +221,7 @@ func HandleVoicemailAudio(a *Admin) http.Handler {
 		if vm.Provider == "twilio" && path.Ext(u.Path) == "" {
 			u.Path += ".mp3" // Twilio serves WAV without an extension; MP3 is a tenth of it
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(withProvider(r.Context(), vm.Provider), 60*time.Second)
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
