@@ -43,6 +43,19 @@ type ReplayedCall struct {
 	DivergesAt int      `json:"diverges_at"` // index of the first step that differs
 	// Faithful: the live replay entered the menus the recorded call entered.
 	Faithful bool `json:"faithful"`
+	// Variant is the split variant the recorded call took ("" = none); a
+	// replay takes the same one (it is the call id's).
+	Variant string `json:"variant,omitempty"`
+}
+
+// recordedVariant is the first split variant in a call's events.
+func recordedVariant(c store.Call) string {
+	for _, e := range c.Events {
+		if e.Kind == ivr.EventVariant {
+			return e.Label
+		}
+	}
+	return ""
 }
 
 // input is one thing the caller (or the provider) did.
@@ -161,7 +174,7 @@ func Replay(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (cha
 			continue
 		}
 		changed = append(changed, ReplayedCall{Provider: c.Provider, CallID: c.CallID, StartedAt: c.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
-			LivePath: lp, DraftPath: dp, DivergesAt: at, Faithful: faithful})
+			LivePath: lp, DraftPath: dp, DivergesAt: at, Faithful: faithful, Variant: recordedVariant(c)})
 	}
 	return changed, unfaithful
 }

@@ -238,3 +238,42 @@ func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
 		t.Fatalf("after the client left: changed %d, unfaithful %d; want nothing replayed", len(changed), unfaithful)
 	}
 }
+
+// TestReplayVariant: a replayed call shows the split variant the recorded
+// call took, and replays through the same one.
+func TestReplayVariant(t *testing.T) {
+	const flow = `menus:
+  main:
+    greeting: "Hi."
+    options:
+      "1":
+        - split:
+            - {label: a, weight: 50, do: {goto: one}}
+            - {label: b, weight: 50, do: {goto: two}}
+  one:
+    greeting: "One."
+    options: {"9": hangup}
+  two:
+    greeting: "Two."
+    options: {"9": hangup}
+`
+	live := testflow.MustParse(t, flow)
+	draft := testflow.MustParse(t, "menus:\n  main:\n    greeting: \"Hi.\"\n    options: {\"1\": hangup}\n")
+	seen := map[string]bool{}
+	for i := range 20 {
+		id := "CAvariant" + strconv.Itoa(i)
+		c := record(t, live, id, []input{{kind: "keys", value: "1"}}, nil)
+		changed, _ := Replay(context.Background(), live, draft, []store.Call{c})
+		if len(changed) != 1 {
+			t.Fatalf("%s: changed = %+v", id, changed)
+		}
+		v := changed[0].Variant
+		if (v != "a" || changed[0].LivePath[1] != "one") && (v != "b" || changed[0].LivePath[1] != "two") {
+			t.Errorf("%s: variant %q with live path %v", id, v, changed[0].LivePath)
+		}
+		seen[v] = true
+	}
+	if !seen["a"] || !seen["b"] {
+		t.Errorf("variants seen over 20 calls: %v", seen)
+	}
+}
