@@ -145,6 +145,9 @@ func openServices(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 			logger.Warn("no auth token for " + name + ": its routes accept nothing (set " + strings.ToUpper(name) + "_AUTH_TOKEN)")
 		}
 	}
+	if len(cfg.DevTokens) > 0 {
+		logger.Warn(config.DevTokenNotice, "providers", strings.Join(cfg.DevTokens, ","))
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w (check IVR_DATABASE_URL)", err) // names the store, its password hidden

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ type Config struct {
 
 	TwilioTokens     []string // TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY
 	PlivoToken       string   // PLIVO_AUTH_TOKEN
+	DevTokens        []string // providers using their development token (local mode, token unset): see ProviderToken
 	PlivoMasterToken string   // PLIVO_MASTER_AUTH_TOKEN
 
 	// Outbound calls (callbacks) through the providers' REST APIs.
@@ -140,7 +142,6 @@ func Load(getenv func(string) string) (Config, error) {
 		VoiceDeadline:     e.duration("IVR_VOICE_DEADLINE", 8*time.Second),
 		DatabaseURL:       e.str("IVR_DATABASE_URL", "sqlite:ivr.db"),
 		AdminToken:        e.secret("IVR_ADMIN_TOKEN"),
-		PlivoToken:        e.secret("PLIVO_AUTH_TOKEN"),
 		PlivoMasterToken:  e.secret("PLIVO_MASTER_AUTH_TOKEN"),
 		TLSCertFile:       e.str("IVR_TLS_CERT_FILE", ""),
 		TLSKeyFile:        e.str("IVR_TLS_KEY_FILE", ""),
@@ -257,11 +258,7 @@ func (e *variables) list(name, def string) []string {
 // readMore reads the settings that are more than one variable's value: the
 // tokens, the state key, the providers, the mode and what depends on it.
 func (e *variables) readMore(c *Config) {
-	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"} {
-		if t := e.secret(name); t != "" {
-			c.TwilioTokens = append(c.TwilioTokens, t)
-		}
-	}
+	e.readTokens(c)
 	if k := e.secret("IVR_STATE_KEY"); k != "" {
 		key, err := seal.ParseKey(k)
 		if err != nil {
@@ -412,10 +409,10 @@ func (c Config) outboundProblems() []error {
 // without them).
 func (c Config) CallbackProblems() []error {
 	var errs []error
-	if c.Providers["twilio"] && (c.TwilioAccountSID == "" || len(c.TwilioTokens) == 0) {
+	if c.Providers["twilio"] && (c.TwilioAccountSID == "" || len(c.TwilioTokens) == 0 || slices.Contains(c.DevTokens, "twilio")) {
 		errs = append(errs, errors.New("the flow has callback: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN so callbacks can be placed through Twilio's API (or leave twilio out of IVR_PROVIDERS)"))
 	}
-	if c.Providers["plivo"] && (c.PlivoAuthID == "" || c.PlivoToken == "") {
+	if c.Providers["plivo"] && (c.PlivoAuthID == "" || c.PlivoToken == "" || slices.Contains(c.DevTokens, "plivo")) {
 		errs = append(errs, errors.New("the flow has callback: set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN so callbacks can be placed through Plivo's API (or leave plivo out of IVR_PROVIDERS)"))
 	}
 	return errs

@@ -16,31 +16,24 @@ func secret(getenv func(string) string, name string) (string, error) {
 	return guard.Secret(getenv, name)
 }
 
-// newSigner builds the signer for provider from the server's environment.
+// newSigner builds the signer for provider from the server's environment,
+// its token by the server's rule (config.ProviderToken: in local mode
+// without one, the development token the server uses too).
 func newSigner(getenv func(string) string, provider string) (carrier.Signer, error) {
 	s := carrier.Signer{Provider: provider}
-	var name string
-	switch provider {
-	case "twilio":
-		name = "TWILIO_AUTH_TOKEN"
-	case "plivo":
-		name = "PLIVO_AUTH_TOKEN"
-		master, err := secret(getenv, "PLIVO_MASTER_AUTH_TOKEN")
-		if err != nil {
-			return s, err
-		}
-		s.Master = master
-	default:
-		return s, fmt.Errorf("unknown provider %q (want twilio or plivo)", provider)
-	}
-	token, err := secret(getenv, name)
+	token, _, err := config.ProviderToken(getenv, provider)
 	if err != nil {
 		return s, err
 	}
+	if provider == "plivo" {
+		if s.Master, err = secret(getenv, "PLIVO_MASTER_AUTH_TOKEN"); err != nil {
+			return s, err
+		}
+	}
 	if token == "" {
-		return s, fmt.Errorf("%s is not set (nor %s_FILE): it must be the token the server checks. "+
-			"To try locally, copy .env.example to .env (its placeholder tokens work on both sides), restart the server "+
-			"and run this again; or play a call in the browser at /admin/try, which needs no token", name, name)
+		name := strings.ToUpper(provider) + "_AUTH_TOKEN"
+		return s, fmt.Errorf("%s is not set (nor %s_FILE): it must be the token the server checks "+
+			"(IVR_MODE is not local, so no development token is used); or play a call in the browser at /admin/try, which needs no token", name, name)
 	}
 	s.Token = token
 	return s, nil

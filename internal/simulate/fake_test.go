@@ -249,3 +249,12 @@ func plivoDoc(path string, q, p url.Values) (string, int) {
 	}
 	return "not found", http.StatusNotFound
 }
+
+// production is an environment in production mode with no token set: no
+// development token applies.
+func production(k string) string {
+	if k == "IVR_MODE" {
+		return "production"
+	}
+	return ""
+}

@@ -415,8 +415,8 @@ func TestSignErrors(t *testing.T) {
 		env  func(string) string
 		want string
 	}{
-		{[]string{"http://x/twilio/voice"}, func(string) string { return "" }, "TWILIO_AUTH_TOKEN is not set"},
-		{[]string{"--provider", "plivo", "http://x/plivo/voice"}, func(string) string { return "" }, "PLIVO_AUTH_TOKEN is not set"},
+		{[]string{"http://x/twilio/voice"}, production, "TWILIO_AUTH_TOKEN is not set"},
+		{[]string{"--provider", "plivo", "http://x/plivo/voice"}, production, "PLIVO_AUTH_TOKEN is not set"},
 		{[]string{"--provider", "skype", "http://x/"}, testEnv(), `unknown provider "skype"`},
 		{[]string{"--method", "PUT", "http://x/"}, testEnv(), `--method "PUT"`},
 		{[]string{"http://x/twilio/voice", "Digits"}, testEnv(), `argument "Digits": want name=value`},

@@ -401,8 +401,8 @@ func TestSimulateFlags(t *testing.T) {
 		{[]string{"--digits", "1,x"}, testEnv(), `--digits entry "x"`},
 		{[]string{"--max-steps", "0"}, testEnv(), "--max-steps 0"},
 		{[]string{"extra"}, testEnv(), `unexpected argument "extra"`},
-		{nil, func(string) string { return "" }, "TWILIO_AUTH_TOKEN is not set"},
-		{[]string{"--provider", "plivo"}, func(string) string { return "" }, "PLIVO_AUTH_TOKEN is not set"},
+		{nil, production, "TWILIO_AUTH_TOKEN is not set"},
+		{[]string{"--provider", "plivo"}, production, "PLIVO_AUTH_TOKEN is not set"},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
