@@ -151,8 +151,10 @@ func boxes(f *ivr.Flow) []*box {
 		}
 		rows := collectRows(f, m)
 		for _, o := range m.Options {
-			for _, r := range actionRows(f, m.ID, optionLabel(o), "option", o.Actions) {
-				r.Menu, r.Option = m.ID, o.Key
+			for i, r := range actionRows(f, m.ID, optionLabel(o), "option", o.Actions) {
+				if i == 0 { // the option's own row: how often it was chosen
+					r.Menu, r.Option = m.ID, o.Key
+				}
 				rows = append(rows, r)
 			}
 		}

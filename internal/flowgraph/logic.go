@@ -36,8 +36,12 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 	if len(c.Confirm) > 0 {
 		rows = append(rows, rowSpec{Key: "read back", Text: "1 accepts · 2 asks again", Class: "collect", Menu: m.ID, Option: ConfirmOption})
 	}
-	for _, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
-		r.Menu, r.Option = m.ID, CollectOption
+	for i, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
+		// Only the collect's own row shows how often a value came in; its
+		// fetch's on_error and switch branches are not taken that often.
+		if i == 0 {
+			r.Menu, r.Option = m.ID, CollectOption
+		}
 		rows = append(rows, r)
 	}
 	return rows

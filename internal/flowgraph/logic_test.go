@@ -3,6 +3,8 @@ package flowgraph
 import (
 	"strings"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 const logicFlow = `
@@ -133,5 +135,46 @@ menus:
 		if !strings.Contains(got, want) {
 			t.Errorf("no row %q in:\n%s", want, got)
 		}
+	}
+}
+
+// TestCountsOnlyOnTheChoiceRow: the figure of an option or a collect (how
+// often it was chosen) goes on its own row only; the rows of its fetch's
+// on_error and its switch branches used to show the same total each.
+func TestCountsOnlyOnTheChoiceRow(t *testing.T) {
+	f, err := ivr.Parse("t.yaml", []byte(`entry: main
+call_center: "+15550001111"
+requests:
+  account: {url: "https://api.example.com/{{account}}", save: {status: status}}
+menus:
+  main:
+    greeting: "Enter your account."
+    collect:
+      into: account
+      min_digits: 4
+      max_digits: 6
+      do:
+        - fetch: account
+          on_error: [{say: "Sorry."}, {transfer: call_center}]
+        - switch:
+            - if: 'status == "active"'
+              do: [{say: "Active."}, hangup]
+            - if: 'status == "closed"'
+              do: [{say: "Closed."}, hangup]
+            - else: [{say: "Other."}, hangup]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	choice := 0
+	for _, n := range Layout(f).Nodes {
+		for _, r := range n.Rows {
+			if r.Option != "" {
+				choice++
+			}
+		}
+	}
+	if choice != 1 {
+		t.Errorf("%d rows carry the collect's count, want 1 (its own row)", choice)
 	}
 }

@@ -51,8 +51,12 @@ WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_numbe
     OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')
 RETURNING id, provider, call_id, final`
 
-// callRefSQL reads the id of a call the upsert did not touch.
+// callRefSQL reads the id of a call the upsert did not touch; on
+// PostgreSQL callRefsPostgres reads them all in one round trip.
 const callRefSQL = `SELECT id, final FROM calls WHERE provider = $1 AND call_id = $2`
+
+const callRefsPostgres = `SELECT c.id, c.provider, c.call_id, c.final FROM unnest($1::text[], $2::text[]) AS k(p, i)
+    JOIN calls c ON c.provider = k.p AND c.call_id = k.i`
 
 // The rows go in in array order (the batch's, sorted by provider and call
 // id: see lockCallsPostgres).
@@ -111,9 +115,9 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver)}
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver), summariseSQL(driver)}
 	if driver == DriverPostgres {
-		return append(qs, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
+		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
 	}
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertRequests(size), sqliteMarkRepeats(size))
@@ -248,6 +252,23 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		}
 	}
 	// The calls whose row needed no change.
+	if d.driver == DriverPostgres {
+		var providers, ids []string
+		for _, r := range rows {
+			if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
+				providers, ids = append(providers, r.provider), append(ids, r.callID)
+			}
+		}
+		if len(ids) > 0 {
+			st, err := d.stmt(ctx, tx, callRefsPostgres)
+			if err != nil {
+				return nil, nil, fmt.Errorf("prepare call ids: %w", err)
+			}
+			if err := read(st.QueryContext(ctx, providers, ids)); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	for _, r := range rows {
 		k := callKey{r.provider, r.callID}
 		if _, ok := refs[k]; ok {

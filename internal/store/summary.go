@@ -76,6 +76,15 @@ const summarisePostgres = `UPDATE calls SET revision = CASE WHEN revision = '' T
     transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7, summarised = 1
 WHERE id = $1`
 
+// summariseSQL is the driver's summary update (prepared at Open: a status
+// callback that ends a call would otherwise parse it every time).
+func summariseSQL(driver string) string {
+	if driver == DriverPostgres {
+		return summarisePostgres
+	}
+	return summariseSQLite
+}
+
 // endedCall is a call to summarise, with all its events.
 type endedCall struct {
 	id     int64
@@ -94,15 +103,10 @@ func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error 
 	if err != nil {
 		return err
 	}
-	q := summariseSQLite
-	if d.driver == DriverPostgres {
-		q = summarisePostgres
-	}
-	st, err := tx.PrepareContext(ctx, q)
+	st, err := d.stmt(ctx, tx, summariseSQL(d.driver))
 	if err != nil {
 		return fmt.Errorf("summarise calls: %w", err)
 	}
-	defer st.Close()
 	now := d.now()
 	for _, c := range cs {
 		s := summarise(c.events, now)
