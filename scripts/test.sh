@@ -3,8 +3,9 @@
 # Chromium, nginx, podman, systemd-analyze and docker-compose from Debian's
 # packages, as root), starts a throwaway PostgreSQL,
 # runs vet, staticcheck and deadcode (pinned, installed with go install), the
-# unit/integration/browser tests on both stores, and each fuzz target for a
-# short bounded time.
+# unit/integration/browser tests on both stores through gotestsum (which ends
+# with every skipped test and its reason), and each fuzz target for a short
+# bounded time; at the end (also after a failure) each phase's time.
 #
 #   bash scripts/test.sh            # everything
 #   FUZZTIME=0 bash scripts/test.sh # skip the fuzz runs
@@ -15,6 +16,21 @@
 # fixed in Go 1.27).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Each phase's time, printed as the run goes and summed up at the end (also
+# when a phase fails).
+phase_name="installs" phase_start=$SECONDS phase_times=()
+phase() {
+  phase_times+=("$(printf '%-28s %4d s' "$phase_name" $((SECONDS - phase_start)))")
+  phase_name=$1 phase_start=$SECONDS
+  echo "== $1"
+}
+print_times() {
+  phase_times+=("$(printf '%-28s %4d s' "$phase_name" $((SECONDS - phase_start)))")
+  echo "== time per phase"
+  printf '   %s\n' "${phase_times[@]}"
+}
+trap print_times EXIT
 
 need_apt=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${IVR_TEST_POSTGRES_URL:-}" ]; then need_apt+=(postgresql); fi
@@ -39,17 +55,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-echo "== gofmt / go vet"
+phase "gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 go vet ./...
-echo "== go mod tidy -diff"
+phase "go mod tidy -diff"
 go mod tidy -diff
 
 # Linters at pinned versions (both support go1.26), installed with go install
 # when missing or built from another version.
+phase "install linters and gotestsum"
 gobin=$(go env GOBIN); gobin=${gobin:-$(go env GOPATH)/bin}
-for tool in honnef.co/go/tools/cmd/staticcheck@v0.8.2 golang.org/x/tools/cmd/deadcode@v0.52.0; do
+for tool in honnef.co/go/tools/cmd/staticcheck@v0.8.2 golang.org/x/tools/cmd/deadcode@v0.52.0 gotest.tools/gotestsum@v1.13.0; do
   pkg=${tool%@*} version=${tool#*@}
   if ! go version -m "$gobin/${pkg##*/}" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]].*[[:space:]]$version[[:space:]]"; then
     echo "== installing $tool"
@@ -57,23 +74,27 @@ for tool in honnef.co/go/tools/cmd/staticcheck@v0.8.2 golang.org/x/tools/cmd/dea
     rm -f /tmp/install.$$.log
   fi
 done
-echo "== staticcheck"
+phase "staticcheck"
 "$gobin/staticcheck" ./...
-echo "== deadcode (functions no program or test reaches)"
+phase "deadcode (functions no program or test reaches)"
 dead=$("$gobin/deadcode" -test ./...)
 if [ -n "$dead" ]; then echo "$dead"; echo "remove the dead code above"; exit 1; fi
 
-echo "== go test (SQLite and PostgreSQL)"
+phase "go test (SQLite and PostgreSQL)"
+# gotestsum runs go test and ends with a summary of every skipped test with
+# its reason (go test alone drops a passing package's skip messages), then
+# the failures.
+export GOTESTSUM="$gobin/gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg --"
 # Every package's tests share one PostgreSQL cluster and run in parallel, so the
 # one test that stops and restarts the cluster (an outage in the middle of the
 # event writer's work) runs on its own afterwards.
-bash scripts/with-postgres.sh bash -c 'IVR_TEST_POSTGRES_CTL= go test -count=1 ./... &&
+bash scripts/with-postgres.sh bash -c 'IVR_TEST_POSTGRES_CTL= $GOTESTSUM -count=1 ./... &&
   echo "== the store outage test (stops and restarts PostgreSQL)" &&
-  go test -count=1 -run "^TestWriterRealStore$" ./internal/store'
+  $GOTESTSUM -count=1 -run "^TestWriterRealStore$" ./internal/store'
 
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != "0" ]; then
-  echo "== fuzz targets, $fuzztime each"
+  phase "fuzz targets, $fuzztime each"
   for pkg in $(go list ./...); do
     dir=$(go list -f '{{.Dir}}' "$pkg")
     for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
@@ -83,4 +104,5 @@ if [ "$fuzztime" != "0" ]; then
   done
   rm -f /tmp/fuzz.$$.log
 fi
+phase "done"
 echo "== all tests passed"

@@ -80,3 +80,17 @@ func TestLoadErrors(t *testing.T) {
 		t.Error("oversized file accepted")
 	}
 }
+
+// A misspelt key is the cause of what follows from it: it is listed first,
+// before the missing greeting it leads to (issue 27: the first message was
+// the consequence).
+func TestCheckMisspeltKeyFirst(t *testing.T) {
+	_, err := Parse("f.yaml", []byte("entry: main\nmenus:\n  main:\n    greting: \"Hello\"\n    options:\n      \"1\": hangup\n"))
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) < 2 {
+		t.Fatalf("want at least 2 problems, got %v", err)
+	}
+	if !strings.Contains(ps[0].Msg, `unknown key "greting"`) {
+		t.Errorf("first problem = %q, want the unknown key", ps[0])
+	}
+}

@@ -40,6 +40,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string) []pair {
 		seen[k.Value] = k
 		if known != nil && !slices.Contains(known, k.Value) {
 			p.errf(k, "unknown key %q in %s%s", k.Value, what, hint(k.Value, known))
+			p.probs[len(p.probs)-1].cause = true
 			continue
 		}
 		out = append(out, pair{k, v})

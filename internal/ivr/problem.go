@@ -13,6 +13,10 @@ type Problem struct {
 	File      string
 	Line, Col int
 	Msg       string
+
+	// cause marks a problem that others follow from (an unknown, likely
+	// misspelt key): it is listed before them.
+	cause bool
 }
 
 // String is "file:line:col: message".
@@ -23,8 +27,10 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
 }
 
-// Problems is every problem found in a flow file, in file order. It is the
-// error Parse and Load return for a bad file.
+// Problems is every problem found in a flow file: unknown keys first (a
+// misspelt key is the cause of what follows from it, such as a missing
+// greeting), then the rest, each in file order. It is the error Parse and
+// Load return for a bad file.
 type Problems []Problem
 
 // Error is one Problem per line.
@@ -41,8 +47,19 @@ func (ps Problems) Error() string {
 
 func (ps Problems) sort() {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		return cmp.Or(compareCause(a, b), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
+}
+
+// compareCause orders causes before the rest.
+func compareCause(a, b Problem) int {
+	switch {
+	case a.cause == b.cause:
+		return 0
+	case a.cause:
+		return -1
+	}
+	return 1
 }
 
 // suggest returns " Did you mean "x"?" for the closest candidate within a
