@@ -2,19 +2,16 @@ package server
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
-	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestBrowserCallbacks: the Callbacks page in a real browser lists a
@@ -22,14 +19,7 @@ import (
 // call through the (fake) provider API and the row shows it calling; a
 // provider API that fails leaves the row open with the error shown.
 func TestBrowserCallbacks(t *testing.T) {
-	chrome := findChrome()
-	if chrome == "" {
-		testutil.SkipOrFail(t, "NO CHROMIUM FOUND: the Callbacks page's browser test did NOT run. "+
-			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary.")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chrome := needChrome(t, "the Callbacks page")
 	e := newHandoffEnvWith(t, map[string]string{"IVR_PUBLIC_URL": ""})
 	ctx0 := context.Background()
 	failing, _, err := e.db.AddCallback(ctx0, store.Callback{Provider: "plivo", CallID: "plivo-call-1", Number: "+14155550111", To: "+14155550199"})
@@ -43,18 +33,7 @@ func TestBrowserCallbacks(t *testing.T) {
 	}
 	e.plivoAPI.Answer(http.StatusInternalServerError, `{"error": "plivo is down"}`, 0)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e.h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	base := "http://" + ln.Addr().String()
+	base := serveT(t, e.h)
 	shots := artifactsDir(t)
 	ctx, problems := startChrome(t, chrome)
 	shot := func(name string) chromedp.Action[chromedp.Void] {

@@ -1,43 +1,19 @@
 package server
 
 import (
-	"context"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestBrowserClosure: the closure is set and lifted from the admin UI in
 // one click each; while it is on, a banner is on the admin pages and new
 // calls hear it.
 func TestBrowserClosure(t *testing.T) {
-	chrome := findChrome()
-	if chrome == "" {
-		testutil.SkipOrFail(t, "NO CHROMIUM FOUND: the closure browser test did NOT run. "+
-			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary.")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chrome := needChrome(t, "the closure switch")
 	e := newAdminEnv(t, "", map[string]string{"IVR_PUBLIC_URL": testPublic})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e.h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	base := "http://" + ln.Addr().String()
+	base := serveT(t, e.h)
 	ctx, problems := startChrome(t, chrome)
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -64,14 +64,7 @@ func secondInstance(t *testing.T, e *adminEnv) (*publish.Source, *publish.Servic
 // replay lists the recorded call the change reroutes; publish; a second
 // server on the same store serves it; roll back.
 func TestBrowserFlowEditor(t *testing.T) {
-	chrome := findChrome()
-	if chrome == "" {
-		testutil.SkipOrFail(t, "NO CHROMIUM FOUND: the flow editor's browser test did NOT run. "+
-			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary.")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chrome := needChrome(t, "the flow editor")
 	e := newAdminEnv(t, "", nil)
 	base := serveT(t, e.h)
 	otherSrc, otherPub := secondInstance(t, e)

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +31,21 @@ func findChrome() string {
 	return ""
 }
 
+// needChrome returns the Chromium to drive, or skips the test (what names
+// it) loudly (a failure with CI=true) when there is none, or in -short mode.
+func needChrome(t *testing.T, what string) string {
+	t.Helper()
+	chrome := findChrome()
+	if chrome == "" {
+		testutil.SkipOrFail(t, "NO CHROMIUM FOUND: "+what+"'s browser test did NOT run. "+
+			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary.")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	return chrome
+}
+
 // artifactsDir is where screenshots go: $IVR_TEST_ARTIFACTS when set (to
 // look at them), else a temporary directory removed with the test.
 func artifactsDir(t *testing.T) string {
@@ -53,30 +67,11 @@ func artifactsDir(t *testing.T) string {
 // server on a real listener: log in, see the flow map, play a call on the
 // keypad to a transfer, find the call in the list.
 func TestBrowserAdmin(t *testing.T) {
-	chrome := findChrome()
-	if chrome == "" {
-		msg := "NO CHROMIUM FOUND: the admin UI's browser test did NOT run. " +
-			"Install it (apt-get install -y chromium) or set IVR_TEST_CHROME to a Chrome/Chromium binary."
-		testutil.SkipOrFail(t, msg)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chrome := needChrome(t, "the admin UI")
 
 	e := newAdminEnv(t, "", nil)
 	e.db.EnableOutbox() // the call's end becomes a call.completed event (step 6)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e.h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	base := "http://" + ln.Addr().String()
+	base := serveT(t, e.h)
 	shots := artifactsDir(t)
 
 	ctx, problems := startChrome(t, chrome)
