@@ -122,16 +122,16 @@ func (a *Admin) render(w http.ResponseWriter, r *http.Request, t *template.Templ
 	a.renderStatus(w, r, t, http.StatusOK, active, data)
 }
 
+// refusedPage is the active page of a refusal (401, 403, 429): the layout
+// without navigation, banners or a CSRF cookie.
+const refusedPage = "refused"
+
 func (a *Admin) renderStatus(w http.ResponseWriter, r *http.Request, t *template.Template, status int, active string, data any) {
-	p := pageData{
-		Active:     active,
-		Nav:        active != "login",
-		LoggedIn:   a.token != "",
-		CSRF:       a.csrfToken(w, r),
-		FlowErrors: FlowProblems(a.d.Flows),
-		Data:       data,
+	p := pageData{Active: active, Nav: active != "login" && active != refusedPage, LoggedIn: a.token != "", Data: data}
+	if active != refusedPage {
+		p.CSRF, p.FlowErrors = a.csrfToken(w, r), FlowProblems(a.d.Flows)
 	}
-	if c := a.d.Flows.Closure(time.Now()); c != nil && active != "login" {
+	if c := a.d.Flows.Closure(time.Now()); c != nil && p.Nav {
 		j := toClosureJSON(c, 0)
 		p.Closure = &j
 	}

@@ -21,6 +21,7 @@ type dashboardView struct {
 	Error       string
 	In          *store.Insights
 	Rates       rates
+	Callbacks   store.CallbackCounts
 	DayChart    template.HTML
 	HourChart   template.HTML // only for periods of at most store.HourlyMaxDays
 	FailChart   template.HTML
@@ -99,6 +100,10 @@ func HandleInsightsPage(a *Admin) http.Handler {
 		}
 		a.d.Failures.AddPending(in, p.filter) // this instance's last seconds
 		v.In, v.Rates = in, ratesOf(in)
+		if v.Callbacks, err = a.d.Store.CountCallbacks(r.Context(), p.filter.Since, p.filter.Until, p.filter.To, p.filter.Provider); err != nil {
+			a.fail(w, r, pageFailure(kindStore, "Insights not loaded", err.Error()))
+			return
+		}
 		v.fillCharts(p, in)
 		v.Exports = exportLinks(p)
 		v.RevisionSel.A, v.RevisionSel.B = q.Get("a"), q.Get("b")

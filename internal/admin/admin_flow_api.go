@@ -12,6 +12,7 @@ import (
 	"github.com/ivr-project/ivr/internal/clip"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/publish"
+	"github.com/ivr-project/ivr/internal/replay"
 	"github.com/ivr-project/ivr/internal/store"
 )
 
@@ -235,7 +236,7 @@ const maxReplayCalls = 1000
 
 // HandleAPIReplay serves POST /admin/api/flow/replay {"text", "calls"}:
 // the inputs of the last N recorded calls through the live flow and the
-// draft (see publish.Replay), with the text diff live → draft.
+// draft (see replay.Run), with the text diff live → draft.
 func HandleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -260,15 +261,15 @@ func HandleAPIReplay(pub *publish.Service, db *store.DB) http.Handler {
 			return
 		}
 		live := pub.Source().Flow()
-		changed, unfaithful := publish.Replay(r.Context(), live, draft, calls)
+		changed, unfaithful := replay.Run(r.Context(), live, draft, calls)
 		if r.Context().Err() != nil {
 			return // the client left: nobody reads the answer
 		}
 		writeJSON(w, http.StatusOK, struct {
-			Replayed   int                    `json:"replayed"`
-			Changed    []publish.ReplayedCall `json:"changed"`
-			Unfaithful int                    `json:"unfaithful"` // live replay differs from the recorded call
-			Diff       string                 `json:"diff"`
+			Replayed   int           `json:"replayed"`
+			Changed    []replay.Call `json:"changed"`
+			Unfaithful int           `json:"unfaithful"` // live replay differs from the recorded call
+			Diff       string        `json:"diff"`
 		}{len(calls), changed, unfaithful, publish.Diff(string(pub.Source().Text()), req.Text, "live", "draft")})
 	})
 }

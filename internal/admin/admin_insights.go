@@ -138,7 +138,7 @@ func HandleAPIInsights(db *store.DB) http.Handler {
 		out := contractInsights(in)
 		cbs, err := db.CountCallbacks(r.Context(), p.filter.Since, p.filter.Until, p.filter.To, p.filter.Provider)
 		if err != nil {
-			http.Error(w, "insights: "+err.Error(), http.StatusInternalServerError)
+			apiFail(w, storeFailure("insights", err))
 			return
 		}
 		out.Callbacks = &cbs

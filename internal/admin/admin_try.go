@@ -346,14 +346,14 @@ func readAnswer(tr TryRequest, p *voice.Provider, view tryRequestView, ans *answ
 	if res.Status != http.StatusOK {
 		res.Error = fmt.Sprintf("the webhook answered HTTP %d", res.Status)
 	}
-	steps, err := trySteps(tr.Provider, body)
+	verbs, err := readDocument(tr.Provider, body)
 	if err != nil {
 		if res.Error == "" {
 			res.Error = err.Error()
 		}
 	} else {
-		res.Steps = steps
-		res.Prompts, res.Gather, res.Next, res.End = readSteps(steps)
+		res.Steps = stepsOf(tr.Provider, verbs)
+		res.Prompts, res.Gather, res.Next, res.End = readTurn(verbs)
 	}
 	if res.Fallback {
 		res.Error = "the server answered with its fallback (apology + call center): see the server log for the reason"
@@ -393,14 +393,14 @@ func tryTarget(provider, raw string) (string, error) {
 	return p, nil
 }
 
-// trySteps reads the webhook's answer with the provider's XML reader (the
-// simulator's: internal/xml) into the page's neutral steps.
-func trySteps(provider string, body []byte) ([]xmlStep, error) {
+// readDocument reads the webhook's answer with the provider's XML reader
+// (the simulator's: internal/xml).
+func readDocument(provider string, body []byte) ([]xml.Verb, error) {
 	verbs, err := xml.Parse(provider, body)
 	if err != nil {
 		return nil, fmt.Errorf("read the answer: %w", err)
 	}
-	return stepsOf(provider, verbs), nil
+	return verbs, nil
 }
 
 func stepsOf(provider string, verbs []xml.Verb) []xmlStep {
@@ -452,46 +452,54 @@ func stepOf(provider string, v xml.Verb) xmlStep {
 	return xmlStep{Verb: name, Kind: "other"}
 }
 
-// readSteps plays the document as a phone would: prompts until the first
-// verb that waits for the caller or leaves the document.
-func readSteps(steps []xmlStep) (prompts []TryPrompt, gather *TryGather, next *TryNext, end *tryEnd) {
-	for i, s := range steps {
-		switch s.Kind {
-		case "say", "play", "pause":
-			prompts = append(prompts, promptOf(s))
-		case "gather":
-			for _, c := range s.Children {
-				if c.Kind == "say" || c.Kind == "play" || c.Kind == "pause" {
-					prompts = append(prompts, promptOf(c))
-				}
-			}
-			gather = &TryGather{Action: s.Action, Keys: s.Keys, Speech: s.Speech, NumDigits: s.NumDigits, FinishKey: s.FinishKey, Language: s.Language}
-			for _, after := range steps[i+1:] {
-				if after.Kind == "redirect" {
-					return prompts, gather, &TryNext{URL: after.URL, Why: "timeout"}, nil
-				}
-			}
-			return prompts, gather, nil, nil
-		case "redirect":
-			return prompts, nil, &TryNext{URL: s.URL, Why: "redirect"}, nil
-		case "dial":
-			return prompts, nil, nil, &tryEnd{Kind: "transfer", Numbers: s.Numbers, After: s.Action,
-				Text: "Transferred to " + strings.Join(s.Numbers, ", "), Whisper: s.Whisper, AcceptKey: s.AcceptKey}
-		case "record":
-			return prompts, nil, nil, &tryEnd{Kind: "voicemail", After: s.Action, Text: "Voicemail: the caller leaves a message"}
-		case "hangup":
-			return prompts, nil, nil, &tryEnd{Kind: "hangup", Text: "The call was hung up"}
+// readTurn is what the page shows of the document's first turn
+// (xml.NextTurn): the prompts until the first verb that waits for the
+// caller or leaves the document, and that verb. A gather's finish keys and
+// digit count are shown as the document wrote them (left out: none).
+func readTurn(verbs []xml.Verb) (prompts []TryPrompt, gather *TryGather, next *TryNext, end *tryEnd) {
+	t := xml.NextTurn(verbs)
+	for _, v := range t.Heard {
+		if p, ok := promptOf(v); ok {
+			prompts = append(prompts, p)
 		}
 	}
-	return prompts, nil, nil, &tryEnd{Kind: "end", Text: "The document ended: the call is over"}
+	switch s := t.Stop.(type) {
+	case xml.Gather:
+		gather = &TryGather{Action: s.Action, Keys: s.DTMF, Speech: s.Speech, Language: s.Language}
+		if s.NumDigitsSet {
+			gather.NumDigits = s.NumDigits
+		}
+		if s.FinishOnKeySet {
+			gather.FinishKey = s.FinishOnKey
+		}
+		if req, ok := t.Silence(); ok {
+			next = &TryNext{URL: req.URL, Why: "timeout"}
+		}
+	case xml.Redirect:
+		next = &TryNext{URL: s.URL, Why: "redirect"}
+	case xml.Dial:
+		end = &tryEnd{Kind: "transfer", Numbers: s.Numbers, After: s.Action,
+			Text: "Transferred to " + strings.Join(s.Numbers, ", "), Whisper: s.Whisper, AcceptKey: s.AcceptKey}
+	case xml.Record:
+		end = &tryEnd{Kind: "voicemail", After: s.Action, Text: "Voicemail: the caller leaves a message"}
+	case xml.Hangup:
+		end = &tryEnd{Kind: "hangup", Text: "The call was hung up"}
+	default:
+		end = &tryEnd{Kind: "end", Text: "The document ended: the call is over"}
+	}
+	return prompts, gather, next, end
 }
 
-func promptOf(s xmlStep) TryPrompt {
-	switch s.Kind {
-	case "play":
-		return TryPrompt{Kind: "play", Text: "[audio " + s.URL + "]", URL: s.URL}
-	case "pause":
-		return TryPrompt{Kind: "pause", Text: fmt.Sprintf("[pause %d s]", s.Seconds)}
+// promptOf is what the page shows of a prompt the caller hears; false for
+// what it does not show (keys sent, unknown elements).
+func promptOf(v xml.Verb) (TryPrompt, bool) {
+	switch v := v.(type) {
+	case xml.Say:
+		return TryPrompt{Kind: "say", Text: v.Text, Language: v.Language}, true
+	case xml.Play:
+		return TryPrompt{Kind: "play", Text: "[audio " + v.URL + "]", URL: v.URL}, true
+	case xml.Pause:
+		return TryPrompt{Kind: "pause", Text: fmt.Sprintf("[pause %d s]", v.Seconds)}, true
 	}
-	return TryPrompt{Kind: "say", Text: s.Text, Language: s.Language}
+	return TryPrompt{}, false
 }

@@ -54,11 +54,11 @@ func TestAdminTrySteps(t *testing.T) {
 		{"empty", "twilio", `<Response></Response>`, 0, nil, nil, "end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			steps, err := trySteps(tc.provider, []byte(tc.doc))
+			verbs, err := readDocument(tc.provider, []byte(tc.doc))
 			if err != nil {
 				t.Fatal(err)
 			}
-			prompts, gather, next, end := readSteps(steps)
+			prompts, gather, next, end := readTurn(verbs)
 			if len(prompts) != tc.prompts {
 				t.Errorf("prompts = %+v, want %d", prompts, tc.prompts)
 			}
@@ -73,14 +73,15 @@ func TestAdminTrySteps(t *testing.T) {
 			}
 		})
 	}
-	steps, _ := trySteps("twilio", []byte(`<Response><Dial><Number>+1</Number><Number>+2</Number></Dial></Response>`))
+	verbs, _ := readDocument("twilio", []byte(`<Response><Dial><Number>+1</Number><Number>+2</Number></Dial></Response>`))
+	steps := stepsOf("twilio", verbs)
 	if len(steps) != 1 || fmt.Sprint(steps[0].Numbers) != "[+1 +2]" {
 		t.Errorf("dial numbers: %+v", steps)
 	}
 	for _, bad := range []string{"", "not xml", "<Html></Html>"} {
 		for _, provider := range []string{"twilio", "plivo"} {
-			if _, err := trySteps(provider, []byte(bad)); err == nil {
-				t.Errorf("trySteps(%s, %q) succeeded", provider, bad)
+			if _, err := readDocument(provider, []byte(bad)); err == nil {
+				t.Errorf("readDocument(%s, %q) succeeded", provider, bad)
 			}
 		}
 	}

@@ -12,20 +12,25 @@ import (
 // The admin side's one error path: a handler says what went wrong (an
 // error of a kind) and fail answers it with the status of that kind, as
 // {"error": "..."} on the JSON API (/admin/api/...) and as the error page
-// elsewhere. A store that fails is 503 everywhere: try again shortly.
+// elsewhere. A store that fails is 503 everywhere: try again shortly. The
+// refusals of session.go (401, 403, 429) take the same path; their page
+// shows nothing of the admin.
 
 // kind is what went wrong, as far as the answer's status goes.
 type kind int
 
 const (
-	kindInternal   kind = iota // 500: a bug, a map that could not be drawn
-	kindBadRequest             // 400: the request asks for something impossible
-	kindNotFound               // 404
-	kindConflict               // 409: a stale draft
-	kindTooLarge               // 413
-	kindInvalid                // 422: a flow that does not pass check
-	kindStore                  // 503: the store failed; the same request may work shortly
-	kindUpstream               // 502: a provider did not serve a recording
+	kindInternal     kind = iota // 500: a bug, a map that could not be drawn
+	kindBadRequest               // 400: the request asks for something impossible
+	kindNotFound                 // 404
+	kindConflict                 // 409: a stale draft
+	kindTooLarge                 // 413
+	kindInvalid                  // 422: a flow that does not pass check
+	kindStore                    // 503: the store failed; the same request may work shortly
+	kindUpstream                 // 502: a provider did not serve a recording
+	kindUnauthorized             // 401: no admin token or session, or a wrong token
+	kindForbidden                // 403: another machine or site, or no CSRF token
+	kindLockedOut                // 429: too many wrong tokens from this address lately
 )
 
 var statusOf = map[kind]int{
@@ -37,6 +42,16 @@ var statusOf = map[kind]int{
 	kindInvalid:    http.StatusUnprocessableEntity,
 	kindStore:      http.StatusServiceUnavailable,
 	kindUpstream:   http.StatusBadGateway,
+	// Refusals: their page shows nothing of the admin (no navigation,
+	// banners or CSRF cookie) to whoever was refused.
+	kindUnauthorized: http.StatusUnauthorized,
+	kindForbidden:    http.StatusForbidden,
+	kindLockedOut:    http.StatusTooManyRequests,
+}
+
+// refused reports whether k refuses the client itself (401, 403, 429).
+func (k kind) refused() bool {
+	return k == kindUnauthorized || k == kindForbidden || k == kindLockedOut
 }
 
 // adminError is a failure of a kind, in words for people; title heads the
@@ -91,7 +106,11 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ae) && ae.title != "" {
 		title = ae.title
 	}
-	a.renderStatus(w, r, a.errors, statusOf[kindOf(err)], "", struct{ Title, Message string }{title, err.Error()})
+	k, active := kindOf(err), ""
+	if k.refused() {
+		active = refusedPage
+	}
+	a.renderStatus(w, r, a.errors, statusOf[k], active, struct{ Title, Message string }{title, err.Error()})
 }
 
 // apiFail is fail's JSON answer, for the API handlers that hold no *Admin:

@@ -56,16 +56,16 @@ const (
 func (a *Admin) LocalOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.token == "" && !isLoopback(r.RemoteAddr) {
-			http.Error(w, "admin UI disabled: set IVR_ADMIN_TOKEN to use it from another machine", http.StatusForbidden)
+			a.fail(w, r, pageFailure(kindForbidden, "Admin UI disabled", "admin UI disabled: set IVR_ADMIN_TOKEN to use it from another machine"))
 			return
 		}
 		if a.token == "" && !isLoopbackHost(r.Host) {
-			http.Error(w, "admin UI without IVR_ADMIN_TOKEN answers only http://localhost, http://127.0.0.1 or http://[::1] "+
-				"(this request named another host); set IVR_ADMIN_TOKEN to use another name", http.StatusForbidden)
+			a.fail(w, r, pageFailure(kindForbidden, "Admin UI on loopback names only", "admin UI without IVR_ADMIN_TOKEN answers only http://localhost, http://127.0.0.1 or http://[::1] "+
+				"(this request named another host); set IVR_ADMIN_TOKEN to use another name"))
 			return
 		}
 		if a.token == "" && strings.HasPrefix(r.URL.Path, "/admin/api/") && a.crossSite(r) {
-			http.Error(w, "admin API without IVR_ADMIN_TOKEN refuses requests from other sites (Sec-Fetch-Site or Origin)", http.StatusForbidden)
+			a.fail(w, r, failure(kindForbidden, "admin API without IVR_ADMIN_TOKEN refuses requests from other sites (Sec-Fetch-Site or Origin)"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -127,7 +127,7 @@ func (a *Admin) Authenticate(next http.Handler) http.Handler {
 			client := a.client(r)
 			if _, locked := a.lockedOut(w, r, client); locked {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
-				http.Error(w, "too many wrong admin tokens from this address; try again later", http.StatusTooManyRequests)
+				a.fail(w, r, pageFailure(kindLockedOut, "Too many wrong tokens", "too many wrong admin tokens from this address; try again later"))
 				return
 			}
 			if a.tokenMatches(strings.TrimSpace(got)) {
@@ -142,7 +142,7 @@ func (a *Admin) Authenticate(next http.Handler) http.Handler {
 		}
 		if strings.HasPrefix(r.URL.Path, "/admin/api/") || r.Method != http.MethodGet {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
-			http.Error(w, "missing or wrong admin token", http.StatusUnauthorized)
+			a.fail(w, r, pageFailure(kindUnauthorized, "Admin token needed", "missing or wrong admin token"))
 			return
 		}
 		http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -262,11 +262,11 @@ func (a *Admin) CSRF(next http.Handler) http.Handler {
 		}
 		bearer, _ := r.Context().Value(bearerKey{}).(bool)
 		if origin == "" && !bearer {
-			http.Error(w, "cross-site request refused: no Origin or Referer header", http.StatusForbidden)
+			a.fail(w, r, pageFailure(kindForbidden, "Cross-site request refused", "cross-site request refused: no Origin or Referer header"))
 			return
 		}
 		if origin != "" && !a.sameOrigin(r, origin) {
-			http.Error(w, "cross-site request refused: origin does not match this server", http.StatusForbidden)
+			a.fail(w, r, pageFailure(kindForbidden, "Cross-site request refused", "cross-site request refused: origin does not match this server"))
 			return
 		}
 		if bearer {
@@ -280,7 +280,7 @@ func (a *Admin) CSRF(next http.Handler) http.Handler {
 		}
 		c, err := r.Cookie(CSRFCookie)
 		if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
-			http.Error(w, "CSRF token missing or wrong: reload the page and try again", http.StatusForbidden)
+			a.fail(w, r, pageFailure(kindForbidden, "Cross-site request refused", "CSRF token missing or wrong: reload the page and try again"))
 			return
 		}
 		next.ServeHTTP(w, r)

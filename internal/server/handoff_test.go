@@ -324,6 +324,10 @@ func TestCallbackEndToEnd(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &in); err != nil || in.Callbacks.Requested != 1 || in.Callbacks.Made != 1 {
 				t.Errorf("insights: %d %s", w.Code, w.Body.String())
 			}
+			page := e.api(t, "GET", "/admin/insights?since="+day+"&until="+day+"&provider="+provider, "").Body.String()
+			if !strings.Contains(page, `id="kpi-callbacks"`) || !strings.Contains(page, "1 called back") {
+				t.Errorf("the insights page does not show the callback requested and made")
+			}
 		})
 	}
 }

@@ -40,39 +40,29 @@ func (r *runner) whisper(ctx context.Context, v xml.Dial, docURL string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	for _, vb := range verbs {
-		switch vb := vb.(type) {
+	for rest := verbs; ; {
+		t := xml.NextTurn(rest)
+		for _, h := range t.Heard {
+			r.agentHears(h)
+		}
+		switch stop := t.Stop.(type) {
+		case nil:
 		case xml.Gather: // Twilio: the whisper asks for the accept key itself
-			for _, p := range vb.Prompts {
-				r.agentHears(p)
+			accepted, answered, err := r.agentGathers(ctx, stop, u, &agent, extra)
+			if err != nil || answered {
+				return accepted, err
 			}
-			keys, err := r.agentKeys(ctx, vb)
-			if err != nil || keys == "" {
-				if keys == "" && err == nil {
-					fmt.Fprintln(r.out, "  (agent stays silent)")
-				}
-				continue // silence: the next verb (a hang-up) plays
-			}
-			fmt.Fprintf(r.out, "  agent presses %s\n", keys)
-			next, err := resolve(u, vb.Action)
-			if err != nil {
-				return false, err
-			}
-			in := agent.Input(vb.Element, keys, "", "", "")
-			for k, vals := range extra {
-				in[k] = vals
-			}
-			answer, err := r.fetch(ctx, request{method: vb.Method, url: next, extra: in, as: &agent})
-			if err != nil {
-				return false, err
-			}
-			return r.agentDecides(answer), nil
+			rest = t.Rest // silence: the next verb (a hang-up) plays
+			continue
 		case xml.Hangup:
 			fmt.Fprintln(r.out, "  [the agent's leg hangs up: declined]")
 			return false, nil
 		default:
-			r.agentHears(vb)
+			r.agentHears(stop)
+			rest = t.Rest
+			continue
 		}
+		break
 	}
 	if v.AcceptKey == "" {
 		fmt.Fprintln(r.out, "  [the agent takes the call]")
@@ -90,6 +80,33 @@ func (r *runner) whisper(ctx context.Context, v xml.Dial, docURL string) (bool, 
 	}
 	fmt.Fprintln(r.out, "  [the agent takes the call]")
 	return true, nil
+}
+
+// agentGathers asks the agent for the whisper gather g's keys and sends
+// them to g's action; answered: the agent pressed keys, and accepted says
+// whether the answer connects the call.
+func (r *runner) agentGathers(ctx context.Context, g xml.Gather, docURL string, agent *carrier.Call, extra url.Values) (accepted, answered bool, err error) {
+	keys, err := r.agentKeys(ctx, g)
+	if err != nil || keys == "" {
+		if keys == "" && err == nil {
+			fmt.Fprintln(r.out, "  (agent stays silent)")
+		}
+		return false, false, nil
+	}
+	fmt.Fprintf(r.out, "  agent presses %s\n", keys)
+	next, err := resolve(docURL, g.Action)
+	if err != nil {
+		return false, true, err
+	}
+	in := agent.Input(g.Element, keys, "", "", "")
+	for k, vals := range extra {
+		in[k] = vals
+	}
+	answer, err := r.fetch(ctx, request{method: g.Method, url: next, extra: in, as: agent})
+	if err != nil {
+		return false, true, err
+	}
+	return r.agentDecides(answer), true, nil
 }
 
 // agentDecides reads the whisper's answer to the agent's key: nothing more

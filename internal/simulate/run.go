@@ -233,14 +233,23 @@ func resolve(docURL, ref string) (string, error) {
 	return u.String(), nil
 }
 
-// play runs the verbs of one document fetched from docURL. It returns the
-// next request, or nil when the call has ended.
+// play runs the verbs of one document fetched from docURL, a turn at a
+// time (xml.NextTurn). It returns the next request, or nil when the call
+// has ended.
 func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*request, error) {
-	for _, v := range verbs {
+	for rest := verbs; ; {
+		t := xml.NextTurn(rest)
+		for _, v := range t.Heard {
+			r.hear(v)
+		}
 		var next *request
 		var done bool
 		var err error
-		switch v := v.(type) {
+		switch v := t.Stop.(type) {
+		case nil:
+			fmt.Fprintln(r.out, "  [end of document: hangup]")
+			r.end(outcomeHangup, true)
+			return nil, nil
 		case xml.Gather:
 			next, done, err = r.gather(ctx, v, docURL)
 		case xml.Dial:
@@ -251,44 +260,38 @@ func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*re
 			if v.URL == "" {
 				return nil, fmt.Errorf("empty <Redirect> in the answer of %s", docURL)
 			}
-			return r.next(ctx, docURL, v.URL, v.Method, nil, true)
+			req, _ := xml.Next(v)
+			return r.next(ctx, docURL, req, nil)
 		case xml.Hangup:
 			done = r.hangup(v)
-		default:
-			r.hear(v)
 		}
 		if next != nil || done || err != nil {
 			return next, err
 		}
+		rest = t.Rest
 	}
-	fmt.Fprintln(r.out, "  [end of document: hangup]")
-	r.end(outcomeHangup, true)
-	return nil, nil
 }
 
-// next builds a request to ref (resolved against docURL) and either returns
-// it (follow) or sends it now, ignoring the answer, and returns nil so the
-// document carries on (Plivo redirect="false").
-func (r *runner) next(ctx context.Context, docURL, ref, method string, extra url.Values, follow bool) (*request, error) {
-	u, err := resolve(docURL, ref)
+// next builds the request req (its URL resolved against docURL) and either
+// returns it (req.Follow) or sends it now, ignoring the answer, and returns
+// nil so the document carries on (Plivo redirect="false").
+func (r *runner) next(ctx context.Context, docURL string, req xml.Request, extra url.Values) (*request, error) {
+	u, err := resolve(docURL, req.URL)
 	if err != nil {
 		return nil, err
 	}
-	req := &request{method: method, url: u, extra: extra}
-	if follow {
-		return req, nil
+	out := &request{method: req.Method, url: u, extra: extra}
+	if req.Follow {
+		return out, nil
 	}
-	_, err = r.send(ctx, *req)
+	_, err = r.send(ctx, *out)
 	return nil, err
 }
 
-// gather plays a gather's prompts and the caller's answer. It returns the
-// request the input goes to; done when the caller hung up; neither when the
-// document carries on (no input, or nowhere to send it).
+// gather plays the caller's answer to a gather whose prompts were heard.
+// It returns the request the input goes to; done when the caller hung up;
+// neither when the document carries on (no input, or nowhere to send it).
 func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next *request, done bool, err error) {
-	for _, p := range v.Prompts {
-		r.hear(p)
-	}
 	rep, err := r.caller.respond(ctx, v)
 	if err != nil {
 		return nil, false, err
@@ -298,7 +301,7 @@ func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next 
 		r.end(outcomeCallerHangup, false)
 		return nil, true, nil
 	}
-	digits, finished := press(v, rep.keys)
+	digits, finished := v.Press(rep.keys)
 	switch {
 	case rep.speech != "" && rep.confidence != "":
 		fmt.Fprintf(r.out, "  caller says %q (confidence %s)\n", rep.speech, rep.confidence)
@@ -309,18 +312,19 @@ func (r *runner) gather(ctx context.Context, v xml.Gather, docURL string) (next 
 	default:
 		fmt.Fprintln(r.out, "  (caller stays silent)")
 	}
-	if v.ValidDigits != "" && strings.Trim(digits, v.ValidDigits) != "" {
+	if !v.Valid(digits) {
 		fmt.Fprintf(r.out, "  [invalid keys %s: treated as no input]\n", digits)
 		digits, finished = "", ""
 	}
 	if digits == "" && rep.speech == "" && !v.OnEmpty {
 		return nil, false, nil // no input: the next verb plays
 	}
-	if !v.Post {
+	req, ok := xml.Next(v)
+	if !ok {
 		fmt.Fprintf(r.out, "  [<%s> has no action: the input goes nowhere]\n", v.Element)
 		return nil, false, nil
 	}
-	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Input(v.Element, digits, finished, rep.speech, rep.confidence), v.Follow)
+	next, err = r.next(ctx, docURL, req, r.call.Input(v.Element, digits, finished, rep.speech, rep.confidence))
 	return next, false, err
 }
 
@@ -347,8 +351,8 @@ func (r *runner) dial(ctx context.Context, v xml.Dial, docURL string) (next *req
 	if completed {
 		r.outcome, r.dialed = outcomeTransfer, v.Numbers
 	}
-	if v.Action != "" {
-		next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.DialResult(status), v.Follow)
+	if req, ok := xml.Next(v); ok {
+		next, err = r.next(ctx, docURL, req, r.call.DialResult(status))
 		return next, false, err
 	}
 	if completed {
@@ -370,14 +374,15 @@ func (r *runner) record(ctx context.Context, v xml.Record, docURL string) (next 
 	if v.Transcription != "" {
 		// The provider posts the transcript later; here, at once.
 		fmt.Fprintln(r.out, "  [the provider sends its transcript]")
-		if _, err := r.next(ctx, docURL, v.Transcription, "POST", r.call.Transcript(SimulatedTranscript), false); err != nil {
+		if _, err := r.next(ctx, docURL, xml.Request{URL: v.Transcription, Method: "POST"}, r.call.Transcript(SimulatedTranscript)); err != nil {
 			return nil, false, err
 		}
 	}
-	if !v.Post {
+	req, ok := xml.Next(v)
+	if !ok {
 		return nil, false, nil
 	}
-	next, err = r.next(ctx, docURL, v.Action, v.Method, r.call.Recording(finishKey(v.FinishOnKey)), v.Follow)
+	next, err = r.next(ctx, docURL, req, r.call.Recording(finishKey(v.FinishOnKey)))
 	return next, false, err
 }
 
@@ -434,19 +439,6 @@ func loops(n int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (x%d)", n)
-}
-
-// press applies a gather's finishOnKey and numDigits to pressed keys.
-func press(g xml.Gather, keys string) (digits, finished string) {
-	for i := 0; i < len(keys); i++ {
-		if g.FinishOnKey != "" && strings.IndexByte(g.FinishOnKey, keys[i]) >= 0 {
-			return keys[:i], keys[i : i+1]
-		}
-		if g.NumDigits > 0 && i+1 == g.NumDigits {
-			return keys[:i+1], ""
-		}
-	}
-	return keys, ""
 }
 
 // end records how the call ended; a transfer or voicemail already seen wins.

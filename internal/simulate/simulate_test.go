@@ -491,7 +491,7 @@ func TestPress(t *testing.T) {
 		{"#", 3, "12", "12", ""},
 		{"*", 0, "12*3", "12", "*"},
 	} {
-		d, on := press(xml.Gather{FinishOnKey: tc.finish, NumDigits: tc.num}, tc.keys)
+		d, on := xml.Gather{FinishOnKey: tc.finish, NumDigits: tc.num}.Press(tc.keys)
 		if d != tc.digits || on != tc.on {
 			t.Errorf("press(finish %q, num %d, %q) = %q, %q; want %q, %q", tc.finish, tc.num, tc.keys, d, on, tc.digits, tc.on)
 		}

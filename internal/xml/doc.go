@@ -5,9 +5,12 @@
 // the matching Content-Type and writes the bytes.
 //
 // It also reads them back (read.go): ParseTwiML, ParsePlivo and Parse turn a
-// provider document received over the network into provider-neutral verbs,
-// for the `ivr simulate` client and the admin "Try it" page. That reader is
-// tolerant (unknown elements become Unknown) and bounded (nesting depth).
+// provider document received over the network into provider-neutral verbs.
+// That reader is tolerant (unknown elements become Unknown) and bounded
+// (nesting depth). next.go interprets the verbs as the phone plays them
+// (NextTurn: what is heard, where it waits or leaves the document, Next:
+// the request that follows); `ivr simulate`, the admin "Try it" page and
+// flow replay all read answers with these two and nothing else.
 //
 // # Why our own encoder and not twilio-go's twiml package
 //

@@ -11,11 +11,12 @@ import (
 	"strings"
 )
 
-// Reading: the inverse direction of rendering, for the two places that look
-// at a provider document from the outside: the `ivr simulate` client, which
-// plays the server's answers like a phone, and the admin "Try it" page,
-// which shows what an answer does. Both get the document over the network,
-// so the reader is tolerant and bounded:
+// Reading: the inverse direction of rendering, for the places that look at
+// a provider document from the outside: the `ivr simulate` client, which
+// plays the server's answers like a phone, the admin "Try it" page, which
+// shows what an answer does, and flow replay (next.go interprets what is
+// read for all three). Documents come over the network, so the reader is
+// tolerant and bounded:
 //
 //   - An element it does not know becomes Unknown, never an error; so does a
 //     verb where only prompts are allowed (inside Gather/GetDigits/GetInput

@@ -1,19 +1,8 @@
-package publish
-
-import (
-	"context"
-	"net/url"
-	"strconv"
-	"strings"
-
-	"github.com/ivr-project/ivr/internal/ivr"
-	"github.com/ivr-project/ivr/internal/seal"
-	"github.com/ivr-project/ivr/internal/store"
-)
-
-// Replay: the inputs of recorded calls, played through two flows with the
-// engine the live calls use (ivr.Flow.Step), as the provider would have
-// sent them. What a call's events give back:
+// Package replay plays the inputs of recorded calls through two flows (the
+// live one and a draft) with the engine the live calls use (ivr.Flow.Step),
+// as the provider would have sent them: each answer is rendered as the
+// server sends it and read back with the provider XML reader `ivr simulate`
+// and the admin Try page use (internal/xml). What a call's events give back:
 //   - keys ("1", "42") and speech ("speech: billing") in menus;
 //   - silences ("timeout");
 //   - a collect's entry, stored as its length only ("6 digits"): replayed
@@ -25,16 +14,31 @@ import (
 //     a fetch the call never made replays as failed (unavailable);
 //   - a spoken answer's confidence, when the provider reported one, so a
 //     menu's min_confidence judges it again.
+//
 // Both flows get the same inputs and the same lookup outcomes, so a path
 // that differs comes from the change; a switch on looked-up values cannot
 // be told apart, and Faithful says whether the live flow's replay took the
 // path the call really took.
+package replay
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/seal"
+	"github.com/ivr-project/ivr/internal/store"
+	"github.com/ivr-project/ivr/internal/xml"
+)
 
 // maxReplaySteps bounds one replayed call (redirect loops).
 const maxReplaySteps = 200
 
-// ReplayedCall is one call's path through the live flow and the draft.
-type ReplayedCall struct {
+// Call is one call's path through the live flow and the draft.
+type Call struct {
 	Provider   string   `json:"provider"`
 	CallID     string   `json:"call_id"`
 	StartedAt  string   `json:"started_at"`
@@ -142,15 +146,15 @@ func zeros(n int) string {
 	return strings.Repeat("0", n)
 }
 
-// Replay plays each call through live and draft and returns the calls
+// Run plays each call through live and draft and returns the calls
 // whose paths differ, and how many calls' live replay did not enter the
 // menus the call really entered (recorded on another flow, or steered by
 // looked-up values).
 //
 // It stops between calls once ctx is done (the client left): the caller
 // then checks ctx.Err() and answers nothing.
-func Replay(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (changed []ReplayedCall, unfaithful int) {
-	changed = []ReplayedCall{}
+func Run(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (changed []Call, unfaithful int) {
+	changed = []Call{}
 	// The replayed calls' variables are sealed with a key of this replay's
 	// own: the tokens never leave it. On failure (no randomness) a flow
 	// that keeps variables replays as an error.
@@ -173,7 +177,7 @@ func Replay(ctx context.Context, live, draft *ivr.Flow, calls []store.Call) (cha
 		if at < 0 {
 			continue
 		}
-		changed = append(changed, ReplayedCall{Provider: c.Provider, CallID: c.CallID, StartedAt: c.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
+		changed = append(changed, Call{Provider: c.Provider, CallID: c.CallID, StartedAt: c.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
 			LivePath: lp, DraftPath: dp, DivergesAt: at, Faithful: faithful, Variant: recordedVariant(c)})
 	}
 	return changed, unfaithful
@@ -272,68 +276,105 @@ func appendPath(path []string, evs []ivr.Event) []string {
 
 // nextRequest is the provider's next request after steps, consuming the
 // input it needs; false when the call ends there (or the caller did
-// nothing more).
+// nothing more). The steps are read as the provider reads them: rendered
+// as the server answers the call's provider, then played with the reader
+// `ivr simulate` and the Try page use (xml.NextTurn). Steps the server
+// cannot render end the call, as its fallback would.
 func nextRequest(prev ivr.Request, steps []ivr.Step, ins *[]input) (ivr.Request, bool) {
 	req := ivr.Request{Call: prev.Call, Sealer: prev.Sealer}
-	take := func(kinds ...string) (input, bool) {
-		if len(*ins) == 0 {
-			return input{}, false
-		}
-		in := (*ins)[0]
-		for _, k := range kinds {
-			if in.kind == k {
-				*ins = (*ins)[1:]
-				return in, true
-			}
-		}
-		return input{}, false
+	t, prefix, ok := readAnswer(prev.Call.Provider, steps)
+	if !ok {
+		return req, false
 	}
-	for _, s := range steps {
-		switch s := s.(type) {
-		case ivr.Gather:
-			in, ok := take("keys", "speech", "silence")
-			if !ok {
-				return req, false // hung up while the menu waited
-			}
-			target(&req, s.Action)
-			switch in.kind {
-			case "keys":
-				req.Input.Digits = in.value
-			case "speech":
-				req.Input.Speech = in.value
-				req.Input.Confidence, req.Input.HasConfidence = in.confidence, in.confidence > 0
-			}
-			return req, true
-		case ivr.Dial:
-			if s.Action == nil {
-				return req, false
-			}
-			in, ok := take("dial")
-			if !ok {
-				return req, false
-			}
-			target(&req, *s.Action)
-			req.DialStatus = in.value
-			return req, true
-		case ivr.Record:
-			in, ok := take("recording")
-			if !ok {
-				return req, false
-			}
-			target(&req, s.Action)
-			req.RecordingURL = in.value
-			return req, true
-		case ivr.Redirect:
-			target(&req, s.Target)
-			return req, true
-		case ivr.Hangup:
-			return req, false
+	var in input
+	switch t.Stop.(type) {
+	case xml.Gather:
+		if in, ok = take(ins, "keys", "speech", "silence"); !ok {
+			return req, false // hung up while the menu waited
 		}
+		to, ok := xml.Next(t.Stop)
+		switch in.kind {
+		case "keys":
+			req.Input.Digits = in.value
+		case "speech":
+			req.Input.Speech = in.value
+			req.Input.Confidence, req.Input.HasConfidence = in.confidence, in.confidence > 0
+		case "silence":
+			to, ok = t.Silence()
+		}
+		return req, ok && target(&req, prefix, to)
+	case xml.Redirect:
+		to, _ := xml.Next(t.Stop)
+		return req, target(&req, prefix, to)
+	case xml.Dial:
+		in.kind = "dial"
+	case xml.Record:
+		in.kind = "recording"
+	default: // a hang-up, or the end of the answer
+		return req, false
 	}
-	return req, false
+	to, ok := xml.Next(t.Stop) // a dial without an action ends the call
+	if !ok {
+		return req, false
+	}
+	if in, ok = take(ins, in.kind); !ok {
+		return req, false
+	}
+	if in.kind == "dial" {
+		req.DialStatus = in.value
+	} else {
+		req.RecordingURL = in.value
+	}
+	return req, target(&req, prefix, to)
 }
 
-func target(req *ivr.Request, t ivr.Target) {
-	req.Path = t.Path
-	req.Query, _ = url.ParseQuery(t.Query)
+// readAnswer renders steps as the server answers provider (Plivo XML for
+// "plivo", else TwiML) and reads the answer's first turn; prefix is the
+// voice routes' path; false when the steps do not render.
+func readAnswer(provider string, steps []ivr.Step) (t xml.Turn, prefix string, ok bool) {
+	render := xml.Twilio
+	if provider != xml.ProviderPlivo {
+		provider = xml.ProviderTwilio
+	} else {
+		render = xml.Plivo
+	}
+	prefix = "/" + provider + "/voice"
+	doc, err := render(replayOrigin+prefix+"/", steps)
+	if err != nil {
+		return t, prefix, false
+	}
+	verbs, err := xml.Parse(provider, doc)
+	if err != nil {
+		return t, prefix, false
+	}
+	return xml.NextTurn(verbs), prefix, true
+}
+
+// replayOrigin is the origin of the URLs in the answers replay reads.
+const replayOrigin = "https://replay.invalid"
+
+// take consumes the next input when it is of one of kinds.
+func take(ins *[]input, kinds ...string) (input, bool) {
+	if len(*ins) == 0 {
+		return input{}, false
+	}
+	in := (*ins)[0]
+	if !slices.Contains(kinds, in.kind) {
+		return input{}, false
+	}
+	*ins = (*ins)[1:]
+	return in, true
+}
+
+// target points req at the answer's URL to, as the voice handler reads a
+// request's path (under prefix) and query; false when to is not one of the
+// server's own URLs.
+func target(req *ivr.Request, prefix string, to xml.Request) bool {
+	u, err := url.Parse(to.URL)
+	if err != nil || u.Scheme+"://"+u.Host != replayOrigin || !strings.HasPrefix(u.Path, prefix) {
+		return false
+	}
+	req.Path = strings.TrimPrefix(strings.TrimPrefix(u.Path, prefix), "/")
+	req.Query = u.Query()
+	return true
 }

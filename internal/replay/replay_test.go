@@ -1,4 +1,4 @@
-package publish
+package replay
 
 import (
 	"context"
@@ -42,7 +42,7 @@ menus:
 
 // record plays ins through f as a provider would and returns the call's
 // recorded events, as the server stores them.
-func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
+func record(t testing.TB, f *ivr.Flow, id string, ins []input, lookups map[string][]bool) store.Call {
 	t.Helper()
 	outcomes := map[string][]outcome{}
 	for name, oks := range lookups {
@@ -54,7 +54,7 @@ func record(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[strin
 }
 
 // recordOutcomes is record with each lookup's outcome, failures included.
-func recordOutcomes(t *testing.T, f *ivr.Flow, id string, ins []input, lookups map[string][]outcome) store.Call {
+func recordOutcomes(t testing.TB, f *ivr.Flow, id string, ins []input, lookups map[string][]outcome) store.Call {
 	t.Helper()
 	c := store.Call{Provider: "twilio", CallID: id, From: "+15551230000", To: "+15559870000", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	box, err := seal.NewRandom()
@@ -92,7 +92,7 @@ func TestReplay(t *testing.T) {
 		t.Fatal("no events recorded")
 	}
 	// The same flow: nothing changes, every replay follows its recording.
-	changed, unfaithful := Replay(context.Background(), live, live, calls)
+	changed, unfaithful := Run(context.Background(), live, live, calls)
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
@@ -102,11 +102,11 @@ func TestReplay(t *testing.T) {
 		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
 		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
 	}))
-	changed, unfaithful = Replay(context.Background(), live, draft, calls)
+	changed, unfaithful = Run(context.Background(), live, draft, calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
-	got := map[string]ReplayedCall{}
+	got := map[string]Call{}
 	for _, c := range changed {
 		got[c.CallID] = c
 	}
@@ -156,7 +156,7 @@ func FuzzReplay(f *testing.F) {
 			c.Events = append(c.Events, store.Event{Event: e})
 		}
 		c.Events[2].Kind = ivr.EventFetch
-		changed, _ := Replay(context.Background(), live, live, []store.Call{c})
+		changed, _ := Run(context.Background(), live, live, []store.Call{c})
 		if len(changed) != 0 {
 			t.Fatalf("the same flow replayed two ways: %+v", changed)
 		}
@@ -209,12 +209,12 @@ func TestReplayLookupWithSecret(t *testing.T) {
 	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
-	changed, unfaithful := Replay(context.Background(), live, live, []store.Call{recorded})
+	changed, unfaithful := Run(context.Background(), live, live, []store.Call{recorded})
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
 	}
 	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
-	changed, _ = Replay(context.Background(), live, draft, []store.Call{recorded})
+	changed, _ = Run(context.Background(), live, draft, []store.Call{recorded})
 	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("changed %+v; want live main, account, (hangup)", changed)
 	}
@@ -230,11 +230,11 @@ func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
 		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if changed, _ := Replay(ctx, live, draft, calls); len(changed) != len(calls) {
+	if changed, _ := Run(ctx, live, draft, calls); len(changed) != len(calls) {
 		t.Fatalf("changed %d of %d calls", len(changed), len(calls))
 	}
 	cancel()
-	if changed, unfaithful := Replay(ctx, live, draft, calls); len(changed) != 0 || unfaithful != 0 {
+	if changed, unfaithful := Run(ctx, live, draft, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("after the client left: changed %d, unfaithful %d; want nothing replayed", len(changed), unfaithful)
 	}
 }
@@ -263,7 +263,7 @@ func TestReplayVariant(t *testing.T) {
 	for i := range 20 {
 		id := "CAvariant" + strconv.Itoa(i)
 		c := record(t, live, id, []input{{kind: "keys", value: "1"}}, nil)
-		changed, _ := Replay(context.Background(), live, draft, []store.Call{c})
+		changed, _ := Run(context.Background(), live, draft, []store.Call{c})
 		if len(changed) != 1 {
 			t.Fatalf("%s: changed = %+v", id, changed)
 		}
@@ -275,5 +275,17 @@ func TestReplayVariant(t *testing.T) {
 	}
 	if !seen["a"] || !seen["b"] {
 		t.Errorf("variants seen over 20 calls: %v", seen)
+	}
+}
+
+// BenchmarkReplay: one recorded call (a menu, a collect and its lookup)
+// replayed through two flows, each answer rendered and read back as the
+// provider reads it.
+func BenchmarkReplay(b *testing.B) {
+	live := testflow.MustParse(b, replayLive)
+	calls := []store.Call{record(b, live, "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}})}
+	b.ReportAllocs()
+	for b.Loop() {
+		Run(context.Background(), live, live, calls)
 	}
 }

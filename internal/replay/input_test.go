@@ -1,4 +1,4 @@
-package publish
+package replay
 
 import (
 	"context"
@@ -27,11 +27,11 @@ func TestReplayInputControls(t *testing.T) {
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
 		record(t, live, "CA3", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                      // untouched
 	}
-	changed, unfaithful := Replay(context.Background(), live, testflow.MustParse(t, replayInput), calls)
+	changed, unfaithful := Run(context.Background(), live, testflow.MustParse(t, replayInput), calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
-	got := map[string]ReplayedCall{}
+	got := map[string]Call{}
 	for _, c := range changed {
 		got[c.CallID] = c
 	}
@@ -56,10 +56,10 @@ func TestReplayRecordedConfirm(t *testing.T) {
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "2"}, {kind: "keys", value: "1234"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {false}}),
 		record(t, live, "CA3", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),
 	}
-	if changed, unfaithful := Replay(context.Background(), live, live, calls); len(changed) != 0 || unfaithful != 0 {
+	if changed, unfaithful := Run(context.Background(), live, live, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
-	changed, _ := Replay(context.Background(), live, testflow.MustParse(t, replayLive), calls)
+	changed, _ := Run(context.Background(), live, testflow.MustParse(t, replayLive), calls)
 	if len(changed) != 3 {
 		t.Fatalf("changed = %+v, want all three", changed)
 	}
@@ -83,7 +83,7 @@ func TestReplayErrorKinds(t *testing.T) {
 	}
 	draft := testflow.MustParse(t, replaceOnce(replayLive, `on_error: [{say: "Sorry."}, {goto: billing}]`,
 		`on_error: [{switch: [{if: 'error == "not_found"', do: {goto: billing}}, {else: hangup}]}]`))
-	changed, unfaithful := Replay(context.Background(), live, draft, calls)
+	changed, unfaithful := Run(context.Background(), live, draft, calls)
 	if unfaithful != 0 || len(changed) != 1 || changed[0].CallID != "CA2" {
 		t.Fatalf("changed = %+v (unfaithful %d), want CA2 only", changed, unfaithful)
 	}
@@ -113,7 +113,7 @@ func TestReplaySpeechConfidence(t *testing.T) {
 	sure := recordSpeech(t, live, "CA1", 0.9)
 	unsure := recordSpeech(t, live, "CA2", 0.2)
 	draft := testflow.MustParse(t, replaceOnce(src, "speech: true", "speech: {min_confidence: 0.4}"))
-	changed, _ := Replay(context.Background(), live, draft, []store.Call{sure, unsure})
+	changed, _ := Run(context.Background(), live, draft, []store.Call{sure, unsure})
 	if len(changed) != 1 || changed[0].CallID != "CA2" {
 		t.Fatalf("changed = %+v, want CA2 only", changed)
 	}
