@@ -168,7 +168,8 @@ func countCalls(w io.Writer, dsn, prefix string) error {
 		return fmt.Errorf("count calls: %w", err)
 	}
 	// One row per request (call_requests), or per event in a store of
-	// the old shape (call_events).
+	// the old shape (call_events); a call's first request may be in the
+	// call's own row (its events column).
 	table := "call_requests"
 	for _, t := range []string{"call_requests", "call_events"} {
 		if err := db.QueryRow(`SELECT count(*) FROM `+t+` e JOIN calls c ON c.id = e.call_ref WHERE c.call_id LIKE $1`, like).Scan(&rows); err == nil {
@@ -177,6 +178,11 @@ func countCalls(w io.Writer, dsn, prefix string) error {
 		} else if t == "call_events" {
 			return fmt.Errorf("count records: %w", err)
 		}
+	}
+	var inline int64
+	if err := db.QueryRow(`SELECT count(*) FROM calls WHERE call_id LIKE $1 AND events IS NOT NULL`, like).Scan(&inline); err == nil && inline > 0 {
+		rows += inline
+		table += "+calls"
 	}
 	_, err = fmt.Fprintf(w, "calls_stored %d\nrows_stored %d %s\n", calls, rows, table)
 	return err

@@ -159,8 +159,12 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		}
 	}
 	calls := coalesce(batch)
-	rows := make([]callRow, len(calls))
 	now := d.now()
+	blobs, err := encodeCalls(calls, now)
+	if err != nil {
+		return fmt.Errorf("add events: %w", err)
+	}
+	rows := make([]callRow, len(calls))
 	for i, b := range calls {
 		start := b.At
 		if start.IsZero() {
@@ -172,7 +176,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			}
 		}
 		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
-			revision: firstRevision(b.Events), ends: endsCall(b.Events)}
+			revision: firstRevision(b.Events), ends: endsCall(b.Events), events: blobs[i]}
 	}
 	// Call rows are locked and written in one order by every batch (see
 	// lockCallsPostgres); events still go in in batch order.
@@ -181,18 +185,18 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 	})
 	repeats := repeatWindows(rows)
-	err := d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
+	err = d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
 		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
 			return err
 		}
-		refs, final, err := d.upsertCalls(ctx, tx, sorted)
+		refs, err := d.upsertCalls(ctx, tx, sorted)
 		if err != nil {
 			return err
 		}
-		if err := d.insertRequests(ctx, tx, calls, refs, now); err != nil {
+		if err := d.insertRequests(ctx, tx, calls, rows, refs, now); err != nil {
 			return err
 		}
-		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs, final)); err != nil {
+		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs)); err != nil {
 			return err
 		}
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
@@ -204,7 +208,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		}
 		defer sum.close()
 		for i, b := range calls {
-			ref := refs[callKey{rows[i].provider, rows[i].callID}]
+			ref := refs[callKey{rows[i].provider, rows[i].callID}].id
 			if err := sum.call(ctx, ref, b); err != nil {
 				return fmt.Errorf("summarise %s/%s: %w", b.Provider, b.CallID, err)
 			}
@@ -352,6 +356,11 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 
 const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`
 
+// callEventColumns are what scanCallEvents reads: callColumns and the
+// call's own events, its first request's (migration 0100; its later
+// requests are call_requests rows, loadEvents).
+const callEventColumns = callColumns + `, events`
+
 type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs query and reads every row with scan; errors say what was
@@ -378,12 +387,28 @@ func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(sca
 }
 
 func scanCall(s scanner) (int64, Call, error) {
+	return scanCallRow(s, nil)
+}
+
+// scanCallEvents scans callEventColumns.
+func scanCallEvents(s scanner) (int64, Call, error) {
+	var events []byte
+	return scanCallRow(s, &events)
+}
+
+// scanCallRow scans callColumns, and the call's events column too when
+// events is not nil.
+func scanCallRow(s scanner, events *[]byte) (int64, Call, error) {
 	var (
 		id             int64
 		c              Call
 		started, ended timeCol
 	)
-	if err := s.Scan(&id, &c.Provider, &c.CallID, &c.From, &c.To, &c.Status, &started, &ended, &c.DurationSeconds, &c.HangupCause); err != nil {
+	dst := []any{&id, &c.Provider, &c.CallID, &c.From, &c.To, &c.Status, &started, &ended, &c.DurationSeconds, &c.HangupCause}
+	if events != nil {
+		dst = append(dst, events)
+	}
+	if err := s.Scan(dst...); err != nil {
 		return 0, Call{}, err
 	}
 	c.StartedAt = started.T
@@ -392,13 +417,19 @@ func scanCall(s scanner) (int64, Call, error) {
 		c.EndedAt = &t
 	}
 	c.Events = []Event{}
+	if events != nil && *events != nil {
+		var err error
+		if c.Events, err = decodeEvents(c.Events, *events); err != nil {
+			return 0, Call{}, fmt.Errorf("events of call %d: %w", id, err)
+		}
+	}
 	return id, c, nil
 }
 
 // GetCall returns one call with its events, or ErrNotFound.
 func (d *DB) GetCall(ctx context.Context, provider, callID string) (Call, error) {
-	row := d.sql.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND call_id = $2`, provider, callID)
-	id, c, err := scanCall(row)
+	row := d.sql.QueryRowContext(ctx, `SELECT `+callEventColumns+` FROM calls WHERE provider = $1 AND call_id = $2`, provider, callID)
+	id, c, err := scanCallEvents(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Call{}, fmt.Errorf("get call %s/%s: %w", provider, callID, ErrNotFound)
 	}
@@ -438,7 +469,7 @@ func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, erro
 	if !o.Until.IsZero() {
 		q.and("started_at < " + q.arg(d.tv(o.Until)))
 	}
-	query := `SELECT ` + callColumns + ` FROM calls` + q.where() +
+	query := `SELECT ` + callEventColumns + ` FROM calls` + q.where() +
 		" ORDER BY started_at DESC, id DESC LIMIT " + q.arg(limit+1)
 
 	rows, err := d.sql.QueryContext(ctx, query, q.args...)
@@ -451,7 +482,7 @@ func (d *DB) ListCalls(ctx context.Context, o ListOptions) ([]Call, string, erro
 		ids   []int64
 	)
 	for rows.Next() {
-		id, c, err := scanCall(rows)
+		id, c, err := scanCallEvents(rows)
 		if err != nil {
 			return nil, "", fmt.Errorf("list calls: scan: %w", err)
 		}

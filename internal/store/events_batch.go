@@ -25,6 +25,7 @@ type callRow struct {
 	start                      time.Time
 	revision                   string // of the batch's first event that has one
 	ends                       bool   // one of the batch's events ends the call
+	events                     []byte // the batch's events of the call, encoded (nil: none)
 }
 
 // callKey identifies a call in the returned refs.
@@ -35,11 +36,14 @@ type callKey struct{ provider, callID string }
 const maxRowsLog2 = 7
 
 // The call upsert writes a new call once, without its summary (computed
-// when the call ends: summary.go). An existing call's row is touched only
-// when something a reader needs changes (a number or revision still empty,
-// an earlier start): the DO UPDATE's WHERE leaves it alone otherwise, and
-// then RETURNING leaves it out (upsertCalls reads its id).
-const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision)`
+// when the call ends: summary.go) but with the batch's events of it (its
+// events column, migration 0100: a new call's first request needs no
+// call_requests row). An existing call's row is touched only when
+// something a reader needs changes (a number or revision still empty, an
+// earlier start), never its events (the batch's go to call_requests): the
+// DO UPDATE's WHERE leaves it alone otherwise, and then RETURNING leaves it
+// out (upsertCalls reads its id).
+const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events)`
 
 const upsertCallsSet = `
 ON CONFLICT (provider, call_id) DO UPDATE SET
@@ -48,21 +52,34 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
     started_at    = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
     revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END
 WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_number = '' AND excluded.to_number <> '')
-    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')
-RETURNING id, provider, call_id, final`
+    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')`
+
+// What the upsert returns: the row id, the key, final, and whether the row
+// was inserted (its events are the batch's). PostgreSQL says so by xmax (0
+// on a row this statement inserted); on SQLite a row is new when its id is
+// above the calls' AUTOINCREMENT sequence read before (callSeqSQLite).
+const (
+	upsertReturningSQLite = `
+RETURNING id, provider, call_id, final, 0`
+	upsertReturningPostgres = `
+RETURNING id, provider, call_id, final, (xmax = 0)::int`
+)
+
+// callSeqSQLite is the highest calls row id ever given (0: none yet).
+const callSeqSQLite = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'calls'), 0)`
 
 // callRefSQL reads the id of a call the upsert did not touch; on
 // PostgreSQL callRefsPostgres reads them all in one round trip.
 const callRefSQL = `SELECT id, final FROM calls WHERE provider = $1 AND call_id = $2`
 
-const callRefsPostgres = `SELECT c.id, c.provider, c.call_id, c.final FROM unnest($1::text[], $2::text[]) AS k(p, i)
+const callRefsPostgres = `SELECT c.id, c.provider, c.call_id, c.final, 0 FROM unnest($1::text[], $2::text[]) AS k(p, i)
     JOIN calls c ON c.provider = k.p AND c.call_id = k.i`
 
 // The rows go in in array order (the batch's, sorted by provider and call
 // id: see lockCallsPostgres).
 const upsertCallsPostgres = upsertCallsColumns + `
-SELECT p, i, f, t, s, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-    WITH ORDINALITY AS u(p, i, f, t, s, r, n) ORDER BY n` + upsertCallsSet
+SELECT p, i, f, t, s, r, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bytea[])
+    WITH ORDINALITY AS u(p, i, f, t, s, r, e, n) ORDER BY n` + upsertCallsSet + upsertReturningPostgres
 
 // Lock order on PostgreSQL. Two instances' batches (or one batch and
 // another's repeat marking) used to lock call rows in different orders:
@@ -119,6 +136,7 @@ func preparedQueries(driver string) []string {
 	if driver == DriverPostgres {
 		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
 	}
+	qs = append(qs, callSeqSQLite)
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertRequests(size), sqliteMarkRepeats(size))
 	}
@@ -128,7 +146,8 @@ func preparedQueries(driver string) []string {
 // "WHERE true" keeps SQLite from reading ON CONFLICT as a join clause.
 func sqliteUpsertCalls(n int) string {
 	return upsertCallsColumns + `
-SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` + valueRows(6, n) + `) WHERE true` + upsertCallsSet
+SELECT column1, column2, column3, column4, column5, column6, column7 FROM (VALUES ` + valueRows(7, n) + `) WHERE true` +
+		upsertCallsSet + upsertReturningSQLite
 }
 
 // prepare prepares preparedQueries once, at Open (a
@@ -198,11 +217,24 @@ func chunks(n int, fn func(lo, hi int) error) error {
 	return nil
 }
 
+// callRef is what the upsert tells of one call of the batch.
+type callRef struct {
+	id       int64
+	final    bool // a final status arrived already
+	inserted bool // the upsert created it, with the batch's events in its row
+}
+
 // upsertCalls creates the batch's new calls and completes the others
-// (upsertCallsSet); it returns every call's row id and which are final.
-func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]int64, map[callKey]bool, error) {
-	refs := make(map[callKey]int64, len(rows))
-	final := map[callKey]bool{}
+// (upsertCallsSet); it returns every call's row id, whether it is final and
+// whether this upsert created it.
+func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
+	refs := make(map[callKey]callRef, len(rows))
+	var seq int64 // SQLite: rows with a higher id are new
+	if d.driver != DriverPostgres {
+		if err := d.txQueryRow(ctx, tx, callSeqSQLite).Scan(&seq); err != nil {
+			return nil, fmt.Errorf("upsert calls: sequence: %w", err)
+		}
+	}
 	read := func(r *sql.Rows, err error) error {
 		if err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
@@ -210,16 +242,14 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		defer r.Close()
 		for r.Next() {
 			var (
-				id, f int64
-				k     callKey
+				id, f, ins int64
+				k          callKey
 			)
-			if err := r.Scan(&id, &k.provider, &k.callID, &f); err != nil {
+			if err := r.Scan(&id, &k.provider, &k.callID, &f, &ins); err != nil {
 				return fmt.Errorf("upsert calls: %w", err)
 			}
-			refs[k] = id
-			if f != 0 {
-				final[k] = true
-			}
+			inserted := ins != 0 || (d.driver != DriverPostgres && id > seq)
+			refs[k] = callRef{id: id, final: f != 0, inserted: inserted}
 		}
 		if err := r.Err(); err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
@@ -229,13 +259,13 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 	if d.driver == DriverPostgres {
 		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
 		if err != nil {
-			return nil, nil, fmt.Errorf("prepare call upsert: %w", err)
+			return nil, fmt.Errorf("prepare call upsert: %w", err)
 		}
 		if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	} else {
-		args := make([]any, 0, 6<<maxRowsLog2)
+		args := make([]any, 0, 7<<maxRowsLog2)
 		err := chunks(len(rows), func(lo, hi int) error {
 			st, err := d.stmt(ctx, tx, sqliteUpsertCalls(hi-lo))
 			if err != nil {
@@ -243,12 +273,12 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 			}
 			args = args[:0]
 			for _, r := range rows[lo:hi] {
-				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision))
+				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision), r.events)
 			}
 			return read(st.QueryContext(ctx, args...))
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	// The calls whose row needed no change.
@@ -262,10 +292,10 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		if len(ids) > 0 {
 			st, err := d.stmt(ctx, tx, callRefsPostgres)
 			if err != nil {
-				return nil, nil, fmt.Errorf("prepare call ids: %w", err)
+				return nil, fmt.Errorf("prepare call ids: %w", err)
 			}
 			if err := read(st.QueryContext(ctx, providers, ids)); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 	}
@@ -276,14 +306,11 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 		}
 		var id, f int64
 		if err := d.txQueryRow(ctx, tx, callRefSQL, r.provider, r.callID).Scan(&id, &f); err != nil {
-			return nil, nil, fmt.Errorf("upsert calls: row id of %s/%s: %w", r.provider, r.callID, err)
+			return nil, fmt.Errorf("upsert calls: row id of %s/%s: %w", r.provider, r.callID, err)
 		}
-		refs[k] = id
-		if f != 0 {
-			final[k] = true
-		}
+		refs[k] = callRef{id: id, final: f != 0}
 	}
-	return refs, final, nil
+	return refs, nil
 }
 
 // postgresCallColumns are upsertCallsPostgres's arguments: one array per column.
@@ -293,12 +320,13 @@ func postgresCallColumns(rows []callRow) []any {
 	for i := range texts {
 		texts[i] = make([]string, n)
 	}
-	starts := make([]time.Time, n)
+	starts, events := make([]time.Time, n), make([][]byte, n)
 	for i, r := range rows {
 		texts[0][i], texts[1][i], texts[2][i], texts[3][i], texts[4][i] = r.provider, r.callID, r.from, r.to, txt(r.revision)
 		starts[i] = r.start.UTC().Truncate(time.Microsecond)
+		events[i] = r.events
 	}
-	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4]}
+	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], events}
 }
 
 // repeat is one query row of the repeat marking: the calls of caller from
@@ -378,7 +406,7 @@ func (d *DB) lockCalls(ctx context.Context, tx *sql.Tx, rows []callRow, rs []rep
 // markRepeats flags, for each call of the batch with a caller number, the
 // earlier calls of that caller in the RepeatWindow before it (query rows
 // rs, from repeatWindows).
-func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[callKey]int64) error {
+func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[callKey]callRef) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -386,7 +414,7 @@ func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[
 		n := len(rs)
 		froms, los, his, ids := make([]string, n), make([]time.Time, n), make([]time.Time, n), make([]int64, n)
 		for i, r := range rs {
-			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), refs[r.last]
+			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), refs[r.last].id
 		}
 		st, err := d.stmt(ctx, tx, markRepeatsPostgres)
 		if err != nil {
@@ -405,7 +433,7 @@ func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[
 		}
 		args = args[:0]
 		for _, r := range rs[lo:hi] {
-			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), refs[r.last])
+			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), refs[r.last].id)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("mark repeat callers: %w", err)

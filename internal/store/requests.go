@@ -79,10 +79,10 @@ type requestRow struct {
 	events []byte
 }
 
-// requestRows encodes one row per call of the batch that has events (the
-// entries of one call in a batch were merged by coalesce), in batch order.
-func requestRows(calls []CallEvents, refs map[callKey]int64, now time.Time) ([]requestRow, error) {
-	rows := make([]requestRow, 0, len(calls))
+// encodeCalls encodes each call's events of the batch (the entries of one
+// call in a batch were merged by coalesce); nil for a call without events.
+func encodeCalls(calls []CallEvents, now time.Time) ([][]byte, error) {
+	out := make([][]byte, len(calls))
 	for i := range calls {
 		c := &calls[i]
 		if len(c.Events) == 0 {
@@ -92,20 +92,36 @@ func requestRows(calls []CallEvents, refs map[callKey]int64, now time.Time) ([]r
 		if err != nil {
 			return nil, fmt.Errorf("events of %s/%s: %w", c.Provider, c.CallID, err)
 		}
-		at := c.Events[0].At
+		out[i] = b
+	}
+	return out, nil
+}
+
+// requestRows is one row per call of the batch that has events and whose
+// row the upsert did not create (a new call holds its events in its own
+// row), in batch order (rows[i] is calls[i]).
+func requestRows(calls []CallEvents, rows []callRow, refs map[callKey]callRef, now time.Time) []requestRow {
+	out := make([]requestRow, 0, len(calls))
+	for i := range calls {
+		r := &rows[i]
+		ref := refs[callKey{r.provider, r.callID}]
+		if r.events == nil || ref.inserted {
+			continue
+		}
+		at := calls[i].Events[0].At
 		if at.IsZero() {
 			at = now
 		}
-		rows = append(rows, requestRow{refs[callKey{txt(c.Provider), txt(c.CallID)}], at, b})
+		out = append(out, requestRow{ref.id, at, r.events})
 	}
-	return rows, nil
+	return out
 }
 
 // insertRequests writes the batch's request rows (requestRows).
-func (d *DB) insertRequests(ctx context.Context, tx *sql.Tx, calls []CallEvents, refs map[callKey]int64, now time.Time) error {
-	rows, err := requestRows(calls, refs, now)
-	if err != nil || len(rows) == 0 {
-		return err
+func (d *DB) insertRequests(ctx context.Context, tx *sql.Tx, calls []CallEvents, crows []callRow, refs map[callKey]callRef, now time.Time) error {
+	rows := requestRows(calls, crows, refs, now)
+	if len(rows) == 0 {
+		return nil
 	}
 	if d.driver == DriverPostgres {
 		refCol, atCol, evCol := make([]int64, len(rows)), make([]time.Time, len(rows)), make([][]byte, len(rows))

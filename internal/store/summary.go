@@ -43,25 +43,26 @@ func endsCall(events []Event) bool {
 // ended returns the row ids of the batch's calls whose summary is due: the
 // flow ended them in this batch, or they were final already and got events
 // (rows[i] is calls[i]).
-func ended(rows []callRow, calls []CallEvents, refs map[callKey]int64, final map[callKey]bool) []int64 {
+func ended(rows []callRow, calls []CallEvents, refs map[callKey]callRef) []int64 {
 	var ids []int64
 	for i, r := range rows {
-		k := callKey{r.provider, r.callID}
-		if r.ends || (final[k] && len(calls[i].Events) > 0) {
-			ids = append(ids, refs[k])
+		ref := refs[callKey{r.provider, r.callID}]
+		if r.ends || (ref.final && len(calls[i].Events) > 0) {
+			ids = append(ids, ref.id)
 		}
 	}
 	return ids
 }
 
-// summaryCallsSQL reads the calls to summarise with their requests' events
-// ($1: an array of row ids on PostgreSQL, a JSON array on SQLite).
+// summaryCallsSQL reads the calls to summarise with their events: the
+// call's own (its first request's) then its requests' ($1: an array of row
+// ids on PostgreSQL, a JSON array on SQLite).
 func summaryCallsSQL(driver string) string {
 	ids := `SELECT value FROM json_each($1)`
 	if driver == DriverPostgres {
 		ids = `SELECT unnest($1::bigint[])`
 	}
-	return `SELECT c.id, c.started_at, c.final, r.events FROM calls c LEFT JOIN call_requests r ON r.call_ref = c.id
+	return `SELECT c.id, c.started_at, c.final, c.events, r.events FROM calls c LEFT JOIN call_requests r ON r.call_ref = c.id
 WHERE c.id IN (` + ids + `) ORDER BY c.id, r.id`
 }
 
@@ -154,15 +155,21 @@ func (d *DB) endedCalls(ctx context.Context, tx *sql.Tx, ids []int64) ([]endedCa
 	var cs []endedCall
 	for rows.Next() {
 		var (
-			id, final int64
-			start     timeCol
-			events    []byte
+			id, final     int64
+			start         timeCol
+			first, events []byte
 		)
-		if err := rows.Scan(&id, &start, &final, &events); err != nil {
+		if err := rows.Scan(&id, &start, &final, &first, &events); err != nil {
 			return nil, fmt.Errorf("read ended calls: %w", err)
 		}
 		if len(cs) == 0 || cs[len(cs)-1].id != id {
 			cs = append(cs, endedCall{id: id, start: start.T, final: final != 0})
+			if first != nil {
+				c := &cs[len(cs)-1]
+				if c.events, err = decodeEvents(c.events, first); err != nil {
+					return nil, fmt.Errorf("read events of call %d: %w", id, err)
+				}
+			}
 		}
 		if events != nil {
 			c := &cs[len(cs)-1]

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestFirstRequestInCallRow: the batch that creates a call keeps its events
+// in the call's row (no call_requests row); later requests of the call are
+// call_requests rows read after them, in order; a call created by a status
+// callback has no events of its own, and its first request is a row. The
+// call page, the list and the summary read the same events either way.
+func TestFirstRequestInCallRow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		ctx := ctxT(t)
+		d := openT(t, newDSN(t))
+		first, second := seqEvents(1, 3), seqEvents(2, 2)
+		if err := d.AddEventBatch(ctx, []CallEvents{{Provider: "twilio", CallID: "CAnew", From: "+1", To: "+2", Events: first}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "CAstatus", From: "+3", To: "+2", Status: "ringing", At: at(0)}); err != nil {
+			t.Fatal(err)
+		}
+		// Two batches later: CAnew's second request, CAstatus's first.
+		if err := d.AddEventBatch(ctx, []CallEvents{
+			{Provider: "twilio", CallID: "CAnew", Events: second},
+			{Provider: "twilio", CallID: "CAstatus", Events: first},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var inline, requests int
+		if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM calls WHERE events IS NOT NULL`).Scan(&inline); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM call_requests`).Scan(&requests); err != nil {
+			t.Fatal(err)
+		}
+		if inline != 1 || requests != 2 {
+			t.Errorf("calls with their own events %d, call_requests rows %d; want 1 and 2", inline, requests)
+		}
+		want := map[string][]Event{"CAnew": append(append([]Event{}, first...), second...), "CAstatus": first}
+		for id, evs := range want {
+			for i := range evs {
+				evs[i].Node = eventNode(&evs[i])
+			}
+			c, err := d.GetCall(ctx, "twilio", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.Events, evs) {
+				t.Errorf("GetCall(%s) events:\n%+v\nwant\n%+v", id, c.Events, evs)
+			}
+		}
+		list, _, err := d.ListCalls(ctx, ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			if !reflect.DeepEqual(c.Events, want[c.CallID]) {
+				t.Errorf("ListCalls %s events:\n%+v\nwant\n%+v", c.CallID, c.Events, want[c.CallID])
+			}
+		}
+		// The summary reads the call's own events too: a call whose only
+		// request is in its row ends in that request's menu.
+		if err := d.AddEventBatch(ctx, []CallEvents{{Provider: "twilio", CallID: "CAone", From: "+4", To: "+2", Events: first}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "CAone", Status: "completed", Final: true, At: at(60)}); err != nil {
+			t.Fatal(err)
+		}
+		var menu string
+		if err := d.sql.QueryRowContext(ctx, `SELECT last_menu FROM calls WHERE call_id = 'CAone'`).Scan(&menu); err != nil {
+			t.Fatal(err)
+		}
+		if menu != "call1" {
+			t.Errorf("last menu %q, want call1 (from the call's own events)", menu)
+		}
+	})
+}
