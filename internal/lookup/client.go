@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -160,10 +161,11 @@ func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 	// Under a burst of lookups ending together that unwinding took longer
 	// than the time the voice deadline leaves to answer.
 	res := make(chan Outcome, 1)
+	var status atomic.Int32 // the answer's HTTP status once its headers are in
 	go func() {
 		defer cancel()
 		o, err := c.breakers.get(l.Request).Execute(func() (Outcome, error) {
-			o := c.do(ctx, l, timeout)
+			o := c.do(ctx, l, timeout, &status)
 			return o, breakerError(ctx, o)
 		})
 		if o.Kind == "" { // the breaker refused: nothing was sent
@@ -178,7 +180,10 @@ func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 		select {
 		case o = <-res: // it ended meanwhile: its own outcome
 		default:
-			o = Outcome{Kind: KindTimeout, Err: timeoutError(timeout)}
+			o = Outcome{Kind: KindTimeout, Status: int(status.Load()), Err: timeoutError(timeout)}
+			if o.Status != 0 {
+				o.Err = bodyTimeoutError(timeout)
+			}
 		}
 	}
 	o.Result.Request = l.Request
@@ -221,9 +226,14 @@ func timeoutError(timeout time.Duration) error {
 	return fmt.Errorf("no answer within %s or the call's deadline", timeout)
 }
 
+// bodyTimeoutError says a lookup's answer began but did not end in time.
+func bodyTimeoutError(timeout time.Duration) error {
+	return fmt.Errorf("answer not read within %s or the call's deadline", timeout)
+}
+
 // do sends the request and reads the answer within ctx (which carries the
-// request's timeout).
-func (c *Client) do(ctx context.Context, l Lookup, timeout time.Duration) Outcome {
+// request's timeout); status gets the answer's HTTP status once it is in.
+func (c *Client) do(ctx context.Context, l Lookup, timeout time.Duration, status *atomic.Int32) Outcome {
 	req, err := c.newRequest(ctx, l)
 	if err != nil {
 		return Outcome{Kind: KindError, Err: err}
@@ -236,6 +246,7 @@ func (c *Client) do(ctx context.Context, l Lookup, timeout time.Duration) Outcom
 		return Outcome{Kind: KindError, Err: safe(err)}
 	}
 	defer resp.Body.Close()
+	status.Store(int32(resp.StatusCode))
 	o := Outcome{Status: resp.StatusCode}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // small answers keep the connection
@@ -249,7 +260,7 @@ func (c *Client) do(ctx context.Context, l Lookup, timeout time.Duration) Outcom
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	switch {
 	case ctx.Err() != nil:
-		o.Kind, o.Err = KindTimeout, fmt.Errorf("answer not read within %s or the call's deadline", timeout)
+		o.Kind, o.Err = KindTimeout, bodyTimeoutError(timeout)
 		return o
 	case err != nil:
 		o.Kind, o.Err = KindError, safe(err)
