@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -46,7 +45,8 @@ func (p podman) must(args ...string) string {
 // runFlags are the `podman run` flags that let a container start in a
 // sandbox like CI's: runc where installed (crun refuses hybrid cgroups),
 // limits no higher than ours (raising them needs CAP_SYS_RESOURCE), and the
-// network given: "host", so that every request stays on loopback, or "none".
+// network given: "bridge" (the test publishes a port on the host's
+// loopback), or "none".
 func runFlags(network string) []string {
 	flags := []string{"--network", network, "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"}
 	if _, err := exec.LookPath("runc"); err == nil {
@@ -104,7 +104,7 @@ func TestContainerImage(t *testing.T) {
 
 	// Can this host run containers at all? Building works anywhere podman
 	// does; running needs namespaces and an OCI runtime that copes here.
-	if out, err := p.run(append(append([]string{"run", "--rm", "--no-healthcheck"}, runFlags("host")...), tag, "version")...); err != nil {
+	if out, err := p.run(append(append([]string{"run", "--rm", "--no-healthcheck"}, runFlags("bridge")...), tag, "version")...); err != nil {
 		testutil.SkipOrFail(t, fmt.Sprintf("podman built the image but cannot run a container on this host: %v: %s", err, out))
 	} else if !strings.HasPrefix(out, "ivr ") || !strings.Contains(out, "go:       go") {
 		t.Fatalf("ivr version in the container printed %q", out)
@@ -118,15 +118,16 @@ func TestContainerImage(t *testing.T) {
 	volume := name + "-data"
 	p.must("volume", "create", volume)
 	t.Cleanup(func() { p.run("volume", "rm", "-f", volume) })
-	port := freePort(t)
 	const token = "container-test-token"
-	args := append([]string{"run", "-d", "--name", name}, runFlags("host")...)
-	args = append(args, "-v", volume+":/data", "-v", flowDir+":/etc/ivr:ro",
-		"-e", fmt.Sprintf("IVR_ADDR=127.0.0.1:%d", port), "-e", "IVR_FLOW=/etc/ivr/flow.yaml",
-		"-e", "TWILIO_AUTH_TOKEN="+token, tag)
+	args := append([]string{"run", "-d", "--name", name}, runFlags("bridge")...)
+	// ivr listens on the image's IVR_ADDR (:8080); podman publishes it on a
+	// loopback port it picks and holds itself (no port found free, then bound).
+	args = append(args, "-p", "127.0.0.1::8080", "-v", volume+":/data", "-v", flowDir+":/etc/ivr:ro",
+		"-e", "IVR_FLOW=/etc/ivr/flow.yaml", "-e", "TWILIO_AUTH_TOKEN="+token, tag)
 	p.must(args...)
 	t.Cleanup(func() { p.run("rm", "-f", "-v", name) })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	addr, _, _ := strings.Cut(p.must("port", name, "8080/tcp"), "\n")
+	base := "http://" + addr
 
 	var health struct {
 		Status string `json:"status"`
@@ -199,15 +200,4 @@ func checkBuild(t *testing.T, root string, b buildinfo.Info) {
 	if b.Revision != strings.TrimSpace(string(head)) {
 		t.Errorf("/healthz revision %q, want HEAD %s", b.Revision, head)
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ivr-project/ivr/internal/auth"
 	"github.com/ivr-project/ivr/internal/carrier"
 	"github.com/ivr-project/ivr/internal/config"
@@ -25,8 +23,8 @@ import (
 // "Try it": the admin plays a call through the real webhook handlers, in
 // process. Each step is a request built exactly as the provider would send
 // it (form body, call id, From, To, Digits/SpeechResult...), signed with
-// Deps.Tokens, and served by Deps.Voice (the application's router),
-// middleware and all. The XML answer goes back to the page with a neutral reading of it:
+// Deps.Tokens, and served by Deps.Voice (the provider routes, middleware
+// and all). The XML answer goes back to the page with a neutral reading of it:
 // what the caller hears, what input is awaited and where the call goes next.
 
 // TryRequest is POST /admin/api/try's body.
@@ -154,15 +152,13 @@ func HandleTry(a *Admin) http.Handler {
 			apiFail(w, failure(kindBadRequest, err.Error()))
 			return
 		}
-		root := a.d.Voice
-		if root == nil {
+		voiceRoutes := a.d.Voice
+		if voiceRoutes == nil {
 			apiFail(w, failure(kindInternal, "try: no handler for the provider routes"))
 			return
 		}
 		params := tryParams(&tr)
-		// A fresh context without this request's routing state, so the
-		// router serves the inner request from its root.
-		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), chi.RouteCtxKey, nil), 10*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 		defer cancel()
 		if tr.Draft != "" {
 			var done bool
@@ -181,7 +177,7 @@ func HandleTry(a *Admin) http.Handler {
 			return
 		}
 		ans := &answer{header: http.Header{}}
-		root.ServeHTTP(ans, inner)
+		voiceRoutes.ServeHTTP(ans, inner)
 		res := readAnswer(tr, p, view, ans)
 		writeJSONLine(w, http.StatusOK, res)
 	})

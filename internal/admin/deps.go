@@ -34,8 +34,9 @@ type Deps struct {
 	MediaClient  *http.Client
 	MediaAllowed func(provider string, u *url.URL) bool
 
-	// Voice serves the provider routes as a provider reaches them: Try sends
-	// its signed requests through it, middleware and all.
+	// Voice serves the provider routes (/twilio/..., /plivo/...) and nothing
+	// else, as a provider reaches them: Try sends its signed requests
+	// through it, middleware and all.
 	Voice http.Handler
 	// Tokens sign the Try page's calls as the provider routes verify them.
 	Tokens voice.Tokens

@@ -3,6 +3,8 @@ package ivr
 import (
 	"net/url"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/ivr-project/ivr/internal/seal"
 )
@@ -99,4 +101,78 @@ func BenchmarkStepSealedState(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEventSize is the events of an answer (enter, then a key in the
+// next step's option) as the engine records them (a slice of 4) and the
+// server hands them on (a copy with the flow revision): Event with its rare
+// fields behind More against the flat layout it had before (every field in
+// the event, 352 bytes). What More saves: 1.6 KB of 2.4 KB per answer
+// (832 B against 2,432 B: the slice of 4 is 512 B instead of 1,408, the
+// copy 352 B instead of 896), and about 60 % of the time.
+func BenchmarkEventSize(b *testing.B) {
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	b.Run("flat", func(b *testing.B) {
+		b.ReportMetric(float64(unsafe.Sizeof(flatEvent{})), "event-bytes")
+		b.ReportAllocs()
+		for b.Loop() {
+			evs := make([]flatEvent, 0, 4)
+			evs = append(evs, flatEvent{At: now, Kind: EventEnter, Menu: "main"},
+				flatEvent{At: now, Kind: EventOption, Menu: "main", Heard: HeardKeys, Entry: "1", Key: "1"})
+			sinkFlatEvs, sinkFlat = evs, withRevision(evs, "r1")
+		}
+	})
+	b.Run("More", func(b *testing.B) {
+		b.ReportMetric(float64(unsafe.Sizeof(Event{})), "event-bytes")
+		b.ReportAllocs()
+		for b.Loop() {
+			evs := make([]Event, 0, 4)
+			evs = append(evs, Event{At: now, Kind: EventEnter, Menu: "main"},
+				Event{At: now, Kind: EventOption, Menu: "main", Heard: HeardKeys, Entry: "1", Key: "1"})
+			sinkEvs, sinkMore = evs, withRevision(evs, "r1")
+		}
+	})
+}
+
+// revised is an event with the flow revision it ran on, as the store keeps it.
+type revised[E any] struct {
+	E        E
+	Revision string
+	Node     string
+	_, _     *int // the store's recording and notice
+}
+
+func withRevision[E any](evs []E, rev string) []revised[E] {
+	out := make([]revised[E], len(evs))
+	for i, e := range evs {
+		out[i] = revised[E]{E: e, Revision: rev}
+	}
+	return out
+}
+
+var (
+	sinkFlatEvs []flatEvent
+	sinkEvs     []Event
+	sinkFlat    []revised[flatEvent]
+	sinkMore    []revised[Event]
+)
+
+// flatEvent is Event as it was before More: every field in the event.
+type flatEvent struct {
+	At                     time.Time
+	Kind                   EventKind
+	Heard                  HeardKind
+	Menu, Entry            string
+	Digits                 int
+	Confidence             float64
+	Key, Target, Var       string
+	Vars, Numbers          []string
+	Request, Outcome       string
+	Status                 int
+	Duration               time.Duration
+	Error                  Failure
+	Reason                 string
+	Branch                 int
+	Cond, URL, Label, Text string
+	Context                []ContextValue
 }

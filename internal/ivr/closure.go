@@ -42,7 +42,7 @@ func (r *runner) closed(c *Closure) error {
 	if c.Then == ClosureTransfer && to == "" {
 		return fmt.Errorf("closure: transfer, but neither the closure nor the flow has a call_center number")
 	}
-	r.add(Event{Kind: EventClosure, Reason: c.Then})
+	r.add(Event{Kind: EventClosure, More: &EventMore{Reason: c.Then}})
 	if c.Message != "" {
 		say := Action{Kind: KindSay, Text: Text{Plain: c.Message}}
 		r.steps = append(r.steps, r.prompt(&say, nil))
@@ -53,7 +53,7 @@ func (r *runner) closed(c *Closure) error {
 	case ClosureTransfer:
 		// No dial-done: the call ends when the transfer does, answered or not.
 		r.steps = append(r.steps, Dial{Numbers: []string{to}, TimeoutSeconds: defaultTransferTimeout}, Hangup{})
-		r.add(Event{Kind: EventTransfer, Numbers: []string{to}})
+		r.add(Event{Kind: EventTransfer, More: &EventMore{Numbers: []string{to}}})
 	default:
 		r.steps = append(r.steps, Hangup{})
 		r.mark(EventHangup, "")

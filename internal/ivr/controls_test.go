@@ -135,7 +135,7 @@ func variantsOf(evs []Event) []string {
 	var out []string
 	for _, e := range evs {
 		if e.Kind == EventVariant {
-			out = append(out, e.Label)
+			out = append(out, e.Label())
 		}
 	}
 	return out

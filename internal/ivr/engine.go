@@ -465,7 +465,7 @@ func (r *runner) dialDone(st state, status string) error {
 		return nil
 	}
 	if t := a.Transfer; t.Sequential && st.Ring+1 < len(t.Numbers) {
-		r.add(Event{Kind: EventNextNumber, Menu: id, Heard: HeardDial, Entry: dial, Numbers: t.Numbers[st.Ring+1 : st.Ring+2]})
+		r.add(Event{Kind: EventNextNumber, Menu: id, Heard: HeardDial, Entry: dial, More: &EventMore{Numbers: t.Numbers[st.Ring+1 : st.Ring+2]}})
 		r.transfer(a, cur, st.Ring+1)
 		return nil
 	}
@@ -477,7 +477,7 @@ func (r *runner) dialDone(st state, status string) error {
 func (r *runner) voicemailDone(st state, recording string) {
 	cur := r.f.menus[st.Menu]
 	id := curID(cur)
-	r.add(Event{Kind: EventVoicemailDone, Menu: id, Heard: HeardRecording, URL: truncate(recording, 200)})
+	r.add(Event{Kind: EventVoicemailDone, Menu: id, Heard: HeardRecording, More: &EventMore{URL: truncate(recording, 200)}})
 	thanks := []Action{{Kind: KindSay, Text: Text{Plain: defaultVMThanks}}}
 	if a := r.f.refs[st.Ref]; a != nil && a.Kind == KindVoicemail {
 		thanks = a.Voicemail.Thanks

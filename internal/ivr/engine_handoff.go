@@ -56,7 +56,7 @@ func (r *runner) transfer(a *Action, cur *Menu, ring int) {
 		d.Whisper = &Target{Path: PathWhisper, Query: r.encode(w)}
 	}
 	r.steps = append(r.steps, d)
-	r.add(Event{Kind: EventTransfer, Menu: id, Numbers: nums, Context: d.Context})
+	r.add(Event{Kind: EventTransfer, Menu: id, More: &EventMore{Numbers: nums, Context: d.Context}})
 }
 
 // contextValues fills in a context's templates.
@@ -233,7 +233,7 @@ func (r *runner) callbackTake(a *Action, cur *Menu, num string) {
 		}
 	}
 	r.callbackReq = &CallbackRequest{Number: num, Context: ctx}
-	r.add(Event{Kind: EventCallbackRequested, Menu: id, Numbers: []string{num}, Context: ctx})
+	r.add(Event{Kind: EventCallbackRequested, Menu: id, More: &EventMore{Numbers: []string{num}, Context: ctx}})
 	for i := range cb.Thanks {
 		r.steps = append(r.steps, r.prompt(&cb.Thanks[i], cur))
 	}

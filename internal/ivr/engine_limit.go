@@ -26,7 +26,7 @@ func (r *runner) giveUp(m *Menu, k EventKind, actions []Action) {
 	r.mark(k, m.ID)
 	r.loops = min(r.loops+1, maxCount)
 	if r.loops > r.f.StepLimit {
-		r.add(Event{Kind: EventStepLimit, Menu: m.ID, Reason: strconv.Itoa(r.loops) + " menus ran out of tries"})
+		r.add(Event{Kind: EventStepLimit, Menu: m.ID, More: &EventMore{Reason: strconv.Itoa(r.loops) + " menus ran out of tries"}})
 		r.run(r.f.OnStepLimit, m, fallHangup)
 		return
 	}

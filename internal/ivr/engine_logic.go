@@ -92,7 +92,7 @@ func (r *runner) collect(m *Menu, next state, in Input) {
 		return
 	}
 	r.setVar(c.Into, d)
-	heard.Kind, heard.Menu, heard.Var = EventCollected, m.ID, c.Into
+	heard.Kind, heard.Menu, heard.More = EventCollected, m.ID, &EventMore{Var: c.Into}
 	r.add(heard)
 	if len(c.Confirm) > 0 {
 		next.Confirm = 1
@@ -159,7 +159,7 @@ func (r *runner) set(a *Action, menu string) {
 	if names == nil { // an Action not made by the parser
 		names = setNames(a.Set)
 	}
-	r.add(Event{Kind: EventSet, Menu: menu, Vars: names})
+	r.add(Event{Kind: EventSet, Menu: menu, More: &EventMore{Vars: names}})
 }
 
 // setNames are the names a set action sets, for its event.
@@ -187,10 +187,10 @@ func (r *runner) fetch(a *Action, cur *Menu) bool {
 		for _, s := range req.Save {
 			r.setVar(s.Var, res.Values[s.Var])
 		}
-		r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name})
+		r.add(Event{Kind: EventFetch, Menu: id, More: &EventMore{Request: req.Name}})
 		return false
 	}
-	r.add(Event{Kind: EventFetch, Menu: id, Request: req.Name, Reason: why, Error: fail})
+	r.add(Event{Kind: EventFetch, Menu: id, More: &EventMore{Request: req.Name, Reason: why, Error: fail}})
 	outer := r.failure
 	r.failure = fail
 	ended := r.exec(a.OnError, cur)
@@ -263,11 +263,11 @@ func (r *runner) switchOn(a *Action, cur *Menu) bool {
 		}
 		ok, err := b.cond.eval(env)
 		if err != nil {
-			r.add(Event{Kind: EventSwitchFailed, Menu: id, Branch: j + 1})
+			r.add(Event{Kind: EventSwitchFailed, Menu: id, More: &EventMore{Branch: j + 1}})
 			continue
 		}
 		if ok {
-			r.add(Event{Kind: EventSwitch, Menu: id, Branch: j + 1, Cond: b.shown})
+			r.add(Event{Kind: EventSwitch, Menu: id, More: &EventMore{Branch: j + 1, Cond: b.shown}})
 			return r.exec(b.Actions, cur)
 		}
 	}

@@ -121,27 +121,27 @@ func appendEvent(b []byte, e *Event, base *int64) []byte {
 	b = putInt(b, tagDigits, int64(e.Digits))
 	b = putStr(b, tagKey, e.Key)
 	b = putStr(b, tagTarget, e.Target)
-	b = putStr(b, tagVar, e.Var)
-	for _, v := range e.Vars {
+	b = putStr(b, tagVar, e.Var())
+	for _, v := range e.Vars() {
 		b = putBytes(b, tagVars, v)
 	}
-	for _, n := range e.Numbers {
+	for _, n := range e.Numbers() {
 		b = putBytes(b, tagNumbers, n)
 	}
-	b = putStr(b, tagRequest, e.Request)
-	b = putStr(b, tagOutcome, e.Outcome)
-	b = putInt(b, tagStatus, int64(e.Status))
-	b = putInt(b, tagDuration, int64(e.Duration))
-	b = putStr(b, tagReason, e.Reason)
-	b = putInt(b, tagBranch, int64(e.Branch))
-	b = putStr(b, tagCond, e.Cond)
-	b = putStr(b, tagURL, e.URL)
-	b = putStr(b, tagLabel, e.Label)
-	b = putStr(b, tagText, e.Text)
-	if len(e.Context) > 0 {
-		b = appendContext(b, e.Context)
+	b = putStr(b, tagRequest, e.Request())
+	b = putStr(b, tagOutcome, e.Outcome())
+	b = putInt(b, tagStatus, int64(e.Status()))
+	b = putInt(b, tagDuration, int64(e.Duration()))
+	b = putStr(b, tagReason, e.Reason())
+	b = putInt(b, tagBranch, int64(e.Branch()))
+	b = putStr(b, tagCond, e.Cond())
+	b = putStr(b, tagURL, e.URL())
+	b = putStr(b, tagLabel, e.Label())
+	b = putStr(b, tagText, e.Text())
+	if len(e.Context()) > 0 {
+		b = appendContext(b, e.Context())
 	}
-	b = putStr(b, tagError, string(e.Error))
+	b = putStr(b, tagError, string(e.Failure()))
 	if e.Confidence != 0 {
 		b = putInt(b, tagConfidence, int64(math.Float64bits(e.Confidence)))
 	}
@@ -266,11 +266,17 @@ func setInt(e *Event, tag uint64, v int64, base *int64) {
 	case tagDigits:
 		e.Digits = int(v)
 	case tagStatus:
-		e.Status = int(v)
+		if v != 0 {
+			e.Edit().Status = int(v)
+		}
 	case tagDuration:
-		e.Duration = time.Duration(v)
+		if v != 0 {
+			e.Edit().Duration = time.Duration(v)
+		}
 	case tagBranch:
-		e.Branch = int(v)
+		if v != 0 {
+			e.Edit().Branch = int(v)
+		}
 	case tagConfidence:
 		e.Confidence = math.Float64frombits(uint64(v))
 	}
@@ -287,33 +293,54 @@ func setStr(e *Event, tag uint64, v string) error {
 	case tagTarget:
 		e.Target = v
 	case tagVar:
-		e.Var = v
+		if v != "" {
+			e.Edit().Var = v
+		}
 	case tagVars:
-		e.Vars = append(e.Vars, v)
+		m := e.Edit()
+		m.Vars = append(m.Vars, v)
 	case tagNumbers:
-		e.Numbers = append(e.Numbers, v)
+		m := e.Edit()
+		m.Numbers = append(m.Numbers, v)
 	case tagRequest:
-		e.Request = v
+		if v != "" {
+			e.Edit().Request = v
+		}
 	case tagOutcome:
-		e.Outcome = v
+		if v != "" {
+			e.Edit().Outcome = v
+		}
 	case tagReason:
-		e.Reason = v
+		if v != "" {
+			e.Edit().Reason = v
+		}
 	case tagCond:
-		e.Cond = v
+		if v != "" {
+			e.Edit().Cond = v
+		}
 	case tagURL:
-		e.URL = v
+		if v != "" {
+			e.Edit().URL = v
+		}
 	case tagLabel:
-		e.Label = v
+		if v != "" {
+			e.Edit().Label = v
+		}
 	case tagText:
-		e.Text = v
+		if v != "" {
+			e.Edit().Text = v
+		}
 	case tagError:
-		e.Error = Failure(v)
+		if v != "" {
+			e.Edit().Error = Failure(v)
+		}
 	case tagContext:
 		kl, n := uvarint(v)
 		if n <= 0 || kl > uint64(len(v)-n) {
 			return errors.New("context: bad name")
 		}
-		e.Context = append(e.Context, ContextValue{Name: v[n : n+int(kl)], Value: v[n+int(kl):]})
+		m := e.Edit()
+		m.Context = append(m.Context, ContextValue{Name: v[n : n+int(kl)], Value: v[n+int(kl):]})
 	}
 	return nil
 }

@@ -122,6 +122,6 @@ func (r *runner) split(a *Action, cur *Menu) bool {
 	if b == nil {
 		return false
 	}
-	r.add(Event{Kind: EventVariant, Menu: curID(cur), Label: b.Label})
+	r.add(Event{Kind: EventVariant, Menu: curID(cur), More: &EventMore{Label: b.Label}})
 	return r.exec(b.Actions, cur)
 }

@@ -94,7 +94,7 @@ func TestReplayErrorKinds(t *testing.T) {
 
 func hasFetchError(evs []store.Event, f ivr.Failure) bool {
 	for _, e := range evs {
-		if e.Kind == ivr.EventFetch && e.Error == f {
+		if e.Kind == ivr.EventFetch && e.Failure() == f {
 			return true
 		}
 	}

@@ -56,7 +56,7 @@ type Call struct {
 func recordedVariant(c store.Call) string {
 	for _, e := range c.Events {
 		if e.Kind == ivr.EventVariant {
-			return e.Label
+			return e.Label()
 		}
 	}
 	return ""
@@ -87,15 +87,15 @@ func callInputs(c store.Call) (ins []input, lookups map[string][]outcome, entere
 			// Older calls recorded a lookup twice: the server's details
 			// (without on_error) then the engine's fetch ("ok", or "failed"
 			// after a failed lookup). Count that lookup once.
-			ok, detailed := e.FetchOK(), e.Outcome != ""
-			if !detailed && e.Request == legacy && (ok || !legacyOK) {
+			ok, detailed := e.FetchOK(), e.Outcome() != ""
+			if !detailed && e.Request() == legacy && (ok || !legacyOK) {
 				legacy = ""
 				continue
 			}
-			lookups[e.Request] = append(lookups[e.Request], outcome{ok: ok, fail: e.Error})
+			lookups[e.Request()] = append(lookups[e.Request()], outcome{ok: ok, fail: e.Failure()})
 			legacy, legacyOK = "", false
-			if detailed && e.Reason == "" {
-				legacy, legacyOK = e.Request, ok
+			if detailed && e.Reason() == "" {
+				legacy, legacyOK = e.Request(), ok
 			}
 			continue
 		}

@@ -152,7 +152,7 @@ func FuzzReplay(f *testing.F) {
 		c := store.Call{Provider: "twilio", CallID: "CA1", StartedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 		in := ivr.Event{Menu: menu, Heard: ivr.HeardKind(heard), Entry: entry, Digits: digits}
 		for _, e := range []ivr.Event{{Menu: "main", Kind: ivr.EventEnter}, in, in} {
-			e.Kind, e.Key, e.Request, e.Target = ivr.EventKind(kind), name, name, name
+			e.Kind, e.Key, e.Target, e.More = ivr.EventKind(kind), name, name, &ivr.EventMore{Request: name}
 			c.Events = append(c.Events, store.Event{Event: e})
 		}
 		c.Events[2].Kind = ivr.EventFetch
@@ -172,16 +172,16 @@ func TestCallInputsLookups(t *testing.T) {
 	ms := time.Millisecond
 	secret := "missing secret CRM_TOKEN"
 	for _, e := range []ivr.Event{
-		{Request: "account", Outcome: "ok", Status: 200, Duration: 35 * ms},
-		{Request: "account", Outcome: "timeout", Duration: 3000 * ms, Reason: "lookup failed"},
-		{Request: "account", Outcome: "ok", Status: 200, Duration: 4 * ms, Reason: "no status in the answer"},
-		{Request: "account", Reason: secret},
-		{Request: "account", Outcome: "ok", Status: 200}, {Request: "account"}, // recorded twice
-		{Request: "note", Outcome: "status", Status: 500, Duration: 12 * ms}, {Request: "note", Reason: "lookup failed"}, // recorded twice
-		{Request: "account", Outcome: "ok", Status: 200, Duration: 2 * ms}, {Request: "account", Reason: secret}, // a second fetch
+		{More: &ivr.EventMore{Request: "account", Outcome: "ok", Status: 200, Duration: 35 * ms}},
+		{More: &ivr.EventMore{Request: "account", Outcome: "timeout", Duration: 3000 * ms, Reason: "lookup failed"}},
+		{More: &ivr.EventMore{Request: "account", Outcome: "ok", Status: 200, Duration: 4 * ms, Reason: "no status in the answer"}},
+		{More: &ivr.EventMore{Request: "account", Reason: secret}},
+		{More: &ivr.EventMore{Request: "account", Outcome: "ok", Status: 200}}, {More: &ivr.EventMore{Request: "account"}}, // recorded twice
+		{More: &ivr.EventMore{Request: "note", Outcome: "status", Status: 500, Duration: 12 * ms}}, {More: &ivr.EventMore{Request: "note", Reason: "lookup failed"}}, // recorded twice
+		{More: &ivr.EventMore{Request: "account", Outcome: "ok", Status: 200, Duration: 2 * ms}}, {More: &ivr.EventMore{Request: "account", Reason: secret}}, // a second fetch
 		{Kind: ivr.EventSay},
 	} {
-		if e.Request != "" {
+		if e.Request() != "" {
 			e.Kind = ivr.EventFetch
 		}
 		e.Menu = "account"

@@ -321,7 +321,7 @@ func replayEvents(t *testing.T) []store.Event {
 		{Menu: "main", Heard: ivr.HeardKeys, Entry: "2", Kind: ivr.EventOption, Key: "2"},
 		{Menu: "support", Kind: ivr.EventEnter},
 		{Menu: "support", Heard: ivr.HeardKeys, Entry: "1", Kind: ivr.EventOption, Key: "1"},
-		{Menu: "support", Kind: ivr.EventTransfer, Numbers: []string{"+15005550006"}},
+		{Menu: "support", Kind: ivr.EventTransfer, More: &ivr.EventMore{Numbers: []string{"+15005550006"}}},
 	} {
 		e.At = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 		out = append(out, store.Event{Event: e, Revision: f.Revision()})

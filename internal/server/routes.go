@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"time"
@@ -49,11 +50,14 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 		r.Method(http.MethodPost, "/demo/callbacks", voice.HandleDemoCallback())
 	}
 
+	// The provider side, mounted here and, for the admin's Try, in a router
+	// of its own that holds nothing else.
+	voiceSide := chi.NewRouter()
 	if twilioOn {
-		r.Route("/twilio", twilioRoutes(d, twilio, tf, urls))
+		voiceSide.Mount("/twilio", r.Route("/twilio", twilioRoutes(d, twilio, tf, urls)))
 	}
 	if plivoOn {
-		r.Route("/plivo", plivoRoutes(d, plivo, pf, urls))
+		voiceSide.Mount("/plivo", r.Route("/plivo", plivoRoutes(d, plivo, pf, urls)))
 	}
 
 	// People: the admin UI and its JSON API, behind IVR_ADMIN_TOKEN. Its
@@ -68,7 +72,7 @@ func addRoutes(r chi.Router, d deps, twilio, plivo *voice.Provider) {
 	a := admin.New(admin.Deps{Config: cfg, Logger: d.Logger, Flows: d.Flows, Publisher: d.Publisher, Store: d.Store,
 		Events: d.Events, Failures: d.Failures, Metrics: d.Metrics, LivePublicURL: d.LivePublicURL,
 		MediaClient: d.MediaClient, MediaAllowed: d.MediaAllowed, Tokens: d.tokens, Providers: enabled, Outbound: d.Outbound,
-		Voice: r}) // Try plays calls through this very router
+		Voice: routedAlone(voiceSide)}) // Try plays calls through the provider routes
 	r.Route("/admin", adminRoutes(d, a))
 }
 
@@ -190,6 +194,15 @@ func adminRoutes(d deps, a *admin.Admin) func(chi.Router) {
 			http.Error(w, "no such admin page", http.StatusNotFound)
 		})
 	}
+}
+
+// routedAlone serves h, a router, in a routing context of its own: the
+// admin's Try sends it requests from within an admin route, and h routes
+// them from their path's root.
+func routedAlone(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil)))
+	})
 }
 
 // providerGuards are the optional checks before the signature: the address

@@ -68,23 +68,23 @@ func (typedEvents) append(dst []byte, events []Event, now time.Time) ([]byte, er
 
 // clean reports whether e's text is kept as it is (cleanText changes nothing).
 func clean(e *ivr.Event) bool {
-	for _, s := range [...]string{e.Menu, e.Entry, e.Key, e.Target, e.Var, e.Request, e.Outcome,
-		e.Reason, e.Cond, e.URL, e.Label, e.Text, string(e.Error)} {
+	for _, s := range [...]string{e.Menu, e.Entry, e.Key, e.Target, e.Var(), e.Request(), e.Outcome(),
+		e.Reason(), e.Cond(), e.URL(), e.Label(), e.Text(), string(e.Failure())} {
 		if txt(s) != s {
 			return false
 		}
 	}
-	for _, s := range e.Vars {
+	for _, s := range e.Vars() {
 		if txt(s) != s {
 			return false
 		}
 	}
-	for _, s := range e.Numbers {
+	for _, s := range e.Numbers() {
 		if txt(s) != s {
 			return false
 		}
 	}
-	for _, c := range e.Context {
+	for _, c := range e.Context() {
 		if txt(c.Name) != c.Name || txt(c.Value) != c.Value {
 			return false
 		}
@@ -92,19 +92,27 @@ func clean(e *ivr.Event) bool {
 	return true
 }
 
-// cleanText keeps e's text as the store keeps text (txt).
+// cleanText keeps e's text as the store keeps text (txt). e's More is
+// copied before it changes (copies of an event share it).
 func cleanText(e *ivr.Event) {
-	for _, s := range []*string{&e.Menu, &e.Entry, &e.Key, &e.Target, &e.Var, &e.Request, &e.Outcome,
-		&e.Reason, &e.Cond, &e.URL, &e.Label, &e.Text} {
+	for _, s := range []*string{&e.Menu, &e.Entry, &e.Key, &e.Target} {
 		*s = txt(*s)
 	}
-	e.Error = ivr.Failure(txt(string(e.Error)))
-	e.Vars, e.Numbers = txts(e.Vars), txts(e.Numbers)
-	for i, c := range e.Context {
+	if e.More == nil {
+		return
+	}
+	m := *e.More
+	e.More = &m
+	for _, s := range []*string{&m.Var, &m.Request, &m.Outcome, &m.Reason, &m.Cond, &m.URL, &m.Label, &m.Text} {
+		*s = txt(*s)
+	}
+	m.Error = ivr.Failure(txt(string(m.Error)))
+	m.Vars, m.Numbers = txts(m.Vars), txts(m.Numbers)
+	for i, c := range m.Context {
 		if txt(c.Name) != c.Name || txt(c.Value) != c.Value {
-			e.Context = append([]ivr.ContextValue(nil), e.Context...)
-			for j := i; j < len(e.Context); j++ {
-				e.Context[j] = ivr.ContextValue{Name: txt(e.Context[j].Name), Value: txt(e.Context[j].Value)}
+			m.Context = append([]ivr.ContextValue(nil), m.Context...)
+			for j := i; j < len(m.Context); j++ {
+				m.Context[j] = ivr.ContextValue{Name: txt(m.Context[j].Name), Value: txt(m.Context[j].Value)}
 			}
 			break
 		}

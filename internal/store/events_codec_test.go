@@ -23,7 +23,7 @@ func TestTypedEventsRow(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	evs := append(oneAnswer(),
 		Event{Event: ivr.Event{Kind: ivr.EventOption, Menu: "main", Heard: ivr.HeardKeys, Entry: "2", Key: "2"}, Revision: "r2"},
-		Event{Event: ivr.Event{At: now, Kind: ivr.EventText, Text: "a\x00b", Vars: []string{"\xff"}}},
+		Event{Event: ivr.Event{At: now, Kind: ivr.EventText, More: &ivr.EventMore{Text: "a\x00b", Vars: []string{"\xff"}}}},
 	)
 	b, err := typedEvents{}.append(nil, evs, now)
 	if err != nil {
@@ -44,8 +44,8 @@ func TestTypedEventsRow(t *testing.T) {
 			t.Errorf("event %d: %q %q %q, want %+v", i, g.Revision, g.Node, g.Action(), want)
 		}
 	}
-	if !got[3].At.Equal(now) || got[4].Vars[0] != "\uFFFD" || evs[4].Text != "a\x00b" {
-		t.Errorf("now %v, vars %q; the caller's event changed: %q", got[3].At, got[4].Vars, evs[4].Text)
+	if !got[3].At.Equal(now) || got[4].Vars()[0] != "\uFFFD" || evs[4].Text() != "a\x00b" {
+		t.Errorf("now %v, vars %q; the caller's event changed: %q", got[3].At, got[4].Vars(), evs[4].Text())
 	}
 	for _, bad := range [][]byte{nil, {2}, {typedRowVersion}, {typedRowVersion, 1, 1, 9}, {typedRowVersion, 0, 9}} {
 		if _, err := decodeEvents(nil, bad); err == nil {

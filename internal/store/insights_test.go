@@ -256,7 +256,7 @@ func testInsightStepLimit(t *testing.T, newDSN newDSN) {
 		if err := d.AddEvents(ctx, "twilio", id, "+1001", "+1999", []Event{
 			{Event: ivr.Event{At: at(0), Kind: ivr.EventEnter, Menu: "b"}},
 			{Event: ivr.Event{At: at(9), Kind: ivr.EventMaxTimeouts, Menu: "b"}},
-			{Event: ivr.Event{At: at(9), Kind: ivr.EventStepLimit, Menu: "b", Reason: "11 menus ran out of tries"}},
+			{Event: ivr.Event{At: at(9), Kind: ivr.EventStepLimit, Menu: "b", More: &ivr.EventMore{Reason: "11 menus ran out of tries"}}},
 			{Event: ivr.Event{At: at(9), Kind: ivr.EventHangup, Menu: "b"}},
 		}); err != nil {
 			t.Fatal(err)

@@ -88,7 +88,7 @@ func classify(e *Event) (kind, detail string, terminal bool) {
 	case ivr.EventVoicemailDone:
 		return KindRecording, "", true
 	case ivr.EventFallback:
-		return KindFallback, strings.TrimSpace(e.Reason), true
+		return KindFallback, strings.TrimSpace(e.Reason()), true
 	}
 	return "", "", false
 }
@@ -150,7 +150,7 @@ func summarise(events []Event, now time.Time) callSummary {
 			s.lastMenu = e.Menu
 		}
 		if e.Kind == ivr.EventVariant && s.variant == "" {
-			s.variant = e.Label
+			s.variant = e.Label()
 		}
 		kind, _, terminal := classify(e)
 		s.ends = 0

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -18,15 +19,17 @@ func legacyEvent(at time.Time, menu, input, action string) ivr.Event {
 	legacyHeard(&e, input)
 	legacyAction(&e, action)
 	if e.Action() != action {
-		e.Kind, e.Text = ivr.EventText, action
-		e.Key, e.Target, e.Var, e.Vars, e.Numbers, e.Request, e.Outcome = "", "", "", nil, nil, "", ""
-		e.Status, e.Duration, e.Reason, e.Branch, e.Cond, e.Label = 0, 0, "", 0, "", ""
+		e.Kind, e.Key, e.Target = ivr.EventText, "", ""
+		e.More = &ivr.EventMore{Text: action, URL: e.URL()} // the other rare fields were the action's
 	}
 	if e.Input() != input {
 		e.Heard, e.Entry, e.Digits, e.Confidence = ivr.HeardText, input, 0, 0
-		if e.Kind != ivr.EventVoicemailDone {
-			e.URL = ""
+		if e.Kind != ivr.EventVoicemailDone && e.More != nil {
+			e.More.URL = "" // e.More is this function's own
 		}
+	}
+	if e.More != nil && reflect.ValueOf(*e.More).IsZero() {
+		e.More = nil // as the engine's events: no More without a rare field
 	}
 	return e
 }
@@ -83,7 +86,7 @@ func legacyHeard(e *ivr.Event, in string) {
 		return
 	}
 	if rest, ok := strings.CutPrefix(in, "recording "); ok {
-		e.Heard, e.URL = ivr.HeardRecording, rest
+		e.Heard, e.Edit().URL = ivr.HeardRecording, rest
 		return
 	}
 	e.Heard, e.Entry = ivr.HeardKeys, in
@@ -131,11 +134,11 @@ func legacyAction(e *ivr.Event, a string) {
 	case "option":
 		e.Kind, e.Key = ivr.EventOption, rest
 	case "collected":
-		e.Kind, e.Var = ivr.EventCollected, rest
+		e.Kind, e.Edit().Var = ivr.EventCollected, rest
 	case "set_language":
 		e.Kind, e.Target = ivr.EventSetLanguage, rest
 	case "set":
-		e.Kind, e.Vars = ivr.EventSet, strings.Split(rest, ",")
+		e.Kind, e.Edit().Vars = ivr.EventSet, strings.Split(rest, ",")
 	case "goto":
 		e.Kind, e.Target = ivr.EventGoto, rest
 	case "redirect":
@@ -143,19 +146,19 @@ func legacyAction(e *ivr.Event, a string) {
 	case "back":
 		e.Kind, e.Target = ivr.EventBack, rest
 	case "transfer":
-		e.Kind, e.Numbers = ivr.EventTransfer, strings.Split(rest, ",")
+		e.Kind, e.Edit().Numbers = ivr.EventTransfer, strings.Split(rest, ",")
 	case "fallback":
-		e.Kind, e.Reason = ivr.EventFallback, rest
+		e.Kind, e.Edit().Reason = ivr.EventFallback, rest
 	case "closure":
-		e.Kind, e.Reason = ivr.EventClosure, rest
+		e.Kind, e.Edit().Reason = ivr.EventClosure, rest
 	case "variant":
-		e.Kind, e.Label = ivr.EventVariant, rest
+		e.Kind, e.Edit().Label = ivr.EventVariant, rest
 	case "switch:":
 		legacySwitch(e, rest)
 	case "fetch":
 		legacyFetch(e, rest)
 	default:
-		e.Kind, e.Text = ivr.EventText, a
+		e.Kind, e.Edit().Text = ivr.EventText, a
 	}
 }
 
@@ -164,12 +167,12 @@ func legacySwitch(e *ivr.Event, rest string) {
 	if num, ok := strings.CutPrefix(rest, "condition "); ok {
 		num, _ = strings.CutSuffix(num, " failed, counted false")
 		e.Kind = ivr.EventSwitchFailed
-		e.Branch, _ = strconv.Atoi(num)
+		e.Edit().Branch, _ = strconv.Atoi(num)
 		return
 	}
 	num, cond, _ := strings.Cut(rest, " ")
-	e.Kind, e.Cond = ivr.EventSwitch, cond
-	e.Branch, _ = strconv.Atoi(num)
+	e.Kind, e.Edit().Cond = ivr.EventSwitch, cond
+	e.Edit().Branch, _ = strconv.Atoi(num)
 }
 
 // legacyFetch reads "NAME: ok", "NAME: failed (WHY), on_error" (the
@@ -177,11 +180,11 @@ func legacySwitch(e *ivr.Event, rest string) {
 // (with "failed (WHY)" for OUTCOME when the answer lacked a value).
 func legacyFetch(e *ivr.Event, rest string) {
 	e.Kind = ivr.EventFetch
-	e.Request, rest, _ = strings.Cut(rest, ": ")
+	e.Edit().Request, rest, _ = strings.Cut(rest, ": ")
 	rest, onError := strings.CutSuffix(rest, ", on_error")
 	if why, ok := strings.CutPrefix(rest, "failed ("); ok {
 		if r, ok := strings.CutSuffix(why, ")"); ok { // the engine's line
-			e.Reason = r
+			e.Edit().Reason = r
 			return
 		}
 		// The lookup answered without a value: the details follow the reason.
@@ -189,22 +192,22 @@ func legacyFetch(e *ivr.Event, rest string) {
 		if i < 0 {
 			return
 		}
-		e.Reason, rest = why[:i], "ok, "+why[i+3:]
+		e.Edit().Reason, rest = why[:i], "ok, "+why[i+3:]
 	}
 	head, details, _ := strings.Cut(rest, ", ")
 	if details == "" {
 		return
 	}
-	e.Outcome = head
+	e.Edit().Outcome = head
 	if status, ms, ok := strings.Cut(details, ", "); ok {
 		s, _ := strings.CutPrefix(status, "HTTP ")
-		e.Status, _ = strconv.Atoi(s)
+		e.Edit().Status, _ = strconv.Atoi(s)
 		details = ms
 	}
 	ms, _ := strings.CutSuffix(details, "ms")
 	n, _ := strconv.ParseInt(ms, 10, 64)
-	e.Duration = time.Duration(n) * time.Millisecond
-	if onError && e.Reason == "" {
-		e.Reason = "lookup failed" // the engine's reason for a lookup that failed
+	e.Edit().Duration = time.Duration(n) * time.Millisecond
+	if onError && e.Reason() == "" {
+		e.Edit().Reason = "lookup failed" // the engine's reason for a lookup that failed
 	}
 }

@@ -67,7 +67,7 @@ func (f Failer) recordFallback(r *http.Request, reason string) {
 		return
 	}
 	f.events.EnqueueOwned(f.p.Provider, id, params.Get("From"), params.Get("To"),
-		[]store.Event{{Event: ivr.Event{At: time.Now(), Kind: ivr.EventFallback, Reason: reason},
+		[]store.Event{{Event: ivr.Event{At: time.Now(), Kind: ivr.EventFallback, More: &ivr.EventMore{Reason: reason}},
 			Notice: &store.Notice{Type: store.EventCallFallback, Data: map[string]any{"reason": reason, "menu": chi.URLParam(r, "id")}}}})
 }
 

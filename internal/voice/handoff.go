@@ -56,11 +56,11 @@ func handoffNotices(evs []store.Event, callbackID int64) {
 		switch e.Kind {
 		case ivr.EventTransfer:
 			evs[i].Notice = &store.Notice{Type: store.EventTransferStarted,
-				Data: map[string]any{"numbers": e.Numbers, "context": contextData(e.Context)}}
+				Data: map[string]any{"numbers": e.Numbers(), "context": contextData(e.Context())}}
 		case ivr.EventCallbackRequested:
-			data := map[string]any{"number": "", "context": contextData(e.Context)}
-			if len(e.Numbers) > 0 {
-				data["number"] = e.Numbers[0]
+			data := map[string]any{"number": "", "context": contextData(e.Context())}
+			if len(e.Numbers()) > 0 {
+				data["number"] = e.Numbers()[0]
 			}
 			if callbackID > 0 {
 				data["callback_id"] = callbackID

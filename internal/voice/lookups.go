@@ -65,10 +65,11 @@ func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 		l.observe(ctx, req.Call, flow.Revision(), need, o)
 		// An unsent lookup has no outcome (Outcome ""): the engine's event
 		// says why.
-		d := ivr.Event{At: time.Now(), Kind: ivr.EventFetch, Request: need.Request}
+		m := &ivr.EventMore{Request: need.Request}
 		if need.Unsent == "" {
-			d.Outcome, d.Status, d.Duration = o.Kind, o.Status, o.Duration
+			m.Outcome, m.Status, m.Duration = o.Kind, o.Status, o.Duration
 		}
+		d := ivr.Event{At: time.Now(), Kind: ivr.EventFetch, More: m}
 		done = append(done, d)
 		req.Lookups = append(req.Lookups, o.Result)
 		if res, err = flow.Step(req); err != nil {
@@ -122,8 +123,8 @@ func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 	out := slices.Clone(evs)
 	from := 0
 	for _, d := range done {
-		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return e.Kind == ivr.EventFetch && e.Request == d.Request })
-		if d.Outcome == "" { // unsent: the engine's event stays as it is
+		i := slices.IndexFunc(out[from:], func(e ivr.Event) bool { return e.Kind == ivr.EventFetch && e.Request() == d.Request() })
+		if d.Outcome() == "" { // unsent: the engine's event stays as it is
 			if i >= 0 {
 				from += i + 1
 			}
@@ -137,7 +138,12 @@ func withLookupEvents(evs, done []ivr.Event) []ivr.Event {
 			continue
 		}
 		e := &out[from+i]
-		e.Outcome, e.Status, e.Duration = d.Outcome, d.Status, d.Duration
+		var m ivr.EventMore // copied: the engine's event shares its More
+		if e.More != nil {
+			m = *e.More
+		}
+		m.Outcome, m.Status, m.Duration = d.Outcome(), d.Status(), d.Duration()
+		e.More = &m
 		e.At = d.At // when the lookup ended, not when the step began
 		from += i + 1
 	}

@@ -11,10 +11,10 @@ import (
 func TestWithLookupEvents(t *testing.T) {
 	fetch := ivr.EventFetch
 	ms := time.Millisecond
-	evs := []ivr.Event{{Menu: "m", Kind: ivr.EventEnter}, {Menu: "m", Kind: fetch, Request: "a"}, {Menu: "m", Kind: fetch, Request: "b", Reason: "lookup failed"},
-		{Menu: "m", Kind: fetch, Request: "d", Reason: "no x in the answer"}, {Menu: "m", Kind: ivr.EventSay}}
-	done := []ivr.Event{{Kind: fetch, Request: "a", Outcome: "ok", Status: 200, Duration: 5 * ms}, {Kind: fetch, Request: "b", Outcome: "timeout", Duration: 300 * ms},
-		{Kind: fetch, Request: "d", Outcome: "ok", Status: 200, Duration: 7 * ms}, {Kind: fetch, Request: "c", Outcome: "ok", Duration: ms}}
+	evs := []ivr.Event{{Menu: "m", Kind: ivr.EventEnter}, {Menu: "m", Kind: fetch, More: &ivr.EventMore{Request: "a"}}, {Menu: "m", Kind: fetch, More: &ivr.EventMore{Request: "b", Reason: "lookup failed"}},
+		{Menu: "m", Kind: fetch, More: &ivr.EventMore{Request: "d", Reason: "no x in the answer"}}, {Menu: "m", Kind: ivr.EventSay}}
+	done := []ivr.Event{{Kind: fetch, More: &ivr.EventMore{Request: "a", Outcome: "ok", Status: 200, Duration: 5 * ms}}, {Kind: fetch, More: &ivr.EventMore{Request: "b", Outcome: "timeout", Duration: 300 * ms}},
+		{Kind: fetch, More: &ivr.EventMore{Request: "d", Outcome: "ok", Status: 200, Duration: 7 * ms}}, {Kind: fetch, More: &ivr.EventMore{Request: "c", Outcome: "ok", Duration: ms}}}
 	var got []string
 	for _, e := range withLookupEvents(evs, done) {
 		got = append(got, e.Menu+":"+e.Action())
@@ -33,9 +33,9 @@ func TestWithLookupEvents(t *testing.T) {
 func TestLookupEventTimes(t *testing.T) {
 	start := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 	end := start.Add(800 * time.Millisecond)
-	evs := []ivr.Event{{At: start, Menu: "m", Kind: ivr.EventCollected}, {At: start, Menu: "m", Kind: ivr.EventFetch, Request: "a"},
+	evs := []ivr.Event{{At: start, Menu: "m", Kind: ivr.EventCollected}, {At: start, Menu: "m", Kind: ivr.EventFetch, More: &ivr.EventMore{Request: "a"}},
 		{At: start, Menu: "m", Kind: ivr.EventSay}}
-	got := withLookupEvents(evs, []ivr.Event{{At: end, Kind: ivr.EventFetch, Request: "a", Outcome: "ok", Status: 200, Duration: 800 * time.Millisecond}})
+	got := withLookupEvents(evs, []ivr.Event{{At: end, Kind: ivr.EventFetch, More: &ivr.EventMore{Request: "a", Outcome: "ok", Status: 200, Duration: 800 * time.Millisecond}}})
 	for i, want := range []time.Time{start, end, end} {
 		if !got[i].At.Equal(want) {
 			t.Errorf("event %d (%s) at %s, want %s", i, got[i].Action(), got[i].At.Format(time.StampMilli), want.Format(time.StampMilli))
