@@ -40,29 +40,25 @@ func (r *runner) whisper(ctx context.Context, v xml.Dial, docURL string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	for rest := verbs; ; {
-		t := xml.NextTurn(rest)
+	for t := xml.NextTurn(verbs); ; t = xml.NextTurn(t.Rest) {
 		for _, h := range t.Heard {
 			r.agentHears(h)
 		}
+		if t.Stop == nil {
+			break
+		}
 		switch stop := t.Stop.(type) {
-		case nil:
 		case xml.Gather: // Twilio: the whisper asks for the accept key itself
 			accepted, answered, err := r.agentGathers(ctx, stop, u, &agent, extra)
 			if err != nil || answered {
 				return accepted, err
-			}
-			rest = t.Rest // silence: the next verb (a hang-up) plays
-			continue
+			} // silence: the next verb (a hang-up) plays
 		case xml.Hangup:
 			fmt.Fprintln(r.out, "  [the agent's leg hangs up: declined]")
 			return false, nil
 		default:
 			r.agentHears(stop)
-			rest = t.Rest
-			continue
 		}
-		break
 	}
 	if v.AcceptKey == "" {
 		fmt.Fprintln(r.out, "  [the agent takes the call]")

@@ -237,8 +237,7 @@ func resolve(docURL, ref string) (string, error) {
 // time (xml.NextTurn). It returns the next request, or nil when the call
 // has ended.
 func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*request, error) {
-	for rest := verbs; ; {
-		t := xml.NextTurn(rest)
+	for t := xml.NextTurn(verbs); ; t = xml.NextTurn(t.Rest) {
 		for _, v := range t.Heard {
 			r.hear(v)
 		}
@@ -268,7 +267,6 @@ func (r *runner) play(ctx context.Context, verbs []xml.Verb, docURL string) (*re
 		if next != nil || done || err != nil {
 			return next, err
 		}
-		rest = t.Rest
 	}
 }
 

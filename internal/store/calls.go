@@ -239,7 +239,7 @@ func coalesce(batch []CallEvents) []CallEvents {
 	out := make([]CallEvents, 0, len(batch))
 	var owned []bool // out[i].Events is a copy of ours (appending to it is safe)
 	for _, b := range batch {
-		k := key{b.Provider, b.CallID}
+		k := key{txt(b.Provider), txt(b.CallID)} // as stored: ids that differ only in invalid bytes are one call
 		i, seen := at[k]
 		if !seen {
 			at[k] = len(out)
