@@ -280,7 +280,10 @@ func TestReplayVariant(t *testing.T) {
 
 // BenchmarkReplay: one recorded call (a menu, a collect and its lookup)
 // replayed through two flows, each answer rendered and read back as the
-// provider reads it.
+// provider reads it. On 2026-12-05 (2 shared cores, load 5): about 0.35 ms
+// and 790 allocations a call, against 0.05 ms and 124 when replay read the
+// engine's steps itself; the 1,000 calls a replay may take stay well under
+// a second.
 func BenchmarkReplay(b *testing.B) {
 	live := testutil.MustParse(b, ivr.Parse, replayLive)
 	calls := []store.Call{record(b, live, "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}})}

@@ -61,11 +61,14 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			fail.voice(w, r, "flow", err)
 			return
 		}
-		body, err := p.render(voiceBase(urls, r, prefix), res.Steps)
+		bp := getXMLBuf()
+		body, err := p.appendXML((*bp)[:0], voiceBase(urls, r, prefix), res.Steps)
 		if err != nil {
+			xmlBufs.Put(bp)
 			fail.voice(w, r, "render", err)
 			return
 		}
+		defer putXMLBuf(bp, body)
 		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
@@ -93,10 +96,7 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
 				slog.String("path", req.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
-		h := w.Header()
-		h["Content-Type"] = p.contentTypeHeader[:1:1]
-		h["Cache-Control"] = p.noStoreHeader[:1:1]
-		w.Write(body)
+		p.writeAnswer(w, body)
 	})
 }
 
