@@ -199,7 +199,10 @@ const maxFastParams = 256
 // urlmaxqueryparams): the caller then uses url.ParseQuery itself, so the
 // result and the error are always exactly its. What it saves, on every
 // signed request (BenchmarkParseQuery, a Twilio body of 22 parameters):
-// 11 allocations and 1.9 KB instead of url.ParseQuery's 33 and 2.6 KB.
+// 6 allocations and 1.9 KB instead of url.ParseQuery's 33 and 2.6 KB. The
+// names and values that hold escapes are unescaped into one buffer instead
+// of a string each (BenchmarkQueryUnescape): 5 allocations fewer than with
+// url.QueryUnescape, and 5-8 % of parseQueryFast's CPU time.
 func parseQueryFast(raw string) (v url.Values, ok bool) {
 	n := strings.Count(raw, "&") + 1
 	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 || godebugQueryLimit() {
@@ -207,6 +210,8 @@ func parseQueryFast(raw string) (v url.Values, ok bool) {
 	}
 	v = make(url.Values, n)
 	vals := make([]string, n)
+	var buf strings.Builder // the unescaped names and values, when escaped
+	size := len(raw)
 	for i := 0; raw != ""; {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -214,11 +219,10 @@ func parseQueryFast(raw string) (v url.Values, ok bool) {
 			continue
 		}
 		key, value, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(key)
-		if err != nil {
+		if key, ok = unescapeInto(&buf, size, key); !ok {
 			return nil, false
 		}
-		if value, err = url.QueryUnescape(value); err != nil {
+		if value, ok = unescapeInto(&buf, size, value); !ok {
 			return nil, false
 		}
 		if vs, dup := v[key]; dup {
@@ -230,6 +234,51 @@ func parseQueryFast(raw string) (v url.Values, ok bool) {
 		i++
 	}
 	return v, true
+}
+
+// unescapeInto is url.QueryUnescape(s) for a part of a query of size bytes:
+// s itself when it holds no escape, else s unescaped and appended to buf
+// (first grown to a quarter of the query, about what a webhook's escaped
+// parts take; the strings a Builder returned never change as it grows); ok
+// is false where url.QueryUnescape fails (a '%' not followed by two hex
+// digits).
+func unescapeInto(buf *strings.Builder, size int, s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	if buf.Cap() == 0 {
+		buf.Grow(max(size/4, len(s)))
+	}
+	start := buf.Len()
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			buf.WriteByte(' ')
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			buf.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			buf.WriteByte(c)
+		}
+	}
+	return buf.String()[start:], true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // formParams checks the content type of a POST and parses its form body.

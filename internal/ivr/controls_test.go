@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const hoursFlow = `
@@ -45,7 +47,7 @@ func ny(t *testing.T, s string) time.Time {
 }
 
 func TestHoursOverrides(t *testing.T) {
-	f := mustParse(t, hoursFlow)
+	f := testutil.MustParse(t, Parse, hoursFlow)
 	for _, c := range []struct {
 		at   string
 		open bool
@@ -70,7 +72,7 @@ func TestHoursOverrides(t *testing.T) {
 // request's clock, with a date override in play (no sleeping: the test sets
 // Call.Now).
 func TestOpenCondition(t *testing.T) {
-	f := mustParse(t, hoursFlow)
+	f := testutil.MustParse(t, Parse, hoursFlow)
 	const dial = "dial(+15550001111 -> action/dial-done?lang=en-US&menu=main&ref=main.0.0.b0.0)"
 	for _, c := range []struct {
 		answered, pressed, want string
@@ -92,7 +94,7 @@ func TestOpenCondition(t *testing.T) {
 }
 
 func TestClockNamesInConditions(t *testing.T) {
-	f := mustParse(t, hoursFlow)
+	f := testutil.MustParse(t, Parse, hoursFlow)
 	s := newSim(t, f)
 	s.call.Now = ny(t, "2026-12-19 10:00") // a Saturday, closed: the answer URL says so
 	if got := summary(s.answer().Steps); strings.Join(got, " ") != "say(en-US) hangup" {
@@ -104,7 +106,7 @@ func TestClockNamesInConditions(t *testing.T) {
 		t.Errorf("env = open %v, now_hour %v, now_weekday %v; want false 23 7", env["open"], env["now_hour"], env["now_weekday"])
 	}
 	// Without hours: always open, hours in UTC.
-	g := mustParse(t, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
+	g := testutil.MustParse(t, Parse, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
 	r = &runner{f: g, call: Call{Now: time.Date(2026, 12, 21, 4, 0, 0, 0, time.UTC)}}
 	env = r.condEnv()
 	if env["open"] != true || env["now_hour"] != 4 || env["now_weekday"] != 1 {
@@ -144,7 +146,7 @@ func variantsOf(evs []Event) []string {
 // TestSplitDistribution: 1,000 calls through a 50/50 split land 40-60 % in
 // each variant, and every step of a call takes the same variant.
 func TestSplitDistribution(t *testing.T) {
-	f := mustParse(t, splitFlow)
+	f := testutil.MustParse(t, Parse, splitFlow)
 	counts := map[string]int{}
 	for i := range 1000 {
 		s := newSim(t, f)
@@ -180,7 +182,7 @@ func TestSplitWeights(t *testing.T) {
 }
 
 func TestTranscribe(t *testing.T) {
-	f := mustParse(t, `
+	f := testutil.MustParse(t, Parse, `
 menus:
   main:
     greeting: "Hi."
@@ -234,7 +236,7 @@ func TestControlsProblems(t *testing.T) {
 }
 
 func TestClosure(t *testing.T) {
-	f := mustParse(t, `
+	f := testutil.MustParse(t, Parse, `
 call_center: "+15550009999"
 menus:
   main:
@@ -278,7 +280,7 @@ menus:
 	if _, err := f.Step(Request{Call: s.call, Closure: &Closure{Then: "dance"}}); err == nil {
 		t.Error("closure with an unknown then: want an error")
 	}
-	g2 := mustParse(t, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
+	g2 := testutil.MustParse(t, Parse, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
 	if _, err := g2.Step(Request{Call: s.call, Closure: &Closure{Then: ClosureTransfer}}); err == nil {
 		t.Error("closure transfer without any number: want an error")
 	}

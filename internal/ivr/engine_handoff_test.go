@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const handoffFlow = `
@@ -213,7 +215,7 @@ func TestCallbackAnonymousCallerAndGivingUp(t *testing.T) {
 }
 
 func TestCallbackWithoutConfirmIsTakenAtOnce(t *testing.T) {
-	f := mustParse(t, "entry: main\nmenus:\n  main:\n    greeting: hi\n    options:\n      \"9\": callback\n")
+	f := testutil.MustParse(t, Parse, "entry: main\nmenus:\n  main:\n    greeting: hi\n    options:\n      \"9\": callback\n")
 	s := newSim(t, f)
 	s.answer()
 	res := s.press("9")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const logicFlow = `
@@ -97,7 +99,7 @@ type caller struct {
 
 func newCaller(t *testing.T, src string, fn func(Lookup) LookupResult) *caller {
 	t.Helper()
-	return &caller{t: t, f: mustParse(t, src), sealer: testSealer(t), fn: fn,
+	return &caller{t: t, f: testutil.MustParse(t, Parse, src), sealer: testSealer(t), fn: fn,
 		call: Call{Provider: "twilio", ID: "CA1", From: "+15551234567", To: "+15550009999", Now: openTime}}
 }
 
@@ -406,7 +408,7 @@ func TestNumbers(t *testing.T) {
 }
 
 func TestFlowSecrets(t *testing.T) {
-	f := mustParse(t, logicFlow)
+	f := testutil.MustParse(t, Parse, logicFlow)
 	if got := f.Secrets(); !reflect.DeepEqual(got, []string{"CRM_TOKEN", "TENANT"}) {
 		t.Errorf("Secrets() = %q", got)
 	}
@@ -512,7 +514,7 @@ func TestLookupURLDotSegments(t *testing.T) {
 // TestStepConcurrent: one parsed flow serves many calls at once (conditions,
 // sealing and lookups share nothing per call); run with -race.
 func TestStepConcurrent(t *testing.T) {
-	f := mustParse(t, logicFlow)
+	f := testutil.MustParse(t, Parse, logicFlow)
 	box := testSealer(t)
 	done := make(chan error)
 	for g := range 8 {

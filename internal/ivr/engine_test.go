@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const mainQ = "menu/main?attempt=1&lang=en-US"
@@ -441,7 +443,7 @@ menus:
     options:
       "1": hangup
 `
-	f := mustParse(t, src)
+	f := testutil.MustParse(t, Parse, src)
 	ny, _ := time.LoadLocation("America/New_York")
 	tests := []struct {
 		name string
@@ -560,7 +562,7 @@ func TestSMSReply(t *testing.T) {
 		})
 	}
 	// No sms block: no replies at all.
-	g := mustParse(t, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
+	g := testutil.MustParse(t, Parse, "menus: {main: {greeting: hi, options: {\"1\": hangup}}}")
 	res, _ := g.Reply(SMS{Text: "HELP"})
 	if len(res.Steps) != 0 {
 		t.Errorf("steps = %v", res.Steps)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // FuzzParse: any input either parses into a flow the engine can walk, or
@@ -107,7 +109,7 @@ func FuzzState(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	flow, input := mustExample(f), mustParse(f, inputFlow)
+	flow, input := mustExample(f), testutil.MustParse(f, Parse, inputFlow)
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, _ := url.ParseQuery(raw)
 		s := parseState(q)

@@ -24,15 +24,6 @@ func mustExample(t testing.TB) *Flow {
 	return f
 }
 
-func mustParse(t testing.TB, src string) *Flow {
-	t.Helper()
-	f, err := Parse("test.yaml", []byte(src))
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	return f
-}
-
 // summary renders steps compactly for table assertions.
 func summary(steps []Step) []string {
 	out := make([]string, 0, len(steps))

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // pingPong is two menus whose on_max_timeouts send a silent caller to each
@@ -55,7 +57,7 @@ func TestStepLimitEndsSilentLoop(t *testing.T) {
 		{"own limit and actions", "step_limit: 3\non_step_limit: [{say: \"Too quiet.\"}, hangup]", 3, "hangup"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := mustParse(t, strings.Replace(pingPong, "%s", tc.top, 1))
+			f := testutil.MustParse(t, Parse, strings.Replace(pingPong, "%s", tc.top, 1))
 			n, res, evs := silentCall(t, f)
 			if n >= 500 {
 				t.Fatalf("the silent call never ended: %v", summary(res.Steps))
@@ -83,7 +85,7 @@ func TestStepLimitEndsSilentLoop(t *testing.T) {
 // TestCheckWarnsSilentCycle: check warns about menus a silent caller never
 // leaves (the flow still loads: the step limit ends such calls).
 func TestCheckWarnsSilentCycle(t *testing.T) {
-	f := mustParse(t, strings.Replace(pingPong, "%s", "", 1))
+	f := testutil.MustParse(t, Parse, strings.Replace(pingPong, "%s", "", 1))
 	ws := f.Warnings()
 	if len(ws) != 2 || !strings.Contains(ws[0].Msg, "silent caller") || ws[0].Line == 0 {
 		t.Fatalf("warnings %v; want one per menu of the silent cycle a -> b -> a", ws)
@@ -97,7 +99,7 @@ func TestCheckWarnsSilentCycle(t *testing.T) {
 		t.Errorf("the example flow gets warnings: %v", ws)
 	}
 	fixed := strings.Replace(strings.Replace(pingPong, "%s", "", 1), "on_max_timeouts: {goto: a}", "on_max_timeouts: hangup", 1)
-	if ws := mustParse(t, fixed).Warnings(); len(ws) != 0 {
+	if ws := testutil.MustParse(t, Parse, fixed).Warnings(); len(ws) != 0 {
 		t.Errorf("a silent caller leaves b, yet: %v", ws)
 	}
 }

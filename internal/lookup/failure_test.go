@@ -2,24 +2,12 @@ package lookup
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
-
-// closedPort is a local address nothing listens on: a refused connection.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // Each outcome gives the flow's on_error the failure the contract names.
 func TestDoFailure(t *testing.T) {
@@ -36,7 +24,7 @@ func TestDoFailure(t *testing.T) {
 		{"500", Lookup{URL: srv.URL + "/status/500"}, ivr.FailUnavailable},
 		{"302", Lookup{URL: srv.URL + "/status/302"}, ivr.FailBadAnswer},
 		{"timeout", Lookup{URL: srv.URL + "/slow", Timeout: 20 * time.Millisecond}, ivr.FailTimeout},
-		{"refused connection", Lookup{URL: "http://" + closedPort(t) + "/x"}, ivr.FailUnavailable},
+		{"refused connection", Lookup{URL: "http://" + testutil.ClosedAddr(t) + "/x"}, ivr.FailUnavailable},
 		{"bad json", Lookup{URL: srv.URL + "/text/html"}, ivr.FailBadAnswer},
 		{"too large", Lookup{URL: srv.URL + "/big"}, ivr.FailBadAnswer},
 		{"missing field", Lookup{URL: srv.URL + "/accounts/123456", Save: map[string]string{"x": "account.nothing"}}, ivr.FailBadAnswer},

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
-	"github.com/ivr-project/ivr/internal/testutil/testflow"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // replayInput is replayLive with the caller's input controls: a flow-wide
@@ -21,13 +21,13 @@ var replayInput = replaceAll(replayLive, map[string]string{
 // adds a repeat key or a read-back report the calls whose path changes; the
 // calls the draft does not touch are not reported.
 func TestReplayInputControls(t *testing.T) {
-	live := testflow.MustParse(t, replayLive)
+	live := testutil.MustParse(t, ivr.Parse, replayLive)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{kind: "keys", value: "*"}, {kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),          // * was a wrong entry
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}}), // looked up at once
 		record(t, live, "CA3", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                      // untouched
 	}
-	changed, unfaithful := Run(context.Background(), live, testflow.MustParse(t, replayInput), calls)
+	changed, unfaithful := Run(context.Background(), live, testutil.MustParse(t, ivr.Parse, replayInput), calls)
 	if unfaithful != 0 {
 		t.Errorf("unfaithful = %d", unfaithful)
 	}
@@ -50,7 +50,7 @@ func TestReplayInputControls(t *testing.T) {
 // a repeat key replay faithfully through it, and a draft without them
 // reports them.
 func TestReplayRecordedConfirm(t *testing.T) {
-	live := testflow.MustParse(t, replayInput)
+	live := testutil.MustParse(t, ivr.Parse, replayInput)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {true}}),
 		record(t, live, "CA2", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}, {kind: "keys", value: "2"}, {kind: "keys", value: "1234"}, {kind: "keys", value: "1"}}, map[string][]bool{"account": {false}}),
@@ -59,7 +59,7 @@ func TestReplayRecordedConfirm(t *testing.T) {
 	if changed, unfaithful := Run(context.Background(), live, live, calls); len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
-	changed, _ := Run(context.Background(), live, testflow.MustParse(t, replayLive), calls)
+	changed, _ := Run(context.Background(), live, testutil.MustParse(t, ivr.Parse, replayLive), calls)
 	if len(changed) != 3 {
 		t.Fatalf("changed = %+v, want all three", changed)
 	}
@@ -70,7 +70,7 @@ func TestReplayRecordedConfirm(t *testing.T) {
 // call's failure takes: the 404 keeps going to billing, the timeout now
 // hangs up.
 func TestReplayErrorKinds(t *testing.T) {
-	live := testflow.MustParse(t, replayLive)
+	live := testutil.MustParse(t, ivr.Parse, replayLive)
 	notFound := map[string][]outcome{"account": {{fail: ivr.FailNotFound}}}
 	timeout := map[string][]outcome{"account": {{fail: ivr.FailTimeout}}}
 	ins := []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}
@@ -81,7 +81,7 @@ func TestReplayErrorKinds(t *testing.T) {
 	if e := calls[1].Events; !hasFetchError(e, ivr.FailTimeout) {
 		t.Fatalf("the fetch's event does not keep its error: %+v", e)
 	}
-	draft := testflow.MustParse(t, replaceOnce(replayLive, `on_error: [{say: "Sorry."}, {goto: billing}]`,
+	draft := testutil.MustParse(t, ivr.Parse, replaceOnce(replayLive, `on_error: [{say: "Sorry."}, {goto: billing}]`,
 		`on_error: [{switch: [{if: 'error == "not_found"', do: {goto: billing}}, {else: hangup}]}]`))
 	changed, unfaithful := Run(context.Background(), live, draft, calls)
 	if unfaithful != 0 || len(changed) != 1 || changed[0].CallID != "CA2" {
@@ -109,10 +109,10 @@ func TestReplaySpeechConfidence(t *testing.T) {
 		`      "1": {goto: billing}`:                           "      \"1\": {do: {goto: billing}, words: [billing]}",
 		"    greeting: \"1 billing, 2 support, 3 account.\"\n": "    greeting: \"1 billing, 2 support, 3 account.\"\n    speech: true\n",
 	})
-	live := testflow.MustParse(t, src)
+	live := testutil.MustParse(t, ivr.Parse, src)
 	sure := recordSpeech(t, live, "CA1", 0.9)
 	unsure := recordSpeech(t, live, "CA2", 0.2)
-	draft := testflow.MustParse(t, replaceOnce(src, "speech: true", "speech: {min_confidence: 0.4}"))
+	draft := testutil.MustParse(t, ivr.Parse, replaceOnce(src, "speech: true", "speech: {min_confidence: 0.4}"))
 	changed, _ := Run(context.Background(), live, draft, []store.Call{sure, unsure})
 	if len(changed) != 1 || changed[0].CallID != "CA2" {
 		t.Fatalf("changed = %+v, want CA2 only", changed)

@@ -10,7 +10,7 @@ import (
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/seal"
 	"github.com/ivr-project/ivr/internal/store"
-	"github.com/ivr-project/ivr/internal/testutil/testflow"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 const replayLive = `requests:
@@ -81,7 +81,7 @@ func recordOutcomes(t testing.TB, f *ivr.Flow, id string, ins []input, lookups m
 }
 
 func TestReplay(t *testing.T) {
-	live := testflow.MustParse(t, replayLive)
+	live := testutil.MustParse(t, ivr.Parse, replayLive)
 	calls := []store.Call{
 		record(t, live, "CA1", []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil),                                       // billing, hang up
 		record(t, live, "CA2", []input{{kind: "keys", value: "2"}, {kind: "dial", value: "no-answer"}, {kind: "silence", value: ""}}, nil), // transfer not answered
@@ -97,7 +97,7 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("replay on the same flow: changed %+v, unfaithful %d", changed, unfaithful)
 	}
 	// The draft sends 1 to support and makes the failed lookup hang up.
-	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
+	draft := testutil.MustParse(t, ivr.Parse, replaceAll(replayLive, map[string]string{
 		`"1": {goto: billing}`:                         `"1": {goto: support}`,
 		`on_error: [{say: "Sorry."}, {goto: billing}]`: `on_error: [{say: "Sorry."}, hangup]`,
 		"  billing:\n":                                 "  support:\n    greeting: \"Support.\"\n    options:\n      \"9\": hangup\n  billing:\n",
@@ -205,15 +205,15 @@ func TestCallInputsLookups(t *testing.T) {
 // (it used to run on_error whatever the call did, and a sent fetch after it
 // took its recorded outcome).
 func TestReplayLookupWithSecret(t *testing.T) {
-	recorded := record(t, testflow.MustParse(t, replayLive), "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}})
-	live := testflow.MustParse(t, replaceAll(replayLive, map[string]string{
+	recorded := record(t, testutil.MustParse(t, ivr.Parse, replayLive), "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {true}})
+	live := testutil.MustParse(t, ivr.Parse, replaceAll(replayLive, map[string]string{
 		`url: "https://api.example.com/a/{{account}}"`: `url: "https://api.example.com/a/{{account}}?key={{secret.CRM}}"`,
 	}))
 	changed, unfaithful := Run(context.Background(), live, live, []store.Call{recorded})
 	if len(changed) != 0 || unfaithful != 0 {
 		t.Fatalf("changed %+v, unfaithful %d; want the recorded lookup's ok; events %+v", changed, unfaithful, recorded.Events)
 	}
-	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
+	draft := testutil.MustParse(t, ivr.Parse, replaceAll(replayLive, map[string]string{"        - hangup\n": "        - goto: billing\n"}))
 	changed, _ = Run(context.Background(), live, draft, []store.Call{recorded})
 	if len(changed) != 1 || !reflect.DeepEqual(changed[0].LivePath, []string{"main", "account", "(hangup)"}) {
 		t.Errorf("changed %+v; want live main, account, (hangup)", changed)
@@ -223,8 +223,8 @@ func TestReplayLookupWithSecret(t *testing.T) {
 // TestReplayStopsWhenTheClientLeaves: a done context stops the replay
 // between calls (it used to run every call after the client had gone).
 func TestReplayStopsWhenTheClientLeaves(t *testing.T) {
-	live := testflow.MustParse(t, replayLive)
-	draft := testflow.MustParse(t, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
+	live := testutil.MustParse(t, ivr.Parse, replayLive)
+	draft := testutil.MustParse(t, ivr.Parse, replaceAll(replayLive, map[string]string{`"1": {goto: billing}`: `"1": hangup`}))
 	var calls []store.Call
 	for i := range 50 {
 		calls = append(calls, record(t, live, "CA"+strconv.Itoa(i), []input{{kind: "keys", value: "1"}, {kind: "keys", value: "9"}}, nil))
@@ -257,8 +257,8 @@ func TestReplayVariant(t *testing.T) {
     greeting: "Two."
     options: {"9": hangup}
 `
-	live := testflow.MustParse(t, flow)
-	draft := testflow.MustParse(t, "menus:\n  main:\n    greeting: \"Hi.\"\n    options: {\"1\": hangup}\n")
+	live := testutil.MustParse(t, ivr.Parse, flow)
+	draft := testutil.MustParse(t, ivr.Parse, "menus:\n  main:\n    greeting: \"Hi.\"\n    options: {\"1\": hangup}\n")
 	seen := map[string]bool{}
 	for i := range 20 {
 		id := "CAvariant" + strconv.Itoa(i)
@@ -280,9 +280,12 @@ func TestReplayVariant(t *testing.T) {
 
 // BenchmarkReplay: one recorded call (a menu, a collect and its lookup)
 // replayed through two flows, each answer rendered and read back as the
-// provider reads it.
+// provider reads it. On 2026-12-05 (2 shared cores, load 5): about 0.35 ms
+// and 790 allocations a call, against 0.05 ms and 124 when replay read the
+// engine's steps itself; the 1,000 calls a replay may take stay well under
+// a second.
 func BenchmarkReplay(b *testing.B) {
-	live := testflow.MustParse(b, replayLive)
+	live := testutil.MustParse(b, ivr.Parse, replayLive)
 	calls := []store.Call{record(b, live, "CA1", []input{{kind: "keys", value: "3"}, {kind: "keys", value: "12345"}}, map[string][]bool{"account": {false}})}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -14,7 +14,6 @@ import (
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/store"
 	"github.com/ivr-project/ivr/internal/testutil"
-	"github.com/ivr-project/ivr/internal/testutil/testflow"
 )
 
 const apiFlowV1 = `menus:
@@ -133,7 +132,7 @@ func TestFlowAPIPublish(t *testing.T) {
 		if rev, text := e.liveFlow(t); rev != 3 || text != apiFlowV2 {
 			t.Fatalf("live flow after publishing = %d %q", rev, text)
 		}
-		if e.deps.Flows.Flow().Revision() != testflow.MustParse(t, apiFlowV2).Revision() {
+		if e.deps.Flows.Flow().Revision() != testutil.MustParse(t, ivr.Parse, apiFlowV2).Revision() {
 			t.Fatal("the published flow does not serve")
 		}
 		e.checkHistory(t)
@@ -233,7 +232,7 @@ func TestFlowAPIFileMode(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 {
 			t.Errorf("the file's mode after publishing: %v, %v", st.Mode(), err)
 		}
-		if e.flows.Flow().Revision() != testflow.MustParse(t, apiFlowV2).Revision() {
+		if e.flows.Flow().Revision() != testutil.MustParse(t, ivr.Parse, apiFlowV2).Revision() {
 			t.Fatal("the published file is not live")
 		}
 		edited := strings.Replace(apiFlowV1, "Version one.", "Edited on disk.", 1)
@@ -314,7 +313,7 @@ func TestFlowAPIDraftTools(t *testing.T) {
 // replayEvents are the events of a call on the example: main, 2, support, 1, transfer.
 func replayEvents(t *testing.T) []store.Event {
 	t.Helper()
-	f := testflow.MustParse(t, string(ivr.Example()))
+	f := testutil.MustParse(t, ivr.Parse, string(ivr.Example()))
 	var out []store.Event
 	for _, e := range []ivr.Event{
 		{Menu: "main", Kind: ivr.EventEnter},
@@ -342,7 +341,7 @@ func TestInsightsNameRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := e.do(t, "GET", "/admin/insights", "", withBearer(adminTestToken))
-	want := "revision 1 · " + testflow.MustParse(t, string(ivr.Example())).Revision()
+	want := "revision 1 · " + testutil.MustParse(t, ivr.Parse, string(ivr.Example())).Revision()
 	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
 		t.Errorf("insights page: %d, want an option %q", w.Code, want)
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/carrier"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // inputFlow exercises the caller's input controls through the real
@@ -80,13 +80,7 @@ const inputWhy = `
 // inputApp serves inputFlow with api as its {{demo_api}}.
 func inputApp(t *testing.T, api *accountAPI) *testApp {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
-	src := strings.NewReplacer("CLOSED", closed, " WHY", inputWhy).Replace(inputFlow)
+	src := strings.NewReplacer("CLOSED", testutil.ClosedAddr(t), " WHY", inputWhy).Replace(inputFlow)
 	path := filepath.Join(t.TempDir(), "flow.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)

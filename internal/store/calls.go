@@ -202,11 +202,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
 			return err
 		}
-		sum, err := d.newSummariser(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer sum.close()
+		sum := d.newSummariser(tx)
 		for i, b := range calls {
 			ref := refs[callKey{rows[i].provider, rows[i].callID}].id
 			if err := sum.call(ctx, ref, b); err != nil {
@@ -239,7 +235,7 @@ func coalesce(batch []CallEvents) []CallEvents {
 	out := make([]CallEvents, 0, len(batch))
 	var owned []bool // out[i].Events is a copy of ours (appending to it is safe)
 	for _, b := range batch {
-		k := key{b.Provider, b.CallID}
+		k := key{txt(b.Provider), txt(b.CallID)} // as stored: ids that differ only in invalid bytes are one call
 		i, seen := at[k]
 		if !seen {
 			at[k] = len(out)

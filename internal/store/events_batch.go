@@ -55,23 +55,12 @@ WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_numbe
     OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')`
 
 // What the upsert returns: the row id, the key, final, and whether the row
-// was inserted (its events are the batch's). PostgreSQL says so by xmax (0
-// on a row this statement inserted); on SQLite a row is new when its id is
-// above the calls' AUTOINCREMENT sequence read before (callSeqSQLite).
-const (
-	upsertReturningSQLite = `
-RETURNING id, provider, call_id, final, 0`
-	upsertReturningPostgres = `
+// was inserted (its events are the batch's): xmax is 0 on a row this
+// statement inserted.
+const upsertReturningPostgres = `
 RETURNING id, provider, call_id, final, (xmax = 0)::int`
-)
 
-// callSeqSQLite is the highest calls row id ever given (0: none yet).
-const callSeqSQLite = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'calls'), 0)`
-
-// callRefSQL reads the id of a call the upsert did not touch; on
-// PostgreSQL callRefsPostgres reads them all in one round trip.
-const callRefSQL = `SELECT id, final FROM calls WHERE provider = $1 AND call_id = $2`
-
+// callRefsPostgres reads the ids of the calls the upsert did not touch.
 const callRefsPostgres = `SELECT c.id, c.provider, c.call_id, c.final, 0 FROM unnest($1::text[], $2::text[]) AS k(p, i)
     JOIN calls c ON c.provider = k.p AND c.call_id = k.i`
 
@@ -132,22 +121,16 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, callRefSQL, summaryCallsSQL(driver), summariseSQL(driver)}
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
-		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
+		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres, upsertMenuDaysPostgres)
 	}
-	qs = append(qs, callSeqSQLite)
+	qs = append(qs, upsertMenuDay)
+	qs = append(qs, sqliteQueries()...)
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
-		qs = append(qs, sqliteUpsertCalls(size), sqliteInsertRequests(size), sqliteMarkRepeats(size))
+		qs = append(qs, sqliteInsertRequests(size), sqliteMarkRepeats(size))
 	}
 	return qs
-}
-
-// "WHERE true" keeps SQLite from reading ON CONFLICT as a join clause.
-func sqliteUpsertCalls(n int) string {
-	return upsertCallsColumns + `
-SELECT column1, column2, column3, column4, column5, column6, column7 FROM (VALUES ` + valueRows(7, n) + `) WHERE true` +
-		upsertCallsSet + upsertReturningSQLite
 }
 
 // prepare prepares preparedQueries once, at Open (a
@@ -226,15 +209,12 @@ type callRef struct {
 
 // upsertCalls creates the batch's new calls and completes the others
 // (upsertCallsSet); it returns every call's row id, whether it is final and
-// whether this upsert created it.
+// whether this upsert created it. SQLite: writeCallsSQLite.
 func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
-	refs := make(map[callKey]callRef, len(rows))
-	var seq int64 // SQLite: rows with a higher id are new
 	if d.driver != DriverPostgres {
-		if err := d.txQueryRow(ctx, tx, callSeqSQLite).Scan(&seq); err != nil {
-			return nil, fmt.Errorf("upsert calls: sequence: %w", err)
-		}
+		return d.writeCallsSQLite(ctx, tx, rows)
 	}
+	refs := make(map[callKey]callRef, len(rows))
 	read := func(r *sql.Rows, err error) error {
 		if err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
@@ -248,67 +228,40 @@ func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[c
 			if err := r.Scan(&id, &k.provider, &k.callID, &f, &ins); err != nil {
 				return fmt.Errorf("upsert calls: %w", err)
 			}
-			inserted := ins != 0 || (d.driver != DriverPostgres && id > seq)
-			refs[k] = callRef{id: id, final: f != 0, inserted: inserted}
+			refs[k] = callRef{id: id, final: f != 0, inserted: ins != 0}
 		}
 		if err := r.Err(); err != nil {
 			return fmt.Errorf("upsert calls: %w", err)
 		}
 		return r.Close()
 	}
-	if d.driver == DriverPostgres {
-		st, err := d.stmt(ctx, tx, upsertCallsPostgres)
-		if err != nil {
-			return nil, fmt.Errorf("prepare call upsert: %w", err)
-		}
-		if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
-			return nil, err
-		}
-	} else {
-		args := make([]any, 0, 7<<maxRowsLog2)
-		err := chunks(len(rows), func(lo, hi int) error {
-			st, err := d.stmt(ctx, tx, sqliteUpsertCalls(hi-lo))
-			if err != nil {
-				return fmt.Errorf("prepare call upsert: %w", err)
-			}
-			args = args[:0]
-			for _, r := range rows[lo:hi] {
-				args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision), r.events)
-			}
-			return read(st.QueryContext(ctx, args...))
-		})
-		if err != nil {
-			return nil, err
-		}
+	st, err := d.stmt(ctx, tx, upsertCallsPostgres)
+	if err != nil {
+		return nil, fmt.Errorf("prepare call upsert: %w", err)
+	}
+	if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
+		return nil, err
 	}
 	// The calls whose row needed no change.
-	if d.driver == DriverPostgres {
-		var providers, ids []string
-		for _, r := range rows {
-			if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
-				providers, ids = append(providers, r.provider), append(ids, r.callID)
-			}
+	var providers, ids []string
+	for _, r := range rows {
+		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
+			providers, ids = append(providers, r.provider), append(ids, r.callID)
 		}
-		if len(ids) > 0 {
-			st, err := d.stmt(ctx, tx, callRefsPostgres)
-			if err != nil {
-				return nil, fmt.Errorf("prepare call ids: %w", err)
-			}
-			if err := read(st.QueryContext(ctx, providers, ids)); err != nil {
-				return nil, err
-			}
+	}
+	if len(ids) > 0 {
+		st, err := d.stmt(ctx, tx, callRefsPostgres)
+		if err != nil {
+			return nil, fmt.Errorf("prepare call ids: %w", err)
+		}
+		if err := read(st.QueryContext(ctx, providers, ids)); err != nil {
+			return nil, err
 		}
 	}
 	for _, r := range rows {
-		k := callKey{r.provider, r.callID}
-		if _, ok := refs[k]; ok {
-			continue
+		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
+			return nil, fmt.Errorf("upsert calls: %s/%s neither written nor found", r.provider, r.callID)
 		}
-		var id, f int64
-		if err := d.txQueryRow(ctx, tx, callRefSQL, r.provider, r.callID).Scan(&id, &f); err != nil {
-			return nil, fmt.Errorf("upsert calls: row id of %s/%s: %w", r.provider, r.callID, err)
-		}
-		refs[k] = callRef{id: id, final: f != 0}
 	}
 	return refs, nil
 }

@@ -68,8 +68,9 @@ func (jsonEvents) decode(dst []Event, src []byte) ([]Event, error) {
 const insertRequestsPostgres = `INSERT INTO call_requests (call_ref, at, events)
 SELECT c, a, e FROM unnest($1::bigint[], $2::timestamptz[], $3::bytea[]) WITH ORDINALITY AS t(c, a, e, n) ORDER BY n`
 
+// OR FAIL: no statement journal (see sqliteInsertCalls).
 func sqliteInsertRequests(n int) string {
-	return sqliteValues(`INSERT INTO call_requests (call_ref, at, events)`, 3, n)
+	return sqliteValues(`INSERT OR FAIL INTO call_requests (call_ref, at, events)`, 3, n)
 }
 
 // requestRow is one call_requests row to insert.

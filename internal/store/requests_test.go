@@ -77,3 +77,35 @@ func TestFirstRequestInCallRow(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchCompletesExistingCall: a batch fills an existing call's empty
+// numbers and revision and moves its start earlier, and changes nothing
+// that is set already.
+func TestBatchCompletesExistingCall(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		ctx := ctxT(t)
+		d := openT(t, newDSN(t))
+		if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "CAx", Status: "ringing", At: at(100)}); err != nil {
+			t.Fatal(err)
+		}
+		ev := []Event{{Event: legacyEvent(at(50), "main", "", "enter"), Revision: "r1"}}
+		if err := d.AddEventBatch(ctx, []CallEvents{{Provider: "twilio", CallID: "CAx", From: "+1", To: "+2", Events: ev}}); err != nil {
+			t.Fatal(err)
+		}
+		later := []Event{{Event: legacyEvent(at(200), "main", "", "enter"), Revision: "r2"}}
+		if err := d.AddEventBatch(ctx, []CallEvents{{Provider: "twilio", CallID: "CAx", From: "+9", To: "+8", Events: later}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := d.GetCall(ctx, "twilio", "CAx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rev string
+		if err := d.sql.QueryRowContext(ctx, `SELECT revision FROM calls WHERE call_id = 'CAx'`).Scan(&rev); err != nil {
+			t.Fatal(err)
+		}
+		if c.From != "+1" || c.To != "+2" || !c.StartedAt.Equal(at(50)) || rev != "r1" || len(c.Events) != 2 {
+			t.Errorf("call %+v revision %q; want from +1, to +2, started at %v, revision r1, 2 events", c, rev, at(50))
+		}
+	})
+}

@@ -3,6 +3,9 @@ package voice
 import (
 	"net/http"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/ivr"
+	"github.com/ivr-project/ivr/internal/xml"
 )
 
 // BenchmarkVoiceHeaders is setting the answer's two headers: Header().Set
@@ -29,3 +32,47 @@ func BenchmarkVoiceHeaders(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVoiceAnswerBody is a menu answer's document rendered and
+// written: into a new slice each time (render) against a pooled buffer
+// (getXMLBuf, as HandleVoice does).
+func BenchmarkVoiceAnswerBody(b *testing.B) {
+	twilio, _, err := NewProviders(xml.FallbackConfig{Text: "Sorry.", Number: "+15550100000"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	say := ivr.Say{Text: "For billing, press 1 or say billing. For support, press 2 or say support. To hear this again, press 9."}
+	steps := []ivr.Step{ivr.Gather{Action: ivr.Target{Path: "menu/main", Query: "attempt=1"}, DTMF: true, Speech: true,
+		TimeoutSeconds: 5, Prompts: []ivr.Step{ivr.Say{Text: "Welcome to Example Company."}, say}},
+		ivr.Redirect{Target: ivr.Target{Path: "menu/main", Query: "attempt=2"}}}
+	const base = "https://ivr.example.com/twilio/voice/"
+	w := discardWriter{http.Header{}}
+	b.Run("render", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			body, err := twilio.render(base, steps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			twilio.writeAnswer(w, body)
+		}
+	})
+	b.Run("pooled", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bp := getXMLBuf()
+			body, err := twilio.appendXML((*bp)[:0], base, steps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			twilio.writeAnswer(w, body)
+			putXMLBuf(bp, body)
+		}
+	})
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}

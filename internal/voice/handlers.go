@@ -65,11 +65,14 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			fail.voice(w, r, "flow", err)
 			return
 		}
-		body, err := p.render(voiceBase(urls, r, prefix), res.Steps)
+		bp := getXMLBuf()
+		body, err := p.appendXML((*bp)[:0], voiceBase(urls, r, prefix), res.Steps)
 		if err != nil {
+			xmlBufs.Put(bp)
 			fail.voice(w, r, "render", err)
 			return
 		}
+		defer putXMLBuf(bp, body)
 		if errors.Is(context.Cause(r.Context()), errDeadline) {
 			return // the deadline already answered the fallback
 		}
@@ -86,14 +89,7 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 		// the writer (its backpressure), and that wait must not spend what
 		// is left of the voice deadline (the deadline's fallback would then
 		// replace a flow's answer, on_error included).
-		h := w.Header()
-		h["Content-Type"] = p.contentTypeHeader[:1:1]
-		h["Cache-Control"] = p.noStoreHeader[:1:1]
-		h["Content-Length"] = []string{strconv.Itoa(len(body))}
-		w.Write(body)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
+		p.writeAnswer(w, body)
 		if res.CallID != "" {
 			call.ID = res.CallID // the whisper: the agent's leg reports the caller's call
 		}

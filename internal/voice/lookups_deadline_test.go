@@ -14,7 +14,7 @@ import (
 	"github.com/ivr-project/ivr/internal/config"
 	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
-	"github.com/ivr-project/ivr/internal/testutil/testflow"
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestLookupMarginFromTheDeadline: the lookups leave their margin before
@@ -26,7 +26,7 @@ func TestLookupMarginFromTheDeadline(t *testing.T) {
 		<-r.Context().Done() // never answers
 	}))
 	defer api.Close()
-	flow := testflow.MustParse(t, `entry: main
+	flow := testutil.MustParse(t, ivr.Parse, `entry: main
 call_center: "+15551230000"
 requests:
   slow: {url: "`+api.URL+`/slow", timeout: 10s, save: {x: x}}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -269,12 +268,7 @@ func TestDeliveryGivesUp(t *testing.T) {
 func TestDeliveryErrorLeavesOutTheURL(t *testing.T) {
 	db := openDB(t, testutil.SQLiteDSN(t))
 	db.EnableOutbox()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "http://" + l.Addr().String()
-	l.Close() // nothing listens there any more: the POST itself fails
+	addr := "http://" + testutil.ClosedAddr(t) // the POST itself fails
 	completeCall(t, db, "CA1")
 	var logs testutil.Buffer
 	startWorker(t, db, addr+"/hook?token=SECRET-IN-URL", func(c *Config) {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // turnSummary is a turn in short: the kinds of what is heard, the stop's
@@ -149,6 +151,9 @@ func FuzzNextTurn(f *testing.F) {
 			played += len(turn.Heard)
 			if g, ok := turn.Stop.(Gather); ok {
 				played -= len(g.Prompts) // heard, but not verbs of the document
+				if g.Timeout < 0 || g.NumDigits < 0 {
+					t.Fatalf("negative count in %+v", g)
+				}
 			}
 			if _, ok := turn.Silence(); ok {
 				if _, gather := turn.Stop.(Gather); !gather {
@@ -174,4 +179,36 @@ func FuzzNextTurn(f *testing.F) {
 			t.Fatalf("turns played %d verbs of %d", played, len(verbs))
 		}
 	})
+}
+
+// TestReadGatherTimeout: the wait for input a gather renders with reads
+// back as written, in each dialect's attribute; 0 when none is written.
+func TestReadGatherTimeout(t *testing.T) {
+	action := ivr.Target{Path: "menu/main"}
+	for _, tc := range []struct {
+		provider string
+		gather   ivr.Gather
+		element  string
+		want     int
+	}{
+		{ProviderTwilio, ivr.Gather{Action: action, DTMF: true, TimeoutSeconds: 7}, "Gather", 7},
+		{ProviderTwilio, ivr.Gather{Action: action, DTMF: true, InterDigitSeconds: 3}, "Gather", 3},
+		{ProviderTwilio, ivr.Gather{Action: action, Speech: true}, "Gather", 0},
+		{ProviderPlivo, ivr.Gather{Action: action, DTMF: true, TimeoutSeconds: 7}, "GetDigits", 7},
+		{ProviderPlivo, ivr.Gather{Action: action, DTMF: true}, "GetDigits", 0},
+		{ProviderPlivo, ivr.Gather{Action: action, DTMF: true, Speech: true, TimeoutSeconds: 20}, "GetInput", 20},
+	} {
+		doc, err := Render(tc.provider, testBase, []ivr.Step{tc.gather})
+		if err != nil {
+			t.Fatal(err)
+		}
+		verbs, err := Parse(tc.provider, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, ok := NextTurn(verbs).Stop.(Gather)
+		if !ok || g.Element != tc.element || g.Timeout != tc.want {
+			t.Errorf("%s %+v read back as %+v, want <%s> with Timeout %d:\n%s", tc.provider, tc.gather, g, tc.element, tc.want, doc)
+		}
+	}
 }

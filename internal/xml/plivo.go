@@ -97,9 +97,7 @@ func (plivo) getInput(w *writer, base string, g ivr.Gather) {
 	if g.Language != "" {
 		w.attr("language", g.Language)
 	}
-	if h := hints(g.SpeechHints); h != "" {
-		w.attr("hints", h)
-	}
+	w.attrHints("hints", g.SpeechHints)
 	w.attrBool("redirect", true)
 }
 

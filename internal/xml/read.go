@@ -70,6 +70,11 @@ type Gather struct {
 	ValidDigits string // keys accepted; "" = any (Plivo GetDigits)
 	OnEmpty     bool   // the action is requested on silence too (Twilio actionOnEmptyResult)
 	Language    string // speech recognition language
+	// Timeout is how many seconds the provider waits for input, as
+	// written (Twilio and Plivo GetDigits timeout, Plivo GetInput
+	// executionTimeout); 0 = not written: the provider's default (5, and
+	// 15 for GetInput).
+	Timeout int
 	// NumDigitsSet and FinishOnKeySet tell whether the document wrote
 	// numDigits (as a valid count) and finishOnKey; when not, the fields
 	// hold the provider's default.
@@ -348,6 +353,7 @@ func twilioVerb(e *element, nested bool) Verb {
 			FinishOnKeySet: finishSet,
 			OnEmpty:        strings.EqualFold(e.attrOr("actionOnEmptyResult", "false"), "true"),
 			Language:       e.attrOr("language", ""),
+			Timeout:        atoi(e.attrOr("timeout", ""), 0),
 		}
 		g.NumDigits, g.NumDigitsSet = numDigits(e, 0)
 		for _, k := range e.kids {
@@ -437,12 +443,14 @@ func plivoVerb(e *element, nested bool) Verb {
 			Language:       e.attrOr("language", ""),
 		}
 		if e.name == "GetDigits" {
+			g.Timeout = atoi(e.attrOr("timeout", ""), 0)
 			g.NumDigits, g.NumDigitsSet = numDigits(e, 99)
 			g.ValidDigits = e.attrOr("validDigits", "1234567890*#")
 		} else {
 			input := strings.Fields(strings.ToLower(e.attrOr("inputType", "dtmf")))
 			g.DTMF = slices.Contains(input, "dtmf")
 			g.Speech = slices.Contains(input, "speech")
+			g.Timeout = atoi(e.attrOr("executionTimeout", ""), 0)
 			g.NumDigits, g.NumDigitsSet = numDigits(e, 0)
 		}
 		for _, k := range e.kids {

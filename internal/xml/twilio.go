@@ -67,9 +67,7 @@ func (twilio) gather(w *writer, base string, g ivr.Gather) error {
 		if g.Language != "" {
 			w.attr("language", g.Language)
 		}
-		if h := hints(g.SpeechHints); h != "" {
-			w.attr("hints", h)
-		}
+		w.attrHints("hints", g.SpeechHints)
 	}
 	return dialectTwilio.gatherPrompts(w, "Gather", g.Prompts)
 }
