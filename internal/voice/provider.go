@@ -94,6 +94,10 @@ func putXMLBuf(bp *[]byte, body []byte) {
 // writeAnswer writes body as a voice answer: the provider's content type,
 // never cached.
 func (p *Provider) writeAnswer(w http.ResponseWriter, body []byte) {
+	if tw, ok := w.(*timeoutWriter); ok {
+		tw.answer(p.contentTypeHeader[:1:1], p.noStoreHeader[:1:1], body)
+		return
+	}
 	h := w.Header()
 	h["Content-Type"] = p.contentTypeHeader[:1:1]
 	h["Cache-Control"] = p.noStoreHeader[:1:1]
