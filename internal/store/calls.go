@@ -202,11 +202,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
 			return err
 		}
-		sum, err := d.newSummariser(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer sum.close()
+		sum := d.newSummariser(tx)
 		for i, b := range calls {
 			ref := refs[callKey{rows[i].provider, rows[i].callID}].id
 			if err := sum.call(ctx, ref, b); err != nil {

@@ -121,10 +121,11 @@ const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver)}
+	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
-		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres)
+		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres, upsertMenuDaysPostgres)
 	}
+	qs = append(qs, upsertMenuDay)
 	qs = append(qs, sqliteQueries()...)
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteInsertRequests(size), sqliteMarkRepeats(size))

@@ -174,27 +174,18 @@ const upsertMenuDay = `INSERT INTO insight_menu_days (day, provider, to_number, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (day, provider, to_number, revision, menu, kind, detail) DO UPDATE SET n = insight_menu_days.n + excluded.n`
 
-func (d *DB) newSummariser(ctx context.Context, tx *sql.Tx) (*summariser, error) {
-	s := &summariser{d: d, tx: tx, counts: map[menuDayKey]int64{}}
-	var err error
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{{&s.voicemail, insertVoicemail}} {
-		if *p.dst, err = tx.PrepareContext(ctx, p.sql); err != nil {
-			s.close()
-			return nil, fmt.Errorf("prepare insights statement: %w", err)
-		}
-	}
-	return s, nil
-}
+// upsertMenuDaysPostgres adds all of a batch's counts in one statement
+// (their rows locked in array order: flush's).
+const upsertMenuDaysPostgres = `INSERT INTO insight_menu_days (day, provider, to_number, revision, menu, kind, detail, n)
+SELECT d, p, t, r, m, k, x, n FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+    WITH ORDINALITY AS u(d, p, t, r, m, k, x, n, o) ORDER BY o
+ON CONFLICT (day, provider, to_number, revision, menu, kind, detail) DO UPDATE SET n = insight_menu_days.n + excluded.n`
 
-func (s *summariser) close() {
-	for _, st := range []*sql.Stmt{s.voicemail} {
-		if st != nil {
-			st.Close()
-		}
-	}
+// newSummariser starts a batch's counts; its statements are the ones
+// prepared at Open (a batch used to prepare them again: on PostgreSQL a
+// round trip and a parse each).
+func (d *DB) newSummariser(tx *sql.Tx) *summariser {
+	return &summariser{d: d, tx: tx, counts: map[menuDayKey]int64{}}
 }
 
 // call counts the kinds of call ref's new events b.Events and adds the
@@ -215,6 +206,13 @@ func (s *summariser) call(ctx context.Context, ref int64, b CallEvents) error {
 			secs := e.Recording.DurationSeconds
 			if secs < 0 || secs > MaxDurationSeconds {
 				secs = 0 // not a recording's length: unknown, the same on both databases
+			}
+			if s.voicemail == nil {
+				st, err := s.d.stmt(ctx, s.tx, insertVoicemail)
+				if err != nil {
+					return fmt.Errorf("prepare voicemail insert: %w", err)
+				}
+				s.voicemail = st
 			}
 			if _, err := s.voicemail.ExecContext(ctx, ref, s.d.tv(at), txt(e.Menu), txt(e.Recording.URL), secs); err != nil {
 				return fmt.Errorf("add voicemail: %w", err)
@@ -243,15 +241,39 @@ func (s *summariser) flush(ctx context.Context) error {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.provider, b.provider), cmp.Compare(a.to, b.to),
 			cmp.Compare(a.revision, b.revision), cmp.Compare(a.menu, b.menu), cmp.Compare(a.kind, b.kind), cmp.Compare(a.detail, b.detail))
 	})
-	st, err := s.tx.PrepareContext(ctx, upsertMenuDay)
+	if s.d.driver == DriverPostgres {
+		return s.flushPostgres(ctx)
+	}
+	st, err := s.d.stmt(ctx, s.tx, upsertMenuDay)
 	if err != nil {
 		return fmt.Errorf("prepare menu counts: %w", err)
 	}
-	defer st.Close()
 	for _, k := range s.order {
 		if _, err := st.ExecContext(ctx, k.day, k.provider, k.to, k.revision, k.menu, k.kind, k.detail, s.counts[k]); err != nil {
 			return fmt.Errorf("add menu counts: %w", err)
 		}
+	}
+	return nil
+}
+
+// flushPostgres is flush's one statement on PostgreSQL, in s.order.
+func (s *summariser) flushPostgres(ctx context.Context) error {
+	n := len(s.order)
+	days, counts := make([]int64, n), make([]int64, n)
+	var texts [6][]string
+	for i := range texts {
+		texts[i] = make([]string, n)
+	}
+	for i, k := range s.order {
+		days[i], counts[i] = k.day, s.counts[k]
+		texts[0][i], texts[1][i], texts[2][i], texts[3][i], texts[4][i], texts[5][i] = k.provider, k.to, k.revision, k.menu, k.kind, k.detail
+	}
+	st, err := s.d.stmt(ctx, s.tx, upsertMenuDaysPostgres)
+	if err != nil {
+		return fmt.Errorf("prepare menu counts: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, days, texts[0], texts[1], texts[2], texts[3], texts[4], texts[5], counts); err != nil {
+		return fmt.Errorf("add menu counts: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package voice
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -78,8 +79,8 @@ func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
 
 // BenchmarkDeadlineAnswer is a voice answer written through the deadline's
-// timeoutWriter: its two headers set on the handler's own header map, then
-// Write (as any handler does), against timeoutWriter.answer (as
+// timeoutWriter: its headers set on the handler's own header map, then
+// Write and Flush (as any handler does), against timeoutWriter.answer (as
 // writeAnswer does).
 func BenchmarkDeadlineAnswer(b *testing.B) {
 	ct, ns := []string{"text/xml"}, []string{"no-store"}
@@ -92,7 +93,9 @@ func BenchmarkDeadlineAnswer(b *testing.B) {
 			tw := &timeoutWriter{w: w}
 			h := tw.Header()
 			h["Content-Type"], h["Cache-Control"] = ct, ns
+			h["Content-Length"] = []string{strconv.Itoa(len(body))}
 			tw.Write(body)
+			tw.Flush()
 		}
 	})
 	b.Run("answer", func(b *testing.B) {
