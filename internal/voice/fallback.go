@@ -195,7 +195,7 @@ func (f Failer) Deadline(d time.Duration) func(http.Handler) http.Handler {
 			// recorded either way.
 			ctx, cancel := context.WithDeadlineCause(context.WithoutCancel(r.Context()), time.Now().Add(d), errDeadline)
 			defer cancel()
-			tw := &timeoutWriter{w: w, header: make(http.Header)}
+			tw := &timeoutWriter{w: w}
 			// late writes the fallback (with tw.mu held) unless an answer has begun.
 			late := func() {
 				if tw.started || tw.timedOut {
@@ -250,7 +250,9 @@ func (f Failer) Deadline(d time.Duration) func(http.Handler) http.Handler {
 }
 
 // timeoutWriter passes the handler's answer through unless the deadline's
-// fallback was written first.
+// fallback was written first. The handler's headers are its own (header,
+// made when first asked for) until its answer starts: the timer's fallback
+// may be writing w's meanwhile.
 type timeoutWriter struct {
 	w      http.ResponseWriter
 	header http.Header
@@ -260,7 +262,38 @@ type timeoutWriter struct {
 	timedOut bool // the fallback was written: the handler's answer is dropped
 }
 
-func (t *timeoutWriter) Header() http.Header { return t.header }
+func (t *timeoutWriter) Header() http.Header {
+	if t.header == nil {
+		t.header = make(http.Header)
+	}
+	return t.header
+}
+
+// answer writes a voice answer (body, with its content type, never
+// cached, its length) and flushes it, as one step, unless the fallback was
+// written first. It sets the headers on w's own header, without the
+// handler's header map that Header and Write would need: what it saves on
+// every voice answer (BenchmarkDeadlineAnswer): that map's 2 allocations
+// (about 400 B) and about half the time of writing the answer.
+func (t *timeoutWriter) answer(contentType, cacheControl []string, body []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timedOut {
+		return
+	}
+	if !t.started {
+		t.started = true
+		dst := t.w.Header()
+		for k, v := range t.header {
+			dst[k] = v
+		}
+		dst["Content-Type"], dst["Cache-Control"] = contentType, cacheControl
+		dst["Content-Length"] = []string{strconv.Itoa(len(body))}
+		t.w.WriteHeader(http.StatusOK)
+	}
+	t.w.Write(body)
+	http.NewResponseController(t.w).Flush()
+}
 
 func (t *timeoutWriter) WriteHeader(code int) {
 	t.mu.Lock()

@@ -96,6 +96,10 @@ func putXMLBuf(bp *[]byte, body []byte) {
 // never cached, its length said and sent at once (flushed), so that what
 // the handler does after it (the record) cannot hold it back.
 func (p *Provider) writeAnswer(w http.ResponseWriter, body []byte) {
+	if tw, ok := w.(*timeoutWriter); ok {
+		tw.answer(p.contentTypeHeader[:1:1], p.noStoreHeader[:1:1], body)
+		return
+	}
 	h := w.Header()
 	h["Content-Type"] = p.contentTypeHeader[:1:1]
 	h["Cache-Control"] = p.noStoreHeader[:1:1]
