@@ -293,7 +293,9 @@ func boolCounts(m map[string]bool) map[string]int64 {
 
 // annotateGraph writes the period's counts on the flow map: calls on the
 // arrow into the entry menu, how often each menu was entered (under its
-// title), and how often each option was chosen, on its row and its arrow.
+// title), how often each option was chosen, on its row and its arrow, and
+// how often each fetch failed (its on_error row) and each switch branch
+// was taken.
 // When several arrows leave the call's start (business hours, numbers),
 // the calls are written on the start box instead: the counts say how many
 // calls there were, not which arrow each took.
@@ -315,8 +317,11 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 		}
 		for j := range n.Rows {
 			row := &n.Rows[j]
-			if row.Menu != "" && row.Option != "" {
+			switch {
+			case row.Menu != "" && row.Option != "":
 				row.Count = rowCount(in.Menu(row.Menu), row.Option)
+			case row.Menu != "" && row.Tally.Kind != "":
+				row.Count = tallyCount(in.Menu(row.Menu), row.Tally)
 			}
 		}
 	}
@@ -325,6 +330,8 @@ func annotateGraph(g *flowgraph.Graph, in *store.Insights) {
 		switch {
 		case e.Menu != "" && e.Option != "":
 			e.Count = fmt.Sprint(in.Menu(e.Menu).Options[e.Option])
+		case e.Menu != "" && e.Tally.Kind != "":
+			e.Count = tallyCount(in.Menu(e.Menu), e.Tally)
 		case e.From == "start" && fromStart == 1:
 			e.Count = fmt.Sprint(in.Calls)
 		}
@@ -342,4 +349,18 @@ func rowCount(m store.MenuCounts, option string) string {
 		return fmt.Sprint(m.Repeats)
 	}
 	return fmt.Sprint(m.Options[option])
+}
+
+// tallyCount is the figure on a flow-map row of menu m that is not an
+// option: how often its fetch failed, or its switch branch was taken.
+func tallyCount(m store.MenuCounts, t flowgraph.Tally) string {
+	switch t.Kind {
+	case flowgraph.TallyOnError:
+		return fmt.Sprint(m.FetchFailed[t.Name])
+	case flowgraph.TallyBranch:
+		return fmt.Sprint(m.Branches[t.Name])
+	case flowgraph.TallyElse:
+		return fmt.Sprint(m.Else)
+	}
+	return ""
 }

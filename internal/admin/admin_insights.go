@@ -95,6 +95,12 @@ type menuFunnel struct {
 	Confirmed int64 `json:"confirmed"`
 	Rejected  int64 `json:"rejected"`
 	Repeats   int64 `json:"repeats"`
+	// Inside the menu's actions: by request, how often a fetch failed (its
+	// on_error ran); by condition, how often a switch branch was taken, and
+	// how often an else was (what the flow map shows on those rows).
+	FetchFailed map[string]int64 `json:"fetch_failed,omitempty"`
+	Branches    map[string]int64 `json:"branches,omitempty"`
+	Else        int64            `json:"else,omitempty"`
 }
 
 type InsightsJSON struct {
@@ -117,7 +123,8 @@ func contractInsights(in *store.Insights) InsightsJSON {
 		Fallbacks: in.Fallbacks, RepeatCallers: in.RepeatCallers, Menus: map[string]menuFunnel{}, Variants: in.Variants}
 	for id, m := range in.Menus {
 		out.Menus[id] = menuFunnel{Entered: m.Entered, Chose: m.Chose, Invalid: m.Invalid, Silent: m.Silent, HungUp: m.HungUp,
-			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats}
+			Confirmed: m.Confirmed, Rejected: m.Rejected, Repeats: m.Repeats,
+			FetchFailed: m.FetchFailed, Branches: m.Branches, Else: m.Else}
 	}
 	return out
 }

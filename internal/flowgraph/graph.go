@@ -55,19 +55,44 @@ type Row struct {
 	PX, PY          int
 	// Menu and Option name the menu option the row belongs to ("" for
 	// other rows); Count is set by the caller to show how often it was chosen.
+	// A fetch's on_error row and a switch branch's first row have Menu and
+	// a Tally instead: what their count is of.
 	Menu, Option string
+	Tally        Tally
 	Count        string
 	CX           int // where a Count ends (right-aligned inside the box)
 }
+
+// Tally says what the count of a row that is not a menu option is of, in
+// its Menu: how often a fetch of the request Name failed there (its
+// on_error ran), or a switch branch was taken there (Name: its condition
+// as calls record it, ivr.Branch.Shown; an else has none). Branches with
+// the same condition in one menu share their count, as do its elses.
+type Tally struct {
+	Kind TallyKind
+	Name string
+}
+
+// TallyKind is what a Tally counts ("" = nothing).
+type TallyKind string
+
+// The kinds of Tally.
+const (
+	TallyOnError TallyKind = "on_error"
+	TallyBranch  TallyKind = "branch"
+	TallyElse    TallyKind = "else"
+)
 
 // Edge is one arrow from a row's port to the box it leads to.
 type Edge struct {
 	Class string // option, exhaust, noanswer, flow, lookup, branch
 	D     string // SVG path
 	// From is the box the arrow leaves (a node id) and Menu/Option the menu
-	// option of its row, if any; Count is set by the caller and drawn at
-	// LX, LY, just after the port (e.g. calls that took the arrow).
+	// option of its row, if any, or its row's Tally; Count is set by the
+	// caller and drawn at LX, LY, just after the port (e.g. calls that took
+	// the arrow).
 	From, Menu, Option string
+	Tally              Tally
 	Count              string
 	LX, LY             int
 }
@@ -88,6 +113,7 @@ const (
 type rowSpec struct {
 	Key, Text, Class, Target string
 	Menu, Option             string // the menu option the row belongs to, if any
+	Tally                    Tally  // else what its count is of (with Menu)
 }
 
 // box is a node while it is laid out: its rows before placement and its
@@ -222,7 +248,7 @@ func place(order []*box, byID map[string]*box, cols int) int {
 			y := b.Y + boxHead + i*rowH + 13
 			row := Row{
 				Key: clip.Line(r.Key, keyChars), Text: clip.Line(r.Text, textChars), Full: strings.TrimSpace(r.Key + " " + r.Text),
-				Class: r.Class, KX: b.X + 10, TX: b.X + 122, Y: y, Menu: r.Menu, Option: r.Option, CX: b.X + boxW - 8,
+				Class: r.Class, KX: b.X + 10, TX: b.X + 122, Y: y, Menu: r.Menu, Option: r.Option, Tally: r.Tally, CX: b.X + boxW - 8,
 			}
 			if r.Key == "" {
 				row.TX = b.X + 10
@@ -260,7 +286,7 @@ func edges(order []*box, byID map[string]*box) []Edge {
 				p = [4][2]float64{{x1, y1}, {x1 + loop, y1}, {x2 + loop, y2 - 40}, {x2, y2}}
 			}
 			out = append(out, Edge{
-				From: b.ID, Menu: r.Menu, Option: r.Option, LX: int(x1) + 8, LY: int(y1) - 5,
+				From: b.ID, Menu: r.Menu, Option: r.Option, Tally: r.Tally, LX: int(x1) + 8, LY: int(y1) - 5,
 				Class: r.Class,
 				D:     fmt.Sprintf("M%.0f %.0f C%.0f %.0f, %.0f %.0f, %.0f %.0f", p[0][0], p[0][1], p[1][0], p[1][1], p[2][0], p[2][1], p[3][0], p[3][1]),
 			})
@@ -291,7 +317,11 @@ func actionRows(f *ivr.Flow, menu, key, class string, as []ivr.Action) []rowSpec
 			}
 		case ivr.KindFetch:
 			said = append(said, "fetch "+a.Request)
-			extra = append(extra, labelled(actionRows(f, menu, "", "lookup", a.OnError), a.Request+" fails: ")...)
+			rows := labelled(actionRows(f, menu, "", "lookup", a.OnError), a.Request+" fails: ")
+			if menu != "" { // how often it failed in this menu
+				rows[0].Menu, rows[0].Tally = menu, Tally{Kind: TallyOnError, Name: a.Request}
+			}
+			extra = append(extra, rows...)
 		case ivr.KindSwitch, ivr.KindSplit:
 			said = append(said, a.Kind)
 			extra = append(extra, branchRows(f, menu, a.Branches)...)

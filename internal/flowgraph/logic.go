@@ -38,7 +38,7 @@ func collectRows(f *ivr.Flow, m *ivr.Menu) []rowSpec {
 	}
 	for i, r := range actionRows(f, m.ID, "entered", "option", c.Actions) {
 		// Only the collect's own row shows how often a value came in; its
-		// fetch's on_error and switch branches are not taken that often.
+		// fetch's on_error and switch branches show their own counts (Tally).
 		if i == 0 {
 			r.Menu, r.Option = m.ID, CollectOption
 		}
@@ -74,7 +74,14 @@ func branchRows(f *ivr.Flow, menu string, branches []ivr.Branch) []rowSpec {
 		case b.If == "":
 			label = "else: "
 		}
-		rows = append(rows, labelled(actionRows(f, menu, "", "branch", b.Actions), label)...)
+		br := labelled(actionRows(f, menu, "", "branch", b.Actions), label)
+		if menu != "" && b.Label == "" { // a switch branch: how often it was taken in this menu
+			br[0].Menu, br[0].Tally = menu, Tally{Kind: TallyBranch, Name: b.Shown()}
+			if b.If == "" {
+				br[0].Tally = Tally{Kind: TallyElse}
+			}
+		}
+		rows = append(rows, br...)
 	}
 	return rows
 }

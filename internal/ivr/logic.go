@@ -51,6 +51,10 @@ type Branch struct {
 	shown string
 }
 
+// Shown is the branch's condition as call records show it (the switch
+// event's Cond): the flow map matches a branch's recorded counts with it.
+func (b *Branch) Shown() string { return b.shown }
+
 // HTTPRequest is one of the flow's requests:.
 type HTTPRequest struct {
 	Name    string

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -148,12 +149,42 @@ func (c *Client) Do(ctx context.Context, l Lookup) Outcome {
 		return Outcome{Result: LookupResult{Request: l.Request, Failure: ivr.FailTimeout}, Kind: KindTimeout,
 			Err: errors.New("no time left in the call's deadline"), Duration: time.Since(start)}
 	}
-	o, err := c.breakers.get(l.Request).Execute(func() (Outcome, error) {
-		o := c.do(ctx, l)
-		return o, breakerError(ctx, o)
-	})
-	if o.Kind == "" { // the breaker refused: nothing was sent
-		o = Outcome{Kind: KindBreakerOpen, Err: err}
+	timeout := l.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	timeout = min(timeout, MaxTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The request runs on a goroutine of its own, and a timeout is the
+	// outcome the moment ctx ends: the transport unwinding the request
+	// (closing the connection, its reader noticing) finishes behind it.
+	// Under a burst of lookups ending together that unwinding took longer
+	// than the time the voice deadline leaves to answer.
+	res := make(chan Outcome, 1)
+	var status atomic.Int32 // the answer's HTTP status once its headers are in
+	go func() {
+		defer cancel()
+		o, err := c.breakers.get(l.Request).Execute(func() (Outcome, error) {
+			o := c.do(ctx, l, timeout, &status)
+			return o, breakerError(ctx, o)
+		})
+		if o.Kind == "" { // the breaker refused: nothing was sent
+			o = Outcome{Kind: KindBreakerOpen, Err: err}
+		}
+		res <- o
+	}()
+	var o Outcome
+	select {
+	case o = <-res:
+	case <-ctx.Done():
+		select {
+		case o = <-res: // it ended meanwhile: its own outcome
+		default:
+			o = Outcome{Kind: KindTimeout, Status: int(status.Load()), Err: timeoutError(timeout)}
+			if o.Status != 0 {
+				o.Err = bodyTimeoutError(timeout)
+			}
+		}
 	}
 	o.Result.Request = l.Request
 	o.Duration = time.Since(start)
@@ -190,15 +221,19 @@ func Failure(kind string, status int) ivr.Failure {
 	return ivr.FailUnavailable // breaker open, no connection
 }
 
-// do sends the request and reads the answer.
-func (c *Client) do(ctx context.Context, l Lookup) Outcome {
-	timeout := l.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	timeout = min(timeout, MaxTimeout)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// timeoutError says a lookup ran out of time: its own or the call's.
+func timeoutError(timeout time.Duration) error {
+	return fmt.Errorf("no answer within %s or the call's deadline", timeout)
+}
+
+// bodyTimeoutError says a lookup's answer began but did not end in time.
+func bodyTimeoutError(timeout time.Duration) error {
+	return fmt.Errorf("answer not read within %s or the call's deadline", timeout)
+}
+
+// do sends the request and reads the answer within ctx (which carries the
+// request's timeout); status gets the answer's HTTP status once it is in.
+func (c *Client) do(ctx context.Context, l Lookup, timeout time.Duration, status *atomic.Int32) Outcome {
 	req, err := c.newRequest(ctx, l)
 	if err != nil {
 		return Outcome{Kind: KindError, Err: err}
@@ -206,11 +241,12 @@ func (c *Client) do(ctx context.Context, l Lookup) Outcome {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return Outcome{Kind: KindTimeout, Err: fmt.Errorf("no answer within %s or the call's deadline", timeout)}
+			return Outcome{Kind: KindTimeout, Err: timeoutError(timeout)}
 		}
 		return Outcome{Kind: KindError, Err: safe(err)}
 	}
 	defer resp.Body.Close()
+	status.Store(int32(resp.StatusCode))
 	o := Outcome{Status: resp.StatusCode}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // small answers keep the connection
@@ -224,7 +260,7 @@ func (c *Client) do(ctx context.Context, l Lookup) Outcome {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	switch {
 	case ctx.Err() != nil:
-		o.Kind, o.Err = KindTimeout, fmt.Errorf("answer not read within %s or the call's deadline", timeout)
+		o.Kind, o.Err = KindTimeout, bodyTimeoutError(timeout)
 		return o
 	case err != nil:
 		o.Kind, o.Err = KindError, safe(err)

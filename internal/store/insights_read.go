@@ -83,6 +83,12 @@ type MenuCounts struct {
 	Repeats   int64            `json:"repeats"`   // the repeat key pressed
 	// StepLimits: calls whose step limit was reached in this menu.
 	StepLimits int64 `json:"step_limits"`
+	// FetchFailed: by request, how often a fetch failed in this menu (its
+	// on_error ran); Branches: by condition (as the calls record it), how
+	// often a switch branch was taken, and Else how often an else was.
+	FetchFailed map[string]int64 `json:"fetch_failed,omitempty"`
+	Branches    map[string]int64 `json:"branches,omitempty"`
+	Else        int64            `json:"else,omitempty"`
 }
 
 // FailureCount is how often the server answered with the fallback or
@@ -288,6 +294,12 @@ func (d *DB) insightMenus(ctx context.Context, f InsightFilter, in *Insights) er
 		case KindStepLimit:
 			m.StepLimits += n
 			in.StepLimits += n
+		case KindFetchFail:
+			m.FetchFailed = addTo(m.FetchFailed, detail, n)
+		case KindBranch:
+			m.Branches = addTo(m.Branches, detail, n)
+		case KindElse:
+			m.Else += n
 		}
 	}
 	sort.Strings(in.Revisions)
@@ -314,4 +326,13 @@ func (d *DB) insightFailures(ctx context.Context, f InsightFilter, in *Insights)
 		in.Failures = append(in.Failures, fc)
 	}
 	return rows.Err()
+}
+
+// addTo adds n to m[k], making m when it is nil.
+func addTo(m map[string]int64, k string, n int64) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[k] += n
+	return m
 }

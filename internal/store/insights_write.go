@@ -38,6 +38,9 @@ const (
 	KindRejected  = "rejected"   // a collect's read-back was rejected (2, or silence twice)
 	KindRepeat    = "repeat"     // the repeat key replayed the prompt
 	KindStepLimit = "step_limit" // the call's step limit was reached (ivr.EventStepLimit)
+	KindFetchFail = "fetch_fail" // detail: the request; a fetch failed (its on_error ran)
+	KindBranch    = "branch"     // detail: the condition (as the event has it); a switch branch was taken
+	KindElse      = "else"       // a switch's else branch was taken
 )
 
 // CollectOption is the option key under which a collect menu's valid
@@ -70,6 +73,15 @@ func classify(e *Event) (kind, detail string, terminal bool) {
 		return KindRepeat, "", false
 	case ivr.EventStepLimit:
 		return KindStepLimit, "", false
+	case ivr.EventFetch:
+		if e.Reason() == "" {
+			return "", "", false // it succeeded
+		}
+		return KindFetchFail, e.Request(), false
+	case ivr.EventSwitch:
+		return KindBranch, e.Cond(), false
+	case ivr.EventSwitchElse:
+		return KindElse, "", false
 	case ivr.EventTimeout:
 		return KindSilent, "", false
 	case ivr.EventTransfer:

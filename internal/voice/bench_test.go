@@ -2,6 +2,7 @@ package voice
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/ivr-project/ivr/internal/ivr"
@@ -76,3 +77,33 @@ type discardWriter struct{ h http.Header }
 func (d discardWriter) Header() http.Header         { return d.h }
 func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
+
+// BenchmarkDeadlineAnswer is a voice answer written through the deadline's
+// timeoutWriter: its headers set on the handler's own header map, then
+// Write and Flush (as any handler does), against timeoutWriter.answer (as
+// writeAnswer does).
+func BenchmarkDeadlineAnswer(b *testing.B) {
+	ct, ns := []string{"text/xml"}, []string{"no-store"}
+	body := []byte("<Response/>")
+	w := discardWriter{http.Header{}}
+	b.Run("Header", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			tw := &timeoutWriter{w: w}
+			h := tw.Header()
+			h["Content-Type"], h["Cache-Control"] = ct, ns
+			h["Content-Length"] = []string{strconv.Itoa(len(body))}
+			tw.Write(body)
+			tw.Flush()
+		}
+	})
+	b.Run("answer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			tw := &timeoutWriter{w: w}
+			tw.answer(ct, ns, body)
+		}
+	})
+}

@@ -23,8 +23,10 @@ import (
 
 // HandleVoice answers the answer URL and every action URL under
 // /{provider}/voice/: verified parameters and the call state in the query go
-// to the flow engine, its steps are rendered as the provider's XML, and what
-// happened is queued for the call record (never waiting on the store).
+// to the flow engine, its steps are rendered as the provider's XML, and,
+// once that answer is out, what happened is queued for the call record
+// (never waiting on the store itself; the writer's backpressure may hold the
+// connection's next request, never this answer).
 //
 // A callback the flow took is stored in callbacks (nil: not stored) before
 // the answer goes out; the whisper route's events belong to the caller's
@@ -56,7 +58,9 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 		} else if req.Path == "" {
 			req.Closure = closureOf(flows, call.Now)
 		}
-		res, err := lk.step(r.Context(), flow, req)
+		res, ran, err := lk.step(r.Context(), flow, req)
+		// The lookups are counted and logged once the answer is out.
+		defer lk.report(r.Context(), call, flow.Revision(), ran)
 		if err != nil {
 			fail.voice(w, r, "flow", err)
 			return
@@ -81,6 +85,11 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			}
 			callbackID = cb.ID
 		}
+		// The answer goes out first, whole: the record below may wait for
+		// the writer (its backpressure), and that wait must not spend what
+		// is left of the voice deadline (the deadline's fallback would then
+		// replace a flow's answer, on_error included).
+		p.writeAnswer(w, body)
 		if res.CallID != "" {
 			call.ID = res.CallID // the whisper: the agent's leg reports the caller's call
 		}
@@ -96,7 +105,6 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
 				slog.String("path", req.Path), slog.String("request_id", httpobs.RequestID(r.Context())))
 		}
-		p.writeAnswer(w, body)
 	})
 }
 

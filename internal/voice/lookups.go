@@ -27,15 +27,23 @@ type Lookups struct {
 	secrets func(string) (string, bool)
 	sealer  ivr.Sealer
 	demoAPI string
-	// budget is how long after a webhook arrived its lookups may still run:
-	// the voice deadline less a margin to render the answer (and on_error),
-	// so a slow API ends in the flow's own on_error, not the fallback.
-	budget time.Duration
+	// margin is what the lookups leave of the voice deadline to answer
+	// (on_error included), so a slow API ends in the flow's own on_error,
+	// not the fallback; budget is the deadline less the margin, for a step
+	// whose context carries no deadline.
+	margin, budget time.Duration
 }
 
-// lookupBudget leaves an eighth of the deadline (at most a second) to answer.
-func lookupBudget(deadline time.Duration) time.Duration {
-	return deadline - min(deadline/8, time.Second)
+// lookupMargin leaves an eighth of the deadline (at most a second) to answer.
+func lookupMargin(deadline time.Duration) time.Duration {
+	return min(deadline/8, time.Second)
+}
+
+// performed is one lookup a step ran, counted and logged (report) once the
+// answer is out.
+type performed struct {
+	need ivr.Lookup
+	o    lookup.Outcome
 }
 
 // prepare fills in what every ivr.Request carries for lookups and sealing.
@@ -47,22 +55,31 @@ func (l *Lookups) prepare(req *ivr.Request) {
 
 // step is flow.Step with the lookups it asks for performed. The lookups'
 // outcomes go into the result's events: the request name, outcome, status
-// and duration, never a value or a body.
-func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, error) {
+// and duration, never a value or a body. The lookups end a margin before
+// the voice deadline (ctx's, counted from when the webhook's handling
+// began; else from the call's Now); what they were is returned for report,
+// which the caller runs once its answer is out: under a burst of lookups
+// ending together, logs and metrics must not spend the time left to answer.
+func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (ivr.Result, []performed, error) {
 	res, err := flow.Step(req)
 	if err != nil || res.Need == nil {
-		return res, err
+		return res, nil, err
 	}
-	ctx, cancel := context.WithDeadline(ctx, req.Call.Now.Add(l.budget))
+	end := req.Call.Now.Add(l.budget)
+	if d, ok := ctx.Deadline(); ok {
+		end = d.Add(-l.margin)
+	}
+	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 	var done []ivr.Event
+	var ran []performed
 	for res.Need != nil {
 		if len(req.Lookups) >= ivr.MaxFetchesPerStep {
-			return ivr.Result{}, fmt.Errorf("the step asks for more than %d fetches", ivr.MaxFetchesPerStep)
+			return ivr.Result{}, ran, fmt.Errorf("the step asks for more than %d fetches", ivr.MaxFetchesPerStep)
 		}
 		need := *res.Need
 		o := l.client.Do(ctx, need)
-		l.observe(ctx, req.Call, flow.Revision(), need, o)
+		ran = append(ran, performed{need, o})
 		// An unsent lookup has no outcome (Outcome ""): the engine's event
 		// says why.
 		m := &ivr.EventMore{Request: need.Request}
@@ -73,14 +90,21 @@ func (l *Lookups) step(ctx context.Context, flow *ivr.Flow, req ivr.Request) (iv
 		done = append(done, d)
 		req.Lookups = append(req.Lookups, o.Result)
 		if res, err = flow.Step(req); err != nil {
-			return res, err
+			return res, ran, err
 		}
 	}
 	if err := context.Cause(ctx); errors.Is(err, errDeadline) {
-		return ivr.Result{}, err // the deadline's fallback has answered
+		return ivr.Result{}, ran, err // the deadline's fallback has answered
 	}
 	res.Events = withLookupEvents(res.Events, done)
-	return res, nil
+	return res, ran, nil
+}
+
+// report counts, times and logs the lookups a step ran (see observe).
+func (l *Lookups) report(ctx context.Context, call ivr.Call, rev string, ran []performed) {
+	for _, p := range ran {
+		l.observe(ctx, call, rev, p.need, p.o)
+	}
 }
 
 // observe counts, times and logs one lookup: its name, host, outcome,

@@ -2,6 +2,7 @@ package voice
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/ivr-project/ivr/internal/carrier"
@@ -92,10 +93,19 @@ func putXMLBuf(bp *[]byte, body []byte) {
 }
 
 // writeAnswer writes body as a voice answer: the provider's content type,
-// never cached.
+// never cached, its length said and sent at once (flushed), so that what
+// the handler does after it (the record) cannot hold it back.
 func (p *Provider) writeAnswer(w http.ResponseWriter, body []byte) {
+	if tw, ok := w.(*timeoutWriter); ok {
+		tw.answer(p.contentTypeHeader[:1:1], p.noStoreHeader[:1:1], body)
+		return
+	}
 	h := w.Header()
 	h["Content-Type"] = p.contentTypeHeader[:1:1]
 	h["Cache-Control"] = p.noStoreHeader[:1:1]
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.Write(body) // a ResponseWriter does not keep body
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 }

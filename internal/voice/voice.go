@@ -62,7 +62,8 @@ func NewLookups(d LookupDeps) (*Lookups, error) {
 		}
 	}
 	lk := &Lookups{client: client, metrics: d.Metrics, logger: d.Logger, sealer: sealer,
-		budget: lookupBudget(d.Config.VoiceDeadline)}
+		margin: lookupMargin(d.Config.VoiceDeadline)}
+	lk.budget = d.Config.VoiceDeadline - lk.margin
 	if d.Config.Secrets != nil {
 		lk.secrets = d.Config.Secrets.Get
 	}
