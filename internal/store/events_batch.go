@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -295,30 +296,27 @@ type repeat struct {
 // chain into one, [first - 24h, last), when no two consecutive starts are a
 // window apart; each query row costs an index range scan.
 func repeatWindows(rows []callRow) []repeat {
-	byFrom := map[string][]callRow{}
-	var froms []string
-	for _, r := range rows {
-		if r.from == "" {
-			continue
+	// The calls with a caller number, by caller then start (stable: one
+	// caller's calls keep batch order at equal starts).
+	order := make([]int32, 0, len(rows))
+	for i := range rows {
+		if rows[i].from != "" {
+			order = append(order, int32(i))
 		}
-		if _, ok := byFrom[r.from]; !ok {
-			froms = append(froms, r.from)
-		}
-		byFrom[r.from] = append(byFrom[r.from], r)
 	}
-	var rs []repeat
-	for _, f := range froms {
-		cs := byFrom[f]
-		slices.SortStableFunc(cs, func(a, b callRow) int { return a.start.Compare(b.start) })
-		for i := 0; i < len(cs); {
-			j := i
-			for j+1 < len(cs) && cs[j+1].start.Sub(cs[j].start) < RepeatWindow {
-				j++
-			}
-			last := cs[j]
-			rs = append(rs, repeat{f, cs[i].start.Add(-RepeatWindow), last.start, callKey{last.provider, last.callID}})
-			i = j + 1
+	slices.SortStableFunc(order, func(a, b int32) int {
+		return cmp.Or(strings.Compare(rows[a].from, rows[b].from), rows[a].start.Compare(rows[b].start))
+	})
+	rs := make([]repeat, 0, len(order))
+	for i := 0; i < len(order); {
+		first := &rows[order[i]]
+		j := i
+		for j+1 < len(order) && rows[order[j+1]].from == first.from && rows[order[j+1]].start.Sub(rows[order[j]].start) < RepeatWindow {
+			j++
 		}
+		last := &rows[order[j]]
+		rs = append(rs, repeat{first.from, first.start.Add(-RepeatWindow), last.start, callKey{last.provider, last.callID}})
+		i = j + 1
 	}
 	return rs
 }
