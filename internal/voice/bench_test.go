@@ -1,10 +1,14 @@
 package voice
 
 import (
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/ivr-project/ivr/internal/httpobs"
 	"github.com/ivr-project/ivr/internal/ivr"
 	"github.com/ivr-project/ivr/internal/xml"
 )
@@ -107,3 +111,31 @@ func BenchmarkDeadlineAnswer(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDeadline is one voice answer through the deadline (Failer.Deadline):
+// its context, its timer and its writer, around a handler that only writes
+// its answer.
+func BenchmarkDeadline(b *testing.B) {
+	twilio, _, err := NewProviders(xml.FallbackConfig{Text: "Sorry.", Number: "+15550100000"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	metrics := httpobs.NewMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	f := NewFailer(twilio, slog.New(slog.DiscardHandler), metrics, false, nil, nil)
+	body := []byte("<Response/>")
+	h := f.Deadline(10 * time.Second)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		twilio.writeAnswer(w, body)
+	}))
+	r := httptest.NewRequest(http.MethodPost, "/twilio/voice", nil)
+	w := flushWriter{discardWriter{http.Header{}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+// flushWriter is a discardWriter that can flush, as the server's writers do.
+type flushWriter struct{ discardWriter }
+
+func (flushWriter) Flush() {}
