@@ -96,6 +96,10 @@ func TestRecordingFetchPolicy(t *testing.T) {
 		{"twilio", "https://api.twilio.com:443/2010-04-01/Accounts/AC1/Recordings/RE1", true},
 		{"twilio", "https://api.twilio.com:8443/x", false},
 		{"twilio", "https://anything.twilio.com/x", false},
+		{"twilio", "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", true},
+		{"twilio", "https://api.sydney.au1.twilio.com/x", true},
+		{"twilio", "https://api.dublin.au1.twilio.com/x", false}, // an edge with another region's name
+		{"twilio", "https://api.evil.ie1.twilio.com/x", false},
 		{"plivo", "https://media.plivo.com:444/x", false},
 		{"plivo", "https://evil.plivo.com/x", false},
 	} {

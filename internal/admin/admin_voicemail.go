@@ -170,9 +170,15 @@ func withProvider(ctx context.Context, provider string) context.Context {
 }
 
 // mediaHosts are the providers' recording hosts, served on 443 only.
+// Twilio's include the regional REST API hosts, api.{edge}.{region}.twilio.com,
+// each edge with its region as Twilio's SDKs pair them (an account in the
+// Ireland region gets its recording URLs on api.dublin.ie1.twilio.com).
 var mediaHosts = map[string][]string{
-	"twilio": {"api.twilio.com", "media.twiliocdn.com"},
-	"plivo":  {"media.plivo.com", "api.plivo.com"},
+	"twilio": {"api.twilio.com", "media.twiliocdn.com",
+		"api.sydney.au1.twilio.com", "api.sao-paulo.br1.twilio.com", "api.frankfurt.de1.twilio.com",
+		"api.dublin.ie1.twilio.com", "api.tokyo.jp1.twilio.com", "api.osaka.jp2.twilio.com",
+		"api.singapore.sg1.twilio.com", "api.ashburn.us1.twilio.com", "api.umatilla.us2.twilio.com"},
+	"plivo": {"media.plivo.com", "api.plivo.com"},
 }
 
 // providerMediaHost accepts https URLs on Twilio's or Plivo's recording
