@@ -31,6 +31,7 @@ type commitGroup struct {
 	pending []*groupOp
 	leader  chan struct{} // buffered 1
 	txs     atomic.Int64  // group transactions committed (tests)
+	joined  atomic.Int64  // changes handed to the group (tests)
 }
 
 // writeGrouped runs fn in a committed transaction like write, sharing the
@@ -46,6 +47,7 @@ func (d *DB) writeGrouped(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	g.mu.Lock()
 	g.pending = append(g.pending, op)
 	g.mu.Unlock()
+	g.joined.Add(1)
 	for {
 		select {
 		case err := <-op.done:

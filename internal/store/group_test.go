@@ -30,11 +30,11 @@ func TestStatusGroupCommit(t *testing.T) {
 	wg.Go(func() {
 		errs[n] = d.UpdateStatus(canceled, StatusUpdate{Provider: "twilio", CallID: "gone", Status: "ringing", At: at(0)})
 	})
-	testutil.WaitFor(t, "callbacks waiting", func() bool {
-		d.group.mu.Lock()
-		defer d.group.mu.Unlock()
-		return len(d.group.pending) >= n // the leader took its own op and waits for the lock
-	})
+	// Every callback has joined the group: the leader took the ones pending
+	// when it came (at least its own) and waits for the lock, the others
+	// wait in pending. (Counting pending alone raced: a leader that took
+	// two or more left fewer than n pending, and the wait never ended.)
+	testutil.WaitFor(t, "callbacks waiting", func() bool { return d.group.joined.Load() >= n+1 })
 	cancel()
 	<-d.wsem
 	wg.Wait()
