@@ -27,6 +27,34 @@ type drainer struct {
 	// waiting holds connections that are accepted or reading a request
 	// whose handler has not started yet.
 	waiting map[net.Conn]struct{}
+	// accepting counts Accept calls under way on the listener (listener):
+	// a connection Accept returned is in waiting before Serve sees it, so
+	// none slips between the listener's close and the wait (Serve marks a
+	// connection new only after Accept returned it; a busy machine's wait
+	// could see none waiting in between, and Shutdown then closed that
+	// connection unanswered).
+	accepting atomic.Int64
+}
+
+// listener returns ln with its accepted connections counted as waiting
+// from the moment Accept returns them.
+func (d *drainer) listener(ln net.Listener) net.Listener { return &drainListener{Listener: ln, d: d} }
+
+type drainListener struct {
+	net.Listener
+	d *drainer
+}
+
+func (l *drainListener) Accept() (net.Conn, error) {
+	l.d.accepting.Add(1)
+	defer l.d.accepting.Add(-1)
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.d.mu.Lock()
+		l.d.waiting[c] = struct{}{}
+		l.d.mu.Unlock()
+	}
+	return c, err
 }
 
 type drainConnKey struct{}
@@ -74,7 +102,7 @@ func (d *drainer) wait(ctx context.Context, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		d.mu.Lock()
-		n := len(d.waiting)
+		n := len(d.waiting) + int(d.accepting.Load())
 		d.mu.Unlock()
 		if n == 0 {
 			return

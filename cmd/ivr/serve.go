@@ -75,6 +75,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	drain := newDrainer()
 	drain.install(web.srv)
+	web.ln = drain.listener(web.ln)
 	stopBackground := svc.start(ctx, cfg, logger)
 	defer stopBackground()
 	if live != nil {
