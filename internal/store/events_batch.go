@@ -43,7 +43,12 @@ const maxRowsLog2 = 7
 // something a reader needs changes (a number or revision still empty, an
 // earlier start), never its events (the batch's go to call_requests): the
 // DO UPDATE's WHERE leaves it alone otherwise, and then RETURNING leaves it
-// out (upsertCalls reads its id).
+// out (upsertCalls reads its id). A final call's revision is not set here:
+// the batch summarises it again (ended), and that update sets an empty
+// revision too; setting it here as well rewrote the row once more (a
+// non-HOT update: revision is in calls_insight) and appended two rollup
+// deltas, in the mixed load test for every call, whose final status
+// arrives before the writer's batch of its answer and menu steps.
 const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events)`
 
 const upsertCallsSet = `
@@ -53,7 +58,7 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
     started_at    = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
     revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END
 WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_number = '' AND excluded.to_number <> '')
-    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '')`
+    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '' AND calls.final = 0)`
 
 // What the upsert returns: the row id, the key, final, and whether the row
 // was inserted (its events are the batch's): xmax is 0 on a row this

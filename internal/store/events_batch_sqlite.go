@@ -64,10 +64,11 @@ type existingCall struct {
 	start              int64 // unix µs
 }
 
-// needsUpdate reports whether r completes c (upsertCallsSet's WHERE).
+// needsUpdate reports whether r completes c (upsertCallsSet's WHERE: a
+// final call's revision is set by its summary).
 func (c existingCall) needsUpdate(r *callRow) bool {
 	return (c.from == "" && r.from != "") || (c.to == "" && r.to != "") ||
-		r.start.UTC().Truncate(time.Microsecond).UnixMicro() < c.start || (c.revision == "" && txt(r.revision) != "")
+		r.start.UTC().Truncate(time.Microsecond).UnixMicro() < c.start || (c.revision == "" && txt(r.revision) != "" && !c.ref.final)
 }
 
 // writeCallsSQLite is upsertCalls on SQLite (see above).

@@ -132,3 +132,50 @@ func directCounts(t *testing.T, d *DB) map[int64]int64 {
 	}
 	return out
 }
+
+// TestFinalStatusBeforeEvents: the final status arrives before the
+// writer's batch of the call's events (the usual order when the writer is
+// behind): the call keeps the batch's revision, and on PostgreSQL the
+// batch rewrites the summarised row once (its summary), not also for the
+// revision: the rollup gets +1 at the status, then -1 +1 at the summary.
+func TestFinalStatusBeforeEvents(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		start := at(100)
+		if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "CAlate", From: "+1555", To: "+1999",
+			Status: "completed", Final: true, DurationSeconds: 42, At: start.Add(42 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		ev := func(sec int, menu, action string) Event {
+			return Event{Event: legacyEvent(start.Add(time.Duration(sec)*time.Second), menu, "", action), Revision: "rev1"}
+		}
+		if err := d.AddEvents(ctx, "twilio", "CAlate", "+1555", "+1999", []Event{ev(1, "main", "enter"), ev(5, "main", "option 3")}); err != nil {
+			t.Fatal(err)
+		}
+		var revision, lastMenu string
+		if err := d.sql.QueryRow(`SELECT revision, last_menu FROM calls WHERE call_id = 'CAlate'`).Scan(&revision, &lastMenu); err != nil {
+			t.Fatal(err)
+		}
+		if revision != "rev1" || lastMenu != "main" {
+			t.Errorf("revision %q, last menu %q; want rev1, main", revision, lastMenu)
+		}
+		in, err := d.Insights(ctx, InsightFilter{Revision: "rev1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Abandoned != 1 {
+			t.Errorf("insights of revision rev1: %d abandoned, want 1 (%+v)", in.Abandoned, in)
+		}
+		if d.Driver() != DriverPostgres {
+			return
+		}
+		var deltas int
+		if err := d.sql.QueryRow(`SELECT count(*) FROM insight_call_deltas`).Scan(&deltas); err != nil {
+			t.Fatal(err)
+		}
+		if deltas != 3 {
+			t.Errorf("%d rollup deltas, want 3 (+1 at the status, -1 +1 at the summary)", deltas)
+		}
+	})
+}
