@@ -25,21 +25,7 @@ func (d *DB) insightOpen(ctx context.Context, f InsightFilter) ([]openCount, err
 	}
 	q.and("final = 0")
 	q.and(unsummarised)
-	if !f.Since.IsZero() {
-		q.and("started_at >= " + q.arg(d.tv(time.Unix(floorUnit(f.Since, 24*time.Hour)*86400, 0))))
-	}
-	if !f.Until.IsZero() {
-		q.and("started_at < " + q.arg(d.tv(time.Unix(ceilUnit(f.Until, 24*time.Hour)*86400, 0))))
-	}
-	if f.Provider != "" {
-		q.and("provider = " + q.arg(f.Provider))
-	}
-	if f.To != "" {
-		q.and("to_number = " + q.arg(f.To))
-	}
-	if f.Revision != "" {
-		q.and("revision = " + q.arg(f.Revision))
-	}
+	d.andCalls(&q, f, time.Unix(floorUnit(f.Since, 24*time.Hour)*86400, 0), time.Unix(ceilUnit(f.Until, 24*time.Hour)*86400, 0))
 	return queryAll(ctx, d.sql, "calls in progress", func(s scanner) (openCount, error) {
 		var c openCount
 		err := s.Scan(&c.hour, &c.n, &c.repeated)

@@ -192,6 +192,27 @@ func (f InsightFilter) where(timeCol string, unit time.Duration, withTo, withRev
 	return q.where(), q.args
 }
 
+// andCalls adds f's conditions on the calls table to q: started_at in
+// [since, until) (each bound only when f sets it; the caller rounds them to
+// its unit), the provider, the number called and the flow revision.
+func (d *DB) andCalls(q *filter, f InsightFilter, since, until time.Time) {
+	if !f.Since.IsZero() {
+		q.and("started_at >= " + q.arg(d.tv(since)))
+	}
+	if !f.Until.IsZero() {
+		q.and("started_at < " + q.arg(d.tv(until)))
+	}
+	if f.Provider != "" {
+		q.and("provider = " + q.arg(f.Provider))
+	}
+	if f.To != "" {
+		q.and("to_number = " + q.arg(f.To))
+	}
+	if f.Revision != "" {
+		q.and("revision = " + q.arg(f.Revision))
+	}
+}
+
 func floorUnit(t time.Time, unit time.Duration) int64 {
 	return t.Unix() / int64(unit/time.Second)
 }

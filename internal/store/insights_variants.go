@@ -25,21 +25,7 @@ func (d *DB) insightVariants(ctx context.Context, f InsightFilter, in *Insights)
 	}
 	var q filter
 	q.and("variant <> ''")
-	if !f.Since.IsZero() {
-		q.and("started_at >= " + q.arg(d.tv(f.Since.Truncate(time.Hour))))
-	}
-	if !f.Until.IsZero() {
-		q.and("started_at < " + q.arg(d.tv(ceilHour(f.Until))))
-	}
-	if f.Provider != "" {
-		q.and("provider = " + q.arg(f.Provider))
-	}
-	if f.To != "" {
-		q.and("to_number = " + q.arg(f.To))
-	}
-	if f.Revision != "" {
-		q.and("revision = " + q.arg(f.Revision))
-	}
+	d.andCalls(&q, f, f.Since.Truncate(time.Hour), ceilHour(f.Until))
 	rows, err := d.sql.QueryContext(ctx, `SELECT variant, outcome, count(*) FROM calls`+q.where()+` GROUP BY variant, outcome`, q.args...)
 	if err != nil {
 		return err
