@@ -38,7 +38,11 @@
 # run; default half of ivr's answer saturation), THREADS and CONNS (wrk -t/-c,
 # 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases),
 # PEERS ("sdk sdklog express"; "" for none), REPEAT (1; 0 skips the repeat run),
-# IVR_BIN (an ivr binary to measure instead of building this tree's).
+# IVR_BIN (an ivr binary to measure instead of building this tree's),
+# PROFILE=1 (implies KEEP=1): perf records ivr and, on PostgreSQL, the
+# database's processes during each of ivr's measured runs; the reports go to
+# $tmp/NAME.profile, and with PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
+# the statements PostgreSQL spent its time on to $tmp/NAME.statements.
 #
 # Installs what it needs when running as root with apt-get: wrk, and
 # PostgreSQL through scripts/with-postgres.sh (which starts a throwaway
@@ -86,7 +90,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	if [ "${KEEP:-}" = 1 ]; then
+	if [ "${KEEP:-}" = 1 ] || [ "${PROFILE:-}" = 1 ]; then
 		echo "kept $tmp"
 	else
 		rm -rf "$tmp"
@@ -199,12 +203,43 @@ calls() {
 	"$tmp/loadgen" -calls "$4" -base "$2" -token "$TOKEN" -prefix "$prefix" -mix "$3" -out "$tmp/$1.txt" >"$tmp/$1.lua"
 }
 
+# profile_start NAME: perf record (in the background) of ivr and the
+# database's processes; resets pg_stat_statements when it is loaded.
+profile_start() {
+	command -v perf >/dev/null || { echo "PROFILE=1: perf is not installed (apt-get install linux-perf)" >&2; return 1; }
+	local p=$ivr_pid
+	if [ "$store" = postgres ]; then
+		psql -qtA "$IVR_TEST_POSTGRES_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
+		local pm
+		pm=$(head -1 "$(dirname "$IVR_TEST_POSTGRES_CTL")/data/postmaster.pid")
+		p+=,$(pgrep -d, -P "$pm")
+	fi
+	perf record -q -F 499 -g -p "$p" -o "$tmp/$1.perf" >/dev/null 2>&1 &
+}
+
+# profile_stop NAME PERF_PID: stops perf and writes the reports.
+profile_stop() {
+	kill -INT "$2" && wait "$2" || true
+	perf report -i "$tmp/$1.perf" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 >"$tmp/$1.profile" || true
+	[ "$store" = postgres ] && psql -qA "$IVR_TEST_POSTGRES_URL" -c "SELECT round(total_exec_time::numeric, 1) AS ms, calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >"$tmp/$1.statements" 2>&1 || true
+	if [ "$store" = postgres ]; then
+		echo "  profile: $tmp/$1.profile, $tmp/$1.statements"
+	else
+		echo "  profile: $tmp/$1.profile"
+	fi
+}
+
 # wrk_run NAME URL SECONDS PID: wrk over $tmp/NAME.lua; the output goes to
 # $tmp/NAME.wrk and the server's CPU µs per request to $tmp/NAME.cpu.
 wrk_run() {
 	local t0 t1 d0 d1
 	[ "$4" = "$ivr_pid" ] && drained
 	t0=$(cpu_ticks "$4") d0=$(db_ticks)
+	local perf_pid=
+	if [ "${PROFILE:-}" = 1 ] && [ "$4" = "$ivr_pid" ]; then
+		profile_start "$1" && perf_pid=$!
+	fi
 	if ! wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$tmp/$1.wrk" 2>&1; then
 		echo "$1: wrk failed:" >&2
 		tail -5 "$tmp/$1.wrk" >&2
@@ -212,6 +247,7 @@ wrk_run() {
 	fi
 	[ "$4" = "$ivr_pid" ] && drained
 	t1=$(cpu_ticks "$4") d1=$(db_ticks)
+	[ -n "$perf_pid" ] && profile_stop "$1" "$perf_pid"
 	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
 	if { [ "$4" = "$ivr_pid" ] || [ "$4" = "${pid[sdklog]:-}" ]; } && [ "$store" = postgres ]; then
 		awk -v t="$((d1 - d0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.dbcpu"

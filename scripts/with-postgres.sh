@@ -17,6 +17,8 @@
 #     IVR_TEST_POSTGRES_CTL=<script>   ("<script> stop" / "<script> start" stop and
 #                                      restart the cluster, for outage tests)
 #   runs CMD, then stops the cluster and removes the dir, exiting with CMD's status.
+# - PG_OPTS: more server settings for the cluster, e.g.
+#     PG_OPTS="-c shared_preload_libraries=pg_stat_statements" (profiling a load run)
 set -uo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -134,7 +136,7 @@ fi
 
 start_on() { # start_on PORT
 	"${runas[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $1 -c unix_socket_directories=$tmp -c max_connections=200" start >/dev/null
+		-o "-c listen_addresses=127.0.0.1 -p $1 -c unix_socket_directories=$tmp -c max_connections=200 ${PG_OPTS:-}" start >/dev/null
 }
 
 port=""
@@ -169,7 +171,7 @@ fi
 	printf 'case "${1:-}" in\n'
 	printf '  stop) exec "${runas[@]}" %q -D %q -m fast -w -t 60 stop ;;\n' "$bindir/pg_ctl" "$data"
 	printf '  start) exec "${runas[@]}" %q -D %q -l %q -w -t 60 -o %q start ;;\n' "$bindir/pg_ctl" "$data" "$log" \
-		"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$tmp -c max_connections=200"
+		"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$tmp -c max_connections=200 ${PG_OPTS:-}"
 	printf '  *) echo "usage: $0 stop|start" >&2; exit 2 ;;\nesac\n'
 } >"$ctl"
 chmod 755 "$ctl"
