@@ -89,6 +89,9 @@ type CallEvents struct {
 	// At is when the call was seen, for started_at when Events is empty
 	// (the Writer keeps only the call when its queue is full); zero = now.
 	At time.Time
+	// summarise: a final status left the call's summary to the batch
+	// that writes this entry (Writer.UpdateStatus; summary.go).
+	summarise bool
 }
 
 // StatusUpdate is a provider's status or hangup callback.
@@ -265,6 +268,7 @@ func coalesce(batch []CallEvents) []CallEvents {
 		if !b.At.IsZero() && (o.At.IsZero() || b.At.Before(o.At)) {
 			o.At = b.At
 		}
+		o.summarise = o.summarise || b.summarise
 	}
 	return out
 }
@@ -301,8 +305,16 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
 // call.completed outbox event in the same transaction; later ones (retries,
 // duplicates) do not.
 func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
+	_, err := d.updateStatus(ctx, u, false)
+	return err
+}
+
+// updateStatus is UpdateStatus; with later, a call's first final status
+// does not summarise the call but reports that its summary is due
+// (Writer.UpdateStatus leaves it to the writer's batch).
+func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later bool) (due bool, err error) {
 	if u.Provider == "" || u.CallID == "" {
-		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
+		return false, fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
 	}
 	at := u.At
 	if at.IsZero() {
@@ -327,7 +339,8 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
 		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt), u.ProviderSeq}
 	// Committed with the callbacks that arrive meanwhile (group.go).
-	err := d.writeGrouped(ctx, func(tx *sql.Tx) error {
+	err = d.writeGrouped(ctx, func(tx *sql.Tx) error {
+		due = false // writeRetry may run it again
 		if !u.Final {
 			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
 			return err
@@ -339,15 +352,18 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 		if reported != 0 {
 			return nil // a repeat: call.completed was written already
 		}
-		if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
-			return err
+		due = later
+		if !later {
+			if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
+				return err
+			}
 		}
 		return d.completeCall(ctx, tx, ref, "provider")
 	})
 	if err != nil {
-		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
+		return false, fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}
-	return nil
+	return due, nil
 }
 
 const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`
