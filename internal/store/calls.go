@@ -89,9 +89,6 @@ type CallEvents struct {
 	// At is when the call was seen, for started_at when Events is empty
 	// (the Writer keeps only the call when its queue is full); zero = now.
 	At time.Time
-	// summarise: a final status left the call's summary to the batch
-	// that writes this entry (Writer.UpdateStatus; summary.go).
-	summarise bool
 }
 
 // StatusUpdate is a provider's status or hangup callback.
@@ -268,7 +265,6 @@ func coalesce(batch []CallEvents) []CallEvents {
 		if !b.At.IsZero() && (o.At.IsZero() || b.At.Before(o.At)) {
 			o.At = b.At
 		}
-		o.summarise = o.summarise || b.summarise
 	}
 	return out
 }
@@ -305,16 +301,21 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
 // call.completed outbox event in the same transaction; later ones (retries,
 // duplicates) do not.
 func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
-	_, err := d.updateStatus(ctx, u, false)
-	return err
+	return d.updateStatus(ctx, u, nil)
 }
 
-// updateStatus is UpdateStatus; with later, a call's first final status
-// does not summarise the call but reports that its summary is due
-// (Writer.UpdateStatus leaves it to the writer's batch).
-func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later bool) (due bool, err error) {
+// leaveSummary, called in a call's first final status transaction after
+// its upsert, reports whether a batch that will see the call final (one
+// that has not written the call yet) will write events of the call, and
+// so summarise it (summary.go: ended); inserted: the status created the
+// call's row. See writer_status.go.
+type leaveSummary func(inserted bool) bool
+
+// updateStatus is UpdateStatus; a call's first final status does not
+// summarise the call when later (nil: never) leaves it to a writer batch.
+func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later leaveSummary) error {
 	if u.Provider == "" || u.CallID == "" {
-		return false, fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
+		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
 	}
 	at := u.At
 	if at.IsZero() {
@@ -339,21 +340,19 @@ func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later bool) (due 
 	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
 		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt), u.ProviderSeq}
 	// Committed with the callbacks that arrive meanwhile (group.go).
-	err = d.writeGrouped(ctx, func(tx *sql.Tx) error {
-		due = false // writeRetry may run it again
+	err := d.writeGrouped(ctx, func(tx *sql.Tx) error {
 		if !u.Final {
 			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
 			return err
 		}
-		var ref, reported int64
-		if err := d.txQueryRow(ctx, tx, upsertStatusReturning, args...).Scan(&ref, &reported); err != nil {
+		var ref, reported, inserted int64
+		if err := d.txQueryRow(ctx, tx, upsertStatusReturning(d.driver), args...).Scan(&ref, &reported, &inserted); err != nil {
 			return err
 		}
 		if reported != 0 {
 			return nil // a repeat: call.completed was written already
 		}
-		due = later
-		if !later {
+		if later == nil || !later(inserted != 0) {
 			if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
 				return err
 			}
@@ -361,9 +360,20 @@ func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later bool) (due 
 		return d.completeCall(ctx, tx, ref, "provider")
 	})
 	if err != nil {
-		return false, fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
+		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}
-	return due, nil
+	return nil
+}
+
+// upsertStatusReturning is upsertStatus returning the call's row id,
+// whether its call.completed was written already and, on PostgreSQL,
+// whether the statement inserted the row (xmax is 0 on a row this
+// statement inserted; SQLite: 0, unknown).
+func upsertStatusReturning(driver string) string {
+	if driver == DriverPostgres {
+		return upsertStatus + ` RETURNING id, completed_sent, (xmax = 0)::int`
+	}
+	return upsertStatus + ` RETURNING id, completed_sent, 0`
 }
 
 const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`

@@ -42,13 +42,12 @@ func endsCall(events []Event) bool {
 
 // ended returns the row ids of the batch's calls whose summary is due: the
 // flow ended them in this batch, or they were final already and got events
-// or their final status left the summary to the batch (rows[i] is
-// calls[i]).
+// (rows[i] is calls[i]).
 func ended(rows []callRow, calls []CallEvents, refs map[callKey]callRef) []int64 {
 	var ids []int64
 	for i, r := range rows {
 		ref := refs[callKey{r.provider, r.callID}]
-		if r.ends || (ref.final && (len(calls[i].Events) > 0 || calls[i].summarise)) {
+		if r.ends || (ref.final && len(calls[i].Events) > 0) {
 			ids = append(ids, ref.id)
 		}
 	}
