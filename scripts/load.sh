@@ -39,6 +39,8 @@
 # 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases),
 # PEERS ("sdk sdklog express"; "" for none), REPEAT (1; 0 skips the repeat run),
 # IVR_BIN (an ivr binary to measure instead of building this tree's),
+# BEFORE_BIN (another ivr binary, e.g. main's build: measured as the peer
+# "before", with a store of its own, in the same runs as this tree's ivr),
 # PROFILE=1 (implies KEEP=1): perf records ivr and, on PostgreSQL, the
 # database's processes during each of ivr's measured runs; the reports go to
 # $tmp/NAME.profile, and with PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
@@ -174,18 +176,18 @@ db_ticks() {
 hz=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-metric() { # metric NAME_AND_LABELS: the sum of matching samples in ivr's /metrics
-	curl -fsS "$ivr_url/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%.0f\n", s}'
+metric() { # metric NAME_AND_LABELS [URL]: the sum of matching samples in ivr's (or URL's) /metrics
+	curl -fsS "${2:-$ivr_url}/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%.0f\n", s}'
 }
 answered() { metric 'ivr_requests_total{outcome="ok",provider="twilio",route="/twilio/voice"}'; }
 waits() { metric ivr_store_writer_waits_total; }
 dropped() { metric ivr_store_dropped_events_total; }
 lost() { metric ivr_store_lost_calls_total; }
 
-# drained: wait (up to 120 s) until ivr's record queue is empty.
+# drained [URL]: wait (up to 120 s) until ivr's (or URL's) record queue is empty.
 drained() {
 	for _ in $(seq 1200); do
-		[ "$(metric ivr_store_queue_depth)" = 0 ] && return 0
+		[ "$(metric ivr_store_queue_depth "${1:-}")" = 0 ] && return 0
 		sleep 0.1
 	done
 	echo "ivr's record queue did not drain in 120 s" >&2
@@ -235,6 +237,7 @@ profile_stop() {
 wrk_run() {
 	local t0 t1 d0 d1
 	[ "$4" = "$ivr_pid" ] && drained
+	[ "$4" = "${pid[before]:-}" ] && drained "${url[before]}"
 	t0=$(cpu_ticks "$4") d0=$(db_ticks)
 	local perf_pid=
 	if [ "${PROFILE:-}" = 1 ] && [ "$4" = "$ivr_pid" ]; then
@@ -246,6 +249,7 @@ wrk_run() {
 		return 1
 	fi
 	[ "$4" = "$ivr_pid" ] && drained
+	[ "$4" = "${pid[before]:-}" ] && drained "${url[before]}"
 	t1=$(cpu_ticks "$4") d1=$(db_ticks)
 	[ -n "$perf_pid" ] && profile_stop "$1" "$perf_pid"
 	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
@@ -389,6 +393,21 @@ for store in $STORES; do
 	ivr_url=$(wait_url "$tmp/ivr-$store.out")
 	url[ivr]=$ivr_url pid[ivr]=$ivr_pid
 	servers="baseline"
+	if [ -n "${BEFORE_BIN:-}" ]; then
+		bdsn="sqlite:$tmp/before.db"
+		if [ "$store" = postgres ]; then
+			psql -q "${IVR_TEST_POSTGRES_URL}" -c "CREATE SCHEMA ${schema}_before"
+			bdsn="$IVR_TEST_POSTGRES_URL${sep}search_path=${schema}_before"
+		fi
+		cp "$BEFORE_BIN" "$tmp/ivr-before"
+		env IVR_ADDR=127.0.0.1:0 IVR_DATABASE_URL="$bdsn" TWILIO_AUTH_TOKEN="$TOKEN" \
+			IVR_LOG_FORMAT=json IVR_NGROK_API=off IVR_PROVIDERS=twilio IVR_CALL_CENTER_NUMBER=+15005550006 \
+			"$tmp/ivr-before" serve >"$tmp/before-$store.out" 2>"$tmp/before-$store.log" &
+		pid[before]=$!
+		pids+=("${pid[before]}")
+		url[before]=$(wait_url "$tmp/before-$store.out")
+		servers="$servers before"
+	fi
 	for p in $PEERS; do
 		if [ "$p" = sdklog ]; then
 			sdb="sqlite:$tmp/sdklog.db"
@@ -406,15 +425,20 @@ for store in $STORES; do
 	saturate answers answer "$servers ivr"
 	if [ "$REPEAT" = 1 ]; then
 		echo "== repeat: saturation on the answer URL of one call (the same CallSid every time), same settings"
-		saturate repeat repeat "baseline ivr"
+		saturate repeat repeat "baseline ${pid[before]:+before }ivr"
 	fi
 	echo "== mixed calls (1 answer : 2 menu steps : 1 status callback): saturation, same settings"
-	saturate mixed mixed "baseline ivr"
+	saturate mixed mixed "baseline ${pid[before]:+before }ivr"
 	[ "$FLAT" -gt 0 ] && flat
 	[ "$SOAK" -gt 0 ] && soak
 	echo "  ivr log lines: $(wc -l <"$tmp/ivr-$store.log")"
 	kill "$ivr_pid"
 	wait "$ivr_pid" 2>/dev/null || true
+	if [ -n "${pid[before]:-}" ]; then
+		kill "${pid[before]}"
+		wait "${pid[before]}" 2>/dev/null || true
+		unset 'pid[before]'
+	fi
 	if [ -n "${pid[sdklog]:-}" ]; then
 		kill "${pid[sdklog]}"
 		wait "${pid[sdklog]}" 2>/dev/null || true

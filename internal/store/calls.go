@@ -89,6 +89,11 @@ type CallEvents struct {
 	// At is when the call was seen, for started_at when Events is empty
 	// (the Writer keeps only the call when its queue is full); zero = now.
 	At time.Time
+	// New says the entry is most likely its call's first request (its
+	// answer): SQLite inserts such calls without a lookup first, and looks
+	// up only those the insert found existing (writeCallsSQLite). A hint:
+	// the call is stored the same either way.
+	New bool
 }
 
 // StatusUpdate is a provider's status or hangup callback.
@@ -176,7 +181,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			}
 		}
 		rows[i] = callRow{provider: txt(b.Provider), callID: txt(b.CallID), from: txt(b.From), to: txt(b.To), start: start,
-			revision: firstRevision(b.Events), ends: endsCall(b.Events), events: blobs[i]}
+			revision: firstRevision(b.Events), ends: endsCall(b.Events), events: blobs[i], likelyNew: b.New}
 	}
 	// Call rows are locked and written in one order by every batch (see
 	// probeCallsPostgres); events still go in in batch order.

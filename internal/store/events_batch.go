@@ -27,6 +27,7 @@ type callRow struct {
 	revision                   string // of the batch's first event that has one
 	ends                       bool   // one of the batch's events ends the call
 	events                     []byte // the batch's events of the call, encoded (nil: none)
+	likelyNew                  bool   // CallEvents.New: SQLite inserts it without a lookup first
 }
 
 // callKey identifies a call in the returned refs.

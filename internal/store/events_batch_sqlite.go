@@ -11,7 +11,9 @@ import (
 // database's write lock from BEGIN (IMMEDIATE), so nothing can insert a
 // call between reading which of the batch's calls exist and inserting the
 // others: one read finds the existing calls (their ids, final, and what the
-// batch may complete), a plain multi-row INSERT writes the new ones, and
+// batch may complete), a plain multi-row INSERT writes the new ones (the
+// calls expected new, answers, are inserted without that read: see
+// writeCallsSQLite), and
 // the rare existing call whose numbers, start or revision the batch
 // completes gets an UPDATE of its own. The upsert this replaces (ON
 // CONFLICT DO UPDATE ... RETURNING, every row read back through
@@ -40,6 +42,13 @@ func sqliteInsertCalls(n int) string {
 	return sqliteValues(`INSERT OR FAIL INTO calls (provider, call_id, from_number, to_number, started_at, revision, events)`, 7, n)
 }
 
+// sqliteInsertNewCalls is sqliteInsertCalls leaving out the calls that
+// exist already (a conflict on the call's key skips its row; any other
+// error fails the statement, as OR FAIL).
+func sqliteInsertNewCalls(n int) string {
+	return sqliteInsertCalls(n) + ` ON CONFLICT (provider, call_id) DO NOTHING`
+}
+
 // sqliteCompleteCall completes an existing call as completeCallsPostgres does.
 const sqliteCompleteCall = `UPDATE calls SET
     from_number = CASE WHEN from_number = '' THEN $2 ELSE from_number END,
@@ -52,7 +61,7 @@ WHERE id = $1`
 func sqliteQueries() []string {
 	qs := []string{callSeqSQLite, sqliteCompleteCall}
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
-		qs = append(qs, sqliteProbeCalls(size), sqliteInsertCalls(size))
+		qs = append(qs, sqliteProbeCalls(size), sqliteInsertCalls(size), sqliteInsertNewCalls(size))
 	}
 	return qs
 }
@@ -71,80 +80,132 @@ func (c existingCall) needsUpdate(r *callRow) bool {
 		r.start.UTC().Truncate(time.Microsecond).UnixMicro() < c.start || (c.revision == "" && txt(r.revision) != "" && !c.ref.final)
 }
 
-// writeCallsSQLite is upsertCalls on SQLite (see above).
+// writeCallsSQLite is upsertCalls on SQLite (see above). The calls the
+// batch expects to be new (callRow.likelyNew: an answer) are not looked up
+// first: they are inserted with ON CONFLICT DO NOTHING, and only when that
+// insert skipped some are they looked up, the ones with an id above the
+// sequence before the inserts being this batch's.
 func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
-	found, err := d.probeCallsSQLite(ctx, tx, rows)
-	if err != nil {
-		return nil, err
+	var known, guessed []callRow // looked up first; inserted without a lookup
+	for _, r := range rows {
+		if r.likelyNew {
+			guessed = append(guessed, r)
+		} else {
+			known = append(known, r)
+		}
 	}
 	refs := make(map[callKey]callRef, len(rows))
 	fresh := make([]callRow, 0, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		k := callKey{r.provider, r.callID}
-		c, ok := found[k]
-		if !ok {
-			fresh = append(fresh, *r)
-			continue
+	if len(known) > 0 {
+		found, err := d.probeCallsSQLite(ctx, tx, known)
+		if err != nil {
+			return nil, err
 		}
-		refs[k] = c.ref
-		if c.needsUpdate(r) {
-			st, err := d.stmt(ctx, tx, sqliteCompleteCall)
-			if err != nil {
-				return nil, fmt.Errorf("prepare call update: %w", err)
-			}
-			if _, err := st.ExecContext(ctx, c.ref.id, r.from, r.to, d.tv(r.start), txt(r.revision)); err != nil {
-				return nil, fmt.Errorf("update call %s/%s: %w", r.provider, r.callID, err)
+		for i := range known {
+			r := &known[i]
+			if c, ok := found[callKey{r.provider, r.callID}]; ok {
+				if err := d.existingCallSQLite(ctx, tx, c, r, refs); err != nil {
+					return nil, err
+				}
+			} else {
+				fresh = append(fresh, *r)
 			}
 		}
 	}
-	if len(fresh) == 0 {
+	if len(fresh)+len(guessed) == 0 {
 		return refs, nil
 	}
 	var seq, after int64
 	if err := d.txQueryRow(ctx, tx, callSeqSQLite).Scan(&seq); err != nil {
 		return nil, fmt.Errorf("insert calls: sequence: %w", err)
 	}
-	args := make([]any, 0, 7<<maxRowsLog2)
-	err = chunks(len(fresh), func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteInsertCalls(hi-lo))
-		if err != nil {
-			return fmt.Errorf("prepare call insert: %w", err)
-		}
-		args = args[:0]
-		for _, r := range fresh[lo:hi] {
-			args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision), r.events)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert calls: %w", err)
-		}
-		return nil
-	})
+	if _, err := d.insertCallsSQLite(ctx, tx, fresh, false); err != nil {
+		return nil, err
+	}
+	n, err := d.insertCallsSQLite(ctx, tx, guessed, true)
 	if err != nil {
 		return nil, err
 	}
 	if err := d.txQueryRow(ctx, tx, callSeqSQLite).Scan(&after); err != nil {
 		return nil, fmt.Errorf("insert calls: sequence: %w", err)
 	}
-	if after-seq == int64(len(fresh)) {
+	fresh = append(fresh, guessed...) // in insertion order
+	if n == int64(len(guessed)) && after-seq == int64(len(fresh)) {
 		for i, r := range fresh {
 			refs[callKey{r.provider, r.callID}] = callRef{id: seq + 1 + int64(i), inserted: true}
 		}
 		return refs, nil
 	}
+	// Some guessed calls existed, or the ids are not seq+1 ... (never seen).
 	ids, err := d.probeCallsSQLite(ctx, tx, fresh)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range fresh {
-		k := callKey{r.provider, r.callID}
-		c, ok := ids[k]
-		if !ok {
+	for i := range fresh {
+		r := &fresh[i]
+		c, ok := ids[callKey{r.provider, r.callID}]
+		switch {
+		case !ok:
 			return nil, fmt.Errorf("insert calls: %s/%s not found after its insert", r.provider, r.callID)
+		case c.ref.id > seq:
+			refs[callKey{r.provider, r.callID}] = callRef{id: c.ref.id, inserted: true}
+		default: // a guessed call that existed before this batch
+			if err := d.existingCallSQLite(ctx, tx, c, r, refs); err != nil {
+				return nil, err
+			}
 		}
-		refs[k] = callRef{id: c.ref.id, inserted: true}
 	}
 	return refs, nil
+}
+
+// existingCallSQLite records the ref of r's call c, found in the store,
+// and completes it when r completes it (needsUpdate).
+func (d *DB) existingCallSQLite(ctx context.Context, tx *sql.Tx, c existingCall, r *callRow, refs map[callKey]callRef) error {
+	refs[callKey{r.provider, r.callID}] = c.ref
+	if !c.needsUpdate(r) {
+		return nil
+	}
+	st, err := d.stmt(ctx, tx, sqliteCompleteCall)
+	if err != nil {
+		return fmt.Errorf("prepare call update: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, c.ref.id, r.from, r.to, d.tv(r.start), txt(r.revision)); err != nil {
+		return fmt.Errorf("update call %s/%s: %w", r.provider, r.callID, err)
+	}
+	return nil
+}
+
+// insertCallsSQLite inserts rows in order and returns how many it
+// inserted: all or an error, unless skipExisting (then the calls that exist
+// already are left as they are and not counted).
+func (d *DB) insertCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, skipExisting bool) (int64, error) {
+	var inserted int64
+	args := make([]any, 0, 7<<maxRowsLog2)
+	err := chunks(len(rows), func(lo, hi int) error {
+		q := sqliteInsertCalls(hi - lo)
+		if skipExisting {
+			q = sqliteInsertNewCalls(hi - lo)
+		}
+		st, err := d.stmt(ctx, tx, q)
+		if err != nil {
+			return fmt.Errorf("prepare call insert: %w", err)
+		}
+		args = args[:0]
+		for _, r := range rows[lo:hi] {
+			args = append(args, r.provider, r.callID, r.from, r.to, d.tv(r.start), txt(r.revision), r.events)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("insert calls: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert calls: %w", err)
+		}
+		inserted += n
+		return nil
+	})
+	return inserted, err
 }
 
 // probeCallsSQLite reads which of rows' calls exist.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -106,6 +107,60 @@ func TestBatchCompletesExistingCall(t *testing.T) {
 		}
 		if c.From != "+1" || c.To != "+2" || !c.StartedAt.Equal(at(50)) || rev != "r1" || len(c.Events) != 2 {
 			t.Errorf("call %+v revision %q; want from +1, to +2, started at %v, revision r1, 2 events", c, rev, at(50))
+		}
+	})
+}
+
+// TestBatchGuessedNewCalls: calls a batch expects new (CallEvents.New, the
+// answers) are inserted without a lookup; those that exist after all (a
+// retried answer, a call a status callback created) are found and written
+// as any existing call's request, in the same batch as truly new ones, and
+// every call reads back its events in order.
+func TestBatchGuessedNewCalls(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		ctx := ctxT(t)
+		d := openT(t, newDSN(t))
+		old := seqEvents(1, 2)
+		if err := d.AddEventBatch(ctx, []CallEvents{{Provider: "twilio", CallID: "CAold", From: "+1", To: "+2", Events: old, New: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "CAstatus", Status: "ringing", At: at(100)}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]Event{"CAold": old, "CAstatus": nil}
+		var batch []CallEvents
+		for i, id := range []string{"CAa", "CAold", "CAb", "CAstatus", "CAknown", "CAc"} {
+			evs := seqEvents(10+i, 2)
+			batch = append(batch, CallEvents{Provider: "twilio", CallID: id, From: fmt.Sprint("+9", i), To: "+2", Events: evs, New: id != "CAknown"})
+			want[id] = append(append([]Event{}, want[id]...), evs...)
+		}
+		if err := d.AddEventBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		for id, evs := range want {
+			for i := range evs {
+				evs[i].Node = eventNode(&evs[i])
+			}
+			c, err := d.GetCall(ctx, "twilio", id)
+			if err != nil {
+				t.Fatal(id, err)
+			}
+			if !reflect.DeepEqual(c.Events, evs) {
+				t.Errorf("GetCall(%s) events:\n%+v\nwant\n%+v", id, c.Events, evs)
+			}
+			if id == "CAold" && c.From != "+1" || id == "CAstatus" && (c.From != "+93" || !c.StartedAt.Equal(at(0))) {
+				t.Errorf("call %s: from %q, started %v", id, c.From, c.StartedAt)
+			}
+		}
+		var inline, requests, calls int
+		if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE events IS NOT NULL), count(*) FROM calls`).Scan(&inline, &calls); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM call_requests`).Scan(&requests); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 6 || inline != 5 || requests != 2 {
+			t.Errorf("%d calls, %d with their own events, %d call_requests rows; want 6, 5 and 2", calls, inline, requests)
 		}
 	})
 }

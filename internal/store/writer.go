@@ -106,13 +106,26 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 // last log). The caller hands events over: the Writer keeps the slice
 // itself instead of a copy, so the caller must not use it afterwards.
 func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
+	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events})
+}
+
+// EnqueueNew is EnqueueOwned for a request that is most likely its call's
+// first (the answer URL's): the batch inserts such a call without looking
+// it up first (CallEvents.New). It is a hint only: a call that exists after
+// all (the provider retried its answer) is found and completed as
+// EnqueueOwned's would be.
+func (w *Writer) EnqueueNew(provider, callID, from, to string, events []Event) bool {
+	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events, New: true})
+}
+
+func (w *Writer) enqueue(item CallEvents) bool {
+	provider, callID, events := item.Provider, item.CallID, item.Events
 	if provider == "" || callID == "" {
 		w.dropped.Add(uint64(len(events)))
 		w.lostCalls.Add(1)
 		w.log.Error("call events dropped: missing provider or call id", "provider", provider, "call_id", callID, "events", len(events))
 		return false
 	}
-	item := CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events}
 	w.mu.Lock()
 	if len(w.queue) >= w.pressure {
 		w.waitRoom()

@@ -396,3 +396,23 @@ func TestWriterBackpressure(t *testing.T) {
 	sink.failing.Store(false)
 	testutil.WaitFor(t, "queue drained after the outage", func() bool { return w.Depth() == 0 })
 }
+
+// TestWriterEnqueueNew: EnqueueNew queues its entry marked New (the
+// batch's hint that the call is most likely new), EnqueueOwned unmarked.
+func TestWriterEnqueueNew(t *testing.T) {
+	sink := &flakySink{}
+	w := fastWriter(sink, 10, slog.New(slog.DiscardHandler))
+	if !w.EnqueueNew("twilio", "CAnew", "+1", "+2", seqEvents(0, 1)) || !w.EnqueueOwned("twilio", "CAstep", "+1", "+2", seqEvents(1, 1)) {
+		t.Fatal("not queued")
+	}
+	if w.EnqueueNew("twilio", "", "+1", "+2", seqEvents(2, 1)) || w.LostCalls() != 1 {
+		t.Errorf("an entry without a call id: queued, or not counted lost (%d)", w.LostCalls())
+	}
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := sink.snapshot()
+	if len(got) != 2 || got[0].CallID != "CAnew" || !got[0].New || got[1].CallID != "CAstep" || got[1].New {
+		t.Errorf("written %+v; want CAnew marked New, then CAstep not", got)
+	}
+}

@@ -99,7 +99,11 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
 			handoffNotices(evs, callbackID)
-			events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
+			if req.Path == "" && res.CallID == "" { // the answer URL: most likely a new call
+				events.EnqueueNew(p.Provider, call.ID, call.From, call.To, evs)
+			} else {
+				events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
+			}
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
