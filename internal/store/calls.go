@@ -184,17 +184,14 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			revision: firstRevision(b.Events), ends: endsCall(b.Events), events: blobs[i], likelyNew: b.New}
 	}
 	// Call rows are locked and written in one order by every batch (see
-	// lockCallsPostgres); events still go in in batch order.
+	// probeCallsPostgres); events still go in in batch order.
 	sorted := slices.Clone(rows)
 	slices.SortFunc(sorted, func(a, b callRow) int {
 		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 	})
 	repeats := repeatWindows(rows)
 	err = d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
-		if err := d.lockCalls(ctx, tx, sorted, repeats); err != nil {
-			return err
-		}
-		refs, err := d.upsertCalls(ctx, tx, sorted)
+		refs, err := d.upsertCalls(ctx, tx, sorted, repeats)
 		if err != nil {
 			return err
 		}
