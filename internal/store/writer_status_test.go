@@ -174,3 +174,40 @@ func TestCloseStaleSummarisesFinal(t *testing.T) {
 		}
 	})
 }
+
+// TestOutboxCompletedNewCall: the final status of a call it creates (on
+// PostgreSQL its row is inserted already reported) writes call.completed
+// once, with sequence 1, like one that updates the call; the call's next
+// event gets sequence 2.
+func TestOutboxCompletedNewCall(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		d := openT(t, dsn(t))
+		d.EnableOutbox()
+		u := StatusUpdate{Provider: "twilio", CallID: "CAnew", From: "+1555", To: "+1666", Status: "completed", Final: true,
+			At: at(60), ProviderAt: at(60), DurationSeconds: 58, HangupCause: "normal"}
+		mustStatus(t, d, u)
+		mustStatus(t, d, u) // the provider retries
+		evs := listAll(t, d, EventCallCompleted)
+		if len(evs) != 1 {
+			t.Fatalf("call.completed events = %d, want 1", len(evs))
+		}
+		p := payloadOf(t, evs[0])
+		if p.Data["status"] != "completed" || p.Data["call_id"] != "CAnew" || p.Data["from"] != "+1555" || p.Data["to"] != "+1666" ||
+			p.Data["closed_by"] != "provider" || p.Data["duration_seconds"] != 58.0 || p.Data["hangup_cause"] != "normal" {
+			t.Errorf("payload = %s", evs[0].Payload)
+		}
+		if p.Data["sequence"] != 1.0 || evs[0].Seq != 1 {
+			t.Errorf("sequence = %v (%d), want 1", p.Data["sequence"], evs[0].Seq)
+		}
+		if p.Data["ended_at"] != at(60).Format(time.RFC3339) || p.Data["started_at"] != at(2).Format(time.RFC3339) {
+			t.Errorf("started_at %v, ended_at %v; want %s, %s", p.Data["started_at"], p.Data["ended_at"], at(2).Format(time.RFC3339), at(60).Format(time.RFC3339))
+		}
+		e := Event{Event: legacyEvent(at(30), "main", "", "enter"), Notice: &Notice{Type: EventVoicemailCreated}}
+		if err := d.AddEvents(ctxT(t), "twilio", "CAnew", "+1555", "+1666", []Event{e}); err != nil {
+			t.Fatal(err)
+		}
+		if vm := listAll(t, d, EventVoicemailCreated); len(vm) != 1 || vm[0].Seq != 2 {
+			t.Errorf("voicemail.created: %+v; want one, sequence 2", vm)
+		}
+	})
+}
