@@ -195,6 +195,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err != nil {
 			return err
 		}
+		callsRead(ctx) // the batch knows which of its calls are final (writer_status.go)
 		if err := d.insertRequests(ctx, tx, calls, rows, refs, now); err != nil {
 			return err
 		}
