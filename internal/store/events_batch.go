@@ -37,72 +37,23 @@ type callKey struct{ provider, callID string }
 // parameters, far below SQLite's 32766).
 const maxRowsLog2 = 7
 
-// The call upsert writes a new call once, without its summary (computed
-// when the call ends: summary.go) but with the batch's events of it (its
-// events column, migration 0100: a new call's first request needs no
-// call_requests row). An existing call's row is touched only when
-// something a reader needs changes (a number or revision still empty, an
-// earlier start), never its events (the batch's go to call_requests): the
-// DO UPDATE's WHERE leaves it alone otherwise, and then RETURNING leaves it
-// out (upsertCalls reads its id). A final call's revision is not set here:
-// the batch summarises it again (ended), and that update sets an empty
-// revision too; setting it here as well rewrote the row once more (a
-// non-HOT update: revision is in calls_insight) and appended two rollup
-// deltas, in the mixed load test for every call, whose final status
-// arrives before the writer's batch of its answer and menu steps.
-const upsertCallsColumns = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events)`
-
-const upsertCallsSet = `
-ON CONFLICT (provider, call_id) DO UPDATE SET
-    from_number   = CASE WHEN calls.from_number = '' THEN excluded.from_number ELSE calls.from_number END,
-    to_number     = CASE WHEN calls.to_number = '' THEN excluded.to_number ELSE calls.to_number END,
-    started_at    = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END,
-    revision      = CASE WHEN calls.revision = '' THEN excluded.revision ELSE calls.revision END
-WHERE (calls.from_number = '' AND excluded.from_number <> '') OR (calls.to_number = '' AND excluded.to_number <> '')
-    OR excluded.started_at < calls.started_at OR (calls.revision = '' AND excluded.revision <> '' AND calls.final = 0)`
-
-// What the upsert returns: the row id, the key, final, and whether the row
-// was inserted (its events are the batch's): xmax is 0 on a row this
-// statement inserted.
-const upsertReturningPostgres = `
-RETURNING id, provider, call_id, final, (xmax = 0)::int`
-
-// callRefsPostgres reads the ids of the calls the upsert did not touch.
-const callRefsPostgres = `SELECT c.id, c.provider, c.call_id, c.final, 0 FROM unnest($1::text[], $2::text[]) AS k(p, i)
-    JOIN calls c ON c.provider = k.p AND c.call_id = k.i`
-
-// The rows go in in array order (the batch's, sorted by provider and call
-// id: see lockCallsPostgres).
-const upsertCallsPostgres = upsertCallsColumns + `
-SELECT p, i, f, t, s, r, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bytea[])
-    WITH ORDINALITY AS u(p, i, f, t, s, r, e, n) ORDER BY n` + upsertCallsSet + upsertReturningPostgres
-
-// Lock order on PostgreSQL. Two instances' batches (or one batch and
-// another's repeat marking) used to lock call rows in different orders:
-// each upsert locked its own calls, then the repeat marking wanted the
-// earlier calls of the same callers, which the other batch's upsert held,
-// while the other wanted ours ("mark repeat callers: deadlock detected").
-// So a batch first locks, in one statement and in row id order, every
-// existing call row it will change: its own calls and the repeat candidates
-// (lockCallsPostgres). What it does after that waits only on rows it holds,
-// on a call another transaction is inserting too (inserted in (provider,
-// call id) order by every batch), or on a repeat candidate committed since
-// (rare; the transaction is then retried, see writeBatch).
-const lockCallsPostgres = `SELECT id FROM calls WHERE id IN (
-    SELECT c.id FROM unnest($1::text[], $2::text[]) AS k(p, i) JOIN calls c ON c.provider = k.p AND c.call_id = k.i
-    UNION ALL
-    SELECT c.id FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[]) AS v(f, lo, hi)
-        JOIN calls c ON c.from_number = v.f AND c.started_at >= v.lo AND c.started_at < v.hi AND c.repeated = 0)
-ORDER BY id FOR NO KEY UPDATE`
+// A new call is written once, without its summary (computed when the call
+// ends: summary.go) but with the batch's events of it (its events column,
+// migration 0100: a new call's first request needs no call_requests row).
+// An existing call's row is touched only when something a reader needs
+// changes (a number or revision still empty, an earlier start:
+// existingCall.needsUpdate), never its events (the batch's go to
+// call_requests). A final call's revision is not set then: the batch
+// summarises it again (ended), and that update sets an empty revision too;
+// setting it as well rewrote the row once more (a non-HOT update: revision
+// is in calls_insight) and appended two rollup deltas, in the mixed load
+// test for every call, whose final status arrives before the writer's batch
+// of its answer and menu steps. PostgreSQL: events_batch_postgres.go;
+// SQLite: events_batch_sqlite.go.
 
 // Repeat callers (insights_write.go): the calls of the same caller in the
-// 24 hours before each call of the batch, in one statement per batch, its
-// rows locked in id order (the same order as lockCallsPostgres).
-const markRepeatsPostgres = `UPDATE calls SET repeated = 1 WHERE id IN (
-    SELECT calls.id FROM calls JOIN unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[]) AS v(f, lo, hi, ref)
-        ON calls.from_number = v.f AND calls.started_at >= v.lo AND calls.started_at < v.hi AND calls.id <> v.ref AND calls.repeated = 0
-    ORDER BY calls.id FOR NO KEY UPDATE OF calls)`
-
+// 24 hours before each call of the batch, marked by one statement per
+// batch (SQLite; PostgreSQL marks the candidates its probe locked).
 func sqliteMarkRepeats(n int) string {
 	return `UPDATE calls SET repeated = 1 FROM (VALUES ` + valueRows(4, n) + `) AS v
 WHERE calls.from_number = v.column1 AND calls.started_at >= v.column2 AND calls.started_at < v.column3
@@ -120,17 +71,14 @@ func valueRows(cols, n int) string {
 	return row + strings.Repeat(", "+row, n-1)
 }
 
-// upsertStatusReturning is upsertStatus returning the call's row id and
-// whether its call.completed was written already.
-const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
-
 // preparedQueries are the statements prepared once, at Open: the batch's,
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
+	qs := []string{upsertStatus, upsertStatusReturning(driver), completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
-		return append(qs, callRefsPostgres, lockCallsPostgres, upsertCallsPostgres, insertRequestsPostgres, markRepeatsPostgres, upsertMenuDaysPostgres)
+		qs = append(qs, postgresBatchQueries...)
+		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres)
 	}
 	qs = append(qs, upsertMenuDay)
 	qs = append(qs, sqliteQueries()...)
@@ -215,78 +163,15 @@ type callRef struct {
 }
 
 // upsertCalls creates the batch's new calls and completes the others
-// (upsertCallsSet); it returns every call's row id, whether it is final and
-// whether this upsert created it. SQLite: writeCallsSQLite.
-func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
-	if d.driver != DriverPostgres {
-		return d.writeCallsSQLite(ctx, tx, rows)
+// (existingCall.needsUpdate); it returns every call's row id, whether it is
+// final and whether this batch created it. rows are sorted by (provider,
+// call id), rs are the batch's repeat windows (repeatWindows), which
+// PostgreSQL marks here (SQLite: markRepeats, after).
+func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) (map[callKey]callRef, error) {
+	if d.driver == DriverPostgres {
+		return d.writeCallsPostgres(ctx, tx, rows, rs)
 	}
-	refs := make(map[callKey]callRef, len(rows))
-	read := func(r *sql.Rows, err error) error {
-		if err != nil {
-			return fmt.Errorf("upsert calls: %w", err)
-		}
-		defer r.Close()
-		for r.Next() {
-			var (
-				id, f, ins int64
-				k          callKey
-			)
-			if err := r.Scan(&id, &k.provider, &k.callID, &f, &ins); err != nil {
-				return fmt.Errorf("upsert calls: %w", err)
-			}
-			refs[k] = callRef{id: id, final: f != 0, inserted: ins != 0}
-		}
-		if err := r.Err(); err != nil {
-			return fmt.Errorf("upsert calls: %w", err)
-		}
-		return r.Close()
-	}
-	st, err := d.stmt(ctx, tx, upsertCallsPostgres)
-	if err != nil {
-		return nil, fmt.Errorf("prepare call upsert: %w", err)
-	}
-	if err := read(st.QueryContext(ctx, postgresCallColumns(rows)...)); err != nil {
-		return nil, err
-	}
-	// The calls whose row needed no change.
-	var providers, ids []string
-	for _, r := range rows {
-		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
-			providers, ids = append(providers, r.provider), append(ids, r.callID)
-		}
-	}
-	if len(ids) > 0 {
-		st, err := d.stmt(ctx, tx, callRefsPostgres)
-		if err != nil {
-			return nil, fmt.Errorf("prepare call ids: %w", err)
-		}
-		if err := read(st.QueryContext(ctx, providers, ids)); err != nil {
-			return nil, err
-		}
-	}
-	for _, r := range rows {
-		if _, ok := refs[callKey{r.provider, r.callID}]; !ok {
-			return nil, fmt.Errorf("upsert calls: %s/%s neither written nor found", r.provider, r.callID)
-		}
-	}
-	return refs, nil
-}
-
-// postgresCallColumns are upsertCallsPostgres's arguments: one array per column.
-func postgresCallColumns(rows []callRow) []any {
-	n := len(rows)
-	var texts [5][]string
-	for i := range texts {
-		texts[i] = make([]string, n)
-	}
-	starts, events := make([]time.Time, n), make([][]byte, n)
-	for i, r := range rows {
-		texts[0][i], texts[1][i], texts[2][i], texts[3][i], texts[4][i] = r.provider, r.callID, r.from, r.to, txt(r.revision)
-		starts[i] = r.start.UTC().Truncate(time.Microsecond)
-		events[i] = r.events
-	}
-	return []any{texts[0], texts[1], texts[2], texts[3], starts, texts[4], events}
+	return d.writeCallsSQLite(ctx, tx, rows)
 }
 
 // repeat is one query row of the repeat marking: the calls of caller from
@@ -327,59 +212,11 @@ func repeatWindows(rows []callRow) []repeat {
 	return rs
 }
 
-// lockCalls takes, on PostgreSQL, the row locks of every existing call the
-// batch will change, in id order (see lockCallsPostgres); rows must be
-// sorted by (provider, call id). Nothing to do on SQLite, whose writers
-// hold the database's write lock from BEGIN (IMMEDIATE).
-func (d *DB) lockCalls(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) error {
-	if d.driver != DriverPostgres {
-		return nil
-	}
-	providers, ids := make([]string, len(rows)), make([]string, len(rows))
-	for i, r := range rows {
-		providers[i], ids[i] = r.provider, r.callID
-	}
-	froms, los, his := make([]string, len(rs)), make([]time.Time, len(rs)), make([]time.Time, len(rs))
-	for i, r := range rs {
-		froms[i], los[i], his[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond)
-	}
-	st, err := d.stmt(ctx, tx, lockCallsPostgres)
-	if err != nil {
-		return fmt.Errorf("prepare call locks: %w", err)
-	}
-	locked, err := st.QueryContext(ctx, providers, ids, froms, los, his)
-	if err != nil {
-		return fmt.Errorf("lock calls: %w", err)
-	}
-	defer locked.Close()
-	for locked.Next() {
-	}
-	if err := locked.Err(); err != nil {
-		return fmt.Errorf("lock calls: %w", err)
-	}
-	return locked.Close()
-}
-
 // markRepeats flags, for each call of the batch with a caller number, the
 // earlier calls of that caller in the RepeatWindow before it (query rows
-// rs, from repeatWindows).
+// rs, from repeatWindows). PostgreSQL marked them in upsertCalls.
 func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[callKey]callRef) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	if d.driver == DriverPostgres {
-		n := len(rs)
-		froms, los, his, ids := make([]string, n), make([]time.Time, n), make([]time.Time, n), make([]int64, n)
-		for i, r := range rs {
-			froms[i], los[i], his[i], ids[i] = r.from, r.lo.UTC().Truncate(time.Microsecond), r.hi.UTC().Truncate(time.Microsecond), refs[r.last].id
-		}
-		st, err := d.stmt(ctx, tx, markRepeatsPostgres)
-		if err != nil {
-			return fmt.Errorf("prepare repeat callers: %w", err)
-		}
-		if _, err := st.ExecContext(ctx, froms, los, his, ids); err != nil {
-			return fmt.Errorf("mark repeat callers: %w", err)
-		}
+	if len(rs) == 0 || d.driver == DriverPostgres {
 		return nil
 	}
 	args := make([]any, 0, 4<<maxRowsLog2)

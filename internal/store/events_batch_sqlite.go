@@ -49,7 +49,7 @@ func sqliteInsertNewCalls(n int) string {
 	return sqliteInsertCalls(n) + ` ON CONFLICT (provider, call_id) DO NOTHING`
 }
 
-// sqliteCompleteCall completes an existing call as upsertCallsSet does.
+// sqliteCompleteCall completes an existing call as completeCallsPostgres does.
 const sqliteCompleteCall = `UPDATE calls SET
     from_number = CASE WHEN from_number = '' THEN $2 ELSE from_number END,
     to_number   = CASE WHEN to_number = '' THEN $3 ELSE to_number END,
@@ -73,7 +73,7 @@ type existingCall struct {
 	start              int64 // unix µs
 }
 
-// needsUpdate reports whether r completes c (upsertCallsSet's WHERE: a
+// needsUpdate reports whether r completes c (on both stores: a
 // final call's revision is set by its summary).
 func (c existingCall) needsUpdate(r *callRow) bool {
 	return (c.from == "" && r.from != "") || (c.to == "" && r.to != "") ||

@@ -48,7 +48,7 @@ func (d *DB) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 		total = 0
 		if d.driver == DriverPostgres {
 			// The calls' row locks first, in id order, like the event
-			// batches (lockCallsPostgres): a batch writing to an old call
+			// batches (probeCallsPostgres): a batch writing to an old call
 			// meanwhile then waits instead of deadlocking on the rows the
 			// deletes and their cascades reach.
 			// One instance at a time deletes (the others wait for it);

@@ -17,7 +17,7 @@ const batchAttempts = 4
 // event batch, retention) and for those that meet them on PostgreSQL
 // (status updates, closing stale calls, the outbox claim, the insights
 // compaction). The first take those locks in one order (row id:
-// lockCallsPostgres), so a deadlock is left only in rare races (a row
+// probeCallsPostgres), so a deadlock is left only in rare races (a row
 // committed between the locking statement and a later one, whose snapshot
 // sees it); when PostgreSQL aborts the transaction for one (SQLSTATE
 // 40P01) or a serialization failure (40001), nothing of it was applied, and
