@@ -106,21 +106,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return shutdown(web, drain, stopBackground, svc, logger)
 }
 
-// tuneGC sets Go's GOGC to 1000 and a soft memory limit of 256 MiB, each
-// unless the process environment sets it (GOGC, GOMEMLIMIT: the runtime
-// reads them from there only). The live heap is a few MiB, so the default
-// GOGC (100) collects very often under load (~10 % of the CPU in the load
-// test, 400 took that to ~2 %); the collector's work per byte allocated
-// falls as GOGC grows, and 1000 halves what 400 left for ~20 MiB more RSS
-// (docs/performance.md). The limit keeps a large live heap (a long store
-// outage buffered by the writer, a big export) from growing to 11 times its
-// size: near the limit the collector runs as often as it must.
+// tuneGC sets Go's GOGC to 400 unless the process environment sets it (the
+// runtime reads GOGC from there only). The live heap is a few MiB, so the
+// default (100) collects very often under load (~10 % of the CPU in the
+// load test); 400 trades a few more MiB of RSS for most of that.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(1000)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(256 << 20)
+		debug.SetGCPercent(400)
 	}
 }
 

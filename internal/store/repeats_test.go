@@ -26,8 +26,8 @@ func TestRepeatMarkingMatchesRule(t *testing.T) {
 		}
 		calls := map[string]*call{}
 		rng := rand.New(rand.NewPCG(23, 5))
-		hour := func() time.Time { return at(rng.IntN(72) * 3600) }
-		for b := range 12 {
+		hour := func() time.Time { return at(rng.IntN(20) * 3 * 3600) }
+		for b := range 30 {
 			if b%3 == 0 { // a call a status callback creates: no caller known yet
 				id := fmt.Sprint("S", b)
 				st := hour()
@@ -38,16 +38,19 @@ func TestRepeatMarkingMatchesRule(t *testing.T) {
 			}
 			var batch []CallEvents
 			seen := map[string]bool{}
-			for range 1 + rng.IntN(8) {
-				id := fmt.Sprint("C", rng.IntN(30))
-				if rng.IntN(4) == 0 {
+			for k := range 1 + rng.IntN(8) {
+				id := fmt.Sprint("C", b, "-", k) // mostly new calls, as answers are
+				switch rng.IntN(8) {
+				case 0: // a later request of a call stored already
+					id = fmt.Sprint("C", rng.IntN(b+1), "-", rng.IntN(3))
+				case 1:
 					id = fmt.Sprint("S", rng.IntN(b+1)/3*3)
 				}
 				if seen[id] {
 					continue
 				}
 				seen[id] = true
-				from := fmt.Sprint("+1", rng.IntN(4))
+				from := fmt.Sprint("+1", rng.IntN(40))
 				st := hour()
 				batch = append(batch, CallEvents{Provider: "twilio", CallID: id, From: from, To: "+2",
 					Events: []Event{{Event: legacyEvent(st, "main", "", "enter")}}, New: rng.IntN(2) == 0})
@@ -94,6 +97,7 @@ func TestRepeatMarkingMatchesRule(t *testing.T) {
 				marked++
 			}
 		}
+		t.Logf("%d of %d marked", marked, len(calls))
 		if marked == 0 || marked == len(calls) {
 			t.Errorf("%d of %d calls repeated: the test does not tell marked from unmarked", marked, len(calls))
 		}
