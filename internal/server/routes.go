@@ -95,7 +95,7 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 			// A callback's outbound call: the agent's answer URL, the dial's outcome, its status callback.
 			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(twilio, d.Store, cfg.CallbackFrom, urls, tf))
 			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(twilio, d.Store, tf, d.Metrics, d.Logger))
-			r.Method(http.MethodPost, "/status", voice.HandleStatus(twilio, d.Store, tf, d.Metrics, d.Logger))
+			r.Method(http.MethodPost, "/status", voice.HandleStatus(twilio, d.Store, d.Events, tf, d.Metrics, d.Logger))
 			r.Method(http.MethodPost, "/message", voice.HandleMessage(twilio, d.Flows, d.Store, urls, tf, d.Metrics))
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { tf.ByRoute(w, r, "not_found", nil) })
@@ -122,7 +122,7 @@ func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLRe
 			r.Method(http.MethodPost, "/voice/*", vh)
 			r.Method(http.MethodPost, "/voice/callback/{step}", voice.HandleCallbackLeg(plivo, d.Store, cfg.CallbackFrom, urls, pf))
 			r.Method(http.MethodPost, "/voice/"+ivr.PathTranscription, voice.HandleTranscription(plivo, d.Store, pf, d.Metrics, d.Logger))
-			r.Method(http.MethodPost, "/hangup", voice.HandleStatus(plivo, d.Store, pf, d.Metrics, d.Logger))
+			r.Method(http.MethodPost, "/hangup", voice.HandleStatus(plivo, d.Store, d.Events, pf, d.Metrics, d.Logger))
 		})
 		r.With(auth.PlivoV2Middleware(plivoAuth, pf.AuthFailure)).
 			Method(http.MethodPost, "/message", voice.HandleMessage(plivo, d.Flows, d.Store, urls, pf, d.Metrics))

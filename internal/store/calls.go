@@ -303,6 +303,19 @@ ON CONFLICT (provider, call_id) DO UPDATE SET
 // call.completed outbox event in the same transaction; later ones (retries,
 // duplicates) do not.
 func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
+	return d.updateStatus(ctx, u, nil)
+}
+
+// leaveSummary, called in a call's first final status transaction after
+// its upsert, reports whether a batch that will see the call final (one
+// that has not written the call yet) will write events of the call, and
+// so summarise it (summary.go: ended); inserted: the status created the
+// call's row. See writer_status.go.
+type leaveSummary func(inserted bool) bool
+
+// updateStatus is UpdateStatus; a call's first final status does not
+// summarise the call when later (nil: never) leaves it to a writer batch.
+func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later leaveSummary) error {
 	if u.Provider == "" || u.CallID == "" {
 		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
 	}
@@ -334,15 +347,17 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
 			return err
 		}
-		var ref, reported int64
-		if err := d.txQueryRow(ctx, tx, upsertStatusReturning, args...).Scan(&ref, &reported); err != nil {
+		var ref, reported, inserted int64
+		if err := d.txQueryRow(ctx, tx, upsertStatusReturning(d.driver), args...).Scan(&ref, &reported, &inserted); err != nil {
 			return err
 		}
 		if reported != 0 {
 			return nil // a repeat: call.completed was written already
 		}
-		if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
-			return err
+		if later == nil || !later(inserted != 0) {
+			if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
+				return err
+			}
 		}
 		return d.completeCall(ctx, tx, ref, "provider")
 	})
@@ -350,6 +365,17 @@ func (d *DB) UpdateStatus(ctx context.Context, u StatusUpdate) error {
 		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
 	}
 	return nil
+}
+
+// upsertStatusReturning is upsertStatus returning the call's row id,
+// whether its call.completed was written already and, on PostgreSQL,
+// whether the statement inserted the row (xmax is 0 on a row this
+// statement inserted; SQLite: 0, unknown).
+func upsertStatusReturning(driver string) string {
+	if driver == DriverPostgres {
+		return upsertStatus + ` RETURNING id, completed_sent, (xmax = 0)::int`
+	}
+	return upsertStatus + ` RETURNING id, completed_sent, 0`
 }
 
 const callColumns = `id, provider, call_id, from_number, to_number, status, started_at, ended_at, duration_seconds, hangup_cause`

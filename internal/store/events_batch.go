@@ -71,15 +71,11 @@ func valueRows(cols, n int) string {
 	return row + strings.Repeat(", "+row, n-1)
 }
 
-// upsertStatusReturning is upsertStatus returning the call's row id and
-// whether its call.completed was written already.
-const upsertStatusReturning = upsertStatus + ` RETURNING id, completed_sent`
-
 // preparedQueries are the statements prepared once, at Open: the batch's,
 // and the status callback's (parsing its upsert was most of a callback's
 // CPU on SQLite, whose driver keeps no statement cache).
 func preparedQueries(driver string) []string {
-	qs := []string{upsertStatus, upsertStatusReturning, completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
+	qs := []string{upsertStatus, upsertStatusReturning(driver), completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
 		qs = append(qs, postgresBatchQueries...)
 		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres)

@@ -6,9 +6,11 @@ import (
 )
 
 // Calls not summarised yet (summary.go: still open, the flow has not ended
-// them) are in neither the rollup nor calls_insight: Insights counts them
-// as in progress from the calls themselves, through calls_open (final = 0).
-// In steady traffic they are the calls of the last minutes.
+// them; or final, their summary left to the writer's next batch:
+// writer_status.go) are in neither the rollup nor calls_insight: Insights
+// counts them as in progress from the calls themselves, through calls_open
+// (final = 0 OR not summarised). In steady traffic they are the calls of
+// the last minutes.
 
 // openCount is how many calls not summarised yet started in one hour.
 type openCount struct {
@@ -23,7 +25,6 @@ func (d *DB) insightOpen(ctx context.Context, f InsightFilter) ([]openCount, err
 	if d.driver == DriverPostgres {
 		hour, unsummarised = `hour`, `summarised = 0`
 	}
-	q.and("final = 0")
 	q.and(unsummarised)
 	d.andCalls(&q, f, time.Unix(floorUnit(f.Since, 24*time.Hour)*86400, 0), time.Unix(ceilUnit(f.Until, 24*time.Hour)*86400, 0))
 	return queryAll(ctx, d.sql, "calls in progress", func(s scanner) (openCount, error) {

@@ -234,7 +234,39 @@ WHERE id = $1 AND final = 0`, id, StatusUnknown, d.tv(d.now()))
 			closed++
 		}
 	}
-	return closed, nil
+	return closed, d.summariseStale(ctx, startedBefore, limit)
+}
+
+// summariseStale summarises up to limit final calls that started before
+// startedBefore and are not summarised: their final status left the
+// summary to a writer batch that never ran (the process died first; see
+// writer_status.go).
+func (d *DB) summariseStale(ctx context.Context, startedBefore time.Time, limit int) error {
+	unsummarised := `hour = 0`
+	if d.driver == DriverPostgres {
+		unsummarised = `summarised = 0`
+	}
+	return d.writeRetry(ctx, "summarise stale calls", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM calls WHERE final = 1 AND `+unsummarised+` AND started_at < $1 ORDER BY started_at LIMIT $2`,
+			d.tv(startedBefore), max(limit, 1))
+		if err != nil {
+			return fmt.Errorf("summarise stale calls: %w", err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("summarise stale calls: scan: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("summarise stale calls: %w", err)
+		}
+		return d.summariseCalls(ctx, tx, ids)
+	})
 }
 
 const outboxColumns = `id, event_id, type, provider, call_id, seq, payload, created_at, state, attempts, next_at, last_error, last_status, delivered_at`

@@ -49,6 +49,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	queue    []CallEvents  // head = oldest
+	inflight int           // queue[:inflight] is the batch being written
 	lastDrop time.Time     // last time a drop was logged
 	unlogged dropCounts    // drops not yet logged
 	freed    chan struct{} // closed (and replaced) when entries leave the queue
@@ -412,6 +413,7 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	w.mu.Lock()
 	n := min(len(w.queue), limit)
 	batch := append([]CallEvents(nil), w.queue[:n]...)
+	w.inflight = n
 	w.mu.Unlock()
 	if n == 0 {
 		return 0, nil
@@ -419,6 +421,7 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	if err := w.sink.AddEventBatch(ctx, batch); err != nil {
 		w.failing.Store(true)
 		w.mu.Lock()
+		w.inflight = 0
 		w.removed() // waiters stop waiting: the queue buffers the outage
 		w.mu.Unlock()
 		return 0, err
@@ -429,6 +432,7 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	w.mu.Lock()
 	clear(w.queue[:n])
 	w.queue = w.queue[n:]
+	w.inflight = 0
 	if len(w.queue) == 0 {
 		w.queue = nil
 	}

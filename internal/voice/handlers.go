@@ -176,7 +176,9 @@ func attachRecording(evs []store.Event, url, duration string) {
 
 // HandleStatus stores a Twilio status callback or a Plivo hangup callback and
 // acknowledges it only once the record is committed: a 200 means stored.
-func HandleStatus(p *Provider, db *store.DB, fail Failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
+// events is the writer of the call records (nil: none): a final status
+// leaves the call's summary to it while it still holds the call's events.
+func HandleStatus(p *Provider, db *store.DB, events *store.Writer, fail Failer, metrics *httpobs.Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, note, err := statusUpdate(p, r)
 		if err != nil {
@@ -191,7 +193,7 @@ func HandleStatus(p *Provider, db *store.DB, fail Failer, metrics *httpobs.Metri
 		// closed its side of the connection since (it may still read the 200).
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		if err := db.UpdateStatus(ctx, u); err != nil {
+		if err := events.UpdateStatus(ctx, db, u); err != nil {
 			metrics.StoreError.WithLabelValues("update_status").Inc()
 			httpobs.SetOutcome(r.Context(), "store_error")
 			logger.Error("status not stored; asking the provider to retry",

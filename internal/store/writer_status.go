@@ -1,0 +1,52 @@
+package store
+
+import "context"
+
+// A call's final status usually arrives while the Writer still holds the
+// call's answer and menu steps (it writes asynchronously, in batches): the
+// status callback summarised the call without them, and the writer's batch
+// then summarised it again with them (two summary updates of the call row,
+// each moving it in the rollup). Writer.UpdateStatus leaves the summary to
+// that batch when the batch is sure to see the call final: the batch
+// summarises a final call it writes events of (summary.go: ended), once.
+//
+// It is sure to when, at the status's upsert (which holds the call's row
+// lock, or its uncommitted new row, until the status commits), an entry of
+// the call is queued that no batch has taken yet: the batch that takes it
+// writes the call after the status, and waits for its commit. An entry of
+// a batch being written may have been written before the status, unless
+// the status created the call's row (PostgreSQL tells; then no batch wrote
+// the call yet): otherwise the status summarises the call itself, as
+// before. A process that dies before writing its queue leaves a final
+// call unsummarised: CloseStaleCalls summarises it (summariseStale).
+
+// UpdateStatus stores a status or hangup callback in db, as db.UpdateStatus
+// does (committed when it returns nil), for a Writer writing to db: a first
+// final status of a call with entries still queued here may leave the
+// call's summary to the batch that writes them (see above). A nil or
+// stopped Writer leaves it to db.UpdateStatus.
+func (w *Writer) UpdateStatus(ctx context.Context, db *DB, u StatusUpdate) error {
+	if w == nil || !u.Final || !w.running.Load() || !w.queued(u.Provider, u.CallID, false) {
+		return db.UpdateStatus(ctx, u)
+	}
+	return db.updateStatus(ctx, u, func(inserted bool) bool {
+		return w.queued(u.Provider, u.CallID, !inserted)
+	})
+}
+
+// queued reports whether the queue holds an entry of the call; waiting:
+// one that no batch has taken yet.
+func (w *Writer) queued(provider, callID string, waiting bool) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	from := 0
+	if waiting {
+		from = w.inflight
+	}
+	for i := len(w.queue) - 1; i >= from; i-- {
+		if w.queue[i].CallID == callID && w.queue[i].Provider == provider {
+			return true
+		}
+	}
+	return false
+}
