@@ -65,41 +65,71 @@ func BenchmarkAddEventBatch(b *testing.B) {
 // batch of distinct new calls with 3 events each (an answer's records);
 // ns/op is per batch, and calls/s is what one writer can store.
 func BenchmarkAddEventBatchDistinct(b *testing.B) {
+	// Distinct callers, as in scripts/load.sh.
+	forEachStoreB(b, func(b *testing.B, d *DB) { benchNewCalls(b, d, func(n int) int { return n }) })
+}
+
+// BenchmarkAddEventBatchRepeatCallers is BenchmarkAddEventBatchDistinct
+// with one call in five from a caller of the batch before (real traffic
+// has repeat callers): each such call marks that caller's earlier call a
+// repeat.
+func BenchmarkAddEventBatchRepeatCallers(b *testing.B) {
 	forEachStoreB(b, func(b *testing.B, d *DB) {
-		ctx := context.Background()
-		const calls = 1024
-		n := 0
-		b.ReportAllocs()
-		var serverCPU func() time.Duration
-		if d.driver == DriverPostgres {
-			serverCPU = testutil.PostgresCPU(b, testutil.PostgresBase(b))
-		}
-		var server0 time.Duration
-		if serverCPU != nil {
-			server0 = serverCPU()
-		}
-		cpu0 := testutil.ProcessCPU()
-		for b.Loop() {
-			batch := make([]CallEvents, calls)
-			for i := range batch {
-				n++
-				// Distinct callers, as in real traffic (and scripts/load.sh).
-				batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", n), To: "+14155550199", Events: seqEvents(i, 3)}
+		benchNewCalls(b, d, func(n int) int {
+			if n%5 == 0 && n > 1024 {
+				return n - 1024
 			}
-			if err := d.AddEventBatch(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
-		// CPU of this process per call (SQLite's work; on PostgreSQL only
-		// the client's): steadier than wall time on a shared machine.
-		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(n), "cpu-ns/call")
-		// PostgreSQL's CPU per call (when the server runs on this machine):
-		// on a machine shared with ivr, the answers pay for it too.
-		if serverCPU != nil {
-			b.ReportMetric(float64(serverCPU()-server0)/float64(n), "pg-cpu-ns/call")
-		}
+			return n
+		})
 	})
+}
+
+// benchNewCalls writes batches of 1,024 new calls, the nth call's caller
+// number caller(n), and reports calls/s and the CPU per call: this
+// process's, and PostgreSQL's when its server runs on this machine.
+func benchNewCalls(b *testing.B, d *DB, caller func(n int) int) {
+	ctx := context.Background()
+	const calls = 1024
+	n := 0
+	b.ReportAllocs()
+	var serverCPU func() time.Duration
+	if d.driver == DriverPostgres {
+		serverCPU = testutil.PostgresCPU(b, testutil.PostgresBase(b))
+	}
+	var server0 time.Duration
+	if serverCPU != nil {
+		server0 = serverCPU()
+	}
+	cpu0 := testutil.ProcessCPU()
+	for b.Loop() {
+		batch := make([]CallEvents, calls)
+		for i := range batch {
+			n++
+			batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", caller(n)), To: "+14155550199", Events: benchEvents(n, 3)}
+		}
+		if err := d.AddEventBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
+	// CPU of this process per call (SQLite's work; on PostgreSQL only
+	// the client's): steadier than wall time on a shared machine.
+	b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(n), "cpu-ns/call")
+	// PostgreSQL's CPU per call (when the server runs on this machine):
+	// on a machine shared with ivr, the answers pay for it too.
+	if serverCPU != nil {
+		b.ReportMetric(float64(serverCPU()-server0)/float64(n), "pg-cpu-ns/call")
+	}
+}
+
+// benchEvents is seqEvents of call n at n seconds after at(0): calls of one
+// caller are then seconds to hours apart, within the repeat window.
+func benchEvents(n, k int) []Event {
+	ev := seqEvents(n, k)
+	for i := range ev {
+		ev[i].At = ev[i].At.Add(time.Duration(n) * time.Second)
+	}
+	return ev
 }
 
 // BenchmarkListCalls pages 50 calls with their events out of 2000.

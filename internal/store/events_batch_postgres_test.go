@@ -105,3 +105,49 @@ func TestBatchCallInsertedMeanwhile(t *testing.T) {
 		t.Errorf("%d calls (%v), want 2", n, err)
 	}
 }
+
+// TestRepeatMarkTouchesNoIndex: marking a call a repeat changes only
+// calls.repeated, which no index of calls holds (migration 0120): on
+// PostgreSQL the mark can then be a heap-only update, which the table's
+// fillfactor leaves room for on its pages.
+func TestRepeatMarkTouchesNoIndex(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		query := `SELECT i.indexrelid::regclass::text FROM pg_index i
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE i.indrelid = 'calls'::regclass AND a.attname = 'repeated'
+UNION ALL
+SELECT i.indexrelid::regclass::text FROM pg_index i
+WHERE i.indrelid = 'calls'::regclass AND pg_get_expr(i.indpred, i.indrelid) LIKE '%repeated%'`
+		if d.driver != DriverPostgres {
+			query = `SELECT il.name FROM pragma_index_list('calls') il, pragma_index_info(il.name) ii WHERE ii.name = 'repeated'
+UNION ALL
+SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql LIKE '%repeated%'`
+		}
+		rows, err := d.sql.QueryContext(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			t.Errorf("index %s of calls holds repeated", name)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if d.driver == DriverPostgres {
+			var opts string
+			if err := d.sql.QueryRowContext(ctx, `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'calls'::regclass`).Scan(&opts); err != nil {
+				t.Fatal(err)
+			}
+			if opts != "fillfactor=85" {
+				t.Errorf("calls' options %q, want fillfactor=85", opts)
+			}
+		}
+	})
+}
