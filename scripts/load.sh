@@ -44,7 +44,8 @@
 # PROFILE=1 (implies KEEP=1): perf records ivr and, on PostgreSQL, the
 # database's processes during each of ivr's measured runs; the reports go to
 # $tmp/NAME.profile, and with PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
-# the statements PostgreSQL spent its time on to $tmp/NAME.statements.
+# the statements PostgreSQL spent its time on to $tmp/NAME.statements;
+# PROFILE_PEERS=1 records the other servers' runs too (e.g. sdk-answers.profile).
 #
 # Installs what it needs when running as root with apt-get: wrk, and
 # PostgreSQL through scripts/with-postgres.sh (which starts a throwaway
@@ -205,12 +206,13 @@ calls() {
 	"$tmp/loadgen" -calls "$4" -base "$2" -token "$TOKEN" -prefix "$prefix" -mix "$3" -out "$tmp/$1.txt" >"$tmp/$1.lua"
 }
 
-# profile_start NAME: perf record (in the background) of ivr and the
-# database's processes; resets pg_stat_statements when it is loaded.
+# profile_start NAME PID: perf record (in the background) of the server PID
+# and, for ivr, the database's processes; resets pg_stat_statements when it
+# is loaded.
 profile_start() {
 	command -v perf >/dev/null || { echo "PROFILE=1: perf is not installed (apt-get install linux-perf)" >&2; return 1; }
-	local p=$ivr_pid
-	if [ "$store" = postgres ]; then
+	local p=$2
+	if [ "$store" = postgres ] && [ "$2" = "$ivr_pid" ]; then
 		psql -qtA "$IVR_TEST_POSTGRES_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
 		local pm
 		pm=$(head -1 "$(dirname "$IVR_TEST_POSTGRES_CTL")/data/postmaster.pid")
@@ -223,7 +225,7 @@ profile_start() {
 profile_stop() {
 	kill -INT "$2" && wait "$2" || true
 	perf report -i "$tmp/$1.perf" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 >"$tmp/$1.profile" || true
-	[ "$store" = postgres ] && psql -qA "$IVR_TEST_POSTGRES_URL" -c "SELECT round(total_exec_time::numeric, 1) AS ms, calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+	[ "$store" = postgres ] && [[ "$1" == ivr-* ]] && psql -qA "$IVR_TEST_POSTGRES_URL" -c "SELECT round(total_exec_time::numeric, 1) AS ms, calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
 		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >"$tmp/$1.statements" 2>&1 || true
 	if [ "$store" = postgres ]; then
 		echo "  profile: $tmp/$1.profile, $tmp/$1.statements"
@@ -240,8 +242,8 @@ wrk_run() {
 	[ "$4" = "${pid[before]:-}" ] && drained "${url[before]}"
 	t0=$(cpu_ticks "$4") d0=$(db_ticks)
 	local perf_pid=
-	if [ "${PROFILE:-}" = 1 ] && [ "$4" = "$ivr_pid" ]; then
-		profile_start "$1" && perf_pid=$!
+	if [ "${PROFILE:-}" = 1 ] && { [ "$4" = "$ivr_pid" ] || [ "${PROFILE_PEERS:-}" = 1 ]; }; then
+		profile_start "$1" "$4" && perf_pid=$!
 	fi
 	if ! wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$tmp/$1.wrk" 2>&1; then
 		echo "$1: wrk failed:" >&2

@@ -201,7 +201,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs)); err != nil {
 			return err
 		}
-		if err := d.markRepeats(ctx, tx, repeats, refs); err != nil {
+		if err := d.markRepeats(ctx, tx, rows, repeats, refs); err != nil {
 			return err
 		}
 		sum := d.newSummariser(tx)

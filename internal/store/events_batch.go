@@ -214,24 +214,11 @@ func repeatWindows(rows []callRow) []repeat {
 
 // markRepeats flags, for each call of the batch with a caller number, the
 // earlier calls of that caller in the RepeatWindow before it (query rows
-// rs, from repeatWindows). PostgreSQL marked them in upsertCalls.
-func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rs []repeat, refs map[callKey]callRef) error {
+// rs, from repeatWindows, of the batch's rows). PostgreSQL marked them in
+// upsertCalls; SQLite: markRepeatsSQLite.
+func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat, refs map[callKey]callRef) error {
 	if len(rs) == 0 || d.driver == DriverPostgres {
 		return nil
 	}
-	args := make([]any, 0, 4<<maxRowsLog2)
-	return chunks(len(rs), func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteMarkRepeats(hi-lo))
-		if err != nil {
-			return fmt.Errorf("prepare repeat callers: %w", err)
-		}
-		args = args[:0]
-		for _, r := range rs[lo:hi] {
-			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), refs[r.last].id)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("mark repeat callers: %w", err)
-		}
-		return nil
-	})
+	return d.markRepeatsSQLite(ctx, tx, rows, rs, refs)
 }

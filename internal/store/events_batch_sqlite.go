@@ -57,9 +57,20 @@ const sqliteCompleteCall = `UPDATE calls SET
     revision    = CASE WHEN revision = '' THEN $5 ELSE revision END
 WHERE id = $1`
 
-// sqliteQueries are the statements writeCallsSQLite prepares at Open.
+// sqliteMarkNewRepeats marks, for each call with an id in [$1, $2] (the
+// calls a batch inserted) and a caller number, the earlier calls of that
+// caller started in the $3 µs before it: the windows of repeatWindows, one
+// per call (consecutive calls' windows overlap into the same union), read
+// from the rows themselves instead of 4 parameters per call.
+const sqliteMarkNewRepeats = `UPDATE calls SET repeated = 1 WHERE id IN (
+    SELECT c.id FROM calls AS n JOIN calls AS c ON c.from_number = n.from_number
+        AND c.started_at >= n.started_at - $3 AND c.started_at < n.started_at AND c.id <> n.id AND c.repeated = 0
+    WHERE n.id BETWEEN $1 AND $2 AND n.from_number <> '')`
+
+// sqliteQueries are the statements writeCallsSQLite and markRepeatsSQLite
+// prepare at Open.
 func sqliteQueries() []string {
-	qs := []string{callSeqSQLite, sqliteCompleteCall}
+	qs := []string{callSeqSQLite, sqliteCompleteCall, sqliteMarkNewRepeats}
 	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
 		qs = append(qs, sqliteProbeCalls(size), sqliteInsertCalls(size), sqliteInsertNewCalls(size))
 	}
@@ -244,4 +255,53 @@ func (d *DB) probeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 		return res.Close()
 	})
 	return found, err
+}
+
+// markRepeatsSQLite is markRepeats on SQLite. When the calls the batch
+// inserted hold consecutive ids (always, unless the insert skipped some),
+// one statement marks their callers' earlier calls from their own rows
+// (sqliteMarkNewRepeats) and only the batch's other calls go through query
+// rows; otherwise every call does (rs).
+func (d *DB) markRepeatsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat, refs map[callKey]callRef) error {
+	var lo, hi, n int64
+	for _, ref := range refs {
+		if ref.inserted {
+			if n == 0 || ref.id < lo {
+				lo = ref.id
+			}
+			hi = max(hi, ref.id)
+			n++
+		}
+	}
+	if n > 0 && hi-lo+1 == n {
+		st, err := d.stmt(ctx, tx, sqliteMarkNewRepeats)
+		if err != nil {
+			return fmt.Errorf("prepare repeat callers: %w", err)
+		}
+		if _, err := st.ExecContext(ctx, lo, hi, RepeatWindow.Microseconds()); err != nil {
+			return fmt.Errorf("mark repeat callers: %w", err)
+		}
+		rest := make([]callRow, 0, len(rows)-int(n))
+		for _, r := range rows {
+			if !refs[callKey{r.provider, r.callID}].inserted {
+				rest = append(rest, r)
+			}
+		}
+		rs = repeatWindows(rest)
+	}
+	args := make([]any, 0, 4<<maxRowsLog2)
+	return chunks(len(rs), func(lo, hi int) error {
+		st, err := d.stmt(ctx, tx, sqliteMarkRepeats(hi-lo))
+		if err != nil {
+			return fmt.Errorf("prepare repeat callers: %w", err)
+		}
+		args = args[:0]
+		for _, r := range rs[lo:hi] {
+			args = append(args, r.from, d.tv(r.lo), d.tv(r.hi), refs[r.last].id)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("mark repeat callers: %w", err)
+		}
+		return nil
+	})
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivr-project/ivr/internal/auth"
@@ -128,6 +130,11 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 	if public == "" {
 		public = urls.Resolve(r)
 	}
+	return bases.get(public, prefix)
+}
+
+// baseOf is voiceBase's answer for the public URL of a request.
+func baseOf(public, prefix string) string {
 	u, err := url.Parse(public)
 	if err != nil || u.Host == "" {
 		return prefix + "/"
@@ -139,6 +146,49 @@ func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 		base += strings.TrimSuffix(path[:i], "/")
 	}
 	return base + prefix + "/"
+}
+
+// baseCache keeps baseOf's answers by prefix and public URL without its
+// query (the sealed call state makes nearly every query different, and a
+// query changes nothing in the answer), at most maxBases of them: parsing
+// the URL was a tenth of a voice answer's handler. A URL with a fragment or
+// a control byte (which url.Parse refuses wherever it is) is not kept.
+type baseCache struct {
+	m sync.Map // baseKey -> string
+	n atomic.Int32
+}
+
+type baseKey struct{ prefix, public string }
+
+// maxBases bounds baseCache: a line's public URLs are its few origins times
+// its menus' paths.
+const maxBases = 1024
+
+var bases baseCache
+
+func (c *baseCache) get(public, prefix string) string {
+	key, _, _ := strings.Cut(public, "?")
+	if strings.IndexByte(public, '#') >= 0 || hasCTL(public) {
+		return baseOf(public, prefix)
+	}
+	if b, ok := c.m.Load(baseKey{prefix, key}); ok {
+		return b.(string)
+	}
+	b := baseOf(public, prefix)
+	if c.n.Load() < maxBases && c.n.Add(1) <= maxBases {
+		c.m.Store(baseKey{prefix, key}, b)
+	}
+	return b
+}
+
+// hasCTL reports whether s holds an ASCII control byte (url.Parse's refusal).
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < ' ' || b == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // query is u.Query() without building an empty map for a URL without one
