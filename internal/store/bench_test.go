@@ -84,7 +84,8 @@ func BenchmarkAddEventBatchRepeatCallers(b *testing.B) {
 	})
 }
 
-// benchNewCalls writes batches of 1,024 new calls, the nth call's caller
+// benchNewCalls writes batches of 1,024 new calls (answers: the Writer's
+// EnqueueNew entries), the nth call's caller
 // number caller(n), and reports calls/s and the CPU per call: this
 // process's, and PostgreSQL's when its server runs on this machine.
 func benchNewCalls(b *testing.B, d *DB, caller func(n int) int) {
@@ -105,7 +106,7 @@ func benchNewCalls(b *testing.B, d *DB, caller func(n int) int) {
 		batch := make([]CallEvents, calls)
 		for i := range batch {
 			n++
-			batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", caller(n)), To: "+14155550199", Events: benchEvents(n, 3)}
+			batch[i] = CallEvents{Provider: "twilio", CallID: fmt.Sprint("CA", n), From: fmt.Sprint("+1415", caller(n)), To: "+14155550199", Events: benchEvents(n, 3), New: true}
 		}
 		if err := d.AddEventBatch(ctx, batch); err != nil {
 			b.Fatal(err)

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostgreSQL writes a batch's calls much as SQLite does
@@ -31,6 +34,13 @@ import (
 // inserted since the probe (a status callback, mostly) is then read and
 // locked by its key (out of id order: a deadlock there is rare and retried,
 // see writeRetry) and treated as an existing call.
+//
+// An answer's entry (CallEvents.New, callRow.likelyNew) is not looked up
+// first: its insert is the lookup (the answers' batch of new calls then
+// reads each key once, not twice). One whose call exists after all (a
+// status callback came first) is locked after the insert, out of id order,
+// so without waiting (NOWAIT): when another transaction holds it, the
+// batch runs again and looks every call up first (errAnswerBusy).
 //
 // Repeat callers (insights_write.go): the calls of the same caller in the
 // 24 hours before each call of the batch. The stored ones are the
@@ -63,6 +73,15 @@ SELECT c.id, 0, v.n FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[]
 const lockCallsPostgres = `SELECT id, final, from_number, to_number, started_at, revision FROM calls
 WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE`
 
+// lockCallsNowaitPostgres locks an answer's call found existing only at
+// its insert (see writeCallsPostgres): out of id order, so it does not wait.
+const lockCallsNowaitPostgres = lockCallsPostgres + ` NOWAIT`
+
+// errAnswerBusy: an answer's call found existing at its insert was locked
+// by another transaction. The batch runs again (retryable), looking every
+// call up first (writeCallsPostgres).
+var errAnswerBusy = errors.New("an answer's call exists and another transaction holds it")
+
 // insertCallsPostgres inserts the batch's new calls, in array order (by
 // provider and call id), with their first request's events and whether
 // they are repeats (repeatedInBatch). RETURNING gives the ids of those it
@@ -89,12 +108,18 @@ WHERE calls.id = u.id`
 const markRepeatsPostgres = `UPDATE calls SET repeated = 1 WHERE id = ANY($1::bigint[]) AND repeated = 0`
 
 // postgresBatchQueries are the statements writeCallsPostgres prepares at Open.
-var postgresBatchQueries = []string{probeCallsPostgres, lockCallsPostgres, insertCallsPostgres, completeCallsPostgres, markRepeatsPostgres}
+var postgresBatchQueries = []string{probeCallsPostgres, lockCallsPostgres, lockCallsNowaitPostgres, insertCallsPostgres, completeCallsPostgres, markRepeatsPostgres}
 
 // writeCallsPostgres is upsertCalls on PostgreSQL (see above); rows are
 // sorted by (provider, call id), rs are the batch's repeat windows.
 func (d *DB) writeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) (map[callKey]callRef, error) {
-	found, candidates, err := d.probeCallsPostgres(ctx, tx, rows, rs)
+	probe := make([]int, 0, len(rows)) // the calls to look up: not an answer's
+	for i := range rows {
+		if !rows[i].likelyNew {
+			probe = append(probe, i)
+		}
+	}
+	found, candidates, err := d.probeCallsPostgres(ctx, tx, rows, probe, rs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -167,10 +192,10 @@ type candidate struct {
 // (lockCallsPostgres) the batch's existing calls, by their index in rows,
 // and the repeat candidates. A call deleted in between (retention) is
 // left out.
-func (d *DB) probeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) (map[int]existingCall, []candidate, error) {
-	providers, ids := make([]string, len(rows)), make([]string, len(rows))
-	for i, r := range rows {
-		providers[i], ids[i] = r.provider, r.callID
+func (d *DB) probeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow, probe []int, rs []repeat, nowait bool) (map[int]existingCall, []candidate, error) {
+	providers, ids := make([]string, len(probe)), make([]string, len(probe))
+	for j, i := range probe {
+		providers[j], ids[j] = rows[i].provider, rows[i].callID
 	}
 	froms, los, his := make([]string, len(rs)), make([]time.Time, len(rs)), make([]time.Time, len(rs))
 	for i, r := range rs {
@@ -200,10 +225,10 @@ func (d *DB) probeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow,
 		switch {
 		case win > 0 && win <= len(rs):
 			candidates = append(candidates, candidate{id, win - 1})
-		case win == 0 && key > 0 && key <= len(rows):
-			keys[id] = key - 1
+		case win == 0 && key > 0 && key <= len(probe):
+			keys[id] = probe[key-1]
 		default:
-			return nil, nil, fmt.Errorf("look up calls: key %d, window %d out of the batch's %d calls, %d windows", key, win, len(rows), len(rs))
+			return nil, nil, fmt.Errorf("look up calls: key %d, window %d out of the batch's %d calls, %d windows", key, win, len(probe), len(rs))
 		}
 	}
 	if err := res.Err(); err != nil {
@@ -212,25 +237,33 @@ func (d *DB) probeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow,
 	if err := res.Close(); err != nil {
 		return nil, nil, fmt.Errorf("look up calls: %w", err)
 	}
-	found, err := d.lockCallsPostgres(ctx, tx, lock, keys)
+	found, err := d.lockCallsPostgres(ctx, tx, lock, keys, nowait)
 	return found, candidates, err
 }
 
 // lockCallsPostgres locks the calls ids and returns those of keys (call id
 // -> index in the batch's rows) as found.
-func (d *DB) lockCallsPostgres(ctx context.Context, tx *sql.Tx, ids []int64, keys map[int64]int) (map[int]existingCall, error) {
+func (d *DB) lockCallsPostgres(ctx context.Context, tx *sql.Tx, ids []int64, keys map[int64]int, nowait bool) (map[int]existingCall, error) {
 	found := make(map[int]existingCall, len(keys))
 	if len(ids) == 0 {
 		return found, nil
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	st, err := d.stmt(ctx, tx, lockCallsPostgres)
+	query := lockCallsPostgres
+	if nowait {
+		query = lockCallsNowaitPostgres
+	}
+	st, err := d.stmt(ctx, tx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare call locks: %w", err)
 	}
 	res, err := st.QueryContext(ctx, ids)
 	if err != nil {
+		var pe *pgconn.PgError
+		if nowait && errors.As(err, &pe) && pe.Code == "55P03" {
+			return nil, fmt.Errorf("lock calls: %w: %w", errAnswerBusy, err)
+		}
 		return nil, fmt.Errorf("lock calls: %w", err)
 	}
 	defer res.Close()
@@ -352,16 +385,23 @@ type lateCall struct {
 // those it did not find (deleted since: their rows and marks, to insert
 // again) and the ids of those found that the batch repeats.
 func (d *DB) lateCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow, late []lateCall, found map[int]existingCall) (missing []int, marks []int32, repeats []int64, err error) {
-	sub := make([]callRow, len(late))
+	probe := make([]int, len(late))
+	nowait := false // an answer's call, not looked up before
 	for j, l := range late {
-		sub[j] = rows[l.row]
+		probe[j] = l.row
+		nowait = nowait || rows[l.row].likelyNew
 	}
-	got, _, err := d.probeCallsPostgres(ctx, tx, sub, nil)
+	got, _, err := d.probeCallsPostgres(ctx, tx, rows, probe, nil, nowait)
+	if errors.Is(err, errAnswerBusy) {
+		for i := range rows {
+			rows[i].likelyNew = false // the next run looks them up first
+		}
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for j, l := range late {
-		c, ok := got[j]
+	for _, l := range late {
+		c, ok := got[l.row]
 		if !ok {
 			mark := int32(0)
 			if l.repeat {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ivr-project/ivr/internal/testutil"
 )
@@ -150,4 +151,59 @@ SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND s
 			}
 		}
 	})
+}
+
+// TestAnswerOfExistingCall: an answer's entry (CallEvents.New: not looked
+// up before its insert) whose call exists already, created by a status
+// callback: the insert skips it and the batch locks it without waiting.
+// When another transaction holds it, the batch runs again, looking every
+// call up first (waiting for the lock in order). Either way the call keeps
+// its status and gets the answer's events, numbers and earlier start.
+func TestAnswerOfExistingCall(t *testing.T) {
+	for _, held := range []bool{false, true} {
+		t.Run(map[bool]string{false: "free", true: "held"}[held], func(t *testing.T) {
+			dsn := testutil.PostgresURL(t)
+			d, other := openT(t, dsn), openT(t, dsn)
+			ctx := ctxT(t)
+			if err := other.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: "Y1", Status: "ringing", At: at(5)}); err != nil {
+				t.Fatal(err)
+			}
+			runs := 0
+			afterCallProbe = func() { runs++ }
+			t.Cleanup(func() { afterCallProbe = nil })
+			if held {
+				tx, err := other.sql.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				if _, err := tx.ExecContext(ctx, `SELECT id FROM calls WHERE call_id = 'Y1' FOR UPDATE`); err != nil {
+					t.Fatal(err)
+				}
+				time.AfterFunc(300*time.Millisecond, func() { tx.Rollback() })
+			}
+			ev := []Event{{Event: legacyEvent(at(0), "main", "", "enter"), Revision: "r"}}
+			batch := []CallEvents{
+				{Provider: "twilio", CallID: "Y1", From: "+1777", To: "+1999", Events: ev, New: true},
+				{Provider: "twilio", CallID: "Y2", From: "+1888", To: "+1999", Events: ev, New: true},
+			}
+			if err := d.AddEventBatch(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{false: 1, true: 2}[held]; runs != want {
+				t.Errorf("the batch ran %d times, want %d", runs, want)
+			}
+			for _, id := range []string{"Y1", "Y2"} {
+				c, err := d.GetCall(ctx, "twilio", id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantStatus := map[string]string{"Y1": "ringing", "Y2": ""}[id]
+				if c.Status != wantStatus || c.To != "+1999" || len(c.Events) != 1 || !c.StartedAt.Equal(at(0)) {
+					t.Errorf("%s = status %q, to %q, %d events, started %v; want %q, +1999, 1 event, %v",
+						id, c.Status, c.To, len(c.Events), c.StartedAt, wantStatus, at(0))
+				}
+			}
+		})
+	}
 }

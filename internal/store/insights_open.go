@@ -23,7 +23,8 @@ func (d *DB) insightOpen(ctx context.Context, f InsightFilter) ([]openCount, err
 	var q filter
 	hour, unsummarised := `started_at / 3600000000`, `hour = 0`
 	if d.driver == DriverPostgres {
-		hour, unsummarised = `hour`, `summarised = 0`
+		// hour is written with the summary (0 until then; migration 0111).
+		hour, unsummarised = `floor(extract(epoch FROM started_at) / 3600)::bigint`, `summarised = 0`
 	}
 	q.and(unsummarised)
 	d.andCalls(&q, f, time.Unix(floorUnit(f.Since, 24*time.Hour)*86400, 0), time.Unix(ceilUnit(f.Until, 24*time.Hour)*86400, 0))

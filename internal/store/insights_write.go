@@ -16,8 +16,8 @@ import (
 // same transaction (AddEventBatch):
 //   - each event's node id ("menu" or "menu/key") and flow revision;
 //   - the call's summary: revision, transferred, fallback, ended_in_flow,
-//     last_menu, last_event_at (outcome, hour and flow_seconds are generated
-//     from them by the database);
+//     last_menu, last_event_at, and from them outcome, hour, flow_seconds
+//     and flow_bucket (summary.go);
 //   - repeated: a call whose caller calls again within 24 hours;
 //   - insight_menu_days: per day, number, provider, revision and menu, how
 //     often each kind of event happened (the funnels and option popularity);

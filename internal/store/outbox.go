@@ -173,6 +173,12 @@ func (d *DB) completeCall(ctx context.Context, tx *sql.Tx, ref int64, closedBy s
 	if err != nil {
 		return fmt.Errorf("complete call: %w", err)
 	}
+	return d.completedEvent(ctx, tx, c, closedBy)
+}
+
+// completedEvent writes call.completed of the call c (while the outbox is
+// enabled), once its claim is made.
+func (d *DB) completedEvent(ctx context.Context, tx *sql.Tx, c callSnapshot, closedBy string) error {
 	if !d.outbox.Load() {
 		return nil
 	}

@@ -36,8 +36,9 @@ func (d *DB) writeRetry(ctx context.Context, what string, fn func(tx *sql.Tx) er
 }
 
 // retryable says whether err is PostgreSQL's deadlock (40P01) or
-// serialization failure (40001): the transaction was rolled back whole.
+// serialization failure (40001), or an event batch's errAnswerBusy: the
+// transaction was rolled back whole.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+	return errors.Is(err, errAnswerBusy) || errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

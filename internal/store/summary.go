@@ -66,24 +66,21 @@ func summaryCallsSQL(driver string) string {
 WHERE c.id IN (` + ids + `) ORDER BY c.id, r.id`
 }
 
-const summariseSQLite = `UPDATE calls SET revision = CASE WHEN revision = '' THEN $2 ELSE revision END,
-    transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7,
-    hour = $8, outcome = $9, flow_seconds = $10, flow_bucket = $11
-WHERE id = $1`
-
-// PostgreSQL computes hour, outcome, flow_seconds and flow_bucket itself
-// (generated columns).
-const summarisePostgres = `UPDATE calls SET revision = CASE WHEN revision = '' THEN $2 ELSE revision END,
-    transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7, summarised = 1
-WHERE id = $1`
-
 // summariseSQL is the driver's summary update (prepared at Open: a status
-// callback that ends a call would otherwise parse it every time).
+// callback that ends a call would otherwise parse it every time): the
+// summary, the call's hour, outcome, seconds in the flow and their bucket
+// (summaryColumns) and its split variant ($12, "" = none). PostgreSQL also
+// marks the call summarised (SQLite: hour > 0).
 func summariseSQL(driver string) string {
+	mark := ""
 	if driver == DriverPostgres {
-		return summarisePostgres
+		mark = ", summarised = 1"
 	}
-	return summariseSQLite
+	return `UPDATE calls SET revision = CASE WHEN revision = '' THEN $2 ELSE revision END,
+    transferred = $3, fallback = $4, ended_in_flow = $5, last_menu = $6, last_event_at = $7,
+    hour = $8, outcome = $9, flow_seconds = $10, flow_bucket = $11,
+    variant = CASE WHEN $12 = '' THEN variant ELSE $12 END` + mark + `
+WHERE id = $1`
 }
 
 // endedCall is a call to summarise, with all its events.
@@ -115,18 +112,10 @@ func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error 
 		if !s.last.IsZero() {
 			last = &s.last
 		}
-		args := []any{c.id, txt(s.revision), s.transferred, s.fallback, s.ends, txt(s.lastMenu), d.tvNull(last)}
-		if d.driver != DriverPostgres {
-			hour, outcome, secs, bucket := sqliteSummaryColumns(c, s)
-			args = append(args, hour, outcome, secs, bucket)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		hour, outcome, secs, bucket := summaryColumns(c, s)
+		if _, err := st.ExecContext(ctx, c.id, txt(s.revision), s.transferred, s.fallback, s.ends, txt(s.lastMenu), d.tvNull(last),
+			hour, outcome, secs, bucket, txt(s.variant)); err != nil {
 			return fmt.Errorf("summarise call %d: %w", c.id, err)
-		}
-		if s.variant != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE calls SET variant = $1 WHERE id = $2`, txt(s.variant), c.id); err != nil {
-				return fmt.Errorf("summarise call %d: variant: %w", c.id, err)
-			}
 		}
 	}
 	return nil
@@ -184,10 +173,10 @@ func (d *DB) endedCalls(ctx context.Context, tx *sql.Tx, ids []int64) ([]endedCa
 	return cs, nil
 }
 
-// sqliteSummaryColumns are what SQLite stores beside the summary (and
-// PostgreSQL generates): the call's hour, outcome, seconds in the flow
-// (nil: no events) and its flow_bucket (-1: no events).
-func sqliteSummaryColumns(c endedCall, s callSummary) (hour, outcome int64, secs any, bucket int) {
+// summaryColumns are what is stored beside the summary (PostgreSQL
+// generated them before migration 0111): the call's hour, outcome, seconds
+// in the flow (nil: no events) and its flow_bucket (-1: no events).
+func summaryColumns(c endedCall, s callSummary) (hour, outcome int64, secs any, bucket int) {
 	hour = c.start.UnixMicro() / int64(time.Hour/time.Microsecond)
 	switch {
 	case s.fallback == 1:

@@ -50,6 +50,7 @@ type Writer struct {
 	mu       sync.Mutex
 	queue    []CallEvents  // head = oldest
 	inflight int           // queue[:inflight] is the batch being written
+	read     bool          // that batch has read its calls (callsRead)
 	lastDrop time.Time     // last time a drop was logged
 	unlogged dropCounts    // drops not yet logged
 	freed    chan struct{} // closed (and replaced) when entries leave the queue
@@ -413,12 +414,12 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	w.mu.Lock()
 	n := min(len(w.queue), limit)
 	batch := append([]CallEvents(nil), w.queue[:n]...)
-	w.inflight = n
+	w.inflight, w.read = n, false
 	w.mu.Unlock()
 	if n == 0 {
 		return 0, nil
 	}
-	if err := w.sink.AddEventBatch(ctx, batch); err != nil {
+	if err := w.sink.AddEventBatch(withCallsRead(ctx, w.batchRead), batch); err != nil {
 		w.failing.Store(true)
 		w.mu.Lock()
 		w.inflight = 0

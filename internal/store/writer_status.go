@@ -12,13 +12,15 @@ import "context"
 //
 // It is sure to when, at the status's upsert (which holds the call's row
 // lock, or its uncommitted new row, until the status commits), an entry of
-// the call is queued that no batch has taken yet: the batch that takes it
-// writes the call after the status, and waits for its commit. An entry of
-// a batch being written may have been written before the status, unless
-// the status created the call's row (PostgreSQL tells; then no batch wrote
-// the call yet): otherwise the status summarises the call itself, as
-// before. A process that dies before writing its queue leaves a final
-// call unsummarised: CloseStaleCalls summarises it (summariseStale).
+// the call is queued that no batch has taken yet, or that the batch being
+// written has taken but not yet read the call (its row lock, or a new row's
+// insert, comes after the status's, and waits for its commit; the batch
+// tells when it has read its calls: callsRead), or when the status created
+// the call's row (PostgreSQL tells; no batch has read the call then).
+// Otherwise the status summarises the call itself, as before (a batch that
+// then also sees it final summarises it again). A process that dies before
+// writing its queue leaves a final call unsummarised: CloseStaleCalls
+// summarises it (summariseStale).
 
 // UpdateStatus stores a status or hangup callback in db, as db.UpdateStatus
 // does (committed when it returns nil), for a Writer writing to db: a first
@@ -26,21 +28,21 @@ import "context"
 // call's summary to the batch that writes them (see above). A nil or
 // stopped Writer leaves it to db.UpdateStatus.
 func (w *Writer) UpdateStatus(ctx context.Context, db *DB, u StatusUpdate) error {
-	if w == nil || !u.Final || !w.running.Load() || !w.queued(u.Provider, u.CallID, false) {
+	if w == nil || !u.Final || !w.running.Load() || !w.queued(u.Provider, u.CallID, true) {
 		return db.UpdateStatus(ctx, u)
 	}
 	return db.updateStatus(ctx, u, func(inserted bool) bool {
-		return w.queued(u.Provider, u.CallID, !inserted)
+		return w.queued(u.Provider, u.CallID, inserted)
 	})
 }
 
-// queued reports whether the queue holds an entry of the call; waiting:
-// one that no batch has taken yet.
-func (w *Writer) queued(provider, callID string, waiting bool) bool {
+// queued reports whether the queue holds an entry of the call that a batch
+// will read after now; any: or one the batch being written has read.
+func (w *Writer) queued(provider, callID string, any bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	from := 0
-	if waiting {
+	if w.read && !any {
 		from = w.inflight
 	}
 	for i := len(w.queue) - 1; i >= from; i-- {
@@ -49,4 +51,27 @@ func (w *Writer) queued(provider, callID string, waiting bool) bool {
 		}
 	}
 	return false
+}
+
+// batchRead records that the batch being written has read its calls.
+func (w *Writer) batchRead() {
+	w.mu.Lock()
+	w.read = true
+	w.mu.Unlock()
+}
+
+type callsReadKey struct{}
+
+// withCallsRead is ctx for a sink's AddEventBatch that calls read once the
+// batch's transaction has read whether its calls are final (callsRead).
+func withCallsRead(ctx context.Context, read func()) context.Context {
+	return context.WithValue(ctx, callsReadKey{}, read)
+}
+
+// callsRead tells the Writer (withCallsRead) that the batch has read its
+// calls, holding their row locks (or its new rows) until it commits.
+func callsRead(ctx context.Context) {
+	if read, ok := ctx.Value(callsReadKey{}).(func()); ok {
+		read()
+	}
 }

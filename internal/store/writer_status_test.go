@@ -148,6 +148,118 @@ func TestStatusDuringBatch(t *testing.T) {
 	})
 }
 
+// readHeldSink is a DB whose batches wait, once they have read their
+// calls (holding their row locks or the database's write lock), until
+// released.
+type readHeldSink struct {
+	*DB
+	read, release chan struct{}
+}
+
+func (s readHeldSink) AddEventBatch(ctx context.Context, batch []CallEvents) error {
+	tell, _ := ctx.Value(callsReadKey{}).(func())
+	return s.DB.AddEventBatch(withCallsRead(ctx, func() {
+		if tell != nil {
+			tell()
+		}
+		s.read <- struct{}{}
+		<-s.release
+	}), batch)
+}
+
+// runWriter runs a Writer writing to sink (no linger) until the test ends.
+func runWriter(t *testing.T, sink EventSink) *Writer {
+	t.Helper()
+	w := NewWriter(sink, 100, nil)
+	w.linger = 0
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	for !w.running.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	return w
+}
+
+// checkSummary: CAx was summarised with its events (last menu sales,
+// abandoned), deltas rollup deltas on PostgreSQL.
+func checkSummary(t *testing.T, d *DB, w *Writer, deltas int) {
+	t.Helper()
+	for w.Depth() > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	var lastMenu string
+	if err := d.sql.QueryRow(`SELECT last_menu FROM calls WHERE call_id = 'CAx'`).Scan(&lastMenu); err != nil {
+		t.Fatal(err)
+	}
+	if in := insightsT(t, d); lastMenu != "sales" || in.Calls != 1 || in.Abandoned != 1 || in.InProgress != 0 {
+		t.Errorf("last menu %q, insights %+v; want sales, 1 call, abandoned", lastMenu, in)
+	}
+	if d.Driver() == DriverPostgres {
+		if n := countDeltas(t, d); n != deltas {
+			t.Errorf("%d rollup deltas, want %d", n, deltas)
+		}
+	}
+}
+
+// TestStatusBeforeBatchReads: the call's row exists (its answer is
+// stored), its next step is in the batch being written, which has not read
+// its calls yet when the final status comes: the batch will see the call
+// final, so the status leaves the summary to it (on PostgreSQL one rollup
+// delta, not three).
+func TestStatusBeforeBatchReads(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		ev := func(sec int, menu, action string) Event {
+			return Event{Event: legacyEvent(at(sec), menu, "", action), Revision: "rev1"}
+		}
+		if err := d.AddEvents(ctx, "twilio", "CAx", "+1555", "+1999", []Event{ev(0, "main", "enter")}); err != nil {
+			t.Fatal(err)
+		}
+		sink := heldSink{d, make(chan struct{}), make(chan struct{})}
+		w := runWriter(t, sink)
+		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
+		<-sink.taken
+		if err := w.UpdateStatus(ctx, d, StatusUpdate{Provider: "twilio", CallID: "CAx", Status: "completed", Final: true, At: at(30)}); err != nil {
+			t.Fatal(err)
+		}
+		close(sink.release)
+		checkSummary(t, d, w, 1)
+	})
+}
+
+// TestStatusAfterBatchReads: the batch being written has read the call
+// (not final yet) when the final status comes: the status waits for it and
+// summarises the call itself, with the batch's events.
+func TestStatusAfterBatchReads(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		ev := func(sec int, menu, action string) Event {
+			return Event{Event: legacyEvent(at(sec), menu, "", action), Revision: "rev1"}
+		}
+		if err := d.AddEvents(ctx, "twilio", "CAx", "+1555", "+1999", []Event{ev(0, "main", "enter")}); err != nil {
+			t.Fatal(err)
+		}
+		sink := readHeldSink{d, make(chan struct{}), make(chan struct{})}
+		w := runWriter(t, sink)
+		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
+		<-sink.read
+		status := make(chan error, 1)
+		go func() {
+			status <- w.UpdateStatus(ctx, d, StatusUpdate{Provider: "twilio", CallID: "CAx", Status: "completed", Final: true, At: at(30)})
+		}()
+		time.Sleep(50 * time.Millisecond) // the status waits for the batch
+		close(sink.release)
+		if err := <-status; err != nil {
+			t.Fatal(err)
+		}
+		checkSummary(t, d, w, 1)
+	})
+}
+
 // TestCloseStaleSummarisesFinal: a final call whose summary was left to a
 // writer batch that never ran (the process died) counts as in progress,
 // and closing stale calls summarises it.
@@ -171,6 +283,43 @@ func TestCloseStaleSummarisesFinal(t *testing.T) {
 		}
 		if in := insightsT(t, d); in.Calls != 1 || in.Abandoned != 1 || in.InProgress != 0 {
 			t.Errorf("after closing: %+v; want 1 call, abandoned", in)
+		}
+	})
+}
+
+// TestOutboxCompletedNewCall: the final status of a call it creates (on
+// PostgreSQL its row is inserted already reported) writes call.completed
+// once, with sequence 1, like one that updates the call; the call's next
+// event gets sequence 2.
+func TestOutboxCompletedNewCall(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dsn newDSN) {
+		d := openT(t, dsn(t))
+		d.EnableOutbox()
+		u := StatusUpdate{Provider: "twilio", CallID: "CAnew", From: "+1555", To: "+1666", Status: "completed", Final: true,
+			At: at(60), ProviderAt: at(60), DurationSeconds: 58, HangupCause: "normal"}
+		mustStatus(t, d, u)
+		mustStatus(t, d, u) // the provider retries
+		evs := listAll(t, d, EventCallCompleted)
+		if len(evs) != 1 {
+			t.Fatalf("call.completed events = %d, want 1", len(evs))
+		}
+		p := payloadOf(t, evs[0])
+		if p.Data["status"] != "completed" || p.Data["call_id"] != "CAnew" || p.Data["from"] != "+1555" || p.Data["to"] != "+1666" ||
+			p.Data["closed_by"] != "provider" || p.Data["duration_seconds"] != 58.0 || p.Data["hangup_cause"] != "normal" {
+			t.Errorf("payload = %s", evs[0].Payload)
+		}
+		if p.Data["sequence"] != 1.0 || evs[0].Seq != 1 {
+			t.Errorf("sequence = %v (%d), want 1", p.Data["sequence"], evs[0].Seq)
+		}
+		if p.Data["ended_at"] != at(60).Format(time.RFC3339) || p.Data["started_at"] != at(2).Format(time.RFC3339) {
+			t.Errorf("started_at %v, ended_at %v; want %s, %s", p.Data["started_at"], p.Data["ended_at"], at(2).Format(time.RFC3339), at(60).Format(time.RFC3339))
+		}
+		e := Event{Event: legacyEvent(at(30), "main", "", "enter"), Notice: &Notice{Type: EventVoicemailCreated}}
+		if err := d.AddEvents(ctxT(t), "twilio", "CAnew", "+1555", "+1666", []Event{e}); err != nil {
+			t.Fatal(err)
+		}
+		if vm := listAll(t, d, EventVoicemailCreated); len(vm) != 1 || vm[0].Seq != 2 {
+			t.Errorf("voicemail.created: %+v; want one, sequence 2", vm)
 		}
 	})
 }
