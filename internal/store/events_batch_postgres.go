@@ -205,7 +205,7 @@ func (d *DB) probeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow,
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare call lookup: %w", err)
 	}
-	res, err := st.QueryContext(ctx, providers, ids, froms, los, his)
+	res, err := st.QueryContext(ctx, textArray(providers), textArray(ids), textArray(froms), timeArray(los), timeArray(his))
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up calls: %w", err)
 	}
@@ -342,7 +342,7 @@ func (d *DB) insertCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callRow
 	if err != nil {
 		return nil, fmt.Errorf("prepare call insert: %w", err)
 	}
-	res, err := st.QueryContext(ctx, texts[0], texts[1], texts[2], texts[3], starts, texts[4], events, marks)
+	res, err := st.QueryContext(ctx, textArray(texts[0]), textArray(texts[1]), textArray(texts[2]), textArray(texts[3]), timeArray(starts), textArray(texts[4]), byteaArray(events), marks)
 	if err != nil {
 		return nil, fmt.Errorf("insert calls: %w", err)
 	}
@@ -435,7 +435,7 @@ func (d *DB) completeCallsPostgres(ctx context.Context, tx *sql.Tx, rows []callR
 	if err != nil {
 		return fmt.Errorf("prepare call update: %w", err)
 	}
-	if _, err := st.ExecContext(ctx, ids, froms, tos, starts, revs); err != nil {
+	if _, err := st.ExecContext(ctx, ids, textArray(froms), textArray(tos), timeArray(starts), textArray(revs)); err != nil {
 		return fmt.Errorf("update calls: %w", err)
 	}
 	return nil

@@ -133,7 +133,7 @@ func (d *DB) insertRequests(ctx context.Context, tx *sql.Tx, calls []CallEvents,
 		if err != nil {
 			return fmt.Errorf("prepare request insert: %w", err)
 		}
-		if _, err := st.ExecContext(ctx, refCol, atCol, evCol); err != nil {
+		if _, err := st.ExecContext(ctx, refCol, timeArray(atCol), byteaArray(evCol)); err != nil {
 			return fmt.Errorf("insert requests: %w", err)
 		}
 		return nil
