@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ivr-project/ivr/internal/ivr"
 )
@@ -68,25 +69,42 @@ func (typedEvents) append(dst []byte, events []Event, now time.Time) ([]byte, er
 
 // clean reports whether e's text is kept as it is (cleanText changes nothing).
 func clean(e *ivr.Event) bool {
-	for _, s := range [...]string{e.Menu, e.Entry, e.Key, e.Target, e.Var(), e.Request(), e.Outcome(),
-		e.Reason(), e.Cond(), e.URL(), e.Label(), e.Text(), string(e.Failure())} {
-		if txt(s) != s {
+	if !isTxt(e.Menu) || !isTxt(e.Entry) || !isTxt(e.Key) || !isTxt(e.Target) {
+		return false
+	}
+	m := e.More
+	if m == nil { // most events: none of the rarer fields
+		return true
+	}
+	for _, s := range [...]string{m.Var, m.Request, m.Outcome, m.Reason, m.Cond, m.URL, m.Label, m.Text, string(m.Error)} {
+		if !isTxt(s) {
 			return false
 		}
 	}
-	for _, s := range e.Vars() {
-		if txt(s) != s {
+	for _, s := range m.Vars {
+		if !isTxt(s) {
 			return false
 		}
 	}
-	for _, s := range e.Numbers() {
-		if txt(s) != s {
+	for _, s := range m.Numbers {
+		if !isTxt(s) {
 			return false
 		}
 	}
-	for _, c := range e.Context() {
-		if txt(c.Name) != c.Name || txt(c.Value) != c.Value {
+	for _, c := range m.Context {
+		if !isTxt(c.Name) || !isTxt(c.Value) {
 			return false
+		}
+	}
+	return true
+}
+
+// isTxt reports whether txt(s) == s: at once for ASCII without NUL (nearly
+// every string an event holds), through txt otherwise.
+func isTxt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return txt(s) == s
 		}
 	}
 	return true

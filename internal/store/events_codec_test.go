@@ -1,6 +1,7 @@
 package store
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -98,4 +99,27 @@ func rowRoundTrip(t *testing.T, evs []Event) []Event {
 		t.Fatalf("a read row does not write back: %v", err)
 	}
 	return back
+}
+
+// TestClean: clean says whether cleanText would change an event, for text
+// in the common fields and in the rarer ones, ASCII or not.
+func TestClean(t *testing.T) {
+	for _, e := range []ivr.Event{
+		{Menu: "main", Key: "1"},
+		{Menu: "menú", Target: "caf\u00e9"},
+		{Menu: "ma\x00in"},
+		{Entry: "\xff"},
+		{Menu: "main", More: &ivr.EventMore{Text: "héllo", Numbers: []string{"+1"}}},
+		{Menu: "main", More: &ivr.EventMore{Reason: "a\x00"}},
+		{Menu: "main", More: &ivr.EventMore{Error: "\xfe"}},
+		{Menu: "main", More: &ivr.EventMore{Context: []ivr.ContextValue{{Name: "n", Value: "\x00"}}}},
+		{Menu: "main", More: &ivr.EventMore{Vars: []string{"ok", "b\xc3"}}},
+	} {
+		c := e
+		cleanText(&c)
+		want := reflect.DeepEqual(c, e)
+		if got := clean(&e); got != want {
+			t.Errorf("clean(%+v %+v) = %v, want %v", e, e.More, got, want)
+		}
+	}
 }
