@@ -12,13 +12,15 @@ import (
 // A call's summary (transferred, fallback, ended in the flow, last menu,
 // last event, and from them its outcome, hour and time in flow, which the
 // insights' rollup and hourly series read) is computed once, when the call
-// ends, from all its events: at its first final status (UpdateStatus), when
-// it is closed as stale (CloseStaleCalls), or when the flow ends it (an
-// event batch with a terminal event: hangup, voicemail, fallback, ...). A
-// batch of events of a call that has ended already computes it again. Until
-// then the call is "not summarised" (SQLite: hour = 0; PostgreSQL:
-// summarised = 0): outside the rollup and calls_insight, counted by
-// Insights as in progress (insights_open.go). See migration 0095.
+// ends, from all its events: at its first final status (UpdateStatus; or,
+// when the Writer still holds events of the call, by the batch that writes
+// them: writer_status.go), when it is closed as stale (CloseStaleCalls), or
+// when the flow ends it (an event batch with a terminal event: hangup,
+// voicemail, fallback, ...). A batch of events of a call that has ended
+// already computes it again. Until then the call is "not summarised"
+// (SQLite: hour = 0; PostgreSQL: summarised = 0): outside the rollup and
+// calls_insight, counted by Insights as in progress (insights_open.go). See
+// migrations 0095, 0110 and 0111.
 
 // firstRevision is the revision of the first event that has one.
 func firstRevision(events []Event) string {

@@ -108,7 +108,7 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 // last log). The caller hands events over: the Writer keeps the slice
 // itself instead of a copy, so the caller must not use it afterwards.
 func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event) bool {
-	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events})
+	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events}, true)
 }
 
 // EnqueueNew is EnqueueOwned for a request that is most likely its call's
@@ -117,10 +117,29 @@ func (w *Writer) EnqueueOwned(provider, callID, from, to string, events []Event)
 // all (the provider retried its answer) is found and completed as
 // EnqueueOwned's would be.
 func (w *Writer) EnqueueNew(provider, callID, from, to string, events []Event) bool {
-	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events, New: true})
+	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events, New: true}, true)
 }
 
-func (w *Writer) enqueue(item CallEvents) bool {
+// Queue is EnqueueOwned (new: EnqueueNew) without its wait for room: the
+// entry is queued at once and the caller waits with WaitRoom, e.g. once it
+// has answered. A voice step queues its records before its answer goes
+// out, so that a status callback the answer leads to finds them queued
+// (writer_status.go).
+func (w *Writer) Queue(provider, callID, from, to string, events []Event, new bool) bool {
+	return w.enqueue(CallEvents{Provider: provider, CallID: callID, From: from, To: to, Events: events, New: new}, false)
+}
+
+// WaitRoom waits as EnqueueOwned does before it queues: while the writer
+// is behind on a healthy store, at most maxWait.
+func (w *Writer) WaitRoom() {
+	w.mu.Lock()
+	if len(w.queue) >= w.pressure {
+		w.waitRoom()
+	}
+	w.mu.Unlock()
+}
+
+func (w *Writer) enqueue(item CallEvents, wait bool) bool {
 	provider, callID, events := item.Provider, item.CallID, item.Events
 	if provider == "" || callID == "" {
 		w.dropped.Add(uint64(len(events)))
@@ -129,7 +148,7 @@ func (w *Writer) enqueue(item CallEvents) bool {
 		return false
 	}
 	w.mu.Lock()
-	if len(w.queue) >= w.pressure {
+	if wait && len(w.queue) >= w.pressure {
 		w.waitRoom()
 	}
 	if len(w.queue) < w.capacity {

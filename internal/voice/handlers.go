@@ -87,25 +87,30 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			}
 			callbackID = cb.ID
 		}
-		// The answer goes out first, whole: the record below may wait for
-		// the writer (its backpressure), and that wait must not spend what
-		// is left of the voice deadline (the deadline's fallback would then
-		// replace a flow's answer, on_error included).
-		p.writeAnswer(w, body)
 		if res.CallID != "" {
 			call.ID = res.CallID // the whisper: the agent's leg reports the caller's call
 		}
+		// The step's records are queued before its answer goes out (a
+		// status callback the answer leads to then finds them queued: the
+		// writer summarises the call once, store.Writer.UpdateStatus), but
+		// the wait for the writer (its backpressure) comes after the whole
+		// answer: it must not spend what is left of the voice deadline (the
+		// deadline's fallback would then replace a flow's answer, on_error
+		// included).
+		queued := false
 		if events != nil && call.ID != "" && len(res.Events) > 0 && draft == nil {
 			evs := toStoreEvents(res.Events, flow.Revision())
 			if req.Path == ivr.PathVoicemailDone && req.RecordingURL != "" {
 				attachRecording(evs, req.RecordingURL, params.Get(p.RecordingDuration))
 			}
 			handoffNotices(evs, callbackID)
-			if req.Path == "" && res.CallID == "" { // the answer URL: most likely a new call
-				events.EnqueueNew(p.Provider, call.ID, call.From, call.To, evs)
-			} else {
-				events.EnqueueOwned(p.Provider, call.ID, call.From, call.To, evs)
-			}
+			// The answer URL's call is most likely new (store.Writer.EnqueueNew).
+			events.Queue(p.Provider, call.ID, call.From, call.To, evs, req.Path == "" && res.CallID == "")
+			queued = true
+		}
+		p.writeAnswer(w, body)
+		if queued {
+			events.WaitRoom()
 		}
 		if logger.Enabled(r.Context(), slog.LevelDebug) { // the attributes would escape even when off
 			logger.Debug("voice step", slog.String("provider", p.Provider), slog.String("call_id", call.ID),
