@@ -68,7 +68,7 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			return
 		}
 		bp := getXMLBuf()
-		body, err := p.appendXML((*bp)[:0], voiceBase(urls, r, prefix), res.Steps)
+		body, err := p.appendXML((*bp)[:0], p.voiceBase(urls, r, prefix), res.Steps)
 		if err != nil {
 			xmlBufs.Put(bp)
 			fail.voice(w, r, "render", err)
@@ -125,12 +125,12 @@ func closureOf(flows *publish.Source, t time.Time) *ivr.Closure {
 
 // voiceBase is the absolute URL the provider's next requests go to, on the
 // same public origin the provider used for this one.
-func voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
+func (p *Provider) voiceBase(urls auth.URLResolver, r *http.Request, prefix string) string {
 	public := auth.URL(r.Context()) // resolved once, for the signature check
 	if public == "" {
 		public = urls.Resolve(r)
 	}
-	return bases.get(public, prefix)
+	return p.bases.get(public, prefix)
 }
 
 // baseOf is voiceBase's answer for the public URL of a request.
@@ -164,11 +164,11 @@ type baseKey struct{ prefix, public string }
 // its menus' paths.
 const maxBases = 1024
 
-var bases baseCache
-
+// get is baseOf(public, prefix), from the cache when it holds it (a nil
+// cache holds nothing).
 func (c *baseCache) get(public, prefix string) string {
 	key, _, _ := strings.Cut(public, "?")
-	if strings.IndexByte(public, '#') >= 0 || hasCTL(public) {
+	if c == nil || strings.IndexByte(public, '#') >= 0 || hasCTL(public) {
 		return baseOf(public, prefix)
 	}
 	if b, ok := c.m.Load(baseKey{prefix, key}); ok {
@@ -373,7 +373,7 @@ func HandleMessage(p *Provider, flows *publish.Source, db *store.DB, urls auth.U
 			fail.quiet(w, r, "flow", err)
 			return
 		}
-		body, err := p.render(voiceBase(urls, r, voicePrefix), res.Steps)
+		body, err := p.render(p.voiceBase(urls, r, voicePrefix), res.Steps)
 		if err != nil {
 			fail.quiet(w, r, "render", err)
 			return

@@ -127,7 +127,7 @@ func HandleCallbackLeg(p *Provider, db *store.DB, from string, urls auth.URLReso
 			fail.voice(w, r, "callback", err)
 			return
 		}
-		body, err := p.render(voiceBase(urls, r, prefix), steps)
+		body, err := p.render(p.voiceBase(urls, r, prefix), steps)
 		if err != nil {
 			fail.voice(w, r, "render", err)
 			return

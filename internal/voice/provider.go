@@ -24,8 +24,9 @@ type Provider struct {
 	// allocations (32 B) and about half the time.
 	contentTypeHeader, noStoreHeader []string
 	appendXML                        func(dst []byte, base string, steps []ivr.Step) ([]byte, error)
-	fallback                         []byte // apology + dial the call center
-	empty                            []byte // <Response/>: refused callbacks and messages
+	fallback                         []byte     // apology + dial the call center
+	empty                            []byte     // <Response/>: refused callbacks and messages
+	bases                            *baseCache // voiceBase's answers by public URL
 
 	// Provider ("twilio" | "plivo", also the route prefix), the request
 	// parameters' names, the end-of-call callback's path.
@@ -49,6 +50,7 @@ func NewProviders(fb xml.FallbackConfig, render func(provider, base string, step
 	}
 	for _, p := range []*Provider{twilio, plivo} {
 		p.contentTypeHeader, p.noStoreHeader = []string{p.contentType}, []string{"no-store"}
+		p.bases = new(baseCache)
 		p.fallback, err = xml.Fallback(p.Provider, fb)
 		if err != nil {
 			return nil, nil, err
