@@ -35,16 +35,7 @@ func TestStatusLeavesSummaryToWriter(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newDSN newDSN) {
 		d := openT(t, newDSN(t))
 		ctx := ctxT(t)
-		w := NewWriter(d, 100, nil)
-		w.linger = time.Hour // Run leaves the queue alone: Flush writes it
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { w.Run(runCtx); close(done) }()
-		t.Cleanup(func() { stop(); <-done })
-		for !w.running.Load() {
-			time.Sleep(time.Millisecond)
-		}
-
+		w := runWriter(t, d, time.Hour) // Run leaves the queue alone: Flush writes it
 		start := at(100)
 		ev := func(sec int, menu, action string) Event {
 			return Event{Event: legacyEvent(start.Add(time.Duration(sec)*time.Second), menu, "", action), Revision: "rev1"}
@@ -110,15 +101,7 @@ func TestStatusDuringBatch(t *testing.T) {
 		d := openT(t, newDSN(t))
 		ctx := ctxT(t)
 		sink := heldSink{d, make(chan struct{}), make(chan struct{})}
-		w := NewWriter(sink, 100, nil)
-		w.linger = 0
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { w.Run(runCtx); close(done) }()
-		t.Cleanup(func() { stop(); <-done })
-		for !w.running.Load() {
-			time.Sleep(time.Millisecond)
-		}
+		w := runWriter(t, sink, 0)
 		start := at(100)
 		w.EnqueueOwned("twilio", "CAheld", "+1555", "+1999", []Event{{Event: legacyEvent(start, "main", "", "enter"), Revision: "rev1"}})
 		<-sink.taken
@@ -130,21 +113,7 @@ func TestStatusDuringBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		close(sink.release)
-		for w.Depth() > 0 {
-			time.Sleep(time.Millisecond)
-		}
-		var lastMenu string
-		if err := d.sql.QueryRow(`SELECT last_menu FROM calls WHERE call_id = 'CAheld'`).Scan(&lastMenu); err != nil {
-			t.Fatal(err)
-		}
-		if in := insightsT(t, d); lastMenu != "main" || in.Calls != 1 || in.Abandoned != 1 || in.InProgress != 0 {
-			t.Errorf("last menu %q, insights %+v; want main, 1 call, abandoned", lastMenu, in)
-		}
-		if d.Driver() == DriverPostgres {
-			if n := countDeltas(t, d); n != 1 {
-				t.Errorf("%d rollup deltas, want 1 (the call summarised once)", n)
-			}
-		}
+		checkSummary(t, d, w, "CAheld", "main", 1)
 	})
 }
 
@@ -167,11 +136,11 @@ func (s readHeldSink) AddEventBatch(ctx context.Context, batch []CallEvents) err
 	}), batch)
 }
 
-// runWriter runs a Writer writing to sink (no linger) until the test ends.
-func runWriter(t *testing.T, sink EventSink) *Writer {
+// runWriter runs a Writer writing to sink until the test ends.
+func runWriter(t *testing.T, sink EventSink, linger time.Duration) *Writer {
 	t.Helper()
 	w := NewWriter(sink, 100, nil)
-	w.linger = 0
+	w.linger = linger
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -182,19 +151,19 @@ func runWriter(t *testing.T, sink EventSink) *Writer {
 	return w
 }
 
-// checkSummary: CAx was summarised with its events (last menu sales,
-// abandoned), deltas rollup deltas on PostgreSQL.
-func checkSummary(t *testing.T, d *DB, w *Writer, deltas int) {
+// checkSummary: once w's queue is written, callID was summarised with its
+// events (last menu menu, abandoned), deltas rollup deltas on PostgreSQL.
+func checkSummary(t *testing.T, d *DB, w *Writer, callID, menu string, deltas int) {
 	t.Helper()
 	for w.Depth() > 0 {
 		time.Sleep(time.Millisecond)
 	}
 	var lastMenu string
-	if err := d.sql.QueryRow(`SELECT last_menu FROM calls WHERE call_id = 'CAx'`).Scan(&lastMenu); err != nil {
+	if err := d.sql.QueryRow(`SELECT last_menu FROM calls WHERE call_id = $1`, callID).Scan(&lastMenu); err != nil {
 		t.Fatal(err)
 	}
-	if in := insightsT(t, d); lastMenu != "sales" || in.Calls != 1 || in.Abandoned != 1 || in.InProgress != 0 {
-		t.Errorf("last menu %q, insights %+v; want sales, 1 call, abandoned", lastMenu, in)
+	if in := insightsT(t, d); lastMenu != menu || in.Calls != 1 || in.Abandoned != 1 || in.InProgress != 0 {
+		t.Errorf("last menu %q, insights %+v; want %s, 1 call, abandoned", lastMenu, in, menu)
 	}
 	if d.Driver() == DriverPostgres {
 		if n := countDeltas(t, d); n != deltas {
@@ -219,14 +188,14 @@ func TestStatusBeforeBatchReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		sink := heldSink{d, make(chan struct{}), make(chan struct{})}
-		w := runWriter(t, sink)
+		w := runWriter(t, sink, 0)
 		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
 		<-sink.taken
 		if err := w.UpdateStatus(ctx, d, StatusUpdate{Provider: "twilio", CallID: "CAx", Status: "completed", Final: true, At: at(30)}); err != nil {
 			t.Fatal(err)
 		}
 		close(sink.release)
-		checkSummary(t, d, w, 1)
+		checkSummary(t, d, w, "CAx", "sales", 1)
 	})
 }
 
@@ -244,7 +213,7 @@ func TestStatusAfterBatchReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		sink := readHeldSink{d, make(chan struct{}), make(chan struct{})}
-		w := runWriter(t, sink)
+		w := runWriter(t, sink, 0)
 		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
 		<-sink.read
 		status := make(chan error, 1)
@@ -256,7 +225,7 @@ func TestStatusAfterBatchReads(t *testing.T) {
 		if err := <-status; err != nil {
 			t.Fatal(err)
 		}
-		checkSummary(t, d, w, 1)
+		checkSummary(t, d, w, "CAx", "sales", 1)
 	})
 }
 
