@@ -68,13 +68,9 @@ const sqliteMarkNewRepeats = `UPDATE calls SET repeated = 1 WHERE id IN (
     WHERE n.id BETWEEN $1 AND $2 AND n.from_number <> '')`
 
 // sqliteQueries are the statements writeCallsSQLite and markRepeatsSQLite
-// prepare at Open.
+// prepare at Open, besides those per chunk size (sqliteSized).
 func sqliteQueries() []string {
-	qs := []string{callSeqSQLite, sqliteCompleteCall, sqliteMarkNewRepeats}
-	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
-		qs = append(qs, sqliteProbeCalls(size), sqliteInsertCalls(size), sqliteInsertNewCalls(size))
-	}
-	return qs
+	return []string{callSeqSQLite, sqliteCompleteCall, sqliteMarkNewRepeats}
 }
 
 // existingCall is a call of the batch found in the store.
@@ -193,9 +189,9 @@ func (d *DB) insertCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, 
 	var inserted int64
 	args := make([]any, 0, 7<<maxRowsLog2)
 	err := chunks(len(rows), func(lo, hi int) error {
-		q := sqliteInsertCalls(hi - lo)
+		q := d.sized.insertCalls.of(hi - lo)
 		if skipExisting {
-			q = sqliteInsertNewCalls(hi - lo)
+			q = d.sized.insertNewCalls.of(hi - lo)
 		}
 		st, err := d.stmt(ctx, tx, q)
 		if err != nil {
@@ -224,7 +220,7 @@ func (d *DB) probeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 	found := map[callKey]existingCall{}
 	args := make([]any, 0, 2<<maxRowsLog2)
 	err := chunks(len(rows), func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteProbeCalls(hi-lo))
+		st, err := d.stmt(ctx, tx, d.sized.probeCalls.of(hi-lo))
 		if err != nil {
 			return fmt.Errorf("prepare call lookup: %w", err)
 		}
@@ -291,7 +287,7 @@ func (d *DB) markRepeatsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, 
 	}
 	args := make([]any, 0, 4<<maxRowsLog2)
 	return chunks(len(rs), func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteMarkRepeats(hi-lo))
+		st, err := d.stmt(ctx, tx, d.sized.markRepeats.of(hi-lo))
 		if err != nil {
 			return fmt.Errorf("prepare repeat callers: %w", err)
 		}
