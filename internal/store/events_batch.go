@@ -110,6 +110,7 @@ func (s *sizedSQL) of(n int) string { return s[bits.Len(uint(n))-1] }
 // sqliteSized are SQLite's statements written per chunk size.
 type sqliteSized struct {
 	probeCalls, insertCalls, insertNewCalls, insertRequests, markRepeats sizedSQL
+	insertCallsShared, insertNewCallsShared                              sizedSQL
 }
 
 func newSQLiteSized() *sqliteSized {
@@ -119,6 +120,9 @@ func newSQLiteSized() *sqliteSized {
 		insertNewCalls: newSizedSQL(sqliteInsertNewCalls),
 		insertRequests: newSizedSQL(sqliteInsertRequests),
 		markRepeats:    newSizedSQL(sqliteMarkRepeats),
+
+		insertCallsShared:    newSizedSQL(sqliteInsertCallsShared),
+		insertNewCallsShared: newSizedSQL(sqliteInsertNewCallsShared),
 	}
 }
 
@@ -127,7 +131,8 @@ func (s *sqliteSized) all() []*sizedSQL {
 	if s == nil {
 		return nil
 	}
-	return []*sizedSQL{&s.probeCalls, &s.insertCalls, &s.insertNewCalls, &s.insertRequests, &s.markRepeats}
+	return []*sizedSQL{&s.probeCalls, &s.insertCalls, &s.insertNewCalls, &s.insertRequests, &s.markRepeats,
+		&s.insertCallsShared, &s.insertNewCallsShared}
 }
 
 // prepare prepares preparedQueries once, at Open (a
