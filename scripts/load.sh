@@ -38,6 +38,10 @@
 # run; default half of ivr's answer saturation), THREADS and CONNS (wrk -t/-c,
 # 2 and 64), RSS_EVERY (s, 5), KEEP=1 keeps the temp dir (logs, databases),
 # PEERS ("sdk sdklog express"; "" for none), REPEAT (1; 0 skips the repeat run),
+# ROUNDS (1: the answers run N times, the servers' order rotated each round
+# so that none is always measured first or last; the medians and each
+# round's ivr/peer ratios follow the rounds: on a shared machine single
+# runs of the same build differ by 10-20 %),
 # IVR_BIN (an ivr binary to measure instead of building this tree's),
 # BEFORE_BIN (another ivr binary, e.g. main's build: measured as the peer
 # "before", with a store of its own, in the same runs as this tree's ivr),
@@ -63,6 +67,7 @@ CONNS=${CONNS:-64}
 RSS_EVERY=${RSS_EVERY:-5}
 PEERS=${PEERS-sdk sdklog express}
 REPEAT=${REPEAT:-1}
+ROUNDS=${ROUNDS:-1}
 TOKEN=load-test-token-$RANDOM$RANDOM
 
 cd "$(dirname "$0")/.."
@@ -324,6 +329,38 @@ stored_line() {
 	fi
 }
 
+# rounds SERVERS: ROUNDS-1 more answers runs after the first (KIND answers),
+# each with the servers' order rotated by one (KIND answers2, answers3...),
+# then per server the median requests/s and CPU µs per request over all
+# rounds, and the median of each round's ivr/server ratios.
+rounds() {
+	local order=($1) r
+	for ((r = 2; r <= ROUNDS; r++)); do
+		order=("${order[@]:1}" "${order[0]}")
+		echo "== answers, round $r of $ROUNDS (order: ${order[*]})"
+		saturate "answers$r" answer "${order[*]}"
+	done
+	echo "== answers: medians over $ROUNDS rounds"
+	local s k
+	for s in $1; do
+		local kinds=(answers)
+		for ((k = 2; k <= ROUNDS; k++)); do kinds+=("answers$k"); done
+		for k in "${kinds[@]}"; do
+			printf '%s %s %s %s\n' "$(rps "$s-$k")" "$(cat "$tmp/$s-$k.cpu")" "$(cat "$tmp/ivr-$k.cpu")" "$(rps "ivr-$k")"
+		done | awk -v s="$s" -v hz="$hz" '
+			function median(a, n,   i, j, t) {
+				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) {t = a[i]; a[i] = a[j]; a[j] = t}
+				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			}
+			{rps[NR] = $1; cpu[NR] = $2; rr[NR] = $4 / $1; cr[NR] = $3 / $2; all = all sprintf(" %.2f", $4 / $1)}
+			END {
+				printf "  %-9s median %7.0f req/s, CPU %6.1f µs/request", s, median(rps, NR), median(cpu, NR)
+				if (s != "ivr") printf "; ivr/%s median requests/s %.2f (rounds:%s), CPU per request %.2fx", s, median(rr, NR), all, median(cr, NR)
+				printf "\n"
+			}'
+	done
+}
+
 # flat: ivr alone at saturation for FLAT s on distinct calls, RSS sampled.
 flat() {
 	local n
@@ -425,6 +462,7 @@ for store in $STORES; do
 	echo "=== store: $store (ivr pid $ivr_pid on $ivr_url; baseline on $baseline_url; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	echo "== answers: saturation, wrk -t$THREADS -c$CONNS -d${DURATION}s after a ${WARMUP}s warm-up, distinct calls"
 	saturate answers answer "$servers ivr"
+	[ "$ROUNDS" -gt 1 ] && rounds "$servers ivr"
 	if [ "$REPEAT" = 1 ]; then
 		echo "== repeat: saturation on the answer URL of one call (the same CallSid every time), same settings"
 		saturate repeat repeat "baseline ${pid[before]:+before }ivr"
