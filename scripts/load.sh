@@ -18,7 +18,20 @@
 #      the baseline, each peer, then ivr;
 #   2. repeat: saturation on the answer URL of ONE call (the same CallSid
 #      every time), the baseline then ivr;
-#   3. mixed: saturation on whole calls, 1 answer : 2 menu steps : 1 status;
+#   3. mixed: saturation on whole calls, 1 answer : 2 menu steps : 1 status,
+#      the baseline (and "before") then ivr, driven by bench/loadgen
+#      -calls-in-order instead of wrk: each of CONNS connections sends one
+#      call's requests one after another (the final status after the call's
+#      last answer, as a provider does), then the next call's; a call started
+#      is finished. (Until 2026-12-05 wrk rotated the requests over whichever
+#      connection was free, so a call's four requests went out at once and
+#      about a third of the final statuses overtook their call's answer and
+#      steps: the call was summarised twice on PostgreSQL. Mixed figures from
+#      before are not comparable.) requests/s are all requests over the run
+#      (the calls in progress at its end included, a few ms); p50/p99 from
+#      the driver's histogram (1/128 precision); the driver's own CPU per
+#      request is printed beside the server's: ~17-22 µs against wrk's ~24-26
+#      on this 2-core machine (both share the cores with the server);
 #   4. flat out: ivr alone at saturation for FLAT s on distinct calls, RSS
 #      sampled; afterwards every answered call must be in the store;
 #   5. half of saturation: the baseline (control) and ivr at the same fixed
@@ -202,14 +215,38 @@ drained() {
 run_no=0
 # calls NAME URL MIX N: signs N distinct calls' requests for the server at
 # URL into $tmp/NAME.txt and the rotating wrk script $tmp/NAME.lua; the run's
-# call id prefix goes to $tmp/NAME.prefix.
+# call id prefix goes to $tmp/NAME.prefix. The mixed calls are sent in
+# order (drive): $tmp/NAME.ordered.
 calls() {
 	run_no=$((run_no + 1))
 	local prefix
 	prefix=$(printf '%04x%02x' "$((RANDOM % 65536))" "$((run_no % 256))")
 	echo "$prefix" >"$tmp/$1.prefix"
 	"$tmp/loadgen" -calls "$4" -base "$2" -token "$TOKEN" -prefix "$prefix" -mix "$3" -out "$tmp/$1.txt" >"$tmp/$1.lua"
+	rm -f "$tmp/$1.ordered"
+	[ "$3" = mixed ] && touch "$tmp/$1.ordered"
+	return 0
 }
+
+# drive NAME URL SECONDS OUT: the load of $tmp/NAME for SECONDS, its report
+# to OUT: wrk over NAME.lua, or bench/loadgen -calls-in-order over NAME.txt
+# for calls sent in order (NAME.ordered; its non-200s and errors are
+# reported as wrk's are, not as a failure).
+drive() {
+	if [ -f "$tmp/$1.ordered" ]; then
+		"$tmp/loadgen" -requests "$tmp/$1.txt" -calls-in-order -conns "$CONNS" -duration "$3s" >"$4" 2>&1 ||
+			grep -q '^mode=calls-in-order' "$4"
+	else
+		wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$4" 2>&1
+	fi
+}
+
+# field NAME KEY: KEY=value of bench/loadgen's report $tmp/NAME.wrk.
+field() { awk -v k="$2" '{for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2)}' "$tmp/$1.wrk"; }
+# requests NAME: how many requests the run sent (wrk's or bench/loadgen's report).
+requests() { awk '/ requests in / {print $1} /^mode=calls-in-order/ {for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) print substr($i, 10)}' "$tmp/$1.wrk"; }
+# pct NAME 50|99: the run's latency percentile (wrk's unit, or ms).
+pct() { awk -v p="$2" '$1 == p "%" {print $2} /^latency_ms/ {for (i = 2; i <= NF; i++) if (index($i, "p" p "=") == 1) print substr($i, length(p) + 3) "ms"}' "$tmp/$1.wrk"; }
 
 # profile_start NAME PID: perf record (in the background) of the server PID
 # and, for ivr, the database's processes; resets pg_stat_statements when it
@@ -250,8 +287,8 @@ wrk_run() {
 	if [ "${PROFILE:-}" = 1 ] && { [ "$4" = "$ivr_pid" ] || [ "${PROFILE_PEERS:-}" = 1 ]; }; then
 		profile_start "$1" "$4" && perf_pid=$!
 	fi
-	if ! wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$tmp/$1.lua" "$2" -- "$THREADS" >"$tmp/$1.wrk" 2>&1; then
-		echo "$1: wrk failed:" >&2
+	if ! drive "$1" "$2" "$3" "$tmp/$1.wrk"; then
+		echo "$1: the load (wrk or bench/loadgen) failed:" >&2
 		tail -5 "$tmp/$1.wrk" >&2
 		return 1
 	fi
@@ -259,23 +296,26 @@ wrk_run() {
 	[ "$4" = "${pid[before]:-}" ] && drained "${url[before]}"
 	t1=$(cpu_ticks "$4") d1=$(db_ticks)
 	[ -n "$perf_pid" ] && profile_stop "$1" "$perf_pid"
-	awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.cpu"
-	if { [ "$4" = "$ivr_pid" ] || [ "$4" = "${pid[sdklog]:-}" ]; } && [ "$store" = postgres ]; then
-		awk -v t="$((d1 - d0))" -v hz="$hz" '/ requests in / {printf "%.1f\n", t * 1e6 / hz / $1}' "$tmp/$1.wrk" >"$tmp/$1.dbcpu"
+	local n
+	n=$(requests "$1")
+	awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1f\n", t * 1e6 / hz / n}' >"$tmp/$1.cpu"
+	if { [ "$4" = "$ivr_pid" ] || [ "$4" = "${pid[sdklog]:-}" ] || [ "$4" = "${pid[before]:-}" ]; } && [ "$store" = postgres ]; then
+		awk -v t="$((d1 - d0))" -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1f\n", t * 1e6 / hz / n}' >"$tmp/$1.dbcpu"
 	fi
-	if grep -q 'Non-2xx\|Socket errors' "$tmp/$1.wrk"; then
+	if grep -q 'Non-2xx\|Socket errors\| non200=[1-9]\| errors=[1-9]' "$tmp/$1.wrk"; then
 		echo "$1: errors during the run:" >&2
-		grep 'Non-2xx\|Socket errors' "$tmp/$1.wrk" >&2
+		grep 'Non-2xx\|Socket errors\|^mode=\|^first error' "$tmp/$1.wrk" >&2
 	fi
 	if [ "$4" = "$ivr_pid" ] && [[ "$1" != *repeat* ]] && grep -q calls_repeated "$tmp/$1.wrk"; then
-		echo "$1: wrk went round its calls (some calls were sent twice)" >&2
+		echo "$1: the load went round its calls (some calls were sent twice)" >&2
 	fi
 }
-rps() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$tmp/$1.wrk"; }
+rps() { awk '/^Requests\/sec:/ {printf "%.0f", $2} /^mode=calls-in-order/ {for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) printf "%.0f", substr($i, 6)}' "$tmp/$1.wrk"; }
 line() { # line NAME LABEL
-	printf '  %-9s %7s req/s   p50 %-8s p99 %-8s server CPU %6s µs/request%s\n' "$2" "$(rps "$1")" \
-		"$(awk '$1 == "50%" {print $2}' "$tmp/$1.wrk")" "$(awk '$1 == "99%" {print $2}' "$tmp/$1.wrk")" "$(cat "$tmp/$1.cpu")" \
-		"$([ -f "$tmp/$1.dbcpu" ] && echo " (+ PostgreSQL $(cat "$tmp/$1.dbcpu") µs)")"
+	printf '  %-9s %7s req/s   p50 %-8s p99 %-8s server CPU %6s µs/request%s%s\n' "$2" "$(rps "$1")" \
+		"$(pct "$1" 50)" "$(pct "$1" 99)" "$(cat "$tmp/$1.cpu")" \
+		"$([ -f "$tmp/$1.dbcpu" ] && echo " (+ PostgreSQL $(cat "$tmp/$1.dbcpu") µs)")" \
+		"$(grep -q '^mode=calls-in-order' "$tmp/$1.wrk" && echo "; calls in order, the driver's CPU $(field "$1" driver_cpu_us_per_request) µs/request")"
 }
 
 # saturate KIND MIX SERVERS: each server (ivr last) at saturation on the
@@ -289,8 +329,8 @@ saturate() {
 		[ $s = express ] && [ "$warm" -gt 0 ] && warm=$((warm < 5 ? 5 : warm)) # node's JIT needs longer
 		if [ "$warm" -gt 0 ]; then
 			calls "$s-$1-warm" "${url[$s]}" "$2" "$((warm * per_s))"
-			wrk -t"$THREADS" -c"$CONNS" -d"${warm}s" -s "$tmp/$s-$1-warm.lua" "${url[$s]}" -- "$THREADS" >"$tmp/warm.out" 2>&1 ||
-				{ echo "warm-up: wrk failed:" >&2; tail -5 "$tmp/warm.out" >&2; return 1; }
+			drive "$s-$1-warm" "${url[$s]}" "$warm" "$tmp/warm.out" ||
+				{ echo "warm-up: the load (wrk or bench/loadgen) failed:" >&2; tail -5 "$tmp/warm.out" >&2; return 1; }
 			rm -f "$tmp/$s-$1-warm.txt"
 		fi
 		calls "$s-$1" "${url[$s]}" "$2" "$((DURATION * per_s))"
@@ -467,7 +507,7 @@ for store in $STORES; do
 		echo "== repeat: saturation on the answer URL of one call (the same CallSid every time), same settings"
 		saturate repeat repeat "baseline ${pid[before]:+before }ivr"
 	fi
-	echo "== mixed calls (1 answer : 2 menu steps : 1 status callback): saturation, same settings"
+	echo "== mixed calls (1 answer : 2 menu steps : 1 status callback): saturation, each call's requests in order on one of $CONNS connections (bench/loadgen -calls-in-order)"
 	saturate mixed mixed "baseline ${pid[before]:+before }ivr"
 	[ "$FLAT" -gt 0 ] && flat
 	[ "$SOAK" -gt 0 ] && soak

@@ -10,6 +10,9 @@
 //	    reqs.txt and prints a wrk script that rotates them (calls.go).
 //	loadgen -requests reqs.txt -rate 2000 -duration 60s
 //	    the fixed-rate run over those requests, in order, instead of one request.
+//	loadgen -requests reqs.txt -calls-in-order -conns 64 -duration 8s
+//	    a closed loop over those calls: each connection sends one call's
+//	    requests one after another, then the next call's (ordered.go).
 //	loadgen -count sqlite:ivr.db -prefix 0a1b
 //	    prints how many of those calls (and their events) the store holds.
 //
@@ -59,6 +62,7 @@ func main() {
 	prefix := flag.String("prefix", "", "-calls, -count: the run's call id prefix (hex)")
 	mix := flag.String("mix", "answer", "-calls: answer (answer URL only), mixed (1 answer : 2 menu steps : 1 status callback) or repeat (the answer URL of one call, every time)")
 	out := flag.String("out", "", "-calls: the file the requests go to")
+	inOrder := flag.Bool("calls-in-order", false, "-requests: each of -conns connections sends one call's requests in order, then the next call's, for -duration (closed loop)")
 	flag.Parse()
 
 	if *calls > 0 || *count != "" {
@@ -68,6 +72,12 @@ func main() {
 		return
 	}
 
+	if *inOrder {
+		if err := orderedMain(*reqFile, *conns, *duration); err != nil {
+			log.Fatalf("loadgen: %v", err)
+		}
+		return
+	}
 	var reqs []request
 	var err error
 	if *reqFile != "" {
