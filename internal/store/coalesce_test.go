@@ -117,4 +117,19 @@ func TestAddEventBatchCallRows(t *testing.T) {
 			t.Errorf("%s/%s events = %+v, want 2 from %s on revision %q", w.provider, w.id, c.Events, w.start, w.revision)
 		}
 	}
+
+	// A batch whose answers include one of a call stored already (the
+	// provider retried it) between new calls: each call gets its own events.
+	batch, wants = nil, nil
+	add("twilio", "CA-a-000", "+2", "r1", true)
+	add("twilio", "CA-d", "+2", "r1", true)
+	add("twilio", "CA-e", "+2", "r1", false)
+	if err := db.AddEventBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range map[string]int{"CA-a-000": 4, "CA-d": 2, "CA-e": 2, "CA-a-001": 2} {
+		if c, err := db.GetCall(ctx, "twilio", id); err != nil || len(c.Events) != n {
+			t.Errorf("twilio/%s: %d events (%v), want %d", id, len(c.Events), err, n)
+		}
+	}
 }

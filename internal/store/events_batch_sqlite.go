@@ -113,7 +113,17 @@ func (c existingCall) needsUpdate(r *callRow) bool {
 // insert skipped some are they looked up, the ones with an id above the
 // sequence before the inserts being this batch's.
 func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
-	var known, guessed []callRow // looked up first; inserted without a lookup
+	nGuessed := 0
+	for i := range rows {
+		if rows[i].likelyNew {
+			nGuessed++
+		}
+	}
+	// guessed: inserted without a lookup; known: looked up first (each in
+	// rows' order, in one array); fresh: the known calls not found.
+	buf := make([]callRow, len(rows))
+	guessed, known := buf[:0:nGuessed], buf[nGuessed:nGuessed]
+	var fresh []callRow
 	for _, r := range rows {
 		if r.likelyNew {
 			guessed = append(guessed, r)
@@ -122,7 +132,6 @@ func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 		}
 	}
 	refs := make(map[callKey]callRef, len(rows))
-	fresh := make([]callRow, 0, len(rows))
 	if len(known) > 0 {
 		found, err := d.probeCallsSQLite(ctx, tx, known)
 		if err != nil {
@@ -156,13 +165,17 @@ func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 	if err := d.txQueryRow(ctx, tx, callSeqSQLite).Scan(&after); err != nil {
 		return nil, fmt.Errorf("insert calls: sequence: %w", err)
 	}
-	fresh = append(fresh, guessed...) // in insertion order
-	if n == int64(len(guessed)) && after-seq == int64(len(fresh)) {
-		for i, r := range fresh {
-			refs[callKey{r.provider, r.callID}] = callRef{id: seq + 1 + int64(i), inserted: true}
+	if n == int64(len(guessed)) && after-seq == int64(len(fresh)+len(guessed)) {
+		id := seq
+		for _, inserted := range [...][]callRow{fresh, guessed} { // in insertion order
+			for _, r := range inserted {
+				id++
+				refs[callKey{r.provider, r.callID}] = callRef{id: id, inserted: true}
+			}
 		}
 		return refs, nil
 	}
+	fresh = append(fresh, guessed...) // in insertion order
 	// Some guessed calls existed, or the ids are not seq+1 ... (never seen).
 	ids, err := d.probeCallsSQLite(ctx, tx, fresh)
 	if err != nil {
