@@ -23,7 +23,7 @@ type EventSink interface {
 // with exponential backoff. Nothing is removed from the queue before the
 // sink has committed it, so events are neither lost nor reordered.
 //
-// While the writer keeps up, nothing waits. When more than two batches are
+// While the writer keeps up, nothing waits. When more than four batches are
 // pending while the store is healthy (the last write succeeded), Enqueue
 // waits (at most maxWait) for the writer to take a batch: under saturation
 // requests are answered at the rate their records can be stored, instead of
@@ -71,6 +71,14 @@ type Writer struct {
 // defaultMaxBatch is the most queue entries written in one transaction.
 const defaultMaxBatch = 1024
 
+// pressureBatches is how many full batches the queue holds before Enqueue
+// waits for room. A batch lingers until it is full (defaultLinger), and
+// the answers that arrive while it is written queue behind it: on a
+// loaded machine a full batch's write may take long enough for more than
+// a batch to arrive meanwhile, which at two batches made answers wait for
+// a writer that was keeping up.
+const pressureBatches = 4
+
 // defaultLinger is the longest a batch waits to fill. A batch costs the
 // store a fixed part besides its calls (the commit's fsync and the pages
 // every commit writes again: the B-trees' last leaves, their parents):
@@ -102,7 +110,7 @@ func NewWriter(sink EventSink, capacity int, logger *slog.Logger) *Writer {
 		minBackoff:   100 * time.Millisecond,
 		maxBackoff:   10 * time.Second,
 		isolateAfter: 3,
-		pressure:     min(capacity, 2*defaultMaxBatch),
+		pressure:     min(capacity, pressureBatches*defaultMaxBatch),
 		maxWait:      time.Second,
 		freed:        make(chan struct{}),
 		wake:         make(chan struct{}, 1),
