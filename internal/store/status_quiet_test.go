@@ -28,7 +28,7 @@ func TestFinalStatusWithoutOutbox(t *testing.T) {
 		}
 		u := StatusUpdate{Provider: "twilio", CallID: "CAleft", Status: "completed", Final: true, At: at(30), DurationSeconds: 30}
 		leave := func(bool) bool { return true } // to a batch that never runs
-		for range 2 { // the provider retries
+		for range 2 {                            // the provider retries
 			if err := d.updateStatus(ctx, u, leave); err != nil {
 				t.Fatal(err)
 			}
