@@ -78,7 +78,7 @@ func preparedQueries(driver string) []string {
 	qs := []string{upsertStatus, upsertStatusReturning(driver), completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
 		qs = append(qs, postgresBatchQueries...)
-		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres, upsertStatusClaim)
+		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres, upsertStatusClaim, summariseManyPostgres)
 	}
 	qs = append(qs, upsertMenuDay)
 	qs = append(qs, sqliteQueries()...)

@@ -1,7 +1,11 @@
 package store
 
 import (
+	"database/sql"
+	"reflect"
 	"testing"
+
+	"github.com/ivr-project/ivr/internal/ivr"
 )
 
 // callClaim is the call's final, completed_sent and event_seq.
@@ -112,6 +116,95 @@ func TestFinalStatusRetryAfterCommit(t *testing.T) {
 		}
 		if _, sent, seq := callClaim(t, d, "CAretry"); sent != 1 || seq != 1 {
 			t.Errorf("completed_sent %d, event_seq %d; want 1, 1", sent, seq)
+		}
+	})
+}
+
+// TestSummariseManyLikeOne: summarising a batch's calls in one statement
+// (PostgreSQL) stores what summarising each on its own does: calls that
+// were transferred, fell back, ended in the flow, took a split variant,
+// or have no events at all.
+func TestSummariseManyLikeOne(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		ctx := ctxT(t)
+		ev := func(sec int, menu string, kind ivr.EventKind, label string) Event {
+			e := Event{Event: ivr.Event{At: at(sec), Menu: menu, Kind: kind}, Revision: "rev1"}
+			if label != "" {
+				e.More = &ivr.EventMore{Label: label}
+			}
+			return e
+		}
+		calls := map[string][]Event{
+			"CAplain":    {ev(0, "main", ivr.EventEnter, ""), ev(4, "sales", ivr.EventEnter, "")},
+			"CAtransfer": {ev(0, "main", ivr.EventEnter, ""), ev(7, "main", ivr.EventTransfer, "")},
+			"CAfallback": {ev(0, "main", ivr.EventEnter, ""), ev(2, "main", ivr.EventFallback, "")},
+			"CAhangup":   {ev(0, "main", ivr.EventEnter, ""), ev(95, "bye", ivr.EventHangup, "")},
+			"CAvariant":  {ev(0, "main", ivr.EventVariant, "B"), ev(3, "main", ivr.EventEnter, "")},
+		}
+		rows := func(many bool) [][]any {
+			d := openT(t, newDSN(t))
+			for id, evs := range calls {
+				if err := d.AddEvents(ctx, "twilio", id, "+1555", "+1999", evs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			leave := func(bool) bool { return true }
+			for _, id := range []string{"CAplain", "CAtransfer", "CAnone"} {
+				u := StatusUpdate{Provider: "twilio", CallID: id, To: "+1999", Status: "completed", Final: true, At: at(120)}
+				if err := d.updateStatus(ctx, u, leave); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ids []int64
+			r, err := d.sql.Query(`SELECT id FROM calls ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r.Next() {
+				var id int64
+				if err := r.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			r.Close()
+			sets := [][]int64{ids}
+			if !many {
+				sets = nil
+				for _, id := range ids {
+					sets = append(sets, []int64{id})
+				}
+			}
+			for _, set := range sets {
+				if err := d.write(ctx, func(tx *sql.Tx) error { return d.summariseCalls(ctx, tx, set) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			q := `SELECT call_id, revision, transferred, fallback, ended_in_flow, last_menu, last_event_at, hour, outcome, flow_seconds, flow_bucket, variant FROM calls ORDER BY call_id`
+			res, err := d.sql.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Close()
+			var out [][]any
+			for res.Next() {
+				var (
+					id, rev, menu, variant        string
+					tr, fb, ends, outcome, bucket int
+					hour                          int64
+					last                          timeCol
+					secs                          sql.NullInt64
+				)
+				if err := res.Scan(&id, &rev, &tr, &fb, &ends, &menu, &last, &hour, &outcome, &secs, &bucket, &variant); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, []any{id, rev, tr, fb, ends, menu, last.Valid, last.T.UnixMicro(), hour, outcome, secs, bucket, variant})
+			}
+			return out
+		}
+		one, many := rows(false), rows(true)
+		if len(one) != 6 || !reflect.DeepEqual(one, many) {
+			t.Fatalf("summarised one by one:\n%v\nall at once:\n%v", one, many)
 		}
 	})
 }
