@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -73,8 +74,9 @@ func valueRows(cols, n int) string {
 
 // preparedQueries are the statements prepared once, at Open: the batch's,
 // and the status callback's (parsing its upsert was most of a callback's
-// CPU on SQLite, whose driver keeps no statement cache).
-func preparedQueries(driver string) []string {
+// CPU on SQLite, whose driver keeps no statement cache). sized holds
+// SQLite's statements written per chunk size (nil on PostgreSQL).
+func preparedQueries(driver string, sized *sqliteSized) []string {
 	qs := []string{upsertStatus, upsertStatusReturning(driver), completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
 		qs = append(qs, postgresBatchQueries...)
@@ -82,10 +84,55 @@ func preparedQueries(driver string) []string {
 	}
 	qs = append(qs, upsertMenuDay)
 	qs = append(qs, sqliteQueries()...)
-	for size := 1; size <= 1<<maxRowsLog2; size <<= 1 {
-		qs = append(qs, sqliteInsertRequests(size), sqliteMarkRepeats(size))
+	for _, s := range sized.all() {
+		qs = append(qs, s[:]...)
 	}
 	return qs
+}
+
+// sizedSQL is a statement written in one form per chunk size (2^k rows, k
+// <= maxRowsLog2), its texts made once, at Open, instead of for every
+// chunk of every batch (the 128-row insert of calls is ~5 KB of text,
+// 15-35 µs to build).
+type sizedSQL [maxRowsLog2 + 1]string
+
+func newSizedSQL(build func(n int) string) sizedSQL {
+	var s sizedSQL
+	for k := range s {
+		s[k] = build(1 << k)
+	}
+	return s
+}
+
+// of is the form for n rows, a chunk's size (a power of two).
+func (s *sizedSQL) of(n int) string { return s[bits.Len(uint(n))-1] }
+
+// sqliteSized are SQLite's statements written per chunk size.
+type sqliteSized struct {
+	probeCalls, insertCalls, insertNewCalls, insertRequests, markRepeats sizedSQL
+	insertCallsShared, insertNewCallsShared                              sizedSQL
+}
+
+func newSQLiteSized() *sqliteSized {
+	return &sqliteSized{
+		probeCalls:     newSizedSQL(sqliteProbeCalls),
+		insertCalls:    newSizedSQL(sqliteInsertCalls),
+		insertNewCalls: newSizedSQL(sqliteInsertNewCalls),
+		insertRequests: newSizedSQL(sqliteInsertRequests),
+		markRepeats:    newSizedSQL(sqliteMarkRepeats),
+
+		insertCallsShared:    newSizedSQL(sqliteInsertCallsShared),
+		insertNewCallsShared: newSizedSQL(sqliteInsertNewCallsShared),
+	}
+}
+
+// all is every statement of s (none for a nil s).
+func (s *sqliteSized) all() []*sizedSQL {
+	if s == nil {
+		return nil
+	}
+	return []*sizedSQL{&s.probeCalls, &s.insertCalls, &s.insertNewCalls, &s.insertRequests, &s.markRepeats,
+		&s.insertCallsShared, &s.insertNewCallsShared}
 }
 
 // prepare prepares preparedQueries once, at Open (a
@@ -94,7 +141,10 @@ func preparedQueries(driver string) []string {
 // every connection that uses it, once.
 func (d *DB) prepare(ctx context.Context) error {
 	d.stmts = map[string]*sql.Stmt{}
-	for _, q := range preparedQueries(d.driver) {
+	if d.driver == DriverSQLite {
+		d.sized = newSQLiteSized()
+	}
+	for _, q := range preparedQueries(d.driver, d.sized) {
 		st, err := d.sql.PrepareContext(ctx, q)
 		if err != nil {
 			d.closeStmts()

@@ -140,7 +140,7 @@ func (d *DB) insertRequests(ctx context.Context, tx *sql.Tx, calls []CallEvents,
 	}
 	args := make([]any, 0, 3<<maxRowsLog2)
 	return chunks(len(rows), func(lo, hi int) error {
-		st, err := d.stmt(ctx, tx, sqliteInsertRequests(hi-lo))
+		st, err := d.stmt(ctx, tx, d.sized.insertRequests.of(hi-lo))
 		if err != nil {
 			return fmt.Errorf("prepare request insert: %w", err)
 		}

@@ -57,6 +57,7 @@ type DB struct {
 	wsem  chan struct{}
 	now   func() time.Time
 	stmts map[string]*sql.Stmt // preparedQueries, prepared at Open (events_batch.go)
+	sized *sqliteSized         // SQLite's statements per chunk size (nil on PostgreSQL)
 	group commitGroup          // status callbacks committed together (group.go)
 	// outbox: write webhook events (EnableOutbox).
 	outbox atomic.Bool

@@ -10,7 +10,9 @@ import (
 )
 
 // EventSink is what the Writer writes to; *DB implements it. A batch is
-// written in one transaction: all of it or none.
+// written in one transaction: all of it or none. The batch is the Writer's
+// queue itself: the sink must neither change it nor keep it after it
+// returns.
 type EventSink interface {
 	AddEventBatch(ctx context.Context, batch []CallEvents) error
 }
@@ -413,7 +415,10 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 
 	w.mu.Lock()
 	n := min(len(w.queue), limit)
-	batch := append([]CallEvents(nil), w.queue[:n]...)
+	// The batch is the queue's head itself, not a copy: only the holder of
+	// wlock removes or changes entries, and Enqueue appends after them (in
+	// this array or, when it grows, in a copy).
+	batch := w.queue[:n:n]
 	w.inflight, w.read = n, false
 	w.mu.Unlock()
 	if n == 0 {
@@ -430,13 +435,19 @@ func (w *Writer) writeBatch(ctx context.Context, limit int) (int, error) {
 	w.failing.Store(false)
 	// Only the holder of wlock removes from the head, so the first n
 	// entries are still the ones just written.
+	// The entries queued meanwhile move to the front of the queue's array,
+	// which is kept: a queue emptied to nil (or sliced past its head) was a
+	// new array, grown step by step, for every batch (with the batch's
+	// copy, ~350 B per answer). An array grown past a few batches (an
+	// outage's backlog) is let go once the queue is empty.
 	w.mu.Lock()
-	clear(w.queue[:n])
-	w.queue = w.queue[n:]
-	w.inflight = 0
-	if len(w.queue) == 0 {
+	rest := copy(w.queue, w.queue[n:])
+	clear(w.queue[rest:])
+	w.queue = w.queue[:rest]
+	if rest == 0 && cap(w.queue) > 4*w.maxBatch {
 		w.queue = nil
 	}
+	w.inflight = 0
 	w.removed()
 	w.mu.Unlock()
 	return n, nil
