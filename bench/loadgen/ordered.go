@@ -123,6 +123,7 @@ type orderedResults struct {
 	errors                      int64
 	repeated                    bool
 	hist                        histogram
+	byPos                       [maxPositions]histogram // by the request's place in its call
 	elapsed                     time.Duration
 	cpu                         time.Duration // the driver's own (user + system)
 	firstErr                    string
@@ -161,7 +162,10 @@ func (o *orderedCalls) run(conns int, d time.Duration) *orderedResults {
 			res.ok += w.ok
 			res.non200 += w.non200
 			res.errors += w.errors
-			res.hist.merge(&w.hist)
+			for i := range w.byPos {
+				res.hist.merge(&w.byPos[i])
+				res.byPos[i].merge(&w.byPos[i])
+			}
 			mu.Unlock()
 		}()
 	}
@@ -181,8 +185,12 @@ type orderedWorker struct {
 	conn                                net.Conn
 	br                                  *bufio.Reader
 	calls, requests, ok, non200, errors int64
-	hist                                histogram
+	byPos                               [maxPositions]histogram
 }
+
+// maxPositions: latencies are kept apart for a call's first requests; the
+// last holds the requests from there on.
+const maxPositions = 4
 
 func (w *orderedWorker) loop(next *atomic.Int64, stop *atomic.Bool, fail func(error)) {
 	defer func() {
@@ -210,7 +218,7 @@ func (w *orderedWorker) loop(next *atomic.Int64, stop *atomic.Bool, fail func(er
 				fail(fmt.Errorf("unexpected status %d", code))
 			default:
 				w.ok++
-				w.hist.add(time.Since(t0))
+				w.byPos[min(r-w.o.calls[c], maxPositions-1)].add(time.Since(t0))
 			}
 		}
 	}
@@ -403,14 +411,15 @@ func cpuTime() time.Duration {
 // histogram counts latencies in microseconds with 1/128 relative
 // precision (log-linear buckets; no allocation per sample).
 type histogram struct {
-	counts [histBuckets]int64
+	counts [histBuckets]uint32
 	n      int64
 	max    time.Duration
 }
 
 const (
-	histSub     = 7 // 128 buckets per power of two
-	histBuckets = (64 - histSub) << histSub
+	histSub     = 7  // 128 buckets per power of two
+	histMaxBits = 40 // up to 2^40 µs (longer ones count as that)
+	histBuckets = (histMaxBits - histSub + 1) << histSub
 )
 
 func histIndex(us uint64) int {
@@ -431,7 +440,7 @@ func histLow(i int) uint64 {
 }
 
 func (h *histogram) add(d time.Duration) {
-	us := uint64(max(d.Microseconds(), 0))
+	us := min(uint64(max(d.Microseconds(), 0)), 1<<histMaxBits-1)
 	h.counts[histIndex(us)]++
 	h.n++
 	h.max = max(h.max, d)
@@ -456,7 +465,7 @@ func (h *histogram) pct(p float64) time.Duration {
 	rank := int64(p / 100 * float64(h.n-1))
 	var seen int64
 	for i, c := range h.counts {
-		seen += c
+		seen += int64(c)
 		if seen > rank {
 			return time.Duration(histLow(i)) * time.Microsecond
 		}
@@ -479,6 +488,13 @@ func (r *orderedResults) print(w io.Writer, distinct int) {
 		r.conns, r.calls, r.requests, r.ok, r.non200, r.errors, r.elapsed.Seconds(), float64(r.requests)/r.elapsed.Seconds(), perReq)
 	fmt.Fprintf(w, "latency_ms p50=%s p90=%s p99=%s p99.9=%s max=%s\n",
 		ms(r.hist.pct(50)), ms(r.hist.pct(90)), ms(r.hist.pct(99)), ms(r.hist.pct(99.9)), ms(r.hist.pct(100)))
+	fmt.Fprint(w, "latency_ms_by_request")
+	for i := range r.byPos {
+		if h := &r.byPos[i]; h.n > 0 {
+			fmt.Fprintf(w, " %d:p50=%s,p99=%s", i+1, ms(h.pct(50)), ms(h.pct(99)))
+		}
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "calls_sent %d\n", min(r.calls, int64(distinct)))
 	if r.repeated {
 		fmt.Fprintln(w, "calls_repeated true")

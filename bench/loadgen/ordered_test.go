@@ -95,6 +95,11 @@ func TestCallsInOrder(t *testing.T) {
 	if res.errors != 0 || res.non200 != 0 || res.firstErr != "" {
 		t.Fatalf("errors %d, non-200 %d (%s)", res.errors, res.non200, res.firstErr)
 	}
+	for i := range res.byPos {
+		if res.byPos[i].n != res.calls {
+			t.Fatalf("%d latencies of the calls' request %d, want one a call (%d)", res.byPos[i].n, i+1, res.calls)
+		}
+	}
 	if res.calls == 0 || res.requests != res.calls*int64(len(mixedOrder)) || res.ok != res.requests || res.hist.n != res.ok {
 		t.Fatalf("calls %d, requests %d, ok %d, latencies %d: want every call's %d requests ok", res.calls, res.requests, res.ok, res.hist.n, len(mixedOrder))
 	}
@@ -160,7 +165,7 @@ func TestCallsInOrderStatuses(t *testing.T) {
 	}
 	var b strings.Builder
 	res.print(&b, calls)
-	for _, want := range []string{"mode=calls-in-order conns=1 ", " non200=", "\nlatency_ms p50=", "\ncalls_sent 3\n", "\ncalls_repeated true\n"} {
+	for _, want := range []string{"mode=calls-in-order conns=1 ", " non200=", "\nlatency_ms p50=", "\nlatency_ms_by_request 1:p50=", " 3:p50=", "\ncalls_sent 3\n", "\ncalls_repeated true\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("print: no %q in\n%s", want, b.String())
 		}

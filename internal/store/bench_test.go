@@ -11,36 +11,66 @@ import (
 )
 
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
-// writer, and many (RunParallel, GOMAXPROCS goroutines).
+// writer, and many (RunParallel, GOMAXPROCS goroutines); "left" is a final
+// status whose summary is left to a writer batch (the mixed load's: its
+// call's answer and steps are still queued). It reports this process's CPU
+// per status, and PostgreSQL's when its server runs on this machine.
 func BenchmarkUpdateStatus(b *testing.B) {
 	forEachStoreB(b, func(b *testing.B, d *DB) {
 		ctx := context.Background()
 		var n atomic.Int64
-		update := func() error {
+		leave := func(bool) bool { return true }
+		update := func(later leaveSummary) error {
 			i := n.Add(1)
-			return d.UpdateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: fmt.Sprintf("B%09d", i),
-				From: "+15550001", To: "+15550002", Status: "completed", At: time.Now(), DurationSeconds: 7, Final: true})
+			return d.updateStatus(ctx, StatusUpdate{Provider: "twilio", CallID: fmt.Sprintf("B%09d", i),
+				From: "+15550001", To: "+15550002", Status: "completed", At: time.Now(), DurationSeconds: 7, Final: true}, later)
 		}
 		b.Run("serial", func(b *testing.B) {
-			b.ReportAllocs()
+			defer statusCPU(b, d)()
 			for b.Loop() {
-				if err := update(); err != nil {
+				if err := update(nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run("parallel", func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := update(); err != nil {
-						b.Error(err)
-						return
+		for _, bench := range []struct {
+			name  string
+			later leaveSummary
+		}{{"parallel", nil}, {"parallel-left", leave}} {
+			b.Run(bench.name, func(b *testing.B) {
+				defer statusCPU(b, d)()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := update(bench.later); err != nil {
+							b.Error(err)
+							return
+						}
 					}
-				}
+				})
 			})
-		})
+		}
 	})
+}
+
+// statusCPU starts counting the CPU of a status benchmark; the function
+// it returns reports it per op (cpu-ns/op; pg-cpu-ns/op: PostgreSQL's).
+func statusCPU(b *testing.B, d *DB) func() {
+	b.ReportAllocs()
+	var serverCPU func() time.Duration
+	if d.driver == DriverPostgres {
+		serverCPU = testutil.PostgresCPU(b, testutil.PostgresBase(b))
+	}
+	var server0 time.Duration
+	if serverCPU != nil {
+		server0 = serverCPU()
+	}
+	cpu0 := testutil.ProcessCPU()
+	return func() {
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		if serverCPU != nil {
+			b.ReportMetric(float64(serverCPU()-server0)/float64(b.N), "pg-cpu-ns/op")
+		}
+	}
 }
 
 // BenchmarkAddEventBatch is the Writer's path: 50 calls of 4 events per

@@ -58,6 +58,35 @@ func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later leaveSummar
 	if u.Provider == "" || u.CallID == "" {
 		return fmt.Errorf("update status: provider and call id are required (got %q, %q)", u.Provider, u.CallID)
 	}
+	args := d.statusArgs(u)
+	var err error
+	switch {
+	case !u.Final && d.driver == DriverPostgres:
+		// One statement, committed on its own (a non-final status writes
+		// nothing else): one round trip instead of BEGIN, upsert, COMMIT.
+		err = d.autocommit(ctx, "status update", func() error {
+			_, err := d.stmts[upsertStatus].ExecContext(ctx, args...)
+			return err
+		})
+	case !u.Final:
+		// Committed with the callbacks that arrive meanwhile (group.go).
+		err = d.writeGrouped(ctx, func(tx *sql.Tx) error {
+			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
+			return err
+		})
+	case d.driver == DriverPostgres && !d.outbox.Load():
+		err = d.finalStatusQuiet(ctx, args, later)
+	default:
+		err = d.writeGrouped(ctx, func(tx *sql.Tx) error { return d.finalStatus(ctx, tx, args, later) })
+	}
+	if err != nil {
+		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
+	}
+	return nil
+}
+
+// statusArgs are upsertStatus's arguments for u.
+func (d *DB) statusArgs(u StatusUpdate) []any {
 	at := u.At
 	if at.IsZero() {
 		at = d.now()
@@ -86,40 +115,35 @@ func (d *DB) updateStatus(ctx context.Context, u StatusUpdate, later leaveSummar
 	if u.Final && d.driver == DriverPostgres {
 		claim = 1
 	}
-	args := []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
+	return []any{txt(u.Provider), txt(u.CallID), txt(u.From), txt(u.To), txt(u.Status), final,
 		d.tv(start), d.tvNull(ended), u.DurationSeconds, txt(u.HangupCause), d.tvNull(providerAt), u.ProviderSeq, claim, claim}
-	// Committed with the callbacks that arrive meanwhile (group.go).
-	err := d.writeGrouped(ctx, func(tx *sql.Tx) error {
-		if !u.Final {
-			_, err := tx.StmtContext(ctx, d.stmts[upsertStatus]).ExecContext(ctx, args...)
-			return err
-		}
-		var (
-			ref, reported, inserted int64
-			c                       callSnapshot
-		)
-		err := d.txQueryRow(ctx, tx, upsertStatusReturning(d.driver), args...).Scan(&ref, &reported, &inserted,
-			&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt, &c.providerSeq)
-		if err != nil {
-			return err
-		}
-		if reported != 0 && inserted == 0 {
-			return nil // a repeat: call.completed was written already
-		}
-		if later == nil || !later(inserted != 0) {
-			if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
-				return err
-			}
-		}
-		if inserted != 0 {
-			return d.completedEvent(ctx, tx, c, "provider")
-		}
-		return d.completeCall(ctx, tx, ref, "provider")
-	})
+}
+
+// finalStatus applies a final status in tx: the upsert, then (the call's
+// first final status) its summary unless later leaves it to a writer
+// batch, and its call.completed.
+func (d *DB) finalStatus(ctx context.Context, tx *sql.Tx, args []any, later leaveSummary) error {
+	var (
+		ref, reported, inserted int64
+		c                       callSnapshot
+	)
+	err := d.txQueryRow(ctx, tx, upsertStatusReturning(d.driver), args...).Scan(&ref, &reported, &inserted,
+		&c.seq, &c.provider, &c.callID, &c.from, &c.to, &c.status, &c.started, &c.ended, &c.duration, &c.cause, &c.providerAt, &c.providerSeq)
 	if err != nil {
-		return fmt.Errorf("update status of %s/%s: %w", u.Provider, u.CallID, err)
+		return err
 	}
-	return nil
+	if reported != 0 && inserted == 0 {
+		return nil // a repeat: call.completed was written already
+	}
+	if later == nil || !later(inserted != 0) {
+		if err := d.summariseCalls(ctx, tx, []int64{ref}); err != nil {
+			return err
+		}
+	}
+	if inserted != 0 {
+		return d.completedEvent(ctx, tx, c, "provider")
+	}
+	return d.completeCall(ctx, tx, ref, "provider")
 }
 
 // upsertStatusReturning is upsertStatus returning the call's row id,

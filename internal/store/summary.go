@@ -103,6 +103,9 @@ func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error 
 	if err != nil {
 		return err
 	}
+	if d.driver == DriverPostgres && len(cs) > 1 {
+		return d.summariseManyPostgres(ctx, tx, cs)
+	}
 	st, err := d.stmt(ctx, tx, summariseSQL(d.driver))
 	if err != nil {
 		return fmt.Errorf("summarise calls: %w", err)
@@ -119,6 +122,54 @@ func (d *DB) summariseCalls(ctx context.Context, tx *sql.Tx, ids []int64) error 
 			hour, outcome, secs, bucket, txt(s.variant)); err != nil {
 			return fmt.Errorf("summarise call %d: %w", c.id, err)
 		}
+	}
+	return nil
+}
+
+// summariseManyPostgres is summariseSQL for many calls in one statement
+// ($1-$12: arrays, one element a call): a batch of mixed calls summarises
+// nearly every call it writes (their final status came first), and one
+// UPDATE a call was a round trip each, most of the batch's time, which a
+// status of one of its calls waits for.
+const summariseManyPostgres = `UPDATE calls SET revision = CASE WHEN calls.revision = '' THEN u.r ELSE calls.revision END,
+    transferred = u.tr, fallback = u.fb, ended_in_flow = u.e, last_menu = u.m, last_event_at = u.l,
+    hour = u.h, outcome = u.o, flow_seconds = u.fs, flow_bucket = u.b,
+    variant = CASE WHEN u.v = '' THEN calls.variant ELSE u.v END, summarised = 1
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::bigint[], $9::int[], $10::int[], $11::int[], $12::text[])
+    AS u(id, r, tr, fb, e, m, l, h, o, fs, b, v)
+WHERE calls.id = u.id`
+
+func (d *DB) summariseManyPostgres(ctx context.Context, tx *sql.Tx, cs []endedCall) error {
+	n := len(cs)
+	ids, hours := make([]int64, n), make([]int64, n)
+	revs, menus, variants := make([]string, n), make([]string, n), make([]string, n)
+	ints := make([][]int32, 5) // transferred, fallback, ended_in_flow, outcome, flow_bucket
+	for i := range ints {
+		ints[i] = make([]int32, n)
+	}
+	lasts, secs := make([]*time.Time, n), make([]*int64, n)
+	now := d.now()
+	for i, c := range cs {
+		s := summarise(c.events, now)
+		hour, outcome, sec, bucket := summaryColumns(c, s)
+		ids[i], hours[i] = c.id, hour
+		revs[i], menus[i], variants[i] = txt(s.revision), txt(s.lastMenu), txt(s.variant)
+		ints[0][i], ints[1][i], ints[2][i], ints[3][i], ints[4][i] = int32(s.transferred), int32(s.fallback), int32(s.ends), int32(outcome), int32(bucket)
+		if !s.last.IsZero() {
+			t := s.last.UTC().Truncate(time.Microsecond)
+			lasts[i] = &t
+		}
+		if v, ok := sec.(int64); ok {
+			secs[i] = &v
+		}
+	}
+	st, err := d.stmt(ctx, tx, summariseManyPostgres)
+	if err != nil {
+		return fmt.Errorf("summarise calls: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, ids, textArray(revs), ints[0], ints[1], ints[2], textArray(menus), lasts, hours,
+		ints[3], secs, ints[4], textArray(variants)); err != nil {
+		return fmt.Errorf("summarise %d calls: %w", n, err)
 	}
 	return nil
 }
