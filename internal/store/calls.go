@@ -189,7 +189,10 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 	slices.SortFunc(sorted, func(a, b callRow) int {
 		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 	})
-	repeats := repeatWindows(rows)
+	var repeats []repeat // PostgreSQL marks them in upsertCalls; SQLite after its inserts
+	if d.driver == DriverPostgres {
+		repeats = repeatWindows(rows)
+	}
 	err = d.writeRetry(ctx, fmt.Sprintf("event batch of %d calls", len(rows)), func(tx *sql.Tx) error {
 		refs, err := d.upsertCalls(ctx, tx, sorted, repeats)
 		if err != nil {
@@ -202,7 +205,7 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		if err := d.summariseCalls(ctx, tx, ended(rows, calls, refs)); err != nil {
 			return err
 		}
-		if err := d.markRepeats(ctx, tx, rows, repeats, refs); err != nil {
+		if err := d.markRepeats(ctx, tx, rows, refs); err != nil {
 			return err
 		}
 		sum := d.newSummariser(tx)

@@ -263,12 +263,11 @@ func repeatWindows(rows []callRow) []repeat {
 }
 
 // markRepeats flags, for each call of the batch with a caller number, the
-// earlier calls of that caller in the RepeatWindow before it (query rows
-// rs, from repeatWindows, of the batch's rows). PostgreSQL marked them in
-// upsertCalls; SQLite: markRepeatsSQLite.
-func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat, refs map[callKey]callRef) error {
-	if len(rs) == 0 || d.driver == DriverPostgres {
+// earlier calls of that caller in the RepeatWindow before it. PostgreSQL
+// marked them in upsertCalls; SQLite: markRepeatsSQLite.
+func (d *DB) markRepeats(ctx context.Context, tx *sql.Tx, rows []callRow, refs map[callKey]callRef) error {
+	if d.driver == DriverPostgres || !slices.ContainsFunc(rows, func(r callRow) bool { return r.from != "" }) {
 		return nil
 	}
-	return d.markRepeatsSQLite(ctx, tx, rows, rs, refs)
+	return d.markRepeatsSQLite(ctx, tx, rows, refs)
 }

@@ -314,8 +314,8 @@ func (d *DB) probeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 // inserted hold consecutive ids (always, unless the insert skipped some),
 // one statement marks their callers' earlier calls from their own rows
 // (sqliteMarkNewRepeats) and only the batch's other calls go through query
-// rows; otherwise every call does (rs).
-func (d *DB) markRepeatsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat, refs map[callKey]callRef) error {
+// rows (repeatWindows); otherwise every call does.
+func (d *DB) markRepeatsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, refs map[callKey]callRef) error {
 	var lo, hi, n int64
 	for _, ref := range refs {
 		if ref.inserted {
@@ -334,14 +334,18 @@ func (d *DB) markRepeatsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow, 
 		if _, err := st.ExecContext(ctx, lo, hi, RepeatWindow.Microseconds()); err != nil {
 			return fmt.Errorf("mark repeat callers: %w", err)
 		}
+		if int(n) == len(rows) {
+			return nil
+		}
 		rest := make([]callRow, 0, len(rows)-int(n))
 		for _, r := range rows {
 			if !refs[callKey{r.provider, r.callID}].inserted {
 				rest = append(rest, r)
 			}
 		}
-		rs = repeatWindows(rest)
+		rows = rest
 	}
+	rs := repeatWindows(rows)
 	args := make([]any, 0, 4<<maxRowsLog2)
 	return chunks(len(rs), func(lo, hi int) error {
 		st, err := d.stmt(ctx, tx, d.sized.markRepeats.of(hi-lo))

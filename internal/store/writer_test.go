@@ -416,3 +416,29 @@ func TestWriterEnqueueNew(t *testing.T) {
 		t.Errorf("written %+v; want CAnew marked New, then CAstep not", got)
 	}
 }
+
+// TestWriterFullBatchAtOnce: a batch that fills while the writer lingers
+// is written then, not at the end of the linger; the entries that did not
+// fill one wait for it.
+func TestWriterFullBatchAtOnce(t *testing.T) {
+	sink := &flakySink{}
+	w := fastWriter(sink, 1000, slog.New(slog.DiscardHandler))
+	w.linger = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := range 2*w.maxBatch + 3 {
+		w.EnqueueOwned("twilio", fmt.Sprint("CA", i), "+1", "+2", seqEvents(i, 1))
+	}
+	testutil.WaitFor(t, "two full batches written", func() bool { got, _ := sink.snapshot(); return len(got) == 2*w.maxBatch })
+	time.Sleep(20 * time.Millisecond)
+	if got, _ := sink.snapshot(); len(got) != 2*w.maxBatch || w.Depth() != 3 {
+		t.Fatalf("%d entries written and %d queued, want %d and 3 (the rest lingers)", len(got), w.Depth(), 2*w.maxBatch)
+	}
+	for i, c := range func() []CallEvents { got, _ := sink.snapshot(); return got }() {
+		if c.CallID != fmt.Sprint("CA", i) {
+			t.Fatalf("entry %d is %s: out of order", i, c.CallID)
+		}
+	}
+}
