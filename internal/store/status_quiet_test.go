@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/ivr-project/ivr/internal/ivr"
 )
@@ -205,6 +206,44 @@ func TestSummariseManyLikeOne(t *testing.T) {
 		one, many := rows(false), rows(true)
 		if len(one) != 6 || !reflect.DeepEqual(one, many) {
 			t.Fatalf("summarised one by one:\n%v\nall at once:\n%v", one, many)
+		}
+	})
+}
+
+// TestStatusMarksAnswerExisting: a final status that creates its call's
+// row (PostgreSQL tells) while the call's answer is queued turns the
+// answer's entry into an existing call's (looked up, not inserted first);
+// the batch then stores the answer and summarises the call once.
+func TestStatusMarksAnswerExisting(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newDSN newDSN) {
+		d := openT(t, newDSN(t))
+		ctx := ctxT(t)
+		w := runWriter(t, d, time.Hour) // Run leaves the queue alone: Flush writes it
+		ev := Event{Event: legacyEvent(at(0), "main", "", "enter"), Revision: "rev1"}
+		w.EnqueueNew("twilio", "CAans", "+1555", "+1999", []Event{ev})
+		w.EnqueueOwned("twilio", "CAother", "+1556", "+1999", []Event{ev})
+		if err := w.UpdateStatus(ctx, d, StatusUpdate{Provider: "twilio", CallID: "CAans", Status: "completed", Final: true, At: at(30)}); err != nil {
+			t.Fatal(err)
+		}
+		w.mu.Lock()
+		answerNew := w.queue[0].New
+		w.mu.Unlock()
+		if want := d.Driver() != DriverPostgres; answerNew != want { // SQLite does not tell the status inserted the row
+			t.Errorf("the answer's entry New = %v after the status, want %v", answerNew, want)
+		}
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if in := insightsT(t, d); in.Calls != 2 || in.Abandoned != 1 || in.InProgress != 1 {
+			t.Errorf("insights %+v; want 2 calls, CAans abandoned, CAother in progress", in)
+		}
+		if n := storedEvents(t, d); n != 2 {
+			t.Errorf("%d events stored, want 2", n)
+		}
+		if d.Driver() == DriverPostgres {
+			if n := countDeltas(t, d); n != 1 {
+				t.Errorf("%d rollup deltas, want 1 (CAans summarised once)", n)
+			}
 		}
 	})
 }

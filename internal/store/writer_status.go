@@ -32,6 +32,9 @@ func (w *Writer) UpdateStatus(ctx context.Context, db *DB, u StatusUpdate) error
 		return db.UpdateStatus(ctx, u)
 	}
 	return db.updateStatus(ctx, u, func(inserted bool) bool {
+		if inserted {
+			w.exists(u.Provider, u.CallID)
+		}
 		return w.queued(u.Provider, u.CallID, inserted)
 	})
 }
@@ -51,6 +54,25 @@ func (w *Writer) queued(provider, callID string, any bool) bool {
 		}
 	}
 	return false
+}
+
+// exists tells the queued entries of a call that no batch has taken yet
+// that its row exists now (its status created it): an answer's entry
+// (CallEvents.New) is then looked up with the batch's other existing calls
+// instead of being inserted first and, its call found there, looked up
+// and locked again as a late call (events_batch_postgres.go). The mixed
+// load's final status, sent after the call's last answer, mostly comes
+// before the batch that writes the call's answer. Only entries past the
+// batch being written (queue[inflight:]) change, under w.mu: writeBatch
+// takes them under it, and nothing else reads them.
+func (w *Writer) exists(provider, callID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := len(w.queue) - 1; i >= w.inflight; i-- {
+		if e := &w.queue[i]; e.New && e.CallID == callID && e.Provider == provider {
+			e.New = false
+		}
+	}
 }
 
 // batchRead records that the batch being written has read its calls.
