@@ -184,11 +184,13 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 			revision: firstRevision(b.Events), ends: endsCall(b.Events), events: blobs[i], likelyNew: b.New}
 	}
 	// Call rows are locked and written in one order by every batch (see
-	// probeCallsPostgres); events still go in in batch order.
-	sorted := slices.Clone(rows)
-	slices.SortFunc(sorted, func(a, b callRow) int {
-		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
-	})
+	// probeCallsPostgres; SQLite sorts the copies writeCallsSQLite makes);
+	// events still go in in batch order.
+	sorted := rows
+	if d.driver == DriverPostgres {
+		sorted = slices.Clone(rows)
+		slices.SortFunc(sorted, byCall)
+	}
 	var repeats []repeat // PostgreSQL marks them in upsertCalls; SQLite after its inserts
 	if d.driver == DriverPostgres {
 		repeats = repeatWindows(rows)
@@ -230,6 +232,11 @@ func (d *DB) AddEventBatch(ctx context.Context, batch []CallEvents) error {
 		return fmt.Errorf("add events: %w", err)
 	}
 	return nil
+}
+
+// byCall orders call rows by provider, then call id.
+func byCall(a, b callRow) int {
+	return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.callID, b.callID))
 }
 
 // coalesce merges the entries of one call in a batch into its first entry,

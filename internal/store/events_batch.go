@@ -215,8 +215,9 @@ type callRef struct {
 // upsertCalls creates the batch's new calls and completes the others
 // (existingCall.needsUpdate); it returns every call's row id, whether it is
 // final and whether this batch created it. rows are sorted by (provider,
-// call id), rs are the batch's repeat windows (repeatWindows), which
-// PostgreSQL marks here (SQLite: markRepeats, after).
+// call id) on PostgreSQL (SQLite sorts its copies), rs are the batch's
+// repeat windows (repeatWindows), which PostgreSQL marks here (SQLite:
+// markRepeats, after).
 func (d *DB) upsertCalls(ctx context.Context, tx *sql.Tx, rows []callRow, rs []repeat) (map[callKey]callRef, error) {
 	if d.driver == DriverPostgres {
 		return d.writeCallsPostgres(ctx, tx, rows, rs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,8 +120,8 @@ func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 			nGuessed++
 		}
 	}
-	// guessed: inserted without a lookup; known: looked up first (each in
-	// rows' order, in one array); fresh: the known calls not found.
+	// guessed: inserted without a lookup; known: looked up first (each by
+	// call, in one array); fresh: the known calls not found.
 	buf := make([]callRow, len(rows))
 	guessed, known := buf[:0:nGuessed], buf[nGuessed:nGuessed]
 	var fresh []callRow
@@ -131,6 +132,8 @@ func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 			known = append(known, r)
 		}
 	}
+	slices.SortFunc(guessed, byCall)
+	slices.SortFunc(known, byCall)
 	refs := make(map[callKey]callRef, len(rows))
 	if len(known) > 0 {
 		found, err := d.probeCallsSQLite(ctx, tx, known)

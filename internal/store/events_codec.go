@@ -28,8 +28,12 @@ type typedEvents struct{}
 // typedRowVersion is the first byte of a typed row (never '[', the JSON form).
 const typedRowVersion = 1
 
+// rowRoom is the room append makes for a row of n events: one allocation
+// for most rows.
+func rowRoom(n int) int { return 24 + 64*n }
+
 func (typedEvents) append(dst []byte, events []Event, now time.Time) ([]byte, error) {
-	dst = slices.Grow(dst, 24+64*len(events)) // one allocation for most rows
+	dst = slices.Grow(dst, rowRoom(len(events)))
 	dst = append(dst, typedRowVersion)
 	runs := 0
 	for i := range events {

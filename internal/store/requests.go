@@ -82,18 +82,34 @@ type requestRow struct {
 
 // encodeCalls encodes each call's events of the batch (the entries of one
 // call in a batch were merged by coalesce); nil for a call without events.
+// The rows are encoded one after the other into one array made once, not
+// an array each, with the room the encoder asks for each (rowRoom).
 func encodeCalls(calls []CallEvents, now time.Time) ([][]byte, error) {
 	out := make([][]byte, len(calls))
+	ends := make([]int, len(calls))
+	room := 0
+	for i := range calls {
+		if n := len(calls[i].Events); n > 0 {
+			room += rowRoom(n)
+		}
+	}
+	buf := make([]byte, 0, room)
 	for i := range calls {
 		c := &calls[i]
-		if len(c.Events) == 0 {
-			continue
+		if len(c.Events) > 0 {
+			var err error
+			if buf, err = requestCodec.append(buf, c.Events, now); err != nil {
+				return nil, fmt.Errorf("events of %s/%s: %w", c.Provider, c.CallID, err)
+			}
 		}
-		b, err := requestCodec.append(nil, c.Events, now)
-		if err != nil {
-			return nil, fmt.Errorf("events of %s/%s: %w", c.Provider, c.CallID, err)
+		ends[i] = len(buf)
+	}
+	start := 0
+	for i, end := range ends {
+		if end > start {
+			out[i] = buf[start:end:end]
 		}
-		out[i] = b
+		start = end
 	}
 	return out, nil
 }
