@@ -29,9 +29,16 @@
 #      steps: the call was summarised twice on PostgreSQL. Mixed figures from
 #      before are not comparable.) requests/s are all requests over the run
 #      (the calls in progress at its end included, a few ms); p50/p99 from
-#      the driver's histogram (1/128 precision); the driver's own CPU per
-#      request is printed beside the server's: ~17-22 µs against wrk's ~24-26
-#      on this 2-core machine (both share the cores with the server);
+#      the driver's histogram (1/128 precision), and by the request's place
+#      in its call in $tmp/NAME.wrk (KEEP=1). The driver's own CPU per request
+#      is printed beside the server's (it shares the cores with the server,
+#      as wrk does): ~20 µs at the baseline's rate, where wrk took ~24-26 on
+#      this 2-core machine, and 30-48 µs at ivr's slower mixed rates (fewer
+#      requests to share each wake-up); the servers' CPU per request is
+#      measured as before. On PostgreSQL the mixed requests/s follow the final
+#      statuses' latency more than the CPU (a status waits for the writer's
+#      batch holding its call's row and for its commit's WAL flush: p50 ~35
+#      ms), and move by 20 % between runs: compare the CPU per request;
 #   4. flat out: ivr alone at saturation for FLAT s on distinct calls, RSS
 #      sampled; afterwards every answered call must be in the store;
 #   5. half of saturation: the baseline (control) and ivr at the same fixed
