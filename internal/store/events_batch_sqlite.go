@@ -114,26 +114,10 @@ func (c existingCall) needsUpdate(r *callRow) bool {
 // insert skipped some are they looked up, the ones with an id above the
 // sequence before the inserts being this batch's.
 func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (map[callKey]callRef, error) {
-	nGuessed := 0
-	for i := range rows {
-		if rows[i].likelyNew {
-			nGuessed++
-		}
-	}
-	// guessed: inserted without a lookup; known: looked up first (each by
-	// call, in one array); fresh: the known calls not found.
-	buf := make([]callRow, len(rows))
-	guessed, known := buf[:0:nGuessed], buf[nGuessed:nGuessed]
+	// guessed: inserted without a lookup; known: looked up first; fresh:
+	// the known calls not found.
+	guessed, known := splitGuessed(rows)
 	var fresh []callRow
-	for _, r := range rows {
-		if r.likelyNew {
-			guessed = append(guessed, r)
-		} else {
-			known = append(known, r)
-		}
-	}
-	slices.SortFunc(guessed, byCall)
-	slices.SortFunc(known, byCall)
 	refs := make(map[callKey]callRef, len(rows))
 	if len(known) > 0 {
 		found, err := d.probeCallsSQLite(ctx, tx, known)
@@ -178,27 +162,60 @@ func (d *DB) writeCallsSQLite(ctx context.Context, tx *sql.Tx, rows []callRow) (
 		}
 		return refs, nil
 	}
-	fresh = append(fresh, guessed...) // in insertion order
 	// Some guessed calls existed, or the ids are not seq+1 ... (never seen).
-	ids, err := d.probeCallsSQLite(ctx, tx, fresh)
-	if err != nil {
+	if err := d.refsAfterInsert(ctx, tx, append(fresh, guessed...), seq, refs); err != nil {
 		return nil, err
 	}
-	for i := range fresh {
-		r := &fresh[i]
+	return refs, nil
+}
+
+// splitGuessed returns rows' calls to insert without a lookup (likelyNew)
+// and the others, each sorted by call, in one array of rows' size.
+func splitGuessed(rows []callRow) (guessed, known []callRow) {
+	nGuessed := 0
+	for i := range rows {
+		if rows[i].likelyNew {
+			nGuessed++
+		}
+	}
+	buf := make([]callRow, len(rows))
+	guessed, known = buf[:0:nGuessed], buf[nGuessed:nGuessed]
+	for _, r := range rows {
+		if r.likelyNew {
+			guessed = append(guessed, r)
+		} else {
+			known = append(known, r)
+		}
+	}
+	slices.SortFunc(guessed, byCall)
+	slices.SortFunc(known, byCall)
+	return guessed, known
+}
+
+// refsAfterInsert looks up the ids of the calls just inserted (rows, in
+// insertion order; seq was the calls' sequence before) into refs: a call
+// whose id is above seq was inserted by this batch, one below existed
+// before it (a guessed call that was not new).
+func (d *DB) refsAfterInsert(ctx context.Context, tx *sql.Tx, rows []callRow, seq int64, refs map[callKey]callRef) error {
+	ids, err := d.probeCallsSQLite(ctx, tx, rows)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		r := &rows[i]
 		c, ok := ids[callKey{r.provider, r.callID}]
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("insert calls: %s/%s not found after its insert", r.provider, r.callID)
+			return fmt.Errorf("insert calls: %s/%s not found after its insert", r.provider, r.callID)
 		case c.ref.id > seq:
 			refs[callKey{r.provider, r.callID}] = callRef{id: c.ref.id, inserted: true}
 		default: // a guessed call that existed before this batch
 			if err := d.existingCallSQLite(ctx, tx, c, r, refs); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return refs, nil
+	return nil
 }
 
 // existingCallSQLite records the ref of r's call c, found in the store,
