@@ -393,16 +393,21 @@ rounds() {
 		local kinds=(answers)
 		for ((k = 2; k <= ROUNDS; k++)); do kinds+=("answers$k"); done
 		for k in "${kinds[@]}"; do
-			printf '%s %s %s %s\n' "$(rps "$s-$k")" "$(cat "$tmp/$s-$k.cpu")" "$(cat "$tmp/ivr-$k.cpu")" "$(rps "ivr-$k")"
-		done | awk -v s="$s" -v hz="$hz" '
+			printf '%s %s %s %s %s %s\n' "$(rps "$s-$k")" "$(cat "$tmp/$s-$k.cpu")" "$(cat "$tmp/ivr-$k.cpu")" "$(rps "ivr-$k")" \
+				"$(cat "$tmp/$s-$k.dbcpu" 2>/dev/null || echo 0)" "$(cat "$tmp/ivr-$k.dbcpu" 2>/dev/null || echo 0)"
+		done | awk -v s="$s" '
 			function median(a, n,   i, j, t) {
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) {t = a[i]; a[i] = a[j]; a[j] = t}
 				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 			}
-			{rps[NR] = $1; cpu[NR] = $2; rr[NR] = $4 / $1; cr[NR] = $3 / $2; all = all sprintf(" %.2f", $4 / $1)}
+			{rps[NR] = $1; cpu[NR] = $2; db[NR] = $5; rr[NR] = $4 / $1; cr[NR] = $3 / $2; tr[NR] = ($3 + $6) / ($2 + $5); all = all sprintf(" %.2f", $4 / $1); anydb += $5 + $6}
 			END {
 				printf "  %-9s median %7.0f req/s, CPU %6.1f µs/request", s, median(rps, NR), median(cpu, NR)
-				if (s != "ivr") printf "; ivr/%s median requests/s %.2f (rounds:%s), CPU per request %.2fx", s, median(rr, NR), all, median(cr, NR)
+				if (median(db, NR) > 0) printf " (+ PostgreSQL %.1f µs)", median(db, NR)
+				if (s != "ivr") {
+					printf "; ivr/%s median requests/s %.2f (rounds:%s), CPU per request %.2fx", s, median(rr, NR), all, median(cr, NR)
+					if (anydb > 0) printf " (with the database'"'"'s %.2fx)", median(tr, NR)
+				}
 				printf "\n"
 			}'
 	done
