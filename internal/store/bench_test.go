@@ -55,6 +55,17 @@ func BenchmarkUpdateStatus(b *testing.B) {
 // statusCPU starts counting the CPU of a status benchmark; the function
 // it returns reports it per op (cpu-ns/op; pg-cpu-ns/op: PostgreSQL's).
 func statusCPU(b *testing.B, d *DB) func() {
+	report := countCPU(b, d)
+	return func() { report(b.N, "op") }
+}
+
+// countCPU starts counting this process's CPU and, when its server runs on
+// this machine, PostgreSQL's; report(n, unit) reports each per n units
+// (cpu-ns/UNIT, pg-cpu-ns/UNIT). This process's CPU is SQLite's work, or
+// only the client's on PostgreSQL: steadier than wall time on a shared
+// machine. PostgreSQL's: on a machine shared with ivr, the answers pay for
+// it too.
+func countCPU(b *testing.B, d *DB) (report func(n int, unit string)) {
 	b.ReportAllocs()
 	var serverCPU func() time.Duration
 	if d.driver == DriverPostgres {
@@ -65,10 +76,10 @@ func statusCPU(b *testing.B, d *DB) func() {
 		server0 = serverCPU()
 	}
 	cpu0 := testutil.ProcessCPU()
-	return func() {
-		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	return func(n int, unit string) {
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(n), "cpu-ns/"+unit)
 		if serverCPU != nil {
-			b.ReportMetric(float64(serverCPU()-server0)/float64(b.N), "pg-cpu-ns/op")
+			b.ReportMetric(float64(serverCPU()-server0)/float64(n), "pg-cpu-ns/"+unit)
 		}
 	}
 }
@@ -122,16 +133,7 @@ func benchNewCalls(b *testing.B, d *DB, caller func(n int) int) {
 	ctx := context.Background()
 	const calls = 1024
 	n := 0
-	b.ReportAllocs()
-	var serverCPU func() time.Duration
-	if d.driver == DriverPostgres {
-		serverCPU = testutil.PostgresCPU(b, testutil.PostgresBase(b))
-	}
-	var server0 time.Duration
-	if serverCPU != nil {
-		server0 = serverCPU()
-	}
-	cpu0 := testutil.ProcessCPU()
+	report := countCPU(b, d)
 	for b.Loop() {
 		batch := make([]CallEvents, calls)
 		for i := range batch {
@@ -143,14 +145,7 @@ func benchNewCalls(b *testing.B, d *DB, caller func(n int) int) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
-	// CPU of this process per call (SQLite's work; on PostgreSQL only
-	// the client's): steadier than wall time on a shared machine.
-	b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(n), "cpu-ns/call")
-	// PostgreSQL's CPU per call (when the server runs on this machine):
-	// on a machine shared with ivr, the answers pay for it too.
-	if serverCPU != nil {
-		b.ReportMetric(float64(serverCPU()-server0)/float64(n), "pg-cpu-ns/call")
-	}
+	report(n, "call")
 }
 
 // benchEvents is seqEvents of call n at n seconds after at(0): calls of one
