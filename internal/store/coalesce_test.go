@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ivr-project/ivr/internal/testutil"
 )
 
 // TestAddEventBatchInterleavedCalls: a batch in which calls interleave (as
@@ -13,11 +14,7 @@ import (
 // including calls with more events than one INSERT takes.
 func TestAddEventBatchInterleavedCalls(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openT(t, testutil.SQLiteDSN(t))
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ev := func(i int) Event {
 		return Event{Event: legacyEvent(t0.Add(time.Duration(i)*time.Second), "m", "", string(rune('a'+i%26)))}
@@ -60,11 +57,7 @@ func TestAddEventBatchInterleavedCalls(t *testing.T) {
 // not, for the calls inserted without a lookup (answers) and the others.
 func TestAddEventBatchCallRows(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openT(t, testutil.SQLiteDSN(t))
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	type want struct {
 		provider, id, from, to, revision string
