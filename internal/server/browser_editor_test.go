@@ -89,13 +89,7 @@ func TestBrowserFlowEditor(t *testing.T) {
 	poll := func(js string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second))
 	}
-	key := func(k string) chromedp.Action[chromedp.Void] {
-		sel := chromedp.CSS(fmt.Sprintf(`#keypad button[data-key="%s"]:not([disabled])`, k))
-		return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Click(sel))
-	}
-	transcript := func(s string) chromedp.Action[chromedp.Void] {
-		return poll(fmt.Sprintf(`document.getElementById("transcript").innerText.includes(%q)`, s))
-	}
+	key, transcript := tryKey, transcriptShows
 	// replaceInEditor selects the first occurrence of old in the editor
 	// and types new over it, as a person would.
 	replaceInEditor := func(old, new string) chromedp.Action[chromedp.Void] {

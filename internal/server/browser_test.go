@@ -135,14 +135,7 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 
 	// 3. Try it: call, press 2 (support), then 1 (transfer to a technician).
-	key := func(k string) chromedp.Action[chromedp.Void] {
-		sel := chromedp.CSS(fmt.Sprintf(`#keypad button[data-key="%s"]:not([disabled])`, k))
-		return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Click(sel))
-	}
-	waitText := func(s string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById("transcript").innerText.includes(%q)`, s),
-			chromedp.WithPollingTimeout(20*time.Second))
-	}
+	key, waitText := tryKey, transcriptShows
 	do("try it",
 		chromedp.Navigate(base+"/admin/try"),
 		chromedp.WaitVisible(chromedp.CSS(`#start:not([disabled])`)),
@@ -273,6 +266,19 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Errorf("browser: %s", p)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// tryKey presses k on the Try panel's keypad once the key is enabled.
+func tryKey(k string) chromedp.Action[chromedp.Void] {
+	sel := chromedp.CSS(fmt.Sprintf(`#keypad button[data-key="%s"]:not([disabled])`, k))
+	return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Click(sel))
+}
+
+// transcriptShows waits (up to 20 s) until the Try panel's transcript
+// shows text.
+func transcriptShows(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById("transcript").innerText.includes(%q)`, text),
+		chromedp.WithPollingTimeout(20*time.Second))
 }
 
 // startChrome starts headless Chromium for the test; problems returns the

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,14 +25,7 @@ func TestBrowserTryWhisper(t *testing.T) {
 			t.Fatalf("%s: %v\ntranscript: %s", step, err, transcriptText(ctx))
 		}
 	}
-	key := func(k string) chromedp.Action[chromedp.Void] {
-		sel := chromedp.CSS(fmt.Sprintf(`#keypad button[data-key="%s"]:not([disabled])`, k))
-		return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Click(sel))
-	}
-	waitText := func(s string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById("transcript").innerText.includes(%q)`, s),
-			chromedp.WithPollingTimeout(20*time.Second))
-	}
+	key, waitText := tryKey, transcriptShows
 	// toTransfer calls on provider and asks for an agent: the transfer
 	// with its whisper ends the caller's document.
 	toTransfer := func(provider string) chromedp.Action[chromedp.Void] {
