@@ -268,7 +268,7 @@ func readResponse(br *bufio.Reader) (code int, keep bool, err error) {
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
 		return 0, false, fmt.Errorf("%w: status line %.40q", errResponse, line)
 	}
-	code = atoi(line[9:12])
+	code = parseBase(line[9:12], 10)
 	if code < 100 {
 		return 0, false, fmt.Errorf("%w: status line %.40q", errResponse, line)
 	}
@@ -289,7 +289,7 @@ func readResponse(br *bufio.Reader) (code int, keep bool, err error) {
 		value = bytes.TrimSpace(value)
 		switch {
 		case asciiEqualFold(name, "content-length"):
-			if length = atoi(value); length < 0 {
+			if length = parseBase(value, 10); length < 0 {
 				return 0, false, fmt.Errorf("%w: content-length %q", errResponse, value)
 			}
 		case asciiEqualFold(name, "transfer-encoding"):
@@ -326,7 +326,7 @@ func discardChunked(br *bufio.Reader) error {
 			return err
 		}
 		size, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
-		n := hexAtoi(size)
+		n := parseBase(size, 16)
 		if n < 0 {
 			return fmt.Errorf("%w: chunk size %.20q", errResponse, line)
 		}
@@ -347,38 +347,27 @@ func discardChunked(br *bufio.Reader) error {
 	}
 }
 
-// atoi is the decimal number b, -1 when b is not one (or too long).
-func atoi(b []byte) int {
+// parseBase is the number b in base 10 or 16, -1 when b is not one (or
+// too long); without strconv's string (an allocation per answer read).
+func parseBase(b []byte, base int) int {
 	if len(b) == 0 || len(b) > 12 {
 		return -1
 	}
 	n := 0
 	for _, c := range b {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-// hexAtoi is the hexadecimal number b, -1 when b is not one (or too long).
-func hexAtoi(b []byte) int {
-	if len(b) == 0 || len(b) > 12 {
-		return -1
-	}
-	n := 0
-	for _, c := range b {
+		d := 16
 		switch {
 		case '0' <= c && c <= '9':
-			n = n<<4 + int(c-'0')
+			d = int(c - '0')
 		case 'a' <= c && c <= 'f':
-			n = n<<4 + int(c-'a'+10)
+			d = int(c-'a') + 10
 		case 'A' <= c && c <= 'F':
-			n = n<<4 + int(c-'A'+10)
-		default:
+			d = int(c-'A') + 10
+		}
+		if d >= base {
 			return -1
 		}
+		n = n*base + d
 	}
 	return n
 }
