@@ -172,6 +172,20 @@ func checkSummary(t *testing.T, d *DB, w *Writer, callID, menu string, deltas in
 	}
 }
 
+// revEvent is an event at(sec) in menu of revision rev1.
+func revEvent(sec int, menu, action string) Event {
+	return Event{Event: legacyEvent(at(sec), menu, "", action), Revision: "rev1"}
+}
+
+// answered stores call's answer (main entered at(0)), as a call's row
+// before its next steps.
+func answered(t *testing.T, d *DB, call string) {
+	t.Helper()
+	if err := d.AddEvents(ctxT(t), "twilio", call, "+1555", "+1999", []Event{revEvent(0, "main", "enter")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStatusBeforeBatchReads: the call's row exists (its answer is
 // stored), its next step is in the batch being written, which has not read
 // its calls yet when the final status comes: the batch will see the call
@@ -181,15 +195,10 @@ func TestStatusBeforeBatchReads(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newDSN newDSN) {
 		d := openT(t, newDSN(t))
 		ctx := ctxT(t)
-		ev := func(sec int, menu, action string) Event {
-			return Event{Event: legacyEvent(at(sec), menu, "", action), Revision: "rev1"}
-		}
-		if err := d.AddEvents(ctx, "twilio", "CAx", "+1555", "+1999", []Event{ev(0, "main", "enter")}); err != nil {
-			t.Fatal(err)
-		}
+		answered(t, d, "CAx")
 		sink := heldSink{d, make(chan struct{}), make(chan struct{})}
 		w := runWriter(t, sink, 0)
-		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
+		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{revEvent(5, "sales", "enter")})
 		<-sink.taken
 		if err := w.UpdateStatus(ctx, d, StatusUpdate{Provider: "twilio", CallID: "CAx", Status: "completed", Final: true, At: at(30)}); err != nil {
 			t.Fatal(err)
@@ -206,15 +215,10 @@ func TestStatusAfterBatchReads(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newDSN newDSN) {
 		d := openT(t, newDSN(t))
 		ctx := ctxT(t)
-		ev := func(sec int, menu, action string) Event {
-			return Event{Event: legacyEvent(at(sec), menu, "", action), Revision: "rev1"}
-		}
-		if err := d.AddEvents(ctx, "twilio", "CAx", "+1555", "+1999", []Event{ev(0, "main", "enter")}); err != nil {
-			t.Fatal(err)
-		}
+		answered(t, d, "CAx")
 		sink := readHeldSink{d, make(chan struct{}), make(chan struct{})}
 		w := runWriter(t, sink, 0)
-		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{ev(5, "sales", "enter")})
+		w.EnqueueOwned("twilio", "CAx", "+1555", "+1999", []Event{revEvent(5, "sales", "enter")})
 		<-sink.read
 		status := make(chan error, 1)
 		go func() {
