@@ -26,9 +26,10 @@ func BenchmarkTwilioValidate(b *testing.B) {
 	u := testBase + "/twilio/voice/menu/main?attempt=1"
 	params, _ := url.ParseQuery(benchTwilioBody)
 	sig := SignTwilio(testTwilioToken, u, params)
+	form := formOf(params)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !v.check(u, params, sig) {
+		if !v.check(u, &form, sig) {
 			b.Fatal("refused")
 		}
 	}
@@ -41,9 +42,10 @@ func BenchmarkTwilioValidateSecondaryPort(b *testing.B) {
 	u := testBase + "/twilio/voice/menu/main?attempt=1"
 	params, _ := url.ParseQuery(benchTwilioBody)
 	sig := SignTwilio(testTwilioToken2, "https://ivr.example.com:443/twilio/voice/menu/main?attempt=1", params)
+	form := formOf(params)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !v.check(u, params, sig) {
+		if !v.check(u, &form, sig) {
 			b.Fatal("refused")
 		}
 	}
@@ -70,10 +72,11 @@ func BenchmarkPlivoV3Validate(b *testing.B) {
 	params, _ := url.ParseQuery(benchPlivoBody)
 	sig := SignPlivoV3(testPlivoToken, u, "01018907773421627019", "POST", params)
 	base, raw := splitURL(u)
-	query, _ := parseQuery(raw)
+	query, _ := parseForm(raw)
+	form := formOf(params)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !v.checkV3(base, query, "POST", params, "01018907773421627019", sig, "") {
+		if !v.checkV3(base, &query, "POST", &form, "01018907773421627019", sig, "") {
 			b.Fatal("refused")
 		}
 	}
@@ -107,7 +110,7 @@ func benchRouter(b *testing.B, mw func(http.Handler) http.Handler, method, targe
 	r := chi.NewRouter()
 	ran := 0
 	r.With(mw).HandleFunc("/*", func(w http.ResponseWriter, r *http.Request) {
-		if Params(r.Context()) != nil {
+		if FormOf(r.Context()) != nil {
 			ran++
 		}
 	})

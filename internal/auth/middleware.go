@@ -1,17 +1,15 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxBody is the largest webhook body the middlewares read (1 MiB).
@@ -20,10 +18,13 @@ const MaxBody = 1 << 20
 type verifiedKey struct{}
 
 type verified struct {
-	params url.Values
-	body   []byte
-	url    string // the public URL the signature was checked against
-	nonce  claimedNonce
+	form Form
+	body string
+	url  string // the public URL the signature was checked against
+	// params is form as url.Values, made at the first Params call.
+	paramsOnce sync.Once
+	params     url.Values
+	nonce      claimedNonce
 }
 
 // claimedNonce is the nonce a Plivo request claimed (zero for Twilio).
@@ -35,12 +36,24 @@ type claimedNonce struct {
 // Params returns the verified parameters the middleware put in ctx: the form body of
 // a POST (never merged with the query), the query of a GET, and an empty set for a
 // Twilio JSON body. nil when ctx did not pass a middleware of this package.
+// The map is made at the first call and shared by every later one; FormOf
+// reads the same parameters without it.
 //
 // The URL query is covered by Twilio and Plivo V3 signatures, so r.URL.Query() is
 // trustworthy after those middlewares; Plivo V2 signs neither the query nor the body.
 func Params(ctx context.Context) url.Values {
 	if v, ok := ctx.Value(verifiedKey{}).(*verified); ok {
+		v.paramsOnce.Do(func() { v.params = v.form.Values() })
 		return v.params
+	}
+	return nil
+}
+
+// FormOf returns the parameters Params returns, as the Form they were
+// parsed into (nil when ctx did not pass a middleware of this package).
+func FormOf(ctx context.Context) *Form {
+	if v, ok := ctx.Value(verifiedKey{}).(*verified); ok {
+		return &v.form
 	}
 	return nil
 }
@@ -75,25 +88,25 @@ func ReleaseNonce(ctx context.Context) error {
 	return nil
 }
 
-// Body returns the raw body the middleware read and verified (nil if none or if ctx
-// did not pass a middleware of this package). Do not modify it.
+// Body returns a copy of the raw body the middleware read and verified (nil
+// if none or if ctx did not pass a middleware of this package).
 func Body(ctx context.Context) []byte {
-	if v, ok := ctx.Value(verifiedKey{}).(*verified); ok {
-		return v.body
+	if v, ok := ctx.Value(verifiedKey{}).(*verified); ok && v.body != "" {
+		return []byte(v.body)
 	}
 	return nil
 }
 
 // withVerified returns a shallow copy of r carrying the verified data, with a body
-// that can be read again. For a form POST, r.PostForm is filled so r.ParseForm and
-// r.PostFormValue do not need the body.
-func withVerified(r *http.Request, signedURL string, params url.Values, body []byte, form bool, nonce claimedNonce) *http.Request {
-	c := &verifiedCtx{Context: r.Context(), v: verified{params: params, body: body, url: signedURL, nonce: nonce}}
+// that can be read again. For a form POST (isForm), r.PostForm is filled so
+// r.ParseForm and r.PostFormValue do not need the body, unless leavePostForm.
+func withVerified(r *http.Request, signedURL string, form Form, body string, isForm, leavePostForm bool, nonce claimedNonce) *http.Request {
+	c := &verifiedCtx{Context: r.Context(), v: verified{form: form, body: body, url: signedURL, nonce: nonce}}
 	c.body.Reset(body)
 	r2 := r.WithContext(c)
 	r2.Body = &c.body
-	if form {
-		r2.PostForm = params
+	if isForm && !leavePostForm {
+		r2.PostForm = Params(c)
 	}
 	return r2
 }
@@ -113,19 +126,19 @@ func (c *verifiedCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// bodyReader is io.NopCloser(bytes.NewReader(body)) in one value (it keeps
-// bytes.Reader's WriteTo, as io.NopCloser does).
-type bodyReader struct{ bytes.Reader }
+// bodyReader is io.NopCloser(strings.NewReader(body)) in one value (it keeps
+// strings.Reader's WriteTo, as io.NopCloser does).
+type bodyReader struct{ strings.Reader }
 
 func (*bodyReader) Close() error { return nil }
 
 // readBody reads the whole body, at most MaxBody bytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Failure) {
+func readBody(w http.ResponseWriter, r *http.Request) (string, *Failure) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return "", nil
 	}
 	if r.ContentLength > MaxBody {
-		return nil, &Failure{Reason: ReasonBodyTooLarge,
+		return "", &Failure{Reason: ReasonBodyTooLarge,
 			Diagnosis: fmt.Sprintf("Content-Length %d is over the %d byte limit", r.ContentLength, MaxBody)}
 	}
 	rd := http.MaxBytesReader(w, r.Body, MaxBody)
@@ -141,152 +154,36 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Failure) {
 		n, err := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			return buf, nil
+			return bytesString(buf), nil
 		}
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				return nil, &Failure{Reason: ReasonBodyTooLarge, Err: err,
+				return "", &Failure{Reason: ReasonBodyTooLarge, Err: err,
 					Diagnosis: fmt.Sprintf("body is over the %d byte limit", MaxBody)}
 			}
-			return nil, &Failure{Reason: ReasonBadBody, Err: err,
+			return "", &Failure{Reason: ReasonBadBody, Err: err,
 				Diagnosis: "reading the body: " + err.Error()}
 		}
 	}
 }
 
-// parseQuery parses a query or form body; every name and value must be UTF-8.
-// An empty input gives nil (no allocation).
-func parseQuery(raw string) (url.Values, error) {
-	if raw == "" {
-		return nil, nil
+// bytesString is b as a string without a copy: b must be readBody's own
+// buffer, which nothing writes to once read (as strings.Builder.String).
+// The parameters parsed from the body are pieces of it.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	v, ok := parseQueryFast(raw)
-	if !ok {
-		var err error
-		if v, err = url.ParseQuery(raw); err != nil {
-			return nil, err
-		}
-	}
-	for k, vs := range v {
-		if !utf8.ValidString(k) {
-			return nil, errors.New("parameter name is not UTF-8")
-		}
-		for _, s := range vs {
-			if !utf8.ValidString(s) {
-				return nil, fmt.Errorf("parameter %q is not UTF-8", k)
-			}
-		}
-	}
-	return v, nil
-}
-
-// godebugQueryLimit reports whether GODEBUG sets urlmaxqueryparams (read
-// once, at the first request), in which case only
-// url.ParseQuery knows the limit.
-var godebugQueryLimit = sync.OnceValue(func() bool {
-	return strings.Contains(os.Getenv("GODEBUG"), "urlmaxqueryparams")
-})
-
-// maxFastParams bounds the parameters parseQueryFast takes on (a webhook has
-// a few dozen); anything larger goes to url.ParseQuery.
-const maxFastParams = 256
-
-// parseQueryFast is url.ParseQuery for the well-formed case, with one map
-// sized up front and the values of all names in one backing array instead of
-// a map grown step by step and a slice per name. ok is false when raw is not
-// that case (a ';', a bad escape, too many parameters, or GODEBUG naming
-// urlmaxqueryparams): the caller then uses url.ParseQuery itself, so the
-// result and the error are always exactly its. What it saves, on every
-// signed request (BenchmarkParseQuery, a Twilio body of 22 parameters):
-// 6 allocations and 1.9 KB instead of url.ParseQuery's 33 and 2.6 KB. The
-// names and values that hold escapes are unescaped into one buffer instead
-// of a string each (BenchmarkQueryUnescape): 5 allocations fewer than with
-// url.QueryUnescape, and 5-8 % of parseQueryFast's CPU time.
-func parseQueryFast(raw string) (v url.Values, ok bool) {
-	n := strings.Count(raw, "&") + 1
-	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 || godebugQueryLimit() {
-		return nil, false
-	}
-	v = make(url.Values, n)
-	vals := make([]string, n)
-	var buf strings.Builder // the unescaped names and values, when escaped
-	size := len(raw)
-	for i := 0; raw != ""; {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" {
-			continue
-		}
-		key, value, _ := strings.Cut(pair, "=")
-		if key, ok = unescapeInto(&buf, size, key); !ok {
-			return nil, false
-		}
-		if value, ok = unescapeInto(&buf, size, value); !ok {
-			return nil, false
-		}
-		if vs, dup := v[key]; dup {
-			v[key] = append(vs, value) // vs is capped: this copies
-			continue
-		}
-		vals[i] = value
-		v[key] = vals[i : i+1 : i+1]
-		i++
-	}
-	return v, true
-}
-
-// unescapeInto is url.QueryUnescape(s) for a part of a query of size bytes:
-// s itself when it holds no escape, else s unescaped and appended to buf
-// (first grown to a quarter of the query, about what a webhook's escaped
-// parts take; the strings a Builder returned never change as it grows); ok
-// is false where url.QueryUnescape fails (a '%' not followed by two hex
-// digits).
-func unescapeInto(buf *strings.Builder, size int, s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, true
-	}
-	if buf.Cap() == 0 {
-		buf.Grow(max(size/4, len(s)))
-	}
-	start := buf.Len()
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
-			buf.WriteByte(' ')
-		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", false
-			}
-			buf.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			buf.WriteByte(c)
-		}
-	}
-	return buf.String()[start:], true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // formParams checks the content type of a POST and parses its form body.
-func formParams(r *http.Request, body []byte) (url.Values, *Failure) {
+func formParams(r *http.Request, body string) (Form, *Failure) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		if len(body) > 0 {
-			return nil, &Failure{Reason: ReasonBadContentType,
+			return Form{}, &Failure{Reason: ReasonBadContentType,
 				Diagnosis: "POST body without a Content-Type; want application/x-www-form-urlencoded"}
 		}
 	} else {
@@ -295,35 +192,29 @@ func formParams(r *http.Request, body []byte) (url.Values, *Failure) {
 			mt = mt[:i]
 		}
 		if !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
-			return nil, &Failure{Reason: ReasonBadContentType,
+			return Form{}, &Failure{Reason: ReasonBadContentType,
 				Diagnosis: fmt.Sprintf("Content-Type %.80q; want application/x-www-form-urlencoded", ct)}
 		}
 	}
-	params, err := parseQuery(string(body))
+	params, err := parseForm(body)
 	if err != nil {
-		return nil, &Failure{Reason: ReasonBadBody, Err: err, Diagnosis: "form body: " + err.Error()}
-	}
-	if params == nil {
-		params = url.Values{}
+		return Form{}, &Failure{Reason: ReasonBadBody, Err: err, Diagnosis: "form body: " + err.Error()}
 	}
 	return params, nil
 }
 
 // requestParams reads and parses what a GET or a form POST carries. For a GET the
 // body must be empty and the parameters are query (the signed URL's query).
-func requestParams(w http.ResponseWriter, r *http.Request, query url.Values) (body []byte, params url.Values, form bool, f *Failure) {
+func requestParams(w http.ResponseWriter, r *http.Request, query Form) (body string, params Form, form bool, f *Failure) {
 	body, f = readBody(w, r)
 	if f != nil {
-		return nil, nil, false, f
+		return "", Form{}, false, f
 	}
 	if r.Method == http.MethodGet {
 		if len(body) > 0 {
-			return nil, nil, false, &Failure{Reason: ReasonBadBody, Diagnosis: "a GET webhook carries no body"}
+			return "", Form{}, false, &Failure{Reason: ReasonBadBody, Diagnosis: "a GET webhook carries no body"}
 		}
-		if query == nil {
-			query = url.Values{}
-		}
-		return nil, query, false, nil
+		return "", query, false, nil
 	}
 	params, f = formParams(r, body)
 	return body, params, true, f

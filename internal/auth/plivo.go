@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -22,6 +21,9 @@ type PlivoConfig struct {
 	Nonces NonceStore
 	// NonceTTL is how long a claimed nonce is remembered; 0 means DefaultNonceTTL.
 	NonceTTL time.Duration
+	// LeavePostForm leaves r.PostForm nil on a verified form POST, as
+	// TwilioConfig.LeavePostForm.
+	LeavePostForm bool
 }
 
 const (
@@ -48,10 +50,12 @@ type plivoVerifier struct {
 	ttl    time.Duration
 	bufs   bufPool
 	now    func() time.Time
+	// leavePostForm: PlivoConfig.LeavePostForm.
+	leavePostForm bool
 }
 
 func newPlivoVerifier(cfg PlivoConfig) *plivoVerifier {
-	v := &plivoVerifier{url: cfg.URL, nonces: cfg.Nonces, ttl: cfg.NonceTTL, now: time.Now}
+	v := &plivoVerifier{url: cfg.URL, nonces: cfg.Nonces, ttl: cfg.NonceTTL, now: time.Now, leavePostForm: cfg.LeavePostForm}
 	if v.ttl <= 0 {
 		v.ttl = DefaultNonceTTL
 	}
@@ -166,7 +170,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	}
 	signedURL := v.url.Resolve(r)
 	base, rawQuery := splitURL(signedURL)
-	query, err := parseQuery(rawQuery)
+	query, err := parseForm(rawQuery)
 	if err != nil {
 		return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 	}
@@ -174,15 +178,15 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	if f != nil {
 		return nil, f
 	}
-	var signed url.Values
+	var signed Form
 	if form {
 		signed = params
 	}
-	if !v.checkV3(base, query, r.Method, signed, nonce, sig, ma) {
+	if !v.checkV3(base, &query, r.Method, &signed, nonce, sig, ma) {
 		build := func(u string) []byte {
 			b, raw := splitURL(u)
-			q, _ := parseQuery(raw)
-			d := appendPlivoV3(nil, b, q, r.Method, signed)
+			q, _ := parseForm(raw)
+			d := appendPlivoV3Form(nil, b, &q, r.Method, &signed)
 			return append(append(d, '.'), nonce...)
 		}
 		return nil, v.failure(signedURL, v.url.Arrived(r), build, sig, ma, plivoV3Header, plivoMaV3Header)
@@ -191,7 +195,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	if f := v.claim(r, key, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, signedURL, params, body, form, claimedNonce{v.nonces, key}), nil
+	return withVerified(r, signedURL, params, body, form, v.leavePostForm, claimedNonce{v.nonces, key}), nil
 }
 
 func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.Request, *Failure) {
@@ -203,11 +207,11 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 		return nil, f
 	}
 	signedURL := v.url.Resolve(r)
-	var query url.Values
+	var query Form
 	if r.Method == http.MethodGet {
 		_, rawQuery := splitURL(signedURL)
 		var err error
-		if query, err = parseQuery(rawQuery); err != nil {
+		if query, err = parseForm(rawQuery); err != nil {
 			return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 		}
 	}
@@ -223,15 +227,15 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 	if f := v.claim(r, key, signedURL); f != nil {
 		return nil, f
 	}
-	return withVerified(r, signedURL, params, body, form, claimedNonce{v.nonces, key}), nil
+	return withVerified(r, signedURL, params, body, form, v.leavePostForm, claimedNonce{v.nonces, key}), nil
 }
 
 // checkV3 reports whether sig (account token) or ma (master token) signs the V3
 // string of base, query, method, the signed form params (nil for GET) and nonce.
-func (v *plivoVerifier) checkV3(base string, query url.Values, method string, signed url.Values, nonce, sig, ma string) bool {
+func (v *plivoVerifier) checkV3(base string, query *Form, method string, signed *Form, nonce, sig, ma string) bool {
 	bp := v.bufs.get()
 	defer v.bufs.put(bp)
-	data := appendPlivoV3((*bp)[:0], base, query, method, signed)
+	data := appendPlivoV3Form((*bp)[:0], base, query, method, signed)
 	data = append(append(data, '.'), nonce...)
 	*bp = data
 	return v.matches(data, sig, ma)

@@ -47,29 +47,41 @@ func sortedKeys(buf []string, v url.Values) []string {
 	return keys
 }
 
-// sortedValues returns vals in signing order without touching vals itself.
-func sortedValues(buf []string, vals []string) []string {
-	if len(vals) < 2 {
-		return vals
+// runValues returns the values of f's run [i, j) in signing order, reusing buf.
+func (f *Form) runValues(buf []string, i, j int) []string {
+	vals := buf[:0]
+	for _, fl := range f.fields[i:j] {
+		vals = append(vals, fl.value)
 	}
-	out := append(buf[:0], vals...)
-	slices.SortFunc(out, compareUTF16)
-	return out
+	if len(vals) > 1 {
+		slices.SortFunc(vals, compareUTF16)
+	}
+	return vals
 }
 
 // appendTwilioParams appends Twilio's parameter string: names sorted, each name's
 // distinct values sorted, every pair appended as name+value (twilio-node drops
 // duplicate values of one name before sorting; so do we).
 func appendTwilioParams(dst []byte, params url.Values) []byte {
-	var kb [32]string
+	f := formOf(params)
+	return appendTwilioForm(dst, &f)
+}
+
+// appendTwilioForm is appendTwilioParams for a Form.
+func appendTwilioForm(dst []byte, f *Form) []byte {
 	var vb [8]string
-	for _, k := range sortedKeys(kb[:], params) {
-		vals := sortedValues(vb[:], params[k])
-		for i, v := range vals {
-			if i > 0 && v == vals[i-1] {
+	for i, j := 0, 0; i < len(f.fields); i = j {
+		if j = f.run(i); j == i+1 { // one value: most names
+			dst = append(dst, f.fields[i].name...)
+			dst = append(dst, f.fields[i].value...)
+			continue
+		}
+		vals := f.runValues(vb[:], i, j)
+		for k, v := range vals {
+			if k > 0 && v == vals[k-1] {
 				continue
 			}
-			dst = append(dst, k...)
+			dst = append(dst, f.fields[i].name...)
 			dst = append(dst, v...)
 		}
 	}
@@ -77,17 +89,17 @@ func appendTwilioParams(dst []byte, params url.Values) []byte {
 }
 
 // appendSortedQuery appends Plivo's sorted query: name=value pairs joined by "&".
-func appendSortedQuery(dst []byte, q url.Values) []byte {
-	var kb [32]string
+func appendSortedQuery(dst []byte, q *Form) []byte {
 	var vb [8]string
 	first := true
-	for _, k := range sortedKeys(kb[:], q) {
-		for _, v := range sortedValues(vb[:], q[k]) {
+	for i, j := 0, 0; i < len(q.fields); i = j {
+		j = q.run(i)
+		for _, v := range q.runValues(vb[:], i, j) {
 			if !first {
 				dst = append(dst, '&')
 			}
 			first = false
-			dst = append(dst, k...)
+			dst = append(dst, q.fields[i].name...)
 			dst = append(dst, '=')
 			dst = append(dst, v...)
 		}
@@ -96,12 +108,12 @@ func appendSortedQuery(dst []byte, q url.Values) []byte {
 }
 
 // appendPlivoParams appends Plivo's body string: name+value pairs, sorted, no separators.
-func appendPlivoParams(dst []byte, params url.Values) []byte {
-	var kb [32]string
+func appendPlivoParams(dst []byte, params *Form) []byte {
 	var vb [8]string
-	for _, k := range sortedKeys(kb[:], params) {
-		for _, v := range sortedValues(vb[:], params[k]) {
-			dst = append(dst, k...)
+	for i, j := 0, 0; i < len(params.fields); i = j {
+		j = params.run(i)
+		for _, v := range params.runValues(vb[:], i, j) {
+			dst = append(dst, params.fields[i].name...)
 			dst = append(dst, v...)
 		}
 	}
@@ -117,34 +129,34 @@ func appendPlivoParams(dst []byte, params url.Values) []byte {
 //	POST: base ["?" sorted query] ["." if query and body] [sorted body name+value]
 //	      ("?" is present whenever the query or the body is non-empty)
 func appendPlivoV3(dst []byte, base string, query url.Values, method string, params url.Values) []byte {
-	dst = append(dst, base...)
-	if method == "GET" {
-		if len(params) > 0 {
-			merged := make(url.Values, len(query)+len(params))
-			for k, v := range query {
-				merged[k] = v
-			}
-			for k, v := range params {
-				merged[k] = append(slices.Clip(merged[k]), v...)
-			}
-			query = merged
+	if method == "GET" && len(params) > 0 {
+		merged := make(url.Values, len(query)+len(params))
+		for k, v := range query {
+			merged[k] = v
 		}
-		mark := len(dst)
-		dst = append(dst, '?')
-		dst = appendSortedQuery(dst, query)
-		if len(dst) == mark+1 {
-			dst = dst[:mark]
+		for k, v := range params {
+			merged[k] = append(slices.Clip(merged[k]), v...)
 		}
-		return dst
+		query, params = merged, nil
 	}
+	q, p := formOf(query), formOf(params)
+	return appendPlivoV3Form(dst, base, &q, method, &p)
+}
+
+// appendPlivoV3Form is appendPlivoV3 for Forms, with params empty for GET.
+func appendPlivoV3Form(dst []byte, base string, query *Form, method string, params *Form) []byte {
+	dst = append(dst, base...)
 	mark := len(dst)
 	dst = append(dst, '?')
 	dst = appendSortedQuery(dst, query)
 	hasQuery := len(dst) > mark+1
-	if !hasQuery && len(params) == 0 {
-		return dst[:mark]
+	if method == "GET" || !hasQuery && len(params.fields) == 0 {
+		if !hasQuery {
+			dst = dst[:mark]
+		}
+		return dst
 	}
-	if hasQuery && len(params) > 0 {
+	if hasQuery && len(params.fields) > 0 {
 		dst = append(dst, '.')
 	}
 	return appendPlivoParams(dst, params)

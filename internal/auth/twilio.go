@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -17,6 +16,10 @@ type TwilioConfig struct {
 	SecondaryAuthToken string
 	// URL rebuilds the URL Twilio signed.
 	URL URLResolver
+	// LeavePostForm leaves r.PostForm nil on a verified form POST, for
+	// handlers that read the parameters with FormOf: the map it takes is
+	// then never made (r.ParseForm would read the re-readable body).
+	LeavePostForm bool
 }
 
 const twilioHeader = "X-Twilio-Signature"
@@ -27,13 +30,14 @@ type namedMAC struct {
 }
 
 type twilioVerifier struct {
-	url  URLResolver
-	macs []namedMAC
-	bufs bufPool
+	url           URLResolver
+	macs          []namedMAC
+	bufs          bufPool
+	leavePostForm bool
 }
 
 func newTwilioVerifier(cfg TwilioConfig) *twilioVerifier {
-	v := &twilioVerifier{url: cfg.URL}
+	v := &twilioVerifier{url: cfg.URL, leavePostForm: cfg.LeavePostForm}
 	if cfg.AuthToken != "" {
 		v.macs = append(v.macs, namedMAC{"the primary token", newSHA1MAC(cfg.AuthToken)})
 		if cfg.SecondaryAuthToken != "" {
@@ -90,10 +94,10 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 	signedURL := v.url.Resolve(r)
 	_, rawQuery := splitURL(signedURL)
 
-	var query url.Values
+	var query Form
 	if r.Method == http.MethodGet || strings.Contains(rawQuery, "bodySHA256") {
 		var err error
-		if query, err = parseQuery(rawQuery); err != nil {
+		if query, err = parseForm(rawQuery); err != nil {
 			return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 		}
 	}
@@ -103,9 +107,9 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 	}
 
 	var (
-		body   []byte
-		params url.Values
-		form   url.Values // the signed parameters: the form body of a POST, nil otherwise
+		body   string
+		params Form
+		form   Form // the signed parameters: the form body of a POST, empty otherwise
 		isForm bool
 		f      *Failure
 	)
@@ -113,7 +117,6 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 		if body, f = readBody(w, r); f != nil {
 			return nil, f
 		}
-		params = url.Values{}
 	} else {
 		if body, params, isForm, f = requestParams(w, r, query); f != nil {
 			return nil, f
@@ -123,23 +126,23 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 		}
 	}
 
-	if !v.check(signedURL, form, sig) {
-		return nil, v.failure(signedURL, v.url.Arrived(r), form, sig)
+	if !v.check(signedURL, &form, sig) {
+		return nil, v.failure(signedURL, v.url.Arrived(r), &form, sig)
 	}
-	if isJSON && !bodyHashMatches(body, bodyHash) {
+	if isJSON && !bodyHashMatches([]byte(body), bodyHash) {
 		return nil, &Failure{Reason: ReasonBadBodyHash, URL: signedURL,
 			Diagnosis: "the signature matches " + quoteURL(signedURL) + " but the body does not hash to its bodySHA256: the body was changed"}
 	}
-	return withVerified(r, signedURL, params, body, isForm, claimedNonce{}), nil
+	return withVerified(r, signedURL, params, body, isForm, v.leavePostForm, claimedNonce{}), nil
 }
 
 // check reports whether sig signs signedURL + params with a configured token,
 // also trying the URL with the standard port toggled.
-func (v *twilioVerifier) check(signedURL string, params url.Values, sig string) bool {
+func (v *twilioVerifier) check(signedURL string, params *Form, sig string) bool {
 	bp := v.bufs.get()
 	defer v.bufs.put(bp)
 	data := append((*bp)[:0], signedURL...)
-	data = appendTwilioParams(data, params)
+	data = appendTwilioForm(data, params)
 	*bp = data
 	for _, nm := range v.macs {
 		if nm.m.matches(data, sig) {
@@ -160,8 +163,8 @@ func (v *twilioVerifier) check(signedURL string, params url.Values, sig string) 
 	return false
 }
 
-func (v *twilioVerifier) failure(signedURL, arrived string, params url.Values, sig string) *Failure {
-	suffix := appendTwilioParams(nil, params)
+func (v *twilioVerifier) failure(signedURL, arrived string, params *Form, sig string) *Failure {
+	suffix := appendTwilioForm(nil, params)
 	build := func(u string) []byte { return append([]byte(u), suffix...) }
 	reason, text := diagnose(signedURL, arrived, build, []sigHeader{{
 		name: twilioHeader, value: sig, macs: v.macs,

@@ -46,7 +46,8 @@ func VerifyTwilio(token, signedURL string, params url.Values, signature string) 
 		return false
 	}
 	v := newTwilioVerifier(TwilioConfig{AuthToken: token})
-	return v.check(signedURL, params, signature)
+	form := formOf(params)
+	return v.check(signedURL, &form, signature)
 }
 
 // VerifyTwilioJSON reports whether signature is a valid X-Twilio-Signature made with

@@ -84,7 +84,7 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 		r.Use(httpobs.Observe(d.Metrics, "twilio"), tf.Recoverer, voice.Probes(twilio, d.Logger))
 		r.Use(providerGuards(cfg.TwilioAllow, cfg.TrustedProxies, cfg.TwilioBasicUser, cfg.TwilioBasicPass, "twilio", tf)...)
 		r.Group(func(r chi.Router) {
-			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.Twilio, SecondaryAuthToken: d.tokens.TwilioSecondary, URL: urls}, tf.AuthFailure))
+			r.Use(auth.TwilioMiddleware(auth.TwilioConfig{AuthToken: d.tokens.Twilio, SecondaryAuthToken: d.tokens.TwilioSecondary, URL: urls, LeavePostForm: true}, tf.AuthFailure))
 			vh := tf.Deadline(cfg.VoiceDeadline)(voice.HandleVoice(twilio, d.Flows, d.Events, d.Store, urls, d.lookups, tf, d.Logger))
 			r.Method(http.MethodGet, "/voice", vh)
 			r.Method(http.MethodPost, "/voice", vh)
@@ -107,7 +107,7 @@ func twilioRoutes(d deps, twilio *voice.Provider, tf voice.Failer, urls auth.URL
 // messages; the middleware order is Twilio's.
 func plivoRoutes(d deps, plivo *voice.Provider, pf voice.Failer, urls auth.URLResolver) func(chi.Router) {
 	cfg := d.Config
-	plivoAuth := auth.PlivoConfig{AuthToken: d.tokens.Plivo, MasterAuthToken: cfg.PlivoMasterToken, URL: urls, Nonces: d.Nonces, NonceTTL: 15 * time.Minute}
+	plivoAuth := auth.PlivoConfig{AuthToken: d.tokens.Plivo, MasterAuthToken: cfg.PlivoMasterToken, URL: urls, Nonces: d.Nonces, NonceTTL: 15 * time.Minute, LeavePostForm: true}
 	return func(r chi.Router) {
 		r.Use(httpobs.Observe(d.Metrics, "plivo"), pf.Recoverer, voice.Probes(plivo, d.Logger))
 		r.Use(providerGuards(cfg.PlivoAllow, cfg.TrustedProxies, cfg.PlivoBasicUser, cfg.PlivoBasicPass, "plivo", pf)...)

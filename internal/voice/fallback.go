@@ -61,7 +61,7 @@ func (f Failer) voice(w http.ResponseWriter, r *http.Request, reason string, err
 // webhook event. A request whose signature was not verified changes no call
 // record.
 func (f Failer) recordFallback(r *http.Request, reason string) {
-	params := auth.Params(r.Context())
+	params := auth.FormOf(r.Context())
 	if f.events == nil || params == nil {
 		return
 	}
@@ -128,7 +128,7 @@ func (f Failer) write(w http.ResponseWriter, r *http.Request, reason string, err
 // callID is the call's id when the verified parameters carry it, else (for
 // logs only) what the query says.
 func callID(r *http.Request, p *Provider) string {
-	if params := auth.Params(r.Context()); params != nil {
+	if params := auth.FormOf(r.Context()); params != nil {
 		if id := params.Get(p.CallID); id != "" {
 			return id
 		}

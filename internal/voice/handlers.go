@@ -36,7 +36,7 @@ import (
 func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callbacks *store.DB, urls auth.URLResolver, lk *Lookups, fail Failer, logger *slog.Logger) http.Handler {
 	prefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		params := auth.Params(r.Context())
+		params := auth.FormOf(r.Context())
 		call := ivr.Call{
 			Provider: p.Provider,
 			ID:       params.Get(p.CallID),
@@ -51,7 +51,7 @@ func HandleVoice(p *Provider, flows *publish.Source, events *store.Writer, callb
 			Input: ivr.Input{Digits: params.Get(p.Digits), Speech: params.Get(p.Speech)},
 		}
 		req.Input.Confidence, req.Input.HasConfidence = p.SpeechConfidence(params.Get)
-		req.DialStatus = firstOf(params, p.DialStatus...)
+		req.DialStatus = firstOf(params.Get, p.DialStatus...)
 		req.RecordingURL = params.Get(p.RecordingURL)
 		lk.prepare(&req)
 		flow, draft := flows.Flow(), draftFlow(r.Context())
@@ -285,14 +285,14 @@ func statusUpdate(p *Provider, r *http.Request) (u store.StatusUpdate, note stri
 		To:          params.Get("To"),
 		Status:      params.Get("CallStatus"),
 		At:          time.Now().UTC(),
-		HangupCause: firstOf(params, "HangupCause", "HangupCauseName", "ErrorCode"),
+		HangupCause: firstOf(params.Get, "HangupCause", "HangupCauseName", "ErrorCode"),
 		ProviderAt:  providerTime(params),
 		ProviderSeq: providerSeq(params),
 	}
 	if u.CallID == "" {
 		return u, "", errors.New("status callback without " + p.CallID)
 	}
-	if d := firstOf(params, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
+	if d := firstOf(params.Get, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
 		u.DurationSeconds, note = callDuration(d)
 		if note != "" {
 			note = fmt.Sprintf("duration %q: %s", d, note)
@@ -349,9 +349,10 @@ func releaseNonce(r *http.Request, logger *slog.Logger) {
 	}
 }
 
-func firstOf(v url.Values, names ...string) string {
+// firstOf is the first of names' values that get finds set.
+func firstOf(get func(string) string, names ...string) string {
 	for _, n := range names {
-		if s := v.Get(n); s != "" {
+		if s := get(n); s != "" {
 			return s
 		}
 	}
@@ -363,7 +364,7 @@ func firstOf(v url.Values, names ...string) string {
 func HandleMessage(p *Provider, flows *publish.Source, db *store.DB, urls auth.URLResolver, fail Failer, metrics *httpobs.Metrics) http.Handler {
 	voicePrefix := "/" + p.Provider + "/voice"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		params := auth.Params(r.Context())
+		params := auth.FormOf(r.Context())
 		in := store.Message{
 			Provider: p.Provider, ID: params.Get(p.MessageID), Direction: "in",
 			From: params.Get("From"), To: params.Get("To"), Text: params.Get(p.MessageText), At: time.Now().UTC(),

@@ -108,7 +108,7 @@ func HandleCallbackLeg(p *Provider, db *store.DB, from string, urls auth.URLReso
 		case "agent":
 			steps = agentSteps(cb, from)
 		case "dialed":
-			status := strings.ToLower(firstOf(params, p.DialStatus...))
+			status := strings.ToLower(firstOf(params.Get, p.DialStatus...))
 			reached := status == "completed" || status == "answered" || status == "answer"
 			err = db.CallbackOutcome(r.Context(), id, leg, reached, "the caller did not answer ("+status+")")
 			steps = []ivr.Step{ivr.Hangup{}}
