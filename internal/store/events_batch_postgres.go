@@ -82,23 +82,25 @@ const lockCallsNowaitPostgres = lockCallsPostgres + ` NOWAIT`
 // call up first (writeCallsPostgres).
 var errAnswerBusy = errors.New("an answer's call exists and another transaction holds it")
 
-// insertCallsPostgres inserts the batch's new calls, in array order (by
-// provider and call id), with their first request's events and whether
-// they are repeats (repeatedInBatch). RETURNING gives the ids of those it
-// inserted in that order; one another transaction inserted since the
-// probe is left out.
-const insertCallsPostgres = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events, repeated)
-SELECT p, i, f, t, s, r, e, m FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bytea[], $8::int[])
-    WITH ORDINALITY AS u(p, i, f, t, s, r, e, m, n) ORDER BY n
+// insertNewCallsPostgres inserts the batch's new calls, in array order
+// (by provider and call id), with their first request's events and
+// whether they are repeats (repeatedInBatch). RETURNING gives their ids in
+// that order. It fails whole when one of them exists already
+// (insertCallsPostgres, the function, then uses the statement below).
+const insertNewCallsPostgres = insertCallRows + `
+RETURNING id, provider, call_id`
+
+// insertCallsPostgres is insertNewCallsPostgres leaving out the calls
+// another transaction inserted since the probe: RETURNING gives the ids of
+// those it inserted.
+const insertCallsPostgres = insertCallRows + `
 ON CONFLICT (provider, call_id) DO NOTHING
 RETURNING id, provider, call_id`
 
-// insertNewCallsPostgres is insertCallsPostgres without ON CONFLICT, for a
-// batch whose calls are all expected to be new (insertCallsPostgres).
-const insertNewCallsPostgres = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events, repeated)
+// insertCallRows is the insert both statements above share.
+const insertCallRows = `INSERT INTO calls (provider, call_id, from_number, to_number, started_at, revision, events, repeated)
 SELECT p, i, f, t, s, r, e, m FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bytea[], $8::int[])
-    WITH ORDINALITY AS u(p, i, f, t, s, r, e, m, n) ORDER BY n
-RETURNING id, provider, call_id`
+    WITH ORDINALITY AS u(p, i, f, t, s, r, e, m, n) ORDER BY n`
 
 // completeCallsPostgres completes existing calls (existingCall.needsUpdate):
 // a number or revision still empty, an earlier start. A final call's

@@ -56,9 +56,8 @@ func (d *DB) finalStatusQuiet(ctx context.Context, args []any, later leaveSummar
 			return d.summariseCalls(ctx, tx, []int64{ref})
 		})
 	}
-	err := d.autocommit(ctx, "status update", func() error {
-		return d.stmts[upsertStatusClaim].QueryRowContext(ctx, args...).Scan(&ref, &inserted, &done)
-	})
+	res, err := d.claimGrouped(ctx, args) // with the statuses arriving meanwhile (status_group_postgres.go)
+	ref, inserted, done = res.ref, res.inserted, res.done
 	if err != nil || done != 0 || later(inserted != 0) {
 		return err
 	}

@@ -54,11 +54,12 @@ type DB struct {
 	// wsem serialises write transactions on SQLite inside this process, so
 	// that writers queue in Go instead of spinning in SQLite's busy handler.
 	// nil on PostgreSQL, whose writers run concurrently.
-	wsem  chan struct{}
-	now   func() time.Time
-	stmts map[string]*sql.Stmt // preparedQueries, prepared at Open (events_batch.go)
-	sized *sqliteSized         // SQLite's statements per chunk size (nil on PostgreSQL)
-	group commitGroup          // status callbacks committed together (group.go)
+	wsem   chan struct{}
+	now    func() time.Time
+	stmts  map[string]*sql.Stmt // preparedQueries, prepared at Open (events_batch.go)
+	sized  *sqliteSized         // SQLite's statements per chunk size (nil on PostgreSQL)
+	group  commitGroup          // status callbacks committed together (group.go)
+	claims claimGroup           // PostgreSQL's final status claims run together (status_group_postgres.go)
 	// outbox: write webhook events (EnableOutbox).
 	outbox atomic.Bool
 	// schema is the last migration applied when an older schema was opened
