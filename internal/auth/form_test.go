@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -144,6 +145,25 @@ func TestFormGet(t *testing.T) {
 		if got, has := f.Get(tt.name), f.Has(tt.name); got != tt.want || has != tt.has {
 			t.Errorf("Get(%q) = %q, Has %v; want %q, %v", tt.name, got, has, tt.want, tt.has)
 		}
+	}
+	// Names compareUTF16 orders apart from byte order.
+	f, err = parseForm("%EE%80%80=a&%F0%9F%98%80=b&z=c&%EF%BF%BD=d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"\uE000": "a", "\U0001F600": "b", "z": "c", "\uFFFD": "d"} {
+		if got := f.Get(name); got != want {
+			t.Errorf("Get(%q) = %q, want %q", name, got, want)
+		}
+	}
+	// More fields than the scan takes on: the binary search, both orders.
+	big := url.Values{"\uE000": {"a"}, "\U0001F600": {"b", "c"}, "\uFFFD": {"d"}}
+	for i := range 100 {
+		big.Add(strings.Repeat("n", i%7)+string(rune('A'+i%50))+strconv.Itoa(i), strconv.Itoa(i))
+	}
+	checkForm(t, big.Encode())
+	if f, _ = parseForm(big.Encode()); len(f.fields) <= 64 || f.Get("\U0001F600") != "b" || f.Get("nA50") != "50" || f.Has("nA5") {
+		t.Errorf("big form: %d fields, Get %q %q", len(f.fields), f.Get("\U0001F600"), f.Get("nA50"))
 	}
 	var none *Form
 	if none.Get("From") != "" || none.Has("From") || len(none.Values()) != 0 || none.Values() == nil {

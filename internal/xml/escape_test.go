@@ -106,3 +106,15 @@ func TestAppendEscaped(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendEscaped is a prompt's text and an action URL escaped as a
+// voice answer escapes them.
+func BenchmarkAppendEscaped(b *testing.B) {
+	text := "Thanks for calling Example Co. For billing, press 1 or say billing. For support, press 2 or say support. To hear this again, press 9."
+	attr := "https://ivr.example.com/twilio/voice/menu/main?attempt=2&s=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOp"
+	buf := make([]byte, 0, 512)
+	b.SetBytes(int64(len(text) + len(attr)))
+	for b.Loop() {
+		buf = appendEscaped(appendEscaped(buf[:0], text, false), attr, true)
+	}
+}
