@@ -35,6 +35,28 @@ func BenchmarkUpdateStatus(b *testing.B) {
 				}
 			}
 		})
+		b.Run("serial-answered", func(b *testing.B) {
+			// Calls answered before their status (real traffic's order):
+			// the status summarises the call's stored events.
+			first := n.Load() + 1
+			for lo := 0; lo < b.N; lo += 512 {
+				var batch []CallEvents
+				for i := lo; i < min(lo+512, b.N); i++ {
+					batch = append(batch, CallEvents{Provider: "twilio", CallID: fmt.Sprintf("B%09d", first+int64(i)), From: "+15550001", To: "+15550002",
+						Events: []Event{{Event: legacyEvent(time.Now(), "main", "", "enter"), Revision: "rev1"}}})
+				}
+				if err := d.AddEventBatch(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			defer statusCPU(b, d)()
+			for range b.N {
+				if err := update(nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		for _, bench := range []struct {
 			name  string
 			later leaveSummary

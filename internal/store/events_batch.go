@@ -80,7 +80,7 @@ func preparedQueries(driver string, sized *sqliteSized) []string {
 	qs := []string{upsertStatus, upsertStatusReturning(driver), completeCallSQL, summaryCallsSQL(driver), summariseSQL(driver), insertVoicemail}
 	if driver == DriverPostgres {
 		qs = append(qs, postgresBatchQueries...)
-		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres, upsertStatusClaim, upsertStatusClaims, summariseManyPostgres)
+		return append(qs, insertRequestsPostgres, upsertMenuDaysPostgres, upsertStatusClaim, upsertStatusClaims, summariseManyPostgres, lockCallByKeySQL, claimSummarisedSQL)
 	}
 	qs = append(qs, upsertMenuDay)
 	qs = append(qs, sqliteQueries()...)

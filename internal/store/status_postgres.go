@@ -50,6 +50,11 @@ func (d *DB) finalStatusQuiet(ctx context.Context, args []any, later leaveSummar
 	var ref, inserted, done int64
 	if later == nil { // nothing of the call is queued: the summary is the status's
 		return d.writeRetry(ctx, "status update", func(tx *sql.Tx) error {
+			// The call's row exists: the status and the summary are one
+			// version of it (status_summarised_postgres.go).
+			if ok, err := d.claimSummarised(ctx, tx, args); ok || err != nil {
+				return err
+			}
 			if err := d.txQueryRow(ctx, tx, upsertStatusClaim, args...).Scan(&ref, &inserted, &done); err != nil || done != 0 {
 				return err
 			}
