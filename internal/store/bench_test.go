@@ -13,7 +13,9 @@ import (
 // BenchmarkUpdateStatus measures committed status callbacks per second: one
 // writer, and many (RunParallel, GOMAXPROCS goroutines); "left" is a final
 // status whose summary is left to a writer batch (the mixed load's: its
-// call's answer and steps are still queued). It reports this process's CPU
+// call's answer and steps are still queued); "-x16": 16 goroutines per
+// GOMAXPROCS, statuses arriving together as from the load's connections
+// (PostgreSQL claims them together: status_group_postgres.go). It reports this process's CPU
 // per status, and PostgreSQL's when its server runs on this machine.
 func BenchmarkUpdateStatus(b *testing.B) {
 	forEachStoreB(b, func(b *testing.B, d *DB) {
@@ -36,9 +38,11 @@ func BenchmarkUpdateStatus(b *testing.B) {
 		for _, bench := range []struct {
 			name  string
 			later leaveSummary
-		}{{"parallel", nil}, {"parallel-left", leave}} {
+			par   int // goroutines per GOMAXPROCS
+		}{{"parallel", nil, 1}, {"parallel-left", leave, 1}, {"parallel-left-x16", leave, 16}} {
 			b.Run(bench.name, func(b *testing.B) {
 				defer statusCPU(b, d)()
+				b.SetParallelism(bench.par)
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						if err := update(bench.later); err != nil {
