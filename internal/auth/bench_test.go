@@ -72,7 +72,7 @@ func BenchmarkPlivoV3Validate(b *testing.B) {
 	params, _ := url.ParseQuery(benchPlivoBody)
 	sig := SignPlivoV3(testPlivoToken, u, "01018907773421627019", "POST", params)
 	base, raw := splitURL(u)
-	query, _ := parseForm(raw)
+	query, _ := parseForm(raw, nil)
 	form := formOf(params)
 	b.ReportAllocs()
 	for b.Loop() {

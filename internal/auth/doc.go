@@ -60,6 +60,9 @@
 // (at most MaxBody), parse it (POST: the form body only, never merged with the
 // query; GET: the query), verify, and pass Params, Body and a re-readable r.Body to
 // the next handler, or call onFail with a Failure whose Reason is a metric label.
+// The parameters are parsed once, as url.ParseQuery would, into a Form: a slice
+// sorted in the signing order, which the signature strings walk and FormOf hands
+// to the handlers; Params makes the url.Values map only when asked.
 // Read deadlines for slow bodies belong to the http.Server (ReadTimeout); a body
 // that cannot be read becomes a "bad_body" Failure.
 package auth

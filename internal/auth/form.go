@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Form is a request's verified parameters (FormOf): its name=value pairs
@@ -148,12 +149,14 @@ func formOf(v url.Values) Form {
 
 // parseForm parses a query or form body as url.ParseQuery does; every name
 // and value must be UTF-8. An error is url.ParseQuery's or names a
-// parameter that is not UTF-8.
-func parseForm(raw string) (Form, error) {
+// parameter that is not UTF-8. The escaped names and values are unescaped
+// into spare's capacity while it lasts (readBody's buffer after the body),
+// then into a buffer of their own.
+func parseForm(raw string, spare []byte) (Form, error) {
 	if raw == "" {
 		return Form{}, nil
 	}
-	f, ok := parseFormFast(raw)
+	f, ok := parseFormFast(raw, spare)
 	if !ok {
 		v, err := url.ParseQuery(raw)
 		if err != nil {
@@ -187,7 +190,7 @@ func parseQuery(raw string) (url.Values, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	f, err := parseForm(raw)
+	f, err := parseForm(raw, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -221,17 +224,17 @@ const maxFastParams = 256
 // parseFormFast is url.ParseQuery for the well-formed case, into one slice
 // of fields sized up front instead of a map grown step by step and a slice
 // per name; the names and values that hold escapes are unescaped into one
-// buffer. ok is false when raw is not that case (a ';', a bad escape, too
-// many parameters, or GODEBUG naming urlmaxqueryparams): the caller then
-// uses url.ParseQuery itself, so the result and the error are always
-// exactly its.
-func parseFormFast(raw string) (f Form, ok bool) {
+// buffer (spare's capacity first). ok is false when raw is not that case (a
+// ';', a bad escape, too many parameters, or GODEBUG naming
+// urlmaxqueryparams): the caller then uses url.ParseQuery itself, so the
+// result and the error are always exactly its.
+func parseFormFast(raw string, spare []byte) (f Form, ok bool) {
 	n := strings.Count(raw, "&") + 1
 	if n > maxFastParams || strings.IndexByte(raw, ';') >= 0 || godebugQueryLimit() {
 		return Form{}, false
 	}
 	fs := make([]field, 0, n)
-	var buf strings.Builder // the unescaped names and values, when escaped
+	buf := textBuf{b: spare[:0:cap(spare)]}
 	size := len(raw)
 	for raw != "" {
 		var pair string
@@ -255,35 +258,49 @@ func parseFormFast(raw string) (f Form, ok bool) {
 	return Form{fs}, true
 }
 
+// textBuf holds unescaped names and values. It is only ever appended to
+// within its capacity, never written where a string was made of it, so
+// those strings never change (as strings.Builder's); when full, the next
+// text starts a new array and the strings made so far keep the old one.
+type textBuf struct{ b []byte }
+
 // unescapeInto is url.QueryUnescape(s) for a part of a query of size bytes:
 // s itself when it holds no escape, else s unescaped and appended to buf
-// (first grown to a quarter of the query, about what a webhook's escaped
-// parts take; the strings a Builder returned never change as it grows); ok
-// is false where url.QueryUnescape fails (a '%' not followed by two hex
-// digits).
-func unescapeInto(buf *strings.Builder, size int, s string) (string, bool) {
+// (a new array of a quarter of the query, about what a webhook's escaped
+// parts take, when buf has no room for s); ok is false where
+// url.QueryUnescape fails (a '%' not followed by two hex digits).
+func unescapeInto(buf *textBuf, size int, s string) (string, bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, true
 	}
-	if buf.Cap() == 0 {
-		buf.Grow(max(size/4, len(s)))
+	if cap(buf.b)-len(buf.b) < len(s) { // the unescaped s is never longer than s
+		buf.b = make([]byte, 0, max(size/4, len(s)))
 	}
-	start := buf.Len()
+	start := len(buf.b)
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '+':
-			buf.WriteByte(' ')
+			buf.b = append(buf.b, ' ')
 		case '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return "", false
 			}
-			buf.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			buf.b = append(buf.b, unhex(s[i+1])<<4|unhex(s[i+2]))
 			i += 2
 		default:
-			buf.WriteByte(c)
+			buf.b = append(buf.b, c)
 		}
 	}
-	return buf.String()[start:], true
+	return bytesString(buf.b[start:]), true
+}
+
+// bytesString is b as a string without a copy: nothing may write b's bytes
+// afterwards (readBody's buffer once read, a textBuf's text once made).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func isHex(c byte) bool {

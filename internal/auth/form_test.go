@@ -58,12 +58,12 @@ func refPlivo(v url.Values) (query, body string) {
 	return q.String(), p.String()
 }
 
-// checkForm fails unless parseForm(raw) is url.ParseQuery(raw) with every
+// checkForm fails unless parseForm(raw, nil) is url.ParseQuery(raw) with every
 // name and value UTF-8: the same error or none, the same parameters, Get
 // and Has as url.Values's, and the same signature strings.
 func checkForm(t *testing.T, raw string) {
 	t.Helper()
-	f, err := parseForm(raw)
+	f, err := parseForm(raw, nil)
 	want, werr := url.ParseQuery(raw)
 	if werr == nil {
 		for k, vs := range want {
@@ -88,6 +88,13 @@ func checkForm(t *testing.T, raw string) {
 	}
 	if got := f.Values(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseForm(%q) = %v, want %v", raw, got, want)
+	}
+	// As the middleware parses a body: unescaped into the rest of its buffer.
+	buf := append(make([]byte, 0, len(raw)+len(raw)/4+1), raw...)
+	body := bytesString(buf)
+	fb, err := parseForm(body, buf[len(buf):])
+	if got := fb.Values(); err != nil || body != raw || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseForm(%q) in the body's buffer = %v, %v (body now %q), want %v", raw, got, err, body, want)
 	}
 	if !slices.IsSortedFunc(f.fields, func(a, b field) int { return compareUTF16(a.name, b.name) }) {
 		t.Fatalf("parseForm(%q): fields not in signing order: %q", raw, f.fields)
@@ -131,7 +138,7 @@ func TestParseFormMatchesURL(t *testing.T) {
 // TestFormGet: the first value of a name in the order it came, "" for a
 // name not sent and on a nil Form.
 func TestFormGet(t *testing.T) {
-	f, err := parseForm("Digits=2&From=%2B1&Digits=1&To=&A=x")
+	f, err := parseForm("Digits=2&From=%2B1&Digits=1&To=&A=x", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +154,7 @@ func TestFormGet(t *testing.T) {
 		}
 	}
 	// Names compareUTF16 orders apart from byte order.
-	f, err = parseForm("%EE%80%80=a&%F0%9F%98%80=b&z=c&%EF%BF%BD=d")
+	f, err = parseForm("%EE%80%80=a&%F0%9F%98%80=b&z=c&%EF%BF%BD=d", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +169,7 @@ func TestFormGet(t *testing.T) {
 		big.Add(strings.Repeat("n", i%7)+string(rune('A'+i%50))+strconv.Itoa(i), strconv.Itoa(i))
 	}
 	checkForm(t, big.Encode())
-	if f, _ = parseForm(big.Encode()); len(f.fields) <= 64 || f.Get("\U0001F600") != "b" || f.Get("nA50") != "50" || f.Has("nA5") {
+	if f, _ = parseForm(big.Encode(), nil); len(f.fields) <= 64 || f.Get("\U0001F600") != "b" || f.Get("nA50") != "50" || f.Has("nA5") {
 		t.Errorf("big form: %d fields, Get %q %q", len(f.fields), f.Get("\U0001F600"), f.Get("nA50"))
 	}
 	var none *Form
@@ -184,7 +191,7 @@ func FuzzParseForm(f *testing.F) {
 // BenchmarkFormGet is the handler's reads of a Twilio answer's parameters.
 func BenchmarkFormGet(b *testing.B) {
 	raw := twilioBenchQuery()
-	form, err := parseForm(raw)
+	form, err := parseForm(raw, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

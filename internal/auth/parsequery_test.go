@@ -11,7 +11,7 @@ import (
 // exactly what url.ParseQuery gives.
 func checkFastQuery(t *testing.T, raw string) {
 	t.Helper()
-	f, ok := parseFormFast(raw)
+	f, ok := parseFormFast(raw, nil)
 	want, err := url.ParseQuery(raw)
 	if !ok {
 		return
@@ -33,7 +33,7 @@ func TestParseQueryFastMatchesURL(t *testing.T) {
 		checkFastQuery(t, raw)
 	}
 	// Appending to a value must never reach another name's value.
-	f, ok := parseFormFast("a=1&b=2")
+	f, ok := parseFormFast("a=1&b=2", nil)
 	if !ok {
 		t.Fatal("well-formed query not taken")
 	}
@@ -67,7 +67,7 @@ func BenchmarkParseQuery(b *testing.B) {
 	b.Run("parseForm", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := parseForm(raw); err != nil {
+			if _, err := parseForm(raw, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -106,7 +106,7 @@ func BenchmarkQueryUnescape(b *testing.B) {
 	b.Run("unescapeInto", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var buf strings.Builder
+			var buf textBuf
 			for _, p := range parts {
 				if _, ok := unescapeInto(&buf, len(raw), p); !ok {
 					b.Fatal("refused")

@@ -170,7 +170,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	}
 	signedURL := v.url.Resolve(r)
 	base, rawQuery := splitURL(signedURL)
-	query, err := parseForm(rawQuery)
+	query, err := parseForm(rawQuery, nil)
 	if err != nil {
 		return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 	}
@@ -185,7 +185,7 @@ func (v *plivoVerifier) verifyV3(w http.ResponseWriter, r *http.Request) (*http.
 	if !v.checkV3(base, &query, r.Method, &signed, nonce, sig, ma) {
 		build := func(u string) []byte {
 			b, raw := splitURL(u)
-			q, _ := parseForm(raw)
+			q, _ := parseForm(raw, nil)
 			d := appendPlivoV3Form(nil, b, &q, r.Method, &signed)
 			return append(append(d, '.'), nonce...)
 		}
@@ -211,7 +211,7 @@ func (v *plivoVerifier) verifyV2(w http.ResponseWriter, r *http.Request) (*http.
 	if r.Method == http.MethodGet {
 		_, rawQuery := splitURL(signedURL)
 		var err error
-		if query, err = parseForm(rawQuery); err != nil {
+		if query, err = parseForm(rawQuery, nil); err != nil {
 			return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 		}
 	}

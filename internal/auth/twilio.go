@@ -97,7 +97,7 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 	var query Form
 	if r.Method == http.MethodGet || strings.Contains(rawQuery, "bodySHA256") {
 		var err error
-		if query, err = parseForm(rawQuery); err != nil {
+		if query, err = parseForm(rawQuery, nil); err != nil {
 			return nil, &Failure{Reason: ReasonBadURL, URL: signedURL, Err: err, Diagnosis: "query of " + quoteURL(signedURL) + ": " + err.Error()}
 		}
 	}
@@ -114,7 +114,7 @@ func (v *twilioVerifier) verify(w http.ResponseWriter, r *http.Request) (*http.R
 		f      *Failure
 	)
 	if isJSON {
-		if body, f = readBody(w, r); f != nil {
+		if body, _, f = readBody(w, r); f != nil {
 			return nil, f
 		}
 	} else {

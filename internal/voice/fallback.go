@@ -300,6 +300,7 @@ func (dl *deadlineRun) late() {
 type timeoutWriter struct {
 	w      http.ResponseWriter
 	header http.Header
+	clen   [1]string // the answer's Content-Length header, without a slice of its own
 
 	mu       sync.Mutex
 	started  bool // the handler's answer has begun: the timer stays quiet
@@ -332,7 +333,8 @@ func (t *timeoutWriter) answer(contentType, cacheControl []string, body []byte) 
 			dst[k] = v
 		}
 		dst["Content-Type"], dst["Cache-Control"] = contentType, cacheControl
-		dst["Content-Length"] = []string{strconv.Itoa(len(body))}
+		t.clen[0] = strconv.Itoa(len(body))
+		dst["Content-Length"] = t.clen[:]
 		t.w.WriteHeader(http.StatusOK)
 	}
 	t.w.Write(body)
