@@ -80,3 +80,26 @@ func storedEvents(t *testing.T, d *DB) int {
 	}
 	return n
 }
+
+// queryStrings runs query, whose rows are one text column each, and
+// returns them in order.
+func queryStrings(t *testing.T, d *DB, query string) []string {
+	t.Helper()
+	rows, err := d.sql.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

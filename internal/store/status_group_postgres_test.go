@@ -34,21 +34,8 @@ func holdClaims(t *testing.T, d *DB, n int) {
 // claimedRows is every call's row as the claims leave it (all but its id).
 func claimedRows(t *testing.T, d *DB) []string {
 	t.Helper()
-	rows, err := d.sql.Query(`SELECT concat_ws('|', provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds,
+	return queryStrings(t, d, `SELECT concat_ws('|', provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds,
         hangup_cause, provider_at, provider_seq, completed_sent, event_seq, summarised, last_menu) FROM calls ORDER BY provider, call_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // TestFinalStatusesGrouped (PostgreSQL): final statuses arriving together

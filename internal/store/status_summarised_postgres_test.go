@@ -13,21 +13,9 @@ import (
 // and the rollup's figures.
 func summarisedRows(t *testing.T, d *DB) []string {
 	t.Helper()
-	rows, err := d.sql.Query(`SELECT concat_ws('|', provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds,
+	out := queryStrings(t, d, `SELECT concat_ws('|', provider, call_id, from_number, to_number, status, final, started_at, ended_at, duration_seconds,
         hangup_cause, provider_at, provider_seq, completed_sent, event_seq, summarised, revision, transferred, fallback, ended_in_flow, last_menu,
         last_event_at, hour, outcome, flow_seconds, flow_bucket, variant, repeated) FROM calls ORDER BY provider, call_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
 	var rollup string
 	if err := d.sql.QueryRow(`SELECT concat_ws('|', day, provider, to_number, revision, outcome, menu, repeated, sum(n), sum(flow_sum), sum(b0), sum(b1), sum(b11))
         FROM insight_call_deltas GROUP BY day, provider, to_number, revision, outcome, menu, repeated HAVING sum(n) <> 0 ORDER BY 1`).Scan(&rollup); err != nil && err != sql.ErrNoRows {
