@@ -263,36 +263,37 @@ func HandleStatus(p *Provider, db *store.DB, events *store.Writer, fail Failer, 
 // stored as sent is adjusted or dropped, and note says so (for the log): it
 // never costs the rest of the callback.
 func statusUpdate(p *Provider, r *http.Request) (u store.StatusUpdate, note string, err error) {
-	params := auth.Params(r.Context())
+	get := auth.FormOf(r.Context()).Get // the form the signature covered, no map
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		// Twilio's JSON callbacks: the body is covered by bodySHA256.
 		var m map[string]any
 		if err := json.Unmarshal(auth.Body(r.Context()), &m); err != nil {
 			return store.StatusUpdate{}, "", fmt.Errorf("status callback JSON: %w", err)
 		}
-		params = url.Values{}
+		params := url.Values{}
 		for k, v := range m {
 			params.Set(k, fmt.Sprint(v))
 		}
 		if params.Get("CallStatus") == "" {
 			params.Set("CallStatus", params.Get("Status"))
 		}
+		get = params.Get
 	}
 	u = store.StatusUpdate{
 		Provider:    p.Provider,
-		CallID:      params.Get(p.CallID),
-		From:        params.Get("From"),
-		To:          params.Get("To"),
-		Status:      params.Get("CallStatus"),
+		CallID:      get(p.CallID),
+		From:        get("From"),
+		To:          get("To"),
+		Status:      get("CallStatus"),
 		At:          time.Now().UTC(),
-		HangupCause: firstOf(params.Get, "HangupCause", "HangupCauseName", "ErrorCode"),
-		ProviderAt:  providerTime(params),
-		ProviderSeq: providerSeq(params),
+		HangupCause: firstOf(get, "HangupCause", "HangupCauseName", "ErrorCode"),
+		ProviderAt:  providerTime(get),
+		ProviderSeq: providerSeq(get),
 	}
 	if u.CallID == "" {
 		return u, "", errors.New("status callback without " + p.CallID)
 	}
-	if d := firstOf(params.Get, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
+	if d := firstOf(get, carrier.TwilioNames.Duration, carrier.PlivoNames.Duration); d != "" {
 		u.DurationSeconds, note = callDuration(d)
 		if note != "" {
 			note = fmt.Sprintf("duration %q: %s", d, note)
@@ -314,13 +315,13 @@ func statusUpdate(p *Provider, r *http.Request) (u store.StatusUpdate, note stri
 // providerTime is the provider's own time of a status callback: Twilio's
 // Timestamp (RFC 1123 with a numeric zone), Plivo's EndTime (UTC,
 // "2006-01-02 15:04:05"); zero when absent or unreadable.
-func providerTime(params url.Values) time.Time {
-	if v := params.Get("Timestamp"); v != "" {
+func providerTime(get func(string) string) time.Time {
+	if v := get("Timestamp"); v != "" {
 		if t, err := time.Parse(time.RFC1123Z, v); err == nil {
 			return t.UTC()
 		}
 	}
-	if v := params.Get("EndTime"); v != "" {
+	if v := get("EndTime"); v != "" {
 		if t, err := time.Parse(time.DateTime, v); err == nil {
 			return t
 		}
@@ -330,8 +331,8 @@ func providerTime(params url.Values) time.Time {
 
 // providerSeq is Twilio's SequenceNumber of a status callback (the order
 // the events fired in, from 0); nil when absent or not a number.
-func providerSeq(params url.Values) *int64 {
-	n, err := strconv.ParseInt(params.Get("SequenceNumber"), 10, 64)
+func providerSeq(get func(string) string) *int64 {
+	n, err := strconv.ParseInt(get("SequenceNumber"), 10, 64)
 	if err != nil || n < 0 {
 		return nil
 	}

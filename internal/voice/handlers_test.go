@@ -16,7 +16,7 @@ func TestProviderTime(t *testing.T) {
 		{url.Values{"Timestamp": {"yesterday"}}, time.Time{}},
 		{url.Values{}, time.Time{}},
 	} {
-		if got := providerTime(tc.in); !got.Equal(tc.want) {
+		if got := providerTime(tc.in.Get); !got.Equal(tc.want) {
 			t.Errorf("providerTime(%v) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
@@ -29,7 +29,7 @@ func FuzzProviderTime(f *testing.F) {
 	f.Add("", "2026-05-01 10:01:00")
 	f.Add("Mon, 16 Aug 2010 03:45:01 +1400", "2026-13-01 99:01:00")
 	f.Fuzz(func(t *testing.T, ts, end string) {
-		got := providerTime(url.Values{"Timestamp": {ts}, "EndTime": {end}})
+		got := providerTime(url.Values{"Timestamp": {ts}, "EndTime": {end}}.Get)
 		if !got.IsZero() && got.Location() != time.UTC {
 			t.Fatalf("providerTime(%q, %q) = %s, not UTC", ts, end, got)
 		}
