@@ -61,14 +61,7 @@ func TestBrowserCallbacks(t *testing.T) {
 	}
 	row := func(id int64) string { return `#callbacks tr[data-callback="` + itoa(id) + `"]` }
 
-	do("log in",
-		chromedp.Navigate(base+"/admin/callbacks"),
-		chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("callbacks")), // back to the page asked for
-		shot("1-list"),
-	)
+	do("log in", append(logIn(base+"/admin/callbacks", "callbacks"), shot("1-list"))...)
 	if s := text(row(cb.ID)); !strings.Contains(s, "+14155550100") || !strings.Contains(s, "account: 123456") || !strings.Contains(s, "open") {
 		t.Fatalf("the row of the request: %q", s)
 	}

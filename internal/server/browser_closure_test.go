@@ -21,13 +21,7 @@ func TestBrowserClosure(t *testing.T) {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
-	do("log in",
-		chromedp.Navigate(base+"/admin/closure"),
-		chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("closure-set")),
-	)
+	do("log in", logIn(base+"/admin/closure", "closure-set")...)
 	const msg = "We are closed for the storm. Please call again tomorrow."
 	do("set the closure",
 		chromedp.SendKeys(chromedp.CSS(`#closure-set textarea[name=message]`), msg),

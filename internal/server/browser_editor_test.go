@@ -100,13 +100,7 @@ func TestBrowserFlowEditor(t *testing.T) {
 	}
 
 	// A recorded call on the live flow: main, 2 (support), 1 (transfer).
-	do("log in",
-		chromedp.Navigate(base+"/admin/login"),
-		chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("flow-diagram")),
-	)
+	do("log in", logIn(base+"/admin/login", "flow-diagram")...)
 	do("a call on the live flow",
 		chromedp.Navigate(base+"/admin/try"),
 		chromedp.WaitVisible(chromedp.CSS(`#start:not([disabled])`)),

@@ -331,3 +331,16 @@ func startChrome(t *testing.T, chrome string) (context.Context, func() []string)
 		return append([]string(nil), seen...)
 	}
 }
+
+// logIn opens the admin page at url, which sends the browser to the login
+// form, logs in with the admin token and waits until the element with id
+// ready shows (the page asked for, back again).
+func logIn(url, ready string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID(ready)),
+	}
+}

@@ -42,13 +42,7 @@ func TestBrowserTryWhisper(t *testing.T) {
 		)
 	}
 
-	do("log in",
-		chromedp.Navigate(base+"/admin/try"),
-		chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("token"), adminTestToken),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("transcript")),
-	)
+	do("log in", logIn(base+"/admin/try", "transcript")...)
 
 	// Twilio: the whisper's own gather asks the agent for the key.
 	do("twilio: to the transfer", toTransfer("twilio"))
